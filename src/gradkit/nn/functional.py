@@ -1,0 +1,417 @@
+"""Activations and their closed-form derivatives, written once.
+
+Each activation is plain NumPy code, so it runs on arrays and, unchanged, on the
+engine's traced values inside ``gk.grad``; each ``*_derivative`` is the closed form
+of the derivative *at x*, which the plots, the tour and the tests use. Every
+function here is numerically stable: ``sigmoid(-1000)`` is 0 and ``sigmoid(1000)``
+is 1 with no overflow, ``softmax`` of logits 1000 apart is exact, and nothing
+returns NaN for finite input.
+
+The tutorial's ``sigmoid_derivative(a)`` takes the *activation* ``a = sigmoid(x)``
+and returns ``a * (1 - a)``; here ``sigmoid_derivative(x)`` takes the input ``x``,
+like every other derivative in this module, and the tutorial's form is
+``sigmoid_derivative_from_output(a)``.
+
+>>> import numpy as np
+>>> float(sigmoid(0.0)), float(sigmoid_derivative(0.0))
+(0.5, 0.25)
+>>> softmax(np.array([0.0, 1000.0]))
+array([0., 1.])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "sigmoid",
+    "relu",
+    "tanh",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "gelu",
+    "silu",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid_derivative",
+    "sigmoid_derivative_from_output",
+    "relu_derivative",
+    "tanh_derivative",
+    "leaky_relu_derivative",
+    "elu_derivative",
+    "softplus_derivative",
+    "gelu_derivative",
+    "silu_derivative",
+    "softmax_jacobian",
+]
+
+ArrayLike = Any  # an ndarray, a scalar, a list of numbers, or a traced value of the engine
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _as_input(x: ArrayLike) -> Any:
+    """Turn Python numbers and lists into float arrays; pass arrays and traced values on."""
+    if isinstance(x, (list, tuple, int, float)):
+        return np.asarray(x, dtype=float)
+    return x
+
+
+def stop_gradient(x: Any) -> Any:
+    """Return ``x`` as a constant: its value, with no gradient flowing through it.
+
+    Plain arrays pass through without loading the engine, so these functions stay
+    pure NumPy until they are differentiated.
+
+    >>> stop_gradient(np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+    if isinstance(x, (np.ndarray, np.generic, int, float)):
+        return x
+    from gradkit.autodiff import stop_gradient as engine_stop_gradient
+
+    return engine_stop_gradient(x)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def sigmoid(x: ArrayLike) -> Any:
+    """Return the logistic sigmoid ``1 / (1 + exp(-x))``, elementwise.
+
+    Computed as ``exp(-softplus(-x))`` so no exponential ever overflows and both tails
+    keep full relative precision (``sigmoid(-40)`` is 4.2e-18, not 0).
+
+    Args:
+        x: input array or scalar.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    x = _as_input(x)
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def relu(x: ArrayLike) -> Any:
+    """Return ``max(x, 0)`` elementwise, with derivative 0 at x = 0.
+
+    Written with ``np.where`` rather than ``np.maximum`` so that the engine's
+    derivative at the kink is 0, as in :func:`relu_derivative` (``np.maximum``
+    splits ties evenly).
+
+    Args:
+        x: input array or scalar.
+
+    >>> relu(np.array([-2.0, 0.0, 3.0]))
+    array([0., 0., 3.])
+    """
+    x = _as_input(x)
+    return np.where(x > 0, x, 0.0)
+
+
+def tanh(x: ArrayLike) -> Any:
+    """Return the hyperbolic tangent, elementwise (never overflows).
+
+    Args:
+        x: input array or scalar.
+
+    >>> tanh(np.array([0.0, 1000.0]))
+    array([0., 1.])
+    """
+    return np.tanh(_as_input(x))
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Any:
+    """Return ``x`` where ``x > 0`` and ``negative_slope * x`` elsewhere.
+
+    Args:
+        x: input array or scalar.
+        negative_slope: slope for non-positive inputs (PyTorch's default, 0.01).
+
+    >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
+    array([-0.2,  3. ])
+    """
+    x = _as_input(x)
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> Any:
+    """Return the exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+
+    The exponential only ever sees non-positive numbers, so it cannot overflow.
+
+    Args:
+        x: input array or scalar.
+        alpha: the value the function approaches as x -> -inf is ``-alpha``.
+
+    >>> elu(np.array([-1000.0, 0.0, 2.0]))
+    array([-1.,  0.,  2.])
+    """
+    x = _as_input(x)
+    negative_part = np.where(x > 0, 0.0, x)
+    return np.where(x > 0, x, alpha * (np.exp(negative_part) - 1.0))
+
+
+def softplus(x: ArrayLike) -> Any:
+    """Return ``log(1 + exp(x))``, elementwise, without overflow (``np.logaddexp(0, x)``).
+
+    Args:
+        x: input array or scalar.
+
+    >>> softplus(np.array([-1000.0, 1000.0]))
+    array([   0., 1000.])
+    >>> float(softplus(0.0))  # log 2
+    0.6931471805599453
+    """
+    return np.logaddexp(0.0, _as_input(x))
+
+
+def gelu(x: ArrayLike) -> Any:
+    """Return the Gaussian error linear unit in its tanh form.
+
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the approximation used by
+    GPT-2 and BERT (PyTorch's ``approximate="tanh"``); it differs from the exact
+    ``x * Phi(x)`` by less than 5e-4.
+
+    Args:
+        x: input array or scalar.
+
+    >>> gelu(np.array([-1000.0, 0.0, 1.0]))
+    array([-0.        ,  0.        ,  0.84119199])
+    """
+    x = _as_input(x)
+    inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
+    return 0.5 * x * (1.0 + np.tanh(inner))
+
+
+def silu(x: ArrayLike) -> Any:
+    """Return the sigmoid linear unit (swish) ``x * sigmoid(x)``.
+
+    Args:
+        x: input array or scalar.
+
+    >>> silu(np.array([-1000.0, 0.0, 1000.0]))
+    array([  -0.,    0., 1000.])
+    """
+    x = _as_input(x)
+    return x * sigmoid(x)
+
+
+def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
+              keepdims: bool = False) -> Any:
+    """Return ``log(sum(exp(x)))`` over ``axis`` without overflow.
+
+    The maximum is subtracted first and treated as a constant (its contribution to
+    the gradient is exactly zero), so the gradient is ``softmax(x)``.
+
+    Args:
+        x: input array.
+        axis: axis or axes to reduce; ``None`` reduces all.
+        keepdims: keep the reduced axes with length one.
+
+    >>> float(logsumexp(np.array([1000.0, 1000.0])))
+    1000.6931471805599
+    >>> logsumexp(np.array([[0.0, 0.0], [-np.inf, 5.0]]), axis=1)
+    array([0.69314718, 5.        ])
+    """
+    x = _as_input(x)
+    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
+    # A slice that is all -inf would give -inf - -inf = NaN; shift it by 0 instead.
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    if keepdims:
+        return out
+    if axis is None:
+        return np.reshape(out, ())
+    return np.squeeze(out, axis=axis)
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> Any:
+    """Return ``exp(x) / sum(exp(x))`` along ``axis``; rows sum to 1, never overflows.
+
+    Args:
+        x: input array (logits).
+        axis: the axis that holds the classes.
+
+    >>> softmax(np.array([[1000.0, 1000.0], [0.0, -1000.0]]))
+    array([[0.5, 0.5],
+           [1. , 0. ]])
+    """
+    x = _as_input(x)
+    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
+    exps = np.exp(x - shift)
+    return exps / np.sum(exps, axis=axis, keepdims=True)
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> Any:
+    """Return ``log(softmax(x))`` along ``axis``, computed as ``x - logsumexp(x)``.
+
+    Finite wherever ``x`` is finite: the log of a probability that rounds to 0 in
+    ``softmax`` is still a finite, exact negative number here.
+
+    Args:
+        x: input array (logits).
+        axis: the axis that holds the classes.
+
+    >>> log_softmax(np.array([0.0, -1000.0]))
+    array([    0., -1000.])
+    """
+    x = _as_input(x)
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+# ----------------------------------------------------------------------------- derivatives
+
+
+def sigmoid_derivative(x: ArrayLike) -> Any:
+    """Return ``sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x))``, taking the *input* x.
+
+    The tutorial's ``sigmoid_derivative`` takes the activation ``a = sigmoid(x)``
+    instead; that form is :func:`sigmoid_derivative_from_output`.
+
+    Args:
+        x: input array or scalar.
+
+    >>> sigmoid_derivative(np.array([0.0, 1000.0]))
+    array([0.25, 0.  ])
+    """
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def sigmoid_derivative_from_output(a: ArrayLike) -> Any:
+    """Return ``a * (1 - a)``: the sigmoid's derivative given its *output* ``a``.
+
+    This is the tutorial's ``sigmoid_derivative``, used in backpropagation where the
+    activation is already at hand: ``sigmoid_derivative_from_output(sigmoid(x))``
+    equals ``sigmoid_derivative(x)``.
+
+    Args:
+        a: sigmoid activations, in [0, 1].
+
+    >>> float(sigmoid_derivative_from_output(0.5))
+    0.25
+    """
+    a = _as_input(a)
+    return a * (1.0 - a)
+
+
+def relu_derivative(x: ArrayLike) -> Any:
+    """Return 1 where ``x > 0`` and 0 elsewhere (0 at the kink x = 0, as in the tutorial).
+
+    Args:
+        x: input array or scalar.
+
+    >>> relu_derivative(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 1.])
+    """
+    x = _as_input(x)
+    return np.where(x > 0, 1.0, 0.0)
+
+
+def tanh_derivative(x: ArrayLike) -> Any:
+    """Return ``1 - tanh(x)**2``.
+
+    Args:
+        x: input array or scalar.
+
+    >>> tanh_derivative(np.array([0.0, 1000.0]))
+    array([1., 0.])
+    """
+    t = tanh(x)
+    return 1.0 - t * t
+
+
+def leaky_relu_derivative(x: ArrayLike, negative_slope: float = 0.01) -> Any:
+    """Return 1 where ``x > 0`` and ``negative_slope`` elsewhere.
+
+    Args:
+        x: input array or scalar.
+        negative_slope: slope for non-positive inputs.
+
+    >>> leaky_relu_derivative(np.array([-1.0, 2.0]), negative_slope=0.1)
+    array([0.1, 1. ])
+    """
+    x = _as_input(x)
+    return np.where(x > 0, 1.0, negative_slope)
+
+
+def elu_derivative(x: ArrayLike, alpha: float = 1.0) -> Any:
+    """Return 1 where ``x > 0`` and ``alpha * exp(x)`` elsewhere.
+
+    Args:
+        x: input array or scalar.
+        alpha: the ELU's alpha.
+
+    >>> elu_derivative(np.array([-1000.0, 0.0, 2.0]))
+    array([0., 1., 1.])
+    """
+    x = _as_input(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.where(x > 0, 0.0, x)))
+
+
+def softplus_derivative(x: ArrayLike) -> Any:
+    """Return ``softplus'(x) = sigmoid(x)``.
+
+    Args:
+        x: input array or scalar.
+
+    >>> float(softplus_derivative(0.0))
+    0.5
+    """
+    return sigmoid(x)
+
+
+def gelu_derivative(x: ArrayLike) -> Any:
+    """Return the derivative of :func:`gelu` (the tanh form) at ``x``.
+
+    ``0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with
+    ``t = tanh(sqrt(2/pi) (x + 0.044715 x^3))``.
+
+    Args:
+        x: input array or scalar.
+
+    >>> float(gelu_derivative(0.0))
+    0.5
+    """
+    x = _as_input(x)
+    t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+    inner_slope = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner_slope
+
+
+def silu_derivative(x: ArrayLike) -> Any:
+    """Return ``sigmoid(x) * (1 + x * (1 - sigmoid(x)))``.
+
+    Args:
+        x: input array or scalar.
+
+    >>> float(silu_derivative(0.0))
+    0.5
+    """
+    x = _as_input(x)
+    s = sigmoid(x)
+    return s * (1.0 + x * (1.0 - s))
+
+
+def softmax_jacobian(x: ArrayLike) -> np.ndarray:
+    """Return the Jacobian of :func:`softmax` over the last axis: ``diag(s) - s s^T``.
+
+    For input of shape ``(..., n)`` the result has shape ``(..., n, n)``; entry
+    ``[i, j]`` is ``d softmax(x)_i / d x_j``.
+
+    Args:
+        x: logits, classes on the last axis.
+
+    >>> softmax_jacobian(np.array([0.0, 0.0]))
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    s = np.asarray(softmax(x, axis=-1), dtype=float)
+    return s[..., :, None] * np.eye(s.shape[-1]) - s[..., :, None] * s[..., None, :]
