@@ -1,0 +1,400 @@
+"""Loss functions and their closed-form gradients.
+
+Every ``*_loss`` is plain NumPy code the engine differentiates, and every
+``*_gradient`` is the closed form of its derivative with respect to the
+prediction, equal to ``gk.grad`` of the loss (the tests check this pair by pair).
+
+Argument order: the tutorial's losses take ``(y_true, y_pred)``; the ``*_with_logits``
+losses take ``(logits, labels)``, as PyTorch's do, and say so if they look swapped.
+
+Reductions, chosen so that the gradients match the formulas:
+
+- ``mse_loss``, ``huber_loss``, ``binary_cross_entropy*``: mean over all elements.
+- ``cross_entropy_loss`` and ``cross_entropy_with_logits``: *sum* over the classes (the
+  last axis), *mean* over the samples. For one distribution (a 1-D input) that is the
+  tutorial's formula ``L = -sum y log p`` with gradient ``-y / p`` exactly. The
+  tutorial's code instead took ``-mean(y * log p)``, which also divides by the number of
+  classes, so its loss was k times smaller than its gradient ``-y / p`` says; here the
+  loss and ``cross_entropy_gradient`` agree.
+
+Probabilities of exactly 0 or 1 are clipped to ``[epsilon, 1 - epsilon]`` for the log,
+*straight through*: the value uses the clipped probability and the gradient is that of
+the log at the clipped point (never zeroed by the clip), so ``log 0`` gives a large
+finite loss and a gradient that still points the right way.
+
+>>> import numpy as np
+>>> float(mse_loss(np.array([1.0, 0.0]), np.array([0.5, 0.5])))
+0.25
+>>> float(cross_entropy_with_logits(np.array([[0.0, 1000.0]]), np.array([1])))
+0.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit.nn.functional import log_softmax, sigmoid, softmax, softplus, stop_gradient
+
+__all__ = [
+    "mse_loss",
+    "mse_gradient",
+    "cross_entropy_loss",
+    "cross_entropy_gradient",
+    "binary_cross_entropy",
+    "binary_cross_entropy_gradient",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_gradient",
+    "cross_entropy_with_logits",
+    "cross_entropy_with_logits_gradient",
+    "huber_loss",
+    "huber_gradient",
+    "one_hot",
+]
+
+
+def _plain(x: Any) -> Any:
+    """Lists and numbers become float arrays; arrays and traced values pass on."""
+    if isinstance(x, (list, tuple, int, float)):
+        return np.asarray(x, dtype=float)
+    return x
+
+
+def _size(x: Any) -> int:
+    return int(np.prod(x.shape)) if hasattr(x, "shape") else 1
+
+
+def _check_same_shape(loss: str, y_true: Any, y_pred: Any) -> None:
+    true_shape, pred_shape = np.shape(y_true), tuple(y_pred.shape)
+    if true_shape != pred_shape:
+        raise ValueError(
+            f"{loss}: y_true has shape {true_shape} but y_pred has shape {pred_shape}; "
+            "they must match (broadcasting (n,) against (n, 1) would silently compare "
+            "every target with every prediction). Reshape one of them, e.g. y.reshape(-1, 1)."
+        )
+
+
+def _clip_straight_through(p: Any, low: float, high: float) -> Any:
+    """``p`` with the value of ``clip(p, low, high)`` and the gradient of ``p``."""
+    value = stop_gradient(p)
+    return p + (np.clip(value, low, high) - value)
+
+
+def _samples(x: Any) -> int:
+    """The number of distributions in ``x``: all elements over the size of the last axis."""
+    shape = tuple(x.shape)
+    return max(1, _size(x) // shape[-1]) if shape else 1
+
+
+# ----------------------------------------------------------------------------- regression
+
+
+def mse_loss(y_true: Any, y_pred: Any) -> Any:
+    """Return the mean squared error ``mean((y_true - y_pred)**2)`` over all elements.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, the same shape as ``y_true``.
+
+    >>> float(mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0])))
+    2.0
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("mse_loss", y_true, y_pred)
+    diff = y_pred - y_true
+    return np.mean(diff * diff)
+
+
+def mse_gradient(y_true: Any, y_pred: Any) -> np.ndarray:
+    """Return ``d mse_loss / d y_pred = 2 (y_pred - y_true) / y_pred.size``.
+
+    The tutorial divides by ``len(y_true)``; that equals ``size`` for its ``(n, 1)``
+    targets, and ``size`` is right for every shape.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, the same shape as ``y_true``.
+
+    >>> mse_gradient(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+    array([0., 2.])
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("mse_gradient", y_true, y_pred)
+    return 2.0 * (y_pred - y_true) / _size(y_pred)
+
+
+def huber_loss(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
+    """Return the Huber loss, mean over all elements.
+
+    Quadratic ``0.5 r**2`` for residuals ``|r| <= delta`` and linear
+    ``delta * (|r| - 0.5 delta)`` beyond, so outliers pull with a bounded force.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, the same shape as ``y_true``.
+        delta: where the quadratic part turns linear (> 0).
+
+    >>> float(huber_loss(np.array([0.0, 0.0]), np.array([0.5, 3.0])))
+    1.3125
+    """
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("huber_loss", y_true, y_pred)
+    residual = y_pred - y_true
+    small = np.abs(stop_gradient(residual)) <= delta
+    quadratic = 0.5 * residual * residual
+    linear = delta * (np.abs(residual) - 0.5 * delta)
+    return np.mean(np.where(small, quadratic, linear))
+
+
+def huber_gradient(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
+    """Return ``d huber_loss / d y_pred``: the residual, clipped to ``[-delta, delta]``, / size.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, the same shape as ``y_true``.
+        delta: where the quadratic part turns linear.
+
+    >>> huber_gradient(np.array([0.0, 0.0]), np.array([0.5, 3.0]))
+    array([0.25, 0.5 ])
+    """
+    if not delta > 0:
+        raise ValueError(f"huber_gradient: delta must be positive, got {delta!r}")
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("huber_gradient", y_true, y_pred)
+    return np.clip(y_pred - y_true, -delta, delta) / _size(y_pred)
+
+
+# ----------------------------------------------------------------------------- probabilities
+
+
+def cross_entropy_loss(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
+    """Return ``-sum(y_true * log(y_pred))`` over classes, averaged over samples.
+
+    Classes are on the last axis; a 1-D input is one distribution. Probabilities
+    below ``epsilon`` are clipped (straight through) so ``log 0`` stays finite.
+
+    Args:
+        y_true: target distributions (one-hot rows, or any probabilities).
+        y_pred: predicted probabilities, the same shape.
+        epsilon: the smallest probability taken by the log.
+
+    >>> float(cross_entropy_loss(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]])))  # log 2
+    0.6931471805599453
+    >>> float(cross_entropy_loss(np.array([1.0, 0.0]), np.array([0.0, 1.0])))  # -log 1e-15
+    34.538776394910684
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("cross_entropy_loss", y_true, y_pred)
+    safe = _clip_straight_through(y_pred, epsilon, 1.0)
+    return -np.sum(y_true * np.log(safe)) / _samples(y_pred)
+
+
+def cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> np.ndarray:
+    """Return ``d cross_entropy_loss / d y_pred = -y_true / y_pred / n_samples``.
+
+    For a single distribution (1-D input) this is the tutorial's ``-y / p`` exactly.
+
+    Args:
+        y_true: target distributions.
+        y_pred: predicted probabilities, the same shape.
+        epsilon: the smallest probability, as in the loss.
+
+    >>> cross_entropy_gradient(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
+    array([-0., -2.])
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("cross_entropy_gradient", y_true, y_pred)
+    safe = np.clip(y_pred, epsilon, 1.0)
+    return -y_true / safe / _samples(y_pred)
+
+
+def binary_cross_entropy(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
+    """Return ``-mean(y log p + (1 - y) log(1 - p))`` over all elements.
+
+    ``p`` is clipped (straight through) to ``[epsilon, 1 - epsilon]`` so a confident
+    wrong prediction gives a large finite loss, never ``inf`` or NaN.
+
+    Args:
+        y_true: targets in [0, 1].
+        y_pred: predicted probabilities, the same shape.
+        epsilon: how far from 0 and 1 the log is taken.
+
+    >>> float(binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.5, 0.5])))  # log 2
+    0.6931471805599453
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("binary_cross_entropy", y_true, y_pred)
+    safe = _clip_straight_through(y_pred, epsilon, 1.0 - epsilon)
+    return -np.mean(y_true * np.log(safe) + (1.0 - y_true) * np.log(1.0 - safe))
+
+
+def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
+                                  epsilon: float = 1e-15) -> np.ndarray:
+    """Return ``d binary_cross_entropy / d y_pred = (-y / p + (1 - y) / (1 - p)) / size``.
+
+    Args:
+        y_true: targets in [0, 1].
+        y_pred: predicted probabilities, the same shape.
+        epsilon: as in the loss.
+
+    >>> binary_cross_entropy_gradient(np.array([1.0, 0.0]), np.array([0.5, 0.5]))
+    array([-1.,  1.])
+    """
+    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    _check_same_shape("binary_cross_entropy_gradient", y_true, y_pred)
+    safe = np.clip(y_pred, epsilon, 1.0 - epsilon)
+    return (-y_true / safe + (1.0 - y_true) / (1.0 - safe)) / _size(y_pred)
+
+
+# ----------------------------------------------------------------------------- logits
+
+
+def _check_binary_labels(labels: Any, logits: Any) -> Any:
+    labels = _plain(labels)
+    _check_same_shape_labels(labels, logits)
+    if isinstance(labels, np.ndarray) and labels.size and (
+        np.min(labels) < 0 or np.max(labels) > 1 or not np.all(np.isfinite(labels))
+    ):
+        raise ValueError(
+            "binary_cross_entropy_with_logits: labels must lie in [0, 1] (got values from "
+            f"{np.min(labels)} to {np.max(labels)}); the *_with_logits losses take "
+            "(logits, labels) — were the arguments swapped?"
+        )
+    return labels
+
+
+def _check_same_shape_labels(labels: Any, logits: Any) -> None:
+    if np.shape(labels) != tuple(logits.shape):
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits have shape {tuple(logits.shape)} "
+            f"but labels have shape {np.shape(labels)}; they must match."
+        )
+
+
+def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
+    """Return binary cross-entropy of ``sigmoid(logits)``, computed stably from the logits.
+
+    ``mean(softplus(z) - y z)`` equals ``binary_cross_entropy(y, sigmoid(z))`` but never
+    takes the log of a rounded probability, so it is exact even for ``|z| = 1000``.
+
+    Args:
+        logits: raw scores ``z``.
+        labels: targets in [0, 1], the same shape.
+
+    >>> float(binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0])))  # log 2
+    0.6931471805599453
+    >>> float(binary_cross_entropy_with_logits(np.array([-1000.0]), np.array([1.0])))
+    1000.0
+    """
+    logits = _plain(logits)
+    labels = _check_binary_labels(labels, logits)
+    return np.mean(softplus(logits) - labels * logits)
+
+
+def binary_cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
+    """Return ``d binary_cross_entropy_with_logits / d logits = (sigmoid(z) - y) / size``.
+
+    Args:
+        logits: raw scores ``z``.
+        labels: targets in [0, 1], the same shape.
+
+    >>> binary_cross_entropy_with_logits_gradient(np.array([0.0, 0.0]), np.array([1.0, 0.0]))
+    array([-0.25,  0.25])
+    """
+    logits = _plain(logits)
+    labels = _check_binary_labels(labels, logits)
+    return (sigmoid(logits) - labels) / _size(logits)
+
+
+def one_hot(labels: Any, num_classes: int) -> np.ndarray:
+    """Return a float array with a 1 in column ``labels[i]`` of row ``i``, shape ``(..., k)``.
+
+    Args:
+        labels: integer class indices in ``[0, num_classes)`` (integral floats accepted).
+        num_classes: the number of classes ``k``.
+
+    >>> one_hot(np.array([2, 0]), 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+            raise ValueError(
+                "class labels must be whole numbers; got non-integral values such as "
+                f"{labels[labels != np.round(labels)].ravel()[:3]}"
+            )
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iub":
+        raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"class labels must lie in [0, {num_classes}) for {num_classes} classes; got "
+            f"values from {labels.min()} to {labels.max()}"
+        )
+    return np.eye(num_classes)[labels]
+
+
+def _target_distribution(logits: Any, labels: Any) -> np.ndarray:
+    """Labels as rows of probabilities with the logits' shape (one-hot for class indices)."""
+    logits_shape = tuple(logits.shape)
+    if not logits_shape:
+        raise ValueError("cross_entropy_with_logits: logits must have a class axis, got a scalar")
+    labels = np.asarray(labels)
+    if labels.shape == logits_shape[:-1]:
+        return one_hot(labels, logits_shape[-1])
+    if labels.shape == logits_shape:
+        if labels.dtype.kind not in "fiub":
+            raise TypeError(f"cross_entropy_with_logits: labels have dtype {labels.dtype}")
+        if labels.size and np.min(labels) < 0:
+            raise ValueError(
+                "cross_entropy_with_logits: one-hot/probability labels must be >= 0; the "
+                "loss takes (logits, labels) — were the arguments swapped?"
+            )
+        return labels.astype(float)
+    raise ValueError(
+        f"cross_entropy_with_logits: logits have shape {logits_shape}, so labels must be "
+        f"class indices of shape {logits_shape[:-1]} or one-hot rows of shape "
+        f"{logits_shape}; got {labels.shape}"
+    )
+
+
+def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
+    """Return softmax cross-entropy from raw scores: ``-sum(y * log_softmax(z))`` / n.
+
+    Summed over the classes (last axis) and averaged over samples, as PyTorch's
+    ``cross_entropy``. Stable for any finite logits.
+
+    Args:
+        logits: raw scores, shape ``(n, k)`` (or ``(k,)`` for one sample).
+        labels: class indices of shape ``(n,)`` (ints, or whole-number floats), or
+            one-hot / probability rows of shape ``(n, k)``.
+
+    >>> z = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> float(cross_entropy_with_logits(z, np.array([0, 2])))  # (log(e^2+2) - 2 + log 3) / 2
+    0.669078527444997
+    """
+    logits = _plain(logits)
+    targets = _target_distribution(logits, labels)
+    return -np.sum(targets * log_softmax(logits, axis=-1)) / _samples(logits)
+
+
+def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
+    """Return ``d cross_entropy_with_logits / d logits = (softmax(z) sum(y) - y) / n``.
+
+    For one-hot labels (rows summing to 1) that is the familiar ``(softmax(z) - y) / n``.
+
+    Args:
+        logits: raw scores, shape ``(n, k)``.
+        labels: class indices ``(n,)`` or rows ``(n, k)``.
+
+    >>> cross_entropy_with_logits_gradient(np.array([[0.0, 0.0]]), np.array([1]))
+    array([[ 0.5, -0.5]])
+    """
+    logits = _plain(logits)
+    targets = _target_distribution(logits, labels)
+    mass = np.sum(targets, axis=-1, keepdims=True)
+    return (softmax(logits, axis=-1) * mass - targets) / _samples(logits)
