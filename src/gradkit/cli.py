@@ -1,23 +1,265 @@
-"""The ``gradkit`` command line (argparse subcommands).
+"""The ``gradkit`` command line: calculus questions answered from the shell.
 
->>> main(["--version"])  # doctest: +SKIP
+Each subcommand lives in :mod:`gradkit.cli_commands`; this module builds the argparse
+parser, turns option text into numbers, and turns every known error into one clear line
+on stderr with exit status 2 (never a traceback).
+
+>>> main(["--version"])
+gradkit 0.1.0
+0
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main", "build_parser", "parse_point", "parse_vector", "CliError"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    import gradkit
+class CliError(ValueError):
+    """A problem with the command line's input, reported as one line with exit status 2."""
 
-    parser = argparse.ArgumentParser(prog="gradkit", description="The calculus of deep learning.")
-    parser.add_argument("--version", action="version", version=f"gradkit {gradkit.__version__}")
-    parser.parse_args(argv)
-    import numpy as np
 
-    g = gradkit.grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
-    sys.stdout.write(f"grad of sum(x**2) at [1, 2] = {g}\n")
-    return 0
+def parse_vector(text: str, name: str = "vector") -> list[float]:
+    """Return the numbers of a comma-separated list such as ``"1,-2.5,3e-2"``.
+
+    Args:
+        text: the option's text.
+        name: what the option is, used in the error message.
+
+    >>> parse_vector("1, -2.5,3e-2")
+    [1.0, -2.5, 0.03]
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if not text.strip() or any(not part for part in parts):
+        raise CliError(f"{name} {text!r}: expected numbers separated by commas, e.g. 1,2")
+    values = []
+    for part in parts:
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise CliError(f"{name} {text!r}: {part!r} is not a number") from None
+    return values
+
+
+def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
+    """Return the variable values of ``"x=1,y=2"`` as a dict, in the order given.
+
+    A bare number such as ``"1.5"`` is accepted when ``default_var`` names the variable.
+
+    Args:
+        text: the ``--at`` option's text.
+        default_var: the variable a bare number belongs to, or None to require ``name=value``.
+
+    >>> parse_point("x=1, y=-2.5")
+    {'x': 1.0, 'y': -2.5}
+    >>> parse_point("0.5", default_var="t")
+    {'t': 0.5}
+    """
+    if "=" not in text and default_var is not None:
+        values = parse_vector(text, name="--at")
+        if len(values) != 1:
+            raise CliError(f"--at {text!r}: give one number, or name=value pairs like x=1,y=2")
+        return {default_var: values[0]}
+    point: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise CliError(f"--at {text!r}: expected name=value pairs like x=1,y=2")
+        if name in point:
+            raise CliError(f"--at {text!r}: {name} is given twice")
+        try:
+            point[name] = float(value)
+        except ValueError:
+            raise CliError(f"--at {text!r}: {value!r} is not a number (for {name})") from None
+    return point
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors end with one clear line and raise instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+_EXAMPLES = {
+    "derive": (
+        "Differentiate an expression, showing each named rule.",
+        'gradkit derive "x**2 * sin(x)" --at 1\n  gradkit derive "exp(a*x)" --var a --latex',
+    ),
+    "grad": (
+        "Gradient, directional derivative and Hessian of a function of several variables.",
+        'gradkit grad "x**2 * y + sin(y)" --at x=1,y=2 --direction 1,1',
+    ),
+    "plot": (
+        "Draw a function of one variable and its derivative (PNG, SVG or PDF).",
+        'gradkit plot "sin(x) * exp(-x/4)" --range -2,8 --out plot.png',
+    ),
+    "optimize": (
+        "Race optimizers on a test function: prints the table and draws the trajectories.",
+        "gradkit optimize rosenbrock --optimizers gd,momentum,adam --lr 1e-3 "
+        "--steps 2000 --out race.png",
+    ),
+    "train": (
+        "Train a small network on a built-in dataset, with a progress bar.",
+        "gradkit train moons --epochs 200 --hidden 16 --optimizer adam --lr 0.01",
+    ),
+    "check": (
+        "Compare numerical, symbolic and automatic derivatives side by side.",
+        'gradkit check "log(1 + x**2) * y" --at x=0.5,y=3',
+    ),
+    "graph": (
+        "Draw the computational graph of an expression with forward values and gradients.",
+        'gradkit graph "sigmoid(w*x + b)" --at w=0.5,x=2,b=-1 --out graph.svg',
+    ),
+    "tour": (
+        "Write the tour of the tutorial (index.html and its images) into a folder.",
+        "gradkit tour --out gradkit-tour",
+    ),
+}
+
+
+def _subparser(commands: Any, name: str) -> argparse.ArgumentParser:
+    description, example = _EXAMPLES[name]
+    return commands.add_parser(
+        name,
+        help=description,
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``gradkit`` argument parser with all its subcommands.
+
+    >>> build_parser().parse_args(["derive", "x**2", "--at", "3"]).command
+    'derive'
+    """
+    from gradkit import __version__
+
+    parser = _Parser(
+        prog="gradkit",
+        description="gradkit: the calculus of deep learning on the command line.",
+        epilog='example:\n  gradkit derive "x**2 * sin(x)" --at 1\n  gradkit tour',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = _subparser(commands, "derive")
+    p.add_argument("expr", metavar="EXPR", help="the expression, e.g. 'x**2 * sin(x)'")
+    p.add_argument("--var", default="x", help="the variable to differentiate by (default x)")
+    p.add_argument("--at", help="evaluate there: a number for VAR, or x=1,y=2")
+    p.add_argument("--latex", action="store_true", help="print the steps as LaTeX")
+
+    p = _subparser(commands, "grad")
+    p.add_argument("expr", metavar="EXPR")
+    p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2 (sets the variables)")
+    p.add_argument("--direction", help="a direction for the directional derivative, e.g. 1,1")
+
+    p = _subparser(commands, "plot")
+    p.add_argument("expr", metavar="EXPR")
+    p.add_argument("--var", default="x", help="the variable on the horizontal axis")
+    p.add_argument("--range", dest="xrange", default="-3,3", help="LO,HI (default -3,3)")
+    p.add_argument("--at", help="draw the tangent line at this point")
+    p.add_argument("--out", required=True, help="the image file to write (.png, .svg, .pdf)")
+
+    p = _subparser(commands, "optimize")
+    p.add_argument("function", metavar="FUNCTION", help="a test function, e.g. rosenbrock")
+    p.add_argument("--optimizers", default="gd,momentum,adam", help="comma-separated names")
+    p.add_argument("--lr", type=float, help="learning rate for every optimizer")
+    p.add_argument("--steps", type=int, default=1000, help="steps per optimizer (default 1000)")
+    p.add_argument("--start", help="starting point, e.g. -1.5,-1.5")
+    p.add_argument("--out", help="the image file for the trajectories")
+
+    p = _subparser(commands, "train")
+    p.add_argument("dataset", metavar="DATASET", choices=["tutorial", "moons", "spirals", "digits"],
+                   help="tutorial, moons, spirals or digits")
+    p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
+    p.add_argument("--optimizer", default="adam", help="sgd, momentum, adam, ... (default adam)")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", help="an image file for the training history")
+
+    p = _subparser(commands, "check")
+    p.add_argument("expr", metavar="EXPR")
+    p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2 (a bare number: x)")
+
+    p = _subparser(commands, "graph")
+    p.add_argument("expr", metavar="EXPR")
+    p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2")
+    p.add_argument("--out", required=True, help=".dot (always), .svg or .png")
+
+    p = _subparser(commands, "tour")
+    p.add_argument("--out", default="gradkit-tour", help="output folder (default gradkit-tour)")
+    return parser
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    """The error classes that mean bad input rather than a bug in gradkit."""
+    known: list[type[BaseException]] = [ValueError, TypeError, ArithmeticError]
+    # Only look at modules already loaded: importing sympy just to name an error is slow.
+    for module_name, attr in (("gradkit.symbolic", "ParseError"),
+                              ("gradkit.autodiff.errors", "GradkitError")):
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attr):
+            known.append(getattr(module, attr))
+    return tuple(known)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    position = getattr(error, "position", None)
+    if position is not None and "position" not in text:
+        text = f"{text} (at position {position})"
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Status 0 on success, 2 for a bad expression or option (one line on stderr).
+
+    Args:
+        argv: the arguments after the program name.
+
+    >>> main(["--version"])
+    gradkit 0.1.0
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except _UsageError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    except SystemExit as stop:  # --help and --version end here with status 0
+        return stop.code if isinstance(stop.code, int) else 0
+    if args.command is None:
+        parser.print_help(sys.stdout)
+        return 0
+    from gradkit import cli_commands
+
+    run = getattr(cli_commands, f"run_{args.command}")
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("gradkit: interrupted\n")
+        return 130
+    except Exception as error:
+        if not isinstance(error, _known_errors()):
+            raise
+        sys.stderr.write(f"gradkit {args.command}: error: {_one_line(error)}\n")
+        return 2
