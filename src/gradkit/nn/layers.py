@@ -1,0 +1,626 @@
+"""Layers: ``Module``, ``Linear``, ``Sequential``, activation modules and ``Dropout``.
+
+A model's parameters are a flat dict of arrays (``{"0.weight": ..., "0.bias": ...}``),
+which ``gk.grad`` differentiates and ``gk.optim`` updates directly. ``model(X)`` runs
+the model with its own parameters; ``model.apply(params, X)`` runs it with the given
+ones -- that is the function to differentiate::
+
+    loss, grads = gk.value_and_grad(lambda p: loss_fn(model.apply(p, X), y))(model.params)
+
+Weights are laid out ``(in_features, out_features)`` as in the tutorial, so ``Linear``
+computes ``x @ W + b`` (PyTorch stores ``(out, in)`` and computes ``x @ W.T + b``).
+
+>>> import numpy as np
+>>> model = Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=1))
+>>> sorted(model.params)
+['0.bias', '0.weight', '2.bias', '2.weight']
+>>> model(np.zeros((5, 2))).shape
+(5, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gradkit.nn import functional as F
+from gradkit.nn.init import RNGLike, get_initializer, make_rng
+
+__all__ = [
+    "ParameterError",
+    "Module",
+    "Linear",
+    "Sequential",
+    "Activation",
+    "Sigmoid",
+    "ReLU",
+    "Tanh",
+    "LeakyReLU",
+    "ELU",
+    "Softplus",
+    "GELU",
+    "SiLU",
+    "Softmax",
+    "LogSoftmax",
+    "Dropout",
+]
+
+Params = dict[str, Any]
+
+
+class ParameterError(ValueError):
+    """Parameters that do not fit a model: a missing, unexpected or wrongly shaped array."""
+
+
+def _as_batch(x: Any) -> Any:
+    if isinstance(x, (list, tuple, int, float)):
+        return np.asarray(x, dtype=float)
+    return x
+
+
+class _class_or_instance_method:
+    """A method that receives the class when called on it and the instance otherwise."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj: Any, owner: type) -> Callable[..., Any]:
+        return functools.partial(self.fn, owner if obj is None else obj)
+
+
+class Module:
+    """Base class of all layers and models.
+
+    Subclasses define ``param_shapes()``, ``init_params(rng)`` and
+    ``forward(params, x)``; containers override ``params`` handling. A module is in
+    training mode after construction; ``eval()`` switches behaviour such as
+    ``Dropout`` off, ``train()`` back on.
+
+    >>> layer = Linear(2, 1, rng=0)
+    >>> layer.apply({"weight": np.ones((2, 1)), "bias": np.zeros(1)}, np.array([[1.0, 2.0]]))
+    array([[3.]])
+    """
+
+    registry: ClassVar[dict[str, type[Module]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Module.registry[cls.__name__] = cls
+
+    def __init__(self) -> None:
+        self.training = True
+        self._params: Params = {}
+
+    # -- parameters ---------------------------------------------------------------------
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Return the name and shape of every parameter (empty for parameter-free layers)."""
+        return {}
+
+    def init_params(self, rng: RNGLike = None) -> Params:
+        """Return freshly initialized parameters drawn from ``rng`` (the model is unchanged)."""
+        return {}
+
+    @property
+    def params(self) -> Params:
+        """The model's own parameters: a new dict each time, holding the arrays themselves."""
+        return dict(self._params)
+
+    @params.setter
+    def params(self, new_params: Params) -> None:
+        self._params = self.check_params(new_params)
+
+    def check_params(self, params: Any) -> Params:
+        """Return ``params`` as a dict of float arrays after checking names and shapes.
+
+        Raises:
+            ParameterError: naming the missing, unexpected or mis-shaped parameter.
+
+        >>> Linear(2, 1).check_params({"weight": np.ones((3, 1)), "bias": np.zeros(1)})
+        Traceback (most recent call last):
+        ...
+        gradkit.nn.layers.ParameterError: parameter 'weight' has shape (3, 1) but ... needs (2, 1)
+        """
+        if not isinstance(params, dict):
+            raise ParameterError(
+                f"parameters must be a dict of arrays, got {type(params).__name__}"
+            )
+        expected = self.param_shapes()
+        missing = [name for name in expected if name not in params]
+        if missing:
+            raise ParameterError(
+                f"parameter {missing[0]!r} is missing; this model needs {sorted(expected)}"
+            )
+        unexpected = [name for name in params if name not in expected]
+        if unexpected:
+            raise ParameterError(
+                f"unexpected parameter {unexpected[0]!r}; this model has {sorted(expected)}"
+            )
+        checked = {}
+        for name, shape in expected.items():
+            value = np.asarray(params[name], dtype=float)
+            if value.shape != tuple(shape):
+                raise ParameterError(
+                    f"parameter {name!r} has shape {value.shape} but this model needs "
+                    f"{tuple(shape)}"
+                )
+            checked[name] = value
+        return checked
+
+    def initialize(self, rng: RNGLike = None) -> Module:
+        """Re-draw all parameters from ``rng`` (a seed or generator) and return ``self``.
+
+        >>> m = Sequential(Linear(2, 2), Linear(2, 1))
+        >>> a = m.initialize(0).params["1.weight"]; b = m.initialize(0).params["1.weight"]
+        >>> bool(np.all(a == b))
+        True
+        """
+        self.params = self.init_params(make_rng(rng))
+        return self
+
+    def num_parameters(self) -> int:
+        """Return the number of scalar parameters.
+
+        >>> Linear(64, 10).num_parameters()
+        650
+        """
+        return int(sum(np.prod(shape, dtype=int) for shape in self.param_shapes().values()))
+
+    # -- running ------------------------------------------------------------------------
+    def forward(self, params: Params, x: Any) -> Any:
+        """Compute the output for input ``x`` with parameters ``params`` (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(params, x)")
+
+    def apply(self, params: Params, x: Any) -> Any:
+        """Return the output for input ``x`` computed with ``params``: the differentiable form.
+
+        Args:
+            params: a dict with this model's parameter names (``self.params`` or a
+                modified copy, or the engine's traced values inside ``gk.grad``).
+            x: a batch of inputs, samples on the first axis.
+        """
+        return self.forward(params, _as_batch(x))
+
+    def __call__(self, x: Any) -> Any:
+        """Return the output for input ``x`` with the model's own parameters."""
+        return self.apply(self._params_for_call(), x)
+
+    def _params_for_call(self) -> Params:
+        return self._params
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch training mode on (or off with ``mode=False``) and return ``self``."""
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (``Dropout`` passes inputs through) and return ``self``."""
+        return self.train(False)
+
+    def children(self) -> list[Module]:
+        """Return the direct sub-modules (none for a plain layer)."""
+        return []
+
+    # -- description and files -------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """Return the constructor arguments that rebuild this module (for saving)."""
+        return {}
+
+    def spec(self) -> dict[str, Any]:
+        """Return ``{"type": class name, "config": ...}``: the architecture, JSON-ready."""
+        return {"type": type(self).__name__, "config": self.config()}
+
+    @staticmethod
+    def from_spec(spec: dict[str, Any]) -> Module:
+        """Build an untrained module from :meth:`spec` output.
+
+        >>> Module.from_spec(Linear(3, 2).spec())
+        Linear(3, 2)
+        """
+        try:
+            cls = Module.registry[spec["type"]]
+        except (KeyError, TypeError):
+            raise ParameterError(
+                f"unknown layer type in architecture description: {spec!r}"
+            ) from None
+        return cls._from_config(spec.get("config", {}))
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> Module:
+        return cls(**config)
+
+    def save(self, path: Any) -> Any:
+        """Save the architecture and parameters to ``path`` (``.npz``), atomically.
+
+        See :func:`gradkit.nn.io.save`; returns the path written.
+        """
+        from gradkit.nn.io import save
+
+        return save(self, path)
+
+    @_class_or_instance_method
+    def load(target: Any, path: Any) -> Module:
+        """Load a model saved by :meth:`save`.
+
+        ``Module.load(path)`` (on a class) rebuilds the saved architecture and its
+        parameters; ``model.load(path)`` (on an instance) loads the parameters into this
+        model and raises :class:`ParameterError` naming the first parameter that does not
+        fit. Both return the model. See :func:`gradkit.nn.io.load`.
+        """
+        from gradkit.nn.io import load
+
+        if isinstance(target, Module):
+            return load(path, into=target)
+        model = load(path)
+        if not isinstance(model, target):
+            raise ParameterError(
+                f"{path} holds a {type(model).__name__}, not a {target.__name__}"
+            )
+        return model
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _lookup(params: Params, name: str, owner: Module) -> Any:
+    try:
+        return params[name]
+    except (KeyError, TypeError):
+        raise ParameterError(
+            f"{owner!r}: parameter {name!r} is missing from the parameters given to apply(); "
+            f"pass a dict with the keys {sorted(owner.param_shapes())}"
+        ) from None
+
+
+def _check_size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """A fully connected layer ``x @ weight + bias`` with ``weight`` of shape ``(in, out)``.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: whether to add a learned bias (initialized to zero).
+        init: weight initializer: a name from :mod:`gradkit.nn.init` (``"xavier_uniform"``,
+            ``"he_normal"``, ``"tutorial"`` for ``0.01 * randn``, ...) or a function
+            ``(shape, rng) -> array``.
+        rng: seed or generator for the initial weights.
+
+    >>> layer = Linear(3, 2, init="zeros")
+    >>> layer(np.ones((4, 3)))
+    array([[0., 0.],
+           [0., 0.],
+           [0., 0.],
+           [0., 0.]])
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str | Callable[..., np.ndarray] = "xavier_uniform",
+                 rng: RNGLike = None) -> None:
+        super().__init__()
+        self.in_features = _check_size("in_features", in_features)
+        self.out_features = _check_size("out_features", out_features)
+        self.bias = bool(bias)
+        self.init = init
+        self._initializer = get_initializer(init)
+        self._params = self.init_params(rng)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = {"weight": (self.in_features, self.out_features)}
+        if self.bias:
+            shapes["bias"] = (self.out_features,)
+        return shapes
+
+    def init_params(self, rng: RNGLike = None) -> Params:
+        generator = make_rng(rng)
+        params = {"weight": self._initializer((self.in_features, self.out_features), generator)}
+        if self.bias:
+            params["bias"] = np.zeros(self.out_features)
+        return params
+
+    def forward(self, params: Params, x: Any) -> Any:
+        shape = tuple(x.shape)
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expects inputs with {self.in_features} features on the last axis; "
+                f"got an input of shape {shape}"
+            )
+        out = x @ _lookup(params, "weight", self)
+        if self.bias:
+            out = out + _lookup(params, "bias", self)
+        return out
+
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"in_features": self.in_features,
+                                  "out_features": self.out_features, "bias": self.bias}
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        return config
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        return f"Linear({self.in_features}, {self.out_features}{extra})"
+
+
+class Sequential(Module):
+    """Layers applied one after another; parameter ``name`` of layer ``i`` is ``"i.name"``.
+
+    Args:
+        *layers: the modules, in order (a single list of modules works too).
+
+    >>> model = Sequential(Linear(2, 4, rng=0), Sigmoid(), Linear(4, 1, rng=0), Sigmoid())
+    >>> model
+    Sequential(
+      (0): Linear(2, 4)
+      (1): Sigmoid()
+      (2): Linear(4, 1)
+      (3): Sigmoid()
+    )
+    >>> model.num_parameters()
+    17
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for position, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential: item {position} is a {type(layer).__name__}, not a layer; "
+                    "pass modules such as Linear(2, 4) or ReLU() (note the parentheses)"
+                )
+        self.layers = list(layers)
+        self._keys = [
+            [(f"{i}.{name}", name) for name in layer.param_shapes()]
+            for i, layer in enumerate(self.layers)
+        ]
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {
+            f"{i}.{name}": shape
+            for i, layer in enumerate(self.layers)
+            for name, shape in layer.param_shapes().items()
+        }
+
+    def init_params(self, rng: RNGLike = None) -> Params:
+        generator = make_rng(rng)
+        params: Params = {}
+        for i, layer in enumerate(self.layers):
+            for name, value in layer.init_params(generator).items():
+                params[f"{i}.{name}"] = value
+        return params
+
+    def _get_params(self) -> Params:
+        return {
+            f"{i}.{name}": value
+            for i, layer in enumerate(self.layers)
+            for name, value in layer.params.items()
+        }
+
+    def _set_params(self, new_params: Params) -> None:
+        checked = self.check_params(new_params)
+        for layer, keys in zip(self.layers, self._keys, strict=True):
+            if keys:
+                layer.params = {local: checked[full] for full, local in keys}
+
+    params = property(_get_params, _set_params, doc=Module.params.__doc__)
+
+    def _params_for_call(self) -> Params:
+        return self._get_params()
+
+    def forward(self, params: Params, x: Any) -> Any:
+        for layer, keys in zip(self.layers, self._keys, strict=True):
+            if keys:
+                try:
+                    local = {name: params[full] for full, name in keys}
+                except (KeyError, TypeError):
+                    missing = next(full for full, _ in keys if full not in params)
+                    raise ParameterError(
+                        f"parameter {missing!r} is missing from the parameters given to "
+                        f"apply(); this model has {sorted(self.param_shapes())}"
+                    ) from None
+            else:
+                local = {}
+            x = layer.forward(local, x)
+        return x
+
+    def children(self) -> list[Module]:
+        return list(self.layers)
+
+    def config(self) -> dict[str, Any]:
+        return {"layers": [layer.spec() for layer in self.layers]}
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> Module:
+        return cls(*[Module.from_spec(spec) for spec in config.get("layers", [])])
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ")
+                 for i, layer in enumerate(self.layers)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+class Activation(Module):
+    """A parameter-free layer applying a function from :mod:`gradkit.nn.functional`."""
+
+    function: ClassVar[Callable[..., Any]]
+
+    def forward(self, params: Params, x: Any) -> Any:
+        return type(self).function(x, **self.config())
+
+
+class Sigmoid(Activation):
+    """Apply :func:`~gradkit.nn.functional.sigmoid`.
+
+    >>> Sigmoid()(np.array([0.0]))
+    array([0.5])
+    """
+
+    function = staticmethod(F.sigmoid)
+
+
+class ReLU(Activation):
+    """Apply :func:`~gradkit.nn.functional.relu`.
+
+    >>> ReLU()(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
+
+    function = staticmethod(F.relu)
+
+
+class Tanh(Activation):
+    """Apply :func:`~gradkit.nn.functional.tanh`.
+
+    >>> Tanh()(np.array([0.0]))
+    array([0.])
+    """
+
+    function = staticmethod(F.tanh)
+
+
+class Softplus(Activation):
+    """Apply :func:`~gradkit.nn.functional.softplus`.
+
+    >>> Softplus()(np.array([0.0]))
+    array([0.69314718])
+    """
+
+    function = staticmethod(F.softplus)
+
+
+class GELU(Activation):
+    """Apply :func:`~gradkit.nn.functional.gelu` (tanh form).
+
+    >>> GELU()(np.array([0.0]))
+    array([0.])
+    """
+
+    function = staticmethod(F.gelu)
+
+
+class SiLU(Activation):
+    """Apply :func:`~gradkit.nn.functional.silu`.
+
+    >>> SiLU()(np.array([0.0]))
+    array([0.])
+    """
+
+    function = staticmethod(F.silu)
+
+
+class LeakyReLU(Activation):
+    """Apply :func:`~gradkit.nn.functional.leaky_relu` with slope ``negative_slope`` below 0.
+
+    >>> LeakyReLU(0.1)(np.array([-1.0, 2.0]))
+    array([-0.1,  2. ])
+    """
+
+    function = staticmethod(F.leaky_relu)
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(Activation):
+    """Apply :func:`~gradkit.nn.functional.elu`.
+
+    >>> ELU()(np.array([0.0, 2.0]))
+    array([0., 2.])
+    """
+
+    function = staticmethod(F.elu)
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Softmax(Activation):
+    """Apply :func:`~gradkit.nn.functional.softmax` along ``axis``.
+
+    >>> Softmax()(np.array([[0.0, 0.0]]))
+    array([[0.5, 0.5]])
+    """
+
+    function = staticmethod(F.softmax)
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+
+class LogSoftmax(Softmax):
+    """Apply :func:`~gradkit.nn.functional.log_softmax` along ``axis``.
+
+    >>> LogSoftmax()(np.array([[0.0, 0.0]]))
+    array([[-0.69314718, -0.69314718]])
+    """
+
+    function = staticmethod(F.log_softmax)
+
+
+class Dropout(Module):
+    """Zero each input with probability ``p`` while training, scaling the rest by 1/(1-p).
+
+    In evaluation mode (``model.eval()``) it passes inputs through unchanged, so the
+    expected activation is the same in both modes. The masks are constants for
+    differentiation: gradients flow only through the kept units.
+
+    Args:
+        p: drop probability, ``0 <= p < 1``.
+        rng: seed or generator for the masks.
+
+    >>> layer = Dropout(0.5, rng=0)
+    >>> out = layer(np.ones((1, 1000)))
+    >>> sorted(set(out.ravel().tolist())), bool(0.4 < out.mean() < 1.6)
+    ([0.0, 2.0], True)
+    >>> layer.eval()(np.ones((1, 3)))
+    array([[1., 1., 1.]])
+    """
+
+    def __init__(self, p: float = 0.5, rng: RNGLike = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._rng = make_rng(rng)
+
+    def forward(self, params: Params, x: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = self._rng.random(tuple(x.shape)) >= self.p
+        return x * (keep / (1.0 - self.p))
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
