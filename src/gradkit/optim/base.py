@@ -1,0 +1,260 @@
+"""The optimizer interface: a pair of pure functions with explicit state.
+
+An optimizer (or any of its building blocks) is a :class:`GradientTransformation`:
+``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``.
+Nothing is mutated: every call returns fresh arrays and a fresh state, so a run can
+be replayed, forked or inspected at any step. ``updates`` already carry the sign, so
+the new parameters are ``apply_updates(params, updates) == params + updates``.
+
+Parameters and gradients may be any container of arrays that :mod:`gradkit.tree`
+understands (arrays, scalars, and nested tuples, lists and dicts of them).
+
+>>> import numpy as np
+>>> opt = chain(scale(-0.5))
+>>> params = {"w": np.array([1.0, 2.0])}
+>>> state = opt.init(params)
+>>> updates, state = opt.update({"w": np.array([2.0, 2.0])}, state, params)
+>>> apply_updates(params, updates)
+{'w': array([0., 1.])}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradkit.tree import tree_map
+
+__all__ = [
+    "GradientTransformation",
+    "Schedule",
+    "ScalarOrSchedule",
+    "chain",
+    "apply_updates",
+    "identity",
+    "scale",
+]
+
+Schedule = Callable[[int], float]
+ScalarOrSchedule = float | Schedule
+
+
+class GradientTransformation(NamedTuple):
+    """An optimizer or a building block of one: ``(init, update)``.
+
+    ``init(params)`` returns the initial state; ``update(grads, state, params=None)``
+    returns ``(updates, new_state)``. Build them with the functions of
+    :mod:`gradkit.optim` and combine them with :func:`chain`.
+    """
+
+    init: Callable[[Any], Any]
+    update: Callable[..., tuple[Any, Any]]
+
+
+class EmptyState(NamedTuple):
+    """The state of a transform that remembers nothing."""
+
+
+def as_float_array(x: Any) -> np.ndarray:
+    """Return ``x`` as a floating-point NumPy array (integers become float64).
+
+    >>> as_float_array(3).dtype
+    dtype('float64')
+    """
+    arr = np.asarray(x)
+    if not np.issubdtype(arr.dtype, np.floating):
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"optimizer leaves must be numbers or numeric arrays; got {type(x).__name__} "
+                f"with dtype {arr.dtype}"
+            ) from None
+    return arr
+
+
+def zeros_like_tree(params: Any) -> Any:
+    """Return a container shaped like ``params`` holding float zeros.
+
+    >>> zeros_like_tree((1.0, [2.0]))
+    (array(0.), [array(0.)])
+    """
+    return tree_map(lambda p: np.zeros_like(as_float_array(p)), params)
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Return the transform that applies ``transforms`` one after another.
+
+    The state of the chain is the tuple of the states of its parts. The update of
+    the first transform is fed as the "gradient" of the second, and so on.
+
+    Args:
+        *transforms: the building blocks, in the order they act on the gradient.
+
+    >>> opt = chain(scale(2.0), scale(-0.25))
+    >>> updates, _ = opt.update(np.array([4.0]), opt.init(np.zeros(1)))
+    >>> updates
+    array([-2.])
+    """
+    for position, t in enumerate(transforms):
+        if not isinstance(t, GradientTransformation):
+            raise TypeError(
+                f"chain: argument {position} is {type(t).__name__}, not a "
+                "GradientTransformation; build it with a gradkit.optim function"
+            )
+
+    def init(params: Any) -> tuple:
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads: Any, state: tuple, params: Any = None) -> tuple[Any, tuple]:
+        if len(state) != len(transforms):
+            raise ValueError(
+                f"chain: the state has {len(state)} parts but the chain has "
+                f"{len(transforms)} transforms; pass the state returned by this chain's init"
+            )
+        new_states = []
+        for t, s in zip(transforms, state, strict=True):
+            grads, s = t.update(grads, s, params)
+            new_states.append(s)
+        return grads, tuple(new_states)
+
+    return GradientTransformation(init, update)
+
+
+def apply_updates(params: Any, updates: Any) -> Any:
+    """Return ``params + updates`` leaf by leaf (the updates carry the sign).
+
+    Floating-point parameters keep their dtype; integer parameters become float64.
+
+    Args:
+        params: the current parameters (any container of arrays).
+        updates: the updates returned by an optimizer's ``update``, same structure.
+
+    >>> apply_updates([np.float32(1.0)], [np.float64(0.5)])[0].dtype
+    dtype('float32')
+    """
+
+    def add(p: Any, u: Any) -> np.ndarray:
+        p = as_float_array(p)
+        return np.asarray(p + u, dtype=p.dtype)
+
+    return tree_map(add, params, updates)
+
+
+def identity() -> GradientTransformation:
+    """Return the transform that passes the gradient through unchanged.
+
+    >>> identity().update(np.ones(2), EmptyState())[0]
+    array([1., 1.])
+    """
+
+    def update(grads: Any, state: EmptyState, params: Any = None) -> tuple[Any, EmptyState]:
+        return grads, state
+
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+def scale(factor: float) -> GradientTransformation:
+    """Return the transform that multiplies every update by ``factor``.
+
+    Args:
+        factor: a finite number (use a negative one to step downhill).
+
+    >>> scale(-0.1).update(np.array([1.0, 2.0]), EmptyState())[0]
+    array([-0.1, -0.2])
+    """
+    factor = check_number("factor", factor)
+
+    def update(grads: Any, state: EmptyState, params: Any = None) -> tuple[Any, EmptyState]:
+        return tree_map(lambda g: factor * as_float_array(g), grads), state
+
+    return GradientTransformation(lambda params: EmptyState(), update)
+
+
+# ---- argument checks shared by the transforms and the named optimizers -------------
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it is finite and inside the bounds.
+
+    Raises ``TypeError`` for a non-number and ``ValueError`` (naming the argument and
+    the allowed range) for a value out of range.
+
+    >>> check_number("beta", 0.9, low=0.0, high=1.0, high_open=True)
+    0.9
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        lo = "-inf" if low is None else f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
+        interval = f"{left}{lo}, {hi}{right}"
+        raise ValueError(f"{name} must lie in {interval}; got {value}")
+    return value
+
+
+def check_lr(lr: Any, name: str = "lr") -> ScalarOrSchedule:
+    """Return ``lr`` after checking it is a positive number or a schedule (a callable).
+
+    >>> check_lr(0.1)
+    0.1
+    >>> check_lr(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be > 0 (a learning rate of 0 never moves); got 0.0
+    """
+    if callable(lr):
+        return lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        raise TypeError(
+            f"{name} must be a positive number or a schedule (a callable step -> lr); "
+            f"got {type(lr).__name__} {lr!r}"
+        )
+    value = float(lr)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be > 0 (a learning rate of 0 never moves); got {value}")
+    return value
+
+
+def lr_at(lr: ScalarOrSchedule, count: int) -> float:
+    """Return the learning rate for update number ``count`` (0 for the first update).
+
+    A schedule's value is checked: it must be a finite number >= 0.
+
+    >>> lr_at(lambda step: 0.1 / (1 + step), 1)
+    0.05
+    """
+    if not callable(lr):
+        return lr
+    value = lr(count)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"the learning-rate schedule returned {value!r} at step {count}; "
+            "it must return a number"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f"the learning-rate schedule returned {value} at step {count}; "
+            "a learning rate must be a finite number >= 0"
+        )
+    return value
