@@ -1,0 +1,57 @@
+"""The automatic-differentiation engine: Tensor, primitives and their rules, transforms.
+
+This package imports nothing from the rest of gradkit (no plotting, no symbols).
+"""
+
+from gradkit.autodiff.checks import check_grads
+from gradkit.autodiff.errors import (
+    GradCheckError,
+    GradkitError,
+    InPlaceError,
+    LeakedTracerError,
+    NoRuleError,
+    TracerConversionError,
+)
+from gradkit.autodiff.primitives import REGISTRY, Primitive, defjvp, defvjp, primitive
+from gradkit.autodiff.tensor import Tensor, stop_gradient
+from gradkit.autodiff.transforms import (
+    directional_derivative,
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+)
+
+__all__ = [
+    "Tensor",
+    "stop_gradient",
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacfwd",
+    "jacrev",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "directional_derivative",
+    "elementwise_grad",
+    "primitive",
+    "defvjp",
+    "defjvp",
+    "check_grads",
+    "Primitive",
+    "REGISTRY",
+    "GradkitError",
+    "NoRuleError",
+    "TracerConversionError",
+    "InPlaceError",
+    "LeakedTracerError",
+    "GradCheckError",
+]

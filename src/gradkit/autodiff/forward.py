@@ -1,0 +1,78 @@
+"""Forward mode: every traced value carries a tangent, pushed through each operation.
+
+A forward trace may be *batched*: its tangents then have leading batch dimensions
+(``batch``), one per basis direction, so ``jacfwd`` and ``hessian`` compute all their
+directional derivatives in one pass. Elementwise rules need nothing special for that:
+the engine lines the tangent up with the output before calling them. Structural rules
+(sums over an axis, reshapes, ...) receive ``nb``, the number of batch dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff import primitives
+from gradkit.autodiff.errors import LeakedTracerError
+from gradkit.autodiff.trace import Trace
+
+__all__ = ["ForwardTrace"]
+
+
+class ForwardTrace(Trace):
+    """A trace whose values carry tangents (``Tensor._node`` holds the tangent)."""
+
+    __slots__ = ("batch", "nb")
+
+    def __init__(self, level: int, name: str, batch: tuple = ()) -> None:
+        super().__init__(level, name)
+        self.batch = tuple(batch)
+        self.nb = len(self.batch)
+
+    def box(self, value: Any, tangent: Any) -> Any:
+        """Box ``value`` with its ``tangent`` as an input of this trace."""
+        return primitives._Tensor._new(value, self, tangent)
+
+    def process(self, prim: Any, args: Any, kw: dict) -> Any:
+        Tensor = primitives._Tensor
+        if not self.active:
+            raise LeakedTracerError(
+                f"{prim.name} was applied to a value traced by a {self.name} that has already "
+                "returned. Return values out of the transformed function instead."
+            )
+        vals = list(args)
+        tangents = []
+        lower = False
+        for i, a in enumerate(args):
+            if type(a) is Tensor:
+                tr = a._trace
+                if tr is self:
+                    vals[i] = a._value
+                    tangents.append((i, a._node))
+                elif tr is None:
+                    vals[i] = a._value
+                else:
+                    lower = True
+        ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)
+        rule = prim.jvp_rule()
+        nb = self.nb
+        out_shape = self.batch + np.shape(ans)
+        tout = None
+        for i, t in tangents:
+            if nb and prim.elementwise:
+                t = _align(t, nb, len(out_shape))
+            c = rule(nb, i, t, ans, *vals, **kw)
+            tout = c if tout is None else tout + c
+        if np.shape(tout) != out_shape:
+            tout = np.broadcast_to(tout, out_shape)
+        return Tensor._new(ans, self, tout)
+
+
+def _align(t: Any, nb: int, out_ndim: int) -> Any:
+    """Insert axes after the batch axes so a batched tangent broadcasts like its primal."""
+    missing = out_ndim - np.ndim(t)
+    if missing <= 0:
+        return t
+    shape = np.shape(t)
+    return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])

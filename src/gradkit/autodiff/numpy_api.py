@@ -1,0 +1,455 @@
+"""NumPy's functions on traced values: the tables ``__array_ufunc__`` and
+``__array_function__`` dispatch through, and the functions built from the primitives.
+
+Each NumPy function either maps onto a primitive (after its arguments are normalized),
+is composed from primitives (``dot``, ``tensordot``, ``linalg.norm``, ``var``, ...), or
+has a zero derivative and is computed on plain values (``argmax``, ``zeros_like``, ...).
+A function in none of these tables raises :class:`NoRuleError` naming it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff.errors import InPlaceError
+from gradkit.autodiff.primitives import value_of
+from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
+
+#: ufunc -> function taking the ufunc's inputs
+UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
+#: NumPy function -> our implementation with NumPy's signature
+FUNCTIONS: dict[Any, Callable] = {}
+
+
+def implements(*np_functions: Any) -> Callable:
+    def register(fn: Callable) -> Callable:
+        for f in np_functions:
+            FUNCTIONS[f] = fn
+        return fn
+
+    return register
+
+
+def plain(tree: Any) -> Any:
+    """Replace every traced value in ``tree`` (lists, tuples, dicts) by its plain value."""
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(plain(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: plain(v) for k, v in tree.items()}
+    return value_of(tree)
+
+
+def _constant(fn: Callable) -> Callable:
+    """Wrap a function whose derivative is zero: evaluate it on plain values."""
+
+    def on_values(*args: Any, **kwargs: Any) -> Any:
+        return fn(*plain(args), **plain(kwargs))
+
+    on_values.__name__ = getattr(fn, "__name__", "constant")
+    return on_values
+
+
+for _uf in elementwise.UFUNC_CONSTANT:
+    UFUNCS[_uf] = _constant(_uf)
+
+for _f in (
+    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.count_nonzero, np.any, np.all, np.isclose, np.allclose, np.array_equal,
+    np.round, np.around, np.result_type, np.sign, np.floor, np.ceil, np.isnan,
+    np.isfinite, np.isinf, np.searchsorted, np.unique, np.iscomplexobj, np.isrealobj,
+    np.can_cast, np.min_scalar_type,
+):  # fmt: skip
+    FUNCTIONS[_f] = _constant(_f)
+
+
+def _no(name: str, **given: Any) -> None:
+    for key, val in given.items():
+        if val is not None and val is not np._NoValue:
+            if key == "out":
+                raise InPlaceError(
+                    f"{name}(..., out=...) writes in place into an array, which would drop the "
+                    f"gradient; assign the result instead: y = {name}(...)"
+                )
+            raise TypeError(f"{name}: the argument {key}= is not supported on traced values")
+
+
+def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
+    """Normalize ``axis`` to ``None`` or a sorted tuple of non-negative ints."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = operator.index(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(
+                f"{name}: axis {a} is out of bounds for an array of dimension {ndim}"
+            )
+        out.append(a % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+# ufunc entry point ------------------------------------------------------------------
+def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    from gradkit.autodiff.errors import NoRuleError
+
+    name = ufunc.__name__
+    if "out" in kwargs:
+        raise InPlaceError(
+            f"np.{name} with out= (or an augmented assignment like `a += t` on a NumPy array "
+            f"a) would write a traced value into a plain array and drop its gradient. Write "
+            f"`a = a + t` instead, or keep the values in a gk.Tensor."
+        )
+    if method == "reduce":
+        reducers = {np.add: sum_, np.multiply: prod, np.maximum: amax, np.minimum: amin}
+        if ufunc in reducers:
+            return reducers[ufunc](*inputs, **kwargs)
+    if method == "outer" and ufunc in UFUNCS:
+        a, b = inputs
+        return UFUNCS[ufunc](np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b)
+    if method != "__call__":
+        raise NoRuleError(f"np.{name}.{method} has no derivative rule in gradkit")
+    fn = UFUNCS.get(ufunc)
+    if fn is None:
+        raise NoRuleError(
+            f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
+            "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
+        )
+    if kwargs:
+        extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
+        if extra:
+            raise TypeError(f"np.{name}: arguments {sorted(extra)} are not supported on traced values")
+        if kwargs.get("dtype") is not None:
+            return astype(fn(*inputs), kwargs["dtype"])
+    return fn(*inputs)
+
+
+# reductions -------------------------------------------------------------------------
+def _reduction(prim: Any, name: str) -> Callable:
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        _no(name, out=out, initial=initial, where=where)
+        r = prim(a, axis=norm_axis(axis, np.ndim(a), name), keepdims=bool(keepdims))
+        return r if dtype is None else astype(r, dtype)
+
+    reduce.__name__ = name
+    return reduce
+
+
+sum_ = implements(np.sum)(_reduction(reductions.sum_p, "sum"))
+prod = implements(np.prod)(_reduction(reductions.prod_p, "prod"))
+amax = implements(np.max, np.amax)(_reduction(reductions.max_p, "max"))
+amin = implements(np.min, np.amin)(_reduction(reductions.min_p, "min"))
+
+
+@implements(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    _no("mean", out=out, where=where)
+    r = reductions.mean_p(a, axis=norm_axis(axis, np.ndim(a), "mean"), keepdims=bool(keepdims))
+    return r if dtype is None else astype(r, dtype)
+
+
+@implements(np.var)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+    _no("var", out=out, where=where, mean=mean)
+    axes = norm_axis(axis, np.ndim(a), "var")
+    centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
+    n = reductions._count(np.shape(a), axes)
+    return sum_(centered * centered, axis=axes, keepdims=keepdims) / (n - ddof)
+
+
+@implements(np.std)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+    return np.sqrt(var(a, axis=axis, out=out, ddof=ddof, keepdims=keepdims, where=where))
+
+
+@implements(np.cumsum)
+def cumsum(a, axis=None, dtype=None, out=None):
+    _no("cumsum", out=out)
+    if axis is None:
+        a, axis = reshape(a, (-1,)), 0
+    return reductions.cumsum_p(a, axis=norm_axis(axis, np.ndim(a), "cumsum")[0])
+
+
+# elementwise functions that are not ufuncs ------------------------------------------
+@implements(np.where)
+def where(condition, x=None, y=None):
+    if x is None or y is None:
+        return np.where(plain(condition))
+    return elementwise.P["where"](plain(condition), x, y)
+
+
+@implements(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, **kwargs):
+    _no("clip", out=out)
+    lo = kwargs.get("min", a_min)
+    hi = kwargs.get("max", a_max)
+    return elementwise.P["clip"](a, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+
+
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    return elementwise.P["positive"](a)
+
+
+# shapes -----------------------------------------------------------------------------
+@implements(np.reshape)
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":
+        raise TypeError("reshape: only order='C' is supported on traced values")
+    shape = newshape if shape is None else shape
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    return shape_prim_reshape(a, tuple(int(s) for s in shape))
+
+
+def shape_prim_reshape(a: Any, new_shape: tuple) -> Any:
+    old_shape = np.shape(a)
+    size = int(np.prod(old_shape))
+    if -1 in new_shape:
+        known = int(np.prod([s for s in new_shape if s != -1]))
+        if new_shape.count(-1) > 1 or known == 0 or size % known:
+            raise ValueError(f"cannot reshape an array of shape {old_shape} into {new_shape}")
+        new_shape = tuple(size // known if s == -1 else s for s in new_shape)
+    if int(np.prod(new_shape)) != size:
+        raise ValueError(f"cannot reshape an array of shape {old_shape} into {new_shape}")
+    if new_shape == old_shape:
+        return a
+    return _reshape_p(a, shape=new_shape)
+
+
+_reshape_p = shape.reshape_p
+
+
+@implements(np.ravel)
+def ravel(a, order="C"):
+    return reshape(a, (-1,), order)
+
+
+@implements(np.transpose)
+def transpose(a, axes=None):
+    nd = np.ndim(a)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(x) % max(nd, 1) for x in axes)
+    if axes == tuple(range(nd)):
+        return a
+    return shape.transpose_p(a, axes=axes)
+
+
+@implements(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    order = list(range(np.ndim(a)))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return transpose(a, order)
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    nd = np.ndim(a)
+    src = [s % nd for s in np.atleast_1d(source)]
+    dst = [d % nd for d in np.atleast_1d(destination)]
+    order = [k for k in range(nd) if k not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+@implements(np.expand_dims)
+def expand_dims(a, axis):
+    s = list(np.shape(a))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    nd = len(s) + len(axes)
+    for ax in sorted(x % nd for x in axes):
+        s.insert(ax, 1)
+    return reshape(a, tuple(s))
+
+
+@implements(np.squeeze)
+def squeeze(a, axis=None):
+    s = np.shape(a)
+    if axis is None:
+        keep = tuple(n for n in s if n != 1)
+    else:
+        axes = norm_axis(axis, len(s), "squeeze")
+        for ax in axes:
+            if s[ax] != 1:
+                raise ValueError(f"squeeze: axis {ax} has size {s[ax]}, not 1")
+        keep = tuple(n for k, n in enumerate(s) if k not in axes)
+    return reshape(a, keep)
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*arys):
+    out = [a if np.ndim(a) >= 1 else reshape(a, (1,)) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.atleast_2d)
+def atleast_2d(*arys):
+    out = [a if np.ndim(a) >= 2 else reshape(a, (1,) * (2 - np.ndim(a)) + np.shape(a)) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if np.shape(array) == shape:
+        return array
+    return shape_module.broadcast_to_p(array, shape=shape)
+
+
+shape_module = shape
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    _no("concatenate", out=out)
+    arrays = list(arrays)
+    if axis is None:
+        arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
+    nd = np.ndim(arrays[0])
+    return shape.concatenate_p(*arrays, axis=int(axis) % max(nd, 1))
+
+
+@implements(np.stack)
+def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    _no("stack", out=out)
+    arrays = list(arrays)
+    nd = np.ndim(arrays[0]) + 1
+    ax = int(axis) % nd
+    return concatenate([expand_dims(a, ax) for a in arrays], axis=ax)
+
+
+@implements(np.hstack)
+def hstack(tup, dtype=None, casting="same_kind"):
+    arrs = [atleast_1d(a) for a in tup]
+    return concatenate(arrs, axis=0 if np.ndim(arrs[0]) == 1 else 1)
+
+
+@implements(np.vstack)
+def vstack(tup, dtype=None, casting="same_kind"):
+    return concatenate([atleast_2d(a) for a in tup], axis=0)
+
+
+@implements(np.flip)
+def flip(m, axis=None):
+    nd = np.ndim(m)
+    axes = range(nd) if axis is None else norm_axis(axis, nd, "flip")
+    idx = tuple(slice(None, None, -1) if k in axes else slice(None) for k in range(nd))
+    return m[idx]
+
+
+@implements(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    n = min(np.shape(a)[axis1], np.shape(a)[axis2] - offset) if offset >= 0 else min(
+        np.shape(a)[axis1] + offset, np.shape(a)[axis2]
+    )
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    moved = moveaxis(a, (axis1, axis2), (-2, -1))
+    return moved[..., rows, cols]
+
+
+@implements(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _no("trace", out=out)
+    return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+# linear algebra ---------------------------------------------------------------------
+@implements(np.matmul)
+def matmul(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("matmul: operands must have at least one dimension; use * for scalars")
+    return linalg.matmul_p(a, b)
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    _no("dot", out=out)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return a * b
+    if np.ndim(b) <= 2:
+        return linalg.matmul_p(a, b)
+    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 2]))
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    return sum_(ravel(a) * ravel(b))
+
+
+@implements(np.inner)
+def inner(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return a * b
+    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 1]))
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    _no("outer", out=out)
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    na, nb_ = np.ndim(a), np.ndim(b)
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [x % na for x in np.atleast_1d(ax_a)]
+        ax_b = [x % nb_ for x in np.atleast_1d(ax_b)]
+    free_a = [k for k in range(na) if k not in ax_a]
+    free_b = [k for k in range(nb_) if k not in ax_b]
+    sa, sb = np.shape(a), np.shape(b)
+    k = int(np.prod([sa[x] for x in ax_a]))
+    a2 = reshape(transpose(a, free_a + ax_a), (-1, k))
+    b2 = reshape(transpose(b, ax_b + free_b), (k, -1))
+    out_shape = tuple(sa[x] for x in free_a) + tuple(sb[x] for x in free_b)
+    return reshape(linalg.matmul_p(a2, b2), out_shape)
+
+
+@implements(np.einsum)
+def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    _no("einsum", out=out)
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: pass the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)")
+    ins, outs = linalg.parse_subscripts(subscripts, len(operands))
+    return linalg.einsum_p(*operands, subscripts=",".join(ins) + "->" + outs)
+
+
+@implements(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    nd = np.ndim(x)
+    axes = norm_axis(axis, nd, "norm")
+    if ord in (None, 2, "fro") and (ord != 2 or axes is None and nd == 1 or axes and len(axes) == 1):
+        return np.sqrt(sum_(x * x, axis=axes, keepdims=keepdims))
+    if ord == 1 and (nd == 1 or axes and len(axes) == 1):
+        return sum_(np.abs(x), axis=axes, keepdims=keepdims)
+    if ord in (np.inf, float("inf")) and (nd == 1 or axes and len(axes) == 1):
+        return amax(np.abs(x), axis=axes, keepdims=keepdims)
+    if isinstance(ord, (int, float)) and ord > 0 and (nd == 1 or axes and len(axes) == 1):
+        return sum_(np.abs(x) ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+    from gradkit.autodiff.errors import NoRuleError
+
+    raise NoRuleError(
+        f"np.linalg.norm with ord={ord!r} over {nd}-d input has no derivative rule in gradkit; "
+        "the vector p-norms, 'fro' and ord=None are supported"
+    )
+
+
+def astype(a: Any, dtype: Any) -> Any:
+    """Cast ``a`` to ``dtype``; the gradient is cast back to ``a``'s dtype."""
+    if np.result_type(value_of(a)) == np.dtype(dtype):
+        return a
+    return shape.astype_p(a, dtype=np.dtype(dtype))
+
+
+# np.matmul is a ufunc in NumPy 2 (and reaches __array_ufunc__), a function before.
+if isinstance(np.matmul, np.ufunc):
+    UFUNCS[np.matmul] = matmul

@@ -1,0 +1,210 @@
+"""The primitive registry: each primitive is a forward function plus its derivative rules.
+
+A primitive's rules are data held on the :class:`Primitive` object:
+
+- ``vjps[i](g, ans, *args, **kw)`` returns the cotangent of argument ``i`` given the
+  output cotangent ``g`` (reverse mode);
+- ``jvp(nb, i, t, ans, *args, **kw)`` returns the output tangent contributed by the
+  tangent ``t`` of argument ``i`` (forward mode). ``nb`` is the number of leading batch
+  dimensions ``t`` carries (0, or 1 inside ``jacfwd``/``hessian``, which push every basis
+  direction through one pass).
+
+Rules are written with NumPy calls, so when they run on traced values they are themselves
+recorded: that is how derivatives of any order work.
+
+Every primitive application goes through :func:`bind`, which finds the innermost trace
+among the arguments and lets it record the operation.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from gradkit.autodiff.errors import NoRuleError
+
+__all__ = ["Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "REGISTRY"]
+
+#: Every primitive by name: the one table of derivative rules.
+REGISTRY: dict[str, Primitive] = {}
+
+# Filled in by tensor.py (import cycle: Tensor needs bind, bind needs Tensor).
+_Tensor: Any = None
+
+
+class Primitive:
+    """A function with derivative rules, applied through :func:`bind`.
+
+    ``elementwise`` primitives broadcast their arguments; the engine undoes broadcasting
+    in reverse mode and aligns batched tangents in forward mode, so their rules are the
+    plain elementwise formulas. ``variadic`` primitives take any number of arrays and
+    have one ``vjp_any(i, g, ans, *args, **kw)`` rule for all of them.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable,
+        *,
+        elementwise: bool = False,
+        register: bool = True,
+    ) -> None:
+        self.name = name
+        self.impl = impl
+        self.elementwise = elementwise
+        self.vjps: tuple = ()
+        self.vjp_any: Callable | None = None
+        self.jvp: Callable | None = None
+        self.user_jvps: tuple = ()
+        functools.update_wrapper(self, impl)  # type: ignore[arg-type]
+        if register:
+            REGISTRY[name] = self
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        return bind(self, args, kw)
+
+    def __repr__(self) -> str:
+        return f"<gradkit primitive {self.name}>"
+
+    def vjp_rule(self, i: int) -> Callable:
+        """Return the reverse-mode rule for argument ``i``, or raise a clear error."""
+        if self.vjp_any is not None:
+            return functools.partial(self.vjp_any, i)
+        if i < len(self.vjps) and self.vjps[i] is not None:
+            return self.vjps[i]
+        raise NoRuleError(
+            f"{self.name}: no reverse-mode (VJP) rule for argument {i}. Register one with "
+            f"gk.defvjp({self.name}, *[lambda ans, *args: lambda g: ...]) or pass this "
+            "argument as a constant."
+        )
+
+    def jvp_rule(self) -> Callable:
+        """Return the forward-mode rule, or raise a clear error."""
+        if self.jvp is not None:
+            return self.jvp
+        raise NoRuleError(
+            f"{self.name}: no forward-mode (JVP) rule. Register one with "
+            f"gk.defjvp({self.name}, lambda g, ans, *args: ...), one function per argument."
+        )
+
+
+def bind(prim: Primitive, args: tuple | list, kw: dict) -> Any:
+    """Apply ``prim`` to ``args``: record it on the innermost trace among them, if any."""
+    Tensor = _Tensor
+    top = None
+    const = False
+    for a in args:
+        if type(a) is Tensor:
+            tr = a._trace
+            if tr is None:
+                const = True
+            elif top is None or tr.level > top.level:
+                top = tr
+    if top is not None:
+        return top.process(prim, args, kw)
+    if const:
+        vals = [a._value if type(a) is Tensor else a for a in args]
+        return Tensor._const(prim.impl(*vals, **kw))
+    return prim.impl(*args, **kw)
+
+
+def value_of(x: Any) -> Any:
+    """The plain value under any number of trace boxes (no gradient flows through it)."""
+    Tensor = _Tensor
+    while type(x) is Tensor:
+        x = x._value
+    return x
+
+
+def primitive(fn: Callable) -> Primitive:
+    """Turn a NumPy function into a primitive whose derivatives you give yourself.
+
+    Returns a callable that computes ``fn`` on plain arrays and is recorded as one
+    operation when called on traced values. Give its rules with :func:`defvjp` and
+    :func:`defjvp`.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> @gk.primitive
+    ... def cube(x):
+    ...     return x**3
+    >>> gk.defvjp(cube, lambda ans, x: lambda g: 3 * g * x**2)
+    >>> gk.defjvp(cube, lambda g, ans, x: 3 * g * x**2)
+    >>> float(gk.grad(cube)(2.0)), float(gk.jvp(cube, (2.0,), (1.0,))[1])
+    (12.0, 12.0)
+    """
+    if isinstance(fn, Primitive):
+        return fn
+    name = getattr(fn, "__name__", "custom")
+    return Primitive(name, fn, register=False)
+
+
+def _check_primitive(fn: Any, who: str) -> Primitive:
+    if not isinstance(fn, Primitive):
+        raise TypeError(
+            f"{who} takes a function decorated with @gk.primitive, got {fn!r}. "
+            "Decorate the function first: `@gk.primitive def f(x): ...`."
+        )
+    return fn
+
+
+def defvjp(fn: Primitive, *vjpmakers: Callable | None) -> None:
+    """Give ``fn`` its reverse-mode rules, one per argument.
+
+    Each ``vjpmaker(ans, *args)`` returns a function ``g -> cotangent of that argument``,
+    where ``ans = fn(*args)``. Pass ``None`` for an argument that is never differentiated.
+    Write the rules with NumPy operations so that higher derivatives work too.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> @gk.primitive
+    ... def logistic(x):
+    ...     return 1 / (1 + np.exp(-x))
+    >>> gk.defvjp(logistic, lambda ans, x: lambda g: g * ans * (1 - ans))
+    >>> float(gk.grad(logistic)(0.0))
+    0.25
+    """
+    prim = _check_primitive(fn, "defvjp")
+
+    def wrap(maker: Callable | None) -> Callable | None:
+        if maker is None:
+            return None
+        return lambda g, ans, *args, **kw: maker(ans, *args, **kw)(g)
+
+    prim.vjps = tuple(wrap(m) for m in vjpmakers)
+
+
+def defjvp(fn: Primitive, *jvpfuns: Callable | None) -> None:
+    """Give ``fn`` its forward-mode rules, one per argument.
+
+    Each ``jvpfun(g, ans, *args)`` returns the tangent of the output caused by the
+    tangent ``g`` of that argument (``None`` for an argument never differentiated).
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> @gk.primitive
+    ... def double(x):
+    ...     return 2 * x
+    >>> gk.defjvp(double, lambda g, ans, x: 2 * g)
+    >>> gk.jvp(double, (np.ones(2),), (np.array([1.0, 3.0]),))[1]
+    array([2., 6.])
+    """
+    prim = _check_primitive(fn, "defjvp")
+    prim.user_jvps = tuple(jvpfuns)
+    prim.jvp = functools.partial(_user_jvp, prim)
+
+
+def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+    rules = prim.user_jvps
+    rule = rules[i] if i < len(rules) else None
+    if rule is None:
+        raise NoRuleError(
+            f"{prim.name}: no forward-mode (JVP) rule for argument {i}; add it with gk.defjvp."
+        )
+    if nb == 0:
+        return rule(t, ans, *args, **kw)
+    # A user rule knows nothing of batch dimensions: apply it to one direction at a time.
+    import numpy as np
+
+    return np.stack([rule(t[k], ans, *args, **kw) for k in range(t.shape[0])])

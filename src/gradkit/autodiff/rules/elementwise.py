@@ -1,0 +1,191 @@
+"""Elementwise primitives: one derivative formula each, used by both modes.
+
+An elementwise derivative is a diagonal linear map, so the same formula turns an output
+cotangent ``g`` into an input cotangent (reverse mode) and an input tangent into an
+output tangent (forward mode). Each entry below is that formula, ``d(g, ans, *args)``,
+written with NumPy calls so it can itself be differentiated. The engine undoes
+broadcasting afterwards.
+
+Non-differentiable points follow one documented convention: ``abs'(0) = 0`` (the sign),
+``maximum``/``minimum`` split the gradient evenly at ties, ``clip`` passes the gradient
+through on the closed interval ``[lo, hi]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradkit.autodiff.primitives import Primitive
+
+LOG2 = math.log(2.0)
+LOG10 = math.log(10.0)
+
+
+def _tie(win: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """1 where an argument wins, 1/2 where it ties: ties split the gradient evenly."""
+    return win + 0.5 * tie
+
+
+def _pow_dx(g, ans, x, y):
+    if isinstance(y, (int, float)):
+        return g * (y * x ** (y - 1)) if y != 0 else g * 0.0
+    return g * y * x ** np.where(y != 0, y - 1, 1.0)
+
+
+def _pow_dy(g, ans, x, y):
+    # d/dy x**y = log(x) x**y; where x == 0 the limit used is 0 (x**y is 0 or 1 there).
+    safe = np.where(x > 0, x, 1.0)
+    return g * np.log(safe) * ans
+
+
+UNARY = {
+    "negative": (np.negative, lambda g, ans, x: -g),
+    "positive": (np.positive, lambda g, ans, x: g),
+    "exp": (np.exp, lambda g, ans, x: g * ans),
+    "exp2": (np.exp2, lambda g, ans, x: g * ans * LOG2),
+    "expm1": (np.expm1, lambda g, ans, x: g * (ans + 1.0)),
+    "log": (np.log, lambda g, ans, x: g / x),
+    "log2": (np.log2, lambda g, ans, x: g / (x * LOG2)),
+    "log10": (np.log10, lambda g, ans, x: g / (x * LOG10)),
+    "log1p": (np.log1p, lambda g, ans, x: g / (x + 1.0)),
+    "sqrt": (np.sqrt, lambda g, ans, x: g / (2.0 * ans)),
+    "cbrt": (np.cbrt, lambda g, ans, x: g / (3.0 * ans * ans)),
+    "square": (np.square, lambda g, ans, x: g * (2.0 * x)),
+    "reciprocal": (np.reciprocal, lambda g, ans, x: -g * (ans * ans)),
+    "absolute": (np.absolute, lambda g, ans, x: g * np.sign(x)),
+    "sin": (np.sin, lambda g, ans, x: g * np.cos(x)),
+    "cos": (np.cos, lambda g, ans, x: -(g * np.sin(x))),
+    "tan": (np.tan, lambda g, ans, x: g * (1.0 + ans * ans)),
+    "arcsin": (np.arcsin, lambda g, ans, x: g / np.sqrt(1.0 - x * x)),
+    "arccos": (np.arccos, lambda g, ans, x: -g / np.sqrt(1.0 - x * x)),
+    "arctan": (np.arctan, lambda g, ans, x: g / (1.0 + x * x)),
+    "sinh": (np.sinh, lambda g, ans, x: g * np.cosh(x)),
+    "cosh": (np.cosh, lambda g, ans, x: g * np.sinh(x)),
+    "tanh": (np.tanh, lambda g, ans, x: g * (1.0 - ans * ans)),
+    "arcsinh": (np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1.0)),
+    "arccosh": (np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1.0)),
+    "arctanh": (np.arctanh, lambda g, ans, x: g / (1.0 - x * x)),
+}
+
+BINARY = {
+    "add": (np.add, lambda g, ans, x, y: g, lambda g, ans, x, y: g),
+    "subtract": (np.subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
+    "multiply": (np.multiply, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+    "true_divide": (np.true_divide, lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
+    "power": (np.power, _pow_dx, _pow_dy),
+    "maximum": (
+        np.maximum,
+        lambda g, ans, x, y: g * _tie(x > y, x == y),
+        lambda g, ans, x, y: g * _tie(y > x, x == y),
+    ),
+    "minimum": (
+        np.minimum,
+        lambda g, ans, x, y: g * _tie(x < y, x == y),
+        lambda g, ans, x, y: g * _tie(y < x, x == y),
+    ),
+    "logaddexp": (
+        np.logaddexp,
+        lambda g, ans, x, y: g * np.exp(x - ans),
+        lambda g, ans, x, y: g * np.exp(y - ans),
+    ),
+    "arctan2": (
+        np.arctan2,
+        lambda g, ans, y, x: g * x / (x * x + y * y),
+        lambda g, ans, y, x: -g * y / (x * x + y * y),
+    ),
+    "hypot": (np.hypot, lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
+    "remainder": (
+        np.remainder,
+        lambda g, ans, x, y: g,
+        lambda g, ans, x, y: -g * np.floor_divide(x, y),
+    ),
+}
+
+
+def _clip(x, lo, hi):
+    return np.clip(x, lo, hi)
+
+
+TERNARY = {
+    "where": (
+        np.where,
+        None,
+        lambda g, ans, c, x, y: np.where(c, g, 0.0),
+        lambda g, ans, c, x, y: np.where(c, 0.0, g),
+    ),
+    "clip": (
+        _clip,
+        lambda g, ans, x, lo, hi: g * ((x >= lo) & (x <= hi)),
+        lambda g, ans, x, lo, hi: g * (x < lo),
+        lambda g, ans, x, lo, hi: g * (x > hi),
+    ),
+}
+
+
+def _make(name: str, impl, *rules) -> Primitive:
+    prim = Primitive(name, impl, elementwise=True)
+    prim.vjps = rules
+    # The formula is linear in g and diagonal, so forward mode reuses it as is.
+    prim.jvp = lambda nb, i, t, ans, *args: rules[i](t, ans, *args)
+    return prim
+
+
+P = {}
+for _name, (_impl, *_rules) in {**UNARY, **BINARY, **TERNARY}.items():
+    P[_name] = _make(_name, _impl, *_rules)
+
+#: NumPy ufuncs that map directly onto a primitive of the same meaning.
+UFUNC_PRIMITIVES = {
+    np.negative: P["negative"],
+    np.positive: P["positive"],
+    np.exp: P["exp"],
+    np.exp2: P["exp2"],
+    np.expm1: P["expm1"],
+    np.log: P["log"],
+    np.log2: P["log2"],
+    np.log10: P["log10"],
+    np.log1p: P["log1p"],
+    np.sqrt: P["sqrt"],
+    np.cbrt: P["cbrt"],
+    np.square: P["square"],
+    np.reciprocal: P["reciprocal"],
+    np.absolute: P["absolute"],
+    np.fabs: P["absolute"],
+    np.sin: P["sin"],
+    np.cos: P["cos"],
+    np.tan: P["tan"],
+    np.arcsin: P["arcsin"],
+    np.arccos: P["arccos"],
+    np.arctan: P["arctan"],
+    np.sinh: P["sinh"],
+    np.cosh: P["cosh"],
+    np.tanh: P["tanh"],
+    np.arcsinh: P["arcsinh"],
+    np.arccosh: P["arccosh"],
+    np.arctanh: P["arctanh"],
+    np.add: P["add"],
+    np.subtract: P["subtract"],
+    np.multiply: P["multiply"],
+    np.true_divide: P["true_divide"],
+    np.power: P["power"],
+    np.float_power: P["power"],
+    np.maximum: P["maximum"],
+    np.minimum: P["minimum"],
+    np.fmax: P["maximum"],
+    np.fmin: P["minimum"],
+    np.logaddexp: P["logaddexp"],
+    np.arctan2: P["arctan2"],
+    np.hypot: P["hypot"],
+    np.remainder: P["remainder"],
+}
+
+#: Ufuncs whose output is piecewise constant (or boolean): their derivative is zero, so
+#: they are computed on plain values and the result is a constant.
+UFUNC_CONSTANT = (
+    np.sign, np.floor, np.ceil, np.rint, np.trunc, np.floor_divide, np.signbit,
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+    np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
+    np.isnan, np.isinf, np.isfinite, np.bitwise_and, np.bitwise_or, np.invert,
+)  # fmt: skip

@@ -1,0 +1,125 @@
+"""Linear algebra primitives: matmul and einsum. dot, tensordot, outer, inner and the
+norms are built from these and the other primitives in ``numpy_api``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradkit.autodiff.errors import NoRuleError
+from gradkit.autodiff.primitives import Primitive
+
+
+def _swap(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _matmul(a, b):
+    return a @ b
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return g * b
+        return np.expand_dims(g, -1) * b
+    if np.ndim(a) == 1:
+        return np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
+    return np.matmul(g, _swap(b))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    if np.ndim(a) == 1:
+        if np.ndim(b) == 1:
+            return g * a
+        return np.expand_dims(a, -1) * np.expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        return np.matmul(np.expand_dims(g, -2), a)[..., 0, :]
+    return np.matmul(_swap(a), g)
+
+
+def _pad_batch(t, nb: int, ndim_self: int, ndim_other: int):
+    """Give a batched matrix tangent as many stacking axes as the other operand has."""
+    missing = ndim_other - ndim_self
+    if nb == 0 or ndim_self < 2 or missing <= 0:
+        return t
+    shape = np.shape(t)
+    return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])
+
+
+def _matmul_jvp(nb, i, t, ans, a, b):
+    if i == 0:
+        return np.matmul(_pad_batch(t, nb, np.ndim(a), np.ndim(b)), b)
+    if nb and np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return np.matmul(t, a)
+        return np.matmul(a, np.expand_dims(t, -1))[..., 0]
+    return np.matmul(a, _pad_batch(t, nb, np.ndim(b), np.ndim(a)))
+
+
+matmul_p = Primitive("matmul", _matmul)
+matmul_p.vjps = (_matmul_vjp_a, _matmul_vjp_b)
+matmul_p.jvp = _matmul_jvp
+
+
+# einsum ------------------------------------------------------------------------------
+def parse_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str]:
+    """Split einsum subscripts into per-operand letters and explicit output letters."""
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise NoRuleError(
+            "einsum: subscripts with '...' are not differentiable in gradkit; "
+            f"write the axes out with letters instead of {subscripts!r}"
+        )
+    if "->" in spec:
+        lhs, out = spec.split("->")
+    else:
+        lhs = spec
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins = lhs.split(",")
+    if len(ins) != n_operands:
+        raise ValueError(
+            f"einsum: subscripts {subscripts!r} name {len(ins)} operands but {n_operands} were given"
+        )
+    return ins, out
+
+
+def _einsum(*ops, subscripts):
+    return np.einsum(subscripts, *ops)
+
+
+def _einsum_vjp(i, g, ans, *ops, subscripts):
+    ins, out = parse_subscripts(subscripts, len(ops))
+    mine = ins[i]
+    if len(set(mine)) != len(mine):
+        raise NoRuleError(
+            f"einsum: operand {i} repeats an index in {mine!r} (a diagonal); its gradient is "
+            "not supported. Take the diagonal with np.diagonal first."
+        )
+    others = [s for j, s in enumerate(ins) if j != i]
+    available = set(out).union(*others)
+    target = "".join(c for c in mine if c in available)
+    expr = ",".join([out, *others]) + "->" + target
+    r = np.einsum(expr, g, *[op for j, op in enumerate(ops) if j != i])
+    if target != mine:
+        shape = np.shape(ops[i])
+        r = np.reshape(r, tuple(n if c in available else 1 for c, n in zip(mine, shape)))
+        r = np.broadcast_to(r, shape)
+    return r
+
+
+def _einsum_jvp(nb, i, t, ans, *ops, subscripts):
+    ins, out = parse_subscripts(subscripts, len(ops))
+    if nb:
+        used = set(subscripts)
+        free = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in used)
+        ins = [free + s if j == i else s for j, s in enumerate(ins)]
+        out = free + out
+    operands = [t if j == i else op for j, op in enumerate(ops)]
+    return np.einsum(",".join(ins) + "->" + out, *operands)
+
+
+einsum_p = Primitive("einsum", _einsum)
+einsum_p.vjp_any = _einsum_vjp
+einsum_p.jvp = _einsum_jvp

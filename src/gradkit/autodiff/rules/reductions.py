@@ -1,0 +1,143 @@
+"""Reductions: sum, mean, max, min, prod and cumsum over normalized axes.
+
+Axes reach these rules normalized (``None`` or a sorted tuple of non-negative ints), so
+each rule is a few lines. ``max``/``min`` split the gradient evenly among tied maxima.
+``prod`` stays correct when the input holds zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradkit.autodiff.primitives import Primitive, value_of
+
+
+def _shift(axis, nb: int, ndim: int):
+    """The same axes on a tangent that carries ``nb`` leading batch axes."""
+    if axis is None:
+        return tuple(range(nb, nb + ndim))
+    return tuple(a + nb for a in axis)
+
+
+def _keep_shape(shape: tuple, axis) -> tuple:
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if k in axis else n for k, n in enumerate(shape))
+
+
+def expand(g, shape: tuple, axis, keepdims: bool):
+    """Broadcast a reduced ``g`` back to the input's ``shape``."""
+    if not keepdims:
+        g = np.reshape(g, _keep_shape(shape, axis))
+    return np.broadcast_to(g, shape)
+
+
+def _count(shape: tuple, axis) -> int:
+    if axis is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[a] for a in axis]))
+
+
+def _sum(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _mean(x, axis, keepdims):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _max(x, axis, keepdims):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min(x, axis, keepdims):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _prod(x, axis, keepdims):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+sum_p = Primitive("sum", _sum)
+sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims),)
+sum_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
+    t, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims
+)
+
+mean_p = Primitive("mean", _mean)
+mean_p.vjps = (
+    lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims)
+    / _count(np.shape(x), axis),
+)
+mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
+    t, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims
+)
+
+
+def _extreme_weights(ans, x, axis, keepdims):
+    """Weights that share the gradient evenly among the entries equal to the extreme."""
+    xv = value_of(x)
+    hit = xv == expand(value_of(ans), xv.shape, axis, keepdims)
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _extreme_vjp(g, ans, x, axis, keepdims):
+    return expand(g, np.shape(x), axis, keepdims) * _extreme_weights(ans, x, axis, keepdims)
+
+
+def _extreme_jvp(nb, i, t, ans, x, axis, keepdims):
+    w = _extreme_weights(ans, x, axis, keepdims)
+    return np.sum(t * w, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims)
+
+
+max_p = Primitive("max", _max)
+max_p.vjps = (_extreme_vjp,)
+max_p.jvp = _extreme_jvp
+min_p = Primitive("min", _min)
+min_p.vjps = (_extreme_vjp,)
+min_p.jvp = _extreme_jvp
+
+
+def _prod_others(ans, x, axis, keepdims):
+    """For each entry, the product of the other entries in its reduction group."""
+    xv = value_of(x)
+    if np.all(xv != 0):
+        return expand(ans, np.shape(x), axis, keepdims) / x
+    # With zeros, ans / x is 0/0: form the products of the others explicitly.
+    shape = np.shape(x)
+    axes = tuple(range(len(shape))) if axis is None else axis
+    keep = tuple(k for k in range(len(shape)) if k not in axes)
+    order = keep + axes
+    moved = np.transpose(x, order)
+    kept_shape = tuple(shape[k] for k in keep)
+    n = _count(shape, axes)
+    flat = np.reshape(moved, kept_shape + (n,))
+    eye = np.eye(n, dtype=bool)
+    others = np.prod(np.where(eye, 1.0, np.expand_dims(flat, -2)), axis=-1)
+    others = np.reshape(others, tuple(shape[k] for k in order))
+    return np.transpose(others, tuple(np.argsort(order)))
+
+
+prod_p = Primitive("prod", _prod)
+prod_p.vjps = (
+    lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims)
+    * _prod_others(ans, x, axis, keepdims),
+)
+prod_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
+    t * _prod_others(ans, x, axis, keepdims),
+    axis=_shift(axis, nb, np.ndim(x)),
+    keepdims=keepdims,
+)
+
+
+def _flip(a, axis: int):
+    return a[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _cumsum(x, axis):
+    return np.cumsum(x, axis=axis)
+
+
+cumsum_p = Primitive("cumsum", _cumsum)
+cumsum_p.vjps = (lambda g, ans, x, axis: _flip(np.cumsum(_flip(g, axis), axis=axis), axis),)
+cumsum_p.jvp = lambda nb, i, t, ans, x, axis: np.cumsum(t, axis=axis + nb)

@@ -1,0 +1,157 @@
+"""Shape and indexing primitives: reshape, transpose, broadcast, index, scatter, concatenate.
+
+These are linear maps, so each forward rule applies the same map to the tangent (with the
+batch axes, if any, kept in front) and each reverse rule applies its transpose.
+Indexing's transpose is ``scatter_add``, which adds into zeros so repeated integer
+indices accumulate, as they must.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradkit.autodiff.primitives import Primitive
+
+
+def _batch_index(idx: tuple, nb: int) -> tuple:
+    return (slice(None),) * nb + idx
+
+
+# reshape -----------------------------------------------------------------------------
+def _reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+reshape_p = Primitive("reshape", _reshape)
+reshape_p.vjps = (lambda g, ans, x, shape: np.reshape(g, np.shape(x)),)
+reshape_p.jvp = lambda nb, i, t, ans, x, shape: np.reshape(t, np.shape(t)[:nb] + np.shape(ans))
+
+
+# transpose ---------------------------------------------------------------------------
+def _transpose(x, axes):
+    return np.transpose(x, axes)
+
+
+transpose_p = Primitive("transpose", _transpose)
+transpose_p.vjps = (lambda g, ans, x, axes: np.transpose(g, tuple(np.argsort(axes))),)
+transpose_p.jvp = lambda nb, i, t, ans, x, axes: np.transpose(
+    t, tuple(range(nb)) + tuple(a + nb for a in axes)
+)
+
+
+# broadcast_to ------------------------------------------------------------------------
+def _broadcast_to(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+def _unbroadcast(g, shape):
+    from gradkit.autodiff.reverse import unbroadcast
+
+    return unbroadcast(g, shape)
+
+
+def _broadcast_jvp(nb, i, t, ans, x, shape):
+    tshape = np.shape(t)
+    missing = len(shape) - (len(tshape) - nb)
+    if missing > 0:
+        t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
+    return np.broadcast_to(t, tshape[:nb] + tuple(shape))
+
+
+broadcast_to_p = Primitive("broadcast_to", _broadcast_to)
+broadcast_to_p.vjps = (lambda g, ans, x, shape: _unbroadcast(g, np.shape(x)),)
+broadcast_to_p.jvp = _broadcast_jvp
+
+
+# indexing ----------------------------------------------------------------------------
+def _getitem(x, idx):
+    return x[idx]
+
+
+def _is_basic(idx: tuple) -> bool:
+    """True when no index can repeat a position (no integer arrays or lists)."""
+    for k in idx:
+        if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype != bool:
+            return False
+    return True
+
+
+def _scatter_add(g, idx, shape):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+getitem_p = Primitive("getitem", _getitem)
+getitem_p.vjps = (lambda g, ans, x, idx: scatter_add_p(g, idx=idx, shape=np.shape(x)),)
+getitem_p.jvp = lambda nb, i, t, ans, x, idx: t[_batch_index(idx, nb)]
+
+scatter_add_p = Primitive("scatter_add", _scatter_add)
+scatter_add_p.vjps = (lambda g, ans, x, idx, shape: g[idx],)
+scatter_add_p.jvp = lambda nb, i, t, ans, x, idx, shape: scatter_add_p(
+    t, idx=_batch_index(idx, nb), shape=np.shape(t)[:nb] + tuple(shape)
+)
+
+
+def _index_update(x, v, idx):
+    out = np.array(x, copy=True, dtype=np.result_type(x, v))
+    out[idx] = v
+    return out
+
+
+def _index_update_jvp(nb, i, t, ans, x, v, idx):
+    bidx = _batch_index(idx, nb)
+    if i == 0:
+        return index_update_p(t, 0.0, idx=bidx)
+    zeros = np.zeros(np.shape(t)[:nb] + np.shape(ans), dtype=np.result_type(t))
+    if nb:
+        target_ndim = np.ndim(np.empty(np.shape(ans))[idx])
+        missing = target_ndim - np.ndim(v)
+        if missing > 0:
+            tshape = np.shape(t)
+            t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
+    return index_update_p(zeros, t, idx=bidx)
+
+
+index_update_p = Primitive("index_update", _index_update)
+index_update_p.vjps = (
+    lambda g, ans, x, v, idx: index_update_p(g, 0.0, idx=idx),
+    lambda g, ans, x, v, idx: _unbroadcast(g[idx], np.shape(v)),
+)
+index_update_p.jvp = _index_update_jvp
+
+
+# concatenate -------------------------------------------------------------------------
+def _concatenate(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concatenate_vjp(i, g, ans, *xs, axis):
+    start = sum(np.shape(x)[axis] for x in xs[:i])
+    stop = start + np.shape(xs[i])[axis]
+    return g[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _concatenate_jvp(nb, i, t, ans, *xs, axis):
+    batch = np.shape(t)[:nb]
+    dtype = np.result_type(t)
+    parts = [t if j == i else np.zeros(batch + np.shape(x), dtype) for j, x in enumerate(xs)]
+    return concatenate_p(*parts, axis=axis + nb)
+
+
+concatenate_p = Primitive("concatenate", _concatenate)
+concatenate_p.vjp_any = _concatenate_vjp
+concatenate_p.jvp = _concatenate_jvp
+
+
+# dtype casts -------------------------------------------------------------------------
+def _astype(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+astype_p = Primitive("astype", _astype)
+astype_p.vjps = (lambda g, ans, x, dtype: astype_p(g, dtype=np.result_type(x)),)
+astype_p.jvp = lambda nb, i, t, ans, x, dtype: astype_p(t, dtype=dtype)

@@ -1,0 +1,480 @@
+"""Tensor: a NumPy value that takes part in differentiation.
+
+A ``Tensor`` is what the transforms pass to your function in place of each array, and
+what you create yourself for the PyTorch-like style (``requires_grad=True``, then
+``loss.backward()`` and ``t.grad``). It works with Python operators and, through
+NumPy's ``__array_ufunc__`` / ``__array_function__`` protocols, with NumPy functions.
+
+>>> import numpy as np
+>>> import gradkit as gk
+>>> t = gk.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = np.sum(np.sin(t) * t)
+>>> loss.backward()
+>>> np.allclose(t.grad, np.cos(t.numpy()) * t.numpy() + np.sin(t.numpy()))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff import numpy_api, primitives, trace
+from gradkit.autodiff.errors import InPlaceError, TracerConversionError
+from gradkit.autodiff.primitives import bind, value_of
+from gradkit.autodiff.reverse import Node, ReverseTrace, backward_pass
+from gradkit.autodiff.rules import elementwise, linalg, shape
+
+__all__ = ["Tensor", "stop_gradient"]
+
+_P = elementwise.P
+_add, _sub, _mul, _div = _P["add"], _P["subtract"], _P["multiply"], _P["true_divide"]
+_pow, _neg, _abs = _P["power"], _P["negative"], _P["absolute"]
+_matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
+_NO_KW: dict = {}
+_new_object = object.__new__
+
+#: Tensors created with requires_grad=True outside any transform live on this trace.
+GLOBAL_EAGER = ReverseTrace(0, "Tensor")
+
+
+def _eager_trace() -> ReverseTrace:
+    if not trace.STACK:
+        return GLOBAL_EAGER
+    top = trace.STACK[-1]
+    if top.eager is None:
+        # Inside a transform, hand-made Tensors get their own, innermost level.
+        top.eager = ReverseTrace(trace.next_level(), "Tensor")
+    return top.eager
+
+
+def _as_array(data: Any) -> Any:
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return arr
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(
+        f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
+        "Convert it first, e.g. np.asarray(data, dtype=float)."
+    )
+
+
+def _index(idx: Any) -> tuple:
+    """Normalize an index to a tuple of plain (untraced) entries."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    return tuple(value_of(k) if type(k) is Tensor else k for k in idx)
+
+
+class Tensor:
+    """A value (a NumPy array) that carries what is needed to differentiate through it.
+
+    Args:
+        data: an array-like of real numbers; integers become float64, float32 stays.
+        requires_grad: record operations on this tensor so that ``backward()`` fills
+            its ``.grad``.
+
+    >>> import gradkit as gk
+    >>> x = gk.Tensor(3.0, requires_grad=True)
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> float(x.grad)
+    8.0
+    """
+
+    __slots__ = ("_value", "_trace", "_node", "_grad", "__weakref__")
+    __array_priority__ = 1000.0
+    __hash__ = object.__hash__
+
+    def __new__(cls, data: Any = None, requires_grad: bool = False) -> Tensor:
+        if type(data) is Tensor and data._trace is not None and not requires_grad:
+            return data  # wrapping a traced value keeps it traced; use .detach() to cut it
+        return _new_object(cls)
+
+    def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
+        if type(data) is Tensor:
+            if data is self:
+                return
+            value = data if requires_grad and data._trace is not None else value_of(data)
+        else:
+            value = _as_array(data)
+        self._value = value
+        self._grad = None
+        if requires_grad:
+            tr = _eager_trace()
+            node = Node(None, (), {}, [], value)
+            node.tensor = self
+            self._trace, self._node = tr, node
+        else:
+            self._trace, self._node = None, None
+
+    @staticmethod
+    def _new(value: Any, tr: Any, node: Any) -> Tensor:
+        t = _new_object(Tensor)
+        t._value = value
+        t._trace = tr
+        t._node = node
+        return t
+
+    @staticmethod
+    def _const(value: Any) -> Tensor:
+        return Tensor._new(value, None, None)
+
+    # --- plain properties ------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        """The shape of the value."""
+        return self._value.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return len(self._value.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(np.prod(self._value.shape))
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the value."""
+        return self._value.dtype
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        """The transpose (reversed axes)."""
+        return numpy_api.transpose(self)
+
+    @property
+    def requires_grad(self) -> bool:
+        """True when operations on this tensor are recorded for differentiation."""
+        return self._trace is not None
+
+    @property
+    def grad(self) -> Any:
+        """The gradient filled in by ``backward()`` (None before)."""
+        return getattr(self, "_grad", None)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        self._grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by an operation."""
+        return self._node is None or getattr(self._node, "prim", 0) is None
+
+    def __len__(self) -> int:
+        if not self._value.shape:
+            raise TypeError("len() of a 0-d Tensor")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self[k]
+
+    # --- leaving the traced world ------------------------------------------------------
+    def _conversion_error(self, what: str) -> TracerConversionError:
+        where = self._trace.name if self._trace is not None else "a transform"
+        return TracerConversionError(
+            f"{what} was called on a value of shape {self.shape} traced by gk.{where}; "
+            "the result would be a plain number with no gradient, so the derivative would "
+            "silently be wrong. Keep computing with NumPy operations on the value, or use "
+            "gk.stop_gradient(x) if you really mean to treat it as a constant."
+        )
+
+    def _eager_or_raise(self, what: str) -> Any:
+        if self._trace is None or self._trace.name == "Tensor":
+            return value_of(self)
+        raise self._conversion_error(what)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._trace is not None:
+            raise TracerConversionError(
+                f"np.asarray/np.array (or writing into a NumPy array, a[i] = t) was called on "
+                f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
+                "cannot carry its gradient. Build arrays with np.stack/np.concatenate/np.where, "
+                "or call .detach() (or gk.stop_gradient) if you want the value without gradient."
+            )
+        arr = np.asarray(self._value)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self._eager_or_raise("float()"))
+
+    def __int__(self) -> int:
+        return int(self._eager_or_raise("int()"))
+
+    def __index__(self) -> int:
+        return int(self._eager_or_raise("operator.index()"))
+
+    def __complex__(self) -> complex:
+        return complex(self._eager_or_raise("complex()"))
+
+    def item(self) -> Any:
+        """The value as a Python number (only outside transforms)."""
+        return self._eager_or_raise(".item()").item()
+
+    def tolist(self) -> Any:
+        """The value as nested Python lists (only outside transforms)."""
+        return np.asarray(self._eager_or_raise(".tolist()")).tolist()
+
+    def __bool__(self) -> bool:
+        return bool(value_of(self))
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the plain value (no gradient flows through it)."""
+        return np.array(value_of(self))
+
+    def detach(self) -> Tensor:
+        """The same value as a constant Tensor (no gradient flows through it)."""
+        return Tensor._const(value_of(self))
+
+    def __repr__(self) -> str:
+        v = np.array2string(np.asarray(value_of(self)), precision=6, separator=", ")
+        if self._trace is None:
+            return f"Tensor({v})"
+        if self._trace.name == "Tensor":
+            return f"Tensor({v}, requires_grad=True)"
+        return f"Tensor({v}, traced by gk.{self._trace.name})"
+
+    def __format__(self, spec: str) -> str:
+        v = value_of(self)
+        return format(v.item() if np.ndim(v) == 0 else v, spec) if spec else repr(self)
+
+    # --- backward ----------------------------------------------------------------------
+    def backward(self, gradient: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires it.
+
+        Args:
+            gradient: the cotangent to start from; required unless ``self`` is a scalar.
+        """
+        if self._trace is None:
+            raise RuntimeError(
+                "backward(): this Tensor does not require grad; create its inputs with "
+                "gk.Tensor(data, requires_grad=True)"
+            )
+        if self._trace.name != "Tensor":
+            raise RuntimeError(
+                f"backward() was called on a value traced by gk.{self._trace.name}; inside a "
+                "transform, return the value and let the transform differentiate it"
+            )
+        if gradient is None:
+            if self.shape != ():
+                raise RuntimeError(
+                    f"backward(): the output has shape {self.shape}; only a scalar output has "
+                    "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                )
+            gradient = np.ones((), dtype=value_of(self).dtype)
+        elif np.shape(gradient) != self.shape:
+            raise ValueError(
+                f"backward(): gradient has shape {np.shape(gradient)} but the output has "
+                f"shape {self.shape}"
+            )
+        for node, g in backward_pass([(self._node, gradient)]).items():
+            leaf = node.tensor
+            if leaf is None:
+                continue
+            if type(g) is not Tensor:
+                g = np.array(np.broadcast_to(g, leaf.shape), dtype=value_of(leaf).dtype)
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
+
+    # --- operators -----------------------------------------------------------------------
+    def __add__(self, other):
+        return bind(_add, (self, other), _NO_KW)
+
+    def __radd__(self, other):
+        return bind(_add, (other, self), _NO_KW)
+
+    def __sub__(self, other):
+        return bind(_sub, (self, other), _NO_KW)
+
+    def __rsub__(self, other):
+        return bind(_sub, (other, self), _NO_KW)
+
+    def __mul__(self, other):
+        return bind(_mul, (self, other), _NO_KW)
+
+    def __rmul__(self, other):
+        return bind(_mul, (other, self), _NO_KW)
+
+    def __truediv__(self, other):
+        return bind(_div, (self, other), _NO_KW)
+
+    def __rtruediv__(self, other):
+        return bind(_div, (other, self), _NO_KW)
+
+    def __pow__(self, other):
+        return bind(_pow, (self, other), _NO_KW)
+
+    def __rpow__(self, other):
+        return bind(_pow, (other, self), _NO_KW)
+
+    def __matmul__(self, other):
+        return numpy_api.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return numpy_api.matmul(other, self)
+
+    def __neg__(self):
+        return bind(_neg, (self,), _NO_KW)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return bind(_abs, (self,), _NO_KW)
+
+    def __lt__(self, other):
+        return value_of(self) < value_of(other)
+
+    def __le__(self, other):
+        return value_of(self) <= value_of(other)
+
+    def __gt__(self, other):
+        return value_of(self) > value_of(other)
+
+    def __ge__(self, other):
+        return value_of(self) >= value_of(other)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return value_of(self) == value_of(other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return value_of(self) != value_of(other)
+
+    def __getitem__(self, idx):
+        return bind(_getitem, (self,), {"idx": _index(idx)})
+
+    def __setitem__(self, idx, v) -> None:
+        node = self._node
+        if node is not None and self._trace.name == "Tensor" and node.prim is None:
+            raise InPlaceError(
+                f"a leaf Tensor of shape {self.shape} that requires grad is being written in "
+                "place; its gradient would lose track of the old values. Build a new tensor "
+                "instead, e.g. y = np.where(mask, v, x), or write into x.detach()."
+            )
+        updated = bind(_index_update, (self, v), {"idx": _index(idx)})
+        if type(updated) is not Tensor:
+            updated = Tensor._const(updated)
+        # The old value stays in the recorded graph untouched; this object now names the
+        # updated value, exactly as if the user had written x = index_update(x, idx, v).
+        self._value, self._trace, self._node = updated._value, updated._trace, updated._node
+
+    # --- NumPy protocols -------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        fn = numpy_api.FUNCTIONS.get(func)
+        if fn is None:
+            from gradkit.autodiff.errors import NoRuleError
+
+            name = getattr(func, "__module__", "numpy").replace("numpy", "np") + "." + func.__name__
+            raise NoRuleError(
+                f"{name} has no derivative rule in gradkit, so it cannot be applied to a "
+                "Tensor. Express it with supported NumPy operations, or wrap it with "
+                "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
+            )
+        return fn(*args, **kwargs)
+
+    # --- NumPy-style methods -----------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (all axes by default)."""
+        return numpy_api.sum_(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis``."""
+        return numpy_api.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis``; ties share the gradient evenly."""
+        return numpy_api.amax(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis``; ties share the gradient evenly."""
+        return numpy_api.amin(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        """Product over ``axis``."""
+        return numpy_api.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        """Variance over ``axis``."""
+        return numpy_api.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        """Standard deviation over ``axis``."""
+        return numpy_api.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        """Cumulative sum along ``axis`` (of the flattened tensor by default)."""
+        return numpy_api.cumsum(self, axis=axis)
+
+    def reshape(self, *shape):
+        """The same values in a new shape (``-1`` infers one size)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = tuple(shape[0])
+        return numpy_api.reshape(self, shape)
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them by default)."""
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = tuple(axes[0])
+        return numpy_api.transpose(self, axes or None)
+
+    def swapaxes(self, a, b):
+        """Exchange two axes."""
+        return numpy_api.swapaxes(self, a, b)
+
+    def squeeze(self, axis=None):
+        """Remove axes of size one."""
+        return numpy_api.squeeze(self, axis)
+
+    def ravel(self):
+        """The values as a 1-d tensor."""
+        return numpy_api.ravel(self)
+
+    flatten = ravel
+
+    def dot(self, other):
+        """``np.dot(self, other)``."""
+        return numpy_api.dot(self, other)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - NumPy's names
+        """Clip values to ``[min, max]``."""
+        return numpy_api.clip(self, min, max)
+
+    def astype(self, dtype):
+        """Cast to ``dtype`` (the gradient is cast back)."""
+        return numpy_api.astype(self, dtype)
+
+    def copy(self):
+        """A new tensor with the same value, differentiable like the original."""
+        return numpy_api.copy(self)
+
+    def argmax(self, axis=None):
+        """Index of the maximum (a plain array: no gradient)."""
+        return np.argmax(value_of(self), axis=axis)
+
+    def argmin(self, axis=None):
+        """Index of the minimum (a plain array: no gradient)."""
+        return np.argmin(value_of(self), axis=axis)
+
+
+def stop_gradient(x: Any) -> Any:
+    """Return the value of ``x`` as a constant: no derivative flows through it.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> float(gk.grad(lambda x: x * gk.stop_gradient(x))(3.0))
+    3.0
+    """
+    v = value_of(x)
+    return Tensor._const(v) if type(x) is Tensor and x._trace is None else v
+
+
+primitives._Tensor = Tensor

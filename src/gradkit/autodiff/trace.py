@@ -1,0 +1,60 @@
+"""Trace levels: which transform a traced value belongs to, and how nesting is ordered.
+
+Each call of a transform opens a new trace with a higher level than any open before it,
+so in nested transforms the innermost one always has the highest level. An operation on
+values from several traces is recorded by the highest one first; its rules then run on
+the lower ones' values, which records them there. That keeps the perturbations of nested
+derivatives apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_levels = itertools.count(1)
+
+#: Transform traces currently running, innermost last.
+STACK: list[Any] = []
+
+
+def next_level() -> int:
+    """Return a level higher than every trace opened so far."""
+    return next(_levels)
+
+
+class Trace:
+    """Base of the reverse and forward traces."""
+
+    __slots__ = ("level", "active", "eager", "name")
+
+    def __init__(self, level: int, name: str) -> None:
+        self.level = level
+        self.active = True
+        self.eager = None  # the trace of Tensors created with requires_grad inside this one
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} level={self.level}>"
+
+
+class _Opened:
+    """Context manager that marks a trace as running and closes it afterwards."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+
+    def __enter__(self) -> Trace:
+        STACK.append(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc: Any) -> None:
+        STACK.pop()
+        self.trace.active = False
+
+
+def opened(trace: Trace) -> _Opened:
+    """Run a block with ``trace`` open; it is closed (and its values stale) afterwards."""
+    return _Opened(trace)

@@ -1,0 +1,573 @@
+"""JAX-style transforms on plain NumPy functions: grad, jvp, vjp, Jacobians, Hessians.
+
+Every transform opens its own trace, so transforms nest in any order and mix freely:
+``grad(grad(f))``, ``jacfwd(jacrev(f))``, ``jvp`` of ``grad``, ``grad`` of ``jvp``.
+Arguments and results may be arrays, scalars, or tuples/lists/dicts of them; a
+derivative has the structure of what it is taken with respect to.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff.forward import ForwardTrace
+from gradkit.autodiff.primitives import value_of
+from gradkit.autodiff.reverse import ReverseTrace, backward_pass
+from gradkit.autodiff.tensor import Tensor
+from gradkit.autodiff.trace import next_level, opened
+from gradkit.tree import tree_flatten, tree_unflatten
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacfwd",
+    "jacrev",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "directional_derivative",
+    "elementwise_grad",
+]
+
+Argnums = int | Sequence[int]
+
+
+# --- inputs ----------------------------------------------------------------------------
+def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, numbers.Integral) else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
+    for a in nums:
+        if not isinstance(a, numbers.Integral) or not -nargs <= a < nargs:
+            raise ValueError(
+                f"{who}: argnums={argnums!r} is out of range for a call with {nargs} positional "
+                f"argument(s); use an index from 0 to {nargs - 1}"
+            )
+    return tuple(int(a) % nargs for a in nums)
+
+
+def _input(x: Any, who: str, argnum: int) -> Any:
+    """Check a value to be differentiated and make it an array (or keep a traced one)."""
+    if type(x) is Tensor:
+        if x._trace is None:
+            x = x._value
+        else:
+            kind = np.result_type(value_of(x)).kind
+            if kind != "f":
+                raise TypeError(f"{who}: argument {argnum} is a Tensor of dtype {x.dtype}")
+            return x
+    if isinstance(x, bool) or isinstance(x, numbers.Integral):
+        raise TypeError(
+            f"{who}: argument {argnum} is the integer {x!r}; derivatives are taken with respect "
+            f"to real floating-point values. Pass {float(x)!r} instead."
+        )
+    try:
+        arr = np.asarray(x)
+    except Exception as err:  # pragma: no cover - unusual array-likes
+        raise TypeError(f"{who}: argument {argnum} is not an array: {type(x).__name__}") from err
+    if arr.dtype.kind != "f":
+        hint = " Use x.astype(float)." if arr.dtype.kind in "biu" else ""
+        raise TypeError(
+            f"{who}: argument {argnum} has dtype {arr.dtype}; derivatives are taken with respect "
+            f"to real floating-point arrays.{hint}"
+        )
+    return arr
+
+
+def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple[list, list, list]:
+    """Replace the arguments at ``nums`` by boxed leaves; return new args, boxes, treedefs."""
+    new_args = list(args)
+    boxes, defs = [], []
+    for a in nums:
+        leaves, treedef = tree_flatten(args[a])
+        leaf_boxes = [box(_input(leaf, who, a)) for leaf in leaves]
+        new_args[a] = tree_unflatten(treedef, leaf_boxes)
+        boxes.append(leaf_boxes)
+        defs.append(treedef)
+    return new_args, boxes, defs
+
+
+def _split_aux(out: Any, who: str) -> tuple[Any, Any]:
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise ValueError(
+            f"{who}(..., has_aux=True): the function must return a pair (output, aux), "
+            f"got {type(out).__name__}"
+        )
+    return out[0], out[1]
+
+
+def _lower(x: Any, tr: Any) -> Any:
+    """Strip the boxes of trace ``tr`` from every leaf of ``x``."""
+    leaves, treedef = tree_flatten(x)
+    return tree_unflatten(
+        treedef, [v._value if type(v) is Tensor and v._trace is tr else v for v in leaves]
+    )
+
+
+def _finish(g: Any, like: Any, original: Any) -> Any:
+    """Give a cotangent the shape and dtype of its input (and a writeable array)."""
+    if type(g) is Tensor:
+        return g
+    lv = value_of(like)
+    dtype = np.result_type(lv)
+    if g is None:
+        g = np.zeros(np.shape(lv), dtype=dtype)
+    else:
+        g = np.asarray(g)
+        if g.shape != np.shape(lv) or g.dtype != dtype or not g.flags.writeable:
+            g = np.array(np.broadcast_to(g, np.shape(lv)), dtype=dtype)
+    if isinstance(original, (float, np.floating)) and not isinstance(original, np.ndarray):
+        return g[()]
+    return g
+
+
+def _original_leaves(args: tuple, nums: tuple) -> list:
+    return [tree_flatten(args[a])[0] for a in nums]
+
+
+def _pack(per_arg: list, nums_given: Argnums) -> Any:
+    return per_arg[0] if isinstance(nums_given, numbers.Integral) else tuple(per_arg)
+
+
+# --- reverse mode ----------------------------------------------------------------------
+def _reverse(fun, args, kwargs, nums, who, has_aux):
+    tr = ReverseTrace(next_level(), who)
+    with opened(tr):
+        new_args, boxes, defs = _box_inputs(args, nums, who, tr.leaf)
+        out = fun(*new_args, **kwargs)
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, who)
+    return tr, out, aux, boxes, defs
+
+
+def _scalar_output(out: Any, who: str, fun: Callable) -> None:
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(
+            f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned a "
+            f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "
+            "return extra values, or gk.jacobian for several outputs."
+        )
+    shape = np.shape(value_of(out))
+    if shape not in ((), (1,)) or np.size(value_of(out)) != 1:
+        raise TypeError(
+            f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned an array of shape "
+            f"{shape}; {who} needs a scalar output. Use gk.jacobian for the full Jacobian, "
+            "gk.elementwise_grad for the derivative of an elementwise function, or reduce the "
+            "output (e.g. np.sum)."
+        )
+
+
+def _grads_from(tr, out, boxes, defs, originals, seed=None):
+    grads: dict = {}
+    if type(out) is Tensor and out._trace is tr:
+        g0 = np.ones(out.shape, dtype=np.result_type(value_of(out))) if seed is None else seed
+        grads = backward_pass([(out._node, g0)])
+    per_arg = []
+    for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
+        gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
+        per_arg.append(tree_unflatten(treedef, gs))
+    return per_arg
+
+
+def value_and_grad(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, *, _who: str = "grad"
+) -> Callable:
+    """Return a function computing ``fun``'s value and its gradient.
+
+    Args:
+        fun: a function of arrays written with NumPy, returning a scalar
+            (or ``(scalar, aux)`` with ``has_aux=True``).
+        argnums: which positional argument(s) to differentiate; a tuple gives a tuple.
+        has_aux: ``fun`` returns ``(value, aux)``; aux is passed through untouched.
+
+    Returns:
+        A function returning ``(value, gradient)`` (``((value, aux), gradient)`` with aux).
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> value, g = gk.value_and_grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
+    >>> float(value), g
+    (5.0, array([2., 4.]))
+    """
+
+    @functools.wraps(fun)
+    def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), _who)
+        tr, out, aux, boxes, defs = _reverse(fun, args, kwargs, nums, _who, has_aux)
+        _scalar_output(out, _who, fun)
+        per_arg = _grads_from(tr, out, boxes, defs, _original_leaves(args, nums))
+        value = _lower(out, tr)
+        g = _pack(per_arg, argnums)
+        if has_aux:
+            return (value, _lower(aux, tr)), g
+        return value, g
+
+    return value_and_grad_fun
+
+
+def grad(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """Return a function computing the gradient of scalar-valued ``fun``.
+
+    The gradient has the structure, shape and dtype of the argument(s) at ``argnums``.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> f = lambda x, y: np.sum(np.sin(x) * y**2)
+    >>> x, y = np.array([0.0, np.pi]), np.array([1.0, 2.0])
+    >>> gk.grad(f)(x, y)
+    array([ 1., -4.])
+    >>> [g.round(6) for g in gk.grad(f, argnums=(0, 1))(x, y)]
+    [array([ 1., -4.]), array([0., 0.])]
+    >>> float(gk.grad(gk.grad(np.sin))(0.5)) == -np.sin(0.5)
+    True
+    """
+    vg = value_and_grad(fun, argnums, has_aux, _who="grad")
+
+    @functools.wraps(fun)
+    def grad_fun(*args: Any, **kwargs: Any) -> Any:
+        (value_aux, g) = vg(*args, **kwargs)
+        return (g, value_aux[1]) if has_aux else g
+
+    return grad_fun
+
+
+def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """Evaluate ``fun(*primals)`` and return ``(out, vjp_fn)``.
+
+    ``vjp_fn(cotangent)`` takes a cotangent with the structure of ``out`` and returns a
+    tuple with one cotangent per primal: backpropagation as a function.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> out, vjp_fn = gk.vjp(lambda x: x**2, np.array([1.0, 3.0]))
+    >>> vjp_fn(np.array([1.0, 10.0]))
+    (array([ 2., 60.]),)
+    """
+    nums = tuple(range(len(primals)))
+    tr, out, aux, boxes, defs = _reverse(fun, primals, {}, nums, "vjp", has_aux)
+    out_leaves, out_def = tree_flatten(out)
+    originals = _original_leaves(primals, nums)
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        ct_leaves, ct_def = tree_flatten(cotangent)
+        if ct_def != out_def:
+            raise ValueError(
+                f"vjp_fn: the cotangent has structure {ct_def!r} but the output has {out_def!r}"
+            )
+        roots = []
+        for o, c in zip(out_leaves, ct_leaves):
+            if np.shape(c) != np.shape(value_of(o)):
+                raise ValueError(
+                    f"vjp_fn: a cotangent of shape {np.shape(c)} was given for an output of "
+                    f"shape {np.shape(value_of(o))}; they must match"
+                )
+            if type(o) is Tensor and o._trace is tr:
+                roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
+        grads = backward_pass(roots) if roots else {}
+        result = []
+        for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
+            gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
+            result.append(tree_unflatten(treedef, gs))
+        return tuple(result)
+
+    out_plain = _lower(out, tr)
+    if has_aux:
+        return out_plain, vjp_fn, _lower(aux, tr)
+    return out_plain, vjp_fn
+
+
+def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
+    """Return the derivative of an elementwise function, evaluated at every element.
+
+    Computes the vector-Jacobian product with a cotangent of ones, i.e. the gradient of
+    ``sum(fun(x))``; that equals the elementwise derivative when ``fun`` acts elementwise.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> gk.elementwise_grad(np.tanh)(np.array([0.0, 1.0])).round(6)
+    array([1.      , 0.419974])
+    """
+
+    @functools.wraps(fun)
+    def egrad(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "elementwise_grad")
+        tr, out, _, boxes, defs = _reverse(fun, args, kwargs, nums, "elementwise_grad", False)
+        if isinstance(out, (tuple, list, dict)):
+            raise TypeError("elementwise_grad: the function must return a single array")
+        per_arg = _grads_from(tr, out, boxes, defs, _original_leaves(args, nums))
+        return _pack(per_arg, argnums)
+
+    return egrad
+
+
+# --- forward mode ----------------------------------------------------------------------
+def _tangent(t: Any, primal: Any, k: int) -> Any:
+    pv = value_of(primal)
+    pdtype = np.result_type(pv)
+    if type(t) is Tensor:
+        tv = value_of(t)
+    else:
+        if isinstance(t, numbers.Real) and not isinstance(t, bool):
+            t = np.asarray(t, dtype=pdtype)
+        t = np.asarray(t)
+        tv = t
+    if np.shape(tv) != np.shape(pv):
+        raise ValueError(
+            f"jvp: tangent {k} has shape {np.shape(tv)} but its primal has shape {np.shape(pv)}; "
+            "each tangent must have its primal's shape"
+        )
+    if np.result_type(tv) != pdtype:
+        raise TypeError(
+            f"jvp: tangent {k} has dtype {np.result_type(tv)} but its primal has dtype {pdtype}; "
+            f"cast it with .astype({pdtype.name!r})"
+        )
+    return t
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False) -> tuple:
+    """Evaluate ``fun(*primals)`` and its derivative along ``tangents`` (forward mode).
+
+    Returns ``(fun(*primals), tangent_out)``: the directional derivative of ``fun`` at
+    ``primals`` in the direction ``tangents``, computed by pushing tangents forward
+    through every operation.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> f = lambda x, y: np.sum(np.sin(x) * y**2)
+    >>> x, y = np.array([0.0, 1.0]), np.array([1.0, 2.0])
+    >>> value, deriv = gk.jvp(f, (x, y), (np.array([1.0, 0.0]), np.zeros(2)))
+    >>> float(deriv)
+    1.0
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples, e.g. jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); give one per primal"
+        )
+    tr = ForwardTrace(next_level(), "jvp")
+    with opened(tr):
+        args = []
+        for k, (p, t) in enumerate(zip(primals, tangents)):
+            p_leaves, p_def = tree_flatten(p)
+            t_leaves, t_def = tree_flatten(t)
+            if p_def != t_def:
+                raise ValueError(
+                    f"jvp: tangent {k} has structure {t_def!r} but its primal has {p_def!r}"
+                )
+            boxed = [
+                tr.box(_input(pl, "jvp", k), _tangent(tl, pl, k))
+                for pl, tl in zip(p_leaves, t_leaves)
+            ]
+            args.append(tree_unflatten(p_def, boxed))
+        out = fun(*args)
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, "jvp")
+    leaves, treedef = tree_flatten(out)
+    primal_out, tangent_out = [], []
+    for o in leaves:
+        if type(o) is Tensor and o._trace is tr:
+            primal_out.append(o._value)
+            tangent_out.append(o._node)
+        else:
+            primal_out.append(o)
+            v = value_of(o)
+            tangent_out.append(np.zeros(np.shape(v), dtype=np.result_type(v, np.float64)))
+    result = (tree_unflatten(treedef, primal_out), tree_unflatten(treedef, tangent_out))
+    return (*result, _lower(aux, tr)) if has_aux else result
+
+
+def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """Return a function computing the Jacobian of ``fun`` by forward mode.
+
+    All basis directions go through ``fun`` in one batched pass (no loop over the input
+    size). The Jacobian of an output of shape ``S`` with respect to an input of shape
+    ``T`` has shape ``S + T``; containers nest as output structure, then input structure.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> gk.jacfwd(lambda x: x**2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    @functools.wraps(fun)
+    def jac_fun(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "jacfwd")
+        flat = []  # (argument position in nums, leaf) for every input leaf
+        defs = []
+        for pos, a in enumerate(nums):
+            leaves, treedef = tree_flatten(args[a])
+            defs.append(treedef)
+            flat.extend((pos, _input(leaf, "jacfwd", a)) for leaf in leaves)
+        sizes = [int(np.prod(np.shape(value_of(x)))) for _, x in flat]
+        total = sum(sizes)
+        dtype = np.result_type(*[value_of(x) for _, x in flat]) if flat else np.float64
+        tr = ForwardTrace(next_level(), "jacfwd", batch=(total,))
+        with opened(tr):
+            new_args = list(args)
+            boxed_by_pos: list[list] = [[] for _ in nums]
+            start = 0
+            for (pos, x), n in zip(flat, sizes):
+                basis = np.zeros((total, n), dtype=dtype)
+                basis[start : start + n] = np.eye(n, dtype=dtype)
+                start += n
+                shape = np.shape(value_of(x))
+                boxed_by_pos[pos].append(tr.box(x, basis.reshape((total,) + shape)))
+            for pos, a in enumerate(nums):
+                new_args[a] = tree_unflatten(defs[pos], boxed_by_pos[pos])
+            out = fun(*new_args, **kwargs)
+            aux = None
+            if has_aux:
+                out, aux = _split_aux(out, "jacfwd")
+        out_leaves, out_def = tree_flatten(out)
+        jac_leaves = []
+        for o in out_leaves:
+            if type(o) is Tensor and o._trace is tr:
+                t = o._node
+            else:
+                t = np.zeros((total,) + np.shape(value_of(o)), dtype=dtype)
+            out_shape = np.shape(t)[1:]
+            per_pos: list[list] = [[] for _ in nums]
+            start = 0
+            for (pos, x), n in zip(flat, sizes):
+                block = t[start : start + n]
+                start += n
+                block = np.moveaxis(block, 0, -1)
+                per_pos[pos].append(np.reshape(block, out_shape + np.shape(value_of(x))))
+            trees = [tree_unflatten(defs[p], per_pos[p]) for p in range(len(nums))]
+            jac_leaves.append(_pack(trees, argnums))
+        jac = tree_unflatten(out_def, jac_leaves)
+        return (jac, _lower(aux, tr)) if has_aux else jac
+
+    return jac_fun
+
+
+def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+    """Return a function computing the Jacobian of ``fun`` by reverse mode.
+
+    One forward pass, then one backward pass per output element (a single backward pass
+    for a scalar output). Same layout as :func:`jacfwd`.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> gk.jacrev(lambda x: np.array([1.0, 2.0]) * np.sum(x))(np.ones(3))
+    array([[1., 1., 1.],
+           [2., 2., 2.]])
+    """
+
+    @functools.wraps(fun)
+    def jac_fun(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "jacrev")
+        tr, out, aux, boxes, defs = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
+        originals = _original_leaves(args, nums)
+        out_leaves, out_def = tree_flatten(out)
+        jac_leaves = []
+        for o in out_leaves:
+            ov = value_of(o)
+            out_shape = np.shape(ov)
+            m = int(np.prod(out_shape))
+            rows: list[list] = [[[] for _ in lb] for lb in boxes]
+            for k in range(m):
+                if type(o) is Tensor and o._trace is tr:
+                    seed = np.zeros(m, dtype=np.result_type(ov))
+                    seed[k] = 1.0
+                    grads = backward_pass([(o._node, seed.reshape(out_shape))])
+                else:
+                    grads = {}
+                for p, leaf_boxes in enumerate(boxes):
+                    for j, b in enumerate(leaf_boxes):
+                        rows[p][j].append(_finish(grads.get(b._node), b, None))
+            trees = []
+            for p, leaf_boxes in enumerate(boxes):
+                blocks = [
+                    np.reshape(np.stack(rows[p][j]), out_shape + np.shape(value_of(b)))
+                    for j, b in enumerate(leaf_boxes)
+                ]
+                trees.append(tree_unflatten(defs[p], blocks))
+            jac_leaves.append(_pack(trees, argnums))
+        del originals
+        jac = tree_unflatten(out_def, jac_leaves)
+        return (jac, _lower(aux, tr)) if has_aux else jac
+
+    return jac_fun
+
+
+jacobian = jacrev
+
+
+def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
+    """Return a function computing the Hessian of scalar ``fun`` (forward over reverse).
+
+    The gradient is differentiated by a batched forward pass, so every Hessian column
+    comes out of one sweep. For an input of shape ``T`` the Hessian has shape ``T + T``.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> gk.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    inner = value_and_grad(fun, argnums, _who="hessian")
+
+    def gradient_only(*args: Any, **kwargs: Any) -> Any:
+        return inner(*args, **kwargs)[1]
+
+    return functools.wraps(fun)(jacfwd(gradient_only, argnums))
+
+
+def hvp(fun: Callable, x: Any, v: Any) -> Any:
+    """Hessian of scalar ``fun`` at ``x`` times ``v``, without forming the Hessian.
+
+    Forward mode over reverse mode: the directional derivative of the gradient along
+    ``v``; costs a small constant times one gradient.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> gk.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    array([ 6., 12.])
+    """
+    g = value_and_grad(fun, 0, _who="hvp")
+    return jvp(lambda y: g(y)[1], (x,), (v,))[1]
+
+
+def directional_derivative(fun: Callable, x: Any, u: Any) -> Any:
+    """The rate of change of scalar ``fun`` at ``x`` along the direction ``u``.
+
+    ``u`` is normalized first, as the tutorial does: the result is
+    ``grad f(x) . u / |u|``, computed in forward mode without forming the gradient.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> f = lambda p: p[0] ** 2 + p[1] ** 2
+    >>> round(float(gk.directional_derivative(f, np.array([1.0, 1.0]), np.array([1.0, 1.0]))), 6)
+    2.828427
+    """
+    u_leaves, u_def = tree_flatten(u)
+    arrays = [np.asarray(value_of(leaf), dtype=float) for leaf in u_leaves]
+    length = float(np.sqrt(sum(np.sum(a * a) for a in arrays)))
+    if not np.isfinite(length) or length == 0.0:
+        raise ValueError(
+            "directional_derivative: the direction u has length 0 (or is not finite); "
+            "give a nonzero direction"
+        )
+    x_leaves, _ = tree_flatten(x)
+    unit = tree_unflatten(
+        u_def,
+        [
+            (a / length).astype(np.result_type(value_of(xl)))
+            for a, xl in zip(arrays, x_leaves)
+        ],
+    )
+    value, deriv = jvp(fun, (x,), (unit,))
+    _scalar_output(value, "directional_derivative", fun)
+    return deriv
