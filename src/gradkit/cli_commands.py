@@ -210,6 +210,197 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+_IMAGE_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
+    """The ``--out`` file, checked for a known suffix; its folder is created if needed."""
+    path = Path(out)
+    if path.suffix.lower() not in allowed:
+        raise CliError(f"--out {out!r}: the file name must end in {', '.join(allowed)}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise CliError(f"--out {out!r}: {path.parent} is not a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    _console().print(f"wrote {path}", markup=False)
+
+
+# --------------------------------------------------------------------------- plot
+def run_plot(args: argparse.Namespace) -> int:
+    """``gradkit plot EXPR --out FILE``: the function, its derivative and a tangent line."""
+    import gradkit as gk
+    from gradkit import symbolic
+
+    path = _output_path(args.out)
+    expr = _parse(args.expr)
+    others = [name for name in _free_names(expr) if name != args.var]
+    if others:
+        raise CliError(f"plot draws a function of {args.var} alone; {', '.join(others)} "
+                       f"has no value (substitute a number, or choose --var)")
+    low, high = _interval(args.xrange)
+    at = None if args.at is None else parse_point(args.at, default_var=args.var)[args.var]
+    derivative = symbolic.derive(expr, var=args.var).result
+    f = symbolic.lambdify(expr, [args.var])
+    df = symbolic.lambdify(derivative, [args.var])
+    fig = gk.viz.plot_derivative(f, (low, high), at=at, derivative=df, label=str(expr))
+    _save_figure(fig, path)
+    _console().print(f"f({args.var}) = {expr};  f'({args.var}) = {derivative}", markup=False)
+    return 0
+
+
+def _interval(text: str) -> tuple[float, float]:
+    values = parse_vector(text, name="--range")
+    if len(values) != 2 or not values[0] < values[1] or not np.all(np.isfinite(values)):
+        raise CliError(f"--range {text!r}: expected LO,HI with LO < HI, e.g. -3,3")
+    return values[0], values[1]
+
+
+# --------------------------------------------------------------------------- optimize
+# The race's own entrants (tutorial settings, tuned learning rates) under short names.
+_RACERS = {"gd": "gradient descent", "momentum": "momentum (tutorial)",
+           "nesterov": "nesterov", "rmsprop": "rmsprop", "adam": "adam"}
+_OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax",
+               "rmsprop", "adagrad", "adadelta")
+
+
+def _racers(names: list[str], lr: float | None) -> list[Any]:
+    """The race entrants for ``--optimizers`` (the race's defaults when no --lr is given)."""
+    from gradkit.optim.race import Racer, default_racers
+
+    defaults = {racer.name: racer for racer in default_racers()}
+    racers = []
+    for name in names:
+        if name not in _OPTIMIZERS:
+            raise CliError(f"--optimizers: unknown optimizer {name!r}; choose from "
+                           + ", ".join(_OPTIMIZERS))
+        if lr is None and name in _RACERS:
+            racers.append(defaults[_RACERS[name]])
+            continue
+        rate = 1e-3 if lr is None else lr
+        racers.append(Racer(name, _optimizer(name, rate), f"lr={rate:g}"))
+    return racers
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    """``gradkit optimize FUNCTION --optimizers ...``: the race table and its picture."""
+    from rich.table import Table
+
+    import gradkit as gk
+
+    path = None if args.out is None else _output_path(args.out)
+    names = [name.strip() for name in args.optimizers.split(",") if name.strip()]
+    if not names:
+        raise CliError("--optimizers: give at least one name, e.g. gd,momentum,adam")
+    if len(set(names)) != len(names):
+        raise CliError(f"--optimizers {args.optimizers!r}: a name is given twice")
+    if args.steps < 1:
+        raise CliError(f"--steps {args.steps}: must be at least 1")
+    if args.lr is not None and not (args.lr > 0 and np.isfinite(args.lr)):
+        raise CliError(f"--lr {args.lr}: the learning rate must be a positive number")
+    function = gk.functions.get(args.function)
+    start = (-1.5, -1.5) if args.start is None else parse_vector(args.start, name="--start")
+    if len(start) != 2:
+        raise CliError(f"--start {args.start!r}: give two numbers, e.g. -1.5,-1.5")
+    race = gk.optim.race(function, x0=start, steps=args.steps, racers=_racers(names, args.lr))
+    table = Table(title=f"optimizer race on {args.function} from {tuple(start)}, "
+                  f"{args.steps} steps")
+    header = ["optimizer", "settings", "final f", "distance to minimum", "steps to tol"]
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for row in race.rows():
+        if row["diverged_at"] is not None:
+            reached = f"diverged at {row['diverged_at']}"
+        elif row["steps_to_tol"] is None:
+            reached = f"not in {args.steps}"
+        else:
+            reached = str(row["steps_to_tol"])
+        table.add_row(row["optimizer"], row["settings"], f"{row['final_value']:.6g}",
+                      f"{row['distance']:.6g}", reached)
+    _console().print(table)
+    if path is not None:
+        _save_figure(gk.viz.plot_trajectories(function, race.results), path)
+    return 0
+
+
+# --------------------------------------------------------------------------- train
+def run_train(args: argparse.Namespace) -> int:
+    """``gradkit train DATASET``: a small MLP trained by gk.nn.fit with a progress bar."""
+    import gradkit as gk
+    from gradkit.nn import datasets
+
+    for option, value in (("--epochs", args.epochs), ("--hidden", args.hidden),
+                          ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise CliError(f"{option} {value}: must be at least 1")
+    if not (args.lr > 0 and np.isfinite(args.lr)):
+        raise CliError(f"--lr {args.lr}: the learning rate must be a positive number")
+    path = None if args.out is None else _output_path(args.out)
+    if args.dataset == "digits":
+        digits = datasets.load_digits()
+        X, y = digits["data"] / 16.0, digits["target"]
+    else:
+        X, y = {"tutorial": datasets.tutorial_data, "moons": datasets.two_moons,
+                "spirals": datasets.spirals}[args.dataset]()
+    y = np.asarray(y).reshape(-1).astype(int)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
+                                                                 rng=args.seed)
+    n_classes = int(y.max()) + 1
+    model = gk.nn.Sequential(gk.nn.Linear(X.shape[1], args.hidden, rng=args.seed),
+                             gk.nn.ReLU(),
+                             gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 1))
+    optimizer = _optimizer(args.optimizer, args.lr)
+    history = gk.nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer,
+                        epochs=args.epochs, batch_size=args.batch_size,
+                        validation=(X_test, y_test), verbose=True, seed=args.seed)
+    predictions = np.argmax(np.asarray(model(X_test)), axis=1)
+    accuracy = float(np.mean(predictions == y_test))
+    _console().print(f"{args.dataset}: test accuracy {accuracy:.1%} on {len(y_test)} "
+                     f"held-out samples", markup=False)
+    if path is not None:
+        _save_figure(gk.viz.plot_training_history(history), path)
+    return 0
+
+
+def _optimizer(name: str, lr: float) -> Any:
+    import gradkit as gk
+
+    makers = {"sgd": lambda: gk.optim.sgd(lr), "gd": lambda: gk.optim.sgd(lr),
+              "momentum": lambda: gk.optim.momentum(lr, beta=0.9),
+              "nesterov": lambda: gk.optim.sgd(lr, momentum=0.9, nesterov=True),
+              "adam": lambda: gk.optim.adam(lr), "adamw": lambda: gk.optim.adamw(lr),
+              "nadam": lambda: gk.optim.nadam(lr), "adamax": lambda: gk.optim.adamax(lr),
+              "adadelta": lambda: gk.optim.adadelta(lr),
+              "rmsprop": lambda: gk.optim.rmsprop(lr), "adagrad": lambda: gk.optim.adagrad(lr)}
+    if name not in makers:
+        raise CliError(f"--optimizer {name!r}: choose one of {', '.join(makers)}")
+    return makers[name]()
+
+
+# --------------------------------------------------------------------------- graph
+def run_graph(args: argparse.Namespace) -> int:
+    """``gradkit graph EXPR --at ... --out FILE``: the computational graph, DOT/SVG/PNG."""
+    import gradkit as gk
+    from gradkit.autodiff.graph import trace_graph
+
+    path = _output_path(args.out, allowed=(".dot", ".gv", ".svg", ".png", ".pdf"))
+    expr = _parse(args.expr)
+    point = _point_for(expr, args.at)
+    variables = list(point)
+    f = symbolic_function = None
+    from gradkit import symbolic
+
+    symbolic_function = symbolic.lambdify(expr, variables)
+    f = symbolic_function
+    graph = trace_graph(f, *[point[name] for name in variables])
+    gk.viz.draw_graph(graph, path)
+    _console().print(f"wrote {path}", markup=False)
+    return 0
+
+
 # --------------------------------------------------------------------------- tour
 def run_tour(args: argparse.Namespace) -> int:
     """``gradkit tour [--out DIR]``: write the tour and say where it is."""

@@ -1,0 +1,305 @@
+"""The ``gradkit`` command line: every subcommand runs, numbers checked against closed forms,
+and every bad input ends with one clear line and exit status 2."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+
+from gradkit.cli import CliError, main, parse_point, parse_vector
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    # rich folds table cells to the terminal width; a wide one keeps each number on one line
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def numbers(text):
+    return [float(s) for s in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", text)]
+
+
+def has_number(text, value, rel=1e-9):
+    return any(math.isclose(v, value, rel_tol=rel, abs_tol=1e-12) for v in numbers(text))
+
+
+def assert_one_line_error(status, err, *fragments):
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err
+    last = lines[-1]
+    for fragment in fragments:
+        assert fragment in last, (fragment, err)
+
+
+# ----------------------------------------------------------------- top level
+def test_version_in_process(capsys):
+    import gradkit
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0
+    assert out.strip() == f"gradkit {gradkit.__version__}"
+
+
+def test_version_in_a_real_subprocess():
+    import gradkit
+
+    done = subprocess.run([sys.executable, "-m", "gradkit", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"gradkit {gradkit.__version__}"
+
+
+def test_no_command_prints_help(capsys):
+    status, out, _ = run(capsys)
+    assert status == 0
+    for command in ("derive", "grad", "plot", "optimize", "train", "check", "graph", "tour"):
+        assert command in out
+
+
+@pytest.mark.parametrize("command", ["derive", "grad", "plot", "optimize", "train", "check",
+                                     "graph", "tour"])
+def test_help_shows_an_example(capsys, command):
+    status, out, _ = run(capsys, command, "--help")
+    assert status == 0
+    assert "example:" in out
+    assert f"gradkit {command}" in out.split("example:")[1]
+
+
+def test_unknown_option_exits_2_with_a_clear_last_line(capsys):
+    status, _, err = run(capsys, "derive", "x**2", "--frobnicate")
+    assert_one_line_error(status, err, "unrecognized arguments: --frobnicate")
+
+
+def test_unknown_command_exits_2(capsys):
+    status, _, err = run(capsys, "integrate", "x")
+    assert_one_line_error(status, err, "invalid choice")
+
+
+def test_bad_option_value_exits_2(capsys):
+    status, _, err = run(capsys, "optimize", "rosenbrock", "--steps", "many")
+    assert_one_line_error(status, err, "--steps", "many")
+
+
+# ----------------------------------------------------------------- option parsing
+def test_parse_point_and_vector():
+    assert parse_point("x=1, y=-2.5") == {"x": 1.0, "y": -2.5}
+    assert parse_point("3", default_var="t") == {"t": 3.0}
+    assert parse_vector("1,2e-3") == [1.0, 0.002]
+
+
+@pytest.mark.parametrize("text", ["x=", "x=1,x=2", "1=x", "x=a", "x=1,,y=2", "3"])
+def test_parse_point_rejects(text):
+    with pytest.raises(CliError):
+        parse_point(text)
+
+
+@pytest.mark.parametrize("text", ["", "1,,2", "a,b", "1;2"])
+def test_parse_vector_rejects(text):
+    with pytest.raises(CliError):
+        parse_vector(text)
+
+
+# ----------------------------------------------------------------- derive
+def test_derive_prints_steps_result_and_value(capsys):
+    status, out, _ = run(capsys, "derive", "x**2 * sin(x)", "--at", "1")
+    assert status == 0
+    assert "product" in out.lower()
+    assert "result" in out
+    # d/dx x^2 sin x = 2x sin x + x^2 cos x, at 1: 2 sin 1 + cos 1
+    assert has_number(out, 2 * math.sin(1) + math.cos(1), rel=1e-9)
+    assert has_number(out, math.sin(1), rel=1e-9)
+
+
+def test_derive_other_variable_and_latex(capsys):
+    status, out, _ = run(capsys, "derive", "exp(a*x)", "--var", "a", "--latex")
+    assert status == 0
+    assert "\\" in out or "e^{" in out  # LaTeX markup
+    assert "x" in out
+
+
+def test_derive_value_needs_every_variable(capsys):
+    status, _, err = run(capsys, "derive", "x*y", "--at", "2")
+    assert_one_line_error(status, err, "y")
+
+
+def test_bad_expression_reports_the_position(capsys):
+    status, _, err = run(capsys, "derive", "x + * 2")
+    assert_one_line_error(status, err, "position 4")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_expression_is_never_evaluated_as_python(capsys, tmp_path):
+    marker = tmp_path / "pwned"
+    status, _, err = run(capsys, "derive", f"__import__('os').mkdir('{marker}')")
+    assert status == 2
+    assert not marker.exists()
+    assert "position" in err
+
+
+def test_derive_not_real_at_the_point(capsys):
+    status, _, err = run(capsys, "derive", "log(x)", "--at", "-1")
+    assert_one_line_error(status, err, "real")
+
+
+# ----------------------------------------------------------------- grad
+def test_grad_gradient_directional_and_hessian(capsys):
+    status, out, _ = run(capsys, "grad", "x**2 * y + sin(y)", "--at", "x=1,y=2",
+                         "--direction", "1,1")
+    assert status == 0
+    # closed forms: grad = (2xy, x^2 + cos y) = (4, 1 + cos 2); H = [[2y, 2x], [2x, -sin y]]
+    assert has_number(out, 4.0)
+    assert has_number(out, 1 + math.cos(2))
+    assert has_number(out, (4 + 1 + math.cos(2)) / math.sqrt(2), rel=1e-9)
+    assert has_number(out, -math.sin(2))
+    assert "Hessian" in out
+
+
+def test_grad_direction_of_wrong_length(capsys):
+    status, _, err = run(capsys, "grad", "x*y", "--at", "x=1,y=2", "--direction", "1,2,3")
+    assert_one_line_error(status, err, "--direction")
+
+
+def test_grad_zero_direction(capsys):
+    status, _, err = run(capsys, "grad", "x*y", "--at", "x=1,y=2", "--direction", "0,0")
+    assert_one_line_error(status, err, "nonzero")
+
+
+def test_grad_missing_variable(capsys):
+    status, _, err = run(capsys, "grad", "x*y*z", "--at", "x=1,y=2")
+    assert_one_line_error(status, err, "z")
+
+
+# ----------------------------------------------------------------- check
+def test_check_three_ways_agree(capsys):
+    status, out, _ = run(capsys, "check", "log(1 + x**2) * y", "--at", "x=0.5,y=3")
+    assert status == 0
+    # d/dx = 2xy/(1+x^2) = 2.4, d/dy = log(1.25)
+    assert sum(has_number(out, v, rel=1e-6) for v in (2.4,)) == 1
+    assert has_number(out, math.log(1.25), rel=1e-6)
+    for word in ("symbolic", "numerical", "autodiff"):
+        assert word in out
+
+
+def test_check_bare_number_for_one_variable(capsys):
+    status, out, _ = run(capsys, "check", "sin(t)", "--at", "0.5")
+    assert status == 0
+    assert has_number(out, math.cos(0.5), rel=1e-9)
+
+
+def test_check_bad_point(capsys):
+    status, _, err = run(capsys, "check", "x*y", "--at", "x=1,y=two")
+    assert_one_line_error(status, err, "two")
+
+
+# ----------------------------------------------------------------- plot
+def test_plot_writes_an_image(capsys, tmp_path):
+    out_file = tmp_path / "sub" / "plot.png"
+    status, out, _ = run(capsys, "plot", "sin(x) * exp(-x/4)", "--range", "-2,8", "--at", "1",
+                         "--out", str(out_file))
+    assert status == 0
+    assert out_file.stat().st_size > 1000
+    assert out_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_bad_suffix_and_range(capsys, tmp_path):
+    status, _, err = run(capsys, "plot", "x**2", "--out", str(tmp_path / "plot.txt"))
+    assert_one_line_error(status, err, ".png")
+    status, _, err = run(capsys, "plot", "x**2", "--range", "3,1", "--out",
+                         str(tmp_path / "p.png"))
+    assert_one_line_error(status, err, "--range")
+
+
+def test_plot_needs_one_variable(capsys, tmp_path):
+    status, _, err = run(capsys, "plot", "x*y", "--out", str(tmp_path / "p.png"))
+    assert_one_line_error(status, err, "y")
+
+
+# ----------------------------------------------------------------- optimize
+def test_optimize_prints_the_race_and_draws_it(capsys, tmp_path):
+    out_file = tmp_path / "race.png"
+    status, out, _ = run(capsys, "optimize", "rosenbrock", "--optimizers", "gd,momentum,adam",
+                         "--lr", "1e-3", "--steps", "300", "--out", str(out_file))
+    assert status == 0
+    for name in ("gd", "momentum", "adam"):
+        assert name in out
+    assert out_file.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["optimize", "banana"], "banana"),
+    (["optimize", "rosenbrock", "--optimizers", "gd,warp"], "warp"),
+    (["optimize", "rosenbrock", "--lr", "-1"], "--lr"),
+    (["optimize", "rosenbrock", "--steps", "0"], "--steps"),
+    (["optimize", "rosenbrock", "--start", "1,2,3"], "start"),
+])
+def test_optimize_bad_input(capsys, argv, fragment):
+    status, _, err = run(capsys, *argv)
+    assert_one_line_error(status, err, fragment)
+
+
+# ----------------------------------------------------------------- train
+def test_train_reaches_a_good_accuracy(capsys, tmp_path):
+    out_file = tmp_path / "history.png"
+    status, out, _ = run(capsys, "train", "tutorial", "--epochs", "60", "--hidden", "8",
+                         "--lr", "0.05", "--out", str(out_file))
+    assert status == 0
+    match = re.search(r"test accuracy (\d+\.\d)%", out)
+    assert match and float(match.group(1)) >= 90.0
+    assert out_file.stat().st_size > 1000
+
+
+def test_train_bad_dataset_and_options(capsys):
+    status, _, err = run(capsys, "train", "imagenet")
+    assert_one_line_error(status, err, "imagenet")
+    status, _, err = run(capsys, "train", "moons", "--epochs", "0")
+    assert_one_line_error(status, err, "--epochs")
+    status, _, err = run(capsys, "train", "moons", "--optimizer", "magic")
+    assert_one_line_error(status, err, "magic")
+
+
+# ----------------------------------------------------------------- graph
+def test_graph_writes_dot_with_values_and_gradients(capsys, tmp_path):
+    out_file = tmp_path / "graph.dot"
+    status, _, _ = run(capsys, "graph", "x*y + sin(x)", "--at", "x=2,y=3",
+                       "--out", str(out_file))
+    assert status == 0
+    dot = out_file.read_text()
+    assert dot.lstrip().startswith("digraph")
+    # forward value 6 + sin 2 and gradient d/dx = y + cos x = 3 + cos 2 appear on the nodes
+    assert has_number(dot, 6 + math.sin(2), rel=1e-3)
+    assert has_number(dot, 3 + math.cos(2), rel=1e-3)
+
+
+def test_graph_png(capsys, tmp_path):
+    out_file = tmp_path / "graph.png"
+    status, _, _ = run(capsys, "graph", "exp(-x) * x", "--at", "x=1", "--out", str(out_file))
+    assert status == 0
+    assert out_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_graph_bad_suffix(capsys, tmp_path):
+    status, _, err = run(capsys, "graph", "x", "--at", "x=1", "--out", str(tmp_path / "g.doc"))
+    assert_one_line_error(status, err, ".dot")
+
+
+# ----------------------------------------------------------------- tour
+def test_tour_command_writes_the_page(capsys, tmp_path, monkeypatch):
+    # the whole tour runs in test_tour.py; here one real section is enough for the command
+    from gradkit.viz import tour_sections
+
+    monkeypatch.setattr(tour_sections, "SECTIONS", tour_sections.SECTIONS[:1])
+    status, out, _ = run(capsys, "tour", "--out", str(tmp_path / "tour"))
+    assert status == 0
+    assert (tmp_path / "tour" / "index.html").exists()
+    assert "index.html" in out
