@@ -220,8 +220,12 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 
 def _one_line(error: BaseException) -> str:
+    reason, position = getattr(error, "reason", None), getattr(error, "position", None)
+    if reason is not None and position is not None:  # gk.symbolic.ParseError
+        text = getattr(error, "text", "")
+        shown = f" {text!r}" if isinstance(text, str) and len(text) <= 60 else ""
+        return f"cannot read the expression{shown} at position {position}: {reason}"
     text = " ".join(str(error).split()) or type(error).__name__
-    position = getattr(error, "position", None)
     if position is not None and "position" not in text:
         text = f"{text} (at position {position})"
     return text

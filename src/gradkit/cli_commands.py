@@ -384,20 +384,21 @@ def _optimizer(name: str, lr: float) -> Any:
 def run_graph(args: argparse.Namespace) -> int:
     """``gradkit graph EXPR --at ... --out FILE``: the computational graph, DOT/SVG/PNG."""
     import gradkit as gk
+    from gradkit import symbolic
     from gradkit.autodiff.graph import trace_graph
 
     path = _output_path(args.out, allowed=(".dot", ".gv", ".svg", ".png", ".pdf"))
     expr = _parse(args.expr)
     point = _point_for(expr, args.at)
     variables = list(point)
-    f = symbolic_function = None
-    from gradkit import symbolic
-
-    symbolic_function = symbolic.lambdify(expr, variables)
-    f = symbolic_function
+    f = symbolic.lambdify(expr, variables)
     graph = trace_graph(f, *[point[name] for name in variables])
-    gk.viz.draw_graph(graph, path)
-    _console().print(f"wrote {path}", markup=False)
+    written = gk.viz.render_graph(graph, path)
+    console = _console()
+    console.print(f"wrote {written} ({len(graph.nodes)} nodes)", markup=False)
+    output = graph.nodes[-1]
+    console.print(f"f = {expr} = {_fmt(float(output.value))} at "
+                  + ", ".join(f"{name}={_fmt(v)}" for name, v in point.items()), markup=False)
     return 0
 
 

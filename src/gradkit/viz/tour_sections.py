@@ -160,12 +160,13 @@ def backpropagation(report: Report) -> None:
     import numpy as np
 
     import gradkit as gk
+    from gradkit.autodiff.graph import trace_graph
 
     def neuron(w, x, b):
         return gk.nn.sigmoid(w * x + b)
 
-    graph = gk.autodiff.graph.trace_graph(neuron, 0.5, 2.0, -1.0)
-    report.figure("graph", gk.viz.draw_graph(graph),
+    graph = trace_graph(neuron, 0.5, 2.0, -1.0)
+    report.figure("graph", gk.viz.plot_graph(graph),
                   "sigmoid(w·x + b) at w = 0.5, x = 2, b = -1: values and gradients")
 
     X, y = gk.nn.datasets.tutorial_data()
