@@ -123,7 +123,9 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
-            raise TypeError(f"np.{name}: arguments {sorted(extra)} are not supported on traced values")
+            raise TypeError(
+                f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
+            )
         if kwargs.get("dtype") is not None:
             return astype(fn(*inputs), kwargs["dtype"])
     return fn(*inputs)
@@ -289,7 +291,9 @@ def atleast_1d(*arys):
 
 @implements(np.atleast_2d)
 def atleast_2d(*arys):
-    out = [a if np.ndim(a) >= 2 else reshape(a, (1,) * (2 - np.ndim(a)) + np.shape(a)) for a in arys]
+    out = [
+        a if np.ndim(a) >= 2 else reshape(a, (1,) * (2 - np.ndim(a)) + np.shape(a)) for a in arys
+    ]
     return out[0] if len(out) == 1 else out
 
 
@@ -418,7 +422,9 @@ def tensordot(a, b, axes=2):
 def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     _no("einsum", out=out)
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: pass the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)")
+        raise TypeError(
+            "einsum: pass the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)"
+        )
     ins, outs = linalg.parse_subscripts(subscripts, len(operands))
     return linalg.einsum_p(*operands, subscripts=",".join(ins) + "->" + outs)
 
@@ -427,13 +433,14 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
 def norm(x, ord=None, axis=None, keepdims=False):
     nd = np.ndim(x)
     axes = norm_axis(axis, nd, "norm")
-    if ord in (None, 2, "fro") and (ord != 2 or axes is None and nd == 1 or axes and len(axes) == 1):
+    vector = nd == 1 if axes is None else len(axes) == 1
+    if ord in (None, "fro") or (ord == 2 and vector):
         return np.sqrt(sum_(x * x, axis=axes, keepdims=keepdims))
-    if ord == 1 and (nd == 1 or axes and len(axes) == 1):
+    if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)
-    if ord in (np.inf, float("inf")) and (nd == 1 or axes and len(axes) == 1):
+    if ord == np.inf and vector:
         return amax(np.abs(x), axis=axes, keepdims=keepdims)
-    if isinstance(ord, (int, float)) and ord > 0 and (nd == 1 or axes and len(axes) == 1):
+    if isinstance(ord, (int, float)) and ord > 0 and vector:
         return sum_(np.abs(x) ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
     from gradkit.autodiff.errors import NoRuleError
 

@@ -80,7 +80,8 @@ def parse_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str]:
     ins = lhs.split(",")
     if len(ins) != n_operands:
         raise ValueError(
-            f"einsum: subscripts {subscripts!r} name {len(ins)} operands but {n_operands} were given"
+            f"einsum: subscripts {subscripts!r} name {len(ins)} operands "
+            f"but {n_operands} were given"
         )
     return ins, out
 
@@ -109,11 +110,14 @@ def _einsum_vjp(i, g, ans, *ops, subscripts):
     return r
 
 
+_LETTERS = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+
+
 def _einsum_jvp(nb, i, t, ans, *ops, subscripts):
     ins, out = parse_subscripts(subscripts, len(ops))
     if nb:
         used = set(subscripts)
-        free = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in used)
+        free = next(c for c in _LETTERS if c not in used)
         ins = [free + s if j == i else s for j, s in enumerate(ins)]
         out = free + out
     operands = [t if j == i else op for j, op in enumerate(ops)]
