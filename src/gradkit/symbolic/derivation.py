@@ -1,0 +1,413 @@
+"""Step-by-step derivatives: a tree of named rules, built over a SymPy expression.
+
+:func:`derive` walks the expression from the outside in. At each node it picks the
+rule that applies (sum, constant multiple, quotient, product, power, chain, one of
+the function rules in :data:`~gradkit.symbolic.rules.FUNCTION_RULES`, or logarithmic
+differentiation for ``f(x)^g(x)``), records a :class:`Step` with what is
+differentiated, what comes out, and a sentence saying why, and recurses into the
+parts. SymPy does the algebra of combining the parts; the steps are gradkit's.
+
+>>> d = derive("x^2 sin(x)")
+>>> d.result
+x*(x*cos(x) + 2*sin(x))
+>>> [step.rule for step in d.walk()]
+['product', 'power', 'trigonometric', 'simplify']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import sympy
+
+from gradkit.symbolic.inputs import as_expression, as_variable
+from gradkit.symbolic.rules import FUNCTION_RULES, RULES
+
+__all__ = ["Math", "Step", "Derivation", "derive"]
+
+_MAX_DEPTH = 150  # nested sub-expressions; parse() output stays far below this
+_MAX_SIMPLIFY_OPS = 200  # larger results are shown as built rather than risk a slow simplify
+_MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand) above this power of a sum
+
+
+class Math(NamedTuple):
+    """A formula inside a sentence, written both as plain text and as LaTeX."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One application of a rule: ``d/d{var} [expr] = result``, with the reasons.
+
+    Attributes:
+        rule: the key of the rule in :data:`~gradkit.symbolic.rules.RULES`.
+        expr: the SymPy expression differentiated at this step.
+        result: its derivative.
+        var: the variable of differentiation (a chain rule's outer step uses ``u``).
+        explanation: the sentence, as pieces: prose strings, SymPy expressions and
+            :class:`Math` formulas (the renderers format each piece).
+        substeps: the steps this one combines.
+        partial: whether other variables are present (written with a ∂).
+    """
+
+    rule: str
+    expr: Any
+    result: Any
+    var: Any
+    explanation: tuple[Any, ...] = ()
+    substeps: tuple[Step, ...] = ()
+    partial: bool = False
+
+    @property
+    def title(self) -> str:
+        """The rule's human name, e.g. ``"Product rule"``."""
+        return RULES[self.rule].title
+
+    @property
+    def sentence(self) -> str:
+        """The explanation as one line of plain text."""
+        from gradkit.symbolic.render import sentence_text
+
+        return sentence_text(self.explanation)
+
+    def walk(self) -> Iterator[Step]:
+        """Yield this step and every substep, depth first, in reading order."""
+        stack = [self]
+        while stack:
+            step = stack.pop()
+            yield step
+            stack.extend(reversed(step.substeps))
+
+
+class Derivation:
+    """The derivative of an expression together with the named steps that produce it.
+
+    Attributes: ``expr``, ``var``, ``result`` (simplified when that shortens it),
+    ``raw_result`` (as the rules built it), ``steps`` (the top-level steps: the rule
+    tree, then a ``simplify`` step when simplifying changed the result).
+    """
+
+    def __init__(self, expr: Any, var: Any, steps: tuple[Step, ...], result: Any) -> None:
+        self.expr = expr
+        self.var = var
+        self.steps = steps
+        self.result = result
+        self.raw_result = steps[0].result
+        self.partial = steps[0].partial
+
+    def walk(self) -> Iterator[Step]:
+        """Yield every step of the derivation in reading order."""
+        for step in self.steps:
+            yield from step.walk()
+
+    @property
+    def rules(self) -> list[str]:
+        """The rule names used, in order of first use (e.g. ``['product', 'power']``)."""
+        return list(dict.fromkeys(step.rule for step in self.walk()))
+
+    def to_text(self) -> str:
+        """Return the derivation as indented plain text for a terminal."""
+        from gradkit.symbolic.render import to_text
+
+        return to_text(self)
+
+    def to_latex(self) -> str:
+        """Return the derivation as a LaTeX ``aligned`` block (no surrounding ``$$``)."""
+        from gradkit.symbolic.render import to_latex
+
+        return to_latex(self)
+
+    def to_markdown(self) -> str:
+        """Return the derivation as a Markdown nested list with ``$...$`` math."""
+        from gradkit.symbolic.render import to_markdown
+
+        return to_markdown(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.to_latex() + "$$"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        d = "∂" if self.partial else "d"
+        return f"<Derivation {d}/{d}{self.var} [{self.expr}] = {self.result}>"
+
+
+class _Builder:
+    """Recursive construction of the step tree for one variable."""
+
+    def __init__(self, var: Any, expr: Any) -> None:
+        self.var = var
+        self.partial = bool(expr.free_symbols - {var})
+        self.reserved = {s.name for s in expr.free_symbols} | {var.name}
+        self.letters: list[Any] = []
+        self.depth = 0
+        self.chain_level = 0
+
+    def letter(self) -> Any:
+        """The placeholder ``u`` for the current chain-rule nesting level."""
+        candidates = ("u", "v", "w") + tuple(f"u_{i}" for i in range(1, 1000))
+        while len(self.letters) <= self.chain_level:
+            name = next(c for c in candidates[len(self.letters):] if c not in self.reserved)
+            self.reserved.add(name)
+            self.letters.append(sympy.Symbol(name, real=True))
+        return self.letters[self.chain_level]
+
+    def step(self, rule: str, expr: Any, result: Any, explanation: tuple[Any, ...],
+             substeps: tuple[Step, ...] = ()) -> Step:
+        return Step(rule, expr, result, self.var, explanation, substeps, self.partial)
+
+    def derive(self, expr: Any) -> Step:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise ValueError(
+                f"expression nested too deeply to show steps (more than {_MAX_DEPTH} levels)"
+            )
+        try:
+            for applies, handler in self.dispatch:
+                if applies(self, expr):
+                    return handler(self, expr)
+            return self.fallback(expr)
+        finally:
+            self.depth -= 1
+
+    # -- the rules -----------------------------------------------------------------
+    def constant(self, expr: Any) -> Step:
+        others = sorted(expr.free_symbols, key=str)
+        if not others:
+            why: tuple[Any, ...] = (expr, " is a number, so its derivative is 0")
+        else:
+            held = ", ".join(str(s) for s in others)
+            why = (expr, f" does not contain {self.var}: with {held} held fixed it is a "
+                   "constant, so its derivative is 0")
+        return self.step("constant", expr, sympy.S.Zero, why)
+
+    def identity(self, expr: Any) -> Step:
+        return self.step("identity", expr, sympy.S.One,
+                         (f"the derivative of {self.var} with respect to itself is 1",))
+
+    def sum(self, expr: Any) -> Step:
+        parts = tuple(self.derive(term) for term in expr.args)
+        result = sympy.Add(*(part.result for part in parts))
+        kind = "difference" if any(t.could_extract_minus_sign() for t in expr.args) else "sum"
+        why = (f"differentiate term by term: the derivative of a {kind} is the {kind} of the "
+               "derivatives",)
+        return self.step("sum", expr, result, why, parts)
+
+    def product_or_quotient(self, expr: Any) -> Step:
+        coefficient, rest = expr.as_independent(self.var, as_Add=False)
+        if coefficient != 1:
+            return self.constant_multiple(expr, coefficient, rest)
+        factors = list(expr.args)
+        numerator = [f for f in factors if not _is_denominator(f)]
+        denominator = [f.base ** -f.exp for f in factors if _is_denominator(f)]
+        if denominator and (numerator or len(denominator) > 1):
+            return self.quotient(expr, sympy.Mul(*numerator), sympy.Mul(*denominator))
+        return self.product(expr, factors)
+
+    def constant_multiple(self, expr: Any, coefficient: Any, rest: Any) -> Step:
+        base = _log_base(coefficient, rest)
+        if base is not None:
+            return self.log_base(expr, rest.args[0], base)
+        inner = self.derive(rest)
+        why: tuple[Any, ...] = (coefficient, " is a constant factor", )
+        if coefficient.free_symbols:
+            why += (f" (it does not contain {self.var})",)
+        why += (": keep it and differentiate ", rest)
+        return self.step("constant multiple", expr, coefficient * inner.result, why, (inner,))
+
+    def quotient(self, expr: Any, f: Any, g: Any) -> Step:
+        df, dg = self.derive(f), self.derive(g)
+        result = (df.result * g - f * dg.result) / g**2
+        why = ("a quotient f/g with f = ", f, " and g = ", g, ": ",
+               Math("(f/g)' = (f' g - f g') / g^2",
+                    r"\left(\frac{f}{g}\right)' = \frac{f' g - f g'}{g^2}"))
+        return self.step("quotient", expr, result, why, (df, dg))
+
+    def product(self, expr: Any, factors: list[Any]) -> Step:
+        parts = tuple(self.derive(f) for f in factors)
+        result = sympy.Add(*(
+            sympy.Mul(*factors[:i], part.result, *factors[i + 1:])
+            for i, part in enumerate(parts)
+        ))
+        if len(factors) == 2:
+            why: tuple[Any, ...] = ("a product f g with f = ", factors[0], " and g = ",
+                                    factors[1], ": ", Math("(f g)' = f' g + f g'",
+                                                           "(f g)' = f' g + f g'"))
+        else:
+            why = (f"a product of {len(factors)} factors: differentiate one factor at a time, "
+                   "keep the others, and add the results",)
+        return self.step("product", expr, result, why, parts)
+
+    def power(self, expr: Any) -> Step:
+        base, exponent = expr.base, expr.exp
+        if not exponent.has(self.var):
+            return self.outer_and_chain(
+                expr, base, lambda u: u**exponent, lambda u: exponent * u ** (exponent - 1),
+                "power", _power_note(exponent),
+            )
+        if not base.has(self.var):
+            note = ("for a constant base a = ", base, ": the derivative of a^u is a^u ln(a)")
+            return self.outer_and_chain(
+                expr, exponent, lambda u: base**u, lambda u: base**u * sympy.log(base),
+                "exponential", note,
+            )
+        return self.logarithmic(expr, base, exponent)
+
+    def logarithmic(self, expr: Any, base: Any, exponent: Any) -> Step:
+        log_form = exponent * sympy.log(base)
+        inner = self.derive(log_form)
+        why = ("both the base ", base, " and the exponent ", exponent, f" contain {self.var}; "
+               "let y = ", expr, ", take logarithms: ln y = ", log_form,
+               "; differentiate both sides: y'/y = (", log_form, ")', so y' = y (",
+               log_form, ")'")
+        return self.step("logarithmic differentiation", expr, expr * inner.result, why, (inner,))
+
+    def function(self, expr: Any) -> Step:
+        entry = FUNCTION_RULES[expr.func]
+        return self.outer_and_chain(
+            expr, expr.args[0], expr.func, entry.derivative, entry.rule, (entry.note,)
+        )
+
+    def log_base(self, expr: Any, argument: Any, base: Any) -> Step:
+        note = ("log base ", base, " of u is ln(u)/ln(", base, "), so its derivative is "
+                "1/(u ln(", base, "))")
+        return self.outer_and_chain(
+            expr, argument, lambda u: sympy.log(u) / sympy.log(base),
+            lambda u: 1 / (u * sympy.log(base)), "logarithm", note,
+        )
+
+    def outer_and_chain(self, expr: Any, inner: Any, build: Callable[[Any], Any],
+                        outer: Callable[[Any], Any], rule: str,
+                        note: tuple[Any, ...]) -> Step:
+        """Apply ``rule`` to ``f(inner)``; wrap it in a chain step unless ``inner`` is x."""
+        if inner == self.var:
+            return self.step(rule, expr, outer(self.var), note)
+        u = self.letter()
+        outer_step = Step(rule, build(u), outer(u), u, note)
+        self.chain_level += 1
+        try:
+            inner_step = self.derive(inner)
+        finally:
+            self.chain_level -= 1
+        x = self.var
+        d = "∂" if self.partial else "d"
+        dl = r"\partial" if self.partial else "d"
+        why = ("let ", u, " = ", inner, "; then ",
+               Math(f"{d}/{d}{x} f({u}) = f'({u}) · {d}{u}/{d}{x}",
+                    rf"\frac{{{dl}}}{{{dl} {x}}} f({u}) = f'({u}) \cdot "
+                    rf"\frac{{{dl} {u}}}{{{dl} {x}}}"))
+        return self.step("chain", expr, outer(inner) * inner_step.result, why,
+                         (outer_step, inner_step))
+
+    def fallback(self, expr: Any) -> Step:
+        name = getattr(expr.func, "__name__", str(expr.func))
+        why = (f"gradkit has no named rule for {name}; SymPy differentiates it",)
+        return self.step("sympy", expr, sympy.diff(expr, self.var), why)
+
+    dispatch: tuple[tuple[Callable[[Any, Any], bool], Callable[[Any, Any], Step]], ...] = (
+        (lambda self, e: not e.has(self.var), constant),
+        (lambda self, e: e == self.var, identity),
+        (lambda self, e: e.is_Add, sum),
+        (lambda self, e: e.is_Mul, product_or_quotient),
+        (lambda self, e: e.is_Pow, power),
+        (lambda self, e: e.func in FUNCTION_RULES and len(e.args) == 1, function),
+    )
+
+
+def _is_denominator(factor: Any) -> bool:
+    return factor.is_Pow and factor.exp.is_Number and factor.exp.is_negative
+
+
+def _log_base(coefficient: Any, rest: Any) -> Any:
+    """The base b when ``coefficient * rest`` is ``log(u) / log(b)``, else None."""
+    if rest.func is not sympy.log:
+        return None
+    reciprocal = 1 / coefficient
+    if reciprocal.func is sympy.log and len(reciprocal.args) == 1:
+        return reciprocal.args[0]
+    return None
+
+
+def _power_note(exponent: Any) -> tuple[Any, ...]:
+    if exponent == sympy.S.Half:
+        return ("sqrt(u) = u^(1/2), so the power rule with n = 1/2 gives 1/(2 sqrt(u))",)
+    if exponent.is_Number and exponent.is_negative:
+        return ("the power rule holds for negative exponents: n = ", exponent,
+                ", so bring n down and lower the exponent by one")
+    if exponent.is_Rational and not exponent.is_Integer:
+        return ("the power rule holds for fractional exponents: n = ", exponent,
+                ", so bring n down and lower the exponent by one")
+    return ("bring the exponent n = ", exponent, " down and lower it by one: ",
+            Math("n u^(n-1)", "n u^{n-1}"))
+
+
+def _simplify(expr: Any) -> Any:
+    """A shorter equal form of ``expr``, or ``expr`` itself when none is found or it is big.
+
+    ``sympy.simplify`` is thorough but can take seconds and likes forms such as
+    ``sqrt(2) sin(x + pi/4)``; pulling out common factors, cancelling and factoring
+    give the forms a textbook prints, in milliseconds. The shortest candidate wins,
+    and the result as built wins ties.
+    """
+    size = sympy.count_ops(expr)
+    if size > _MAX_SIMPLIFY_OPS:
+        return expr
+    candidates = [sympy.factor_terms(expr)]
+    if not _has_large_power(expr):
+        # cancel and factor expand polynomials first: harmless for textbook degrees.
+        candidates += [sympy.factor_terms(sympy.cancel(expr)), sympy.factor(expr)]
+    best = min(candidates, key=sympy.count_ops)
+    return best if sympy.count_ops(best) < size else expr
+
+
+def _has_large_power(expr: Any) -> bool:
+    return any(
+        p.exp.is_Number and abs(p.exp) > _MAX_EXPANDED_DEGREE and not p.base.is_Symbol
+        for p in expr.atoms(sympy.Pow)
+    )
+
+
+def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivation:
+    """Differentiate with every step named: the derivative and the reasoning behind it.
+
+    Args:
+        expr_or_text: a formula (parsed safely by :func:`~gradkit.symbolic.parse`) or a
+            SymPy expression. Variables are treated as real.
+        var: the variable, as a name or a ``sympy.Symbol``. Every other symbol is held
+            constant (a partial derivative), and the steps say so.
+        simplify: add a final ``simplify`` step when SymPy finds a shorter equal form.
+
+    Returns:
+        A :class:`Derivation` with ``.result``, ``.steps``, ``.to_text()``,
+        ``.to_latex()`` and ``.to_markdown()``; it displays itself in Jupyter.
+
+    >>> derive("sin(x^2)").result
+    2*x*cos(x**2)
+    >>> print(derive("x y^2", "y").to_text())
+    Constant multiple rule: ∂/∂y [x*y^2] = 2*x*y
+      x is a constant factor (it does not contain y): keep it and differentiate y^2
+      Power rule: ∂/∂y [y^2] = 2*y
+        bring the exponent n = 2 down and lower it by one: n u^(n-1)
+    Result: ∂/∂y [x*y^2] = 2*x*y
+    """
+    expr = as_expression(expr_or_text)
+    symbol = as_variable(expr, var)
+    root = _Builder(symbol, expr).derive(expr)
+    steps: tuple[Step, ...] = (root,)
+    result = root.result
+    if simplify:
+        simpler = _simplify(result)
+        if simpler != result:
+            steps += (Step("simplify", result, simpler, symbol,
+                           ("rewrite the result in a shorter, equal form",)),)
+            result = simpler
+    return Derivation(expr, symbol, steps, result)

@@ -1,0 +1,88 @@
+"""Turning what users pass (text, SymPy objects, numbers, variable names) into SymPy.
+
+Shared by ``derive``, ``gradient``, ``hessian``, ``directional_derivative`` and
+``lambdify`` so that every entry point accepts the same things and refuses the same
+things with the same messages.
+
+>>> as_variables(parse("x y + z"), None)
+[x, y, z]
+>>> as_variables(parse("x y"), "y, x")
+[y, x]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sympy
+
+from gradkit.symbolic.parser import parse
+
+__all__ = ["as_expression", "as_variable", "as_variables"]
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def as_expression(expr_or_text: Any) -> Any:
+    """Return a SymPy expression: text is parsed safely, numbers are wrapped.
+
+    >>> as_expression("2x")
+    2*x
+    """
+    if isinstance(expr_or_text, str):
+        return parse(expr_or_text)
+    if isinstance(expr_or_text, sympy.Basic):
+        return expr_or_text
+    if isinstance(expr_or_text, bool):
+        raise TypeError("expected a formula (str) or a SymPy expression, got bool")
+    if isinstance(expr_or_text, int):
+        return sympy.Integer(expr_or_text)
+    if isinstance(expr_or_text, float):
+        return sympy.Float(expr_or_text)
+    raise TypeError(
+        f"expected a formula (str) or a SymPy expression, got {type(expr_or_text).__name__}"
+    )
+
+
+def as_variable(expr: Any, var: Any) -> Any:
+    """Return the symbol of ``expr`` named ``var`` (a new real symbol if it has none).
+
+    >>> as_variable(parse("x + y"), "y")
+    y
+    """
+    if isinstance(var, sympy.Symbol):
+        return var
+    if not isinstance(var, str):
+        raise TypeError(f"a variable must be a name or a sympy.Symbol, got {type(var).__name__}")
+    if not _NAME.match(var):
+        raise ValueError(f"a variable must be a name such as 'x' or 'w1', got {var!r}")
+    for symbol in expr.free_symbols:
+        if symbol.name == var:
+            return symbol
+    return sympy.Symbol(var, real=True)
+
+
+def as_variables(expr: Any, variables: Any) -> list[Any]:
+    """Return the list of symbols for ``variables``.
+
+    ``None`` means every free symbol of ``expr``, sorted by name; a string is split on
+    commas and spaces (``"x, y"`` or ``"x y"``); otherwise a sequence of names or symbols.
+    """
+    if variables is None:
+        return sorted(expr.free_symbols, key=lambda s: s.name)
+    if isinstance(variables, str):
+        variables = [name for name in re.split(r"[\s,]+", variables) if name]
+    if isinstance(variables, sympy.Symbol):
+        variables = [variables]
+    if not isinstance(variables, Sequence):
+        raise TypeError(
+            f"variables must be names, a list of names or symbols, got {type(variables).__name__}"
+        )
+    symbols = [as_variable(expr, v) for v in variables]
+    if len(set(symbols)) != len(symbols):
+        raise ValueError(f"variables must be distinct, got {[str(s) for s in symbols]}")
+    if not symbols:
+        raise ValueError("expected at least one variable")
+    return symbols
