@@ -407,6 +407,14 @@ def run_tour(args: argparse.Namespace) -> int:
     """``gradkit tour [--out DIR]``: write the tour and say where it is."""
     from gradkit.viz import tour
 
-    index = tour.build_tour(Path(args.out), progress=True)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {args.out!r} is a file; give a folder for the tour")
+    try:
+        index = tour.build_tour(out, progress=True)
+    except tour.TourError as error:
+        # not the user's fault: status 1, and the page (with the failure marked) exists
+        sys.stderr.write(f"gradkit tour: error: {error}\n")
+        return 1
     _console().print(f"tour written: {index} (open it in a browser)", markup=False)
     return 0

@@ -1,0 +1,68 @@
+"""Every ```python block of docs/tutorial.md and README.md runs, in order, as written.
+
+Blocks of one file share a namespace (later blocks use earlier names, as a reader would).
+Figures go to a temporary folder (the working directory during the run); nothing is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "docs" / "tutorial.md", ROOT / "README.md"]
+
+_FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(path: Path) -> list[tuple[int, str]]:
+    """Return ``(line number, code)`` of each ```python block of a Markdown file."""
+    text = path.read_text(encoding="utf-8")
+    return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in _FENCE.finditer(text)]
+
+
+def test_the_block_finder_sees_fences_only(tmp_path):
+    sample = "text\n```python\nx = 1\n```\n```bash\nls\n```\n```python\ny = x\n```\n"
+    path = tmp_path / "sample.md"
+    path.write_text(sample)
+    assert python_blocks(path) == [(3, "x = 1\n"), (9, "y = x\n")]
+
+
+def test_the_tutorial_has_a_block_per_section():
+    blocks = python_blocks(DOCS[0])
+    assert len(blocks) >= 15
+    text = DOCS[0].read_text(encoding="utf-8")
+    for heading in ("## 1. Single variable calculus", "## 2. Multivariable calculus",
+                    "## 3. Gradients and directional derivatives",
+                    "## 4. Chain rule and backpropagation", "## 5. Optimization techniques",
+                    "## 6. Applications in deep learning"):
+        assert heading in text
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_every_python_block_runs(path, tmp_path, monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+
+    blocks = python_blocks(path)
+    if path.name == "README.md" and not blocks:
+        pytest.skip("the README has no python blocks yet")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    namespace: dict = {"__name__": f"docs_{path.stem}"}
+    for line, code in blocks:
+        try:
+            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)  # our own docs
+        except Exception as error:
+            raise AssertionError(f"{path.name}, the block at line {line} failed: "
+                                 f"{type(error).__name__}: {error}") from error
+        finally:
+            plt.close("all")
+    written = list(tmp_path.glob("*.png"))
+    if path.name == "tutorial.md":
+        assert len(written) >= 10
+        assert all(p.stat().st_size > 2000 for p in written)
