@@ -224,7 +224,9 @@ def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
     shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
     # A slice that is all -inf would give -inf - -inf = NaN; shift it by 0 instead.
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):  # log 0 = -inf is the exact answer for all -inf
+        out = np.log(total) + shift
     if keepdims:
         return out
     if axis is None:

@@ -137,14 +137,33 @@ def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
     >>> load(path, into=Linear(3, 1))
     Traceback (most recent call last):
     ...
-    gradkit.nn.layers.ParameterError: ...: parameter 'weight' has shape (2, 1) but ... (3, 1)
+    gradkit.nn.layers.ParameterError: ... 'weight' has shape (2, 1) in the file but (3, 1) ...
     """
     header, params = _read(path)
     model = into if into is not None else Module.from_spec(header["model"])
-    try:
-        model.params = params
-    except ParameterError as error:
-        raise ParameterError(
-            f"cannot load {path} into {type(model).__name__}: {error}"
-        ) from None
+    _compare(path, model, params)
+    model.params = params
     return model
+
+
+def _compare(path: Any, model: Module, params: dict[str, np.ndarray]) -> None:
+    """Raise a ParameterError naming the first parameter where file and model differ."""
+    expected = model.param_shapes()
+    where = f"cannot load {path} into this {type(model).__name__}"
+    for name, shape in expected.items():
+        if name not in params:
+            raise ParameterError(
+                f"{where}: the file has no parameter {name!r}, which the model needs "
+                f"(the file has {sorted(params)})"
+            )
+        if params[name].shape != tuple(shape):
+            raise ParameterError(
+                f"{where}: parameter {name!r} has shape {params[name].shape} in the file "
+                f"but {tuple(shape)} in the model"
+            )
+    for name in params:
+        if name not in expected:
+            raise ParameterError(
+                f"{where}: the file's parameter {name!r} has no place in the model "
+                f"(the model has {sorted(expected)})"
+            )

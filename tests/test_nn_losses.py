@@ -1,0 +1,180 @@
+"""Losses against hand-computed values, and their closed-form gradients against finite
+differences (gradients against the engine are in test_nn_autodiff.py)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gradkit.nn as nn
+
+RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
+
+
+def numeric_gradient(f, x, h=1e-6):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        grad[index] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def test_mse_value_and_gradient_by_hand():
+    y_true, y_pred = np.array([[1.0], [2.0], [3.0]]), np.array([[1.5], [2.0], [1.0]])
+    assert float(nn.mse_loss(y_true, y_pred)) == pytest.approx((0.25 + 0 + 4) / 3)
+    np.testing.assert_allclose(nn.mse_gradient(y_true, y_pred), [[1 / 3], [0.0], [-4 / 3]])
+
+
+def test_cross_entropy_is_summed_over_classes_and_averaged_over_samples():
+    y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    p = np.array([[0.2, 0.5, 0.3], [0.8, 0.1, 0.1]])
+    expected = -(math.log(0.5) + math.log(0.8)) / 2
+    assert float(nn.cross_entropy_loss(y, p)) == pytest.approx(expected)
+    # One distribution: the tutorial's formula L = -sum y log p and gradient -y / p.
+    assert float(nn.cross_entropy_loss(y[0], p[0])) == pytest.approx(-math.log(0.5))
+    np.testing.assert_allclose(nn.cross_entropy_gradient(y[0], p[0]), -y[0] / p[0])
+
+
+def test_binary_cross_entropy_by_hand():
+    y, p = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.5])
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.5)) / 3
+    assert float(nn.binary_cross_entropy(y, p)) == pytest.approx(expected)
+
+
+@given(st.lists(st.tuples(st.floats(-30, 30), st.sampled_from([0.0, 1.0])),
+                min_size=1, max_size=6))
+def test_bce_with_logits_equals_bce_of_sigmoid(pairs):
+    z = np.array([a for a, _ in pairs])
+    y = np.array([b for _, b in pairs])
+    # -log sigmoid(z) = log1p(exp(-z)) and -log(1 - sigmoid(z)) = log1p(exp(z)), exactly.
+    direct = np.mean([b * math.log1p(math.exp(-a)) + (1 - b) * math.log1p(math.exp(a))
+                      for a, b in zip(z, y)])
+    assert float(nn.binary_cross_entropy_with_logits(z, y)) == pytest.approx(
+        direct, rel=1e-12, abs=1e-15)
+
+
+def test_cross_entropy_with_logits_integer_and_one_hot_labels_agree():
+    z = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    labels = np.array([0, 2])
+    expected = np.mean([
+        -(2.0 - math.log(math.exp(2) + 1 + math.exp(-1))),
+        -(3.0 - math.log(2 * math.exp(0.5) + math.exp(3))),
+    ])
+    assert float(nn.cross_entropy_with_logits(z, labels)) == pytest.approx(expected)
+    one_hot = np.array([[1.0, 0, 0], [0, 0, 1.0]])
+    assert float(nn.cross_entropy_with_logits(z, one_hot)) == pytest.approx(expected)
+    assert float(nn.cross_entropy_with_logits(z, labels.astype(float))) == pytest.approx(expected)
+
+
+def test_huber_is_quadratic_inside_and_linear_outside():
+    y_true = np.zeros(3)
+    y_pred = np.array([0.5, -2.0, 4.0])
+    expected = (0.5 * 0.25 + 1.0 * (2.0 - 0.5) + 1.0 * (4.0 - 0.5)) / 3
+    assert float(nn.huber_loss(y_true, y_pred)) == pytest.approx(expected)
+    assert float(nn.huber_loss(y_true, y_pred, delta=5.0)) == pytest.approx(
+        float(nn.mse_loss(y_true, y_pred)) / 2)
+
+
+# ----------------------------------------------------------------------------- stability
+
+
+def test_log_of_probability_zero_is_finite_and_silent():
+    with np.errstate(**RAISE):
+        ce = nn.cross_entropy_loss(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+        bce = nn.binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+        ce_grad = nn.cross_entropy_gradient(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+        bce_grad = nn.binary_cross_entropy_gradient(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    assert float(ce) == pytest.approx(-math.log(1e-15))
+    assert float(bce) == pytest.approx(-math.log(1e-15), rel=1e-4)  # 1 - 1e-15 rounds
+    assert np.all(np.isfinite(ce_grad)) and np.all(np.isfinite(bce_grad))
+    assert ce_grad[0] < 0 and bce_grad[0] < 0 < bce_grad[1]  # still pointing the right way
+
+
+def test_logit_losses_at_1000_are_exact_and_silent():
+    with np.errstate(**RAISE):
+        assert float(nn.binary_cross_entropy_with_logits(np.array([1000.0]), np.array([1.0]))) == 0
+        assert float(nn.binary_cross_entropy_with_logits(
+            np.array([-1000.0]), np.array([1.0]))) == 1000.0
+        assert float(nn.cross_entropy_with_logits(np.array([[0.0, 1000.0]]), [0])) == 1000.0
+        grad = nn.cross_entropy_with_logits_gradient(np.array([[0.0, 1000.0]]), [0])
+    np.testing.assert_array_equal(grad, [[-1.0, 1.0]])
+
+
+# ----------------------------------------------------------------------------- gradients
+
+rng = np.random.default_rng(0)
+Y3 = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+P3 = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+Z3 = rng.normal(size=(2, 3))
+CASES = {
+    "mse": (lambda p: nn.mse_loss(Y3, p), lambda p: nn.mse_gradient(Y3, p), P3),
+    "huber": (lambda p: nn.huber_loss(Y3, 3 * p, delta=0.4),
+              lambda p: 3 * nn.huber_gradient(Y3, 3 * p, delta=0.4), P3),
+    "cross_entropy": (lambda p: nn.cross_entropy_loss(Y3, p),
+                      lambda p: nn.cross_entropy_gradient(Y3, p), P3),
+    "binary_cross_entropy": (lambda p: nn.binary_cross_entropy(Y3, p),
+                             lambda p: nn.binary_cross_entropy_gradient(Y3, p), P3),
+    "bce_with_logits": (lambda z: nn.binary_cross_entropy_with_logits(z, Y3),
+                        lambda z: nn.binary_cross_entropy_with_logits_gradient(z, Y3), Z3),
+    "ce_with_logits": (lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])),
+                       lambda z: nn.cross_entropy_with_logits_gradient(z, np.array([1, 0])),
+                       Z3),
+    "ce_with_soft_labels": (lambda z: nn.cross_entropy_with_logits(z, 0.7 * P3),
+                            lambda z: nn.cross_entropy_with_logits_gradient(z, 0.7 * P3), Z3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_closed_form_gradient_matches_finite_differences(name):
+    loss, gradient, point = CASES[name]
+    np.testing.assert_allclose(gradient(point), numeric_gradient(lambda p: float(loss(p)), point),
+                               rtol=1e-6, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_shape_mismatch_is_refused_rather_than_broadcast():
+    with pytest.raises(ValueError, match=r"shape \(3,\).*\(3, 1\).*reshape"):
+        nn.mse_loss(np.zeros(3), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="must match"):
+        nn.cross_entropy_gradient(np.zeros(3), np.zeros(2))
+
+
+def test_swapped_logit_arguments_are_reported():
+    with pytest.raises(ValueError, match="swapped"):
+        nn.binary_cross_entropy_with_logits(np.array([1.0, 0.0]), np.array([2.5, -3.0]))
+    with pytest.raises(ValueError, match="swapped"):
+        nn.cross_entropy_with_logits(np.array([[1.0, 0.0]]), np.array([[-2.0, 3.0]]))
+
+
+def test_bad_class_labels_are_reported():
+    z = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        nn.cross_entropy_with_logits(z, np.array([0, 3]))
+    with pytest.raises(ValueError, match="whole numbers"):
+        nn.cross_entropy_with_logits(z, np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match="class indices of shape"):
+        nn.cross_entropy_with_logits(z, np.array([0, 1, 2]))
+    with pytest.raises(TypeError, match="integers"):
+        nn.one_hot(np.array(["a"]), 2)
+    with pytest.raises(ValueError, match="scalar"):
+        nn.cross_entropy_with_logits(np.float64(1.0), np.array(0))
+
+
+def test_huber_delta_must_be_positive():
+    with pytest.raises(ValueError, match="delta"):
+        nn.huber_loss(np.zeros(2), np.zeros(2), delta=0.0)
+    with pytest.raises(ValueError, match="delta"):
+        nn.huber_gradient(np.zeros(2), np.zeros(2), delta=-1.0)
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(nn.one_hot([1, 0], 2), [[0.0, 1.0], [1.0, 0.0]])
