@@ -36,7 +36,7 @@ from gradkit.optim.named import (
     rmsprop,
     sgd,
 )
-from gradkit.optim.race import RaceResult, default_racers, race
+from gradkit.optim.race import Racer, RaceResult, default_racers, race
 from gradkit.optim.schedules import (
     constant_schedule,
     cosine_schedule,
@@ -97,6 +97,7 @@ __all__ = [
     "minimize",
     "MinimizeResult",
     "race",
+    "Racer",
     "RaceResult",
     "default_racers",
     "minibatch_sgd",
