@@ -77,6 +77,7 @@ from gradkit.nn.losses import (
     mse_loss,
     one_hot,
 )
+from gradkit.nn.training import History, TrainingDivergedWarning, evaluate, fit
 from gradkit.nn.tutorial import SimpleNeuralNetwork, tutorial_model
 
 __all__ = [
@@ -133,6 +134,11 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Dropout",
+    # training
+    "fit",
+    "evaluate",
+    "History",
+    "TrainingDivergedWarning",
     # the rest
     "SimpleNeuralNetwork",
     "tutorial_model",
