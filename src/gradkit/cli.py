@@ -102,7 +102,7 @@ _EXAMPLES = {
     ),
     "plot": (
         "Draw a function of one variable and its derivative (PNG, SVG or PDF).",
-        'gradkit plot "sin(x) * exp(-x/4)" --range -2,8 --out plot.png',
+        'gradkit plot "sin(x) * exp(-x/4)" --range -2,8 --at 1 --out plot.png',
     ),
     "optimize": (
         "Race optimizers on a test function: prints the table and draws the trajectories.",
@@ -207,6 +207,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with a minus sign ("--range -2,8"); argparse would take
+# such a value for an option, so main() joins them as "--range=-2,8" first.
+_SIGNED_OPTIONS = ("--at", "--range", "--direction", "--start", "--lr")
+
+
+def _join_signed_values(argv: list[str]) -> list[str]:
+    joined: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if (token in _SIGNED_OPTIONS and i + 1 < len(argv)
+                and argv[i + 1][:2].replace(".", "0")[:2] in {f"-{d}" for d in "0123456789"}):
+            joined.append(f"{token}={argv[i + 1]}")
+            i += 2
+            continue
+        if token == "--":  # everything after "--" is positional
+            joined.extend(argv[i:])
+            break
+        joined.append(token)
+        i += 1
+    return joined
+
+
 def _known_errors() -> tuple[type[BaseException], ...]:
     """The error classes that mean bad input rather than a bug in gradkit."""
     known: list[type[BaseException]] = [ValueError, TypeError, ArithmeticError]
@@ -245,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(_join_signed_values(list(sys.argv[1:] if argv is None else argv)))
     except _UsageError as error:
         sys.stderr.write(f"{error}\n")
         return 2

@@ -12,6 +12,7 @@ Expressions are only ever read by :func:`gradkit.symbolic.parse`, never evaluate
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,9 +162,10 @@ def run_grad(args: argparse.Namespace) -> int:
             raise CliError(f"--direction {args.direction!r} must be a nonzero finite vector")
         dd = float(g_symbolic @ (u / norm))
         dd_auto = float(gk.directional_derivative(f, x, u))
-        console.print(f"directional derivative along u = {list(u / norm)} (u/|u|): "
+        unit = ", ".join(_fmt(v) for v in u / norm)
+        console.print(f"directional derivative along u/|u| = ({unit}): "
                       f"{_fmt(dd)}   autodiff: {_fmt(dd_auto)}", markup=False)
-    table = Table(title="Hessian (symbolic value; autodiff |difference| below)")
+    table = Table(title="Hessian (symbolic)")
     table.add_column("")
     for name in variables:
         table.add_column(f"d/d{name}", overflow="fold")
@@ -392,7 +394,14 @@ def run_graph(args: argparse.Namespace) -> int:
     point = _point_for(expr, args.at)
     variables = list(point)
     f = symbolic.lambdify(expr, variables)
-    graph = trace_graph(f, *[point[name] for name in variables])
+
+    def named(*values: Any) -> Any:
+        return f(*values)
+
+    # trace_graph labels the inputs by the function's parameter names: give it x, y, ...
+    named.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in variables])
+    graph = trace_graph(named, *[point[name] for name in variables])
     written = gk.viz.render_graph(graph, path)
     console = _console()
     console.print(f"wrote {written} ({len(graph.nodes)} nodes)", markup=False)

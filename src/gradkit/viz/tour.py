@@ -20,6 +20,7 @@ import html
 import inspect
 import textwrap
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,8 @@ def _paragraphs(text: str) -> str:
 def _render_item(kind: str, payload: Any, image_names: dict[int, str]) -> str:
     if kind == "text":
         return _paragraphs(payload)
+    if kind == "warning":
+        return f'<p class="warning">gradkit warned: {html.escape(payload)}</p>'
     if kind == "pre":
         caption, text = payload
         return (f'<figure class="pre"><figcaption>{html.escape(caption)}</figcaption>'
@@ -228,11 +231,16 @@ def build_tour(
             report = Report()
             t0 = time.perf_counter()
             error = None
-            try:
-                section.run(report)
-            except Exception as exc:  # a broken section is marked on the page and raised
-                error = f"{type(exc).__name__}: {exc}"
-                failures.append(f"{section.title}: {error}")
+            # Warnings go on the page, next to what caused them, not across the progress bar.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    section.run(report)
+                except Exception as exc:  # a broken section is marked on the page and raised
+                    error = f"{type(exc).__name__}: {exc}"
+                    failures.append(f"{section.title}: {error}")
+            for warning in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
+                report.items.append(("warning", warning))
             image_names: dict[int, str] = {}
             for kind, payload in report.items:
                 if kind == "figure":

@@ -84,9 +84,9 @@ def symbolic(report: Report) -> None:
     rows = []
     for text in ["x**3", "exp(x)", "sin(x)", "log(x)", "x**2 * sin(x)", "sigmoid(x)"]:
         d = gk.symbolic.derive(text, "x")
-        rows.append([f"d/dx {text}", str(d.result), d.steps.rule])
+        rows.append([f"d/dx {text}", str(d.result), ", ".join(d.rules)])
     report.table("The tutorial's derivatives (and the sigmoid)",
-                 ["expression", "derivative", "first rule"], rows)
+                 ["expression", "derivative", "rules used"], rows)
     product = gk.symbolic.derive("x**2 * sin(x)", "x")
     report.pre("d/dx [x² sin(x)], step by step", product.to_text())
     chain = gk.symbolic.derive("exp(-x**2 / 2)", "x")
