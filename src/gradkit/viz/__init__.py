@@ -33,10 +33,10 @@ _EXPORTS = {
     "plot_step_error": "numerics",
     "graph_to_dot": "graph",
     "render_graph": "graph",
-    "GraphvizError": "graph",
+    "GraphvizError": "errors",
     "plot_graph": "graph_drawing",
     "save": "saving",
-    "FigureInputError": "_common",
+    "FigureInputError": "errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradkit.viz.errors import FigureInputError
+
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
@@ -21,10 +23,6 @@ COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 )
-
-
-class FigureInputError(ValueError):
-    """Raised when a figure function is given input it cannot draw."""
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.viz._common import FigureInputError
+from gradkit.viz.errors import FigureInputError, GraphvizError
 
 __all__ = ["graph_to_dot", "render_graph", "format_value", "GraphvizError", "KINDS"]
 
@@ -30,10 +30,6 @@ KINDS = {
 }
 
 _NODE_FIELDS = ("index", "op", "label", "value", "grad", "parents", "kind")
-
-
-class GraphvizError(RuntimeError):
-    """Raised when the Graphviz ``dot`` program is missing (when required) or fails."""
 
 
 def format_value(value: Any) -> str | None:

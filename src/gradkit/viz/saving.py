@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gradkit.viz._common import FigureInputError
+from gradkit.viz.errors import FigureInputError
 
 __all__ = ["save", "FORMATS"]
 
