@@ -227,7 +227,7 @@ def losses_and_activations(report: Report) -> None:
     ]:
         by_hand = closed_form(y_true, y_pred)
         auto = gk.grad(loss, argnums=1)(y_true, y_pred)
-        rows.append([name, float(loss(y_true, y_pred)), str(np.round(by_hand, 4)),
+        rows.append([name, float(loss(y_true, y_pred)), str(np.round(by_hand, 4) + 0.0),
                      f"{np.max(np.abs(auto - by_hand)):.1e}"])
     report.table("Losses at ŷ = (0.9, 0.2, 0.6, 0.4), y = (1, 0, 1, 0)",
                  ["loss", "value", "closed-form gradient", "max |closed form - gk.grad|"], rows)
