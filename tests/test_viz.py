@@ -203,9 +203,11 @@ def test_gradient_field_marks_the_point_and_its_gradient():
     field, at_point = quivers(ax)
     assert field.N == 16
     np.testing.assert_allclose(field.U, 2 * field.X)
-    np.testing.assert_allclose([at_point.U[0], at_point.V[0]], [2.0, -1.0])
-    assert at_point.scale == field.scale  # same scale: the two arrows compare
+    # the point's arrow points along grad f = (2, -1), 20 % of the box long
+    np.testing.assert_allclose([at_point.U[0], at_point.V[0]],
+                               0.8 * np.array([2.0, -1.0]) / np.sqrt(5))
     assert "point (1, -0.5)" in lines_by_label(ax)
+    assert "∇f(1, -0.5) = (2, -1)" in ax.get_legend_handles_labels()[1]
     assert ax.get_aspect() == 1.0
 
 
@@ -311,15 +313,16 @@ def test_training_history_from_mapping_and_object():
 
 
 def test_training_history_of_fit():
-    X, y = gk.nn.datasets.tutorial_data() if hasattr(gk.nn, "datasets") else (None, None)
-    if X is None or not hasattr(gk.nn, "fit"):
-        pytest.skip("gk.nn.fit not available")
-    model = gk.nn.Sequential(gk.nn.Linear(X.shape[1], 4), gk.nn.Sigmoid(),
-                             gk.nn.Linear(4, y.shape[1]), gk.nn.Sigmoid())
+    X, y = gk.nn.datasets.tutorial_data(n_samples=40)
+    model = gk.nn.Sequential(gk.nn.Linear(2, 4), gk.nn.Sigmoid(), gk.nn.Linear(4, 1),
+                             gk.nn.Sigmoid())
     history = gk.nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(0.5), epochs=3,
                         verbose=False)
     fig = gk.viz.plot_training_history(history)
-    assert len(fig.axes[0].get_lines()[0].get_ydata()) == 3
+    loss_ax, acc_ax = fig.axes  # fit records accuracy; empty validation series are left out
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["loss"]
+    np.testing.assert_allclose(loss_ax.get_lines()[0].get_ydata(), history.loss)
+    np.testing.assert_allclose(acc_ax.get_lines()[0].get_ydata(), history.accuracy)
 
 
 # ---------------------------------------------------------------- deep learning

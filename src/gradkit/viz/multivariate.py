@@ -253,8 +253,8 @@ def plot_gradient_field(f: Callable[..., Any], point: Sequence[float] | None = N
 
     Args:
         f: a scalar function of a vector ``p = (x, y)``.
-        point: an optional point ``(x, y)``; it is marked and its gradient drawn in bold
-            and labelled with its value.
+        point: an optional point ``(x, y)``; it is marked and the direction of its
+            gradient drawn as a long red arrow, labelled with the gradient's value.
         domain: ``((xmin, xmax), (ymin, ymax))``; default ``f.domain`` or [-3, 3]^2.
         density: arrows per axis.
         num: grid points per axis for the contours.
@@ -271,16 +271,19 @@ def plot_gradient_field(f: Callable[..., Any], point: Sequence[float] | None = N
     box = resolve_domain(f, domain)
     fig, (ax,) = new_figure(width=6.0, height=5.5)
     _draw_contours(ax, X, Y, Z, 10, labels=False, alpha=0.6)
-    field = _draw_gradient_arrows(ax, f, box, check_num(density, 2, "density"),
-                                  color="#555555")
+    _draw_gradient_arrows(ax, f, box, check_num(density, 2, "density"), color="#555555")
     if point is not None:
         p = as_point(point)
         g = gradient_at(f, p)
-        ax.quiver([p[0]], [p[1]], [g[0]], [g[1]], color="#d62728", angles="xy",
-                  scale_units="xy", scale=field.scale, width=0.01,
-                  label=f"∇f({p[0]:g}, {p[1]:g}) = ({g[0]:.3g}, {g[1]:.3g})")
-        ax.plot([p[0]], [p[1]], "o", color="#d62728", markersize=9,
+        norm = float(np.hypot(*g))
+        ax.plot([p[0]], [p[1]], "o", color="#d62728", markersize=7, zorder=4,
                 label=f"point ({p[0]:g}, {p[1]:g})")
+        if norm > 0:
+            # drawn longer than the field's arrows so it stands out; its value is labelled
+            length = 0.2 * min(box[0][1] - box[0][0], box[1][1] - box[1][0])
+            ax.quiver([p[0]], [p[1]], [g[0] / norm * length], [g[1] / norm * length],
+                      color="#d62728", angles="xy", scale_units="xy", scale=1.0, width=0.012,
+                      zorder=5, label=f"∇f({p[0]:g}, {p[1]:g}) = ({g[0]:.3g}, {g[1]:.3g})")
     ax.set_aspect("equal", adjustable="box")
     style_axes(ax, "Gradient field", "x", "y")
     return fig

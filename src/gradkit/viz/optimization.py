@@ -153,11 +153,11 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
         ax.plot(path[-1, 0], path[-1, 1], "x", color=color, markersize=9, markeredgewidth=2)
     starts = np.unique(np.array([path[0] for path in paths]), axis=0)
     ax.plot(starts[:, 0], starts[:, 1], "o", markerfacecolor="white", markeredgecolor="black",
-            markeredgewidth=2, markersize=9, label="start", linestyle="none")
+            markeredgewidth=2, markersize=9, label="start", linestyle="none", zorder=5)
     f_min = None
     if opt is not None:
         f_min = scalar_value(f, opt)
-        ax.plot([opt[0]], [opt[1]], "*", color="black", markersize=15,
+        ax.plot([opt[0]], [opt[1]], "*", color="black", markersize=15, zorder=5,
                 label=f"optimum ({opt[0]:g}, {opt[1]:g})")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
