@@ -182,6 +182,13 @@ def close(ours, ref):
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
 
 
+def close_any_settings(ours, ref):
+    # Random hyperparameters can make a run oscillate (b1=0.25, b2=0.5, lr=0.09 does), and an
+    # oscillation amplifies the last-bit difference between a*(b/c) and (a*b)/c: still
+    # rounding, but 1e-12 after 50 steps instead of 1e-15.
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-10)
+
+
 # ---- the named optimizers, default and non-default settings ---------------------------
 
 SGD_CASES = [
@@ -280,7 +287,7 @@ def test_adadelta_matches_documented_formula(kw):
 )
 def test_sgd_any_settings(lr, momentum, dampening, weight_decay):
     kw = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
-    close(run_gradkit(go.sgd(**kw)), ref_sgd(**kw))
+    close_any_settings(run_gradkit(go.sgd(**kw)), ref_sgd(**kw))
 
 
 @given(
@@ -292,7 +299,7 @@ def test_sgd_any_settings(lr, momentum, dampening, weight_decay):
 )
 def test_adam_any_settings(lr, b1, b2, eps, amsgrad):
     kw = dict(lr=lr, betas=(b1, b2), eps=eps, amsgrad=amsgrad)
-    close(run_gradkit(go.adam(**kw)), ref_adam(**kw))
+    close_any_settings(run_gradkit(go.adam(**kw)), ref_adam(**kw))
 
 
 # ---- schedules inside optimizers --------------------------------------------------------
