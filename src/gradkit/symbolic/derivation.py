@@ -376,6 +376,18 @@ def _has_large_power(expr: Any) -> bool:
     )
 
 
+def _check_depth(expr: Any) -> None:
+    """Refuse expressions deeper than the step builder (and SymPy) can recurse into."""
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise ValueError(
+                f"expression nested too deeply to show steps (more than {_MAX_DEPTH} levels)"
+            )
+        stack.extend((arg, depth + 1) for arg in node.args)
+
+
 def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivation:
     """Differentiate with every step named: the derivative and the reasoning behind it.
 
@@ -400,6 +412,7 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
     Result: ∂/∂y [x*y^2] = 2*x*y
     """
     expr = as_expression(expr_or_text)
+    _check_depth(expr)
     symbol = as_variable(expr, var)
     root = _Builder(symbol, expr).derive(expr)
     steps: tuple[Step, ...] = (root,)

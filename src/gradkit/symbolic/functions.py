@@ -29,6 +29,12 @@ import sympy
 __all__ = ["sigmoid", "relu", "softplus"]
 
 
+def _latex_call(name: str, printer: Any, arg: Any, exp: str | None) -> str:
+    # SymPy passes exp= when printing f(x)**n as f^n(x), as it does for sin^2(x).
+    power = f"^{{{exp}}}" if exp else ""
+    return rf"{name}{power}\left({printer._print(arg)}\right)"
+
+
 class sigmoid(sympy.Function):  # noqa: N801 - lower case like sympy.sin
     """The logistic sigmoid ``1 / (1 + exp(-x))``; its derivative is ``s(x) (1 - s(x))``."""
 
@@ -57,8 +63,8 @@ class sigmoid(sympy.Function):  # noqa: N801 - lower case like sympy.sin
     def _eval_is_positive(self) -> Any:
         return self.args[0].is_real
 
-    def _latex(self, printer: Any) -> str:
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        return _latex_call(r"\sigma", printer, self.args[0], exp)
 
 
 class relu(sympy.Function):  # noqa: N801
@@ -93,8 +99,8 @@ class relu(sympy.Function):  # noqa: N801
     def _eval_is_nonnegative(self) -> Any:
         return self.args[0].is_real
 
-    def _latex(self, printer: Any) -> str:
-        return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        return _latex_call(r"\operatorname{relu}", printer, self.args[0], exp)
 
 
 class softplus(sympy.Function):  # noqa: N801
@@ -125,5 +131,5 @@ class softplus(sympy.Function):  # noqa: N801
     def _eval_is_positive(self) -> Any:
         return self.args[0].is_real
 
-    def _latex(self, printer: Any) -> str:
-        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        return _latex_call(r"\operatorname{softplus}", printer, self.args[0], exp)
