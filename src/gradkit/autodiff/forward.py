@@ -15,6 +15,7 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import LeakedTracerError
+from gradkit.autodiff.primitives import ndim_of, shape_of
 from gradkit.autodiff.trace import Trace
 
 __all__ = ["ForwardTrace"]
@@ -57,22 +58,22 @@ class ForwardTrace(Trace):
         ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)
         rule = prim.jvp_rule()
         nb = self.nb
-        out_shape = self.batch + np.shape(ans)
+        out_shape = self.batch + shape_of(ans)
         tout = None
         for i, t in tangents:
             if nb and prim.elementwise:
                 t = _align(t, nb, len(out_shape))
             c = rule(nb, i, t, ans, *vals, **kw)
             tout = c if tout is None else tout + c
-        if np.shape(tout) != out_shape:
+        if shape_of(tout) != out_shape:
             tout = np.broadcast_to(tout, out_shape)
         return Tensor._new(ans, self, tout)
 
 
 def _align(t: Any, nb: int, out_ndim: int) -> Any:
     """Insert axes after the batch axes so a batched tangent broadcasts like its primal."""
-    missing = out_ndim - np.ndim(t)
+    missing = out_ndim - ndim_of(t)
     if missing <= 0:
         return t
-    shape = np.shape(t)
+    shape = shape_of(t)
     return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])

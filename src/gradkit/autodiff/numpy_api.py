@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff.errors import InPlaceError
-from gradkit.autodiff.primitives import value_of
+from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 
 #: ufunc -> function taking the ufunc's inputs
@@ -111,7 +111,7 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             return reducers[ufunc](*inputs, **kwargs)
     if method == "outer" and ufunc in UFUNCS:
         a, b = inputs
-        return UFUNCS[ufunc](np.reshape(a, np.shape(a) + (1,) * np.ndim(b)), b)
+        return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
     if method != "__call__":
         raise NoRuleError(f"np.{name}.{method} has no derivative rule in gradkit")
     fn = UFUNCS.get(ufunc)
@@ -135,7 +135,7 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         _no(name, out=out, initial=initial, where=where)
-        r = prim(a, axis=norm_axis(axis, np.ndim(a), name), keepdims=bool(keepdims))
+        r = prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
         return r if dtype is None else astype(r, dtype)
 
     reduce.__name__ = name
@@ -151,16 +151,16 @@ amin = implements(np.min, np.amin)(_reduction(reductions.min_p, "min"))
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     _no("mean", out=out, where=where)
-    r = reductions.mean_p(a, axis=norm_axis(axis, np.ndim(a), "mean"), keepdims=bool(keepdims))
+    r = reductions.mean_p(a, axis=norm_axis(axis, ndim_of(a), "mean"), keepdims=bool(keepdims))
     return r if dtype is None else astype(r, dtype)
 
 
 @implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     _no("var", out=out, where=where, mean=mean)
-    axes = norm_axis(axis, np.ndim(a), "var")
+    axes = norm_axis(axis, ndim_of(a), "var")
     centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
-    n = reductions._count(np.shape(a), axes)
+    n = reductions._count(shape_of(a), axes)
     return sum_(centered * centered, axis=axes, keepdims=keepdims) / (n - ddof)
 
 
@@ -174,7 +174,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
     _no("cumsum", out=out)
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
-    return reductions.cumsum_p(a, axis=norm_axis(axis, np.ndim(a), "cumsum")[0])
+    return reductions.cumsum_p(a, axis=norm_axis(axis, ndim_of(a), "cumsum")[0])
 
 
 # elementwise functions that are not ufuncs ------------------------------------------
@@ -210,7 +210,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def shape_prim_reshape(a: Any, new_shape: tuple) -> Any:
-    old_shape = np.shape(a)
+    old_shape = shape_of(a)
     size = int(np.prod(old_shape))
     if -1 in new_shape:
         known = int(np.prod([s for s in new_shape if s != -1]))
@@ -234,7 +234,7 @@ def ravel(a, order="C"):
 
 @implements(np.transpose)
 def transpose(a, axes=None):
-    nd = np.ndim(a)
+    nd = ndim_of(a)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(int(x) % max(nd, 1) for x in axes)
     if axes == tuple(range(nd)):
         return a
@@ -243,14 +243,14 @@ def transpose(a, axes=None):
 
 @implements(np.swapaxes)
 def swapaxes(a, axis1, axis2):
-    order = list(range(np.ndim(a)))
+    order = list(range(ndim_of(a)))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return transpose(a, order)
 
 
 @implements(np.moveaxis)
 def moveaxis(a, source, destination):
-    nd = np.ndim(a)
+    nd = ndim_of(a)
     src = [s % nd for s in np.atleast_1d(source)]
     dst = [d % nd for d in np.atleast_1d(destination)]
     order = [k for k in range(nd) if k not in src]
@@ -261,7 +261,7 @@ def moveaxis(a, source, destination):
 
 @implements(np.expand_dims)
 def expand_dims(a, axis):
-    s = list(np.shape(a))
+    s = list(shape_of(a))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     nd = len(s) + len(axes)
     for ax in sorted(x % nd for x in axes):
@@ -271,7 +271,7 @@ def expand_dims(a, axis):
 
 @implements(np.squeeze)
 def squeeze(a, axis=None):
-    s = np.shape(a)
+    s = shape_of(a)
     if axis is None:
         keep = tuple(n for n in s if n != 1)
     else:
@@ -285,14 +285,14 @@ def squeeze(a, axis=None):
 
 @implements(np.atleast_1d)
 def atleast_1d(*arys):
-    out = [a if np.ndim(a) >= 1 else reshape(a, (1,)) for a in arys]
+    out = [a if ndim_of(a) >= 1 else reshape(a, (1,)) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
 @implements(np.atleast_2d)
 def atleast_2d(*arys):
     out = [
-        a if np.ndim(a) >= 2 else reshape(a, (1,) * (2 - np.ndim(a)) + np.shape(a)) for a in arys
+        a if ndim_of(a) >= 2 else reshape(a, (1,) * (2 - ndim_of(a)) + shape_of(a)) for a in arys
     ]
     return out[0] if len(out) == 1 else out
 
@@ -300,7 +300,7 @@ def atleast_2d(*arys):
 @implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if np.shape(array) == shape:
+    if shape_of(array) == shape:
         return array
     return shape_module.broadcast_to_p(array, shape=shape)
 
@@ -314,7 +314,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     arrays = list(arrays)
     if axis is None:
         arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
-    nd = np.ndim(arrays[0])
+    nd = ndim_of(arrays[0])
     return shape.concatenate_p(*arrays, axis=int(axis) % max(nd, 1))
 
 
@@ -322,7 +322,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     _no("stack", out=out)
     arrays = list(arrays)
-    nd = np.ndim(arrays[0]) + 1
+    nd = ndim_of(arrays[0]) + 1
     ax = int(axis) % nd
     return concatenate([expand_dims(a, ax) for a in arrays], axis=ax)
 
@@ -330,7 +330,7 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
 @implements(np.hstack)
 def hstack(tup, dtype=None, casting="same_kind"):
     arrs = [atleast_1d(a) for a in tup]
-    return concatenate(arrs, axis=0 if np.ndim(arrs[0]) == 1 else 1)
+    return concatenate(arrs, axis=0 if ndim_of(arrs[0]) == 1 else 1)
 
 
 @implements(np.vstack)
@@ -340,7 +340,7 @@ def vstack(tup, dtype=None, casting="same_kind"):
 
 @implements(np.flip)
 def flip(m, axis=None):
-    nd = np.ndim(m)
+    nd = ndim_of(m)
     axes = range(nd) if axis is None else norm_axis(axis, nd, "flip")
     idx = tuple(slice(None, None, -1) if k in axes else slice(None) for k in range(nd))
     return m[idx]
@@ -348,8 +348,8 @@ def flip(m, axis=None):
 
 @implements(np.diagonal)
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    n = min(np.shape(a)[axis1], np.shape(a)[axis2] - offset) if offset >= 0 else min(
-        np.shape(a)[axis1] + offset, np.shape(a)[axis2]
+    n = min(shape_of(a)[axis1], shape_of(a)[axis2] - offset) if offset >= 0 else min(
+        shape_of(a)[axis1] + offset, shape_of(a)[axis2]
     )
     rows = np.arange(n) + max(-offset, 0)
     cols = np.arange(n) + max(offset, 0)
@@ -366,7 +366,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 # linear algebra ---------------------------------------------------------------------
 @implements(np.matmul)
 def matmul(a, b):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
         raise ValueError("matmul: operands must have at least one dimension; use * for scalars")
     return linalg.matmul_p(a, b)
 
@@ -374,11 +374,11 @@ def matmul(a, b):
 @implements(np.dot)
 def dot(a, b, out=None):
     _no("dot", out=out)
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
         return a * b
-    if np.ndim(b) <= 2:
+    if ndim_of(b) <= 2:
         return linalg.matmul_p(a, b)
-    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 2]))
+    return tensordot(a, b, axes=([ndim_of(a) - 1], [ndim_of(b) - 2]))
 
 
 @implements(np.vdot)
@@ -388,9 +388,9 @@ def vdot(a, b):
 
 @implements(np.inner)
 def inner(a, b):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
         return a * b
-    return tensordot(a, b, axes=([np.ndim(a) - 1], [np.ndim(b) - 1]))
+    return tensordot(a, b, axes=([ndim_of(a) - 1], [ndim_of(b) - 1]))
 
 
 @implements(np.outer)
@@ -401,7 +401,7 @@ def outer(a, b, out=None):
 
 @implements(np.tensordot)
 def tensordot(a, b, axes=2):
-    na, nb_ = np.ndim(a), np.ndim(b)
+    na, nb_ = ndim_of(a), ndim_of(b)
     if isinstance(axes, (int, np.integer)):
         ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
     else:
@@ -410,7 +410,7 @@ def tensordot(a, b, axes=2):
         ax_b = [x % nb_ for x in np.atleast_1d(ax_b)]
     free_a = [k for k in range(na) if k not in ax_a]
     free_b = [k for k in range(nb_) if k not in ax_b]
-    sa, sb = np.shape(a), np.shape(b)
+    sa, sb = shape_of(a), shape_of(b)
     k = int(np.prod([sa[x] for x in ax_a]))
     a2 = reshape(transpose(a, free_a + ax_a), (-1, k))
     b2 = reshape(transpose(b, ax_b + free_b), (k, -1))
@@ -431,7 +431,7 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
 
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):
-    nd = np.ndim(x)
+    nd = ndim_of(x)
     axes = norm_axis(axis, nd, "norm")
     vector = nd == 1 if axes is None else len(axes) == 1
     if ord in (None, "fro") or (ord == 2 and vector):

@@ -19,6 +19,7 @@ among the arguments and lets it record the operation.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -53,8 +54,8 @@ class Primitive:
         self.name = name
         self.impl = impl
         self.elementwise = elementwise
-        self.vjps: tuple = ()
-        self.vjp_any: Callable | None = None
+        self._vjps: Any = _Rules(self, ())
+        self._vjp_any: Callable | None = None
         self.jvp: Callable | None = None
         self.user_jvps: tuple = ()
         functools.update_wrapper(self, impl)  # type: ignore[arg-type]
@@ -64,15 +65,35 @@ class Primitive:
     def __call__(self, *args: Any, **kw: Any) -> Any:
         return bind(self, args, kw)
 
+    @property
+    def vjps(self) -> Any:
+        """The reverse-mode rules by argument number (``rules[i](g, ans, *args, **kw)``)."""
+        return self._vjps
+
+    @vjps.setter
+    def vjps(self, rules: tuple) -> None:
+        self._vjps = _Rules(self, tuple(rules))
+
+    @property
+    def vjp_any(self) -> Callable | None:
+        """For variadic primitives: one rule ``vjp_any(i, g, ans, *args, **kw)`` for all."""
+        return self._vjp_any
+
+    @vjp_any.setter
+    def vjp_any(self, rule: Callable | None) -> None:
+        self._vjp_any = rule
+        if rule is not None:
+            self._vjps = _AnyRules(self, rule)
+
     def __repr__(self) -> str:
         return f"<gradkit primitive {self.name}>"
 
     def vjp_rule(self, i: int) -> Callable:
         """Return the reverse-mode rule for argument ``i``, or raise a clear error."""
-        if self.vjp_any is not None:
-            return functools.partial(self.vjp_any, i)
-        if i < len(self.vjps) and self.vjps[i] is not None:
-            return self.vjps[i]
+        rules = self._vjps
+        rule = rules[i] if i < len(rules) else None
+        if rule is not None:
+            return rule
         raise NoRuleError(
             f"{self.name}: no reverse-mode (VJP) rule for argument {i}. Register one with "
             f"gk.defvjp({self.name}, *[lambda ans, *args: lambda g: ...]) or pass this "
@@ -87,6 +108,31 @@ class Primitive:
             f"{self.name}: no forward-mode (JVP) rule. Register one with "
             f"gk.defjvp({self.name}, lambda g, ans, *args: ...), one function per argument."
         )
+
+
+class _Rules(tuple):
+    """Rules by argument number; an index past the end means "no rule" (None)."""
+
+    def __new__(cls, prim: Primitive, rules: tuple) -> _Rules:
+        self = super().__new__(cls, rules)
+        self.complete = all(r is not None for r in rules)  # type: ignore[attr-defined]
+        return self
+
+
+
+class _AnyRules:
+    """Rules of a variadic primitive: the one rule with the argument number bound."""
+
+    complete = True
+
+    def __init__(self, prim: Primitive, rule: Callable) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Callable:
+        return functools.partial(self.rule, i)
+
+    def __len__(self) -> int:
+        return sys.maxsize
 
 
 def bind(prim: Primitive, args: tuple | list, kw: dict) -> Any:
@@ -107,6 +153,26 @@ def bind(prim: Primitive, args: tuple | list, kw: dict) -> Any:
         vals = [a._value if type(a) is Tensor else a for a in args]
         return Tensor._const(prim.impl(*vals, **kw))
     return prim.impl(*args, **kw)
+
+
+def shape_of(x: Any) -> tuple:
+    """``np.shape`` without NumPy's dispatch (arrays, Tensors and scalars)."""
+    try:
+        return x.shape
+    except AttributeError:
+        import numpy as np
+
+        return np.shape(x)
+
+
+def ndim_of(x: Any) -> int:
+    """``np.ndim`` without NumPy's dispatch."""
+    try:
+        return len(x.shape)
+    except AttributeError:
+        import numpy as np
+
+        return np.ndim(x)
 
 
 def value_of(x: Any) -> Any:

@@ -16,11 +16,13 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import LeakedTracerError
+from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
 
 __all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
 
 _seq = itertools.count()
+_new_tensor = object.__new__
 
 
 class Node:
@@ -56,28 +58,44 @@ class ReverseTrace(Trace):
                 "returned. Return values out of the transformed function instead of keeping "
                 "them in outer variables."
             )
-        vals = list(args)
+        vals = []
         parents = []
         lower = False
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if type(a) is Tensor:
                 tr = a._trace
                 if tr is self:
-                    vals[i] = a._value
+                    vals.append(a._value)
                     parents.append((i, a._node))
                 elif tr is None:
-                    vals[i] = a._value
+                    vals.append(a._value)
                 else:
+                    vals.append(a)
                     lower = True
-        ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)
-        for i, _ in parents:
-            prim.vjp_rule(i)  # fail here, at the call site, if a rule is missing
-        return Tensor._new(ans, self, Node(prim, vals, kw, parents, ans))
+            else:
+                vals.append(a)
+            i += 1
+        if lower:
+            ans = primitives.bind(prim, vals, kw)
+        elif kw:
+            ans = prim.impl(*vals, **kw)
+        else:
+            ans = prim.impl(*vals)
+        rules = prim._vjps
+        if not rules.complete or i > len(rules):
+            for i, _ in parents:
+                prim.vjp_rule(i)  # fail here, at the call site, if a rule is missing
+        t = _new_tensor(Tensor)
+        t._value = ans
+        t._trace = self
+        t._node = Node(prim, vals, kw, parents, ans)
+        return t
 
 
 def unbroadcast(r: Any, shape: tuple) -> Any:
     """Sum ``r`` over the axes that broadcasting added, so it has ``shape``."""
-    rshape = np.shape(r)
+    rshape = shape_of(r)
     if rshape == shape:
         return r
     lead = len(rshape) - len(shape)
@@ -88,7 +106,7 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
     )
     if axes:
         r = np.sum(r, axis=axes)
-    if np.shape(r) != shape:
+    if shape_of(r) != shape:
         r = np.reshape(r, shape)
     return r
 
@@ -115,14 +133,21 @@ def backward_pass(roots: list, keep_all: bool = False) -> dict:
             result[node] = g
             if node.prim is None:
                 continue
-        prim = node.prim
+        rules = node.prim._vjps
         args = node.args
         ans = node.ans
         kw = node.kw
         for i, parent in node.parents:
-            r = prim.vjp_rule(i)(g, ans, *args, **kw)
+            if kw:
+                r = rules[i](g, ans, *args, **kw)
+            else:
+                r = rules[i](g, ans, *args)
             shape = args[i].shape
-            if np.shape(r) != shape:
+            try:
+                same = r.shape == shape
+            except AttributeError:
+                same = shape_of(r) == shape
+            if not same:
                 r = unbroadcast(r, shape)
             if parent in grads:
                 grads[parent] = grads[parent] + r

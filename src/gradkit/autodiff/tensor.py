@@ -33,6 +33,7 @@ _add, _sub, _mul, _div = _P["add"], _P["subtract"], _P["multiply"], _P["true_div
 _pow, _neg, _abs = _P["power"], _P["negative"], _P["absolute"]
 _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
 _NO_KW: dict = {}
+_UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
 
 #: Tensors created with requires_grad=True outside any transform live on this trace.
@@ -366,6 +367,10 @@ class Tensor:
 
     # --- NumPy protocols -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            prim = _UFUNC_PRIMITIVES.get(ufunc)
+            if prim is not None:
+                return bind(prim, inputs, _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

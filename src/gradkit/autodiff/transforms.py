@@ -9,14 +9,13 @@ derivative has the structure of what it is taken with respect to.
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from gradkit.autodiff.forward import ForwardTrace
-from gradkit.autodiff.primitives import value_of
+from gradkit.autodiff.primitives import shape_of, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened
@@ -37,15 +36,17 @@ __all__ = [
 ]
 
 Argnums = int | Sequence[int]
+_INTS = (int, np.integer)
+_SCALARS = (int, float, np.integer, np.floating)
 
 
 # --- inputs ----------------------------------------------------------------------------
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, numbers.Integral) else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, _INTS) else tuple(argnums)
     if not nums:
         raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
     for a in nums:
-        if not isinstance(a, numbers.Integral) or not -nargs <= a < nargs:
+        if not isinstance(a, _INTS) or not -nargs <= a < nargs:
             raise ValueError(
                 f"{who}: argnums={argnums!r} is out of range for a call with {nargs} positional "
                 f"argument(s); use an index from 0 to {nargs - 1}"
@@ -63,7 +64,7 @@ def _input(x: Any, who: str, argnum: int) -> Any:
             if kind != "f":
                 raise TypeError(f"{who}: argument {argnum} is a Tensor of dtype {x.dtype}")
             return x
-    if isinstance(x, bool) or isinstance(x, numbers.Integral):
+    if isinstance(x, _INTS):
         raise TypeError(
             f"{who}: argument {argnum} is the integer {x!r}; derivatives are taken with respect "
             f"to real floating-point values. Pass {float(x)!r} instead."
@@ -118,11 +119,11 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     lv = value_of(like)
     dtype = np.result_type(lv)
     if g is None:
-        g = np.zeros(np.shape(lv), dtype=dtype)
+        g = np.zeros(shape_of(lv), dtype=dtype)
     else:
         g = np.asarray(g)
-        if g.shape != np.shape(lv) or g.dtype != dtype or not g.flags.writeable:
-            g = np.array(np.broadcast_to(g, np.shape(lv)), dtype=dtype)
+        if g.shape != shape_of(lv) or g.dtype != dtype or not g.flags.writeable:
+            g = np.array(np.broadcast_to(g, shape_of(lv)), dtype=dtype)
     if isinstance(original, (float, np.floating)) and not isinstance(original, np.ndarray):
         return g[()]
     return g
@@ -133,7 +134,7 @@ def _original_leaves(args: tuple, nums: tuple) -> list:
 
 
 def _pack(per_arg: list, nums_given: Argnums) -> Any:
-    return per_arg[0] if isinstance(nums_given, numbers.Integral) else tuple(per_arg)
+    return per_arg[0] if isinstance(nums_given, _INTS) else tuple(per_arg)
 
 
 # --- reverse mode ----------------------------------------------------------------------
@@ -155,7 +156,7 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "
             "return extra values, or gk.jacobian for several outputs."
         )
-    shape = np.shape(value_of(out))
+    shape = shape_of(value_of(out))
     if shape not in ((), (1,)) or np.size(value_of(out)) != 1:
         raise TypeError(
             f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned an array of shape "
@@ -264,10 +265,10 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             )
         roots = []
         for o, c in zip(out_leaves, ct_leaves):
-            if np.shape(c) != np.shape(value_of(o)):
+            if shape_of(c) != shape_of(value_of(o)):
                 raise ValueError(
-                    f"vjp_fn: a cotangent of shape {np.shape(c)} was given for an output of "
-                    f"shape {np.shape(value_of(o))}; they must match"
+                    f"vjp_fn: a cotangent of shape {shape_of(c)} was given for an output of "
+                    f"shape {shape_of(value_of(o))}; they must match"
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
@@ -315,13 +316,13 @@ def _tangent(t: Any, primal: Any, k: int) -> Any:
     if type(t) is Tensor:
         tv = value_of(t)
     else:
-        if isinstance(t, numbers.Real) and not isinstance(t, bool):
+        if isinstance(t, _SCALARS):
             t = np.asarray(t, dtype=pdtype)
         t = np.asarray(t)
         tv = t
-    if np.shape(tv) != np.shape(pv):
+    if shape_of(tv) != shape_of(pv):
         raise ValueError(
-            f"jvp: tangent {k} has shape {np.shape(tv)} but its primal has shape {np.shape(pv)}; "
+            f"jvp: tangent {k} has shape {shape_of(tv)} but its primal has shape {shape_of(pv)}; "
             "each tangent must have its primal's shape"
         )
     if np.result_type(tv) != pdtype:
@@ -381,7 +382,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         else:
             primal_out.append(o)
             v = value_of(o)
-            tangent_out.append(np.zeros(np.shape(v), dtype=np.result_type(v, np.float64)))
+            tangent_out.append(np.zeros(shape_of(v), dtype=np.result_type(v, np.float64)))
     result = (tree_unflatten(treedef, primal_out), tree_unflatten(treedef, tangent_out))
     return (*result, _lower(aux, tr)) if has_aux else result
 
@@ -409,7 +410,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             leaves, treedef = tree_flatten(args[a])
             defs.append(treedef)
             flat.extend((pos, _input(leaf, "jacfwd", a)) for leaf in leaves)
-        sizes = [int(np.prod(np.shape(value_of(x)))) for _, x in flat]
+        sizes = [int(np.prod(shape_of(value_of(x)))) for _, x in flat]
         total = sum(sizes)
         dtype = np.result_type(*[value_of(x) for _, x in flat]) if flat else np.float64
         tr = ForwardTrace(next_level(), "jacfwd", batch=(total,))
@@ -421,7 +422,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                 basis = np.zeros((total, n), dtype=dtype)
                 basis[start : start + n] = np.eye(n, dtype=dtype)
                 start += n
-                shape = np.shape(value_of(x))
+                shape = shape_of(value_of(x))
                 boxed_by_pos[pos].append(tr.box(x, basis.reshape((total,) + shape)))
             for pos, a in enumerate(nums):
                 new_args[a] = tree_unflatten(defs[pos], boxed_by_pos[pos])
@@ -435,15 +436,15 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             if type(o) is Tensor and o._trace is tr:
                 t = o._node
             else:
-                t = np.zeros((total,) + np.shape(value_of(o)), dtype=dtype)
-            out_shape = np.shape(t)[1:]
+                t = np.zeros((total,) + shape_of(value_of(o)), dtype=dtype)
+            out_shape = shape_of(t)[1:]
             per_pos: list[list] = [[] for _ in nums]
             start = 0
             for (pos, x), n in zip(flat, sizes):
                 block = t[start : start + n]
                 start += n
                 block = np.moveaxis(block, 0, -1)
-                per_pos[pos].append(np.reshape(block, out_shape + np.shape(value_of(x))))
+                per_pos[pos].append(np.reshape(block, out_shape + shape_of(value_of(x))))
             trees = [tree_unflatten(defs[p], per_pos[p]) for p in range(len(nums))]
             jac_leaves.append(_pack(trees, argnums))
         jac = tree_unflatten(out_def, jac_leaves)
@@ -474,7 +475,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
         jac_leaves = []
         for o in out_leaves:
             ov = value_of(o)
-            out_shape = np.shape(ov)
+            out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
             rows: list[list] = [[[] for _ in lb] for lb in boxes]
             for k in range(m):
@@ -490,7 +491,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             trees = []
             for p, leaf_boxes in enumerate(boxes):
                 blocks = [
-                    np.reshape(np.stack(rows[p][j]), out_shape + np.shape(value_of(b)))
+                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(value_of(b)))
                     for j, b in enumerate(leaf_boxes)
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
-from gradkit.autodiff.primitives import Primitive
+from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
 
 
 def _swap(a):
@@ -19,21 +19,21 @@ def _matmul(a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    if np.ndim(b) == 1:
-        if np.ndim(a) == 1:
+    if ndim_of(b) == 1:
+        if ndim_of(a) == 1:
             return g * b
         return np.expand_dims(g, -1) * b
-    if np.ndim(a) == 1:
+    if ndim_of(a) == 1:
         return np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
     return np.matmul(g, _swap(b))
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if np.ndim(a) == 1:
-        if np.ndim(b) == 1:
+    if ndim_of(a) == 1:
+        if ndim_of(b) == 1:
             return g * a
         return np.expand_dims(a, -1) * np.expand_dims(g, -2)
-    if np.ndim(b) == 1:
+    if ndim_of(b) == 1:
         return np.matmul(np.expand_dims(g, -2), a)[..., 0, :]
     return np.matmul(_swap(a), g)
 
@@ -43,18 +43,18 @@ def _pad_batch(t, nb: int, ndim_self: int, ndim_other: int):
     missing = ndim_other - ndim_self
     if nb == 0 or ndim_self < 2 or missing <= 0:
         return t
-    shape = np.shape(t)
+    shape = shape_of(t)
     return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])
 
 
 def _matmul_jvp(nb, i, t, ans, a, b):
     if i == 0:
-        return np.matmul(_pad_batch(t, nb, np.ndim(a), np.ndim(b)), b)
-    if nb and np.ndim(b) == 1:
-        if np.ndim(a) == 1:
+        return np.matmul(_pad_batch(t, nb, ndim_of(a), ndim_of(b)), b)
+    if nb and ndim_of(b) == 1:
+        if ndim_of(a) == 1:
             return np.matmul(t, a)
         return np.matmul(a, np.expand_dims(t, -1))[..., 0]
-    return np.matmul(a, _pad_batch(t, nb, np.ndim(b), np.ndim(a)))
+    return np.matmul(a, _pad_batch(t, nb, ndim_of(b), ndim_of(a)))
 
 
 matmul_p = Primitive("matmul", _matmul)
@@ -104,7 +104,7 @@ def _einsum_vjp(i, g, ans, *ops, subscripts):
     expr = ",".join([out, *others]) + "->" + target
     r = np.einsum(expr, g, *[op for j, op in enumerate(ops) if j != i])
     if target != mine:
-        shape = np.shape(ops[i])
+        shape = shape_of(ops[i])
         r = np.reshape(r, tuple(n if c in available else 1 for c, n in zip(mine, shape)))
         r = np.broadcast_to(r, shape)
     return r

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive, value_of
+from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of, value_of
 
 
 def _shift(axis, nb: int, ndim: int):
@@ -33,44 +33,49 @@ def expand(g, shape: tuple, axis, keepdims: bool):
 
 
 def _count(shape: tuple, axis) -> int:
-    if axis is None:
-        return int(np.prod(shape))
-    return int(np.prod([shape[a] for a in axis]))
+    n = 1
+    for a in range(len(shape)) if axis is None else axis:
+        n *= shape[a]
+    return n
+
+
+# The ufuncs' reduce methods: NumPy's sum/mean/max wrappers cost microseconds each.
+_add_reduce = np.add.reduce
 
 
 def _sum(x, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return _add_reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _mean(x, axis, keepdims):
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    return _add_reduce(x, axis=axis, keepdims=keepdims) / _count(shape_of(x), axis)
 
 
 def _max(x, axis, keepdims):
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis, keepdims):
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _prod(x, axis, keepdims):
-    return np.prod(x, axis=axis, keepdims=keepdims)
+    return np.multiply.reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum_p = Primitive("sum", _sum)
-sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims),)
+sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims),)
 sum_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
-    t, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims
+    t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
 
 mean_p = Primitive("mean", _mean)
 mean_p.vjps = (
-    lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims)
-    / _count(np.shape(x), axis),
+    lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims)
+    / _count(shape_of(x), axis),
 )
 mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
-    t, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims
+    t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
 
 
@@ -82,12 +87,12 @@ def _extreme_weights(ans, x, axis, keepdims):
 
 
 def _extreme_vjp(g, ans, x, axis, keepdims):
-    return expand(g, np.shape(x), axis, keepdims) * _extreme_weights(ans, x, axis, keepdims)
+    return expand(g, shape_of(x), axis, keepdims) * _extreme_weights(ans, x, axis, keepdims)
 
 
 def _extreme_jvp(nb, i, t, ans, x, axis, keepdims):
     w = _extreme_weights(ans, x, axis, keepdims)
-    return np.sum(t * w, axis=_shift(axis, nb, np.ndim(x)), keepdims=keepdims)
+    return np.sum(t * w, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims)
 
 
 max_p = Primitive("max", _max)
@@ -102,9 +107,9 @@ def _prod_others(ans, x, axis, keepdims):
     """For each entry, the product of the other entries in its reduction group."""
     xv = value_of(x)
     if np.all(xv != 0):
-        return expand(ans, np.shape(x), axis, keepdims) / x
+        return expand(ans, shape_of(x), axis, keepdims) / x
     # With zeros, ans / x is 0/0: form the products of the others explicitly.
-    shape = np.shape(x)
+    shape = shape_of(x)
     axes = tuple(range(len(shape))) if axis is None else axis
     keep = tuple(k for k in range(len(shape)) if k not in axes)
     order = keep + axes
@@ -120,12 +125,12 @@ def _prod_others(ans, x, axis, keepdims):
 
 prod_p = Primitive("prod", _prod)
 prod_p.vjps = (
-    lambda g, ans, x, axis, keepdims: expand(g, np.shape(x), axis, keepdims)
+    lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims)
     * _prod_others(ans, x, axis, keepdims),
 )
 prod_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
     t * _prod_others(ans, x, axis, keepdims),
-    axis=_shift(axis, nb, np.ndim(x)),
+    axis=_shift(axis, nb, ndim_of(x)),
     keepdims=keepdims,
 )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive
+from gradkit.autodiff import primitives
+from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
 
 
 def _batch_index(idx: tuple, nb: int) -> tuple:
@@ -23,8 +24,8 @@ def _reshape(x, shape):
 
 
 reshape_p = Primitive("reshape", _reshape)
-reshape_p.vjps = (lambda g, ans, x, shape: np.reshape(g, np.shape(x)),)
-reshape_p.jvp = lambda nb, i, t, ans, x, shape: np.reshape(t, np.shape(t)[:nb] + np.shape(ans))
+reshape_p.vjps = (lambda g, ans, x, shape: np.reshape(g, shape_of(x)),)
+reshape_p.jvp = lambda nb, i, t, ans, x, shape: np.reshape(t, shape_of(t)[:nb] + shape_of(ans))
 
 
 # transpose ---------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def _unbroadcast(g, shape):
 
 
 def _broadcast_jvp(nb, i, t, ans, x, shape):
-    tshape = np.shape(t)
+    tshape = shape_of(t)
     missing = len(shape) - (len(tshape) - nb)
     if missing > 0:
         t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
@@ -59,7 +60,7 @@ def _broadcast_jvp(nb, i, t, ans, x, shape):
 
 
 broadcast_to_p = Primitive("broadcast_to", _broadcast_to)
-broadcast_to_p.vjps = (lambda g, ans, x, shape: _unbroadcast(g, np.shape(x)),)
+broadcast_to_p.vjps = (lambda g, ans, x, shape: _unbroadcast(g, shape_of(x)),)
 broadcast_to_p.jvp = _broadcast_jvp
 
 
@@ -76,7 +77,21 @@ def _is_basic(idx: tuple) -> bool:
     return True
 
 
+def _traced(*xs) -> bool:
+    """True when a value is itself traced (an outer transform's value under a nested one).
+
+    A primitive's ``impl`` receives the values under its own trace's boxes; in nested
+    transforms those are the outer transforms' Tensors. Implementations that build a
+    plain array and write into it must instead re-apply the primitive, which records it
+    on the outer trace.
+    """
+    Tensor = primitives._Tensor
+    return any(type(x) is Tensor for x in xs)
+
+
 def _scatter_add(g, idx, shape):
+    if _traced(g):
+        return scatter_add_p(g, idx=idx, shape=shape)
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic(idx):
         out[idx] = g
@@ -86,17 +101,19 @@ def _scatter_add(g, idx, shape):
 
 
 getitem_p = Primitive("getitem", _getitem)
-getitem_p.vjps = (lambda g, ans, x, idx: scatter_add_p(g, idx=idx, shape=np.shape(x)),)
+getitem_p.vjps = (lambda g, ans, x, idx: scatter_add_p(g, idx=idx, shape=shape_of(x)),)
 getitem_p.jvp = lambda nb, i, t, ans, x, idx: t[_batch_index(idx, nb)]
 
 scatter_add_p = Primitive("scatter_add", _scatter_add)
 scatter_add_p.vjps = (lambda g, ans, x, idx, shape: g[idx],)
 scatter_add_p.jvp = lambda nb, i, t, ans, x, idx, shape: scatter_add_p(
-    t, idx=_batch_index(idx, nb), shape=np.shape(t)[:nb] + tuple(shape)
+    t, idx=_batch_index(idx, nb), shape=shape_of(t)[:nb] + tuple(shape)
 )
 
 
 def _index_update(x, v, idx):
+    if _traced(x, v):
+        return index_update_p(x, v, idx=idx)
     out = np.array(x, copy=True, dtype=np.result_type(x, v))
     out[idx] = v
     return out
@@ -106,12 +123,12 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
     bidx = _batch_index(idx, nb)
     if i == 0:
         return index_update_p(t, 0.0, idx=bidx)
-    zeros = np.zeros(np.shape(t)[:nb] + np.shape(ans), dtype=np.result_type(t))
+    zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans), dtype=np.result_type(t))
     if nb:
-        target_ndim = np.ndim(np.empty(np.shape(ans))[idx])
-        missing = target_ndim - np.ndim(v)
+        target_ndim = ndim_of(np.empty(shape_of(ans))[idx])
+        missing = target_ndim - ndim_of(v)
         if missing > 0:
-            tshape = np.shape(t)
+            tshape = shape_of(t)
             t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
     return index_update_p(zeros, t, idx=bidx)
 
@@ -119,7 +136,7 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
 index_update_p = Primitive("index_update", _index_update)
 index_update_p.vjps = (
     lambda g, ans, x, v, idx: index_update_p(g, 0.0, idx=idx),
-    lambda g, ans, x, v, idx: _unbroadcast(g[idx], np.shape(v)),
+    lambda g, ans, x, v, idx: _unbroadcast(g[idx], shape_of(v)),
 )
 index_update_p.jvp = _index_update_jvp
 
@@ -130,15 +147,15 @@ def _concatenate(*xs, axis):
 
 
 def _concatenate_vjp(i, g, ans, *xs, axis):
-    start = sum(np.shape(x)[axis] for x in xs[:i])
-    stop = start + np.shape(xs[i])[axis]
+    start = sum(shape_of(x)[axis] for x in xs[:i])
+    stop = start + shape_of(xs[i])[axis]
     return g[(slice(None),) * axis + (slice(start, stop),)]
 
 
 def _concatenate_jvp(nb, i, t, ans, *xs, axis):
-    batch = np.shape(t)[:nb]
+    batch = shape_of(t)[:nb]
     dtype = np.result_type(t)
-    parts = [t if j == i else np.zeros(batch + np.shape(x), dtype) for j, x in enumerate(xs)]
+    parts = [t if j == i else np.zeros(batch + shape_of(x), dtype) for j, x in enumerate(xs)]
     return concatenate_p(*parts, axis=axis + nb)
 
 
@@ -149,6 +166,8 @@ concatenate_p.jvp = _concatenate_jvp
 
 # dtype casts -------------------------------------------------------------------------
 def _astype(x, dtype):
+    if _traced(x):
+        return astype_p(x, dtype=dtype)
     return np.asarray(x).astype(dtype)
 
 

@@ -1,0 +1,309 @@
+"""The design's speed workloads, each as hand-written NumPy, gradkit and the peers.
+
+Every workload is a function ``make_<name>()`` returning a dict of zero-argument
+callables: ``"numpy"`` (the baseline), ``"gradkit"``, and, when the peer is installed,
+``"autograd"``, ``"torch"``, ``"jax"``. Each callable does the whole unit of work once
+(one training step, one gradient, one Hessian). ``check_<name>`` asserts that gradkit and
+the baseline compute the same numbers, so a speed-up can never come from a wrong answer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+
+import numpy as np
+
+import gradkit as gk
+
+
+def have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+# --- 1. the seed's 2-4-1 sigmoid network, 100 samples, one training step ---------------
+def _tutorial_data(seed: int = 42):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(100, 2)
+    y = (X[:, 0] + X[:, 1] > 0).astype(float).reshape(-1, 1)
+    W1 = rng.randn(2, 4) * 0.5
+    W2 = rng.randn(4, 1) * 0.5
+    return X, y, [W1, np.zeros(4), W2, np.zeros(1)]
+
+
+def make_tiny_net() -> dict[str, Callable]:
+    """One SGD step of the tutorial's network on mean binary cross-entropy."""
+    X, y, init = _tutorial_data()
+    lr = 0.1
+    m = X.shape[0]
+
+    state = {"p": [a.copy() for a in init]}
+
+    def numpy_step():
+        # The tutorial's SimpleNeuralNetwork.forward + backward, verbatim in substance.
+        W1, b1, W2, b2 = state["p"]
+        z1 = X @ W1 + b1
+        a1 = 1 / (1 + np.exp(-z1))
+        z2 = a1 @ W2 + b2
+        a2 = 1 / (1 + np.exp(-z2))
+        dz2 = a2 - y
+        dW2 = (a1.T @ dz2) / m
+        db2 = np.sum(dz2, axis=0) / m
+        dz1 = (dz2 @ W2.T) * (a1 * (1 - a1))
+        dW1 = (X.T @ dz1) / m
+        db1 = np.sum(dz1, axis=0) / m
+        state["p"] = [W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2]
+
+    def loss(params, X, y):
+        W1, b1, W2, b2 = params
+        a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+        z2 = a1 @ W2 + b2
+        # mean binary cross-entropy of sigmoid(z2), written stably from the logits
+        return np.mean(np.logaddexp(0.0, z2) - y * z2)
+
+    grad_loss = gk.grad(loss)
+    gstate = {"p": [a.copy() for a in init]}
+
+    def gradkit_step():
+        p = gstate["p"]
+        g = grad_loss(p, X, y)
+        gstate["p"] = [w - lr * dw for w, dw in zip(p, g)]
+
+    out = {"numpy": numpy_step, "gradkit": gradkit_step}
+    if have("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        def aloss(params, X, y):
+            W1, b1, W2, b2 = params
+            a1 = 1 / (1 + anp.exp(-(anp.dot(X, W1) + b1)))
+            z2 = anp.dot(a1, W2) + b2
+            return anp.mean(anp.logaddexp(0.0, z2) - y * z2)
+
+        agrad = autograd.grad(aloss)
+        astate = {"p": [a.copy() for a in init]}
+
+        def autograd_step():
+            p = astate["p"]
+            g = agrad(p, X, y)
+            astate["p"] = [w - lr * dw for w, dw in zip(p, g)]
+
+        out["autograd"] = autograd_step
+    if have("torch"):
+        import torch
+
+        tX, ty = torch.tensor(X), torch.tensor(y)
+        tp = [torch.tensor(a, requires_grad=True) for a in init]
+
+        def torch_step():
+            W1, b1, W2, b2 = tp
+            a1 = torch.sigmoid(tX @ W1 + b1)
+            z2 = a1 @ W2 + b2
+            loss_t = torch.nn.functional.binary_cross_entropy_with_logits(z2, ty)
+            gs = torch.autograd.grad(loss_t, tp)
+            with torch.no_grad():
+                for w, dw in zip(tp, gs):
+                    w -= lr * dw
+
+        out["torch"] = torch_step
+    return out
+
+
+def check_tiny_net() -> None:
+    X, y, init = _tutorial_data()
+    W1, b1, W2, b2 = init
+    m = X.shape[0]
+    a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    a2 = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+    dz2 = a2 - y
+    dz1 = (dz2 @ W2.T) * (a1 * (1 - a1))
+    hand = [(X.T @ dz1) / m, dz1.sum(0) / m, (a1.T @ dz2) / m, dz2.sum(0) / m]
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+        z2 = a1 @ W2 + b2
+        return np.mean(np.logaddexp(0.0, z2) - y * z2)
+
+    for h, g in zip(hand, gk.grad(loss)(init)):
+        np.testing.assert_allclose(g, h, rtol=1e-10, atol=1e-14)
+
+
+# --- 2. MLP 784-256-128-10, batch 128, softmax cross-entropy, one SGD step --------------
+def _mlp_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((128, 784))
+    labels = rng.integers(0, 10, 128)
+    sizes = [784, 256, 128, 10]
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        params += [rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in), np.zeros(n_out)]
+    return X, labels, params
+
+
+def make_mlp() -> dict[str, Callable]:
+    X, labels, init = _mlp_data()
+    lr = 0.01
+    n = X.shape[0]
+    rows = np.arange(n)
+    onehot = np.eye(10)[labels]
+    state = {"p": [a.copy() for a in init]}
+
+    def numpy_step():
+        W1, b1, W2, b2, W3, b3 = state["p"]
+        z1 = X @ W1 + b1
+        h1 = np.maximum(z1, 0)
+        z2 = h1 @ W2 + b2
+        h2 = np.maximum(z2, 0)
+        z3 = h2 @ W3 + b3
+        e = np.exp(z3 - z3.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        d3 = (p - onehot) / n
+        dW3 = h2.T @ d3
+        db3 = d3.sum(0)
+        d2 = (d3 @ W3.T) * (z2 > 0)
+        dW2 = h1.T @ d2
+        db2 = d2.sum(0)
+        d1 = (d2 @ W2.T) * (z1 > 0)
+        dW1 = X.T @ d1
+        db1 = d1.sum(0)
+        grads = [dW1, db1, dW2, db2, dW3, db3]
+        state["p"] = [w - lr * g for w, g in zip(state["p"], grads)]
+
+    def loss(params, X, labels):
+        W1, b1, W2, b2, W3, b3 = params
+        z1 = X @ W1 + b1
+        h1 = np.where(z1 > 0, z1, 0.0)
+        z2 = h1 @ W2 + b2
+        h2 = np.where(z2 > 0, z2, 0.0)
+        z3 = h2 @ W3 + b3
+        shift = gk.stop_gradient(np.max(z3, axis=1, keepdims=True))
+        lse = np.log(np.sum(np.exp(z3 - shift), axis=1)) + shift[:, 0]
+        return np.mean(lse - z3[rows, labels])
+
+    grad_loss = gk.grad(loss)
+    gstate = {"p": [a.copy() for a in init]}
+
+    def gradkit_step():
+        p = gstate["p"]
+        g = grad_loss(p, X, labels)
+        gstate["p"] = [w - lr * dw for w, dw in zip(p, g)]
+
+    out = {"numpy": numpy_step, "gradkit": gradkit_step}
+    if have("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        def aloss(params, X, labels):
+            W1, b1, W2, b2, W3, b3 = params
+            h1 = anp.maximum(anp.dot(X, W1) + b1, 0.0)
+            h2 = anp.maximum(anp.dot(h1, W2) + b2, 0.0)
+            z3 = anp.dot(h2, W3) + b3
+            lse = anp.log(anp.sum(anp.exp(z3 - anp.max(z3, axis=1, keepdims=True)), axis=1))
+            lse = lse + anp.max(z3, axis=1)
+            return anp.mean(lse - z3[rows, labels])
+
+        agrad = autograd.grad(aloss)
+        astate = {"p": [a.copy() for a in init]}
+
+        def autograd_step():
+            g = agrad(astate["p"], X, labels)
+            astate["p"] = [w - lr * dw for w, dw in zip(astate["p"], g)]
+
+        out["autograd"] = autograd_step
+    if have("torch"):
+        import torch
+
+        tX, tl = torch.tensor(X), torch.tensor(labels)
+        tp = [torch.tensor(a, requires_grad=True) for a in init]
+
+        def torch_step():
+            W1, b1, W2, b2, W3, b3 = tp
+            h1 = torch.relu(tX @ W1 + b1)
+            h2 = torch.relu(h1 @ W2 + b2)
+            loss_t = torch.nn.functional.cross_entropy(h2 @ W3 + b3, tl)
+            gs = torch.autograd.grad(loss_t, tp)
+            with torch.no_grad():
+                for w, dw in zip(tp, gs):
+                    w -= lr * dw
+
+        out["torch"] = torch_step
+    return out
+
+
+# --- 3. 200 elementwise ops on a 10-vector, gradient ------------------------------------
+_CHAIN = (np.sin, lambda x: x * 1.5, np.tanh, lambda x: x + 0.25, np.cos)
+
+
+def chain(x, n_ops: int = 200, xp=np):
+    fns = (xp.sin, lambda x: x * 1.5, xp.tanh, lambda x: x + 0.25, xp.cos)
+    for k in range(n_ops - 1):
+        x = fns[k % 5](x)
+    return xp.sum(x)
+
+
+def make_chain() -> dict[str, Callable]:
+    x = np.linspace(-1.0, 1.0, 10)
+    g = gk.grad(chain)
+    out = {"numpy": lambda: chain(x), "gradkit": lambda: g(x)}
+    if have("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        ag = autograd.grad(lambda v: chain(v, xp=anp))
+        out["autograd"] = lambda: ag(x)
+    if have("torch"):
+        import torch
+
+        tx = torch.tensor(x, requires_grad=True)
+
+        def torch_grad():
+            return torch.autograd.grad(chain(tx, xp=torch), tx)
+
+        out["torch"] = torch_grad
+    return out
+
+
+# --- 4. Hessian of the 100-d Rosenbrock function -----------------------------------------
+def rosenbrock(x, xp=np):
+    return xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_hessian(x):
+    """Closed form, to check the engines against."""
+    n = x.size
+    H = np.zeros((n, n))
+    d = np.zeros(n)
+    d[:-1] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
+    d[1:] += 200
+    H[np.arange(n), np.arange(n)] = d
+    off = -400 * x[:-1]
+    H[np.arange(n - 1), np.arange(1, n)] = off
+    H[np.arange(1, n), np.arange(n - 1)] = off
+    return H
+
+
+def make_hessian() -> dict[str, Callable]:
+    x = np.linspace(-1.2, 1.2, 100)
+    h = gk.hessian(rosenbrock)
+    out = {"numpy": lambda: rosenbrock_hessian(x), "gradkit": lambda: h(x)}
+    if have("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        ah = autograd.hessian(lambda v: rosenbrock(v, xp=anp))
+        out["autograd"] = lambda: ah(x)
+    if have("torch"):
+        import torch
+
+        tx = torch.tensor(x)
+        out["torch"] = lambda: torch.func.hessian(lambda v: rosenbrock(v, xp=torch))(tx)
+    return out
+
+
+WORKLOADS = {
+    "tiny_net": make_tiny_net,
+    "mlp": make_mlp,
+    "chain": make_chain,
+    "hessian": make_hessian,
+}
