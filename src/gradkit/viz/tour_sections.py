@@ -193,8 +193,11 @@ def optimization(report: Report) -> None:
     running average of the gradients, v ← βv + (1 - β)∇L, and steps along it; SGD uses
     the gradient of a random minibatch. The tutorial races gradient descent and momentum
     from (-1.5, -1.5) on the Rosenbrock function with α = 1e-4 for 1000 steps; gradkit
-    reruns that race exactly and adds Nesterov, RMSprop and Adam.
+    reruns that race exactly and adds Nesterov, RMSprop and Adam, then shows minibatch SGD
+    with three batch sizes.
     """
+    import numpy as np
+
     import gradkit as gk
 
     race = gk.optim.race(gk.functions.rosenbrock, x0=(-1.5, -1.5), steps=1000)
@@ -205,6 +208,27 @@ def optimization(report: Report) -> None:
                  rows)
     report.figure("race", gk.viz.plot_trajectories(gk.functions.rosenbrock, race.results),
                   "Trajectories on the Rosenbrock valley and f over the iterations (log)")
+
+    # SGD: the same rule on the gradient of a random minibatch, fitting y = 3x + 1
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(-1, 1, 256)
+    ys = 3 * xs + 1 + 0.1 * rng.standard_normal(256)
+
+    def line_loss(w, x, y):
+        return np.mean((w[0] * x + w[1] - y) ** 2)
+
+    runs = {f"batch size {size}": gk.optim.minibatch_sgd(line_loss, np.zeros(2), (xs, ys), 0.1,
+                                                         batch_size=size, epochs=10, seed=0)
+            for size in [256, 32, 4]}
+    report.table("Minibatch SGD fitting y = 3x + 1 (lr 0.1, 10 epochs)",
+                 ["batch size", "updates", "slope", "intercept", "final loss"],
+                 [[name.split()[-1], run.n_steps, run.params[0], run.params[1],
+                   run.epoch_losses[-1]] for name, run in runs.items()])
+    fig = gk.viz.plot_loss_curves({name: run.epoch_losses for name, run in runs.items()},
+                                  title="Minibatch SGD: loss after each epoch")
+    fig.axes[0].set(xlabel="epoch", ylabel="mean squared error")
+    report.figure("sgd", fig, "Smaller batches take more, noisier steps per epoch and "
+                  "converge in fewer epochs")
 
 
 def losses_and_activations(report: Report) -> None:
