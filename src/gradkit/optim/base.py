@@ -139,7 +139,8 @@ def apply_updates(params: Any, updates: Any) -> Any:
 
     def add(p: Any, u: Any) -> np.ndarray:
         p = as_float_array(p)
-        return np.asarray(p + u, dtype=p.dtype)
+        out = np.asarray(p + u)
+        return out if out.dtype == p.dtype else out.astype(p.dtype)
 
     return tree_map(add, params, updates)
 

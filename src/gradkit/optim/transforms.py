@@ -68,6 +68,42 @@ def _f(x: Any) -> np.ndarray:
     return as_float_array(x)
 
 
+# The helpers below compute the same expressions as the formulas in the docstrings, in
+# the same order (so the same rounding), but reuse the temporaries they create: large
+# parameters then cost one allocation per moment instead of three. Inputs are never written.
+
+
+def _add_scaled(acc: Any, factor: float, g: Any) -> Any:
+    """``acc + factor * g``, accumulating into ``acc`` (a temporary the caller owns)."""
+    acc += factor * _f(g)
+    return acc
+
+
+def _blend(decay: float, old: Any, new: Any) -> Any:
+    """``decay * old + (1 - decay) * new`` in a fresh array."""
+    out = decay * old
+    out += (1.0 - decay) * _f(new)
+    return out
+
+
+def _blend_square(decay: float, old: Any, g: Any) -> Any:
+    """``decay * old + (1 - decay) * g**2`` in a fresh array."""
+    sq = np.square(_f(g))
+    sq *= 1.0 - decay
+    out = decay * old
+    out += sq
+    return out
+
+
+def _normalize(m: Any, c1: float, v: Any, c2: float, eps: float) -> Any:
+    """``(m / c1) / (sqrt(v / c2) + eps)`` with two allocations."""
+    den = np.sqrt(v / c2)
+    den += eps
+    out = m / c1
+    out /= den
+    return out
+
+
 class CountState(NamedTuple):
     """How many updates a transform has made (0 before the first)."""
 
@@ -195,7 +231,7 @@ def trace(
             buffer = tree_map(lambda g: _f(g).copy(), grads)
         else:
             buffer = tree_map(
-                lambda b, g: momentum * b + (1.0 - dampening) * _f(g), state.buffer, grads
+                lambda b, g: _add_scaled(momentum * b, 1.0 - dampening, g), state.buffer, grads
             )
         if nesterov:
             out = tree_map(lambda g, b: _f(g) + momentum * b, grads, buffer)
@@ -221,7 +257,7 @@ def ema(decay: float) -> GradientTransformation:
     decay = check_number("decay", decay, low=0.0, high=1.0, high_open=True)
 
     def update(grads: Any, state: EmaState, params: Any = None) -> tuple[Any, EmaState]:
-        average = tree_map(lambda v, g: decay * v + (1.0 - decay) * _f(g), state.average, grads)
+        average = tree_map(lambda v, g: _blend(decay, v, g), state.average, grads)
         return average, EmaState(average)
 
     return GradientTransformation(lambda params: EmaState(zeros_like_tree(params)), update)
@@ -287,13 +323,13 @@ def scale_by_adam(
 
     def update(grads: Any, state: AdamState, params: Any = None) -> tuple[Any, AdamState]:
         t = state.count + 1
-        mu = tree_map(lambda m, g: b1 * m + (1.0 - b1) * _f(g), state.mu, grads)
-        nu = tree_map(lambda v, g: b2 * v + (1.0 - b2) * _f(g) ** 2, state.nu, grads)
+        mu = tree_map(lambda m, g: _blend(b1, m, g), state.mu, grads)
+        nu = tree_map(lambda v, g: _blend_square(b2, v, g), state.nu, grads)
         nu_max = tree_map(np.maximum, state.nu_max, nu) if amsgrad else None
         c1 = 1.0 - b1**t
         c2 = 1.0 - b2**t
         second = nu_max if amsgrad else nu
-        out = tree_map(lambda m, v: (m / c1) / (np.sqrt(v / c2) + eps), mu, second)
+        out = tree_map(lambda m, v: _normalize(m, c1, v, c2, eps), mu, second)
         return out, AdamState(t, mu, nu, nu_max)
 
     return GradientTransformation(init, update)
@@ -321,7 +357,7 @@ def scale_by_adamax(
 
     def update(grads: Any, state: AdamaxState, params: Any = None) -> tuple[Any, AdamaxState]:
         t = state.count + 1
-        mu = tree_map(lambda m, g: b1 * m + (1.0 - b1) * _f(g), state.mu, grads)
+        mu = tree_map(lambda m, g: _blend(b1, m, g), state.mu, grads)
         inf_norm = tree_map(
             lambda u, g: np.maximum(b2 * u, np.abs(_f(g)) + eps), state.inf_norm, grads
         )
@@ -363,8 +399,8 @@ def scale_by_nadam(
         mu_t = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         mu_product = state.mu_product * mu_t
-        mu = tree_map(lambda m, g: b1 * m + (1.0 - b1) * _f(g), state.mu, grads)
-        nu = tree_map(lambda v, g: b2 * v + (1.0 - b2) * _f(g) ** 2, state.nu, grads)
+        mu = tree_map(lambda m, g: _blend(b1, m, g), state.mu, grads)
+        nu = tree_map(lambda v, g: _blend_square(b2, v, g), state.nu, grads)
         c2 = 1.0 - b2**t
         w_m = mu_next / (1.0 - mu_product * mu_next)
         w_g = (1.0 - mu_t) / (1.0 - mu_product)
@@ -401,13 +437,9 @@ def scale_by_rms(
         return RmsState(zeros, zeros if centered else None)
 
     def update(grads: Any, state: RmsState, params: Any = None) -> tuple[Any, RmsState]:
-        square_avg = tree_map(
-            lambda v, g: alpha * v + (1.0 - alpha) * _f(g) ** 2, state.square_avg, grads
-        )
+        square_avg = tree_map(lambda v, g: _blend_square(alpha, v, g), state.square_avg, grads)
         if centered:
-            grad_avg = tree_map(
-                lambda a, g: alpha * a + (1.0 - alpha) * _f(g), state.grad_avg, grads
-            )
+            grad_avg = tree_map(lambda a, g: _blend(alpha, a, g), state.grad_avg, grads)
             out = tree_map(
                 lambda g, v, a: _f(g) / (np.sqrt(v - a * a) + eps), grads, square_avg, grad_avg
             )
@@ -468,9 +500,7 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6) -> GradientTransforma
         return AdadeltaState(zeros, zeros)
 
     def update(grads: Any, state: AdadeltaState, params: Any = None) -> tuple[Any, AdadeltaState]:
-        square_avg = tree_map(
-            lambda v, g: rho * v + (1.0 - rho) * _f(g) ** 2, state.square_avg, grads
-        )
+        square_avg = tree_map(lambda v, g: _blend_square(rho, v, g), state.square_avg, grads)
         delta = tree_map(
             lambda g, v, u: np.sqrt(u + eps) / np.sqrt(v + eps) * _f(g),
             grads,
