@@ -1,0 +1,422 @@
+"""The transforms: grad, value_and_grad, vjp, jvp, Jacobians, Hessians, and their nesting.
+
+Results are checked against closed forms written out here and against the independent
+finite differences of ``tests/fd.py``; the two modes are also checked against each other.
+"""
+
+from __future__ import annotations
+
+import fd
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradkit as gk
+from gradkit.tree import tree_flatten
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
+    """The closed-form Hessian of the n-d Rosenbrock function (a tridiagonal matrix)."""
+    n = x.size
+    h = np.zeros((n, n))
+    for i in range(n - 1):
+        h[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
+        h[i + 1, i + 1] += 200.0
+        h[i, i + 1] = h[i + 1, i] = -400.0 * x[i]
+    return h
+
+
+def rosenbrock_gradient(x: np.ndarray) -> np.ndarray:
+    g = np.zeros_like(x)
+    g[:-1] += -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+# --- grad and value_and_grad --------------------------------------------------------------
+def test_grad_closed_form() -> None:
+    x = np.array([0.3, -1.2, 2.0])
+    g = gk.grad(lambda x: np.sum(np.sin(x) * x))(x)
+    np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x), rtol=1e-14)
+
+
+def test_grad_of_scalar_float_is_scalar() -> None:
+    g = gk.grad(lambda x: x**3)(2.0)
+    assert np.ndim(g) == 0 and g == pytest.approx(12.0)
+
+
+def test_value_and_grad() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    value, g = gk.value_and_grad(lambda x: np.sum(x**2) / 2)(x)
+    assert value == pytest.approx(7.0)
+    np.testing.assert_allclose(g, x)
+
+
+def test_argnums_int_tuple_and_negative() -> None:
+    f = lambda x, y, z: np.sum(x * y**2 + z)
+    x, y, z = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])
+    np.testing.assert_allclose(gk.grad(f)(x, y, z), y**2)
+    np.testing.assert_allclose(gk.grad(f, argnums=1)(x, y, z), 2 * x * y)
+    np.testing.assert_allclose(gk.grad(f, argnums=-1)(x, y, z), np.ones(2))
+    gx, gz = gk.grad(f, argnums=(0, 2))(x, y, z)
+    np.testing.assert_allclose(gx, y**2)
+    np.testing.assert_allclose(gz, np.ones(2))
+    single = gk.grad(f, argnums=(1,))(x, y, z)
+    assert isinstance(single, tuple) and len(single) == 1
+
+
+def test_has_aux_on_grad_and_value_and_grad() -> None:
+    def loss(w, x):
+        pred = x @ w
+        return np.sum(pred**2), {"pred": pred, "n": 3}
+
+    w, x = np.array([1.0, -1.0]), np.array([[1.0, 2.0], [3.0, 5.0], [0.5, 0.5]])
+    g, aux = gk.grad(loss, has_aux=True)(w, x)
+    np.testing.assert_allclose(g, 2 * x.T @ (x @ w))
+    np.testing.assert_allclose(aux["pred"], x @ w)
+    assert aux["n"] == 3 and type(aux["pred"]) is np.ndarray  # aux comes out as plain values
+    (value, aux2), g2 = gk.value_and_grad(loss, has_aux=True)(w, x)
+    assert value == pytest.approx(np.sum((x @ w) ** 2))
+    np.testing.assert_allclose(g2, g)
+    np.testing.assert_allclose(aux2["pred"], x @ w)
+
+
+def test_has_aux_on_jacobians() -> None:
+    f = lambda x: (x**2, np.sum(x))
+    x = np.array([1.0, 2.0, 3.0])
+    for jac in (gk.jacfwd, gk.jacrev):
+        j, aux = jac(f, has_aux=True)(x)
+        np.testing.assert_allclose(j, np.diag(2 * x))
+        assert aux == pytest.approx(6.0)
+
+
+# --- containers ------------------------------------------------------------------------
+def _same_structure(a, b) -> bool:
+    return tree_flatten(a)[1] == tree_flatten(b)[1]
+
+
+def test_grad_of_dict_tuple_list_params_has_their_structure() -> None:
+    params = {"w": np.array([[1.0, 2.0], [3.0, 4.0]]), "b": (np.array([0.5, -0.5]), [2.0])}
+    x = np.array([1.0, -2.0])
+
+    def f(p):
+        return np.sum(np.tanh(p["w"] @ x + p["b"][0])) * p["b"][1][0]
+
+    g = gk.grad(f)(params)
+    assert _same_structure(g, params)
+    assert isinstance(g, dict) and isinstance(g["b"], tuple) and isinstance(g["b"][1], list)
+    z = params["w"] @ x + params["b"][0]
+    s = params["b"][1][0]
+    sech2 = 1 - np.tanh(z) ** 2
+    np.testing.assert_allclose(g["w"], s * np.outer(sech2, x))
+    np.testing.assert_allclose(g["b"][0], s * sech2)
+    assert g["b"][1][0] == pytest.approx(np.sum(np.tanh(z)))
+
+
+def test_jacobian_nesting_follows_jax_output_then_input() -> None:
+    """jac[out_structure][argnums tuple][in_structure] with block shapes out.shape + in.shape."""
+
+    def f(p, q):
+        return {"prod": p["a"] * q, "first": p["b"][0] * 2.0}
+
+    p = {"a": np.array([1.0, 2.0]), "b": [np.array(3.0)]}
+    q = np.array([5.0, 7.0])
+    for jac in (gk.jacfwd, gk.jacrev):
+        j = jac(f, argnums=(0, 1))(p, q)
+        assert set(j) == {"prod", "first"}
+        jp, jq = j["prod"]
+        assert set(jp) == {"a", "b"} and isinstance(jp["b"], list)
+        np.testing.assert_allclose(jp["a"], np.diag(q))
+        assert jp["b"][0].shape == (2,)
+        np.testing.assert_allclose(jp["b"][0], 0.0)
+        np.testing.assert_allclose(jq, np.diag(p["a"]))
+        jfp, jfq = j["first"]
+        assert jfp["a"].shape == (2,) and jfp["b"][0].shape == ()
+        assert jfp["b"][0] == pytest.approx(2.0)
+        np.testing.assert_allclose(jfq, np.zeros(2))
+
+
+def test_vjp_and_jvp_with_containers() -> None:
+    def f(x, y):
+        return (x * y, [np.sum(x)])
+
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    out, vjp_fn = gk.vjp(f, x, y)
+    np.testing.assert_allclose(out[0], x * y)
+    gx, gy = vjp_fn((np.array([1.0, 10.0]), [np.array(2.0)]))
+    np.testing.assert_allclose(gx, np.array([1.0, 10.0]) * y + 2.0)
+    np.testing.assert_allclose(gy, np.array([1.0, 10.0]) * x)
+    primal, tangent = gk.jvp(f, (x, y), (np.array([1.0, 0.0]), np.array([0.0, 1.0])))
+    np.testing.assert_allclose(tangent[0], [y[0], x[1]])
+    assert tangent[1][0] == pytest.approx(1.0)
+    value, t = gk.jvp(lambda d: d["u"] * d["v"], ({"u": 2.0, "v": 3.0},), ({"u": 1.0, "v": 0.5},))
+    assert value == pytest.approx(6.0) and t == pytest.approx(3.0 + 1.0)
+
+
+# --- forward mode and the Jacobian transforms -------------------------------------------
+def test_jvp_is_the_directional_derivative() -> None:
+    x, v = np.array([0.5, 1.5]), np.array([2.0, -1.0])
+    f = lambda x: np.array([1.0, 0.0]) * np.exp(x[0]) * x[1] + np.array([0.0, 1.0]) * x[0] ** 3
+    value, tangent = gk.jvp(f, (x,), (v,))
+    jac = np.array([[np.exp(x[0]) * x[1], np.exp(x[0])], [3 * x[0] ** 2, 0.0]])
+    np.testing.assert_allclose(value, f(x))
+    np.testing.assert_allclose(tangent, jac @ v, rtol=1e-14)
+
+
+def test_jacobian_is_jacrev_and_matches_closed_form() -> None:
+    assert gk.jacobian is gk.jacrev
+    x = np.array([0.3, 0.7, 1.1])
+    f = lambda x: np.stack([x[0] * x[1], np.sin(x[2]) * x[0], np.sum(x**2)])
+    expected = np.array([[x[1], x[0], 0.0], [np.sin(x[2]), 0.0, x[0] * np.cos(x[2])], 2 * x])
+    for jac in (gk.jacfwd, gk.jacrev, gk.jacobian):
+        np.testing.assert_allclose(jac(f)(x), expected, rtol=1e-14)
+
+
+def test_jacobian_shapes_out_then_in() -> None:
+    x = np.ones((2, 3))
+    f = lambda x: np.sum(x, axis=0) ** 2
+    for jac in (gk.jacfwd, gk.jacrev):
+        j = jac(f)(x)
+        assert j.shape == (3, 2, 3)
+        expected = np.zeros((3, 2, 3))
+        for k in range(3):
+            expected[k, :, k] = 2 * np.sum(x[:, k])
+        np.testing.assert_allclose(j, expected)
+
+
+def test_hvp_and_hessian_closed_form() -> None:
+    x, v = np.array([-1.2, 1.0, 0.5, 2.0]), np.array([1.0, -2.0, 0.5, 3.0])
+    h = rosenbrock_hessian(x)
+    np.testing.assert_allclose(gk.hessian(rosenbrock)(x), h, rtol=1e-13)
+    np.testing.assert_allclose(gk.hvp(rosenbrock, x, v), h @ v, rtol=1e-13)
+
+
+def test_directional_derivative_normalizes_u() -> None:
+    x = np.array([1.0, 2.0, -1.0])
+    f = lambda x: np.sum(x**2) + x[0] * x[1]
+    g = 2 * x + np.array([x[1], x[0], 0.0])
+    u = np.array([3.0, 0.0, 4.0])
+    dd = gk.directional_derivative(f, x, u)
+    assert dd == pytest.approx(g @ u / 5.0)
+    assert gk.directional_derivative(f, x, 10 * u) == pytest.approx(dd)
+
+
+def test_elementwise_grad() -> None:
+    x = np.linspace(-2, 2, 7)
+    np.testing.assert_allclose(gk.elementwise_grad(np.tanh)(x), 1 - np.tanh(x) ** 2, rtol=1e-14)
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(gk.elementwise_grad(sig)(x), sig(x) * (1 - sig(x)), rtol=1e-12)
+    gx, gy = gk.elementwise_grad(lambda a, b: a * b, argnums=(0, 1))(x, 2 * x)
+    np.testing.assert_allclose(gx, 2 * x)
+    np.testing.assert_allclose(gy, x)
+
+
+def test_stop_gradient() -> None:
+    assert gk.grad(lambda x: x * gk.stop_gradient(x))(3.0) == pytest.approx(3.0)
+    assert gk.jvp(lambda x: x * gk.stop_gradient(x**2), (3.0,), (1.0,))[1] == pytest.approx(9.0)
+
+
+# --- any order, any mix --------------------------------------------------------------------
+def test_fourth_derivative_of_sin_in_every_mode() -> None:
+    for x in (0.0, 0.7, -2.3):
+        rev = gk.grad(gk.grad(gk.grad(gk.grad(np.sin))))(x)
+        fwd = gk.jacfwd(gk.jacfwd(gk.jacfwd(gk.jacfwd(np.sin))))(x)
+        mixed = gk.grad(gk.jacfwd(gk.grad(gk.jacfwd(np.sin))))(x)
+        for d4 in (rev, fwd, mixed):
+            assert d4 == pytest.approx(np.sin(x), abs=1e-14)
+
+
+def test_derivatives_of_sin_cycle_up_to_order_seven() -> None:
+    x = 0.4
+    closed = [np.sin, np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t)]
+    f = np.sin
+    for n in range(8):
+        assert f(x) == pytest.approx(closed[n % 4](x), abs=1e-13)
+        f = gk.grad(f) if n % 2 else gk.jacfwd(f)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(2, 7), seed=SEEDS)
+def test_rosenbrock_hessian_closed_form_every_route(n: int, seed: int) -> None:
+    x = np.random.default_rng(seed).uniform(-2, 2, size=n)
+    expected = rosenbrock_hessian(x)
+    routes = {
+        "hessian": gk.hessian(rosenbrock),
+        "jacfwd(jacrev)": gk.jacfwd(gk.jacrev(rosenbrock)),
+        "jacrev(jacrev)": gk.jacrev(gk.jacrev(rosenbrock)),
+        "jacfwd(jacfwd)": gk.jacfwd(gk.jacfwd(rosenbrock)),
+        "jacrev(jacfwd)": gk.jacrev(gk.jacfwd(rosenbrock)),
+        "jacfwd(grad)": gk.jacfwd(gk.grad(rosenbrock)),
+    }
+    for name, h in routes.items():
+        np.testing.assert_allclose(h(x), expected, rtol=1e-12, atol=1e-9, err_msg=name)
+    np.testing.assert_allclose(gk.grad(rosenbrock)(x), rosenbrock_gradient(x), rtol=1e-12)
+    np.testing.assert_allclose(
+        gk.hessian(rosenbrock)(x), fd.hessian(rosenbrock, x), rtol=1e-5, atol=1e-4
+    )
+
+
+def test_hessian_of_every_test_function_equals_its_closed_form() -> None:
+    rng = np.random.default_rng(0)
+    for f in gk.functions.ALL.values():
+        for _ in range(3):
+            (lo_x, hi_x), (lo_y, hi_y) = f.domain
+            x = np.array([rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)])
+            np.testing.assert_allclose(gk.grad(f)(x), f.grad(x), rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(
+                gk.hessian(f)(x), f.hessian(x), rtol=1e-10, atol=1e-10, err_msg=f.name
+            )
+
+
+def test_perturbations_stay_apart_in_every_mix_of_modes() -> None:
+    """d/dx [x * d/dy (x + y)] = 1: the inner derivative is 1, whatever x is."""
+
+    def rev_inner(x):
+        return x * gk.grad(lambda y: x + y)(1.0)
+
+    def fwd_inner(x):
+        return x * gk.jvp(lambda y: x + y, (1.0,), (1.0,))[1]
+
+    x = 2.0
+    assert gk.grad(rev_inner)(x) == pytest.approx(1.0)
+    assert gk.grad(fwd_inner)(x) == pytest.approx(1.0)
+    assert gk.jvp(rev_inner, (x,), (1.0,))[1] == pytest.approx(1.0)
+    assert gk.jvp(fwd_inner, (x,), (1.0,))[1] == pytest.approx(1.0)
+    assert gk.jacfwd(rev_inner)(x) == pytest.approx(1.0)
+    assert gk.jacrev(fwd_inner)(x) == pytest.approx(1.0)
+
+
+def test_nested_derivative_that_closes_over_the_outer_variable() -> None:
+    """d/dx [d/dy (x * y**2)] at y = x is d/dx [2 x y]|_{y=x} = 2 y = 2 x (y held apart)."""
+    f = lambda x: gk.grad(lambda y: x * y**2)(x)  # = 2 x * x: both uses of x are outer
+    for outer in (gk.grad, gk.jacfwd):
+        assert outer(f)(1.5) == pytest.approx(4 * 1.5)
+
+
+def test_grad_of_jvp_and_jvp_of_grad() -> None:
+    x = 0.5
+    assert gk.grad(lambda x: gk.jvp(np.sin, (x,), (1.0,))[1])(x) == pytest.approx(-np.sin(x))
+    assert gk.jvp(gk.grad(np.sin), (x,), (1.0,))[1] == pytest.approx(-np.sin(x))
+    x3 = np.array([0.1, 0.2, 0.3])
+    v = np.array([1.0, 0.0, 2.0])
+    g_of_jvp = gk.grad(lambda x: gk.jvp(lambda z: np.sum(z**3), (x,), (v,))[1])(x3)
+    np.testing.assert_allclose(g_of_jvp, 6 * x3 * v)
+
+
+def test_tensor_backward_inside_a_transform() -> None:
+    """A PyTorch-style backward() run inside gk.grad is itself differentiated."""
+
+    def f(x):
+        w = gk.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        loss = np.sum(w * x**2)
+        loss.backward()
+        return np.sum(w.grad * x)  # w.grad = x**2, so this is sum(x**3)
+
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(gk.grad(f)(x), 3 * x**2)
+    np.testing.assert_allclose(gk.jacfwd(f)(x), 3 * x**2)
+
+
+# --- jacfwd == jacrev on random compositions ---------------------------------------------
+UNARY_BLOCKS = [
+    ("sin", np.sin),
+    ("tanh", np.tanh),
+    ("square", lambda z: z * z),
+    ("gauss", lambda z: np.exp(-(z**2))),
+    ("softplus", lambda z: np.logaddexp(z, 0.0)),
+    ("cube/3", lambda z: z**3 / 3.0),
+    ("arctan", np.arctan),
+]
+
+
+def _random_composition(data, n: int):
+    """A random chain of elementwise maps, matrix products, rolls and reductions."""
+    rng = np.random.default_rng(data.draw(SEEDS, label="weights seed"))
+    steps = data.draw(st.lists(st.integers(0, len(UNARY_BLOCKS) + 2), min_size=1, max_size=6))
+    mats = [rng.standard_normal((n, n)) / np.sqrt(n) for _ in steps]
+    out_dim = data.draw(st.sampled_from(["vector", "scalar", "matrix"]))
+
+    def f(x):
+        for k, step in enumerate(steps):
+            if step < len(UNARY_BLOCKS):
+                x = UNARY_BLOCKS[step][1](x)
+            elif step == len(UNARY_BLOCKS):
+                x = mats[k] @ x
+            elif step == len(UNARY_BLOCKS) + 1:
+                x = x * np.concatenate([x[1:], x[:1]])
+            else:
+                x = x + np.mean(x) * x[0]
+        if out_dim == "scalar":
+            return np.sum(x)
+        if out_dim == "matrix":
+            return np.outer(x, x[:2])
+        return x
+
+    return f
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 5))
+def test_jacfwd_equals_jacrev_on_random_compositions(data, n: int) -> None:
+    f = _random_composition(data, n)
+    x = np.random.default_rng(n).uniform(-1, 1, size=n)
+    jf, jr = gk.jacfwd(f)(x), gk.jacrev(f)(x)
+    assert jf.shape == jr.shape == np.shape(f(x)) + (n,)
+    np.testing.assert_allclose(jf, jr, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(jf, fd.jacobian(f, (x,)), rtol=1e-6, atol=1e-8)
+
+
+# --- dtypes and shapes -------------------------------------------------------------------
+def test_float32_is_preserved_by_every_transform() -> None:
+    x = np.array([0.5, 1.0, 1.5], dtype=np.float32)
+    f = lambda x: np.sum(np.sin(x) * x**2)
+    results = {
+        "grad": gk.grad(f)(x),
+        "value_and_grad": gk.value_and_grad(f)(x)[1],
+        "vjp": gk.vjp(np.sin, x)[1](np.ones(3, np.float32))[0],
+        "jvp": gk.jvp(np.sin, (x,), (np.ones(3, np.float32),))[1],
+        "jacfwd": gk.jacfwd(np.sin)(x),
+        "jacrev": gk.jacrev(np.sin)(x),
+        "hessian": gk.hessian(f)(x),
+        "hvp": gk.hvp(f, x, np.ones(3, np.float32)),
+        "elementwise_grad": gk.elementwise_grad(np.tanh)(x),
+    }
+    for name, r in results.items():
+        assert r.dtype == np.float32, name
+    np.testing.assert_allclose(results["grad"], np.cos(x) * x**2 + 2 * x * np.sin(x), rtol=1e-6)
+    assert gk.grad(lambda s: s * s)(np.float32(2.0)).dtype == np.float32
+
+
+def test_float32_param_with_float64_data_gets_a_float32_gradient() -> None:
+    w = np.array([1.0, 2.0], dtype=np.float32)
+    data = np.array([3.0, 4.0])  # float64: the loss is float64, the gradient still float32
+    g = gk.grad(lambda w: np.sum(w * data))(w)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, data)
+
+
+SHAPE_PAIRS = [((), (3,)), ((3,), ()), ((2, 1), (1, 3)), ((2, 3), (3,)), ((1, 3), (2, 1, 3)),
+               ((4, 1, 1), (2, 1))]  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None)
+@given(shapes=st.sampled_from(SHAPE_PAIRS), seed=SEEDS)
+def test_gradient_shape_equals_input_shape_under_broadcasting(shapes, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(0.5, 1.5, size=shapes[0]), rng.uniform(0.5, 1.5, size=shapes[1])
+    w = rng.standard_normal(np.broadcast_shapes(*shapes))
+    f = lambda a, b: np.sum(w * (a * b + a / b + np.maximum(a, 0.0) * np.sin(b)))
+    ga, gb = gk.grad(f, argnums=(0, 1))(a, b)
+    assert np.shape(ga) == shapes[0] and np.shape(gb) == shapes[1]
+    np.testing.assert_allclose(ga, fd.gradient(f, (a, b), 0), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gb, fd.gradient(f, (a, b), 1), rtol=1e-7, atol=1e-9)
+    ja = gk.jacfwd(f, argnums=0)(a, b)
+    assert np.shape(ja) == shapes[0]
+    np.testing.assert_allclose(ja, ga, rtol=1e-12, atol=1e-12)
