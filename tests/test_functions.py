@@ -163,6 +163,7 @@ def test_catalog_and_lookup():
         (lambda: fn.beale(), TypeError, "needs a vector x or the coordinates"),
         (lambda: fn.beale.grad(["a", "b"]), TypeError, "expected numbers"),
         (lambda: fn.rastrigin.minimizers(0), ValueError, "at least 1 variables"),
+        (lambda: fn.booth.minimizers(3), ValueError, "booth takes 2 variables, got 3"),
     ],
 )
 def test_bad_input_is_explained(call, error, match):

@@ -95,7 +95,8 @@ class Objective:
         >>> rosenbrock.minimizers(4)
         [array([1., 1., 1., 1.])]
         """
-        n = self.dim or 2 if n is None else n
+        if n is None:
+            n = self.dim or 2
         self._check_n(n)
         return self._minimizers(n)
 

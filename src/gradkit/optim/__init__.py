@@ -15,6 +15,14 @@ are short :func:`chain` s of the building blocks. ``lr`` may be a number or a sc
 array([ 0.9, -1.9])
 """
 
+from gradkit.optim.adaptive import (
+    scale_by_adadelta,
+    scale_by_adagrad,
+    scale_by_adam,
+    scale_by_adamax,
+    scale_by_nadam,
+    scale_by_rms,
+)
 from gradkit.optim.base import (
     GradientTransformation,
     ScalarOrSchedule,
@@ -50,13 +58,7 @@ from gradkit.optim.transforms import (
     clip,
     clip_by_global_norm,
     ema,
-    scale_by_adadelta,
-    scale_by_adagrad,
-    scale_by_adam,
-    scale_by_adamax,
     scale_by_learning_rate,
-    scale_by_nadam,
-    scale_by_rms,
     trace,
 )
 

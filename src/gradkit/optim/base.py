@@ -85,6 +85,33 @@ def zeros_like_tree(params: Any) -> Any:
     return tree_map(lambda p: np.zeros_like(as_float_array(p)), params)
 
 
+# Arithmetic shared by the transforms. Each computes its formula in the written order (so
+# with the same rounding as the plain expression) but accumulates into the temporary it
+# created: large parameters then cost one allocation per moment instead of three. The
+# arguments are never written to.
+
+
+def add_scaled(acc: Any, factor: float, g: Any) -> Any:
+    """Return ``acc + factor * g``, accumulating into ``acc`` (a temporary the caller owns).
+
+    >>> add_scaled(np.array([1.0]), 2.0, np.array([3.0]))
+    array([7.])
+    """
+    acc += factor * as_float_array(g)
+    return acc
+
+
+def blend(decay: float, old: Any, new: Any) -> Any:
+    """Return ``decay * old + (1 - decay) * new`` in a fresh array.
+
+    >>> blend(0.9, np.array([10.0]), np.array([0.0]))
+    array([9.])
+    """
+    out = decay * old
+    out += (1.0 - decay) * as_float_array(new)
+    return out
+
+
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
     """Return the transform that applies ``transforms`` one after another.
 

@@ -22,6 +22,14 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401  (the doctests use it)
 
+from gradkit.optim.adaptive import (
+    scale_by_adadelta,
+    scale_by_adagrad,
+    scale_by_adam,
+    scale_by_adamax,
+    scale_by_nadam,
+    scale_by_rms,
+)
 from gradkit.optim.base import (
     GradientTransformation,
     ScalarOrSchedule,
@@ -33,13 +41,7 @@ from gradkit.optim.base import (
 from gradkit.optim.transforms import (
     add_decayed_weights,
     ema,
-    scale_by_adadelta,
-    scale_by_adagrad,
-    scale_by_adam,
-    scale_by_adamax,
     scale_by_learning_rate,
-    scale_by_nadam,
-    scale_by_rms,
     trace,
 )
 
