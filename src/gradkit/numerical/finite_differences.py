@@ -26,7 +26,7 @@ from gradkit.numerical.stencils import (
     stencil,
 )
 
-__all__ = ["DerivativeInfo", "derivative"]
+__all__ = ["DerivativeInfo", "derivative", "estimate_derivative"]
 
 # First step as a fraction of max(|x|, 1), per derivative order: higher orders
 # divide the rounding noise by h**n, so they need larger steps.
@@ -34,6 +34,8 @@ _FIRST_STEP = {1: 2.0**-3, 2: 2.0**-2, 3: 2.0**-1, 4: 2.0**-1}
 # f is assumed correct to a few units in the last place; this is the noise model.
 _NOISE_ULPS = 2.0
 _COMPLEX_STEP = 1e-20
+# Warn above these relative errors: higher derivatives are intrinsically less accurate.
+_WARN_RELATIVE = {1: 1e-6, 2: 1e-4, 3: 1e-3, 4: 1e-2}
 
 
 @dataclass
@@ -198,7 +200,8 @@ def derivative(
             gives a converging estimate (a pole or a discontinuity at ``x``).
 
     Warns:
-        NumericalDerivativeWarning: the estimate's relative error exceeds 1e-6.
+        NumericalDerivativeWarning: the estimated relative error exceeds 1e-6 (for
+            ``n = 1``; 1e-4, 1e-3, 1e-2 for ``n = 2, 3, 4``).
 
     >>> import numpy as np
     >>> bool(abs(derivative(np.sin, 0.5) - np.cos(0.5)) < 1e-14)
@@ -220,6 +223,23 @@ def derivative(
     n = check_order(n)
     x_arr = _as_point(x, "derivative")
     evaluate = FunctionEvaluator(f, x_arr.shape)
+    value, info = estimate_derivative(evaluate, x_arr, n, method, step, full_output)
+    return _finish(value, info, full_output)
+
+
+def estimate_derivative(
+    evaluate: FunctionEvaluator,
+    x_arr: np.ndarray,
+    n: int,
+    method: str,
+    step: Any = None,
+    estimate_error: bool = True,
+    name: str = "x",
+) -> tuple[np.ndarray, DerivativeInfo]:
+    """The work of :func:`derivative` on a prepared evaluator; returns (value, info).
+
+    ``name`` labels the variable in error messages (``"x[2]"`` for a partial).
+    """
     h_fixed = None if step is None else _fixed_step(step, x_arr.shape)
 
     if method == "complex":
@@ -229,16 +249,16 @@ def derivative(
             )
         h = h_fixed if h_fixed is not None else _COMPLEX_STEP * np.maximum(np.abs(x_arr), 1.0)
         value, error = _complex_step(evaluate, x_arr, h)
-        _check_finite(value, x_arr, evaluate, method)
+        _check_finite(value, x_arr, method, name)
         info = DerivativeInfo(error, h, evaluate.n_evals, method, n, 0 * error, error, True, [h])
-        return _finish(value, info, full_output)
+        return value, info
 
     sten = stencil(method, n)
     if h_fixed is not None:
         value, noise, _ = _plain_difference(evaluate, x_arr, sten, h_fixed, exact=False)
-        _check_finite(value, x_arr, evaluate, method)
+        _check_finite(value, x_arr, method, name)
         trunc = np.zeros_like(noise)
-        if full_output:  # one more difference, at 2h, estimates the truncation error
+        if estimate_error:  # one more difference, at 2h, estimates the truncation error
             value2, _, _ = _plain_difference(evaluate, x_arr, sten, 2 * h_fixed, exact=False)
             with np.errstate(all="ignore"):
                 trunc = np.abs(value2 - value) / (2.0**sten.power - 1)
@@ -246,7 +266,7 @@ def derivative(
         info = DerivativeInfo(
             noise + trunc, h_fixed, evaluate.n_evals, method, n, trunc, noise, True, [h_fixed]
         )
-        return _finish(value, info, full_output)
+        return value, info
 
     s0, fallback = _first_steps(x_arr, n, method)
     result = adaptive_difference(
@@ -256,7 +276,7 @@ def derivative(
         sten.power,
     )
     if not np.all(result.any_valid):
-        _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method)
+        _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method, name)
     info = DerivativeInfo(
         result.error,
         result.step,
@@ -268,8 +288,8 @@ def derivative(
         result.converged,
         [lv.step for lv in result.levels],
     )
-    _check_quality(result.estimate, info, x_arr)
-    return _finish(result.estimate, info, full_output)
+    check_quality(result.estimate, info, x_arr, name)
+    return result.estimate, info
 
 
 def _fixed_step(step: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -284,26 +304,24 @@ def _fixed_step(step: Any, shape: tuple[int, ...]) -> np.ndarray:
     return h
 
 
-def _where(x: np.ndarray, mask: np.ndarray) -> str:
+def _where(x: np.ndarray, mask: np.ndarray, name: str = "x") -> str:
     if x.ndim == 0:
-        return f"x={float(x)!r}"
+        return f"{name}={float(x)!r}"
     idx = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, x.shape))[0])
-    return f"x[{', '.join(map(str, idx))}]={float(x[idx])!r}"
+    return f"{name}[{', '.join(map(str, idx))}]={float(x[idx])!r}"
 
 
-def _check_finite(
-    value: np.ndarray, x: np.ndarray, evaluate: FunctionEvaluator, method: str
-) -> None:
+def _check_finite(value: np.ndarray, x: np.ndarray, method: str, name: str) -> None:
     bad = ~np.isfinite(value)
     if np.any(bad):
         bad_x = bad if bad.shape == x.shape else np.array(True)
         raise NumericalDerivativeError(
-            f"f returned nan or inf near {_where(x, bad_x)} (method={method!r}): x is outside "
-            "or at the edge of f's domain, or f overflows there"
+            f"f returned nan or inf near {_where(x, bad_x, name)} (method={method!r}): "
+            "x is outside or at the edge of f's domain, or f overflows there"
         )
 
 
-def _raise_no_valid(any_valid, x, evaluate, levels, method) -> None:
+def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
     bad = ~np.asarray(any_valid)
     bad_x = bad if bad.shape == x.shape else np.array(True)
     f_at_x = evaluate(x)
@@ -311,7 +329,7 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method) -> None:
         np.isfinite(f_at_x[bad_x])
     )
     smallest = min(float(np.min(lv.step)) for lv in levels)
-    where = _where(x, bad_x)
+    where = _where(x, bad_x, name)
     if inside:
         hint = (
             "f is finite at x but not on both sides: x is at the edge of f's domain; "
@@ -325,7 +343,10 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method) -> None:
     )
 
 
-def _check_quality(estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray) -> None:
+def check_quality(
+    estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x"
+) -> None:
+    """Raise if the estimate has no correct digit and did not converge; warn if poor."""
     with np.errstate(all="ignore"):
         rel = np.asarray(info.error) / np.abs(estimate)
     info._relative = rel[()] if np.ndim(rel) == 0 else rel
@@ -334,18 +355,18 @@ def _check_quality(estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray) ->
     if np.any(hopeless):
         bad_x = hopeless if hopeless.shape == x.shape else np.array(True)
         raise NumericalDerivativeError(
-            f"the finite differences do not converge near {_where(x, bad_x)}: f is not "
+            f"the finite differences do not converge near {_where(x, bad_x, name)}: f is not "
             "differentiable there (a pole, a jump or a kink), or varies on a length scale "
             f"far below the smallest step tried ({float(np.min(info.steps[-1])):.3g}); "
             "pass step=... to choose the step yourself"
         )
     # a zero derivative known to within its error is fine; warn when digits are lost
     error = np.asarray(info.error)
-    poor = (rel > 1e-6) & (np.abs(estimate) > error)
+    poor = (rel > _WARN_RELATIVE[info.n]) & (np.abs(estimate) > error)
     if np.any(poor):
         bad_x = poor if poor.shape == x.shape else np.array(True)
         warnings.warn(
-            f"numerical derivative near {_where(x, bad_x)} has estimated relative error "
+            f"numerical derivative near {_where(x, bad_x, name)} has estimated relative error "
             f"{float(np.max(rel[poor])):.2g}: f is noisy, much larger than its variation, "
             "or not smooth there (see full_output=True for the error estimate)",
             NumericalDerivativeWarning,
