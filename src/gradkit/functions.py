@@ -86,7 +86,11 @@ class Objective:
 
     @property
     def minimum(self) -> list[np.ndarray]:
-        """The minimizers in two dimensions (or in ``dim``); empty if there are none."""
+        """The minimizers in two dimensions (or in ``dim``); empty if there are none.
+
+        >>> booth.minimum
+        [array([1., 3.])]
+        """
         return self._minimizers(self.dim or 2)
 
     def minimizers(self, n: int | None = None) -> list[np.ndarray]:

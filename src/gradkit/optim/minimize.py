@@ -124,7 +124,9 @@ def minimize(
     At each iterate the value and the gradient are computed (by ``gk.value_and_grad``
     unless ``grad`` is given); the run stops when the gradient norm is below ``tol``
     (``converged``), after ``steps`` updates, when ``callback`` returns True, or when a
-    value, gradient or iterate is NaN or infinite (``diverged``; no exception).
+    value, gradient or iterate is NaN or infinite (``diverged``; no exception). The
+    gradient test comes before the step, so a run that starts at a stationary point makes
+    no update (the tutorial's loops step first and test the old gradient after).
 
     Args:
         f: a function of a vector (or of a scalar, if ``x0`` is one) returning a scalar.

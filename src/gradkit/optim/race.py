@@ -89,6 +89,9 @@ class RaceResult:
         """Return the distance from racer ``name``'s last iterate to the nearest minimizer.
 
         ``nan`` if the function has no known minimizer.
+
+        >>> round(race(steps=0).distance("adam"), 4)       # from (-1.5, -1.5) to (1, 1)
+        3.5355
         """
         x = self.results[name].x.reshape(-1)
         if not self.minimizers:
@@ -101,6 +104,10 @@ class RaceResult:
         ``steps_to_tol`` is the number of updates until the gradient norm fell below
         ``tol``, or ``None`` if that did not happen; ``diverged_at`` is set if the run
         blew up.
+
+        >>> row = race(steps=3).rows()[0]
+        >>> row["optimizer"], row["steps_to_tol"], row["diverged_at"]
+        ('gradient descent', None, None)
         """
         return [
             {
