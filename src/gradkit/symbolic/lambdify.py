@@ -174,6 +174,14 @@ def _fold(nodes: list[Node], combine: Callable[[Any, Any], Any]) -> Node:
     return folded
 
 
+def _as_numpy(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return np.float64(value)
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float)
+    return value
+
+
 def lambdify(expr: Any, vars: Any = None) -> Callable[..., Any]:
     """Return a plain NumPy function computing ``expr`` from the given variables.
 
@@ -213,6 +221,8 @@ def lambdify(expr: Any, vars: Any = None) -> Callable[..., Any]:
         if len(values) != count:
             raise TypeError(f"expected {count} argument(s) ({', '.join(map(str, variables))}), "
                             f"got {len(values)}")
+        # NumPy scalars, not Python floats: (-8.0) ** (1/3) must be nan, not complex.
+        values = tuple(_as_numpy(v) for v in values)
         result = node(values)
         # A constant still has the shape of the input (and a zero derivative).
         return result + 0.0 * values[0] if constant and values else result
