@@ -303,3 +303,40 @@ def test_tour_command_writes_the_page(capsys, tmp_path, monkeypatch):
     assert status == 0
     assert (tmp_path / "tour" / "index.html").exists()
     assert "index.html" in out
+
+
+# ----------------------------------------------------------------- properties
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(_finite, min_size=1, max_size=6))
+def test_parse_vector_round_trips(values):
+    assert parse_vector(",".join(repr(v) for v in values)) == values
+
+
+@given(st.dictionaries(st.sampled_from(["x", "y", "z", "w1", "alpha"]), _finite, min_size=1))
+def test_parse_point_round_trips(point):
+    text = ",".join(f"{name}={value!r}" for name, value in point.items())
+    assert parse_point(text) == point
+
+
+@given(a=st.integers(-9, 9), b=st.integers(-9, 9), c=st.integers(-9, 9),
+       x=st.floats(min_value=-3, max_value=3, allow_nan=False))
+def test_check_matches_the_closed_form_of_a_random_quadratic(a, b, c, x):
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["check", f"{a}*x**2 + {b}*x + {c}", "--at", f"x={x!r}"])
+    assert status == 0, err.getvalue()
+    expected = 2 * a * x + b  # d/dx (a x^2 + b x + c)
+    row = next(line for line in out.getvalue().splitlines() if "d/dx" in line and "│" in line)
+    cells = [cell.strip() for cell in row.split("│") if cell.strip()]
+    symbolic_value, numerical_value, automatic_value = (float(v) for v in cells[1:4])
+    assert math.isclose(symbolic_value, expected, rel_tol=1e-11, abs_tol=1e-11)
+    assert math.isclose(automatic_value, expected, rel_tol=1e-11, abs_tol=1e-11)
+    assert math.isclose(numerical_value, expected, rel_tol=1e-8, abs_tol=1e-8)

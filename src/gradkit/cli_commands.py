@@ -5,8 +5,15 @@ when the output is not a terminal) and returns the exit status. Bad input raises
 :class:`gradkit.cli.CliError` (or another ValueError), which ``main`` turns into one line.
 Expressions are only ever read by :func:`gradkit.symbolic.parse`, never evaluated as Python.
 
->>> import argparse
->>> run_derive(argparse.Namespace(expr="x**3", var="x", at="2", latex=False))  # doctest: +SKIP
+>>> from gradkit.cli import build_parser
+>>> run_derive(build_parser().parse_args(["derive", "x**3", "--at", "2"]))
+d/dx [ x**3 ]
+Power rule: d/dx [x^3] = 3*x^2
+  bring the exponent n = 3 down and lower it by one: n u^(n-1)
+Result: d/dx [x^3] = 3*x^2
+result: d/dx [ x**3 ] = 3*x**2
+at x = 2: f = 8, d/dx = 12
+0
 """
 
 from __future__ import annotations
@@ -93,7 +100,21 @@ def _gradient_values(gradient: Any, variables: list[str], point: dict[str, float
 
 # --------------------------------------------------------------------------- derive
 def run_derive(args: argparse.Namespace) -> int:
-    """``gradkit derive EXPR [--var x] [--at VALUE] [--latex]``: the named steps and result."""
+    """``gradkit derive EXPR [--var x] [--at VALUE] [--latex]``: the named steps and result.
+
+    Returns 0 after printing the steps (or their LaTeX), the derivative and, with ``--at``,
+    the values of the function and the derivative there.
+
+    Args:
+        args: the parsed ``derive`` arguments (``expr``, ``var``, ``at``, ``latex``).
+
+    >>> from gradkit.cli import build_parser
+    >>> run_derive(build_parser().parse_args(["derive", "exp(2*t)", "--var", "t"]))
+    d/dt [ exp(2*t) ]
+    ...
+    result: d/dt [ exp(2*t) ] = 2*exp(2*t)
+    0
+    """
     from rich.text import Text
 
     from gradkit import symbolic
@@ -122,7 +143,23 @@ def run_derive(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- grad
 def run_grad(args: argparse.Namespace) -> int:
-    """``gradkit grad EXPR --at x=1,y=2 [--direction 1,1]``: gradient, D_u f and Hessian."""
+    """``gradkit grad EXPR --at x=1,y=2 [--direction 1,1]``: gradient, D_u f and Hessian.
+
+    Returns 0 after printing the symbolic gradient with its value (checked by autodiff on
+    the lambdified expression), the directional derivative along ``u/|u|`` and the Hessian.
+
+    Args:
+        args: the parsed ``grad`` arguments (``expr``, ``at``, ``direction``).
+
+    >>> from gradkit.cli import build_parser
+    >>> run_grad(build_parser().parse_args(["grad", "x*y", "--at", "x=1,y=2",
+    ...                                      "--direction", "0,1"]))
+    f = x*y   at x=1, y=2:   f = 2
+    ...
+    directional derivative along u/|u| = (0, 1): 1   autodiff: 1
+    ...
+    0
+    """
     from rich.table import Table
 
     import gradkit as gk
@@ -179,7 +216,21 @@ def run_grad(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- check
 def run_check(args: argparse.Namespace) -> int:
-    """``gradkit check EXPR --at ...``: numerical, symbolic and autodiff side by side."""
+    """``gradkit check EXPR --at ...``: numerical, symbolic and autodiff side by side.
+
+    Returns 0 after printing, for each variable, the three partial derivatives and the
+    differences of the numerical and automatic ones from the symbolic one.
+
+    Args:
+        args: the parsed ``check`` arguments (``expr``, ``at``).
+
+    >>> from gradkit.cli import build_parser
+    >>> run_check(build_parser().parse_args(["check", "x**3", "--at", "2"]))
+    derivatives of x**3 at x=2
+    ...
+    d/dx = 3*x**2
+    0
+    """
     from rich.table import Table
 
     import gradkit as gk
@@ -233,7 +284,22 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 # --------------------------------------------------------------------------- plot
 def run_plot(args: argparse.Namespace) -> int:
-    """``gradkit plot EXPR --out FILE``: the function, its derivative and a tangent line."""
+    """``gradkit plot EXPR --out FILE``: the function, its derivative and a tangent line.
+
+    Returns 0 after writing the figure (``gk.viz.plot_derivative`` with the symbolic
+    derivative) to ``--out``.
+
+    Args:
+        args: the parsed ``plot`` arguments (``expr``, ``var``, ``xrange``, ``at``, ``out``).
+
+    >>> import tempfile, pathlib
+    >>> from gradkit.cli import build_parser
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "cube.png"
+    >>> run_plot(build_parser().parse_args(["plot", "x**3", "--at", "1", "--out", str(out)]))
+    wrote ...cube.png
+    f(x) = x**3;  f'(x) = 3*x**2
+    0
+    """
     import gradkit as gk
     from gradkit import symbolic
 
@@ -288,7 +354,22 @@ def _racers(names: list[str], lr: float | None) -> list[Any]:
 
 
 def run_optimize(args: argparse.Namespace) -> int:
-    """``gradkit optimize FUNCTION --optimizers ...``: the race table and its picture."""
+    """``gradkit optimize FUNCTION --optimizers ...``: the race table and its picture.
+
+    Returns 0 after printing the race table (``gk.optim.race`` with the chosen entrants)
+    and, with ``--out``, writing the trajectories (``gk.viz.plot_trajectories``).
+
+    Args:
+        args: the parsed ``optimize`` arguments (``function``, ``optimizers``, ``lr``,
+            ``steps``, ``start``, ``out``).
+
+    >>> from gradkit.cli import build_parser
+    >>> run_optimize(build_parser().parse_args(["optimize", "booth", "--optimizers", "adam",
+    ...                                          "--steps", "5"]))
+    optimizer race on booth from (-1.5, -1.5), 5 steps
+    ...
+    0
+    """
     from rich.table import Table
 
     import gradkit as gk
@@ -330,7 +411,21 @@ def run_optimize(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    """``gradkit train DATASET``: a small MLP trained by gk.nn.fit with a progress bar."""
+    """``gradkit train DATASET``: a small MLP trained by gk.nn.fit with a progress bar.
+
+    Returns 0 after training ``Linear -> ReLU -> Linear`` with softmax cross-entropy on a
+    75% split and printing the accuracy on the held-out 25%; ``--out`` saves the history.
+
+    Args:
+        args: the parsed ``train`` arguments (``dataset``, ``epochs``, ``hidden``,
+            ``optimizer``, ``lr``, ``batch_size``, ``seed``, ``out``).
+
+    >>> from gradkit.cli import build_parser
+    >>> run_train(build_parser().parse_args(["train", "tutorial", "--epochs", "2"]))
+    epoch 2/2 ...
+    tutorial: test accuracy ...% on 25 held-out samples
+    0
+    """
     import gradkit as gk
     from gradkit.nn import datasets
 
@@ -384,7 +479,24 @@ def _optimizer(name: str, lr: float) -> Any:
 
 # --------------------------------------------------------------------------- graph
 def run_graph(args: argparse.Namespace) -> int:
-    """``gradkit graph EXPR --at ... --out FILE``: the computational graph, DOT/SVG/PNG."""
+    """``gradkit graph EXPR --at ... --out FILE``: the computational graph, DOT/SVG/PNG.
+
+    Returns 0 after writing the graph of the lambdified expression at the point, each node
+    with its forward value and gradient (``gk.viz.render_graph``: DOT text always; SVG/PNG
+    through Graphviz when installed, else a matplotlib drawing).
+
+    Args:
+        args: the parsed ``graph`` arguments (``expr``, ``at``, ``out``).
+
+    >>> import tempfile, pathlib
+    >>> from gradkit.cli import build_parser
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "g.dot"
+    >>> run_graph(build_parser().parse_args(["graph", "x*y", "--at", "x=2,y=3",
+    ...                                       "--out", str(out)]))
+    wrote ...g.dot (3 nodes)
+    f = x*y = 6 at x=2, y=3
+    0
+    """
     import gradkit as gk
     from gradkit import symbolic
     from gradkit.autodiff.graph import trace_graph
@@ -413,7 +525,15 @@ def run_graph(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- tour
 def run_tour(args: argparse.Namespace) -> int:
-    """``gradkit tour [--out DIR]``: write the tour and say where it is."""
+    """``gradkit tour [--out DIR]``: write the tour and say where it is.
+
+    Returns 0 when every section ran, 1 when one failed (the page is still written, the
+    failure marked on it and named on stderr). The tests run it; an example here would
+    take the tour's ~10 s.
+
+    Args:
+        args: the parsed ``tour`` arguments (``out``).
+    """
     from gradkit.viz import tour
 
     out = Path(args.out)
