@@ -106,6 +106,16 @@ def test_plot_derivative_handles_scalar_only_functions():
     np.testing.assert_allclose(lines["f'(x)"].get_ydata(), np.where(xs > 0, 2 * xs, -1.0))
 
 
+def test_infinite_values_become_gaps_not_warnings_or_crashes():
+    fig = gk.viz.plot_derivative(np.log, (0, 2), at=1.0, num=5)
+    ax = fig.axes[0]
+    lines = lines_by_label(ax)
+    assert lines["f(x)"].get_ydata()[0] == -np.inf
+    np.testing.assert_allclose(lines["f'(x)"].get_ydata()[1:], [2.0, 1.0, 2 / 3, 0.5])
+    low, high = ax.get_ylim()
+    assert np.isfinite(low) and np.isfinite(high)
+
+
 def test_plot_numerical_vs_analytical_overlays_and_log_error():
     fig = gk.viz.plot_numerical_vs_analytical(np.sin, (0, 3), num=21)
     ax, ax_err = fig.axes
@@ -241,6 +251,20 @@ def test_directional_derivatives_values_and_cosine():
     assert len(quivers(ax)) == 2  # the directions and the gradient
 
 
+@given(a=st.floats(-5, 5), b=st.floats(-5, 5),
+       angle=st.floats(0, 2 * np.pi, exclude_max=True), scale=st.floats(0.1, 10))
+def test_directional_derivative_of_a_plane(a, b, angle, scale):
+    u = scale * np.array([np.cos(angle), np.sin(angle)])
+    fig = gk.viz.plot_directional_derivatives(lambda p: a * p[0] + b * p[1], (0, 0), [u],
+                                              num=4)
+    line = lines_by_label(fig.axes[1])["chosen directions"]
+    np.testing.assert_allclose(line.get_ydata(), [a * np.cos(angle) + b * np.sin(angle)],
+                               atol=1e-9)
+    shown = np.deg2rad(line.get_xdata()[0])  # compared on the circle: 0 and 360 agree
+    np.testing.assert_allclose([np.cos(shown), np.sin(shown)], [np.cos(angle), np.sin(angle)],
+                               atol=1e-9)
+
+
 def test_directional_derivatives_custom_directions_are_normalised():
     f = lambda p: 3 * p[0] - 4 * p[1]
     fig = gk.viz.plot_directional_derivatives(f, (0, 0), [(10, 0), (0, -0.5), (3, -4)],
@@ -282,6 +306,28 @@ def test_trajectories_linear_scale_without_a_minimum():
     assert ax_loss.get_yscale() == "linear"
     assert ax_loss.get_ylabel() == "f(x_k)"
     np.testing.assert_allclose(lines_by_label(ax_loss)["run 1"].get_ydata(), [-8, -9, -10.5])
+
+
+def test_trajectories_mark_every_minimum_and_flag_divergence():
+    f = gk.functions.himmelblau
+    x0 = np.array([0.5, 0.5])
+    runs = {"fast": gk.optim.minimize(f, x0, gk.optim.sgd(0.2), steps=20),
+            "adam": gk.optim.minimize(f, x0, gk.optim.adam(0.1), steps=20)}
+    assert runs["fast"].diverged
+    fig = gk.viz.plot_trajectories(f, runs, num=8)
+    lines = lines_by_label(fig.axes[0])
+    np.testing.assert_allclose(lines["minima (4)"].get_xydata(), np.array(f.minimum))
+    assert "fast (diverged)" in lines_by_label(fig.axes[1])
+
+
+def test_trajectories_on_a_saddle_use_a_symmetric_log_scale():
+    f = gk.functions.saddle  # no minimum: f goes negative
+    path = np.array([[0.1, 0.1], [0.1, 0.5], [0.1, 1.5]])
+    fig = gk.viz.plot_trajectories(f, {"walk": path}, num=6)
+    ax_loss = fig.axes[1]
+    assert ax_loss.get_yscale() == "symlog"
+    np.testing.assert_allclose(ax_loss.get_lines()[0].get_ydata(),
+                               [f(p) for p in path])
 
 
 def test_loss_curves_many_runs_with_f_min():
@@ -458,6 +504,29 @@ def test_layered_layout_longest_path_and_constants_beside_their_consumer():
     assert layers == {0: 0, 1: 1, 2: 2, 3: 3, 4: 3, 5: 4}
 
 
+@st.composite
+def random_dags(draw):
+    n = draw(st.integers(1, 12))
+    nodes = []
+    for i in range(n):
+        parents = draw(st.lists(st.integers(0, i - 1), max_size=3)) if i else []
+        kind = "input" if not parents else ("output" if i == n - 1 else "op")
+        nodes.append(Node(i, "op", f"n{i}", float(i), 1.0, tuple(parents), kind))
+    return Graph(nodes, n - 1)
+
+
+@given(graph=random_dags())
+def test_layout_puts_every_node_right_of_its_parents(graph):
+    layout = layered_layout(graph)
+    assert set(layout) == {node.index for node in graph.nodes}
+    for node in graph.nodes:
+        for parent in node.parents:
+            assert layout[parent][0] < layout[node.index][0]
+    slots = [(layer, pos) for layer, pos in layout.values()]
+    assert len(set(slots)) == len(slots)  # no two boxes on top of each other
+    assert gk.viz.graph_to_dot(graph).count("->") == sum(len(n.parents) for n in graph.nodes)
+
+
 def test_plot_graph_boxes_and_arrows():
     graph = hand_graph()
     fig = gk.viz.plot_graph(graph)
@@ -604,6 +673,8 @@ def test_viz_exports():
     (lambda: gk.viz.plot_trajectories(bowl, []), FigureInputError, "empty"),
     (lambda: gk.viz.plot_trajectories(bowl, 5), TypeError, "mapping"),
     (lambda: gk.viz.plot_trajectories(bowl, {"a": [1.0, 2.0]}), FigureInputError, "(n, 2)"),
+    (lambda: gk.viz.plot_trajectories(bowl, {"a": [[1.0, 2.0]]}, minimum=(1, 2, 3)),
+     FigureInputError, "minimum"),
     (lambda: gk.viz.plot_loss_curves({"a": []}), FigureInputError, "non-empty"),
     (lambda: gk.viz.plot_training_history({"accuracy": [1.0]}), FigureInputError, "loss"),
     (lambda: gk.viz.plot_activations(["swish2"]), FigureInputError, "unknown activation"),

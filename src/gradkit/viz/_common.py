@@ -6,6 +6,7 @@ nothing leaks into pyplot's global state and every function works headless.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,22 @@ from matplotlib.figure import Figure
 from gradkit.viz.errors import FigureInputError
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
+
+
+
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate ``fn`` to run with NumPy's divide/invalid/overflow warnings off.
+
+    A plot samples functions where they may be infinite or undefined (log at 0): those
+    points become gaps in the curve, not warnings.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
@@ -112,6 +129,7 @@ def _spot_checks(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return [tuple(0 for _ in shape), tuple(n // 2 for n in shape)]
 
 
+@quiet
 def evaluate_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Values of a function of a 2-vector over a meshgrid.
 
@@ -143,6 +161,7 @@ def evaluate_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> np.nda
     return Z
 
 
+@quiet
 def gradient_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray,
                                                                                 np.ndarray]:
     """The gradient of a function of a 2-vector at every meshgrid point, as ``(U, V)``.
@@ -203,6 +222,7 @@ def named_runs(runs: Any) -> list[tuple[str, Any]]:
     return items
 
 
+@quiet
 def vectorized(fn: Callable[..., Any], xs: np.ndarray, name: str = "f") -> np.ndarray:
     """``fn`` over a 1-D array: one vectorised call when it broadcasts, else a loop."""
     try:
@@ -219,3 +239,19 @@ def vectorized(fn: Callable[..., Any], xs: np.ndarray, name: str = "f") -> np.nd
         raise FigureInputError(
             f"could not evaluate {name} on the plotting grid: {type(error).__name__}: {error}"
         ) from error
+
+
+def fit_ylim(ax: Any, *curves: np.ndarray, margin: float = 0.1) -> None:
+    """Limit the y axis to the finite range of ``curves`` (plus a margin).
+
+    Lines such as a tangent may run far outside the function's range, and a function may
+    be infinite somewhere (log at 0): the view follows the finite values of the curves.
+    """
+    values = np.concatenate([np.ravel(c) for c in curves]) if curves else np.empty(0)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    if high > low:
+        pad = margin * (high - low)
+        ax.set_ylim(low - pad, high + pad)

@@ -19,6 +19,7 @@ from gradkit.viz._common import (
     check_callable,
     check_num,
     evaluate_grid,
+    fit_ylim,
     gradient_at,
     gradient_grid,
     new_figure,
@@ -162,10 +163,7 @@ def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain
     ax.plot(ts, fa + slope * (ts - a), color="#2ca02c", linestyle=":", linewidth=2,
             label=f"tangent, slope {slope:.4g}")
     ax.plot([a], [fa], "o", color="#2ca02c", markersize=7)
-    span = np.ptp(np.concatenate([values, slopes]))
-    if span > 0:
-        ax.set_ylim(min(values.min(), slopes.min()) - 0.1 * span,
-                    max(values.max(), slopes.max()) + 0.1 * span)
+    fit_ylim(ax, values, slopes)
     style_axes(ax, f"Partial derivative ∂f/∂{name} at {fixed} = {p[other]:g}", name, "value")
 
 

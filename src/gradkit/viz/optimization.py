@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from gradkit.viz._common import (
     COLORS,
     FigureInputError,
-    as_point,
     check_callable,
     check_num,
     evaluate_grid,
@@ -70,33 +69,50 @@ def _label(name: str, run: Any) -> str:
     return name
 
 
-def _optimum(f: Callable[..., Any], minimum: Any) -> np.ndarray | None:
-    if minimum is None:
+def _optima(f: Callable[..., Any], minimum: Any) -> np.ndarray | None:
+    """The minima to mark, as a (k, 2) array, or None when there are none."""
+    given = minimum is not None
+    if not given:
         minimum = getattr(f, "minimum", None)
         if minimum is None:
             return None
-        # a test function may give several minima (Himmelblau): mark the first
-        candidates = np.asarray(minimum, dtype=float)
-        if candidates.ndim == 2:
-            minimum = candidates[0]
-    return as_point(minimum, "minimum")
+    try:
+        points = np.asarray(minimum, dtype=float)
+    except (TypeError, ValueError):
+        points = np.full((1, 3), np.nan)  # reported just below
+    if points.size == 0 and not given:
+        return None  # a function without a minimum (a saddle)
+    points = points.reshape(-1, 2) if points.size and points.size % 2 == 0 else points
+    if points.ndim != 2 or points.shape[1] != 2 or not np.all(np.isfinite(points)):
+        raise FigureInputError(
+            f"minimum must be a point (x, y) or a list of points, got {minimum!r}"
+        )
+    return points
 
 
 def _draw_loss_curves(ax: Any, items: list[tuple[str, Any]], curves: list[np.ndarray],
                       f_min: float | None, log_scale: bool) -> None:
-    for i, ((name, run), curve) in enumerate(zip(items, curves, strict=True)):
-        if f_min is not None:
-            curve = curve - f_min
-        curve = np.where(np.isfinite(curve), curve, np.nan)
-        if log_scale:
+    # a diverged run's astronomically large losses would only squash the other curves
+    shifted = [np.where(np.isfinite(c) & (np.abs(c) < 1e100), c - (f_min or 0.0), np.nan)
+               for c in curves]
+    finite = np.concatenate([c[np.isfinite(c)] for c in shifted])
+    # losses that go negative (no known minimum) cannot live on a log axis: use symlog
+    scale = "linear"
+    if log_scale:
+        scale = "symlog" if f_min is None and finite.size and finite.min() <= 0 else "log"
+    for i, ((name, run), curve) in enumerate(zip(items, shifted, strict=True)):
+        if scale == "log":
             curve = np.where(curve > 0, curve, np.nan)  # log axes cannot show <= 0
         ax.plot(np.arange(curve.size), curve, color=COLORS[i % len(COLORS)], linewidth=1.8,
                 label=_label(name, run))
-    if log_scale:
+    if scale == "symlog":
+        ax.set_yscale("symlog", linthresh=max(1e-3, float(np.min(np.abs(finite[finite != 0]),
+                                                                 initial=1.0))))
+    elif scale == "log":
         ax.set_yscale("log")
     ylabel = "f(x_k) - f*" if f_min is not None else "f(x_k)"
-    style_axes(ax, "Loss over iterations" + (" (log scale)" if log_scale else ""),
-               "iteration", ylabel)
+    suffix = {"log": " (log scale)", "symlog": " (symmetric log scale)", "linear": ""}[scale]
+    style_axes(ax, "Loss over iterations" + suffix, "iteration", ylabel)
 
 
 def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
@@ -109,8 +125,9 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
         runs: ``{name: run}`` or a list of runs, where a run is a ``gk.optim.minimize``
             result or an ``(n, 2)`` array of points; any number of optimizers.
         domain: ``((xmin, xmax), (ymin, ymax))``; default ``f.domain`` or [-3, 3]^2.
-        minimum: the optimum to mark (a star); default ``f.minimum`` when f has one.
-            With a minimum the loss panel shows ``f(x_k) - f*``.
+        minimum: the optimum to mark (a star), or a list of minima; default
+            ``f.minimum`` when f has one. With a minimum the loss panel shows
+            ``f(x_k) - f*``.
         num: grid points per axis for the contours.
         levels: contour levels (log-spaced when f is positive, as valleys need).
         log_scale: loss curves on a log scale.
@@ -130,7 +147,7 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
     items = named_runs(runs)
     paths = [_trajectory(name, run) for name, run in items]
     curves = [_values(name, run, f) for name, run in items]
-    opt = _optimum(f, minimum)
+    optima = _optima(f, minimum)
     (x0, x1), (y0, y1) = resolve_domain(f, domain)
     num = check_num(num, 3)
     X, Y = np.meshgrid(np.linspace(x0, x1, num), np.linspace(y0, y1, num))
@@ -155,10 +172,12 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
     ax.plot(starts[:, 0], starts[:, 1], "o", markerfacecolor="white", markeredgecolor="black",
             markeredgewidth=2, markersize=9, label="start", linestyle="none", zorder=5)
     f_min = None
-    if opt is not None:
-        f_min = scalar_value(f, opt)
-        ax.plot([opt[0]], [opt[1]], "*", color="black", markersize=15, zorder=5,
-                label=f"optimum ({opt[0]:g}, {opt[1]:g})")
+    if optima is not None:
+        f_min = min(scalar_value(f, point) for point in optima)
+        label = (f"optimum ({optima[0, 0]:g}, {optima[0, 1]:g})" if len(optima) == 1
+                 else f"minima ({len(optima)})")
+        ax.plot(optima[:, 0], optima[:, 1], "*", color="black", markersize=15, zorder=5,
+                linestyle="none", label=label)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     style_axes(ax, "Optimization trajectories", "x", "y")

@@ -15,7 +15,9 @@ from gradkit.viz._common import (
     check_callable,
     check_interval,
     check_num,
+    fit_ylim,
     new_figure,
+    quiet,
     style_axes,
     vectorized,
 )
@@ -23,6 +25,7 @@ from gradkit.viz._common import (
 __all__ = ["plot_derivative", "plot_numerical_vs_analytical", "derivative_values"]
 
 
+@quiet
 def derivative_values(f: Callable[..., Any], xs: np.ndarray,
                       derivative: Callable[..., Any] | None = None) -> np.ndarray:
     """Return f'(xs): from ``derivative`` if given, else by automatic differentiation.
@@ -94,11 +97,7 @@ def plot_derivative(f: Callable[..., Any], interval: tuple[float, float] = (-3.0
         ax.plot([a], [fa], "o", color="#2ca02c", markersize=8)
         ax.annotate(f"slope f'({a:g}) = {slope:.4g}", (a, fa), textcoords="offset points",
                     xytext=(10, -18), fontsize="small")
-        span = np.ptp(np.concatenate([ys, dys]))
-        low = min(ys.min(), dys.min()) - 0.1 * span
-        high = max(ys.max(), dys.max()) + 0.1 * span
-        if span > 0:
-            ax.set_ylim(low, high)  # the tangent may run far off the function's range
+        fit_ylim(ax, ys, dys)  # the tangent may run far off the function's range
     ax.axhline(0.0, color="black", linewidth=0.6)
     title = "Function and its derivative"
     if label:
