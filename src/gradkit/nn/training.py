@@ -306,8 +306,8 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                         accuracy=accuracy_fn if accuracy_fn is not None else None)
 
     progress = _progress(verbose)
-    task = progress.add_task("training", total=epochs * steps_per_epoch, epoch="", loss="",
-                             acc="")
+    task = progress.add_task("training", total=epochs * steps_per_epoch, epoch=f"0/{epochs}",
+                             loss="-", acc="-", val="")
     try:
         with progress:
             model.train(True)
@@ -343,12 +343,12 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                 model.train(False)
                 _, train_accuracy = measure(X, y)
                 history.accuracy.append(train_accuracy)
-                fields = {"acc": _percent(train_accuracy)}
+                fields = {"acc": _percent(train_accuracy), "val": ""}
                 if validation is not None:
                     val_loss, val_accuracy = measure(X_val, y_val)
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_accuracy)
-                    fields["acc"] += f"  val loss {val_loss:.4f} acc {_percent(val_accuracy)}"
+                    fields["val"] = f"  val {val_loss:.4f} {_percent(val_accuracy)}"
                 model.train(True)
                 history.seconds.append(time.perf_counter() - started)
                 progress.update(task, **fields)
@@ -369,7 +369,6 @@ def _percent(value: float | None) -> str:
 def _progress(verbose: bool) -> Any:
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
         TextColumn,
         TimeElapsedColumn,
@@ -377,9 +376,8 @@ def _progress(verbose: bool) -> Any:
 
     return Progress(
         TextColumn("epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}"),
+        BarColumn(bar_width=20),
+        TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}{task.fields[val]}"),
         TimeElapsedColumn(),
         disable=not verbose,
     )

@@ -1,0 +1,149 @@
+"""The engine and gradkit.nn agree: every closed-form derivative equals gk.grad of its
+function, the activations pass check_grads, and the tutorial's hand-written backward
+pass equals autodiff of the loss it really differentiates."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gradkit as gk
+import gradkit.nn as nn
+from gradkit.nn import functional as F
+from gradkit.nn.datasets import tutorial_data
+
+PAIRS = [
+    (F.sigmoid, F.sigmoid_derivative),
+    (F.tanh, F.tanh_derivative),
+    (F.softplus, F.softplus_derivative),
+    (F.gelu, F.gelu_derivative),
+    (F.silu, F.silu_derivative),
+    (F.relu, F.relu_derivative),
+    (F.leaky_relu, F.leaky_relu_derivative),
+    (F.elu, F.elu_derivative),
+]
+points = st.lists(st.floats(-20, 20), min_size=1, max_size=6).map(np.array)
+
+
+@pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[0].__name__ for p in PAIRS])
+@given(x=points)
+def test_closed_form_derivative_equals_autodiff(fn, derivative, x):
+    np.testing.assert_allclose(gk.elementwise_grad(fn)(x), derivative(x), rtol=1e-12,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[0].__name__ for p in PAIRS])
+def test_derivatives_agree_at_zero_and_far_out(fn, derivative):
+    x = np.array([-1000.0, 0.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        np.testing.assert_array_equal(gk.elementwise_grad(fn)(x), derivative(x))
+
+
+def test_relu_derivative_at_zero_is_zero_in_both_modes():
+    assert float(gk.grad(nn.relu)(0.0)) == 0.0
+    assert float(gk.jvp(nn.relu, (np.array(0.0),), (np.array(1.0),))[1]) == 0.0
+
+
+@pytest.mark.parametrize("fn", [F.sigmoid, F.tanh, F.softplus, F.gelu, F.silu, F.elu,
+                                lambda z: F.leaky_relu(z, 0.3)])
+def test_activations_pass_check_grads_to_second_order(fn):
+    gk.check_grads(fn, modes=("fwd", "rev"), order=2)(np.array([-2.1, -0.4, 0.6, 1.7]))
+
+
+@pytest.mark.parametrize("fn", [lambda z: F.softmax(z), lambda z: F.log_softmax(z),
+                                lambda z: F.logsumexp(z, axis=-1)])
+def test_softmax_family_passes_check_grads(fn):
+    gk.check_grads(fn, modes=("fwd", "rev"), order=2)(np.array([[0.3, -1.0, 2.0],
+                                                                  [1.0, 1.0, -0.5]]))
+
+
+def test_gradient_of_logsumexp_is_softmax_and_jacobian_matches():
+    z = np.array([[0.3, -1.0, 2.0], [1000.0, 0.0, -1000.0]])
+    np.testing.assert_allclose(gk.grad(lambda v: np.sum(F.logsumexp(v, axis=1)))(z),
+                               F.softmax(z), rtol=1e-14)
+    np.testing.assert_allclose(gk.jacobian(F.softmax)(z[0]), F.softmax_jacobian(z[0]),
+                               atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- losses
+
+Y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+P = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+P_EDGES = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.25]])  # the clipped points too
+Z = np.array([[0.3, -1.0, 2.0], [40.0, 0.0, -1000.0]])
+LOSS_PAIRS = {
+    "mse": (nn.mse_loss, nn.mse_gradient, Y, P),
+    "huber": (lambda y, p: nn.huber_loss(y, p, delta=0.3),
+              lambda y, p: nn.huber_gradient(y, p, delta=0.3), Y, 2 * P),
+    "cross_entropy": (nn.cross_entropy_loss, nn.cross_entropy_gradient, Y, P_EDGES),
+    "binary_cross_entropy": (nn.binary_cross_entropy, nn.binary_cross_entropy_gradient, Y,
+                             P_EDGES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_PAIRS))
+def test_closed_form_loss_gradient_equals_autodiff(name):
+    loss, gradient, y_true, y_pred = LOSS_PAIRS[name]
+    np.testing.assert_allclose(gk.grad(loss, argnums=1)(y_true, y_pred),
+                               gradient(y_true, y_pred), rtol=1e-12)
+
+
+@pytest.mark.parametrize("labels", [np.array([2, 0]), Y, 0.5 * P])
+def test_logit_loss_gradients_equal_autodiff(labels):
+    np.testing.assert_allclose(gk.grad(nn.cross_entropy_with_logits)(Z, labels),
+                               nn.cross_entropy_with_logits_gradient(Z, labels), atol=1e-15)
+    np.testing.assert_allclose(
+        gk.grad(nn.binary_cross_entropy_with_logits)(Z, Y),
+        nn.binary_cross_entropy_with_logits_gradient(Z, Y), atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+def test_tutorial_backward_equals_autodiff_of_the_cross_entropy_it_differentiates():
+    X, y = tutorial_data()
+    net = nn.SimpleNeuralNetwork(2, 4, 1, rng=0)
+    net.train(X, y, epochs=50, learning_rate=0.5)  # away from the symmetric start
+    hand = net.gradients(X, y)
+    automatic = gk.grad(nn.SimpleNeuralNetwork.objective)(net.params, X, y)
+    for name in hand:
+        np.testing.assert_allclose(hand[name], automatic[name], rtol=1e-10, atol=1e-15)
+    # ... and not the MSE that compute_loss reports
+    mse = gk.grad(lambda p: nn.mse_loss(y, nn.sigmoid(
+        nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])))(net.params)
+    assert not np.allclose(hand["W2"], mse["W2"], rtol=0.1)
+
+
+def test_tutorial_backward_with_several_outputs_matches_the_summed_cross_entropy():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 3)), (rng.random((8, 2)) > 0.5).astype(float)
+    net = nn.SimpleNeuralNetwork(3, 5, 2, rng=1)
+    hand = net.gradients(X, y)
+    automatic = gk.grad(nn.SimpleNeuralNetwork.objective)(net.params, X, y)
+    for name in hand:
+        np.testing.assert_allclose(hand[name], automatic[name], rtol=1e-10, atol=1e-15)
+
+
+def test_model_gradient_matches_a_hand_written_backward_pass():
+    rng = np.random.default_rng(1)
+    X, labels = rng.normal(size=(6, 3)), np.array([0, 1, 2, 1, 0, 2])
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 3, rng=1))
+    p = model.params
+    grads = gk.grad(lambda q: nn.cross_entropy_with_logits(model.apply(q, X), labels))(p)
+    hidden = np.tanh(X @ p["0.weight"] + p["0.bias"])
+    d_logits = nn.cross_entropy_with_logits_gradient(hidden @ p["2.weight"] + p["2.bias"],
+                                                     labels)
+    d_hidden = d_logits @ p["2.weight"].T * nn.tanh_derivative(X @ p["0.weight"] + p["0.bias"])
+    np.testing.assert_allclose(grads["2.weight"], hidden.T @ d_logits, rtol=1e-12)
+    np.testing.assert_allclose(grads["2.bias"], d_logits.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(grads["0.weight"], X.T @ d_hidden, rtol=1e-12)
+    np.testing.assert_allclose(grads["0.bias"], d_hidden.sum(0), rtol=1e-12)
+
+
+def test_dropout_gradient_flows_only_through_kept_units():
+    layer = nn.Dropout(0.5, rng=3)
+    x = np.ones((4, 10))
+    state = np.random.default_rng(3)
+    keep = state.random((4, 10)) >= 0.5  # the mask the layer's generator will draw
+    g = gk.grad(lambda v: np.sum(layer.apply({}, v)))(x)
+    np.testing.assert_array_equal(g, keep / 0.5)
