@@ -17,15 +17,19 @@ from gradkit.numerical.multivariate import (
     jacobian,
     partial,
 )
+from gradkit.numerical.step_error import TUTORIAL_STEP, StepError, step_error
 
 __all__ = [
     "DerivativeInfo",
     "NumericalDerivativeError",
     "NumericalDerivativeWarning",
+    "StepError",
+    "TUTORIAL_STEP",
     "derivative",
     "directional_derivative",
     "gradient",
     "hessian",
     "jacobian",
     "partial",
+    "step_error",
 ]
