@@ -114,7 +114,9 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in _RULE_LIST}
 #: The outer derivative f'(u) of each function f the step builder knows.
 FUNCTION_RULES: dict[Any, FunctionRule] = {
     sympy.exp: FunctionRule("exponential", sympy.exp, "e^u is its own derivative"),
-    sympy.log: FunctionRule("logarithm", lambda u: 1 / u, "the derivative of ln(u) is 1/u"),
+    sympy.log: FunctionRule(
+        "logarithm", lambda u: 1 / u, "the derivative of ln(u) (SymPy writes log(u)) is 1/u"
+    ),
     sympy.sin: FunctionRule("trigonometric", sympy.cos, "the derivative of sine is cosine"),
     sympy.cos: FunctionRule(
         "trigonometric", lambda u: -sympy.sin(u), "the derivative of cosine is minus sine"
