@@ -302,8 +302,9 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
 
     def measure(X_eval: np.ndarray, y_eval: np.ndarray) -> tuple[float, float | None]:
         model.params = params
-        return evaluate(model, X_eval, y_eval, loss=loss_fn,
-                        accuracy=accuracy_fn if accuracy_fn is not None else None)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by steps
+            return evaluate(model, X_eval, y_eval, loss=loss_fn,
+                            accuracy=accuracy_fn if accuracy_fn is not None else None)
 
     progress = _progress(verbose)
     task = progress.add_task("training", total=epochs * steps_per_epoch, epoch=f"0/{epochs}",
@@ -317,8 +318,11 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                 total, seen = 0.0, 0
                 for step in range(steps_per_epoch):
                     batch = order[step * batch_size:(step + 1) * batch_size]
-                    value, grads = value_and_grad(params, X[batch], y[batch])
-                    value = float(value)
+                    # A diverging run overflows on its way to inf/NaN; the finiteness
+                    # check below reports that once, clearly, instead of NumPy warnings.
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        value, grads = value_and_grad(params, X[batch], y[batch])
+                        value = float(value)
                     if not math.isfinite(value):
                         history.stopped = True
                         history.message = (
@@ -330,8 +334,9 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                         params = good_params
                         break
                     good_params = params
-                    updates, state = optimizer.update(grads, state, params)
-                    params = gk.optim.apply_updates(params, updates)
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        updates, state = optimizer.update(grads, state, params)
+                        params = gk.optim.apply_updates(params, updates)
                     history.steps += 1
                     total += value * len(batch)
                     seen += len(batch)
