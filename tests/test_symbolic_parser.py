@@ -277,3 +277,12 @@ def expressions(draw, depth=3):
 def test_parse_agrees_with_direct_construction(pair):
     text, expected = pair
     assert parse(text) == expected
+
+
+def test_import_gradkit_does_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys, gradkit; assert 'sympy' not in sys.modules; "
+            "gradkit.symbolic; assert 'sympy' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

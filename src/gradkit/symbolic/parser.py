@@ -41,8 +41,7 @@ import keyword
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 
@@ -138,8 +137,7 @@ class ParseError(ValueError):
         )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "number", "name", "op" or "end"
     text: str
     position: int
@@ -150,6 +148,7 @@ def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     i, n = 0, len(text)
     spaced = False
+    depth = 0
     while i < n:
         char = _ALIASES.get(text[i], text[i])
         if char.isspace():
@@ -192,6 +191,12 @@ def _tokenize(text: str) -> list[_Token]:
             continue
         operator = "**" if text.startswith("**", i) else char
         if operator in _OPERATORS:
+            # Refuse deep nesting here already: no need to read the rest of the input.
+            depth += {"(": 1, ")": -1}.get(operator, 0)
+            if depth > LIMITS["max_depth"]:
+                raise ParseError(
+                    f"expression nested too deeply (the limit is {LIMITS['max_depth']})", i, text
+                )
             tokens.append(_Token("op", operator, i, spaced))
             i += len(operator)
             spaced = False
