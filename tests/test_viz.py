@@ -169,6 +169,19 @@ def test_contours_of_a_non_vectorised_function():
     np.testing.assert_allclose(evaluate_grid(f, X, Y), X**2 + 3 * Y)
 
 
+def test_matrix_code_falls_back_to_one_point_at_a_time():
+    A = np.array([[2.0, 1.0], [0.0, 3.0]])
+    quadratic = lambda p: p @ A @ p  # matmul: does not broadcast over a grid
+    fig = gk.viz.plot_contour_gradients(quadratic, num=5, arrows=2)
+    (q,) = quivers(fig.axes[0])
+    np.testing.assert_allclose(np.c_[q.U, q.V], np.c_[q.X, q.Y] @ (A + A.T).T)
+    fig = gk.viz.plot_partial_slice(quadratic, (1.0, 2.0), axis="y", num=5)
+    slice_line, partial_line = fig.axes[0].get_lines()[:2]
+    t = slice_line.get_xdata()
+    np.testing.assert_allclose(slice_line.get_ydata(), 2 + t + 3 * t**2)
+    np.testing.assert_allclose(partial_line.get_ydata(), 1 + 6 * t)
+
+
 def test_grid_evaluation_rejects_a_function_mixing_points():
     from gradkit.viz._common import evaluate_grid
 

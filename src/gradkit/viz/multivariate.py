@@ -26,7 +26,6 @@ from gradkit.viz._common import (
     resolve_domain,
     scalar_value,
     style_axes,
-    vectorized,
 )
 
 __all__ = [
@@ -152,8 +151,10 @@ def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain
     other = 1 - axis
     name, fixed = _AXIS_NAMES[axis], _AXIS_NAMES[other]
 
-    values = vectorized(lambda t: f(_with(p, axis, t)), ts, "f along the slice")
-    slopes = np.array([gradient_at(f, _with(p, axis, t))[axis] for t in ts])
+    fixed_values = np.full_like(ts, p[other])
+    X, Y = (ts, fixed_values) if axis == 0 else (fixed_values, ts)
+    values = evaluate_grid(f, X, Y)
+    slopes = gradient_grid(f, X, Y)[axis]
     a = p[axis]
     fa = scalar_value(f, p)
     slope = float(gradient_at(f, p)[axis])
@@ -165,12 +166,6 @@ def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain
     ax.plot([a], [fa], "o", color="#2ca02c", markersize=7)
     fit_ylim(ax, values, slopes)
     style_axes(ax, f"Partial derivative ∂f/∂{name} at {fixed} = {p[other]:g}", name, "value")
-
-
-def _with(p: np.ndarray, axis: int, t: float) -> np.ndarray:
-    q = np.array(p, dtype=float)
-    q[axis] = t
-    return q
 
 
 def _check_axis(axis: Any) -> int:
