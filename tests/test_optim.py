@@ -481,5 +481,11 @@ def test_mismatched_structures_are_reported():
     state = opt.init({"a": np.zeros(2)})
     with pytest.raises(ValueError, match="structures differ"):
         opt.update({"b": np.zeros(2)}, state, {"b": np.zeros(2)})
+    with pytest.raises(ValueError, match="grads and params have different structures"):
+        opt.update({"b": np.zeros(2)}, state, {"a": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"leaf 0 has shape \(1,\) in grads but \(2,\) in params"):
+        opt.update({"a": np.zeros(1)}, state, {"a": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"leaf 1 has shape \(3,\) in updates but \(\) in"):
+        go.apply_updates([np.zeros(2), 1.0], [np.zeros(2), np.zeros(3)])
     with pytest.raises(ValueError, match="state has 1 parts"):
         opt.update(np.zeros(2), (state[0],), np.zeros(2))

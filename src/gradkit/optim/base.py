@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradkit.tree import tree_map
+from gradkit.tree import tree_flatten, tree_map
 
 __all__ = [
     "GradientTransformation",
@@ -142,6 +142,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
                 f"chain: the state has {len(state)} parts but the chain has "
                 f"{len(transforms)} transforms; pass the state returned by this chain's init"
             )
+        if params is not None:
+            check_matching(grads, params)
         new_states = []
         for t, s in zip(transforms, state, strict=True):
             grads, s = t.update(grads, s, params)
@@ -149,6 +151,31 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         return grads, tuple(new_states)
 
     return GradientTransformation(init, update)
+
+
+def check_matching(grads: Any, params: Any, names: tuple[str, str] = ("grads", "params")) -> None:
+    """Raise ``ValueError`` unless ``grads`` and ``params`` have the same structure and shapes.
+
+    NumPy would otherwise broadcast a wrongly shaped gradient silently.
+
+    >>> check_matching({"w": np.zeros(3)}, {"w": np.ones(2)})
+    Traceback (most recent call last):
+    ...
+    ValueError: grads and params do not match: leaf 0 has shape (3,) in grads but (2,) in params
+    """
+    g_leaves, g_def = tree_flatten(grads)
+    p_leaves, p_def = tree_flatten(params)
+    if g_def != p_def:
+        raise ValueError(
+            f"{names[0]} and {names[1]} have different structures: {g_def!r} and {p_def!r}; "
+            "pass containers of the same shape"
+        )
+    for i, (g, p) in enumerate(zip(g_leaves, p_leaves, strict=True)):
+        if np.shape(g) != np.shape(p):
+            raise ValueError(
+                f"{names[0]} and {names[1]} do not match: leaf {i} has shape {np.shape(g)} in "
+                f"{names[0]} but {np.shape(p)} in {names[1]}"
+            )
 
 
 def apply_updates(params: Any, updates: Any) -> Any:
@@ -169,6 +196,7 @@ def apply_updates(params: Any, updates: Any) -> Any:
         out = np.asarray(p + u)
         return out if out.dtype == p.dtype else out.astype(p.dtype)
 
+    check_matching(updates, params, ("updates", "params"))
     return tree_map(add, params, updates)
 
 
