@@ -155,7 +155,8 @@ def backpropagation(report: Report) -> None:
     (2 inputs, 4 sigmoid hidden units, 1 sigmoid output) trains on its 100 points with
     its hand-written backward pass -- whose dz2 = a2 - y is the gradient of binary
     cross-entropy, not of the MSE it prints -- and gk.grad of that cross-entropy gives
-    the same gradients.
+    the same gradients. Finally the same network, built from layers, is trained by
+    gk.nn.fit with automatic gradients.
     """
     import numpy as np
 
@@ -186,6 +187,14 @@ def backpropagation(report: Report) -> None:
                   ["(1, -1)", predictions[2, 0]]])
     report.figure("training", gk.viz.plot_training_history({"loss": losses}),
                   "The tutorial network's training curve (MSE per epoch)")
+
+    model = gk.nn.tutorial_model(rng=0)  # the same network from layers, gradients by gk.grad
+    history = gk.nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=gk.optim.sgd(0.5),
+                        epochs=300, batch_size=None, verbose=False)
+    report.text(f"Built from layers and trained by gk.nn.fit (300 full-batch steps, lr 0.5): "
+                f"cross-entropy {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.0%}.")
+    report.figure("fit", gk.viz.plot_training_history(history),
+                  "gk.nn.fit on the tutorial's data: loss and accuracy per epoch")
 
 
 def optimization(report: Report) -> None:
