@@ -92,7 +92,7 @@ def trace_graph(fun: Callable, *args: Any) -> Graph:
     _scalar_output(out, "trace_graph", fun)
     if not (type(out) is Tensor and out._trace is tr):
         raise ValueError("trace_graph: the output does not depend on the inputs")
-    grads = backward_pass([(out._node, np.ones(out.shape))], keep_all=True)
+    grads = backward_pass([(out._node, np.ones(out.shape))], keep_all=True, tape=tr.tape)
     input_nodes = {b._node: k for k, b in enumerate(boxes)}
     reached = sorted(grads, key=lambda node: node.seq)
     for b in boxes:  # inputs the output ignores still belong in the picture

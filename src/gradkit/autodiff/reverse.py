@@ -9,7 +9,6 @@ topological sort.
 from __future__ import annotations
 
 import itertools
-from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -41,9 +40,18 @@ class Node:
 
 
 class ReverseTrace(Trace):
-    """A trace that records a graph for the backward pass."""
+    """A trace that records a graph for the backward pass.
 
-    __slots__ = ()
+    A transform's trace keeps a tape, its operations in creation order, which is a ready
+    reverse topological order for the backward pass. The long-lived trace of
+    hand-made Tensors keeps none (it would never be freed) and sorts instead.
+    """
+
+    __slots__ = ("tape",)
+
+    def __init__(self, level: int, name: str, tape: bool = True) -> None:
+        super().__init__(level, name)
+        self.tape = [] if tape else None
 
     def leaf(self, value: Any) -> Any:
         """Box ``value`` as an input of this trace."""
@@ -89,7 +97,9 @@ class ReverseTrace(Trace):
         t = _new_tensor(Tensor)
         t._value = ans
         t._trace = self
-        t._node = Node(prim, vals, kw, parents, ans)
+        t._node = node = Node(prim, vals, kw, parents, ans)
+        if self.tape is not None:
+            self.tape.append(node)
         return t
 
 
@@ -105,30 +115,49 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
         k + lead for k, n in enumerate(shape) if n == 1 and rshape[k + lead] != 1
     )
     if axes:
-        r = np.sum(r, axis=axes)
+        r = r.sum(axis=axes)
     if shape_of(r) != shape:
-        r = np.reshape(r, shape)
+        r = r.reshape(shape)
     return r
 
 
-def backward_pass(roots: list, keep_all: bool = False) -> dict:
+def _reachable(roots: list) -> list:
+    """Nodes reachable from ``roots``, consumers before producers (decreasing seq)."""
+    seen = set()
+    stack = [node for node, _ in roots]
+    found = []
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        found.append(node)
+        stack.extend(parent for _, parent in node.parents)
+    found.sort(key=_by_seq, reverse=True)
+    return found
+
+
+def _by_seq(node: Node) -> int:
+    return node.seq
+
+
+def backward_pass(roots: list, keep_all: bool = False, tape: list | None = None) -> dict:
     """Propagate cotangents from ``roots``, a list of ``(node, cotangent)``, backwards.
 
-    Returns a dict from node to cotangent: for the leaves reached, or for every node
-    reached when ``keep_all`` is true.
+    ``tape`` is the trace's record of its operations in creation order, if it keeps one;
+    otherwise the reachable part of the graph is found first. Returns a dict from node
+    to cotangent: for the leaves reached, or for every node reached when ``keep_all``.
     """
     grads: dict = {}
-    heap: list = []
     for node, g in roots:
-        if node in grads:
-            grads[node] = grads[node] + g
-        else:
-            grads[node] = g
-            heappush(heap, (-node.seq, node))
+        grads[node] = grads[node] + g if node in grads else g
+    order = reversed(tape) if tape is not None else _reachable(roots)
     result = {}
-    while heap:
-        node = heappop(heap)[1]
-        g = grads.pop(node)
+    pop = grads.pop
+    for node in order:
+        g = pop(node, None)
+        if g is None:
+            continue
         if keep_all or node.prim is None:
             result[node] = g
             if node.prim is None:
@@ -153,5 +182,5 @@ def backward_pass(roots: list, keep_all: bool = False) -> dict:
                 grads[parent] = grads[parent] + r
             else:
                 grads[parent] = r
-                heappush(heap, (-parent.seq, parent))
+    result.update(grads)  # what is left are the leaves (never on a tape)
     return result

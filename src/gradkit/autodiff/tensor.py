@@ -37,7 +37,7 @@ _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
 
 #: Tensors created with requires_grad=True outside any transform live on this trace.
-GLOBAL_EAGER = ReverseTrace(0, "Tensor")
+GLOBAL_EAGER = ReverseTrace(0, "Tensor", tape=False)
 
 
 def _eager_trace() -> ReverseTrace:
@@ -46,7 +46,7 @@ def _eager_trace() -> ReverseTrace:
     top = trace.STACK[-1]
     if top.eager is None:
         # Inside a transform, hand-made Tensors get their own, innermost level.
-        top.eager = ReverseTrace(trace.next_level(), "Tensor")
+        top.eager = ReverseTrace(trace.next_level(), "Tensor", tape=False)
     return top.eager
 
 

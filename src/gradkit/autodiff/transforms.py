@@ -42,6 +42,8 @@ _SCALARS = (int, float, np.integer, np.floating)
 
 # --- inputs ----------------------------------------------------------------------------
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
+    if type(argnums) is int and 0 <= argnums < nargs:
+        return (argnums,)
     nums = (argnums,) if isinstance(argnums, _INTS) else tuple(argnums)
     if not nums:
         raise ValueError(f"{who}: argnums is empty; name at least one argument to differentiate")
@@ -56,6 +58,8 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
 
 def _input(x: Any, who: str, argnum: int) -> Any:
     """Check a value to be differentiated and make it an array (or keep a traced one)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
     if type(x) is Tensor:
         if x._trace is None:
             x = x._value
@@ -106,6 +110,8 @@ def _split_aux(out: Any, who: str) -> tuple[Any, Any]:
 
 def _lower(x: Any, tr: Any) -> Any:
     """Strip the boxes of trace ``tr`` from every leaf of ``x``."""
+    if type(x) is Tensor:
+        return x._value if x._trace is tr else x
     leaves, treedef = tree_flatten(x)
     return tree_unflatten(
         treedef, [v._value if type(v) is Tensor and v._trace is tr else v for v in leaves]
@@ -117,6 +123,14 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     if type(g) is Tensor:
         return g
     lv = value_of(like)
+    if (
+        type(g) is np.ndarray
+        and g.shape == lv.shape
+        and g.dtype == lv.dtype
+        and g.flags.writeable
+        and type(original) is np.ndarray
+    ):
+        return g
     dtype = np.result_type(lv)
     if g is None:
         g = np.zeros(shape_of(lv), dtype=dtype)
@@ -157,7 +171,7 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             "return extra values, or gk.jacobian for several outputs."
         )
     shape = shape_of(value_of(out))
-    if shape not in ((), (1,)) or np.size(value_of(out)) != 1:
+    if shape != () and shape != (1,):
         raise TypeError(
             f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned an array of shape "
             f"{shape}; {who} needs a scalar output. Use gk.jacobian for the full Jacobian, "
@@ -170,7 +184,7 @@ def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         g0 = np.ones(out.shape, dtype=np.result_type(value_of(out))) if seed is None else seed
-        grads = backward_pass([(out._node, g0)])
+        grads = backward_pass([(out._node, g0)], tape=tr.tape)
     per_arg = []
     for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
         gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
@@ -272,7 +286,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
-        grads = backward_pass(roots) if roots else {}
+        grads = backward_pass(roots, tape=tr.tape) if roots else {}
         result = []
         for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
             gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
@@ -482,7 +496,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                 if type(o) is Tensor and o._trace is tr:
                     seed = np.zeros(m, dtype=np.result_type(ov))
                     seed[k] = 1.0
-                    grads = backward_pass([(o._node, seed.reshape(out_shape))])
+                    grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
                 else:
                     grads = {}
                 for p, leaf_boxes in enumerate(boxes):

@@ -11,7 +11,7 @@ from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
 
 
 def _swap(a):
-    return np.swapaxes(a, -1, -2)
+    return a.swapaxes(-1, -2)
 
 
 def _matmul(a, b):
@@ -22,9 +22,9 @@ def _matmul_vjp_a(g, ans, a, b):
     if ndim_of(b) == 1:
         if ndim_of(a) == 1:
             return g * b
-        return np.expand_dims(g, -1) * b
+        return g[..., None] * b
     if ndim_of(a) == 1:
-        return np.matmul(np.expand_dims(g, -2), _swap(b))[..., 0, :]
+        return np.matmul(g[..., None, :], _swap(b))[..., 0, :]
     return np.matmul(g, _swap(b))
 
 
@@ -32,9 +32,9 @@ def _matmul_vjp_b(g, ans, a, b):
     if ndim_of(a) == 1:
         if ndim_of(b) == 1:
             return g * a
-        return np.expand_dims(a, -1) * np.expand_dims(g, -2)
+        return a[..., None] * g[..., None, :]
     if ndim_of(b) == 1:
-        return np.matmul(np.expand_dims(g, -2), a)[..., 0, :]
+        return np.matmul(g[..., None, :], a)[..., 0, :]
     return np.matmul(_swap(a), g)
 
 
@@ -53,7 +53,7 @@ def _matmul_jvp(nb, i, t, ans, a, b):
     if nb and ndim_of(b) == 1:
         if ndim_of(a) == 1:
             return np.matmul(t, a)
-        return np.matmul(a, np.expand_dims(t, -1))[..., 0]
+        return np.matmul(a, t[..., None])[..., 0]
     return np.matmul(a, _pad_batch(t, nb, ndim_of(b), ndim_of(a)))
 
 

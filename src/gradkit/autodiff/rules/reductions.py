@@ -28,7 +28,12 @@ def _keep_shape(shape: tuple, axis) -> tuple:
 def expand(g, shape: tuple, axis, keepdims: bool):
     """Broadcast a reduced ``g`` back to the input's ``shape``."""
     if not keepdims:
-        g = np.reshape(g, _keep_shape(shape, axis))
+        g = g.reshape(_keep_shape(shape, axis))
+    if type(g) is np.ndarray:
+        # np.broadcast_to costs microseconds in Python; a filled array costs one copy.
+        out = np.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return np.broadcast_to(g, shape)
 
 

@@ -24,7 +24,7 @@ def _reshape(x, shape):
 
 
 reshape_p = Primitive("reshape", _reshape)
-reshape_p.vjps = (lambda g, ans, x, shape: np.reshape(g, shape_of(x)),)
+reshape_p.vjps = (lambda g, ans, x, shape: g.reshape(shape_of(x)),)
 reshape_p.jvp = lambda nb, i, t, ans, x, shape: np.reshape(t, shape_of(t)[:nb] + shape_of(ans))
 
 
@@ -34,7 +34,7 @@ def _transpose(x, axes):
 
 
 transpose_p = Primitive("transpose", _transpose)
-transpose_p.vjps = (lambda g, ans, x, axes: np.transpose(g, tuple(np.argsort(axes))),)
+transpose_p.vjps = (lambda g, ans, x, axes: g.transpose(tuple(np.argsort(axes))),)
 transpose_p.jvp = lambda nb, i, t, ans, x, axes: np.transpose(
     t, tuple(range(nb)) + tuple(a + nb for a in axes)
 )
