@@ -146,6 +146,14 @@ def test_scalar_inputs_give_python_floats_and_lists_are_accepted():
     assert fn.booth([1.0, 3.0]) == 0.0
 
 
+def test_integer_inputs_are_computed_in_floating_point():
+    big = 10**6
+    expected = (1.0 - big) ** 2 + 100.0 * (0.0 - float(big) ** 2) ** 2
+    assert fn.rosenbrock(np.array([big, 0])) == expected
+    assert fn.rosenbrock(big, 0) == expected
+    assert isinstance(fn.booth(1, 3), float)
+
+
 def test_catalog_and_lookup():
     assert set(fn.ALL) == {f.name for f in TWO_D}
     assert fn.get("beale") is fn.beale

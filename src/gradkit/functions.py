@@ -119,8 +119,8 @@ class Objective:
             raise TypeError(f"{self.name}() needs a vector x or the coordinates x, y, ...")
         if len(args) > 1:
             self._check_n(len(args))
-            return tuple(args)
-        x = args[0]
+            return tuple(_no_ints(a) for a in args)
+        x = _no_ints(args[0])
         if isinstance(x, (list, tuple)):
             x = _plain(x, self.name)
         shape = getattr(x, "shape", None)
@@ -149,7 +149,7 @@ class Objective:
         out = self._value(self._coords(args))
         if isinstance(out, np.ndarray) and out.ndim == 0:
             return float(out)
-        if isinstance(out, np.floating):
+        if isinstance(out, (np.floating, float)):
             return float(out)
         return out
 
@@ -180,6 +180,15 @@ class Objective:
         (x0, x1), (y0, y1) = self.domain
         X, Y = np.meshgrid(np.linspace(x0, x1, num), np.linspace(y0, y1, num))
         return X, Y, self(X, Y)
+
+
+def _no_ints(x: Any) -> Any:
+    """Integers become floats (so (10**6)**4 cannot overflow); anything else is kept."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biu":
+        return x.astype(float)
+    if isinstance(x, (int, np.integer)):
+        return float(x)
+    return x
 
 
 def _plain(x: Any, name: str) -> np.ndarray:
