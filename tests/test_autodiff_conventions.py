@@ -1,0 +1,159 @@
+"""What the engine returns at points where the derivative does not exist.
+
+The conventions (documented in the README's engine section):
+
+- ``relu(x) = np.where(x > 0, x, 0)`` has ``relu'(0) = 0`` (the tutorial's convention);
+  ``np.maximum(x, 0)`` instead splits the tie: derivative 1/2 at 0.
+- ``abs'(0) = 0`` (the sign function, which is 0 at 0).
+- Ties in ``np.max``/``np.min`` (reductions) and ``np.maximum``/``np.minimum`` (elementwise)
+  split the gradient evenly among the tied entries, so the total is still the derivative
+  along the all-ones direction, and forward and reverse mode agree.
+- ``np.clip`` passes the gradient through on the closed interval ``[lo, hi]``.
+- Integer-valued operations (``floor``, ``ceil``, ``round``, ``sign``, ``argmax``,
+  comparisons) have zero derivative wherever they are differentiable, and the engine
+  returns zero everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradkit as gk
+
+
+def relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def both_modes(f, x):
+    """The derivative of an elementwise f at every entry, by reverse and by forward mode."""
+    x = np.asarray(x, dtype=float)
+    rev = gk.elementwise_grad(f)(x)
+    fwd = gk.jvp(f, (x,), (np.ones_like(x),))[1]
+    return rev, fwd
+
+
+def test_relu_derivative_at_zero_is_zero() -> None:
+    x = np.array([-1.0, 0.0, 1e-300, 2.0])
+    for d in both_modes(relu, x):
+        np.testing.assert_array_equal(d, [0.0, 0.0, 1.0, 1.0])
+    assert gk.grad(relu)(0.0) == 0.0
+    assert gk.grad(gk.grad(relu))(0.0) == 0.0
+
+
+def test_maximum_with_zero_splits_the_tie() -> None:
+    for d in both_modes(lambda x: np.maximum(x, 0.0), [-1.0, 0.0, 2.0]):
+        np.testing.assert_array_equal(d, [0.0, 0.5, 1.0])
+    for d in both_modes(lambda x: np.minimum(x, 0.0), [-1.0, 0.0, 2.0]):
+        np.testing.assert_array_equal(d, [1.0, 0.5, 0.0])
+
+
+def test_abs_derivative_at_zero_is_zero() -> None:
+    for f in (np.abs, np.absolute, np.fabs, abs):
+        for d in both_modes(f, [-2.0, 0.0, 3.0]):
+            np.testing.assert_array_equal(d, [-1.0, 0.0, 1.0])
+
+
+def test_maximum_of_two_traced_values_splits_ties_evenly() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    y = np.array([1.0, 5.0, 0.0])
+    gx, gy = gk.grad(lambda a, b: np.sum(np.maximum(a, b)), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(gy, [0.5, 1.0, 0.0])
+    # along the diagonal direction the split halves add up to the true derivative, 1
+    assert gk.jvp(lambda t: np.maximum(t, t), (2.0,), (1.0,))[1] == pytest.approx(1.0)
+
+
+def test_max_reduction_ties_share_the_gradient() -> None:
+    x = np.array([3.0, 1.0, 3.0, 3.0])
+    np.testing.assert_allclose(gk.grad(np.max)(x), [1 / 3, 0.0, 1 / 3, 1 / 3])
+    np.testing.assert_allclose(gk.grad(np.min)(x), [0.0, 1.0, 0.0, 0.0])
+    assert gk.jvp(np.max, (x,), (np.ones(4),))[1] == pytest.approx(1.0)
+    m = np.array([[1.0, 1.0], [0.0, 2.0]])
+    np.testing.assert_allclose(
+        gk.grad(lambda a: np.sum(np.max(a, axis=1)))(m), [[0.5, 0.5], [0, 1]]
+    )
+    np.testing.assert_allclose(gk.jacfwd(lambda a: np.max(a, axis=0))(m)[0], [[1, 0], [0, 0]])
+    np.testing.assert_allclose(gk.grad(lambda a: a.max())(m), [[0, 0], [0, 1]])
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(1, 5), n=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
+def test_max_tie_split_sums_to_one(k: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([np.full(k, 2.0), rng.uniform(-1, 1.9, size=n)])
+    rng.shuffle(x)
+    g = gk.grad(np.max)(x)
+    np.testing.assert_allclose(g, np.where(x == 2.0, 1.0 / k, 0.0))
+    assert np.sum(g) == pytest.approx(1.0)
+
+
+def test_clip_passes_the_gradient_on_the_closed_interval() -> None:
+    for d in both_modes(lambda x: np.clip(x, -1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0]):
+        np.testing.assert_array_equal(d, [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        np.floor,
+        np.ceil,
+        np.round,
+        np.rint,
+        np.trunc,
+        np.sign,
+        lambda x: np.floor_divide(x, 1.0),
+        lambda x: (x > 0.5) * 1.0,
+        lambda x: np.greater_equal(x, 0.0) * 1.0,
+        lambda x: np.argmax(x) * 1.0 + 0 * x,
+        lambda x: np.argsort(x) * 1.0,
+        lambda x: np.isfinite(x) * 1.0,
+    ],
+)
+def test_integer_valued_operations_have_zero_gradient(op) -> None:
+    x = np.array([0.3, 1.7, -2.5, 0.0])
+    np.testing.assert_array_equal(gk.grad(lambda t: np.sum(op(t) * t**2))(x), 2 * op(x) * x)
+    assert np.all(gk.jvp(lambda t: op(t), (x,), (np.ones(4),))[1] == 0.0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="engine bug: Tensor has no __floordiv__/__mod__ (and reflected) operators (tensor.py)",
+)
+@pytest.mark.parametrize(
+    ("op", "slope"),
+    [(lambda x: x // 1.0, 0.0), (lambda x: 7.0 // x, 0.0), (lambda x: x % 1.0, 1.0)],
+)
+def test_floor_division_and_modulo_operators(op, slope) -> None:
+    """x // 1 and 7 // x are piecewise constant; x % 1 has slope 1 between its jumps."""
+    x = np.array([0.3, 1.7, 2.5])
+    np.testing.assert_allclose(gk.grad(lambda t: np.sum(op(t)))(x), slope)
+
+
+def test_argmax_indexing_routes_the_gradient_to_the_winner() -> None:
+    x = np.array([0.5, 4.0, 2.0])
+    np.testing.assert_array_equal(gk.grad(lambda t: t[np.argmax(t)])(x), [0.0, 1.0, 0.0])
+
+
+def test_where_does_not_leak_the_unselected_branch() -> None:
+    """The gradient of the branch not taken is exactly zero, even where it is large."""
+    x = np.array([-1.0, 4.0])
+    g = gk.grad(lambda t: np.sum(np.where(t > 0, np.sqrt(np.abs(t)), 0.0)))(x)
+    np.testing.assert_allclose(g, [0.0, 0.25])
+
+
+def test_power_at_zero() -> None:
+    """d/dx x**2 at 0 is 0; d/dy 0**y is taken as 0 (the limit from y > 0), not nan."""
+    assert gk.grad(lambda x: x**2)(0.0) == 0.0
+    assert gk.grad(lambda y: 0.0**y)(2.0) == 0.0
+    assert gk.grad(lambda x: x**0)(0.0) == 0.0
+
+
+def test_sqrt_at_zero_is_infinite_not_silent() -> None:
+    """sqrt'(0) is a true infinity: the engine reports inf rather than inventing a value."""
+    with np.errstate(divide="ignore"):
+        assert gk.grad(np.sqrt)(0.0) == np.inf
