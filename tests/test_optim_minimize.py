@@ -162,6 +162,10 @@ def test_without_grad_the_engine_differentiates_f():
     np.testing.assert_allclose(auto.trajectory, closed.trajectory, rtol=1e-10, atol=1e-12)
     res = go.minimize(lambda x: np.sum((x - np.arange(3.0)) ** 2), np.zeros(3), go.sgd(0.25))
     assert res.converged and np.allclose(res.x, [0.0, 1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blown = go.minimize(rosenbrock, START, go.sgd(0.01))
+    assert blown.diverged and blown.diverged_at == 5
 
 
 # ---- the race ----------------------------------------------------------------------------
