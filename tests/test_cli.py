@@ -220,6 +220,13 @@ def test_plot_bad_suffix_and_range(capsys, tmp_path):
     assert_one_line_error(status, err, "--range")
 
 
+def test_plot_unwritable_output_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    status, _, err = run(capsys, "plot", "x**2", "--out", str(blocker / "sub" / "p.png"))
+    assert_one_line_error(status, err, "file")
+
+
 def test_plot_needs_one_variable(capsys, tmp_path):
     status, _, err = run(capsys, "plot", "x*y", "--out", str(tmp_path / "p.png"))
     assert_one_line_error(status, err, "y")

@@ -232,7 +232,8 @@ def _join_signed_values(argv: list[str]) -> list[str]:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     """The error classes that mean bad input rather than a bug in gradkit."""
-    known: list[type[BaseException]] = [ValueError, TypeError, ArithmeticError]
+    # OSError: an --out path that cannot be written is a bad option, not a gradkit bug.
+    known: list[type[BaseException]] = [ValueError, TypeError, ArithmeticError, OSError]
     # Only look at modules already loaded: importing sympy just to name an error is slow.
     for module_name, attr in (("gradkit.symbolic", "ParseError"),
                               ("gradkit.autodiff.errors", "GradkitError")):
