@@ -165,6 +165,12 @@ def test_grad_gradient_directional_and_hessian(capsys):
     assert "Hessian" in out
 
 
+def test_negative_option_values(capsys):
+    status, out, _ = run(capsys, "grad", "x*y", "--at", "x=1,y=2", "--direction", "-1,0")
+    assert status == 0
+    assert has_number(out, -2.0)  # grad (y, x) = (2, 1) along (-1, 0)
+
+
 def test_grad_direction_of_wrong_length(capsys):
     status, _, err = run(capsys, "grad", "x*y", "--at", "x=1,y=2", "--direction", "1,2,3")
     assert_one_line_error(status, err, "--direction")

@@ -12,6 +12,7 @@ gradkit 0.1.0
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -106,8 +107,9 @@ _EXAMPLES = {
     ),
     "optimize": (
         "Race optimizers on a test function: prints the table and draws the trajectories.",
-        "gradkit optimize rosenbrock --optimizers gd,momentum,adam --lr 1e-3 "
-        "--steps 2000 --out race.png",
+        "gradkit optimize rosenbrock --optimizers gd,momentum,adam --steps 1000 "
+        "--out race.png\n  gradkit optimize himmelblau --optimizers adam,rmsprop --lr 0.05 "
+        "--start 0,0",
     ),
     "train": (
         "Train a small network on a built-in dataset, with a progress bar.",
@@ -210,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Options whose value may start with a minus sign ("--range -2,8"); argparse would take
 # such a value for an option, so main() joins them as "--range=-2,8" first.
 _SIGNED_OPTIONS = ("--at", "--range", "--direction", "--start", "--lr")
+_NEGATIVE = re.compile(r"-\.?\d")
 
 
 def _join_signed_values(argv: list[str]) -> list[str]:
@@ -217,8 +220,7 @@ def _join_signed_values(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         token = argv[i]
-        if (token in _SIGNED_OPTIONS and i + 1 < len(argv)
-                and argv[i + 1][:2].replace(".", "0")[:2] in {f"-{d}" for d in "0123456789"}):
+        if token in _SIGNED_OPTIONS and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
             joined.append(f"{token}={argv[i + 1]}")
             i += 2
             continue
