@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
@@ -79,6 +79,7 @@ def test_plot_derivative_draws_function_derivative_and_tangent():
     assert any("slope f'(1) = 2" in t.get_text() for t in ax.texts)
 
 
+@settings(max_examples=10)  # each example builds a whole figure
 @given(a=st.floats(-2, 2), c=st.floats(-3, 3))
 def test_tangent_line_matches_closed_form(a, c):
     f = lambda x: x**3 + c * x
@@ -264,6 +265,7 @@ def test_directional_derivatives_values_and_cosine():
     assert len(quivers(ax)) == 2  # the directions and the gradient
 
 
+@settings(max_examples=10)  # each example builds a whole figure
 @given(a=st.floats(-5, 5), b=st.floats(-5, 5),
        angle=st.floats(0, 2 * np.pi, exclude_max=True), scale=st.floats(0.1, 10))
 def test_directional_derivative_of_a_plane(a, b, angle, scale):
