@@ -3,7 +3,9 @@
 Each section is a function of a :class:`~gradkit.viz.tour.Report`: its docstring is the
 section's introduction on the page, and its body -- shown on the page as it is -- is the
 gradkit code that computes the section's numbers and figures. Keep the bodies short and
-written for a reader: they are the tour's worked examples.
+written for a reader: they are the tour's worked examples. (Their docstrings are page
+text, so they carry no Args/example sections; each returns None, adds to the report, and
+is run by ``tests/test_tour.py``.)
 
 >>> [section.key for section in SECTIONS][:3]
 ['derivative', 'step-size', 'symbolic']
@@ -11,11 +13,7 @@ written for a reader: they are the tour's worked examples.
 
 from __future__ import annotations
 
-from typing import Any
-
-from gradkit.viz.tour import Section
-
-Report = Any  # gradkit.viz.tour.Report; kept loose so the shown code reads plainly
+from gradkit.viz.tour import Report, Section
 
 
 def derivative(report: Report) -> None:
