@@ -119,11 +119,6 @@ def test_integer_valued_operations_have_zero_gradient(op) -> None:
     assert np.all(gk.jvp(lambda t: op(t), (x,), (np.ones(4),))[1] == 0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="engine bug: Tensor has no __floordiv__/__mod__ (and reflected) operators (tensor.py)",
-)
 @pytest.mark.parametrize(
     ("op", "slope"),
     [(lambda x: x // 1.0, 0.0), (lambda x: 7.0 // x, 0.0), (lambda x: x % 1.0, 1.0)],
