@@ -49,8 +49,10 @@ class ForwardTrace(Trace):
             if type(a) is Tensor:
                 tr = a._trace
                 if tr is self:
-                    vals[i] = a._value
+                    vals[i] = v = a._value
                     tangents.append((i, a._node))
+                    if type(v) is Tensor:  # traced by an outer transform too
+                        lower = True
                 elif tr is None:
                     vals[i] = a._value
                 else:

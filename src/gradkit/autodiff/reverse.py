@@ -74,15 +74,15 @@ class ReverseTrace(Trace):
             if type(a) is Tensor:
                 tr = a._trace
                 if tr is self:
-                    vals.append(a._value)
                     parents.append((i, a._node))
+                    a = a._value
+                    if type(a) is Tensor:  # traced by an outer transform too
+                        lower = True
                 elif tr is None:
-                    vals.append(a._value)
+                    a = a._value
                 else:
-                    vals.append(a)
                     lower = True
-            else:
-                vals.append(a)
+            vals.append(a)
             i += 1
         if lower:
             ans = primitives.bind(prim, vals, kw)

@@ -30,7 +30,7 @@ __all__ = ["Tensor", "stop_gradient"]
 
 _P = elementwise.P
 _add, _sub, _mul, _div = _P["add"], _P["subtract"], _P["multiply"], _P["true_divide"]
-_pow, _neg, _abs = _P["power"], _P["negative"], _P["absolute"]
+_pow, _neg, _abs, _mod = _P["power"], _P["negative"], _P["absolute"], _P["remainder"]
 _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
 _NO_KW: dict = {}
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
@@ -313,6 +313,19 @@ class Tensor:
 
     def __rpow__(self, other):
         return bind(_pow, (other, self), _NO_KW)
+
+    def __floordiv__(self, other):
+        # piecewise constant: zero derivative, so a plain result
+        return np.floor_divide(value_of(self), value_of(other))
+
+    def __rfloordiv__(self, other):
+        return np.floor_divide(value_of(other), value_of(self))
+
+    def __mod__(self, other):
+        return bind(_mod, (self, other), _NO_KW)
+
+    def __rmod__(self, other):
+        return bind(_mod, (other, self), _NO_KW)
 
     def __matmul__(self, other):
         return numpy_api.matmul(self, other)
