@@ -94,6 +94,9 @@ def resolve_domain(f: Any, domain: Any) -> Domain:
     """The plotting box: ``domain`` if given, else ``f.domain`` if it has one, else [-3, 3]^2.
 
     Accepts ``((xmin, xmax), (ymin, ymax))`` or ``(xmin, xmax, ymin, ymax)``.
+
+    >>> resolve_domain(None, (0, 1, -2, 2))
+    ((0.0, 1.0), (-2.0, 2.0))
     """
     if domain is None:
         domain = getattr(f, "domain", None)
@@ -136,6 +139,10 @@ def evaluate_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> np.nda
     Tries the vectorised call ``f(np.stack([X, Y]))`` first (test functions index
     ``p[0]``, ``p[1]`` and so broadcast over a grid), checks it at two points against
     single calls, and otherwise falls back to one call per point.
+
+    >>> X, Y = np.meshgrid([0.0, 1.0], [2.0, 3.0])
+    >>> evaluate_grid(lambda p: p[0] + 10 * p[1], X, Y).tolist()
+    [[20.0, 21.0], [30.0, 31.0]]
     """
     try:
         Z = np.asarray(f(np.stack([X, Y])), dtype=float)
@@ -168,6 +175,11 @@ def gradient_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> tuple[
 
     One reverse pass over ``sum(f(grid))`` gives every point's gradient when f treats
     grid points independently (checked at two points); otherwise one pass per point.
+
+    >>> U, V = gradient_grid(lambda p: p[0] ** 2 * p[1], np.array([1.0, 2.0]),
+    ...                      np.array([3.0, 3.0]))
+    >>> U.tolist(), V.tolist()
+    ([6.0, 12.0], [1.0, 4.0])
     """
     import gradkit as gk
 
@@ -207,7 +219,11 @@ def gradient_at(f: Callable[..., Any], point: np.ndarray) -> np.ndarray:
 
 
 def named_runs(runs: Any) -> list[tuple[str, Any]]:
-    """Normalise a mapping ``{name: run}`` or a sequence of runs to ``[(name, run), ...]``."""
+    """Normalise a mapping ``{name: run}`` or a sequence of runs to ``[(name, run), ...]``.
+
+    >>> named_runs([[1.0], [2.0]])
+    [('run 1', [1.0]), ('run 2', [2.0])]
+    """
     if isinstance(runs, Mapping):
         items = [(str(k), v) for k, v in runs.items()]
     elif isinstance(runs, Sequence) and not isinstance(runs, (str, bytes)):

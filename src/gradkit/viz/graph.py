@@ -67,6 +67,16 @@ def graph_nodes(graph: Any) -> list[Any]:
 
     Raises TypeError when ``graph`` has no ``.nodes`` or a node lacks a field, and
     FigureInputError when a parent index names no node or the graph has a cycle.
+
+    >>> from collections import namedtuple
+    >>> Node = namedtuple("Node", "index op label value grad parents kind")
+    >>> Graph = namedtuple("Graph", "nodes output")
+    >>> len(graph_nodes(Graph([Node(0, "input", "x", 1.0, 1.0, (), "input")], 0)))
+    1
+    >>> graph_nodes(Graph([Node(0, "neg", "", 1.0, 1.0, (7,), "op")], 0))
+    Traceback (most recent call last):
+    ...
+    gradkit.viz.errors.FigureInputError: node 0 names parent(s) [7] that are not in the graph
     """
     nodes = getattr(graph, "nodes", None)
     if nodes is None or isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
@@ -95,7 +105,15 @@ def graph_nodes(graph: Any) -> list[Any]:
 
 
 def topological_order(nodes: Sequence[Any]) -> list[Any]:
-    """Return ``nodes`` ordered so every node comes after its parents (Kahn's algorithm)."""
+    """Return ``nodes`` ordered so every node comes after its parents (Kahn's algorithm).
+
+    Raises FigureInputError when the nodes form a cycle.
+
+    >>> from collections import namedtuple
+    >>> Node = namedtuple("Node", "index parents")
+    >>> [n.index for n in topological_order([Node(1, (0,)), Node(0, ())])]
+    [0, 1]
+    """
     by_index = {node.index: node for node in nodes}
     waiting = {node.index: len(set(node.parents)) for node in nodes}
     children: dict[Any, list[Any]] = {node.index: [] for node in nodes}
@@ -117,7 +135,14 @@ def topological_order(nodes: Sequence[Any]) -> list[Any]:
 
 
 def node_title(node: Any) -> str:
-    """The first line of a node's label: its name for inputs and constants, else its op."""
+    """Return the first line of a node's label: its name for inputs and constants, else
+    its op (with the label when that differs).
+
+    >>> from collections import namedtuple
+    >>> Node = namedtuple("Node", "op label kind")
+    >>> node_title(Node("input", "x", "input")), node_title(Node("sin", "sin", "op"))
+    ('x', 'sin')
+    """
     label, op = str(node.label or ""), str(node.op or "")
     if node.kind in ("input", "constant"):
         return label or op or node.kind
@@ -127,7 +152,13 @@ def node_title(node: Any) -> str:
 
 
 def node_lines(node: Any) -> list[str]:
-    """The lines of text shown in a node: title, forward value and gradient."""
+    """Return the lines of text shown in a node: title, forward value and gradient.
+
+    >>> from collections import namedtuple
+    >>> Node = namedtuple("Node", "op label value grad kind")
+    >>> node_lines(Node("exp", "exp", 1.0, 2.5, "op"))
+    ['exp', 'value = 1', 'grad = 2.5']
+    """
     lines = [node_title(node)]
     value, grad = format_value(node.value), format_value(node.grad)
     if value is not None:
