@@ -1,0 +1,94 @@
+"""The README's table of the NumPy functions the engine differentiates, generated from the
+dispatch tables themselves (``gradkit.autodiff.numpy_api.UFUNCS`` and ``FUNCTIONS``).
+
+Run ``python tests/engine_table.py`` and paste its output into the README's engine
+section; ``tests/test_autodiff_readme.py`` fails when a registered function is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gradkit.autodiff import numpy_api
+
+REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
+              "trace", "average", "ptp", "cumprod"}  # fmt: skip
+LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
+          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron"}  # fmt: skip
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "sort", "nan_to_num"}
+
+NOTES = {
+    "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
+    "split ties evenly; `clip` passes the gradient on `[lo, hi]`; `where` sends none to the "
+    "branch not taken",
+    "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
+    "`prod` is exact with zeros; `var`/`std` take `ddof`",
+    "linalg": "any batch dimensions for `matmul`; `einsum` with explicit or implicit output "
+    "(no `...`, no repeated index within one operand); `norm`: vector p-norms, `'fro'`, `None`",
+    "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
+    "arrays with repeats, boolean masks) via `x[...]`",
+    "zero": "piecewise constant, boolean or integer-valued: computed on plain values, zero "
+    "derivative",
+}
+
+
+def public_name(fn: Any) -> str:
+    """``np.<name>`` as a user writes it (``np.linalg.norm`` for submodule functions)."""
+    module = getattr(fn, "__module__", None) or "numpy"
+    sub = module.replace("numpy", "", 1).strip(".")
+    sub = "" if not sub or sub.startswith(("_", "core")) else sub + "."
+    return f"np.{sub}{fn.__name__}"
+
+
+def _is_constant(impl: Callable) -> bool:
+    return "_constant" in getattr(impl, "__qualname__", "")
+
+
+def families() -> dict[str, list[str]]:
+    """Every registered NumPy function and ufunc, by family, as ``np.<name>`` strings."""
+    out: dict[str, set[str]] = {k: set() for k in NOTES}
+    for ufunc, impl in numpy_api.UFUNCS.items():
+        name = public_name(ufunc)
+        if _is_constant(impl):
+            out["zero"].add(name)
+        elif ufunc.__name__ == "matmul":
+            out["linalg"].add(name)
+        else:
+            out["elementwise"].add(name)
+    for fn, impl in numpy_api.FUNCTIONS.items():
+        name = public_name(fn)
+        short = name[len("np.") :]
+        if _is_constant(impl):
+            out["zero"].add(name)
+        elif short in REDUCTIONS:
+            out["reductions"].add(name)
+        elif short in LINALG:
+            out["linalg"].add(name)
+        elif short in ELEMENTWISE_FUNCTIONS:
+            out["elementwise"].add(name)
+        else:
+            out["shapes"].add(name)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+TITLES = {
+    "elementwise": "Elementwise (ufuncs and friends)",
+    "reductions": "Reductions",
+    "linalg": "Linear algebra",
+    "shapes": "Shapes, joining, indexing",
+    "zero": "Zero derivative",
+}
+
+
+def markdown_table() -> str:
+    """The table as Markdown: one row per family."""
+    rows = ["| family | NumPy functions | notes |", "|---|---|---|"]
+    for key, names in families().items():
+        listed = ", ".join(f"`{n}`" for n in names)
+        rows.append(f"| {TITLES[key]} | {listed} | {NOTES[key]} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
