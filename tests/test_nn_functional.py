@@ -65,8 +65,14 @@ def test_softplus_tanh_silu_gelu_match_formulas(x):
     assert float(nn.softplus(x)) == pytest.approx(math.log1p(math.exp(x)), rel=1e-12)
     assert float(nn.tanh(x)) == pytest.approx(math.tanh(x))
     assert float(nn.silu(x)) == pytest.approx(x / (1 + math.exp(-x)), rel=1e-12, abs=1e-300)
-    gelu = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    # 0.5 (1 + tanh u) = 1 / (1 + exp(-2u)), without the cancellation in the left tail
+    u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+    # (for 2u < -700, 1 / (1 + exp(-2u)) is exp(2u) to double precision)
+    gelu = x / (1 + math.exp(-2 * u)) if u > -350 else x * math.exp(2 * u)
     assert float(nn.gelu(x)) == pytest.approx(gelu, rel=1e-12, abs=1e-300)
+    if abs(x) < 3:  # where the textbook form does not cancel
+        textbook = 0.5 * x * (1 + math.tanh(u))
+        assert float(nn.gelu(x)) == pytest.approx(textbook, rel=1e-12, abs=1e-15)
 
 
 def test_gelu_tanh_form_is_close_to_the_exact_gelu():

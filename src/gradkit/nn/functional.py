@@ -177,7 +177,9 @@ def gelu(x: ArrayLike) -> Any:
 
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the approximation used by
     GPT-2 and BERT (PyTorch's ``approximate="tanh"``); it differs from the exact
-    ``x * Phi(x)`` by less than 5e-4.
+    ``x * Phi(x)`` by less than 5e-4. Computed as ``x * sigmoid(2 u)`` (the same
+    function: ``(1 + tanh u) / 2 = sigmoid(2 u)``), which keeps full relative
+    precision in the left tail where ``1 + tanh u`` would cancel.
 
     Args:
         x: input array or scalar.
@@ -186,8 +188,11 @@ def gelu(x: ArrayLike) -> Any:
     array([-0.        ,  0.        ,  0.84119199])
     """
     x = _as_input(x)
-    inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
-    return 0.5 * x * (1.0 + np.tanh(inner))
+    return x * sigmoid(_gelu_inner(x) * 2.0)
+
+
+def _gelu_inner(x: Any) -> Any:
+    return _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
 
 
 def silu(x: ArrayLike) -> Any:
@@ -373,8 +378,9 @@ def softplus_derivative(x: ArrayLike) -> Any:
 def gelu_derivative(x: ArrayLike) -> Any:
     """Return the derivative of :func:`gelu` (the tanh form) at ``x``.
 
-    ``0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` with
-    ``t = tanh(sqrt(2/pi) (x + 0.044715 x^3))``.
+    With ``u = sqrt(2/pi) (x + 0.044715 x^3)`` and ``s = sigmoid(2 u)``:
+    ``s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)``, which equals the textbook
+    ``0.5 (1 + t) + 0.5 x (1 - t^2) u'`` with ``t = tanh u``.
 
     Args:
         x: input array or scalar.
@@ -383,9 +389,9 @@ def gelu_derivative(x: ArrayLike) -> Any:
     0.5
     """
     x = _as_input(x)
-    t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+    s = sigmoid(2.0 * _gelu_inner(x))
     inner_slope = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner_slope
+    return s + 2.0 * x * s * (1.0 - s) * inner_slope
 
 
 def silu_derivative(x: ArrayLike) -> Any:

@@ -277,8 +277,10 @@ def _check_same_shape_labels(labels: Any, logits: Any) -> None:
 def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """Return binary cross-entropy of ``sigmoid(logits)``, computed stably from the logits.
 
-    ``mean(softplus(z) - y z)`` equals ``binary_cross_entropy(y, sigmoid(z))`` but never
-    takes the log of a rounded probability, so it is exact even for ``|z| = 1000``.
+    ``mean(y softplus(-z) + (1 - y) softplus(z))`` equals
+    ``binary_cross_entropy(y, sigmoid(z))`` (``-log sigmoid(z) = softplus(-z)``) but never
+    takes the log of a rounded probability, and for 0/1 labels never subtracts nearly
+    equal numbers, so it keeps full relative precision even for ``|z| = 1000``.
 
     Args:
         logits: raw scores ``z``.
@@ -291,7 +293,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     labels = _check_binary_labels(labels, logits)
-    return np.mean(softplus(logits) - labels * logits)
+    return np.mean(labels * softplus(-logits) + (1.0 - labels) * softplus(logits))
 
 
 def binary_cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
