@@ -1,0 +1,174 @@
+"""Run every speed workload of the design's table and print ratios measured in one run.
+
+    python benchmarks/run.py                  # all workloads, a table on stdout
+    python benchmarks/run.py --json out.json  # also save the results
+    python benchmarks/run.py --quick          # fewer repeats (a smoke test)
+
+For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
+the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
+which were skipped). Each figure is the median of repeated timings after a warm-up.
+Before timing, gradkit's results are checked against the baseline, so a fast wrong
+answer cannot pass. The MLP step's peak memory (tracemalloc) is measured too, and the
+numerical-derivative accuracy battery is appended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads  # noqa: E402
+
+TARGETS = {
+    "tiny_net": ("the seed's 2-4-1 sigmoid network, 100 samples, one training step", 3.0, "numpy"),
+    "mlp": ("MLP 784-256-128-10, batch 128, softmax cross-entropy, one SGD step", 1.05, "numpy"),
+    "chain": ("200 elementwise ops on a 10-vector, gradient (vs the NumPy forward alone)", 6.0,
+              "numpy"),
+    "hessian": ("Hessian of the 100-d Rosenbrock function (vs autograd's hessian)", 0.1,
+                "autograd"),
+}  # fmt: skip
+PEERS = ("autograd", "torch", "jax")
+
+
+CLOCK = time.perf_counter
+
+
+def _time(fn, repeats: int, min_seconds: float = 0.05) -> float:
+    """Median seconds per call: calls batched so each timing lasts at least min_seconds."""
+    fn()
+    number = 1
+    while True:
+        start = CLOCK()
+        for _ in range(number):
+            fn()
+        elapsed = CLOCK() - start
+        if elapsed >= min_seconds or number >= 1 << 16:
+            break
+        number *= 2
+    samples = []
+    for _ in range(repeats):
+        start = CLOCK()
+        for _ in range(number):
+            fn()
+        samples.append((CLOCK() - start) / number)
+    return statistics.median(samples)
+
+
+def _peak_memory(fn) -> int:
+    fn()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def run(quick: bool = False) -> dict:
+    """Measure every workload; return a dict of results (also what --json saves)."""
+    workloads.check_tiny_net()
+    x = np.linspace(-1.2, 1.2, 100)
+    np.testing.assert_allclose(
+        __import__("gradkit").hessian(workloads.rosenbrock)(x),
+        workloads.rosenbrock_hessian(x),
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    repeats = 3 if quick else 15
+    results = {"machine": _machine(), "workloads": {}}
+    for name, make in workloads.WORKLOADS.items():
+        fns = make()
+        times = {k: _time(f, repeats) for k, f in fns.items()}
+        label, target, against = TARGETS[name]
+        base = times["numpy"]
+        entry = {
+            "label": label,
+            "numpy_seconds": base,
+            "ratios": {k: t / base for k, t in times.items() if k != "numpy"},
+            "target": target,
+            "target_against": against,
+            "skipped": [p for p in PEERS if p not in times],
+        }
+        if against == "numpy":
+            entry["gradkit_vs_target_base"] = times["gradkit"] / base
+        elif against in times:
+            entry["gradkit_vs_target_base"] = times["gradkit"] / times[against]
+        else:
+            entry["gradkit_vs_target_base"] = None
+        if name == "mlp":
+            entry["peak_memory_ratio"] = _peak_memory(fns["gradkit"]) / _peak_memory(fns["numpy"])
+        results["workloads"][name] = entry
+        print(_row(name, entry), flush=True)
+    return results
+
+
+def _machine() -> dict:
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "system": platform.system(),
+    }
+
+
+def _row(name: str, e: dict) -> str:
+    peers = "  ".join(
+        f"{p} {e['ratios'][p]:.2f}x" if p in e["ratios"] else f"{p} -" for p in PEERS
+    )
+    got = e["gradkit_vs_target_base"]
+    met = "n/a" if got is None else ("met" if got <= e["target"] else "NOT met")
+    extra = f"  peak mem {e['peak_memory_ratio']:.2f}x" if "peak_memory_ratio" in e else ""
+    numpy_us = e["numpy_seconds"] * 1e6
+    return (
+        f"{name:9s} numpy {numpy_us:10.1f} us  gradkit {e['ratios']['gradkit']:6.2f}x"
+        f"  {peers}  | target <= {e['target']}x of {e['target_against']}: "
+        f"{'-' if got is None else f'{got:.3f}x'} {met}{extra}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", metavar="FILE", help="save the results as JSON")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--no-numerical", action="store_true", help="skip the accuracy battery")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time with process CPU time instead of wall-clock (steadier on a busy machine)",
+    )
+    args = parser.parse_args(argv)
+    global CLOCK
+    if args.cpu:
+        CLOCK = time.process_time
+    skipped = [p for p in PEERS if not workloads.have(p)]
+    print(f"gradkit benchmarks on {_machine()}")
+    if skipped:
+        print(f"peers not installed (skipped): {', '.join(skipped)}")
+    results = run(quick=args.quick)
+    results["clock"] = "process_time" if args.cpu else "perf_counter"
+    if not args.no_numerical:
+        import bench_numerical
+
+        print("\nnumerical derivative accuracy battery (benchmarks/bench_numerical.py):")
+        bench_numerical.main()
+        results["numerical"] = bench_numerical.run()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=float))
+        print(f"saved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
