@@ -445,6 +445,20 @@ def test_step_error_best_step_sits_in_the_v():
     assert best.get_ydata()[0] < 1e-6
 
 
+def test_step_error_marks_the_tutorial_step_and_the_predicted_best():
+    result = gk.numerical.step_error(np.sin, np.cos, 1.0, methods=("forward", "central"))
+    fig = gk.viz.plot_step_error(result)  # a step_error result is drawn as it is
+    lines = lines_by_label(fig.axes[0])
+    tutorial = [line for label, line in lines.items() if label.startswith("tutorial")][0]
+    expected = abs((np.sin(1 + 1e-7) - np.sin(1.0)) / 1e-7 - np.cos(1.0))
+    np.testing.assert_allclose(tutorial.get_ydata(), [expected], rtol=1e-6)
+    predicted = [line for label, line in lines.items() if label.startswith("predicted best")]
+    assert len(predicted) == 2
+    # balancing truncation and rounding puts the forward best step near sqrt(eps) = 1.5e-8
+    h_forward = predicted[0].get_xdata()[0]
+    assert 1e-9 < h_forward < 1e-7
+
+
 # ---------------------------------------------------------------- computational graph
 
 def test_graph_to_dot_structure():
@@ -698,6 +712,8 @@ def test_viz_exports():
     (lambda: gk.viz.plot_losses(eps=0.7), FigureInputError, "eps"),
     (lambda: gk.viz.plot_step_error(np.sin, steps=[1e-3, -1.0]), FigureInputError, "steps"),
     (lambda: gk.viz.plot_step_error(np.sin, methods=[]), FigureInputError, "methods"),
+    (lambda: gk.viz.plot_step_error(np.sin, methods=["sideways"]), FigureInputError,
+     "unknown methods"),
 ])
 def test_bad_input_raises_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
