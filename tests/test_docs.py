@@ -26,6 +26,28 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in _FENCE.finditer(text)]
 
 
+def run_doctest_block(code: str, namespace: dict, name: str) -> None:
+    """Run a ``>>>`` session block, checking its printed results; raise on a mismatch."""
+    import doctest
+
+    test = doctest.DocTestParser().get_doctest(code, namespace, name, name, 0)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    runner = doctest.DocTestRunner(optionflags=flags)
+    report: list[str] = []
+    runner.run(test, out=report.append, clear_globs=False)
+    namespace.update(test.globs)  # DocTest works on a copy; later blocks need the names
+    if runner.failures:
+        raise AssertionError("".join(report))
+
+
+def test_doctest_blocks_are_checked():
+    namespace: dict = {}
+    run_doctest_block(">>> x = 2\n>>> x + 1\n3\n", namespace, "ok")
+    assert namespace["x"] == 2
+    with pytest.raises(AssertionError):
+        run_doctest_block(">>> 1 + 1\n3\n", {}, "wrong")
+
+
 def test_the_block_finder_sees_fences_only(tmp_path):
     sample = "text\n```python\nx = 1\n```\n```bash\nls\n```\n```python\ny = x\n```\n"
     path = tmp_path / "sample.md"
@@ -56,7 +78,10 @@ def test_every_python_block_runs(path, tmp_path, monkeypatch, capsys):
     namespace: dict = {"__name__": f"docs_{path.stem}"}
     for line, code in blocks:
         try:
-            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)  # our own docs
+            if code.lstrip().startswith(">>>"):
+                run_doctest_block(code, namespace, f"{path.name}:{line}")
+            else:
+                exec(compile(code, f"{path.name}:{line}", "exec"), namespace)  # our own docs
         except Exception as error:
             raise AssertionError(f"{path.name}, the block at line {line} failed: "
                                  f"{type(error).__name__}: {error}") from error
