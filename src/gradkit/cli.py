@@ -113,7 +113,7 @@ _EXAMPLES = {
     ),
     "train": (
         "Train a small network on a built-in dataset, with a progress bar.",
-        "gradkit train moons --epochs 200 --hidden 16 --optimizer adam --lr 0.01",
+        "gradkit train spirals --hidden 64 --epochs 300 --lr 0.02 --out history.png",
     ),
     "check": (
         "Compare numerical, symbolic and automatic derivatives side by side.",
