@@ -103,7 +103,8 @@ def _first_steps(x: np.ndarray, n: int, method: str) -> tuple[np.ndarray, np.nda
     frac = _FIRST_STEP[n] * (0.5 if method != "central" else 1.0)
     ax = np.abs(x)
     s0 = _pow2(frac * np.maximum(ax, 1.0))
-    fallback = np.where((ax > 0) & (ax < 0.25), _pow2(frac * ax), np.inf)
+    # below 1e-200 a step scaled to |x| would overflow |f| / h: keep the unit scale
+    fallback = np.where((ax > 1e-200) & (ax < 0.25), _pow2(frac * ax), np.inf)
     return s0, fallback
 
 
@@ -351,7 +352,7 @@ def check_quality(
         rel = np.asarray(info.error) / np.abs(estimate)
     info._relative = rel[()] if np.ndim(rel) == 0 else rel
     scale = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
-    hopeless = ~scale & ~(rel < 1.0)
+    hopeless = ~scale & ~(rel <= _WARN_RELATIVE[info.n])
     if np.any(hopeless):
         bad_x = hopeless if hopeless.shape == x.shape else np.array(True)
         raise NumericalDerivativeError(

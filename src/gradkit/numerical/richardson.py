@@ -192,7 +192,7 @@ def adaptive_difference(
         fallback[use_fb] = np.inf
         return out
 
-    for k in range(max_levels):
+    for _ in range(max_levels):
         s = s_next.copy()
         value, noise, magnitude = level_fn(s)
         shape_v = np.shape(value)
@@ -211,16 +211,29 @@ def adaptive_difference(
         s_next = np.where(bad, shrink(np.where(bad, s, np.inf)), s_next)
         good = searching & valid_s
         with np.errstate(all="ignore"):
+            # a step so small that rounding swamps the difference (after a jump to the
+            # fallback scale, say): drop the level and step down from the last one instead
+            biggest = 0.1 * np.maximum(np.abs(value), np.abs(prev[0]))
+            swamped = reduce((noise > biggest) & (prev[1] <= biggest) & (value != prev[0]))
+        swamped = good & (n_prev >= 1) & swamped
+        if np.any(swamped):
+            levels[-1].valid = levels[-1].valid & ~np.broadcast_to(swamped, shape_v)
+            last_step = _first(prev[2], shape_s) ** (1.0 / power)
+            s_next = np.where(swamped, last_step / jump, s_next)
+            good = good & ~swamped
+            if not np.any(levels[-1].valid):
+                levels.pop()  # useless to every element: keep the table contiguous
+                continue
+        k = len(levels) - 1
+        with np.errstate(all="ignore"):
             # two levels agree: the step is small enough for the series to converge
             agree2 = reduce(
                 np.abs(value - prev[0]) <= tau * np.abs(value) + 3.0 * (noise + prev[1])
             )
-            # or three levels follow the leading term of the series (a zero derivative)
-            observed = (prev2[0] - prev[0]) * (prev[2] - t)
-            predicted = (prev[0] - value) * (prev2[2] - prev[2])
-            agree3 = _follows_series(observed, predicted, reduce, prev[0] - value, value)
+            # or three levels follow one term of the series (e.g. a zero derivative)
+            series = _follows_series(prev2, prev, value, t, reduce)
         # prefer the three-level test: its window starts one level earlier
-        agree3 = good & (n_prev >= 2) & agree3
+        agree3 = good & (n_prev >= 2) & series
         agree2 = good & (n_prev >= 1) & agree2 & ~agree3
         agree = agree2 | agree3
         disagree = good & (n_prev >= 1) & ~agree
@@ -231,7 +244,6 @@ def adaptive_difference(
         verify = (phase == 1) & ~agree & valid_s & (k - start >= 2) & (k - start <= 3)
         with np.errstate(all="ignore"):
             at_noise = reduce(np.abs(prev[0] - value) <= 3.0 * (noise + prev[1]))
-        series = _follows_series(observed, predicted, reduce, prev[0] - value, value)
         relapse = verify & ~series & ~at_noise
         phase = np.where(relapse, 0, phase)
         start = np.where(relapse, max_levels, start)
@@ -289,21 +301,22 @@ def adaptive_difference(
 
 
 def _follows_series(
-    observed: np.ndarray, predicted: np.ndarray, reduce: Callable, last: np.ndarray,
-    value: np.ndarray,
+    older: tuple, old: tuple, value: np.ndarray, t: np.ndarray, reduce: Callable
 ) -> np.ndarray:
-    """Whether three differences shrink as the error series predicts.
+    """Whether three differences change as one term ``c t**m`` of the series predicts.
 
-    ``observed / predicted`` is 1 when the leading term dominates; it is larger when
-    that term happens to vanish, which is accepted once the last change is tiny.
+    Usually ``m = 1`` (the leading error term); ``m = 2`` or ``3`` when the first
+    terms vanish at ``x`` (e.g. ``x**5`` at 0).  Within a factor of 2.
     """
+    (d0, _, t0), (d1, _, t1) = older, old
     with np.errstate(all="ignore"):
-        q = observed / predicted
-        return reduce(
-            ((q >= 0.5) & (q <= 2.0))
-            | ((q > 0) & (np.abs(last) <= 1e-4 * np.abs(value)))
-            | ((observed == 0) & (predicted == 0))
-        )
+        observed = (d0 - d1) / (d1 - value)
+        ok = (d0 == d1) & (d1 == value)
+        for m in (1, 2, 3):
+            predicted = (t0**m - t1**m) / (t1**m - t**m)
+            q = observed / predicted
+            ok = ok | ((q >= 0.5) & (q <= 2.0))
+        return reduce(ok)
 
 
 def _curvature(prev: tuple, value: np.ndarray, t: np.ndarray, shape_s: tuple) -> np.ndarray:
@@ -324,6 +337,13 @@ def _second_last(levels: list[Level], k: int, mask: np.ndarray) -> np.ndarray:
         found = found + valid
         out = np.where(valid & (found == 2), i, out)
     return out
+
+
+def _first(a: np.ndarray, shape_s: tuple[int, ...]) -> np.ndarray:
+    """``a`` (shaped like the values) reduced to one entry per step."""
+    if np.shape(a) == shape_s:
+        return a
+    return np.asarray(a).ravel()[0] if np.size(a) else np.array(1.0)
 
 
 def _worst(a: np.ndarray, shape_s: tuple[int, ...]) -> np.ndarray:
