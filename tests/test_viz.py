@@ -365,6 +365,7 @@ def test_training_history_from_mapping_and_object():
     lines = lines_by_label(loss_ax)
     np.testing.assert_allclose(lines["val loss"].get_ydata(), [1.0, 0.5, 0.3])
     np.testing.assert_allclose(lines["loss"].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(lines["best val loss (epoch 3)"].get_xydata(), [[3, 0.3]])
 
     class History:
         loss = [2.0, 1.0]
@@ -406,6 +407,16 @@ def test_activations_and_their_closed_form_derivatives():
         function, derivative = lines[name], lines["derivative"]
         np.testing.assert_allclose(function.get_ydata(), closed[name][0], atol=1e-12)
         np.testing.assert_allclose(derivative.get_ydata(), closed[name][1], atol=1e-12)
+        marks = lines["autodiff"]  # the engine's derivative, at 9 points
+        np.testing.assert_allclose(marks.get_xdata(), np.linspace(-4, 4, 9))
+        m = marks.get_xdata()
+        sm = 1 / (1 + np.exp(-m))
+        expected = {"sigmoid": sm * (1 - sm), "relu": (m > 0).astype(float),
+                    "tanh": 1 - np.tanh(m) ** 2, "softplus": sm,
+                    "silu": sm * (1 + m * (1 - sm))}[name]
+        np.testing.assert_allclose(marks.get_ydata(), expected, atol=1e-12)
+    fig = gk.viz.plot_activations(["relu"], num=5, autodiff_points=0)
+    assert "autodiff" not in lines_by_label(fig.axes[0])
 
 
 def test_losses_against_predicted_probability():

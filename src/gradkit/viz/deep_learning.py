@@ -44,7 +44,7 @@ def _activation(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 def plot_activations(names: Sequence[str] = ACTIVATIONS,
                      interval: tuple[float, float] = (-5.0, 5.0), *, num: int = 401,
-                     ncols: int = 4) -> Figure:
+                     ncols: int = 4, autodiff_points: int = 9) -> Figure:
     """Return one panel per activation, showing the function and its derivative.
 
     Args:
@@ -52,10 +52,13 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
         interval: the x range.
         num: points per curve.
         ncols: panels per row.
+        autodiff_points: how many points to mark with the derivative computed by
+            ``gk.elementwise_grad`` (they sit on the closed-form curve); 0 for none.
 
     Returns:
-        A Figure with ``len(names)`` axes, each with the activation (solid) and its
-        derivative (dashed); unused grid cells are removed.
+        A Figure with ``len(names)`` axes, each with the activation (solid), its
+        closed-form derivative (dashed) and the autodiff markers; unused grid cells are
+        removed.
 
     >>> fig = plot_activations(["sigmoid", "relu"], num=11)
     >>> [ax.get_title() for ax in fig.axes]
@@ -70,6 +73,7 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
     low, high = check_interval(interval)
     xs = np.linspace(low, high, check_num(num, 3))
     ncols = min(check_num(ncols, 1, "ncols"), len(names))
+    marks = np.linspace(low, high, check_num(autodiff_points, 0, "autodiff_points"))
     nrows = -(-len(names) // ncols)
     fig, axes = new_figure(nrows, ncols, width=3.6, height=3.0)
     for ax, name, (function, derivative) in zip(axes, names, pairs, strict=False):
@@ -77,6 +81,11 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
                 label=name)
         ax.plot(xs, np.asarray(derivative(xs), dtype=float), color="#d62728",
                 linestyle="--", linewidth=2, label="derivative")
+        if marks.size:
+            import gradkit as gk
+
+            slopes = np.asarray(gk.elementwise_grad(function)(marks), dtype=float)
+            ax.plot(marks, slopes, "o", color="black", markersize=3.5, label="autodiff")
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.axvline(0.0, color="black", linewidth=0.5)
         style_axes(ax, name, "x", "y")

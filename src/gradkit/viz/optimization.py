@@ -267,6 +267,12 @@ def plot_training_history(history: Any, *, log_scale: bool = True) -> Figure:
                      linestyle="--" if key.startswith("val") else "-",
                      marker="o" if curve.size <= 30 else None, markersize=4,
                      label=key.replace("_", " "))
+    validation = series.get("val_loss")
+    if validation is not None and np.any(np.isfinite(validation)):
+        # the epoch to keep (early stopping) is where the validation loss is lowest
+        best = int(np.nanargmin(validation))
+        axes[0].plot([best + 1], [validation[best]], "*", color="black", markersize=12,
+                     zorder=5, label=f"best val loss (epoch {best + 1})")
     if log_scale:
         axes[0].set_yscale("log")
     style_axes(axes[0], "Training loss" + (" (log scale)" if log_scale else ""), "epoch",
