@@ -701,6 +701,8 @@ def test_viz_exports():
     (lambda: gk.viz.plot_derivative(np.sin, at=float("nan")), FigureInputError, "finite"),
     (lambda: gk.viz.plot_derivative(np.sin, derivative="cos"), TypeError, "derivative"),
     (lambda: gk.viz.plot_derivative(lambda x: np.ones(3)), FigureInputError, "scalar"),
+    (lambda: gk.viz.plot_derivative(lambda x: __import__("math").sin(x)), FigureInputError,
+     "derivative of f"),
     (lambda: gk.viz.plot_surface(bowl, domain=(1, 2, 3)), FigureInputError, "domain"),
     (lambda: gk.viz.plot_surface(bowl, point=(1, 2, 3)), FigureInputError, "point"),
     (lambda: gk.viz.plot_partial_slice(bowl, (0, 0), axis=2), FigureInputError, "axis"),

@@ -150,7 +150,6 @@ def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain
     ts = np.linspace(low, high, num)
     other = 1 - axis
     name, fixed = _AXIS_NAMES[axis], _AXIS_NAMES[other]
-
     fixed_values = np.full_like(ts, p[other])
     X, Y = (ts, fixed_values) if axis == 0 else (fixed_values, ts)
     values = evaluate_grid(f, X, Y)
