@@ -512,6 +512,7 @@ def test_graph_to_dot_escapes_labels():
 def test_format_value_is_compact():
     assert format_value(None) is None
     assert format_value(np.float64(1 / 3)) == "0.3333"
+    assert format_value(-0.0) == "0"
     assert format_value(np.array([[2.0]])) == "2"
     assert format_value(np.array([1.0, -2.0, 3.5])) == "[1, -2, 3.5]"
     assert format_value(np.zeros((2, 5))) == "2x5 in [0, 0]"

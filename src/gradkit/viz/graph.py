@@ -52,6 +52,7 @@ def format_value(value: Any) -> str | None:
         array = np.asarray(data, dtype=float)
     except (TypeError, ValueError):
         return str(value)
+    array = array + 0.0  # -0.0 becomes 0.0: a graph label has no use for a signed zero
     if array.size == 1:
         return f"{float(array.reshape(())):.4g}"
     if array.ndim == 1 and array.size <= 3:
