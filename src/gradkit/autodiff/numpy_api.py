@@ -68,6 +68,8 @@ for _f in (
 
 
 def _no(name: str, **given: Any) -> None:
+    if not any(v is not None and v is not np._NoValue for v in given.values()):
+        return
     for key, val in given.items():
         if val is not None and val is not np._NoValue:
             if key == "out":
@@ -366,8 +368,6 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 # linear algebra ---------------------------------------------------------------------
 @implements(np.matmul)
 def matmul(a, b):
-    if ndim_of(a) == 0 or ndim_of(b) == 0:
-        raise ValueError("matmul: operands must have at least one dimension; use * for scalars")
     return linalg.matmul_p(a, b)
 
 
@@ -460,3 +460,6 @@ def astype(a: Any, dtype: Any) -> Any:
 # np.matmul is a ufunc in NumPy 2 (and reaches __array_ufunc__), a function before.
 if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
+    elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
+
+from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions

@@ -328,10 +328,10 @@ class Tensor:
         return bind(_mod, (other, self), _NO_KW)
 
     def __matmul__(self, other):
-        return numpy_api.matmul(self, other)
+        return bind(_matmul, (self, other), _NO_KW)
 
     def __rmatmul__(self, other):
-        return numpy_api.matmul(other, self)
+        return bind(_matmul, (other, self), _NO_KW)
 
     def __neg__(self):
         return bind(_neg, (self,), _NO_KW)

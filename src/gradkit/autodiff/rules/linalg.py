@@ -15,7 +15,21 @@ def _swap(a):
 
 
 def _matmul(a, b):
-    return a @ b
+    try:
+        return a @ b
+    except ValueError:
+        # NumPy's gufunc message names signatures; say what is wrong in array terms.
+        sa, sb = np.shape(a), np.shape(b)
+        if not sa or not sb:
+            raise ValueError(
+                f"matmul: operands must have at least one dimension, got shapes {sa} and {sb}; "
+                "use * to multiply by a scalar"
+            ) from None
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not align: the last axis of the first "
+            f"({sa[-1]}) must equal the {'only' if len(sb) == 1 else 'second-to-last'} axis "
+            f"of the second ({sb[0] if len(sb) == 1 else sb[-2]})"
+        ) from None
 
 
 def _matmul_vjp_a(g, ans, a, b):
@@ -127,3 +141,42 @@ def _einsum_jvp(nb, i, t, ans, *ops, subscripts):
 einsum_p = Primitive("einsum", _einsum)
 einsum_p.vjp_any = _einsum_vjp
 einsum_p.jvp = _einsum_jvp
+
+
+# inverse and determinant -------------------------------------------------------------------
+# Written with matmul/swapaxes on the (possibly traced) answer and inverse, so the rules
+# differentiate again. They need invertible matrices, as the functions themselves do.
+def _inv(a):
+    return np.linalg.inv(a)
+
+
+def _inv_jvp(nb, i, t, ans, a):
+    return -np.matmul(ans, np.matmul(t, ans))
+
+
+inv_p = Primitive("inv", _inv)
+inv_p.vjps = (lambda g, ans, a: -np.matmul(_swap(ans), np.matmul(g, _swap(ans))),)
+inv_p.jvp = _inv_jvp
+
+
+def _trailing(x):
+    """Give a stack of scalars two trailing axes, to scale a stack of matrices."""
+    return np.reshape(x, np.shape(x) + (1, 1))
+
+
+def _det(a):
+    return np.linalg.det(a)
+
+
+det_p = Primitive("det", _det)
+det_p.vjps = (lambda g, ans, a: _trailing(g * ans) * _swap(np.linalg.inv(a)),)
+det_p.jvp = lambda nb, i, t, ans, a: ans * np.sum(_swap(np.linalg.inv(a)) * t, axis=(-2, -1))
+
+
+def _logabsdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+logabsdet_p = Primitive("logabsdet", _logabsdet)
+logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(np.linalg.inv(a)),)
+logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(_swap(np.linalg.inv(a)) * t, axis=(-2, -1))
