@@ -314,6 +314,16 @@ def test_trajectories_of_minimize_results_and_arrays():
     assert len(ax_loss.get_lines()) == 3
 
 
+def test_trajectories_of_a_race():
+    race = gk.optim.race(gk.functions.booth, x0=(0.0, 0.0), steps=15)
+    fig = gk.viz.plot_trajectories(gk.functions.booth, race, num=6)
+    lines = lines_by_label(fig.axes[1])
+    assert set(race.results) <= set(lines)
+    for name, result in race.results.items():
+        np.testing.assert_allclose(lines[name].get_ydata(),
+                                   np.where(result.values > 0, result.values, np.nan))
+
+
 def test_trajectories_linear_scale_without_a_minimum():
     path = np.array([[2.0, 0.0], [1.0, 0.0], [-0.5, 0.0]])
     fig = gk.viz.plot_trajectories(lambda p: p[0] - 10, [path], num=6, log_scale=False)

@@ -221,9 +221,14 @@ def gradient_at(f: Callable[..., Any], point: np.ndarray) -> np.ndarray:
 def named_runs(runs: Any) -> list[tuple[str, Any]]:
     """Normalise a mapping ``{name: run}`` or a sequence of runs to ``[(name, run), ...]``.
 
+    An object with a ``.results`` mapping (what ``gk.optim.race`` returns) stands for
+    that mapping.
+
     >>> named_runs([[1.0], [2.0]])
     [('run 1', [1.0]), ('run 2', [2.0])]
     """
+    if isinstance(getattr(runs, "results", None), Mapping):
+        runs = runs.results
     if isinstance(runs, Mapping):
         items = [(str(k), v) for k, v in runs.items()]
     elif isinstance(runs, Sequence) and not isinstance(runs, (str, bytes)):

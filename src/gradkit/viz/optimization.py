@@ -123,7 +123,8 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
     Args:
         f: a scalar function of a vector ``p = (x, y)``, e.g. ``gk.functions.rosenbrock``.
         runs: ``{name: run}`` or a list of runs, where a run is a ``gk.optim.minimize``
-            result or an ``(n, 2)`` array of points; any number of optimizers.
+            result or an ``(n, 2)`` array of points; any number of optimizers. A
+            ``gk.optim.race`` result stands for its ``.results``.
         domain: ``((xmin, xmax), (ymin, ymax))``; default ``f.domain`` or [-3, 3]^2.
         minimum: the optimum to mark (a star), or a list of minima; default
             ``f.minimum`` when f has one. With a minimum the loss panel shows
