@@ -97,16 +97,32 @@ class Module:
 
     # -- parameters ---------------------------------------------------------------------
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Return the name and shape of every parameter (empty for parameter-free layers)."""
+        """Return the name and shape of every parameter (empty for parameter-free layers).
+
+        >>> Linear(3, 2).param_shapes()
+        {'weight': (3, 2), 'bias': (2,)}
+        """
         return {}
 
     def init_params(self, rng: RNGLike = None) -> Params:
-        """Return freshly initialized parameters drawn from ``rng`` (the model is unchanged)."""
+        """Return freshly initialized parameters drawn from ``rng`` (the model is unchanged).
+
+        >>> sorted(Sequential(Linear(2, 2), ReLU()).init_params(0))
+        ['0.bias', '0.weight']
+        """
         return {}
 
     @property
     def params(self) -> Params:
-        """The model's own parameters: a new dict each time, holding the arrays themselves."""
+        """The model's own parameters: a new dict each time, holding the arrays themselves.
+
+        Assigning a dict checks every name and shape (:meth:`check_params`).
+
+        >>> layer = Linear(1, 1)
+        >>> layer.params = {"weight": [[2.0]], "bias": [0.5]}
+        >>> layer(np.array([[1.0]]))
+        array([[2.5]])
+        """
         return dict(self._params)
 
     @params.setter
@@ -171,7 +187,13 @@ class Module:
 
     # -- running ------------------------------------------------------------------------
     def forward(self, params: Params, x: Any) -> Any:
-        """Compute the output for input ``x`` with parameters ``params`` (subclasses)."""
+        """Compute the output for input ``x`` with parameters ``params`` (subclasses).
+
+        Called by :meth:`apply`, which also turns lists into arrays.
+
+        >>> ReLU().forward({}, np.array([-1.0, 1.0]))
+        array([0., 1.])
+        """
         raise NotImplementedError(f"{type(self).__name__} must define forward(params, x)")
 
     def apply(self, params: Params, x: Any) -> Any:
@@ -181,38 +203,71 @@ class Module:
             params: a dict with this model's parameter names (``self.params`` or a
                 modified copy, or the engine's traced values inside ``gk.grad``).
             x: a batch of inputs, samples on the first axis.
+
+        >>> import gradkit as gk
+        >>> layer = Linear(2, 1, rng=0)
+        >>> X, y = np.array([[1.0, 2.0]]), np.array([[1.0]])
+        >>> grads = gk.grad(lambda p: np.sum((layer.apply(p, X) - y) ** 2))(layer.params)
+        >>> sorted(grads), grads["weight"].shape
+        (['bias', 'weight'], (2, 1))
         """
         return self.forward(params, _as_batch(x))
 
     def __call__(self, x: Any) -> Any:
-        """Return the output for input ``x`` with the model's own parameters."""
+        """Return the output for input ``x`` with the model's own parameters.
+
+        >>> Linear(2, 3, init="zeros")([[1.0, 1.0]])
+        array([[0., 0., 0.]])
+        """
         return self.apply(self._params_for_call(), x)
 
     def _params_for_call(self) -> Params:
         return self._params
 
     def train(self, mode: bool = True) -> Module:
-        """Switch training mode on (or off with ``mode=False``) and return ``self``."""
+        """Switch training mode on (or off with ``mode=False``) and return ``self``.
+
+        >>> model = Sequential(Linear(2, 2), Dropout(0.5))
+        >>> model.train(False)[1].training, model.train()[1].training
+        (False, True)
+        """
         self.training = bool(mode)
         for child in self.children():
             child.train(mode)
         return self
 
     def eval(self) -> Module:
-        """Switch to evaluation mode (``Dropout`` passes inputs through) and return ``self``."""
+        """Switch to evaluation mode (``Dropout`` passes inputs through) and return ``self``.
+
+        >>> Dropout(0.5).eval().training
+        False
+        """
         return self.train(False)
 
     def children(self) -> list[Module]:
-        """Return the direct sub-modules (none for a plain layer)."""
+        """Return the direct sub-modules (none for a plain layer).
+
+        >>> Sequential(Linear(1, 1), Tanh()).children()
+        [Linear(1, 1), Tanh()]
+        """
         return []
 
     # -- description and files -------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        """Return the constructor arguments that rebuild this module (for saving)."""
+        """Return the constructor arguments that rebuild this module (for saving).
+
+        >>> LeakyReLU(0.2).config()
+        {'negative_slope': 0.2}
+        """
         return {}
 
     def spec(self) -> dict[str, Any]:
-        """Return ``{"type": class name, "config": ...}``: the architecture, JSON-ready."""
+        """Return ``{"type": class name, "config": ...}``: the architecture, JSON-ready.
+
+        >>> Linear(2, 1).spec()
+        {'type': 'Linear', 'config': {'in_features': 2, 'out_features': 1, 'bias': True, \
+'init': 'xavier_uniform'}}
+        """
         return {"type": type(self).__name__, "config": self.config()}
 
     @staticmethod
@@ -238,6 +293,10 @@ class Module:
         """Save the architecture and parameters to ``path`` (``.npz``), atomically.
 
         See :func:`gradkit.nn.io.save`; returns the path written.
+
+        >>> import tempfile, pathlib
+        >>> Linear(2, 1).save(pathlib.Path(tempfile.mkdtemp()) / "layer.npz").name
+        'layer.npz'
         """
         from gradkit.nn.io import save
 
@@ -251,6 +310,13 @@ class Module:
         parameters; ``model.load(path)`` (on an instance) loads the parameters into this
         model and raises :class:`ParameterError` naming the first parameter that does not
         fit. Both return the model. See :func:`gradkit.nn.io.load`.
+
+        >>> import tempfile, pathlib
+        >>> path = Linear(2, 1, rng=0).save(pathlib.Path(tempfile.mkdtemp()) / "layer.npz")
+        >>> Module.load(path)
+        Linear(2, 1)
+        >>> Linear(2, 1).load(path).params["weight"].shape
+        (2, 1)
         """
         from gradkit.nn.io import load
 

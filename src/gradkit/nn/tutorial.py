@@ -174,7 +174,11 @@ class SimpleNeuralNetwork:
     # -- additions ----------------------------------------------------------------------
     @property
     def params(self) -> dict[str, np.ndarray]:
-        """The weights as a dict ``{"W1", "b1", "W2", "b2"}`` (the arrays themselves)."""
+        """The weights as a dict ``{"W1", "b1", "W2", "b2"}`` (the arrays themselves).
+
+        >>> sorted(SimpleNeuralNetwork(2, 3, 1, rng=0).params)
+        ['W1', 'W2', 'b1', 'b2']
+        """
         return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
 
     @staticmethod
@@ -189,6 +193,13 @@ class SimpleNeuralNetwork:
             params: ``{"W1", "b1", "W2", "b2"}``.
             X: inputs ``(m, input_size)``.
             y: targets in [0, 1], ``(m, output_size)``.
+
+        >>> import gradkit as gk
+        >>> net = SimpleNeuralNetwork(2, 3, 1, rng=0)
+        >>> X, y = np.ones((4, 2)), np.ones((4, 1))
+        >>> auto = gk.grad(SimpleNeuralNetwork.objective)(net.params, X, y)
+        >>> bool(np.allclose(auto["W2"], net.gradients(X, y)["W2"]))
+        True
         """
         hidden = _sigmoid(X @ params["W1"] + params["b1"])
         logits = hidden @ params["W2"] + params["b2"]
@@ -205,6 +216,11 @@ class SimpleNeuralNetwork:
             epochs: full-batch steps.
             learning_rate: step size.
             verbose: print the loss every 100 epochs, as the tutorial does.
+
+        >>> net = SimpleNeuralNetwork(1, 2, 1, rng=0)
+        >>> losses = net.train([[0.0], [1.0]], [0.0, 1.0], epochs=3)
+        >>> len(losses), losses[-1] < losses[0]
+        (3, True)
         """
         X = self._check_inputs(X)
         y = self._check_targets(X, y)
@@ -226,7 +242,11 @@ class SimpleNeuralNetwork:
         return (self.forward(X) > 0.5).astype(np.int64)
 
     def accuracy(self, X: Any, y: Any) -> float:
-        """Return the fraction of samples whose 0/1 prediction equals ``y``."""
+        """Return the fraction of samples whose 0/1 prediction equals ``y``.
+
+        >>> SimpleNeuralNetwork(1, 2, 1, rng=0).accuracy([[0.0], [1.0]], [1.0, 1.0])
+        1.0
+        """
         X = self._check_inputs(X)
         y = self._check_targets(X, y)
         return float(np.mean(self.predict(X) == (y > 0.5)))
