@@ -1,8 +1,9 @@
 """The README's table of the NumPy functions the engine differentiates, generated from the
 dispatch tables themselves (``gradkit.autodiff.numpy_api.UFUNCS`` and ``FUNCTIONS``).
 
-Run ``python tests/engine_table.py`` and paste its output into the README's engine
-section; ``tests/test_autodiff_readme.py`` fails when a registered function is missing.
+Run ``python tests/engine_table.py --write`` to refresh the table inside the README's
+engine section (without ``--write`` it prints the table); ``tests/test_autodiff_readme.py``
+fails when a registered function is missing from it.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ NOTES = {
     "branch not taken",
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`",
-    "linalg": "any batch dimensions for `matmul`; `einsum` with explicit or implicit output "
-    "(no `...`, no repeated index within one operand); `norm`: vector p-norms, `'fro'`, `None`",
+    "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
+    "explicit or implicit output (no `...`, no repeated index within one operand); `norm`: "
+    "vector p-norms, `'fro'`, `None`; `inv`/`det`/`slogdet`/`solve` need invertible matrices "
+    "(`solve(a, b)` is `inv(a) @ b`)",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
-    "arrays with repeats, boolean masks) via `x[...]`",
+    "arrays with repeats, boolean masks) via `x[...]`; `sort`, `take`, `repeat`, `tile`, "
+    "`roll` and `pad` gather by index, so the gradient follows each value to where it went",
     "zero": "piecewise constant, boolean or integer-valued: computed on plain values, zero "
     "derivative",
 }
@@ -90,5 +94,29 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def write_readme(path: str = "README.md") -> bool:
+    """Replace the table inside the README's engine section; return True if it changed."""
+    import re
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    begin, end = text.index("<!-- BEGIN engine -->"), text.index("<!-- END engine -->")
+    section = text[begin:end]
+    table = re.compile(r"^\| family \| NumPy functions \| notes \|\n(?:\|.*\n?)*", re.M)
+    if not table.search(section):
+        raise SystemExit("README engine section has no table to replace")
+    new_section = table.sub(lambda m: markdown_table() + "\n", section, count=1)
+    if new_section == section:
+        return False
+    readme.write_text(text[:begin] + new_section + text[end:], encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if "--write" in sys.argv:
+        print("README.md table updated" if write_readme() else "README.md table up to date")
+    else:
+        print(markdown_table())

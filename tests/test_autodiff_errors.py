@@ -51,7 +51,7 @@ def test_has_aux_without_a_pair() -> None:
 @pytest.mark.parametrize(
     ("fn", "name"),
     [
-        (np.sort, "np.sort"),
+        (lambda x: np.partition(x, 1), "np.partition"),
         (np.median, "np.median"),
         (lambda x: np.fft.fft(x), "fft"),
         (np.sinc, "np.sinc"),
@@ -440,3 +440,19 @@ def test_every_engine_error_is_a_gradkit_error_and_a_builtin_one() -> None:
         GradCheckError,
     ):
         assert issubclass(err, GradkitError)
+
+
+# --- the composed NumPy functions ---------------------------------------------------------------
+def test_pad_mode_without_a_rule() -> None:
+    with pytest.raises(NoRuleError, match=r"np\.pad with mode='median'.*'edge'"):
+        gk.grad(lambda x: np.sum(np.pad(x, 1, mode="median")))(X)
+
+
+def test_split_into_unequal_parts() -> None:
+    with pytest.raises(ValueError, match="equal division"):
+        gk.grad(lambda x: np.sum(np.split(x, 2)[0]))(X)
+
+
+def test_inverse_of_a_non_square_matrix() -> None:
+    with pytest.raises(np.linalg.LinAlgError, match=r"square matrices, got shape \(2, 3\)"):
+        gk.grad(lambda a: np.sum(np.linalg.inv(a)))(np.ones((2, 3)))

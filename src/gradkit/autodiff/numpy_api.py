@@ -462,3 +462,4 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
+from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions

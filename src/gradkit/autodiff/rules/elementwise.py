@@ -21,6 +21,7 @@ from gradkit.autodiff.primitives import Primitive
 
 LOG2 = math.log(2.0)
 LOG10 = math.log(10.0)
+DEG = math.pi / 180.0
 
 
 def _tie(win: np.ndarray, tie: np.ndarray) -> np.ndarray:
@@ -67,6 +68,8 @@ UNARY = {
     "arcsinh": (np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1.0)),
     "arccosh": (np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1.0)),
     "arctanh": (np.arctanh, lambda g, ans, x: g / (1.0 - x * x)),
+    "deg2rad": (np.deg2rad, lambda g, ans, x: g * DEG),
+    "rad2deg": (np.rad2deg, lambda g, ans, x: g / DEG),
 }
 
 BINARY = {
@@ -100,6 +103,12 @@ BINARY = {
         np.remainder,
         lambda g, ans, x, y: g,
         lambda g, ans, x, y: -g * np.floor_divide(x, y),
+    ),
+    "fmod": (np.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(x / y)),
+    "logaddexp2": (
+        np.logaddexp2,
+        lambda g, ans, x, y: g * np.exp2(x - ans),
+        lambda g, ans, x, y: g * np.exp2(y - ans),
     ),
 }
 
@@ -179,6 +188,12 @@ UFUNC_PRIMITIVES = {
     np.arctan2: P["arctan2"],
     np.hypot: P["hypot"],
     np.remainder: P["remainder"],
+    np.fmod: P["fmod"],
+    np.logaddexp2: P["logaddexp2"],
+    np.deg2rad: P["deg2rad"],
+    np.radians: P["deg2rad"],
+    np.rad2deg: P["rad2deg"],
+    np.degrees: P["rad2deg"],
 }
 
 #: Ufuncs whose output is piecewise constant (or boolean): their derivative is zero, so
@@ -188,4 +203,5 @@ UFUNC_CONSTANT = (
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
     np.isnan, np.isinf, np.isfinite, np.bitwise_and, np.bitwise_or, np.invert,
+    np.heaviside,
 )  # fmt: skip

@@ -1,0 +1,338 @@
+"""More NumPy functions on traced values, each composed from the engine's primitives.
+
+Sorting, gathering and rearranging become indexing with an index array computed from the
+plain values (``np.sort`` is ``take_along_axis`` with ``np.argsort``; ``np.roll``,
+``np.tile``, ``np.repeat`` and the non-constant ``np.pad`` modes are ``take`` with the
+index array NumPy itself produces), so their derivatives are indexing's: exact, with
+repeated positions accumulating. The linear-algebra functions use the ``inv``, ``det``
+and ``slogdet`` primitives of :mod:`gradkit.autodiff.rules.linalg`.
+
+Importing :mod:`gradkit.autodiff.numpy_api` registers everything here.
+
+>>> import numpy as np
+>>> import gradkit as gk
+>>> gk.grad(lambda x: np.sum(np.sort(x)[-2:]))(np.array([3.0, 1.0, 2.0]))  # top-2 sum
+array([1., 0., 1.])
+>>> gk.grad(lambda a: np.linalg.det(a))(np.array([[2.0, 1.0], [1.0, 3.0]]))  # det A A^-T
+array([[ 3., -1.],
+       [-1.,  2.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff.errors import NoRuleError
+from gradkit.autodiff.numpy_api import (
+    amax,
+    amin,
+    atleast_2d,
+    concatenate,
+    implements,
+    matmul,
+    mean,
+    moveaxis,
+    norm_axis,
+    prod,
+    ravel,
+    reshape,
+    sum_,
+    where,
+)
+from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
+from gradkit.autodiff.rules import linalg, shape
+
+__all__ = [
+    "take", "take_along_axis", "sort", "repeat", "tile", "roll", "pad", "array_split", "split",
+    "diff", "triu", "tril", "cumprod", "average", "ptp", "atleast_3d", "column_stack", "dstack",
+    "append", "inv", "det", "slogdet", "solve", "kron",
+]  # fmt: skip
+
+
+def _axis(axis: Any, nd: int, name: str) -> int:
+    return norm_axis(axis, nd, name)[0]
+
+
+# gathering ---------------------------------------------------------------------------------
+@implements(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """``a`` at ``indices`` along ``axis`` (of the flattened ``a`` by default)."""
+    if out is not None or mode != "raise":
+        raise TypeError("take: out= and mode= are not supported on traced values")
+    indices = np.asarray(value_of(indices))
+    if axis is None:
+        return ravel(a)[indices]
+    ax = _axis(axis, ndim_of(a), "take")
+    return a[(slice(None),) * ax + (indices,)]
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    """``arr`` at ``indices`` matched along ``axis``, as NumPy's ``take_along_axis``."""
+    indices = np.asarray(value_of(indices))
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    nd = ndim_of(arr)
+    ax = _axis(axis, nd, "take_along_axis")
+    shp = shape_of(arr)
+    grid = [
+        np.arange(shp[k]).reshape((1,) * k + (shp[k],) + (1,) * (nd - k - 1)) for k in range(nd)
+    ]
+    grid[ax] = indices
+    return arr[tuple(grid)]
+
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """Sorted copy; the gradient follows each value to its sorted position."""
+    if order is not None:
+        raise TypeError("sort: order= is not supported on traced values")
+    if axis is None:
+        a, axis = ravel(a), 0
+    idx = np.argsort(value_of(a), axis=axis, kind=kind, stable=stable)
+    return take_along_axis(a, idx, axis)
+
+
+@implements(np.repeat)
+def repeat(a, repeats, axis=None):
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = _axis(axis, ndim_of(a), "repeat")
+    idx = np.repeat(np.arange(shape_of(a)[ax]), value_of(repeats))
+    return take(a, idx, ax)
+
+
+@implements(np.tile)
+def tile(A, reps):  # noqa: N803 - NumPy's name
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    d = max(len(reps), ndim_of(A))
+    A = reshape(A, (1,) * (d - ndim_of(A)) + shape_of(A))
+    reps = (1,) * (d - len(reps)) + reps
+    for k, r in enumerate(reps):
+        if r != 1:
+            A = take(A, np.tile(np.arange(shape_of(A)[k]), r), k)
+    return A
+
+
+@implements(np.roll)
+def roll(a, shift, axis=None):
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), shape_of(a))
+    shifts = np.broadcast_to(value_of(shift), np.shape(axis)).ravel()
+    axes = np.atleast_1d(axis)
+    for s, ax in zip(shifts, axes):
+        ax = _axis(int(ax), ndim_of(a), "roll")
+        n = shape_of(a)[ax]
+        a = take(a, (np.arange(n) - int(s)) % n, ax)
+    return a
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Pad with a constant (default 0) or by the ``edge``/``wrap``/``reflect``/``symmetric``
+    rules; the gradient of the padding flows back to the entries it copies."""
+    nd = ndim_of(array)
+    widths = np.broadcast_to(np.asarray(value_of(pad_width), dtype=int), (nd, 2))
+    if mode == "constant":
+        c = value_of(kwargs.pop("constant_values", 0))
+        if kwargs or np.ndim(c) != 0:
+            raise TypeError("pad: only a scalar constant_values is supported on traced values")
+        shp = shape_of(array)
+        new_shape = tuple(int(n + lo + hi) for n, (lo, hi) in zip(shp, widths))
+        idx = tuple(slice(int(lo), int(lo) + n) for n, (lo, _) in zip(shp, widths))
+        dtype = np.result_type(value_of(array), float)
+        return shape.index_update_p(np.full(new_shape, c, dtype=dtype), array, idx=idx)
+    if mode not in ("edge", "wrap", "reflect", "symmetric"):
+        raise NoRuleError(
+            f"np.pad with mode={mode!r} has no derivative rule in gradkit; use 'constant', "
+            "'edge', 'wrap', 'reflect' or 'symmetric'"
+        )
+    for k in range(nd):
+        lo, hi = (int(w) for w in widths[k])
+        if lo or hi:
+            idx = np.pad(np.arange(shape_of(array)[k]), (lo, hi), mode=mode, **kwargs)
+            array = take(array, idx, k)
+    return array
+
+
+# splitting and differences ------------------------------------------------------------------
+@implements(np.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    ax = _axis(axis, ndim_of(ary), "array_split")
+    groups = np.array_split(np.arange(shape_of(ary)[ax]), value_of(indices_or_sections))
+    pre = (slice(None),) * ax
+    return [ary[pre + (slice(int(g[0]), int(g[0]) + len(g)) if len(g) else slice(0, 0),)]
+            for g in groups]  # fmt: skip
+
+
+@implements(np.split)
+def split(ary, indices_or_sections, axis=0):
+    sections = value_of(indices_or_sections)
+    if np.ndim(sections) == 0:
+        n = shape_of(ary)[_axis(axis, ndim_of(ary), "split")]
+        if n % int(sections):
+            raise ValueError("array split does not result in an equal division")
+    return array_split(ary, sections, axis)
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    ax = _axis(axis, ndim_of(a), "diff")
+    parts = []
+    for extra in (prepend, a, append):
+        if extra is a:
+            parts.append(a)
+        elif extra is not np._NoValue:
+            shp = list(shape_of(a))
+            shp[ax] = 1
+            parts.append(extra if np.ndim(value_of(extra)) else np.full(shp, value_of(extra)))
+    if len(parts) > 1:
+        a = concatenate(parts, axis=ax)
+    pre = (slice(None),) * ax
+    for _ in range(int(n)):
+        a = a[pre + (slice(1, None),)] - a[pre + (slice(None, -1),)]
+    return a
+
+
+# triangles and products --------------------------------------------------------------------
+def _triangle(m, k: int, upper: bool):
+    if ndim_of(m) == 1:
+        n = shape_of(m)[0]
+        m = np.broadcast_to(m, (n, n))
+    rows, cols = shape_of(m)[-2:]
+    mask = np.tri(rows, cols, k - 1 if upper else k, dtype=bool)
+    return where(~mask if upper else mask, m, 0.0)
+
+
+@implements(np.triu)
+def triu(m, k=0):
+    return _triangle(m, int(k), upper=True)
+
+
+@implements(np.tril)
+def tril(m, k=0):
+    return _triangle(m, int(k), upper=False)
+
+
+@implements(np.cumprod)
+def cumprod(a, axis=None, dtype=None, out=None):
+    """Cumulative product, exact where entries are zero (each output is a ``prod``)."""
+    if out is not None:
+        raise TypeError("cumprod: out= is not supported on traced values")
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = _axis(axis, ndim_of(a), "cumprod")
+    moved = moveaxis(a, ax, -1)
+    n = shape_of(moved)[-1]
+    below = np.tri(n, dtype=bool)  # below[i, j]: entry j takes part in output i
+    grid = where(below, reshape(moved, shape_of(moved)[:-1] + (1, n)), 1.0)
+    return moveaxis(prod(grid, axis=-1), -1, ax)
+
+
+@implements(np.average)
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        total = np.full(shape_of(avg), np.size(value_of(a)) / max(np.size(value_of(avg)), 1))
+        return (avg, total) if returned else avg
+    w = weights
+    if shape_of(w) != shape_of(a):
+        if axis is None or ndim_of(w) != 1:
+            raise TypeError("average: weights must have a's shape, or be 1-d along an int axis")
+        ax = _axis(axis, ndim_of(a), "average")
+        w = reshape(w, (1,) * ax + (shape_of(w)[0],) + (1,) * (ndim_of(a) - ax - 1))
+        w = np.broadcast_to(w, shape_of(a))
+    total = sum_(w, axis=axis, keepdims=keepdims)
+    avg = sum_(a * w, axis=axis, keepdims=keepdims) / total
+    return (avg, total) if returned else avg
+
+
+@implements(np.ptp)
+def ptp(a, axis=None, out=None, keepdims=False):
+    if out is not None:
+        raise TypeError("ptp: out= is not supported on traced values")
+    return amax(a, axis=axis, keepdims=keepdims) - amin(a, axis=axis, keepdims=keepdims)
+
+
+# joining -------------------------------------------------------------------------------------
+@implements(np.atleast_3d)
+def atleast_3d(*arys):
+    out = []
+    for a in arys:
+        nd = ndim_of(a)
+        if nd == 0:
+            a = reshape(a, (1, 1, 1))
+        elif nd == 1:
+            a = reshape(a, (1,) + shape_of(a) + (1,))
+        elif nd == 2:
+            a = reshape(a, shape_of(a) + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.column_stack)
+def column_stack(tup):
+    cols = [reshape(a, (-1, 1)) if ndim_of(a) < 2 else atleast_2d(a) for a in tup]
+    return concatenate(cols, axis=1)
+
+
+@implements(np.dstack)
+def dstack(tup):
+    return concatenate([atleast_3d(a) for a in tup], axis=2)
+
+
+@implements(np.append)
+def append(arr, values, axis=None):
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+# linear algebra ------------------------------------------------------------------------------
+def _square(a: Any, name: str) -> None:
+    shp = shape_of(a)
+    if len(shp) < 2 or shp[-1] != shp[-2]:
+        raise np.linalg.LinAlgError(
+            f"np.linalg.{name}: expected (a stack of) square matrices, got shape {shp}"
+        )
+
+
+@implements(np.linalg.inv)
+def inv(a):
+    _square(a, "inv")
+    return linalg.inv_p(a)
+
+
+@implements(np.linalg.det)
+def det(a):
+    _square(a, "det")
+    return linalg.det_p(a)
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a):
+    """``(sign, log|det a|)``; the sign is piecewise constant, so it is a plain array."""
+    _square(a, "slogdet")
+    sign = np.linalg.slogdet(value_of(a))[0]
+    return sign, linalg.logabsdet_p(a)
+
+
+@implements(np.linalg.solve)
+def solve(a, b):
+    """The solution of ``a x = b``, as ``inv(a) @ b`` (differentiable in ``a`` and ``b``)."""
+    _square(a, "solve")
+    return matmul(inv(a), b)
+
+
+@implements(np.kron)
+def kron(a, b):
+    a2, b2 = atleast_2d(a), atleast_2d(b)
+    if ndim_of(a2) != 2 or ndim_of(b2) != 2:
+        raise NoRuleError("np.kron on traced values supports 1-d and 2-d inputs only")
+    (p, q), (r, s) = shape_of(a2), shape_of(b2)
+    out = reshape(reshape(a2, (p, 1, q, 1)) * reshape(b2, (1, r, 1, s)), (p * r, q * s))
+    if ndim_of(a) < 2 and ndim_of(b) < 2:
+        return reshape(out, (-1,))
+    return out
