@@ -6,6 +6,7 @@ and bad input raises a clear error. Grids are tiny so the file runs in seconds.
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from collections import namedtuple
@@ -637,6 +638,13 @@ def test_render_graph_reports_graphviz_failure_and_absence(tmp_path, monkeypatch
     # auto falls back to the matplotlib drawing
     out = gk.viz.render_graph(hand_graph(), tmp_path / "g.png")
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_render_graph_with_the_real_graphviz(tmp_path):
+    out = gk.viz.render_graph(hand_graph(), tmp_path / "g.svg", engine="graphviz")
+    text = out.read_text()
+    assert "<svg" in text and "value = 10" in text
 
 
 # ---------------------------------------------------------------- determinism, saving
