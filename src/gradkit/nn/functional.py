@@ -208,6 +208,15 @@ def silu(x: ArrayLike) -> Any:
     return x * sigmoid(x)
 
 
+def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:
+    """The constant maximum along ``axis`` (kept), 0 where a slice has no finite maximum."""
+    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
+    finite = bool(np.isfinite(shift).all())
+    if not finite:  # an all -inf slice would give -inf - -inf = NaN; shift it by 0 instead
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+    return shift, finite
+
+
 def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
               keepdims: bool = False) -> Any:
     """Return ``log(sum(exp(x)))`` over ``axis`` without overflow.
@@ -226,12 +235,13 @@ def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
     array([0.69314718, 5.        ])
     """
     x = _as_input(x)
-    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
-    # A slice that is all -inf would give -inf - -inf = NaN; shift it by 0 instead.
-    shift = np.where(np.isfinite(shift), shift, 0.0)
+    shift, finite = _max_shift(x, axis)
     total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):  # log 0 = -inf is the exact answer for all -inf
+    if finite:
         out = np.log(total) + shift
+    else:
+        with np.errstate(divide="ignore"):  # log 0 = -inf is exact for an all -inf slice
+            out = np.log(total) + shift
     if keepdims:
         return out
     if axis is None:
@@ -251,8 +261,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> Any:
            [1. , 0. ]])
     """
     x = _as_input(x)
-    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
-    exps = np.exp(x - shift)
+    exps = np.exp(x - _max_shift(x, axis)[0])
     return exps / np.sum(exps, axis=axis, keepdims=True)
 
 
@@ -270,7 +279,8 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Any:
     array([    0., -1000.])
     """
     x = _as_input(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    shifted = x - _max_shift(x, axis)[0]
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 # ----------------------------------------------------------------------------- derivatives

@@ -381,7 +381,7 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     targets = _target_distribution(logits, labels)
-    return -np.sum(targets * log_softmax(logits, axis=-1)) / _samples(logits)
+    return np.sum(targets * log_softmax(logits, axis=-1)) * (-1.0 / _samples(logits))
 
 
 def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
