@@ -147,3 +147,13 @@ def test_dropout_gradient_flows_only_through_kept_units():
     keep = state.random((4, 10)) >= 0.5  # the mask the layer's generator will draw
     g = gk.grad(lambda v: np.sum(layer.apply({}, v)))(x)
     np.testing.assert_array_equal(g, keep / 0.5)
+
+
+def test_losses_differentiate_with_respect_to_the_targets_too():
+    z = np.array([[0.3, -0.7, 1.2]])
+    soft = np.array([[0.2, 0.5, 0.3]])
+    # d/dy of -sum(y * log_softmax(z)) is -log_softmax(z)
+    np.testing.assert_allclose(gk.grad(nn.cross_entropy_with_logits, argnums=1)(z, soft),
+                               -nn.log_softmax(z), rtol=1e-12)
+    y, p = np.array([1.0, 2.0]), np.array([0.5, 3.0])
+    np.testing.assert_allclose(gk.grad(nn.mse_loss, argnums=0)(y, p), -nn.mse_gradient(y, p))

@@ -345,6 +345,14 @@ def _target_distribution(logits: Any, labels: Any) -> np.ndarray:
     logits_shape = tuple(logits.shape)
     if not logits_shape:
         raise ValueError("cross_entropy_with_logits: logits must have a class axis, got a scalar")
+    if not isinstance(labels, (np.ndarray, np.generic, list, tuple, int, float)):
+        # traced soft labels: the gradient is being taken with respect to the targets
+        if tuple(labels.shape) == logits_shape:
+            return labels
+        raise ValueError(
+            f"cross_entropy_with_logits: differentiable labels must be probability rows "
+            f"of the logits' shape {logits_shape}; got {tuple(labels.shape)}"
+        )
     labels = np.asarray(labels)
     if labels.shape == logits_shape[:-1]:
         return one_hot(labels, logits_shape[-1])
