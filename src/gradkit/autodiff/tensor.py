@@ -69,6 +69,24 @@ def _index(idx: Any) -> tuple:
     return tuple(value_of(k) if type(k) is Tensor else k for k in idx)
 
 
+def _operator(prim: Any) -> tuple:
+    """The method and reflected method of a binary operator, with a constant fast path."""
+
+    def op(self, other):
+        tr = self._trace
+        if tr is not None and type(other) is not Tensor:
+            return tr.with_constant(prim, self, other, 0)
+        return bind(prim, (self, other), _NO_KW)
+
+    def rop(self, other):
+        tr = self._trace
+        if tr is not None and type(other) is not Tensor:
+            return tr.with_constant(prim, self, other, 1)
+        return bind(prim, (other, self), _NO_KW)
+
+    return op, rop
+
+
 class Tensor:
     """A value (a NumPy array) that carries what is needed to differentiate through it.
 
@@ -284,35 +302,13 @@ class Tensor:
             leaf._grad = g if leaf._grad is None else leaf._grad + g
 
     # --- operators -----------------------------------------------------------------------
-    def __add__(self, other):
-        return bind(_add, (self, other), _NO_KW)
-
-    def __radd__(self, other):
-        return bind(_add, (other, self), _NO_KW)
-
-    def __sub__(self, other):
-        return bind(_sub, (self, other), _NO_KW)
-
-    def __rsub__(self, other):
-        return bind(_sub, (other, self), _NO_KW)
-
-    def __mul__(self, other):
-        return bind(_mul, (self, other), _NO_KW)
-
-    def __rmul__(self, other):
-        return bind(_mul, (other, self), _NO_KW)
-
-    def __truediv__(self, other):
-        return bind(_div, (self, other), _NO_KW)
-
-    def __rtruediv__(self, other):
-        return bind(_div, (other, self), _NO_KW)
-
-    def __pow__(self, other):
-        return bind(_pow, (self, other), _NO_KW)
-
-    def __rpow__(self, other):
-        return bind(_pow, (other, self), _NO_KW)
+    __add__, __radd__ = _operator(_add)
+    __sub__, __rsub__ = _operator(_sub)
+    __mul__, __rmul__ = _operator(_mul)
+    __truediv__, __rtruediv__ = _operator(_div)
+    __pow__, __rpow__ = _operator(_pow)
+    __mod__, __rmod__ = _operator(_mod)
+    __matmul__, __rmatmul__ = _operator(_matmul)
 
     def __floordiv__(self, other):
         # piecewise constant: zero derivative, so a plain result
@@ -321,20 +317,9 @@ class Tensor:
     def __rfloordiv__(self, other):
         return np.floor_divide(value_of(other), value_of(self))
 
-    def __mod__(self, other):
-        return bind(_mod, (self, other), _NO_KW)
-
-    def __rmod__(self, other):
-        return bind(_mod, (other, self), _NO_KW)
-
-    def __matmul__(self, other):
-        return bind(_matmul, (self, other), _NO_KW)
-
-    def __rmatmul__(self, other):
-        return bind(_matmul, (other, self), _NO_KW)
-
     def __neg__(self):
-        return bind(_neg, (self,), _NO_KW)
+        tr = self._trace
+        return tr.unary(_neg, self) if tr is not None else bind(_neg, (self,), _NO_KW)
 
     def __pos__(self):
         return self
@@ -383,6 +368,16 @@ class Tensor:
         if method == "__call__" and not kwargs:
             prim = _UFUNC_PRIMITIVES.get(ufunc)
             if prim is not None:
+                tr = self._trace
+                if tr is not None:
+                    if len(inputs) == 1:
+                        return tr.unary(prim, self)
+                    if len(inputs) == 2:
+                        # A constant beside this tensor: record without the general search.
+                        if inputs[0] is self and type(inputs[1]) is not Tensor:
+                            return tr.with_constant(prim, self, inputs[1], 0)
+                        if inputs[1] is self and type(inputs[0]) is not Tensor:
+                            return tr.with_constant(prim, self, inputs[0], 1)
                 return bind(prim, inputs, _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 

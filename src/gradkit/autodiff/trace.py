@@ -37,6 +37,18 @@ class Trace:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} level={self.level}>"
 
+    # Fast paths for the commonest calls; a trace may specialize them.
+    def unary(self, prim: Any, a: Any) -> Any:
+        """Record ``prim(a)`` where ``a`` is a value of this trace."""
+        return self.process(prim, (a,), {})
+
+    def with_constant(self, prim: Any, a: Any, const: Any, pos: int) -> Any:
+        """Record ``prim`` of ``a`` (this trace's, at position ``pos``) and a constant."""
+        return self.process(prim, (a, const) if pos == 0 else (const, a), {})
+
+    def process(self, prim: Any, args: Any, kw: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
 
 class _Opened:
     """Context manager that marks a trace as running and closes it afterwards."""
