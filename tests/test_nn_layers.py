@@ -194,3 +194,17 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
         nn.save(nn.Linear(1, 1), Path(tmp_path) / "no" / "such" / "dir.npz")
     with pytest.raises(TypeError, match="Module"):
         nn.save({"w": np.zeros(1)}, tmp_path / "x.npz")
+
+
+def test_nested_sequential_prefixes_names_and_round_trips(tmp_path):
+    inner = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh())
+    model = nn.Sequential(inner, nn.Linear(4, 2, rng=1))
+    assert sorted(model.params) == ["0.0.bias", "0.0.weight", "1.bias", "1.weight"]
+    X = np.random.default_rng(2).normal(size=(3, 3))
+    p = model.params
+    expected = np.tanh(X @ p["0.0.weight"] + p["0.0.bias"]) @ p["1.weight"] + p["1.bias"]
+    np.testing.assert_allclose(model(X), expected, rtol=1e-14)
+    again = nn.Module.load(model.save(tmp_path / "nested.npz"))
+    np.testing.assert_array_equal(again(X), model(X))
+    model.params = {k: np.zeros_like(v) for k, v in p.items()}
+    assert not inner.params["0.weight"].any()  # the inner layers hold the new values
