@@ -152,3 +152,19 @@ def test_sqrt_at_zero_is_infinite_not_silent() -> None:
     """sqrt'(0) is a true infinity: the engine reports inf rather than inventing a value."""
     with np.errstate(divide="ignore"):
         assert gk.grad(np.sqrt)(0.0) == np.inf
+
+
+def test_norm_of_the_zero_vector_has_zero_gradient() -> None:
+    """|x| is not differentiable at 0; the engine returns 0 (no nan, no warning)."""
+    zero = np.zeros(3)
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(gk.grad(np.linalg.norm)(zero), 0.0)
+        np.testing.assert_array_equal(gk.jacfwd(np.linalg.norm)(zero), 0.0)
+        np.testing.assert_array_equal(gk.grad(lambda x: np.linalg.norm(x, ord=3))(zero), 0.0)
+        rows = gk.grad(lambda a: np.sum(np.linalg.norm(a, axis=1)))(np.array([[0.0, 0], [3, 4]]))
+    np.testing.assert_allclose(rows, [[0.0, 0.0], [0.6, 0.8]])
+    r = 5.0
+    u = np.array([3.0, 4.0]) / r
+    np.testing.assert_allclose(
+        gk.hessian(np.linalg.norm)(np.array([3.0, 4.0])), (np.eye(2) - np.outer(u, u)) / r
+    )

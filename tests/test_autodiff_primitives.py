@@ -741,6 +741,14 @@ EXTRAS = [
         (0, 1),
     ),
     Case(
+        "matrix_power 3",
+        lambda a: np.linalg.matrix_power(a, 3),
+        well_conditioned,
+        [(2, 2), (2, 3, 3)],
+    ),
+    Case("matrix_power -2", lambda a: np.linalg.matrix_power(a, -2), well_conditioned, [(3, 3)]),
+    Case("matrix_power 0", lambda a: np.linalg.matrix_power(a, 0) * a, well_conditioned, [(2, 2)]),
+    Case(
         "kron",
         np.kron,
         pair(uniform(-2, 2), uniform(-2, 2)),

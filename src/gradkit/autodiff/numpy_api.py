@@ -429,19 +429,31 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     return linalg.einsum_p(*operands, subscripts=",".join(ins) + "->" + outs)
 
 
+def _safe_root(s: Any, p: float) -> Any:
+    """``s ** (1/p)`` whose derivative is 0 (not inf * 0 = nan) where ``s`` is 0.
+
+    The norm of a zero vector has no gradient; 0 is the subgradient of least norm, the
+    choice that keeps, e.g., a weight-norm penalty at w = 0 from returning nan. Both
+    ``where`` branches are finite, so no nan leaks through the branch not taken.
+    """
+    positive = s > 0
+    safe = where(positive, s, 1.0)
+    return where(positive, np.sqrt(safe) if p == 2 else safe ** (1.0 / p), 0.0)
+
+
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):
     nd = ndim_of(x)
     axes = norm_axis(axis, nd, "norm")
     vector = nd == 1 if axes is None else len(axes) == 1
     if ord in (None, "fro") or (ord == 2 and vector):
-        return np.sqrt(sum_(x * x, axis=axes, keepdims=keepdims))
+        return _safe_root(sum_(x * x, axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == np.inf and vector:
         return amax(np.abs(x), axis=axes, keepdims=keepdims)
     if isinstance(ord, (int, float)) and ord > 0 and vector:
-        return sum_(np.abs(x) ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+        return _safe_root(sum_(np.abs(x) ** ord, axis=axes, keepdims=keepdims), ord)
     from gradkit.autodiff.errors import NoRuleError
 
     raise NoRuleError(

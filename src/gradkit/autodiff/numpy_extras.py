@@ -47,7 +47,7 @@ from gradkit.autodiff.rules import linalg, shape
 __all__ = [
     "take", "take_along_axis", "sort", "repeat", "tile", "roll", "pad", "array_split", "split",
     "diff", "triu", "tril", "cumprod", "average", "ptp", "atleast_3d", "column_stack", "dstack",
-    "append", "inv", "det", "slogdet", "solve", "kron",
+    "append", "inv", "det", "slogdet", "solve", "kron", "matrix_power",
 ]  # fmt: skip
 
 
@@ -336,3 +336,23 @@ def kron(a, b):
     if ndim_of(a) < 2 and ndim_of(b) < 2:
         return reshape(out, (-1,))
     return out
+
+
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n):
+    """``a`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse)."""
+    _square(a, "matrix_power")
+    n = int(n)
+    if n == 0:
+        return np.broadcast_to(np.eye(shape_of(a)[-1]), shape_of(a)).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    power = a
+    while n:  # repeated squaring: log2(n) products
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if n:
+            power = matmul(power, power)
+    return result
