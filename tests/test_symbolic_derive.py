@@ -203,6 +203,11 @@ def test_partial_steps_say_which_variables_are_held_fixed():
     assert any("held fixed" in s.sentence for s in held.walk() if s.rule == "constant")
 
 
+def test_a_plain_symbol_finds_the_parsed_real_variable_by_name():
+    assert derive("x^3", sympy.Symbol("x")).result == 3 * x**2
+    assert derive("x^3 y", sympy.Symbol("y")).result == x**3
+
+
 def test_derive_with_respect_to_an_absent_variable_is_zero():
     d = derive("x^2", "t")
     assert d.result == 0 and d.steps[0].rule == "constant"

@@ -49,11 +49,19 @@ def as_expression(expr_or_text: Any) -> Any:
 def as_variable(expr: Any, var: Any) -> Any:
     """Return the symbol of ``expr`` named ``var`` (a new real symbol if it has none).
 
+    ``var`` may be a name or a ``sympy.Symbol``; a symbol that is not in ``expr`` is
+    matched by name, so ``sympy.Symbol("x")`` finds the real ``x`` that ``parse`` made.
+
     >>> as_variable(parse("x + y"), "y")
     y
+    >>> as_variable(parse("x + y"), sympy.Symbol("x")).is_real
+    True
     """
     if isinstance(var, sympy.Symbol):
-        return var
+        if var in expr.free_symbols:
+            return var
+        # A plain Symbol("x") means the real x that parse() created.
+        var = var.name
     if not isinstance(var, str):
         raise TypeError(f"a variable must be a name or a sympy.Symbol, got {type(var).__name__}")
     if not _NAME.match(var):

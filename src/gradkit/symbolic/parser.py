@@ -261,15 +261,21 @@ class _Parser:
         return result
 
     def expr(self) -> Any:
-        left = self.term()
+        # Operands are collected and combined once: SymPy's Add(*terms) is linear, while
+        # adding one term at a time re-flattens the sum at every step (quadratic).
+        first = self.current
+        terms = [self.term()]
         while self.at("+", "-"):
             operator = self.advance()
-            right = self.term()
-            left = self.checked(left + right if operator.text == "+" else left - right, operator)
-        return left
+            term = self.term()
+            terms.append(term if operator.text == "+" else self.checked(-term, operator))
+        if len(terms) == 1:
+            return terms[0]
+        return self.checked(sympy.Add(*terms), first)
 
     def term(self) -> Any:
-        left = self.unary()
+        first = self.current
+        factors = [self.unary()]
         while True:
             token = self.current
             if self.at("*", "/"):
@@ -278,14 +284,16 @@ class _Parser:
                 if token.text == "/":
                     if right.is_zero:
                         raise self.error("division by zero", token)
-                    left = self.checked(left / right, token)
-                else:
-                    left = self.checked(left * right, token)
+                    right = self.checked(1 / right, token)
+                factors.append(right)
             elif token.kind == "name" or self.at("("):
                 # Implicit multiplication: 2x, 2 sin(x), x y, (x+1)(x-1).
-                left = self.checked(left * self.unary(), token)
+                factors.append(self.unary())
             else:
-                return left
+                break
+        if len(factors) == 1:
+            return factors[0]
+        return self.checked(sympy.Mul(*factors), first)
 
     def unary(self) -> Any:
         self.depth += 1
