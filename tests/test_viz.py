@@ -118,6 +118,14 @@ def test_infinite_values_become_gaps_not_warnings_or_crashes():
     assert np.isfinite(low) and np.isfinite(high)
 
 
+def test_a_function_mixing_points_is_evaluated_one_point_at_a_time():
+    f = lambda x: x - np.mean(x) + x**2  # on one number: x**2; on an array: not pointwise
+    lines = lines_by_label(gk.viz.plot_derivative(f, (-1, 2), num=7).axes[0])
+    xs = lines["f(x)"].get_xdata()
+    np.testing.assert_allclose(lines["f(x)"].get_ydata(), xs**2, atol=1e-12)
+    np.testing.assert_allclose(lines["f'(x)"].get_ydata(), 2 * xs, atol=1e-12)
+
+
 def test_plot_numerical_vs_analytical_overlays_and_log_error():
     fig = gk.viz.plot_numerical_vs_analytical(np.sin, (0, 3), num=21)
     ax, ax_err = fig.axes

@@ -245,10 +245,18 @@ def named_runs(runs: Any) -> list[tuple[str, Any]]:
 
 @quiet
 def vectorized(fn: Callable[..., Any], xs: np.ndarray, name: str = "f") -> np.ndarray:
-    """``fn`` over a 1-D array: one vectorised call when it broadcasts, else a loop."""
+    """``fn`` over a 1-D array: one vectorised call when it broadcasts (checked at two
+    points against single calls), else a loop.
+
+    >>> vectorized(lambda x: x - np.mean(x), np.array([1.0, 3.0])).tolist()  # mixes points
+    [0.0, 0.0]
+    """
     try:
         ys = np.asarray(fn(xs), dtype=float)
-        if ys.shape == xs.shape:
+        if ys.shape == xs.shape and all(
+            np.isclose(ys[i], scalar_value(fn, xs[i]), rtol=1e-9, atol=1e-12, equal_nan=True)
+            for i in _spot_checks(xs.shape)
+        ):
             return ys
     except Exception:  # a scalar-only function: evaluate point by point below
         pass

@@ -45,12 +45,17 @@ def derivative_values(f: Callable[..., Any], xs: np.ndarray,
         return vectorized(check_callable(derivative, "derivative"), xs, "derivative")
     import gradkit as gk
 
+    df = gk.grad(f)
     try:
-        values = np.asarray(gk.elementwise_grad(f)(xs), dtype=float)
+        values = np.broadcast_to(np.asarray(gk.elementwise_grad(f)(xs), dtype=float),
+                                 xs.shape)
+        # one pass is right only when f treats the points independently: check two
+        if all(np.isclose(values[i], float(df(float(xs[i]))), rtol=1e-9, atol=1e-12,
+                          equal_nan=True) for i in (0, xs.size // 2)):
+            return values.copy()
     except Exception:  # f may not broadcast over arrays: differentiate point by point
-        df = gk.grad(f)
-        return vectorized(lambda x: df(float(x)), xs, "the derivative of f")
-    return np.broadcast_to(values, xs.shape).copy()
+        pass
+    return vectorized(lambda x: df(float(x)), xs, "the derivative of f")
 
 
 def _sample(f: Callable[..., Any], interval: Any, num: int) -> tuple[np.ndarray, np.ndarray]:
