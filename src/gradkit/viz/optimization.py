@@ -278,6 +278,10 @@ def plot_training_history(history: Any, *, log_scale: bool = True) -> Figure:
         axes[0].set_yscale("log")
     style_axes(axes[0], "Training loss" + (" (log scale)" if log_scale else ""), "epoch",
                "loss")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     if accuracy_keys:
         for i, key in enumerate(accuracy_keys):
             curve = series[key]
