@@ -64,18 +64,30 @@ class Step:
 
     @property
     def title(self) -> str:
-        """The rule's human name, e.g. ``"Product rule"``."""
+        """The rule's human name.
+
+        >>> derive("x sin(x)").steps[0].title
+        'Product rule'
+        """
         return RULES[self.rule].title
 
     @property
     def sentence(self) -> str:
-        """The explanation as one line of plain text."""
+        """The explanation as one line of plain text.
+
+        >>> derive("sin(2x)").steps[0].sentence
+        "let u = 2*x; then d/dx f(u) = f'(u) · du/dx"
+        """
         from gradkit.symbolic.render import sentence_text
 
         return sentence_text(self.explanation)
 
     def walk(self) -> Iterator[Step]:
-        """Yield this step and every substep, depth first, in reading order."""
+        """Yield this step and every substep, depth first, in reading order.
+
+        >>> [step.rule for step in derive("e^(3x)").steps[0].walk()]
+        ['chain', 'exponential', 'constant multiple', 'identity']
+        """
         stack = [self]
         while stack:
             step = stack.pop()
@@ -100,29 +112,53 @@ class Derivation:
         self.partial = steps[0].partial
 
     def walk(self) -> Iterator[Step]:
-        """Yield every step of the derivation in reading order."""
+        """Yield every step of the derivation in reading order.
+
+        >>> [step.result for step in derive("x^3 + x").walk()]
+        [3*x**2 + 1, 1, 3*x**2]
+        """
         for step in self.steps:
             yield from step.walk()
 
     @property
     def rules(self) -> list[str]:
-        """The rule names used, in order of first use (e.g. ``['product', 'power']``)."""
+        """The rule names used, in order of first use.
+
+        >>> derive("x^x").rules
+        ['logarithmic differentiation', 'product', 'identity', 'logarithm']
+        """
         return list(dict.fromkeys(step.rule for step in self.walk()))
 
     def to_text(self) -> str:
-        """Return the derivation as indented plain text for a terminal."""
+        """Return the derivation as indented plain text for a terminal.
+
+        >>> print(derive("sin(x)").to_text())
+        Trigonometric rule: d/dx [sin(x)] = cos(x)
+          the derivative of sine is cosine
+        Result: d/dx [sin(x)] = cos(x)
+        """
         from gradkit.symbolic.render import to_text
 
         return to_text(self)
 
     def to_latex(self) -> str:
-        """Return the derivation as a LaTeX ``aligned`` block (no surrounding ``$$``)."""
+        r"""Return the derivation as a LaTeX ``aligned`` block (no surrounding ``$$``).
+
+        >>> print(derive("x^2").to_latex().splitlines()[1])
+        & \textbf{Power rule:}\ \frac{d}{d x}\left[x^{2}\right] = 2 x \\
+        """
         from gradkit.symbolic.render import to_latex
 
         return to_latex(self)
 
     def to_markdown(self) -> str:
-        """Return the derivation as a Markdown nested list with ``$...$`` math."""
+        r"""Return the derivation as a Markdown nested list with ``$...$`` math.
+
+        >>> print(derive("e^x").to_markdown())
+        - **Exponential rule**: $\frac{d}{d x}\left[e^{x}\right] = e^{x}$ — e^u is its ...
+        <BLANKLINE>
+        **Result**: $\frac{d}{d x}\left[e^{x}\right] = e^{x}$
+        """
         from gradkit.symbolic.render import to_markdown
 
         return to_markdown(self)

@@ -126,7 +126,15 @@ def _final_text(derivation: Derivation) -> str:
 
 
 def to_text(derivation: Derivation) -> str:
-    """Return the derivation as indented plain text, one rule per header line."""
+    """Return the derivation as indented plain text, one rule per header line.
+
+    Args:
+        derivation: the result of :func:`~gradkit.symbolic.derive`.
+
+    >>> from gradkit.symbolic.derivation import derive
+    >>> print(to_text(derive("x + 1")).splitlines()[0])
+    Sum / difference rule: d/dx [x + 1] = 1
+    """
     out = []
     for depth, step in _lines(derivation):
         pad = "  " * depth
@@ -141,6 +149,13 @@ def to_latex(derivation: Derivation) -> str:
     r"""Return the derivation as a LaTeX ``aligned`` block, each step on its own row.
 
     Wrap it in ``$$ ... $$`` or an ``equation*`` environment; Jupyter does that itself.
+
+    Args:
+        derivation: the result of :func:`~gradkit.symbolic.derive`.
+
+    >>> from gradkit.symbolic.derivation import derive
+    >>> print(to_latex(derive("x")).splitlines()[1])
+    & \textbf{Identity rule:}\ \frac{d}{d x}\left[x\right] = 1 \\
     """
     rows = []
     for depth, step in _lines(derivation):
@@ -156,7 +171,15 @@ def to_latex(derivation: Derivation) -> str:
 
 
 def to_markdown(derivation: Derivation) -> str:
-    """Return the derivation as a Markdown nested list with ``$...$`` math."""
+    r"""Return the derivation as a Markdown nested list with ``$...$`` math.
+
+    Args:
+        derivation: the result of :func:`~gradkit.symbolic.derive`.
+
+    >>> from gradkit.symbolic.derivation import derive
+    >>> print(to_markdown(derive("x")).splitlines()[0])
+    - **Identity rule**: $\frac{d}{d x}\left[x\right] = 1$ — the derivative of x ...
+    """
     out = []
     for depth, step in _lines(derivation):
         pad = "  " * depth
