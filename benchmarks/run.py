@@ -6,7 +6,8 @@
 
 For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
 the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
-which were skipped). Each figure is the median of repeated timings after a warm-up.
+which were skipped; JAX runs under jax.jit, in float64). Each figure is the median of
+repeated timings after a warm-up.
 Before timing, gradkit's results are checked against the baseline, so a fast wrong
 answer cannot pass. The MLP step's peak memory (tracemalloc) is measured too, and the
 numerical-derivative accuracy battery is appended.

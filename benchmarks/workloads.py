@@ -21,6 +21,12 @@ def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+if have("jax"):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # the same float64 arithmetic as the others
+
+
 # --- 1. the seed's 2-4-1 sigmoid network, 100 samples, one training step ---------------
 def _tutorial_data(seed: int = 42):
     rng = np.random.RandomState(seed)
@@ -106,6 +112,29 @@ def make_tiny_net() -> dict[str, Callable]:
                     w -= lr * dw
 
         out["torch"] = torch_step
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def jloss(params, X, y):
+            W1, b1, W2, b2 = params
+            a1 = jax.nn.sigmoid(X @ W1 + b1)
+            z2 = a1 @ W2 + b2
+            return jnp.mean(jnp.logaddexp(0.0, z2) - y * z2)
+
+        @jax.jit
+        def jstep(params, X, y):
+            g = jax.grad(jloss)(params, X, y)
+            return [w - lr * dw for w, dw in zip(params, g)]
+
+        jstate = {"p": [jnp.asarray(a) for a in init]}
+        jX, jy = jnp.asarray(X), jnp.asarray(y)
+
+        def jax_step():
+            jstate["p"] = jstep(jstate["p"], jX, jy)
+            jax.block_until_ready(jstate["p"])
+
+        out["jax"] = jax_step
     return out
 
 
@@ -228,6 +257,30 @@ def make_mlp() -> dict[str, Callable]:
                     w -= lr * dw
 
         out["torch"] = torch_step
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def jloss(params, X, labels):
+            W1, b1, W2, b2, W3, b3 = params
+            h1 = jax.nn.relu(X @ W1 + b1)
+            h2 = jax.nn.relu(h1 @ W2 + b2)
+            logp = jax.nn.log_softmax(h2 @ W3 + b3)
+            return -jnp.mean(logp[jnp.arange(logp.shape[0]), labels])
+
+        @jax.jit
+        def jstep(params, X, labels):
+            g = jax.grad(jloss)(params, X, labels)
+            return [w - lr * dw for w, dw in zip(params, g)]
+
+        jstate = {"p": [jnp.asarray(a) for a in init]}
+        jX, jl = jnp.asarray(X), jnp.asarray(labels)
+
+        def jax_step():
+            jstate["p"] = jstep(jstate["p"], jX, jl)
+            jax.block_until_ready(jstate["p"])
+
+        out["jax"] = jax_step
     return out
 
 
@@ -261,6 +314,13 @@ def make_chain() -> dict[str, Callable]:
             return torch.autograd.grad(chain(tx, xp=torch), tx)
 
         out["torch"] = torch_grad
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        jg = jax.jit(jax.grad(lambda v: chain(v, xp=jnp)))
+        jx = jnp.asarray(x)
+        out["jax"] = lambda: jg(jx).block_until_ready()
     return out
 
 
@@ -298,6 +358,13 @@ def make_hessian() -> dict[str, Callable]:
 
         tx = torch.tensor(x)
         out["torch"] = lambda: torch.func.hessian(lambda v: rosenbrock(v, xp=torch))(tx)
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        jh = jax.jit(jax.hessian(lambda v: rosenbrock(v, xp=jnp)))
+        jx = jnp.asarray(x)
+        out["jax"] = lambda: jh(jx).block_until_ready()
     return out
 
 
