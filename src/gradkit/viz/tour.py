@@ -208,12 +208,6 @@ def build_tour(
     ...     build_tour(folder, progress=False, sections=[demo]).name
     'index.html'
     """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from gradkit import __version__
 
     if sections is None:
@@ -224,7 +218,7 @@ def build_tour(
     started = time.perf_counter()
     parts: list[dict[str, Any]] = []
     failures: list[str] = []
-    with _progress(progress, len(sections)) as advance:
+    with _Progress(progress, len(sections)) as advance:
         for section in sections:
             advance(section.title)
             intro, code = section_code(section.run)
@@ -246,8 +240,9 @@ def build_tour(
                 if kind == "figure":
                     name, fig, _ = payload
                     filename = f"{section.key}-{name}.png"
+                    # gk.viz figures are plain Figures (no pyplot), so saving needs no
+                    # backend switch and leaves an interactive session's backend alone
                     fig.savefig(images / filename, dpi=dpi, bbox_inches="tight")
-                    plt.close(fig)
                     image_names[id(fig)] = f"images/{filename}"
             body = "\n".join(_render_item(kind, payload, image_names)
                              for kind, payload in report.items)
@@ -264,7 +259,7 @@ def build_tour(
     return index
 
 
-class _progress:
+class _Progress:
     """A rich progress bar on stderr (or nothing); ``advance(title)`` starts the next step."""
 
     def __init__(self, enabled: bool, total: int) -> None:
