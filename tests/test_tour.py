@@ -87,6 +87,7 @@ def test_the_page_is_self_contained(tour):
 def test_no_section_failed_and_each_shows_its_code(tour):
     _, text, _ = tour
     assert 'class="error"' not in text
+    assert 'class="warning"' not in text  # the tour's fixed inputs should run clean
     for section in SECTIONS:
         _, code = section_code(section.run)
         assert html.escape(code) in text
@@ -175,6 +176,18 @@ def test_a_failing_section_is_marked_and_raises(tmp_path):
                    sections=[Section("b", "Broken", broken), Section("f", "Fine", fine)])
     text = (tmp_path / "index.html").read_text()
     assert 'class="error"' in text and "still here" in text
+
+
+def test_warnings_go_on_the_page(tmp_path):
+    import warnings
+
+    def noisy(report):
+        """Warns."""
+        warnings.warn("step too small", UserWarning, stacklevel=1)
+        report.text("done")
+
+    index = build_tour(tmp_path, progress=False, sections=[Section("n", "Noisy", noisy)])
+    assert 'class="warning">gradkit warned: UserWarning: step too small' in index.read_text()
 
 
 def test_text_is_escaped(tmp_path):
