@@ -61,13 +61,23 @@ def _pad_batch(t, nb: int, ndim_self: int, ndim_other: int):
     return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])
 
 
+def _vector_batch(t, nb: int, other_ndim: int, as_row: bool):
+    """A batched 1-d tangent as a stack of rows (or columns) that broadcasts against the
+    other operand's stacking axes, so matmul keeps the batch axes in front."""
+    shape = shape_of(t)
+    core = (1, shape[-1]) if as_row else (shape[-1], 1)
+    return np.reshape(t, shape[:nb] + (1,) * max(other_ndim - 2, 0) + core)
+
+
 def _matmul_jvp(nb, i, t, ans, a, b):
     if i == 0:
+        if nb and ndim_of(a) == 1 and ndim_of(b) > 1:
+            return np.matmul(_vector_batch(t, nb, ndim_of(b), True), b)[..., 0, :]
         return np.matmul(_pad_batch(t, nb, ndim_of(a), ndim_of(b)), b)
     if nb and ndim_of(b) == 1:
         if ndim_of(a) == 1:
             return np.matmul(t, a)
-        return np.matmul(a, t[..., None])[..., 0]
+        return np.matmul(a, _vector_batch(t, nb, ndim_of(a), False))[..., 0]
     return np.matmul(a, _pad_batch(t, nb, ndim_of(b), ndim_of(a)))
 
 
