@@ -67,6 +67,14 @@ def step_size(report: Report) -> None:
     rows.append(["gradkit default", "", f"{abs(best - exact):.1e}"])
     report.table("Error of d/dx sin(x) at x = 1 against the step h", ["step h",
                  "forward error", "central error"], rows)
+    curve = gk.numerical.step_error(np.sin, np.cos, x)
+    report.table("The bottom of each V (gk.numerical.step_error)",
+                 ["method", "best step", "error at the best step"],
+                 [[method, f"{curve.best_step[method]:.1e}", f"{curve.best_error[method]:.1e}"]
+                  for method in curve.best_step])
+    report.text(f"The tutorial's h = 1e-7 forward difference is one point on the forward "
+                f"V: error {curve.tutorial_error:.1e}. The complex step, "
+                f"Im f(x + ih) / h, has no subtraction and so no rounding error.")
     report.figure("step-error", gk.viz.plot_step_error(np.sin, x, derivative=np.cos),
                   "The V-shaped error curve: truncation error falls, rounding error rises")
 
