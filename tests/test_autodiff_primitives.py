@@ -748,6 +748,8 @@ EXTRAS = [
     ),
     Case("matrix_power -2", lambda a: np.linalg.matrix_power(a, -2), well_conditioned, [(3, 3)]),
     Case("matrix_power 0", lambda a: np.linalg.matrix_power(a, 0) * a, well_conditioned, [(2, 2)]),
+    Case("conjugate", np.conjugate, uniform(-2, 2), ELEMENTWISE_SHAPES),
+    Case("real + imag", lambda x: np.real(x) ** 2 + np.imag(x), uniform(-2, 2), ELEMENTWISE_SHAPES),
     Case(
         "kron",
         np.kron,

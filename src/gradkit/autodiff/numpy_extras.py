@@ -47,7 +47,7 @@ from gradkit.autodiff.rules import linalg, shape
 __all__ = [
     "take", "take_along_axis", "sort", "repeat", "tile", "roll", "pad", "array_split", "split",
     "diff", "triu", "tril", "cumprod", "average", "ptp", "atleast_3d", "column_stack", "dstack",
-    "append", "inv", "det", "slogdet", "solve", "kron", "matrix_power",
+    "append", "inv", "det", "slogdet", "solve", "kron", "matrix_power", "real", "imag",
 ]  # fmt: skip
 
 
@@ -254,6 +254,18 @@ def ptp(a, axis=None, out=None, keepdims=False):
     if out is not None:
         raise TypeError("ptp: out= is not supported on traced values")
     return amax(a, axis=axis, keepdims=keepdims) - amin(a, axis=axis, keepdims=keepdims)
+
+
+# real-valued views of complex functions -----------------------------------------------------
+@implements(np.real)
+def real(val):
+    """Traced values are real, so ``np.real`` is the identity (and ``np.imag`` is zero)."""
+    return val
+
+
+@implements(np.imag)
+def imag(val):
+    return np.zeros(shape_of(val), dtype=np.result_type(value_of(val)))
 
 
 # joining -------------------------------------------------------------------------------------

@@ -194,6 +194,7 @@ UFUNC_PRIMITIVES = {
     np.radians: P["deg2rad"],
     np.rad2deg: P["rad2deg"],
     np.degrees: P["rad2deg"],
+    np.conjugate: P["positive"],  # traced values are real
 }
 
 #: Ufuncs whose output is piecewise constant (or boolean): their derivative is zero, so
