@@ -94,13 +94,12 @@ def trace_graph(fun: Callable, *args: Any) -> Graph:
         raise ValueError("trace_graph: the output does not depend on the inputs")
     grads = backward_pass([(out._node, np.ones(out.shape))], keep_all=True, tape=tr.tape)
     input_nodes = {b._node: k for k, b in enumerate(boxes)}
-    reached = sorted(grads, key=lambda node: node.seq)
-    for b in boxes:  # inputs the output ignores still belong in the picture
-        if b._node not in grads:
-            reached.insert(0, b._node)
+    # Inputs first (all of them: one the output ignores still belongs in the picture),
+    # then the operations the output depends on, in the order they ran.
+    order = [b._node for b in boxes] + [node for node in tr.tape if node in grads]
     index: dict = {}
     nodes: list[GraphNode] = []
-    for node in sorted(set(reached), key=lambda nd: nd.seq):
+    for node in order:
         parents = []
         if node.prim is not None:
             traced = {i for i, _ in node.parents}

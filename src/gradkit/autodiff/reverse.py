@@ -22,7 +22,7 @@ __all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
 
 _seq = itertools.count()
 _NO_KW: dict = {}
-_new_tensor = object.__new__
+_new_object = _new_tensor = object.__new__
 
 
 class Node:
@@ -59,27 +59,38 @@ class ReverseTrace(Trace):
         node = Node(None, (), {}, [], value)
         return primitives._Tensor._new(value, self, node)
 
-    def _record(self, prim: Any, vals: Any, parents: list, ans: Any) -> Any:
-        t = _new_tensor(primitives._Tensor)
+    def _record(self, prim: Any, vals: Any, parents: Any, ans: Any) -> Any:
+        # Node.__init__ spelled out: this runs once per operation.
+        node = _new_object(Node)
+        node.prim = prim
+        node.args = vals
+        node.kw = _NO_KW
+        node.parents = parents
+        node.ans = ans
+        node.tensor = None
+        tape = self.tape
+        if tape is None:
+            node.seq = next(_seq)
+        else:
+            tape.append(node)  # the tape's order replaces the sequence number
+        t = _new_object(primitives._Tensor)
         t._value = ans
         t._trace = self
-        t._node = node = Node(prim, vals, _NO_KW, parents, ans)
-        if self.tape is not None:
-            self.tape.append(node)
+        t._node = node
         return t
 
     def unary(self, prim: Any, a: Any) -> Any:
         v = a._value
         if not self.active or type(v) is primitives._Tensor:
             return self.process(prim, (a,), _NO_KW)
-        return self._record(prim, (v,), [(0, a._node)], prim.impl(v))
+        return self._record(prim, (v,), ((0, a._node),), prim.impl(v))
 
     def with_constant(self, prim: Any, a: Any, const: Any, pos: int) -> Any:
         v = a._value
         if not self.active or type(v) is primitives._Tensor:
             return self.process(prim, (a, const) if pos == 0 else (const, a), _NO_KW)
         vals = (v, const) if pos == 0 else (const, v)
-        return self._record(prim, vals, [(pos, a._node)], prim.impl(*vals))
+        return self._record(prim, vals, ((pos, a._node),), prim.impl(*vals))
 
     def process(self, prim: Any, args: Any, kw: dict) -> Any:
         Tensor = primitives._Tensor
