@@ -420,3 +420,22 @@ def test_gradient_shape_equals_input_shape_under_broadcasting(shapes, seed: int)
     ja = gk.jacfwd(f, argnums=0)(a, b)
     assert np.shape(ja) == shapes[0]
     np.testing.assert_allclose(ja, ga, rtol=1e-12, atol=1e-12)
+
+
+def test_jacfwd_and_hessian_trace_the_function_once() -> None:
+    """All basis directions go through one batched pass: no Python loop over the input."""
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return rosenbrock(x)
+
+    x = np.linspace(-1.0, 1.0, 50)
+    gk.jacfwd(gk.grad(f))(x)
+    assert len(calls) == 1
+    calls.clear()
+    np.testing.assert_allclose(gk.hessian(f)(x), rosenbrock_hessian(x), rtol=1e-12, atol=1e-9)
+    assert len(calls) == 1
+    calls.clear()
+    gk.jacfwd(lambda v: np.sin(f(v) * v))(x)
+    assert len(calls) == 1
