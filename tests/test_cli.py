@@ -147,6 +147,17 @@ def test_expression_is_never_evaluated_as_python(capsys, tmp_path):
     assert "position" in err
 
 
+@pytest.mark.parametrize("argv", [
+    ["derive", "1/x", "--at", "0"],
+    ["grad", "1/x + y", "--at", "x=0,y=1"],
+    ["check", "log(x)", "--at", "0"],
+    ["graph", "1/x", "--at", "x=0", "--out", "never-written.dot"],
+])
+def test_a_point_outside_the_domain_is_one_line(capsys, argv):
+    status, _, err = run(capsys, *argv)
+    assert_one_line_error(status, err, "no finite real value at x=0")
+
+
 def test_derive_not_real_at_the_point(capsys):
     status, _, err = run(capsys, "derive", "log(x)", "--at", "-1")
     assert_one_line_error(status, err, "real")

@@ -60,9 +60,12 @@ def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") 
             + ",".join(f"{name}=1" for name in [*point, *missing])
         )
     substitutions = {symbol: point[symbol.name] for symbol in expr.free_symbols}
-    value = complex(expr.evalf(subs=substitutions))
+    where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
+    try:
+        value = complex(expr.evalf(subs=substitutions))
+    except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
+        raise CliError(f"{what} has no finite real value at {where}") from None
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)) or not np.isfinite(value.real):
-        where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
         raise CliError(f"{what} has no finite real value at {where}")
     return value.real
 
@@ -168,6 +171,7 @@ def run_grad(args: argparse.Namespace) -> int:
     expr = _parse(args.expr)
     point = _point_for(expr, args.at)
     variables = list(point)
+    value = _evaluate(expr, point)
     x = np.array([point[name] for name in variables])
     gradient = symbolic.gradient(expr, variables)
     hessian = symbolic.hessian(expr, variables)
@@ -181,7 +185,7 @@ def run_grad(args: argparse.Namespace) -> int:
 
     console = _console()
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
-    console.print(f"f = {expr}   at {where}:   f = {_fmt(_evaluate(expr, point))}",
+    console.print(f"f = {expr}   at {where}:   f = {_fmt(value)}",
                   markup=False)
     table = Table(title="gradient (symbolic, checked by autodiff)")
     for column in ("partial", "symbolic", "value", "autodiff", "|difference|"):
@@ -241,11 +245,13 @@ def run_check(args: argparse.Namespace) -> int:
     point = _point_for(expr, args.at, default_var=names[0] if len(names) == 1 else "x")
     variables = list(point)
     x = np.array([point[name] for name in variables])
+    # the symbolic values first: they say most clearly when the point is outside the domain
+    _evaluate(expr, point)
+    gradient = symbolic.gradient(expr, variables)
+    exact = _gradient_values(gradient, variables, point)
     f = _numpy_function(expr, variables)
     numerical = np.asarray(gk.numerical.gradient(f, x), dtype=float)
     automatic = np.asarray(gk.grad(f)(x), dtype=float)
-    gradient = symbolic.gradient(expr, variables)
-    exact = _gradient_values(gradient, variables, point)
 
     table = Table(title=f"derivatives of {expr} at "
                   + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items()))
@@ -505,6 +511,7 @@ def run_graph(args: argparse.Namespace) -> int:
     expr = _parse(args.expr)
     point = _point_for(expr, args.at)
     variables = list(point)
+    _evaluate(expr, point)  # a point outside the domain is an input error, not a graph of inf
     f = symbolic.lambdify(expr, variables)
 
     def named(*values: Any) -> Any:
