@@ -22,7 +22,7 @@ __all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
 
 _seq = itertools.count()
 _NO_KW: dict = {}
-_new_object = _new_tensor = object.__new__
+_new_object = object.__new__
 
 
 class Node:
@@ -59,12 +59,12 @@ class ReverseTrace(Trace):
         node = Node(None, (), {}, [], value)
         return primitives._Tensor._new(value, self, node)
 
-    def _record(self, prim: Any, vals: Any, parents: Any, ans: Any) -> Any:
+    def _record(self, prim: Any, vals: Any, parents: Any, ans: Any, kw: dict = _NO_KW) -> Any:
         # Node.__init__ spelled out: this runs once per operation.
         node = _new_object(Node)
         node.prim = prim
         node.args = vals
-        node.kw = _NO_KW
+        node.kw = kw
         node.parents = parents
         node.ans = ans
         node.tensor = None
@@ -128,13 +128,7 @@ class ReverseTrace(Trace):
         if not rules.complete or i > len(rules):
             for i, _ in parents:
                 prim.vjp_rule(i)  # fail here, at the call site, if a rule is missing
-        t = _new_tensor(Tensor)
-        t._value = ans
-        t._trace = self
-        t._node = node = Node(prim, vals, kw, parents, ans)
-        if self.tape is not None:
-            self.tape.append(node)
-        return t
+        return self._record(prim, vals, parents, ans, kw)
 
 
 def unbroadcast(r: Any, shape: tuple) -> Any:
