@@ -283,6 +283,15 @@ def test_train_reaches_a_good_accuracy(capsys, tmp_path):
     assert out_file.stat().st_size > 1000
 
 
+@pytest.mark.parametrize("dataset, n_samples", [("moons", 200), ("spirals", 300),
+                                                ("digits", 1797)])
+def test_train_every_dataset_holds_out_a_quarter(capsys, dataset, n_samples):
+    status, out, _ = run(capsys, "train", dataset, "--epochs", "1")
+    assert status == 0
+    held_out = int(re.search(r"on (\d+) held-out samples", out).group(1))
+    assert held_out == round(0.25 * n_samples)
+
+
 def test_train_bad_dataset_and_options(capsys):
     status, _, err = run(capsys, "train", "imagenet")
     assert_one_line_error(status, err, "imagenet")
