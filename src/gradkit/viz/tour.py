@@ -175,7 +175,9 @@ def render_html(parts: Sequence[dict[str, Any]], version: str, seconds: float) -
         "<body><header><h1>Calculus for deep learning: the gradkit tour</h1>"
         "<p>Every number, table and picture on this page was computed by gradkit "
         f"{html.escape(version)} when the page was written ({seconds:.1f} s in all); under "
-        "each section is the code that produced it.</p>"
+        "each section is the code that produced it (<code>report</code> is this page: "
+        "<code>report.table</code>, <code>report.figure</code> and <code>report.text</code> "
+        "add to it).</p>"
         f"<nav><ol>{nav}</ol></nav></header><main>{''.join(sections)}</main>"
         "<footer>Written by <code>gradkit tour</code>.</footer></body></html>\n"
     )
