@@ -16,8 +16,9 @@ from gradkit.autodiff import numpy_api
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
               "trace", "average", "ptp", "cumprod"}  # fmt: skip
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
-          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron"}  # fmt: skip
-ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "sort", "nan_to_num"}
+          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron",
+          "linalg.matrix_power"}  # fmt: skip
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
