@@ -410,7 +410,33 @@ SHAPE_OPS = [
     # an in-place write into a traced (non-leaf) value: index_update
     Case("y[1] = x[0]**2", lambda x: _set_row(x), uniform(-2, 2), [(3,), (3, 2)]),
     Case("y[mask] = x", lambda x: _set_mask(x), uniform(-2, 2), [(4,)]),
+    Case(
+        "y[[0, 2, 0]] = v (repeats)",
+        lambda x, v: _set_repeated(x, v),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3,), (3,)), ((3, 2), (3, 2)), ((3, 2), (2,))],
+        (0, 1),
+    ),
+    Case(
+        "y[[1, 1]] = scalar v",
+        lambda x, v: _set_repeated_scalar(x, v),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3,), ()), ((2, 3), (3,))],
+        (0, 1),
+    ),
 ]
+
+
+def _set_repeated(x, v):
+    y = x * 1.0
+    y[[0, 2, 0]] = v * 2.0  # position 0 is written twice: the last write wins
+    return y * x
+
+
+def _set_repeated_scalar(x, v):
+    y = x * 1.0
+    y[[1, 1]] = v
+    return y * x
 
 
 def _set_row(x):

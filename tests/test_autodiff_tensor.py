@@ -254,6 +254,19 @@ def test_setitem_slices_masks_and_augmented_assignment_on_traced_values() -> Non
     np.testing.assert_allclose(gk.jacfwd(f)(x), [1000.0, 3.0, 230.0, 2000.0])
 
 
+def test_setitem_with_repeated_indices_keeps_the_last_write() -> None:
+    """y[[0, 0]] = [a, b] leaves y[0] = b, as NumPy does: a gets no gradient."""
+
+    def f(x):
+        y = x * 1.0
+        y[np.array([0, 0])] = x[1:3] * np.array([1.0, 10.0])  # y = [10 x2, x1, x2]
+        return np.sum(y * np.array([1.0, 2.0, 3.0]))  # 10 x2 + 2 x1 + 3 x2
+
+    x = np.array([1.0, 2.0, 3.0])
+    for g in (gk.grad(f)(x), gk.jacfwd(f)(x), gk.jacrev(f)(x)):
+        np.testing.assert_allclose(g, [0.0, 2.0, 13.0])
+
+
 def test_setitem_on_an_eager_non_leaf() -> None:
     x = leaf([1.0, 2.0, 3.0])
     y = x * x

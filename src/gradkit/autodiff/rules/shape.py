@@ -133,10 +133,27 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
     return index_update_p(zeros, t, idx=bidx)
 
 
+def _last_writes(idx: tuple, shape: tuple) -> np.ndarray:
+    """Which entries of ``x[idx] = v`` survive: with repeated integer indices NumPy keeps
+    the last write to each position, so only those receive a cotangent."""
+    slot = np.full(shape, -1, dtype=np.intp)
+    target = slot[idx].shape
+    order = np.arange(int(np.prod(target)), dtype=np.intp).reshape(target)
+    slot[idx] = order
+    return slot[idx] == order
+
+
+def _index_update_vjp_v(g, ans, x, v, idx):
+    r = g[idx]
+    if not _is_basic(idx):
+        r = np.where(_last_writes(idx, shape_of(x)), r, 0.0)
+    return _unbroadcast(r, shape_of(v))
+
+
 index_update_p = Primitive("index_update", _index_update)
 index_update_p.vjps = (
     lambda g, ans, x, v, idx: index_update_p(g, 0.0, idx=idx),
-    lambda g, ans, x, v, idx: _unbroadcast(g[idx], shape_of(v)),
+    _index_update_vjp_v,
 )
 index_update_p.jvp = _index_update_jvp
 
