@@ -46,7 +46,8 @@ def test_every_activation_is_finite_and_silent_at_plus_minus_1000():
                  nn.silu, nn.softmax, nn.log_softmax, nn.logsumexp]
     derivatives = [nn.sigmoid_derivative, nn.relu_derivative, nn.tanh_derivative,
                    nn.leaky_relu_derivative, nn.elu_derivative, nn.softplus_derivative,
-                   nn.gelu_derivative, nn.silu_derivative, nn.softmax_jacobian]
+                   nn.gelu_derivative, nn.silu_derivative, nn.softmax_jacobian,
+                   nn.normal_cdf]
     with np.errstate(**RAISE):
         for fn in functions + derivatives:
             assert np.all(np.isfinite(fn(x))), fn.__name__
@@ -76,9 +77,22 @@ def test_softplus_tanh_silu_gelu_match_formulas(x):
 
 
 def test_gelu_tanh_form_is_close_to_the_exact_gelu():
-    for x in np.linspace(-6, 6, 121):
-        exact = 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
-        assert abs(float(nn.gelu(x)) - exact) < 5e-4
+    xs = np.linspace(-6, 6, 121)
+    exact = np.array([0.5 * x * (1 + math.erf(x / math.sqrt(2))) for x in xs])
+    assert np.max(np.abs(nn.gelu(xs) - exact)) < 5e-4
+    np.testing.assert_allclose(nn.gelu(xs, approximate=False), exact, atol=1e-15)
+    # in the left tail 1 + erf cancels; erfc does not, and gelu keeps that precision
+    tail = np.array([0.5 * x * math.erfc(-x / math.sqrt(2)) for x in xs])
+    np.testing.assert_allclose(nn.gelu(xs, approximate=False), tail, rtol=1e-13)
+
+
+def test_normal_cdf_is_exact_in_both_tails():
+    x = np.array([-30.0, -10.0, 0.0, 2.0, 10.0])
+    expected = [0.5 * math.erfc(-v / math.sqrt(2)) for v in x]
+    # erfc(t) has condition number ~2 t^2: one rounding of x / sqrt 2 costs ~1e-13 at -30
+    np.testing.assert_allclose(nn.normal_cdf(x), expected, rtol=1e-12)
+    assert nn.normal_cdf(np.array([-10.0]))[0] == pytest.approx(7.619853024160527e-24)
+    assert float(nn.gelu(-10.0, approximate=False)) == pytest.approx(-7.619853024160527e-23)
 
 
 @given(moderate_arrays)
@@ -134,6 +148,7 @@ PAIRS = [
     (F.tanh, F.tanh_derivative),
     (F.softplus, F.softplus_derivative),
     (F.gelu, F.gelu_derivative),
+    (lambda x: F.gelu(x, approximate=False), lambda x: F.gelu_derivative(x, approximate=False)),
     (F.silu, F.silu_derivative),
     (F.relu, F.relu_derivative),
     (F.leaky_relu, F.leaky_relu_derivative),
@@ -141,7 +156,7 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[0].__name__ for p in PAIRS])
+@pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[1].__name__ for p in PAIRS])
 @given(x=st.floats(-8, 8).filter(lambda v: abs(v) > 1e-3))
 def test_closed_form_derivative_matches_finite_differences(fn, derivative, x):
     numeric = central_difference(scalar(fn), x)

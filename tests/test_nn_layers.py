@@ -70,6 +70,7 @@ def test_activation_layers_apply_their_functions():
     pairs = [(nn.Sigmoid(), nn.sigmoid(x)), (nn.ReLU(), nn.relu(x)), (nn.Tanh(), np.tanh(x)),
              (nn.LeakyReLU(0.2), nn.leaky_relu(x, 0.2)), (nn.ELU(0.5), nn.elu(x, 0.5)),
              (nn.Softplus(), nn.softplus(x)), (nn.GELU(), nn.gelu(x)), (nn.SiLU(), nn.silu(x)),
+             (nn.GELU(approximate=False), nn.gelu(x, approximate=False)),
              (nn.Softmax(), nn.softmax(x)), (nn.LogSoftmax(), nn.log_softmax(x))]
     for layer, expected in pairs:
         np.testing.assert_array_equal(layer(x), expected)

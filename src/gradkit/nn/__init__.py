@@ -30,6 +30,7 @@ from gradkit.nn.functional import (
     leaky_relu_derivative,
     log_softmax,
     logsumexp,
+    normal_cdf,
     relu,
     relu_derivative,
     sigmoid,
@@ -104,6 +105,7 @@ __all__ = [
     "gelu_derivative",
     "silu_derivative",
     "softmax_jacobian",
+    "normal_cdf",
     # losses and their gradients
     "mse_loss",
     "mse_gradient",

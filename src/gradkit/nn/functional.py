@@ -21,6 +21,7 @@ array([0., 1.])
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "elu_derivative",
     "softplus_derivative",
     "gelu_derivative",
+    "normal_cdf",
     "silu_derivative",
     "softmax_jacobian",
 ]
@@ -53,6 +55,8 @@ __all__ = [
 ArrayLike = Any  # an ndarray, a scalar, a list of numbers, or a traced value of the engine
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
 
 
@@ -172,23 +176,71 @@ def softplus(x: ArrayLike) -> Any:
     return np.logaddexp(0.0, _as_input(x))
 
 
-def gelu(x: ArrayLike) -> Any:
-    """Return the Gaussian error linear unit in its tanh form.
+def gelu(x: ArrayLike, approximate: bool = True) -> Any:
+    """Return the Gaussian error linear unit ``x * Phi(x)``.
 
-    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the approximation used by
-    GPT-2 and BERT (PyTorch's ``approximate="tanh"``); it differs from the exact
-    ``x * Phi(x)`` by less than 5e-4. Computed as ``x * sigmoid(2 u)`` (the same
-    function: ``(1 + tanh u) / 2 = sigmoid(2 u)``), which keeps full relative
-    precision in the left tail where ``1 + tanh u`` would cancel.
+    With ``approximate=True`` (the default, as in JAX) the tanh form
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` used by GPT-2 and BERT
+    (PyTorch's ``approximate="tanh"``), which differs from the exact function by less
+    than 5e-4; it is computed as ``x * sigmoid(2 u)`` (``(1 + tanh u) / 2 = sigmoid(2 u)``)
+    to keep full relative precision in the left tail. With ``approximate=False`` the
+    exact ``x * Phi(x)``, ``Phi`` the standard normal CDF (PyTorch's default); it runs
+    Python's ``math.erfc`` per element, so it is slower.
+
+    Args:
+        x: input array or scalar.
+        approximate: use the tanh form (True) or the exact normal CDF (False).
+
+    >>> gelu(np.array([-1000.0, 0.0, 1.0]))
+    array([-0.        ,  0.        ,  0.84119199])
+    >>> gelu(np.array([1.0]), approximate=False)  # 1 * Phi(1)
+    array([0.84134475])
+    """
+    x = _as_input(x)
+    if approximate:
+        return x * sigmoid(_gelu_inner(x) * 2.0)
+    return x * normal_cdf(x)
+
+
+_erfc = np.vectorize(math.erfc, otypes=[float])
+
+
+def _normal_cdf_values(x: Any) -> np.ndarray:
+    # erfc keeps full relative precision in both tails, where 1 + erf(x) would cancel
+    return 0.5 * _erfc(np.asarray(x, dtype=float) * -_SQRT_HALF)
+
+
+def _normal_pdf(x: Any) -> Any:
+    return np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+@functools.lru_cache(maxsize=1)
+def _normal_cdf_primitive() -> Any:
+    # Registered on first use, so importing gradkit.nn does not load the engine.
+    from gradkit.autodiff import defjvp, defvjp, primitive
+
+    cdf = primitive(_normal_cdf_values)
+    defvjp(cdf, lambda ans, x: lambda g: g * _normal_pdf(x))
+    defjvp(cdf, lambda g, ans, x: g * _normal_pdf(x))
+    return cdf
+
+
+def normal_cdf(x: ArrayLike) -> Any:
+    """Return the standard normal CDF ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``, elementwise.
+
+    Exact in both tails (computed from ``erfc``) and differentiable by the engine, with
+    derivative the normal density ``exp(-x^2/2) / sqrt(2 pi)``.
 
     Args:
         x: input array or scalar.
 
-    >>> gelu(np.array([-1000.0, 0.0, 1.0]))
-    array([-0.        ,  0.        ,  0.84119199])
+    >>> normal_cdf(np.array([-10.0, 0.0, 1.0]))  # Phi(-10) is 7.6e-24, not 0
+    array([7.61985302e-24, 5.00000000e-01, 8.41344746e-01])
     """
     x = _as_input(x)
-    return x * sigmoid(_gelu_inner(x) * 2.0)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _normal_cdf_values(x)
+    return _normal_cdf_primitive()(x)
 
 
 def _gelu_inner(x: Any) -> Any:
@@ -385,20 +437,24 @@ def softplus_derivative(x: ArrayLike) -> Any:
     return sigmoid(x)
 
 
-def gelu_derivative(x: ArrayLike) -> Any:
-    """Return the derivative of :func:`gelu` (the tanh form) at ``x``.
+def gelu_derivative(x: ArrayLike, approximate: bool = True) -> Any:
+    """Return the derivative of :func:`gelu` at ``x``.
 
-    With ``u = sqrt(2/pi) (x + 0.044715 x^3)`` and ``s = sigmoid(2 u)``:
-    ``s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)``, which equals the textbook
-    ``0.5 (1 + t) + 0.5 x (1 - t^2) u'`` with ``t = tanh u``.
+    Tanh form: with ``u = sqrt(2/pi) (x + 0.044715 x^3)`` and ``s = sigmoid(2 u)``,
+    ``s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`` (the textbook
+    ``0.5 (1 + t) + 0.5 x (1 - t^2) u'`` with ``t = tanh u``). Exact form:
+    ``Phi(x) + x phi(x)`` with ``phi`` the normal density.
 
     Args:
         x: input array or scalar.
+        approximate: as in :func:`gelu`.
 
-    >>> float(gelu_derivative(0.0))
-    0.5
+    >>> float(gelu_derivative(0.0)), float(gelu_derivative(0.0, approximate=False))
+    (0.5, 0.5)
     """
     x = _as_input(x)
+    if not approximate:
+        return normal_cdf(x) + x * _normal_pdf(x)
     s = sigmoid(2.0 * _gelu_inner(x))
     inner_slope = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
     return s + 2.0 * x * s * (1.0 - s) * inner_slope

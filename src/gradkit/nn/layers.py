@@ -576,13 +576,22 @@ class Softplus(Activation):
 
 
 class GELU(Activation):
-    """Apply :func:`~gradkit.nn.functional.gelu` (tanh form).
+    """Apply :func:`~gradkit.nn.functional.gelu` (tanh form unless ``approximate=False``).
 
     >>> GELU()(np.array([0.0]))
     array([0.])
+    >>> GELU(approximate=False).config()
+    {'approximate': False}
     """
 
     function = staticmethod(F.gelu)
+
+    def __init__(self, approximate: bool = True) -> None:
+        super().__init__()
+        self.approximate = bool(approximate)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
 
 
 class SiLU(Activation):
