@@ -786,7 +786,78 @@ EXTRAS = [
     ),
 ]
 
-ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS
+
+def _cube(z):
+    return np.einsum("i,j,k->ijk", z, z, z)
+
+
+# Functions applied to a mix of traced values and constants, in both argument positions.
+MIXED = [
+    Case(
+        "concatenate with constants",
+        lambda z: np.concatenate([z, np.ones(2), z**2]) ** 2,
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case("stack with a constant", lambda z: np.stack([np.ones(3), z]) ** 2, uniform(-2, 2), [(3,)]),
+    Case(
+        "einsum with a constant",
+        lambda z: np.einsum("i,ij->j", z, np.arange(6.0).reshape(3, 2)),
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case(
+        "where with a constant branch",
+        lambda z: np.where(z > 0, np.ones(3), z**2),
+        away_from_zero(),
+        [(3,)],
+    ),
+    Case("x[list of bools]", lambda z: z[[True, False, True]] ** 2, uniform(-2, 2), [(3,)]),
+    Case("x[np.int64]", lambda z: z[np.int64(1)] ** 2 * z, uniform(-2, 2), [(3,)]),
+    Case(
+        "norm over axis tuple",
+        lambda z: np.linalg.norm(np.outer(z, z), axis=(0, 1)) * z,
+        away_from_zero(),
+        [(3,)],
+    ),
+    Case(
+        "clip a constant between traced bounds",
+        lambda z: np.clip(np.full(3, 0.5), z - 1, z + 1) * z,
+        uniform(-0.3, 1.3),
+        [(3,)],
+    ),
+    Case("tensordot axes=0", lambda z: np.tensordot(z, z, axes=0), uniform(-2, 2), [(3,)]),
+    Case("constant @ x", lambda z: np.ones((2, 3)) @ z, uniform(-2, 2), [(3,)]),
+    Case("x ** int array", lambda z: z ** np.array([1, 2, 3]), uniform(-2, 2), [(3,)]),
+    Case(
+        "diagonal(axis1=1, axis2=2)",
+        lambda z: np.diagonal(_cube(z), axis1=1, axis2=2),
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case(
+        "trace(axis1=0, axis2=2)",
+        lambda z: np.trace(_cube(z), axis1=0, axis2=2),
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case(
+        "moveaxis((0, 1), (2, 0))",
+        lambda z: np.moveaxis(_cube(z), (0, 1), (2, 0)),
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case("expand_dims((0, 2))", lambda z: np.expand_dims(z, (0, 2)) ** 2, uniform(-2, 2), [(3,)]),
+    Case(
+        "var(axis=1, ddof=1, keepdims)",
+        lambda z: np.var(np.outer(z, z), axis=1, ddof=1, keepdims=True),
+        uniform(-2, 2),
+        [(3,)],
+    ),
+    Case("-sort(-x)", lambda z: -np.sort(-z), distinct(-2, 2), [(4,)]),
+]
+
+ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED
 
 
 def _weights(rng, shape):
