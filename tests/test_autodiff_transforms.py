@@ -439,3 +439,33 @@ def test_jacfwd_and_hessian_trace_the_function_once() -> None:
     calls.clear()
     gk.jacfwd(lambda v: np.sin(f(v) * v))(x)
     assert len(calls) == 1
+
+
+def test_inner_transform_closing_over_the_outer_variable_in_every_mix() -> None:
+    """f(x) = d/dy sin(x y) at y = x = x cos(x^2); f'(x) = cos(x^2) - 2 x^2 sin(x^2)."""
+    x = 0.7
+    expected = np.cos(x * x) - 2 * x * x * np.sin(x * x)
+    for inner in (gk.grad, gk.jacfwd, gk.jacrev):
+        f = lambda x, inner=inner: inner(lambda y: np.sin(x * y))(x)
+        for outer in (gk.grad, gk.jacfwd, gk.jacrev):
+            assert outer(f)(x) == pytest.approx(expected, abs=1e-14)
+
+
+def test_jvp_with_a_tangent_that_depends_on_x() -> None:
+    """d/dx [jvp(sin, (x,), (x,))] = d/dx [x cos x] = cos x - x sin x."""
+    x = 0.7
+    f = lambda x: gk.jvp(np.sin, (x,), (x,))[1]
+    for outer in (gk.grad, gk.jacfwd):
+        assert outer(f)(x) == pytest.approx(np.cos(x) - x * np.sin(x), abs=1e-14)
+
+
+def test_vjp_function_and_backward_inside_other_transforms() -> None:
+    x = 0.7
+    assert gk.grad(lambda x: gk.vjp(lambda y: y * x, x)[1](1.0)[0])(x) == pytest.approx(1.0)
+
+    def f(x):
+        w = gk.Tensor(2.0, requires_grad=True)
+        (w * x * x).backward()
+        return w.grad  # x^2
+
+    assert gk.jvp(f, (x,), (1.0,))[1] == pytest.approx(2 * x)
