@@ -21,6 +21,19 @@ Everything here is plain NumPy that ``gk.grad`` differentiates. The pieces:
 """
 
 from gradkit.nn import datasets, init
+from gradkit.nn.activation_layers import (
+    ELU,
+    GELU,
+    Dropout,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from gradkit.nn.functional import (
     elu,
     elu_derivative,
@@ -46,23 +59,7 @@ from gradkit.nn.functional import (
     tanh_derivative,
 )
 from gradkit.nn.io import load, save
-from gradkit.nn.layers import (
-    ELU,
-    GELU,
-    Dropout,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    Module,
-    ParameterError,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Tanh,
-)
+from gradkit.nn.layers import Linear, Module, ParameterError, Sequential
 from gradkit.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_gradient,

@@ -9,7 +9,7 @@ A save writes a temporary file in the target's folder and renames it over the ta
 file as it was.
 
 >>> import tempfile, pathlib
->>> from gradkit.nn.layers import Linear, Sequential, ReLU
+>>> from gradkit.nn import Linear, Sequential, ReLU
 >>> model = Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=0))
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> path = save(model, folder / "model.npz")

@@ -1,4 +1,7 @@
-"""Layers: ``Module``, ``Linear``, ``Sequential``, activation modules and ``Dropout``.
+"""Layers with parameters: the ``Module`` base class, ``Linear`` and ``Sequential``.
+
+The parameter-free layers (activations, ``Dropout``) are in
+:mod:`gradkit.nn.activation_layers`.
 
 A model's parameters are a flat dict of arrays (``{"0.weight": ..., "0.bias": ...}``),
 which ``gk.grad`` differentiates and ``gk.optim`` updates directly. ``model(X)`` runs
@@ -11,6 +14,7 @@ Weights are laid out ``(in_features, out_features)`` as in the tutorial, so ``Li
 computes ``x @ W + b`` (PyTorch stores ``(out, in)`` and computes ``x @ W.T + b``).
 
 >>> import numpy as np
+>>> from gradkit.nn import ReLU
 >>> model = Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=1))
 >>> sorted(model.params)
 ['0.bias', '0.weight', '2.bias', '2.weight']
@@ -26,27 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gradkit.nn import functional as F
 from gradkit.nn.init import RNGLike, get_initializer, make_rng
 
-__all__ = [
-    "ParameterError",
-    "Module",
-    "Linear",
-    "Sequential",
-    "Activation",
-    "Sigmoid",
-    "ReLU",
-    "Tanh",
-    "LeakyReLU",
-    "ELU",
-    "Softplus",
-    "GELU",
-    "SiLU",
-    "Softmax",
-    "LogSoftmax",
-    "Dropout",
-]
+__all__ = ["ParameterError", "Module", "Linear", "Sequential"]
 
 Params = dict[str, Any]
 
@@ -107,8 +93,8 @@ class Module:
     def init_params(self, rng: RNGLike = None) -> Params:
         """Return freshly initialized parameters drawn from ``rng`` (the model is unchanged).
 
-        >>> sorted(Sequential(Linear(2, 2), ReLU()).init_params(0))
-        ['0.bias', '0.weight']
+        >>> sorted(Sequential(Linear(2, 2), Linear(2, 1)).init_params(0))
+        ['0.bias', '0.weight', '1.bias', '1.weight']
         """
         return {}
 
@@ -191,8 +177,8 @@ class Module:
 
         Called by :meth:`apply`, which also turns lists into arrays.
 
-        >>> ReLU().forward({}, np.array([-1.0, 1.0]))
-        array([0., 1.])
+        >>> Linear(1, 1).forward({"weight": np.ones((1, 1)), "bias": np.zeros(1)}, np.ones((1, 1)))
+        array([[1.]])
         """
         raise NotImplementedError(f"{type(self).__name__} must define forward(params, x)")
 
@@ -227,8 +213,8 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Switch training mode on (or off with ``mode=False``) and return ``self``.
 
-        >>> model = Sequential(Linear(2, 2), Dropout(0.5))
-        >>> model.train(False)[1].training, model.train()[1].training
+        >>> model = Sequential(Linear(2, 2))
+        >>> model.train(False)[0].training, model.train()[0].training
         (False, True)
         """
         self.training = bool(mode)
@@ -239,7 +225,7 @@ class Module:
     def eval(self) -> Module:
         """Switch to evaluation mode (``Dropout`` passes inputs through) and return ``self``.
 
-        >>> Dropout(0.5).eval().training
+        >>> Linear(1, 1).eval().training
         False
         """
         return self.train(False)
@@ -247,8 +233,8 @@ class Module:
     def children(self) -> list[Module]:
         """Return the direct sub-modules (none for a plain layer).
 
-        >>> Sequential(Linear(1, 1), Tanh()).children()
-        [Linear(1, 1), Tanh()]
+        >>> Sequential(Linear(1, 1), Linear(1, 2)).children()
+        [Linear(1, 1), Linear(1, 2)]
         """
         return []
 
@@ -256,8 +242,8 @@ class Module:
     def config(self) -> dict[str, Any]:
         """Return the constructor arguments that rebuild this module (for saving).
 
-        >>> LeakyReLU(0.2).config()
-        {'negative_slope': 0.2}
+        >>> Linear(2, 1, bias=False, init="he_normal").config()
+        {'in_features': 2, 'out_features': 1, 'bias': False, 'init': 'he_normal'}
         """
         return {}
 
@@ -424,6 +410,7 @@ class Sequential(Module):
     Args:
         *layers: the modules, in order (a single list of modules works too).
 
+    >>> from gradkit.nn import Sigmoid
     >>> model = Sequential(Linear(2, 4, rng=0), Sigmoid(), Linear(4, 1, rng=0), Sigmoid())
     >>> model
     Sequential(
@@ -524,178 +511,3 @@ class Sequential(Module):
         lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ")
                  for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
-
-
-class Activation(Module):
-    """A parameter-free layer applying a function from :mod:`gradkit.nn.functional`."""
-
-    function: ClassVar[Callable[..., Any]]
-
-    def forward(self, params: Params, x: Any) -> Any:
-        return type(self).function(x, **self.config())
-
-
-class Sigmoid(Activation):
-    """Apply :func:`~gradkit.nn.functional.sigmoid`.
-
-    >>> Sigmoid()(np.array([0.0]))
-    array([0.5])
-    """
-
-    function = staticmethod(F.sigmoid)
-
-
-class ReLU(Activation):
-    """Apply :func:`~gradkit.nn.functional.relu`.
-
-    >>> ReLU()(np.array([-1.0, 2.0]))
-    array([0., 2.])
-    """
-
-    function = staticmethod(F.relu)
-
-
-class Tanh(Activation):
-    """Apply :func:`~gradkit.nn.functional.tanh`.
-
-    >>> Tanh()(np.array([0.0]))
-    array([0.])
-    """
-
-    function = staticmethod(F.tanh)
-
-
-class Softplus(Activation):
-    """Apply :func:`~gradkit.nn.functional.softplus`.
-
-    >>> Softplus()(np.array([0.0]))
-    array([0.69314718])
-    """
-
-    function = staticmethod(F.softplus)
-
-
-class GELU(Activation):
-    """Apply :func:`~gradkit.nn.functional.gelu` (tanh form unless ``approximate=False``).
-
-    >>> GELU()(np.array([0.0]))
-    array([0.])
-    >>> GELU(approximate=False).config()
-    {'approximate': False}
-    """
-
-    function = staticmethod(F.gelu)
-
-    def __init__(self, approximate: bool = True) -> None:
-        super().__init__()
-        self.approximate = bool(approximate)
-
-    def config(self) -> dict[str, Any]:
-        return {"approximate": self.approximate}
-
-
-class SiLU(Activation):
-    """Apply :func:`~gradkit.nn.functional.silu`.
-
-    >>> SiLU()(np.array([0.0]))
-    array([0.])
-    """
-
-    function = staticmethod(F.silu)
-
-
-class LeakyReLU(Activation):
-    """Apply :func:`~gradkit.nn.functional.leaky_relu` with slope ``negative_slope`` below 0.
-
-    >>> LeakyReLU(0.1)(np.array([-1.0, 2.0]))
-    array([-0.1,  2. ])
-    """
-
-    function = staticmethod(F.leaky_relu)
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = float(negative_slope)
-
-    def config(self) -> dict[str, Any]:
-        return {"negative_slope": self.negative_slope}
-
-
-class ELU(Activation):
-    """Apply :func:`~gradkit.nn.functional.elu`.
-
-    >>> ELU()(np.array([0.0, 2.0]))
-    array([0., 2.])
-    """
-
-    function = staticmethod(F.elu)
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__()
-        self.alpha = float(alpha)
-
-    def config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha}
-
-
-class Softmax(Activation):
-    """Apply :func:`~gradkit.nn.functional.softmax` along ``axis``.
-
-    >>> Softmax()(np.array([[0.0, 0.0]]))
-    array([[0.5, 0.5]])
-    """
-
-    function = staticmethod(F.softmax)
-
-    def __init__(self, axis: int = -1) -> None:
-        super().__init__()
-        self.axis = int(axis)
-
-    def config(self) -> dict[str, Any]:
-        return {"axis": self.axis}
-
-
-class LogSoftmax(Softmax):
-    """Apply :func:`~gradkit.nn.functional.log_softmax` along ``axis``.
-
-    >>> LogSoftmax()(np.array([[0.0, 0.0]]))
-    array([[-0.69314718, -0.69314718]])
-    """
-
-    function = staticmethod(F.log_softmax)
-
-
-class Dropout(Module):
-    """Zero each input with probability ``p`` while training, scaling the rest by 1/(1-p).
-
-    In evaluation mode (``model.eval()``) it passes inputs through unchanged, so the
-    expected activation is the same in both modes. The masks are constants for
-    differentiation: gradients flow only through the kept units.
-
-    Args:
-        p: drop probability, ``0 <= p < 1``.
-        rng: seed or generator for the masks.
-
-    >>> layer = Dropout(0.5, rng=0)
-    >>> out = layer(np.ones((1, 1000)))
-    >>> sorted(set(out.ravel().tolist())), bool(0.4 < out.mean() < 1.6)
-    ([0.0, 2.0], True)
-    >>> layer.eval()(np.ones((1, 3)))
-    array([[1., 1., 1.]])
-    """
-
-    def __init__(self, p: float = 0.5, rng: RNGLike = None) -> None:
-        super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
-        self.p = float(p)
-        self._rng = make_rng(rng)
-
-    def forward(self, params: Params, x: Any) -> Any:
-        if not self.training or self.p == 0.0:
-            return x
-        keep = self._rng.random(tuple(x.shape)) >= self.p
-        return x * (keep / (1.0 - self.p))
-
-    def config(self) -> dict[str, Any]:
-        return {"p": self.p}

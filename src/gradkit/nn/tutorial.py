@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.nn.activation_layers import Sigmoid
 from gradkit.nn.functional import sigmoid as _sigmoid
 from gradkit.nn.functional import sigmoid_derivative_from_output
 from gradkit.nn.init import make_rng
-from gradkit.nn.layers import Linear, Sequential, Sigmoid
+from gradkit.nn.layers import Linear, Sequential
 from gradkit.nn.losses import binary_cross_entropy_with_logits
 
 __all__ = ["SimpleNeuralNetwork", "tutorial_model"]
