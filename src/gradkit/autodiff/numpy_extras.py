@@ -44,11 +44,9 @@ from gradkit.autodiff.numpy_api import (
 from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
 from gradkit.autodiff.rules import linalg, shape
 
-__all__ = [
-    "take", "take_along_axis", "sort", "repeat", "tile", "roll", "pad", "array_split", "split",
-    "diff", "triu", "tril", "cumprod", "average", "ptp", "atleast_3d", "column_stack", "dstack",
-    "append", "inv", "det", "slogdet", "solve", "kron", "matrix_power", "real", "imag",
-]  # fmt: skip
+# Nothing here is imported by users: these functions are reached through NumPy itself
+# (np.sort(t) on a traced t) and keep NumPy's signatures, documented by NumPy.
+__all__: list[str] = []
 
 
 def _axis(axis: Any, nd: int, name: str) -> int:
