@@ -99,7 +99,26 @@ def sigmoid(x: ArrayLike) -> Any:
     array([0. , 0.5, 1. ])
     """
     x = _as_input(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return _sigmoid_values(x)
+    # One recorded operation instead of four: the network's hot activation.
+    return _sigmoid_primitive()(x)
+
+
+def _sigmoid_values(x: Any) -> Any:
     return np.exp(-np.logaddexp(0.0, -x))
+
+
+@functools.lru_cache(maxsize=1)
+def _sigmoid_primitive() -> Any:
+    # Registered on first use, so importing gradkit.nn does not load the engine.
+    from gradkit.autodiff import defjvp, defvjp, primitive
+
+    prim = primitive(_sigmoid_values)
+    prim.name = "sigmoid"
+    defvjp(prim, lambda ans, x: lambda g: g * sigmoid_derivative_from_output(ans))
+    defjvp(prim, lambda g, ans, x: g * sigmoid_derivative_from_output(ans))
+    return prim
 
 
 def relu(x: ArrayLike) -> Any:
