@@ -27,7 +27,7 @@ NOTES = {
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`",
     "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
-    "explicit or implicit output (no `...`, no repeated index within one operand); `norm`: "
+    "explicit or implicit output, `...`, and repeated letters (traces, diagonals); `norm`: "
     "vector p-norms, `'fro'`, `None`; `inv`/`det`/`slogdet`/`solve` need invertible matrices "
     "(`solve(a, b)` is `inv(a) @ b`)",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "

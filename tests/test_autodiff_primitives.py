@@ -596,6 +596,38 @@ LINALG = [
         [((2, 3), (2,))],
         (0, 1),
     ),
+    Case("einsum ii-> (trace)", lambda a: np.einsum("ii->", a), uniform(-2, 2), [(3, 3)]),
+    Case("einsum ii->i (diagonal)", lambda a: np.einsum("ii->i", a) ** 2, uniform(-2, 2), [(3, 3)]),
+    Case(
+        "einsum ijij->ij", lambda a: np.einsum("ijij->ij", a) ** 2, uniform(-2, 2), [(2, 3, 2, 3)]
+    ),
+    Case(
+        "einsum ii,i->i",
+        lambda a, b: np.einsum("ii,i->i", a, b),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3, 3), (3,))],
+        (0, 1),
+    ),
+    Case(
+        "einsum ...ij,...jk->...ik",
+        lambda a, b: np.einsum("...ij,...jk->...ik", a, b),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((2, 3, 2), (2, 3)), ((1, 2, 2), (3, 2, 2)), ((2, 3), (3, 2))],
+        (0, 1),
+    ),
+    Case(
+        "einsum i... (implicit)",
+        lambda a: np.einsum("i...", a) ** 2,
+        uniform(-2, 2),
+        [(2, 3), (3,)],
+    ),
+    Case(
+        "einsum ij...,j",
+        lambda a, b: np.einsum("ij...,j", a, b),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((2, 3, 4), (3,)), ((2, 3), (3,))],
+        (0, 1),
+    ),
     Case(
         "einsum three operands",
         lambda a, b, c: np.einsum("i,ij,j->", a, b, c),

@@ -425,7 +425,19 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
         raise TypeError(
             "einsum: pass the subscripts as a string, e.g. np.einsum('ij,jk->ik', a, b)"
         )
+    subscripts = linalg.expand_ellipsis(subscripts, [ndim_of(op) for op in operands])
     ins, outs = linalg.parse_subscripts(subscripts, len(operands))
+    operands = list(operands)
+    for k, sub in enumerate(ins):
+        # A letter repeated within one operand takes its diagonal: do that first, with
+        # np.diagonal (differentiable), so the einsum rules see distinct letters only.
+        while len(set(sub)) < len(sub):
+            c = next(c for c in sub if sub.count(c) > 1)
+            p = sub.index(c)
+            q = sub.index(c, p + 1)
+            operands[k] = diagonal(operands[k], 0, p, q)
+            sub = sub[:p] + sub[p + 1 : q] + sub[q + 1 :] + c
+        ins[k] = sub
     return linalg.einsum_p(*operands, subscripts=",".join(ins) + "->" + outs)
 
 

@@ -87,6 +87,39 @@ matmul_p.jvp = _matmul_jvp
 
 
 # einsum ------------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def expand_ellipsis(subscripts: str, ndims: list[int]) -> str:
+    """Write each ``...`` out with unused letters, lined up from the right as NumPy
+    broadcasts them; in implicit mode the output is those letters, then the letters used
+    once, sorted. Subscripts without ``...`` are returned unchanged."""
+    spec = subscripts.replace(" ", "")
+    if "..." not in spec:
+        return spec
+    lhs, arrow, out = spec.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(ndims):
+        raise ValueError(
+            f"einsum: subscripts {subscripts!r} name {len(ins)} operands but {len(ndims)} "
+            "were given"
+        )
+    widths = [nd - (len(sub) - 3) if "..." in sub else 0 for sub, nd in zip(ins, ndims)]
+    if min(widths) < 0:
+        raise ValueError(f"einsum: {subscripts!r} names more axes than an operand has")
+    free = [c for c in _LETTERS if c not in spec]
+    n = max(widths)
+    ell = "".join(free[:n])
+    ins = [sub.replace("...", ell[n - k :] if k else "") for sub, k in zip(ins, widths)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        once = (c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        out = ell + "".join(sorted(once))
+    return ",".join(ins) + "->" + out
+
+
 def parse_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str]:
     """Split einsum subscripts into per-operand letters and explicit output letters."""
     spec = subscripts.replace(" ", "")
