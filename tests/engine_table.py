@@ -14,9 +14,9 @@ from typing import Any
 from gradkit.autodiff import numpy_api
 
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
-              "trace", "average", "ptp", "cumprod"}  # fmt: skip
+              "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
-          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron",
+          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
           "linalg.matrix_power"}  # fmt: skip
 ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
 

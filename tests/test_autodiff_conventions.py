@@ -168,3 +168,10 @@ def test_norm_of_the_zero_vector_has_zero_gradient() -> None:
     np.testing.assert_allclose(
         gk.hessian(np.linalg.norm)(np.array([3.0, 4.0])), (np.eye(2) - np.outer(u, u)) / r
     )
+
+
+def test_nan_entries_get_zero_gradient_in_nansum_and_nanmean() -> None:
+    x = np.array([1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(gk.grad(np.nansum)(x), [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(gk.grad(np.nanmean)(x), [0.5, 0.0, 0.5])
+    np.testing.assert_array_equal(gk.jvp(np.nansum, (x,), (np.ones(3),))[1], 2.0)

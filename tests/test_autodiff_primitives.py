@@ -809,6 +809,17 @@ EXTRAS = [
     Case("matrix_power 0", lambda a: np.linalg.matrix_power(a, 0) * a, well_conditioned, [(2, 2)]),
     Case("conjugate", np.conjugate, uniform(-2, 2), ELEMENTWISE_SHAPES),
     Case("real + imag", lambda x: np.real(x) ** 2 + np.imag(x), uniform(-2, 2), ELEMENTWISE_SHAPES),
+    Case("nansum", lambda x: np.nansum(x, axis=0), uniform(-2, 2), [(3,), (2, 3)]),
+    Case(
+        "nanmean", lambda x: np.nanmean(x, axis=-1, keepdims=True), uniform(-2, 2), [(3,), (2, 3)]
+    ),
+    Case(
+        "cross",
+        np.cross,
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3,), (3,)), ((2, 3), (3,))],
+        (0, 1),
+    ),
     Case(
         "kron",
         np.kron,

@@ -254,6 +254,40 @@ def ptp(a, axis=None, out=None, keepdims=False):
     return amax(a, axis=axis, keepdims=keepdims) - amin(a, axis=axis, keepdims=keepdims)
 
 
+@implements(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Sum ignoring NaNs: NaN entries count as 0 and get a zero gradient."""
+    if out is not None:
+        raise TypeError("nansum: out= is not supported on traced values")
+    r = sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, keepdims=keepdims)
+    return r if dtype is None else r.astype(dtype)
+
+
+@implements(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Mean of the entries that are not NaN (NaN entries get a zero gradient)."""
+    if out is not None:
+        raise TypeError("nanmean: out= is not supported on traced values")
+    present = ~np.isnan(value_of(a))
+    total = sum_(where(present, a, 0.0), axis=axis, keepdims=keepdims)
+    r = total / np.sum(present, axis=axis, keepdims=keepdims)
+    return r if dtype is None else r.astype(dtype)
+
+
+@implements(np.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 3-vectors along the last axis (vectors broadcast)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if shape_of(a)[-1] != 3 or shape_of(b)[-1] != 3:
+        raise NoRuleError("np.cross on traced values supports 3-vectors only")
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
 # real-valued views of complex functions -----------------------------------------------------
 @implements(np.real)
 def real(val):
