@@ -24,13 +24,17 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef
 class TreeDef:
     """The shape of a container: its kind, its keys and the defs of its children."""
 
-    __slots__ = ("kind", "keys", "children", "num_leaves")
+    __slots__ = ("kind", "keys", "children")
 
     def __init__(self, kind: Any, keys: Any, children: tuple) -> None:
         self.kind = kind
         self.keys = keys
         self.children = children
-        self.num_leaves = 1 if kind is None else sum(c.num_leaves for c in children)
+
+    @property
+    def num_leaves(self) -> int:
+        """How many leaves a container of this shape holds."""
+        return 1 if self.kind is None else sum(c.num_leaves for c in self.children)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -61,7 +65,7 @@ _LEAF = TreeDef(None, None, ())
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
-        return TreeDef(kind, None, tuple(_flatten(c, leaves) for c in tree))
+        return TreeDef(kind, None, tuple([_flatten(c, leaves) for c in tree]))
     if kind is dict:
         keys = tuple(sorted(tree))
         return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))

@@ -56,8 +56,12 @@ class ReverseTrace(Trace):
 
     def leaf(self, value: Any) -> Any:
         """Box ``value`` as an input of this trace."""
-        node = Node(None, (), {}, [], value)
-        return primitives._Tensor._new(value, self, node)
+        node = Node(None, (), _NO_KW, (), value)
+        t = _new_object(primitives._Tensor)
+        t._value = value
+        t._trace = self
+        t._node = node
+        return t
 
     def _record(self, prim: Any, vals: Any, parents: Any, ans: Any, kw: dict = _NO_KW) -> Any:
         # Node.__init__ spelled out: this runs once per operation.

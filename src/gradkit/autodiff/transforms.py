@@ -86,17 +86,21 @@ def _input(x: Any, who: str, argnum: int) -> Any:
     return arr
 
 
-def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple[list, list, list]:
-    """Replace the arguments at ``nums`` by boxed leaves; return new args, boxes, treedefs."""
+def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple:
+    """Replace the arguments at ``nums`` by boxed leaves.
+
+    Returns the new arguments, the boxes, the treedefs and the original leaves.
+    """
     new_args = list(args)
-    boxes, defs = [], []
+    boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
         leaf_boxes = [box(_input(leaf, who, a)) for leaf in leaves]
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
-    return new_args, boxes, defs
+        originals.append(leaves)
+    return new_args, boxes, defs, originals
 
 
 def _split_aux(out: Any, who: str) -> tuple[Any, Any]:
@@ -143,10 +147,6 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     return g
 
 
-def _original_leaves(args: tuple, nums: tuple) -> list:
-    return [tree_flatten(args[a])[0] for a in nums]
-
-
 def _pack(per_arg: list, nums_given: Argnums) -> Any:
     return per_arg[0] if isinstance(nums_given, _INTS) else tuple(per_arg)
 
@@ -155,12 +155,12 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
     with opened(tr):
-        new_args, boxes, defs = _box_inputs(args, nums, who, tr.leaf)
+        new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr.leaf)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
-    return tr, out, aux, boxes, defs
+    return tr, out, aux, boxes, defs, originals
 
 
 def _scalar_output(out: Any, who: str, fun: Callable) -> None:
@@ -183,7 +183,10 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
 def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
-        g0 = np.ones(out.shape, dtype=np.result_type(value_of(out))) if seed is None else seed
+        if seed is None:
+            v = value_of(out)
+            seed = np.ones(v.shape, dtype=v.dtype)
+        g0 = seed
         grads = backward_pass([(out._node, g0)], tape=tr.tape)
     per_arg = []
     for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
@@ -216,9 +219,9 @@ def value_and_grad(
     @functools.wraps(fun)
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), _who)
-        tr, out, aux, boxes, defs = _reverse(fun, args, kwargs, nums, _who, has_aux)
+        tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, _who, has_aux)
         _scalar_output(out, _who, fun)
-        per_arg = _grads_from(tr, out, boxes, defs, _original_leaves(args, nums))
+        per_arg = _grads_from(tr, out, boxes, defs, originals)
         value = _lower(out, tr)
         g = _pack(per_arg, argnums)
         if has_aux:
@@ -267,9 +270,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     (array([ 2., 60.]),)
     """
     nums = tuple(range(len(primals)))
-    tr, out, aux, boxes, defs = _reverse(fun, primals, {}, nums, "vjp", has_aux)
+    tr, out, aux, boxes, defs, originals = _reverse(fun, primals, {}, nums, "vjp", has_aux)
     out_leaves, out_def = tree_flatten(out)
-    originals = _original_leaves(primals, nums)
 
     def vjp_fn(cotangent: Any) -> tuple:
         ct_leaves, ct_def = tree_flatten(cotangent)
@@ -314,10 +316,12 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
     @functools.wraps(fun)
     def egrad(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "elementwise_grad")
-        tr, out, _, boxes, defs = _reverse(fun, args, kwargs, nums, "elementwise_grad", False)
+        tr, out, _, boxes, defs, originals = _reverse(
+            fun, args, kwargs, nums, "elementwise_grad", False
+        )
         if isinstance(out, (tuple, list, dict)):
             raise TypeError("elementwise_grad: the function must return a single array")
-        per_arg = _grads_from(tr, out, boxes, defs, _original_leaves(args, nums))
+        per_arg = _grads_from(tr, out, boxes, defs, originals)
         return _pack(per_arg, argnums)
 
     return egrad
@@ -483,8 +487,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
     @functools.wraps(fun)
     def jac_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacrev")
-        tr, out, aux, boxes, defs = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
-        originals = _original_leaves(args, nums)
+        tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
         out_leaves, out_def = tree_flatten(out)
         jac_leaves = []
         for o in out_leaves:
@@ -510,7 +513,6 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))
             jac_leaves.append(_pack(trees, argnums))
-        del originals
         jac = tree_unflatten(out_def, jac_leaves)
         return (jac, _lower(aux, tr)) if has_aux else jac
 
