@@ -462,3 +462,24 @@ def test_split_into_unequal_parts() -> None:
 def test_inverse_of_a_non_square_matrix() -> None:
     with pytest.raises(np.linalg.LinAlgError, match=r"square matrices, got shape \(2, 3\)"):
         gk.grad(lambda a: np.sum(np.linalg.inv(a)))(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("f", "pattern"),
+    [
+        (lambda z: np.sum(z, where=z > 0), r"sum: the argument where= is not supported"),
+        (lambda z: np.sum(z, initial=1.0), r"sum: the argument initial= is not supported"),
+        (lambda z: np.sum(np.exp(z, where=z > 0)), r"np\.exp: arguments \['where'\]"),
+        (lambda z: np.sum(np.reshape(z, (3, 1), order="F")), r"only order='C'"),
+    ],
+)
+def test_unsupported_arguments_are_named(f, pattern) -> None:
+    with pytest.raises(TypeError, match=pattern):
+        gk.grad(f)(X)
+
+
+def test_matmul_shape_errors_speak_in_array_terms() -> None:
+    with pytest.raises(ValueError, match=r"shapes \(3,\) and \(2, 2\) do not align"):
+        gk.grad(lambda z: np.sum(z @ np.ones((2, 2))))(X)
+    with pytest.raises(ValueError, match=r"at least one dimension.*use \*"):
+        gk.grad(lambda z: np.sum(np.matmul(2.0, z)))(X)
