@@ -76,7 +76,7 @@ def _peak_memory(fn) -> int:
     return peak
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool = False, only: list[str] | None = None) -> dict:
     """Measure every workload; return a dict of results (also what --json saves)."""
     workloads.check_tiny_net()
     x = np.linspace(-1.2, 1.2, 100)
@@ -89,6 +89,8 @@ def run(quick: bool = False) -> dict:
     repeats = 3 if quick else 15
     results = {"machine": _machine(), "workloads": {}}
     for name, make in workloads.WORKLOADS.items():
+        if only and name not in only:
+            continue
         fns = make()
         times = {k: _time(f, repeats) for k, f in fns.items()}
         label, target, against = TARGETS[name]
@@ -143,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", metavar="FILE", help="save the results as JSON")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(workloads.WORKLOADS), help="run this workload"
+    )
     parser.add_argument("--no-numerical", action="store_true", help="skip the accuracy battery")
     parser.add_argument(
         "--cpu",
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradkit benchmarks on {_machine()}")
     if skipped:
         print(f"peers not installed (skipped): {', '.join(skipped)}")
-    results = run(quick=args.quick)
+    results = run(quick=args.quick, only=args.only)
     results["clock"] = "process_time" if args.cpu else "perf_counter"
     if not args.no_numerical:
         import bench_numerical

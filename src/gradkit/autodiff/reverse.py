@@ -22,6 +22,7 @@ __all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
 
 _seq = itertools.count()
 _NO_KW: dict = {}
+_add_reduce = np.add.reduce  # reaches Tensor.__array_ufunc__ for traced cotangents
 _new_object = object.__new__
 
 
@@ -143,11 +144,13 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
     lead = len(rshape) - len(shape)
     if lead < 0:
         return np.broadcast_to(r, shape)
+    if lead == 1 and rshape[1:] == shape:
+        return _add_reduce(r, 0)  # the bias of a batch: the commonest case
     axes = tuple(range(lead)) + tuple(
         k + lead for k, n in enumerate(shape) if n == 1 and rshape[k + lead] != 1
     )
     if axes:
-        r = r.sum(axis=axes)
+        r = _add_reduce(r, axes)
     if shape_of(r) != shape:
         r = r.reshape(shape)
     return r
