@@ -373,3 +373,12 @@ def test_check_matches_the_closed_form_of_a_random_quadratic(a, b, c, x):
     assert math.isclose(symbolic_value, expected, rel_tol=1e-11, abs_tol=1e-11)
     assert math.isclose(automatic_value, expected, rel_tol=1e-11, abs_tol=1e-11)
     assert math.isclose(numerical_value, expected, rel_tol=1e-8, abs_tol=1e-8)
+
+
+def test_version_and_help_do_not_load_heavy_modules():
+    code = ("import sys; from gradkit.cli import main; main(['--version']); main([]); "
+            "print(sorted(m for m in ('sympy', 'matplotlib', 'rich') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
