@@ -170,3 +170,22 @@ def test_every_registered_function_is_exercised(monkeypatch) -> None:
     if isinstance(np.matmul, np.ufunc):  # NumPy 2 dispatches it as a ufunc
         differentiable.discard(np.matmul)
     assert sorted(f.__name__ for f in differentiable - reached) == []
+
+
+# A float64 constant mixed into float32 code: NumPy's value is float64 but the tangent of
+# the float32 branch stays float32 (the engine casts only final gradients).
+MIXED_DTYPE = {"where with a constant branch"}
+
+
+@pytest.mark.parametrize("case", [c for c in ALL_CASES if c.name not in MIXED_DTYPE], ids=repr)
+def test_float32_inputs_keep_numpy_dtypes_in_both_modes(case: Case) -> None:
+    args = tuple(
+        np.asarray(a, dtype=np.float32) for a in case.make(np.random.default_rng(0), case.specs[-1])
+    )
+    expected = np.result_type(case.fn(*args))  # what NumPy itself returns
+    value, tangent = gk.jvp(case.fn, args, tuple(np.ones_like(a) for a in args))
+    assert np.result_type(value) == expected
+    assert np.result_type(tangent) == expected
+    _, vjp_fn = gk.vjp(case.fn, *args)
+    for g in vjp_fn(np.ones(np.shape(value), dtype=expected)):
+        assert np.result_type(g) == np.float32

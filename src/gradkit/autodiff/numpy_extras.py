@@ -140,7 +140,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
         shp = shape_of(array)
         new_shape = tuple(int(n + lo + hi) for n, (lo, hi) in zip(shp, widths))
         idx = tuple(slice(int(lo), int(lo) + n) for n, (lo, _) in zip(shp, widths))
-        dtype = np.result_type(value_of(array), float)
+        dtype = np.result_type(value_of(array), 0.0)  # 0.0 is weak: float32 stays
         return shape.index_update_p(np.full(new_shape, c, dtype=dtype), array, idx=idx)
     if mode not in ("edge", "wrap", "reflect", "symmetric"):
         raise NoRuleError(
@@ -270,7 +270,8 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
         raise TypeError("nanmean: out= is not supported on traced values")
     present = ~np.isnan(value_of(a))
     total = sum_(where(present, a, 0.0), axis=axis, keepdims=keepdims)
-    r = total / np.sum(present, axis=axis, keepdims=keepdims)
+    count = np.sum(present, axis=axis, keepdims=keepdims, dtype=np.result_type(value_of(a)))
+    r = total / count
     return r if dtype is None else r.astype(dtype)
 
 
@@ -388,7 +389,8 @@ def matrix_power(a, n):
     _square(a, "matrix_power")
     n = int(n)
     if n == 0:
-        return np.broadcast_to(np.eye(shape_of(a)[-1]), shape_of(a)).copy()
+        eye = np.eye(shape_of(a)[-1], dtype=np.result_type(value_of(a)))
+        return np.broadcast_to(eye, shape_of(a)).copy()
     if n < 0:
         a, n = inv(a), -n
     result = None

@@ -17,16 +17,18 @@ import math
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive
+from gradkit.autodiff.primitives import Primitive, value_of
 
 LOG2 = math.log(2.0)
 LOG10 = math.log(10.0)
 DEG = math.pi / 180.0
 
 
-def _tie(win: np.ndarray, tie: np.ndarray) -> np.ndarray:
-    """1 where an argument wins, 1/2 where it ties: ties split the gradient evenly."""
-    return win + 0.5 * tie
+def _tie(win: np.ndarray, tie: np.ndarray, ans) -> np.ndarray:
+    """1 where an argument wins, 1/2 where it ties: ties split the gradient evenly.
+
+    The weights take the output's dtype, so float32 tangents stay float32."""
+    return (win + 0.5 * tie).astype(np.result_type(value_of(ans)), copy=False)
 
 
 def _pow_dx(g, ans, x, y):
@@ -37,6 +39,8 @@ def _pow_dx(g, ans, x, y):
 
 def _pow_dy(g, ans, x, y):
     # d/dy x**y = log(x) x**y; where x == 0 the limit used is 0 (x**y is 0 or 1 there).
+    if isinstance(x, (int, float)):  # a Python number: keep it weakly typed (float32 stays)
+        return g * (math.log(x) if x > 0 else 0.0) * ans
     safe = np.where(x > 0, x, 1.0)
     return g * np.log(safe) * ans
 
@@ -78,15 +82,16 @@ BINARY = {
     "multiply": (np.multiply, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     "true_divide": (np.true_divide, lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
     "power": (np.power, _pow_dx, _pow_dy),
+    "float_power": (np.float_power, _pow_dx, _pow_dy),  # computes in float64, as NumPy does
     "maximum": (
         np.maximum,
-        lambda g, ans, x, y: g * _tie(x > y, x == y),
-        lambda g, ans, x, y: g * _tie(y > x, x == y),
+        lambda g, ans, x, y: g * _tie(x > y, x == y, ans),
+        lambda g, ans, x, y: g * _tie(y > x, x == y, ans),
     ),
     "minimum": (
         np.minimum,
-        lambda g, ans, x, y: g * _tie(x < y, x == y),
-        lambda g, ans, x, y: g * _tie(y < x, x == y),
+        lambda g, ans, x, y: g * _tie(x < y, x == y, ans),
+        lambda g, ans, x, y: g * _tie(y < x, x == y, ans),
     ),
     "logaddexp": (
         np.logaddexp,
@@ -179,7 +184,7 @@ UFUNC_PRIMITIVES = {
     np.multiply: P["multiply"],
     np.true_divide: P["true_divide"],
     np.power: P["power"],
-    np.float_power: P["power"],
+    np.float_power: P["float_power"],
     np.maximum: P["maximum"],
     np.minimum: P["minimum"],
     np.fmax: P["maximum"],

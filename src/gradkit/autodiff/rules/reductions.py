@@ -88,7 +88,7 @@ def _extreme_weights(ans, x, axis, keepdims):
     """Weights that share the gradient evenly among the entries equal to the extreme."""
     xv = value_of(x)
     hit = xv == expand(value_of(ans), xv.shape, axis, keepdims)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(xv.dtype, copy=False)
 
 
 def _extreme_vjp(g, ans, x, axis, keepdims):
