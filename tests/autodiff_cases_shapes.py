@@ -9,6 +9,13 @@ from __future__ import annotations
 import numpy as np
 from autodiff_cases import Case, away_from_zero, pair, uniform
 
+
+def _first_positive(rng, shape):
+    (x,) = away_from_zero()(rng, shape)
+    x.reshape(-1)[0] = abs(x.reshape(-1)[0])
+    return (x,)
+
+
 SHAPE_OPS = [
     Case(
         "reshape", lambda x: np.reshape(x, (-1, 2)) * 1.5, uniform(-2, 2), [(4,), (2, 3), (3, 2, 2)]
@@ -104,7 +111,8 @@ SHAPE_OPS = [
     ),
     Case("x[:, [2, 0, 2]]", lambda x: x[:, [2, 0, 2]] ** 2, uniform(-2, 2), [(2, 3)]),
     Case("x[rows, cols]", lambda x: x[[0, 1, 1], [2, 0, 2]] ** 2, uniform(-2, 2), [(2, 3)]),
-    Case("x[bool mask]", lambda x: x[x > 0] ** 2, away_from_zero(), [(4,), (2, 3)]),
+    # The first entry is positive, so the mask selects something (see the empty-output test).
+    Case("x[bool mask]", lambda x: x[x > 0] ** 2, _first_positive, [(4,), (2, 3)]),
     Case(
         "x[fixed mask]",
         lambda x: x[np.array([True, False, True])] ** 2,
