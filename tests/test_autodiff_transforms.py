@@ -471,12 +471,6 @@ def test_vjp_function_and_backward_inside_other_transforms() -> None:
     assert gk.jvp(f, (x,), (1.0,))[1] == pytest.approx(2 * x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="engine bug: jacrev of a function with an empty output calls np.stack([]) "
-    "(transforms.py, jacrev's per-output loop); jacfwd returns the (0, n) zeros",
-)
 def test_jacrev_of_an_empty_output() -> None:
     x = -np.ones(4)
     f = lambda z: z[z > 0] ** 2  # selects nothing

@@ -43,12 +43,15 @@ __all__ = [
     "GradkitError",
     "NoRuleError",
     "TracerConversionError",
+    "InPlaceError",
+    "LeakedTracerError",
+    "GradCheckError",
     "__version__",
     *_SUBMODULES,
 ]
 
 
-_ENGINE = frozenset(__all__[:20])
+_ENGINE = frozenset(__all__[: __all__.index("__version__")])
 
 
 def __getattr__(name: str) -> Any:

@@ -69,6 +69,11 @@ class ForwardTrace(Trace):
             tout = c if tout is None else tout + c
         if shape_of(tout) != out_shape:
             tout = np.broadcast_to(tout, out_shape)
+        dtype = getattr(ans, "dtype", None)
+        if dtype is not None and tout.dtype != dtype:
+            # A float64 constant mixed into float32 code promotes the value: keep the
+            # tangent in the value's dtype, as the reverse mode does.
+            tout = tout.astype(dtype)
         return Tensor._new(ans, self, tout)
 
 

@@ -509,6 +509,8 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             for p, leaf_boxes in enumerate(boxes):
                 blocks = [
                     np.reshape(np.stack(rows[p][j]), out_shape + shape_of(value_of(b)))
+                    if m
+                    else np.zeros(out_shape + shape_of(value_of(b)), np.result_type(value_of(b)))
                     for j, b in enumerate(leaf_boxes)
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))
