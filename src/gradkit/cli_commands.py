@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ def run_derive(args: argparse.Namespace) -> int:
         sys.stdout.write(derivation.to_latex().rstrip() + "\n")
     else:
         console.print(Text(f"d/d{args.var} [ {expr} ]", style="bold"))
-        console.print(Text(derivation.to_text().rstrip()))
+        console.print(_styled_steps(derivation.to_text()))
     console.print(Text.assemble(("result: ", "bold"), f"d/d{args.var} [ {expr} ] = "
                                 f"{derivation.result}"))
     if args.at is not None:
@@ -142,6 +143,23 @@ def run_derive(args: argparse.Namespace) -> int:
         slope = _evaluate(derivation.result, point, what="the derivative")
         console.print(Text(f"at {where}: f = {_fmt(value)}, d/d{args.var} = {_fmt(slope)}"))
     return 0
+
+
+def _styled_steps(text: str) -> Any:
+    """The steps as rich Text with each rule's name in bold (plain when not a terminal)."""
+    from rich.text import Text
+
+    styled = Text()
+    for line in text.rstrip().splitlines():
+        match = re.match(r"(\s*)([A-Z][\w /-]*?):", line)
+        if match:
+            styled.append(match.group(1))
+            styled.append(match.group(2), style="bold cyan")
+            styled.append(line[match.end(2):] + "\n")
+        else:
+            styled.append(line + "\n", style="dim" if line.startswith("  ") else "")
+    styled.rstrip()
+    return styled
 
 
 # --------------------------------------------------------------------------- grad
