@@ -79,8 +79,8 @@ def run() -> list[dict]:
         true = float(df(x))
         calls = [0]
 
-        def counted(t, f=f):
-            calls[0] += np.size(t) and 1
+        def counted(t, f=f, calls=calls):
+            calls[0] += 1
             return f(t)
 
         with warnings.catch_warnings():

@@ -236,10 +236,12 @@ def estimate_derivative(
     step: Any = None,
     estimate_error: bool = True,
     name: str = "x",
+    warn: bool = True,
 ) -> tuple[np.ndarray, DerivativeInfo]:
     """The work of :func:`derivative` on a prepared evaluator; returns (value, info).
 
-    ``name`` labels the variable in error messages (``"x[2]"`` for a partial).
+    ``name`` labels the variable in error messages (``"x[2]"`` for a partial);
+    ``warn=False`` leaves the warning about a large relative error to the caller.
     """
     h_fixed = None if step is None else _fixed_step(step, x_arr.shape)
 
@@ -289,7 +291,7 @@ def estimate_derivative(
         result.converged,
         [lv.step for lv in result.levels],
     )
-    check_quality(result.estimate, info, x_arr, name)
+    check_quality(result.estimate, info, x_arr, name, warn)
     return result.estimate, info
 
 
@@ -345,7 +347,7 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
 
 
 def check_quality(
-    estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x"
+    estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x", warn: bool = True
 ) -> None:
     """Raise if the estimate has no correct digit and did not converge; warn if poor."""
     with np.errstate(all="ignore"):
@@ -361,6 +363,8 @@ def check_quality(
             f"far below the smallest step tried ({float(np.min(info.steps[-1])):.3g}); "
             "pass step=... to choose the step yourself"
         )
+    if not warn:
+        return
     # a zero derivative known to within its error is fine; warn when digits are lost
     error = np.asarray(info.error)
     poor = (rel > _WARN_RELATIVE[info.n]) & (np.abs(estimate) > error)

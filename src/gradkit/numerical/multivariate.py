@@ -18,12 +18,13 @@ Two calling styles, both accepted everywhere here:
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from gradkit.numerical.errors import NumericalDerivativeError
+from gradkit.numerical.errors import NumericalDerivativeError, NumericalDerivativeWarning
 from gradkit.numerical.finite_differences import (
     DerivativeInfo,
     _as_point,
@@ -40,10 +41,12 @@ _MIXED_FIRST_STEP = 2.0**-2
 
 def _required_positional(f: Callable[..., Any]) -> int | None:
     try:
-        params = inspect.signature(f).parameters.values()
+        params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):
         nin = getattr(f, "nin", None)  # NumPy ufuncs have no signature but know their arity
         return int(nin) if nin is not None else None
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None  # f(*args): the arity is not known
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
@@ -121,10 +124,12 @@ def _check_method(method: str, allowed: tuple[str, ...] = METHODS) -> None:
         )
 
 
-def _partial(problem: _Problem, i: int, n: int, method: str, scalar_output: bool):
+def _partial(
+    problem: _Problem, i: int, n: int, method: str, scalar_output: bool, warn: bool = True
+):
     evaluate = problem.coordinate(i, scalar_output)
     value, info = estimate_derivative(
-        evaluate, np.asarray(problem.x0[i]), n, method, name=problem.name(i)
+        evaluate, np.asarray(problem.x0[i]), n, method, name=problem.name(i), warn=warn
     )
     return np.asarray(value), info
 
@@ -289,7 +294,7 @@ def hessian(
     converged = np.ones((size, size), dtype=bool)
     n_evals = 0
     for i in range(size):
-        v, inf = _partial(problem, i, 2, "central", True)
+        v, inf = _partial(problem, i, 2, "central", True, warn=False)
         value[i, i], error[i, i], converged[i, i] = v, inf.error, np.all(inf.converged)
         n_evals += inf.n_evals
     for i in range(size):
@@ -299,6 +304,21 @@ def hessian(
             error[i, j] = error[j, i] = err
             converged[i, j] = converged[j, i] = conv
             n_evals += evals
+    # entries are judged against the Hessian's scale, or f's own when H is ~0
+    with np.errstate(all="ignore"):
+        f0 = abs(float(np.asarray(problem.call(problem.x0.copy()), dtype=float).ravel()[0]))
+    floor = f0 / max(float(np.max(np.abs(problem.x0))), 1.0) ** 2
+    poor = error > 1e-4 * max(float(np.max(np.abs(value))), floor)
+    if np.any(poor):
+        i, j = np.argwhere(poor)[0]
+        warnings.warn(
+            f"hessian entry ({problem.name(i)}, {problem.name(j)}) has estimated error "
+            f"{error[i, j]:.2g}, large next to the largest entry {np.max(np.abs(value)):.2g} "
+            f"and to |f(x)| / |x|**2 = {floor:.2g}: "
+            "f is noisy or not smooth near x (see full_output=True)",
+            NumericalDerivativeWarning,
+            stacklevel=2,
+        )
     shape = problem.shape + problem.shape
     info = DerivativeInfo(
         error.reshape(shape), None, n_evals, "central", 2, converged=converged.reshape(shape)
@@ -340,7 +360,7 @@ def _mixed(problem: _Problem, i: int, j: int) -> tuple[float, float, bool, int]:
         )
     info = DerivativeInfo(result.error, result.step, evaluate.n_evals, "central", 2,
                           result.truncation, result.rounding, result.converged)
-    check_quality(result.estimate, info, np.asarray(x0[i]), problem.name(i))
+    check_quality(result.estimate, info, np.asarray(x0[i]), problem.name(i), warn=False)
     return float(result.estimate), float(result.error), bool(result.converged), evaluate.n_evals
 
 

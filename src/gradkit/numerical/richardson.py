@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+BIGSTEP = 6
 __all__ = ["Level", "Extrapolation", "extrapolate", "adaptive_difference"]
 
 LevelFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -149,7 +150,7 @@ def adaptive_difference(
     tau: float = 0.02,
     jump: float = 8.0,
     ideal: float = 5e-4,
-    safety: float = 1.0,
+    safety: float = 2.0,
 ) -> AdaptiveResult:
     """Search for a good step, then extrapolate; return the best estimate per element.
 
@@ -186,14 +187,19 @@ def adaptive_difference(
     stalls = np.zeros(shape_s, dtype=int)
     reduce = None
 
+    jumped = np.zeros(shape_s, dtype=bool)  # the next step is the fallback scale
+
     def shrink(s: np.ndarray) -> np.ndarray:
         use_fb = np.isfinite(s) & (fallback < s / 4)
         out = np.where(use_fb, fallback, s / jump)
         fallback[use_fb] = np.inf
+        jumped[use_fb] = True
         return out
 
     for _ in range(max_levels):
         s = s_next.copy()
+        was_jump = jumped.copy()
+        jumped[...] = False
         value, noise, magnitude = level_fn(s)
         shape_v = np.shape(value)
         t = np.broadcast_to(s, shape_v) ** power
@@ -211,11 +217,11 @@ def adaptive_difference(
         s_next = np.where(bad, shrink(np.where(bad, s, np.inf)), s_next)
         good = searching & valid_s
         with np.errstate(all="ignore"):
-            # a step so small that rounding swamps the difference (after a jump to the
-            # fallback scale, say): drop the level and step down from the last one instead
+            # the jump to the fallback scale |x| gave a step so small that rounding swamps
+            # the difference: drop that level and step down from the last one instead
             biggest = 0.1 * np.maximum(np.abs(value), np.abs(prev[0]))
             swamped = reduce((noise > biggest) & (prev[1] <= biggest) & (value != prev[0]))
-        swamped = good & (n_prev >= 1) & swamped
+        swamped = good & (n_prev >= 1) & swamped & was_jump
         if np.any(swamped):
             levels[-1].valid = levels[-1].valid & ~np.broadcast_to(swamped, shape_v)
             last_step = _first(prev[2], shape_s) ** (1.0 / power)
@@ -258,7 +264,11 @@ def adaptive_difference(
         aimed = np.clip(2.0 ** np.floor(np.log2(np.maximum(s_star, 1e-300))), s / 8, s / 2)
         s_next = np.where(agree, aimed, s_next)
         with np.errstate(all="ignore"):
-            close = reduce(np.abs(value - prev[0]) <= 0.5 * np.abs(value))
+            # nearly equal, or both dominated by one error term c*t (a zero derivative)
+            close = reduce(
+                (np.abs(value - prev[0]) <= 0.5 * np.abs(value))
+                | (np.abs(prev[0] - value * prev[2] / t) <= 0.25 * np.abs(prev[0]))
+            )
         # nearly agreeing: step down moderately and let the three-level test decide
         s_next = np.where(disagree & close, aimed, s_next)
         moving = (disagree & ~close) | relapse
