@@ -32,7 +32,7 @@ __all__ = ["DerivativeInfo", "derivative", "estimate_derivative"]
 # divide the rounding noise by h**n, so they need larger steps.
 _FIRST_STEP = {1: 2.0**-3, 2: 2.0**-2, 3: 2.0**-1, 4: 2.0**-1}
 # f is assumed correct to a few units in the last place; this is the noise model.
-_NOISE_ULPS = 2.0
+_NOISE_ULPS = 4.0
 _COMPLEX_STEP = 1e-20
 # Warn above these relative errors: higher derivatives are intrinsically less accurate.
 _WARN_RELATIVE = {1: 1e-6, 2: 1e-4, 3: 1e-3, 4: 1e-2}

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-BIGSTEP = 6
 __all__ = ["Level", "Extrapolation", "extrapolate", "adaptive_difference"]
 
 LevelFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
