@@ -8,7 +8,6 @@ numdifftools' relative error and evaluations when it is installed.  Run
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 
@@ -136,14 +135,17 @@ def main() -> None:
         f"(ordinary: {max(r['evals'] for r in ordinary)}), "
         f"honest error estimates {sum(r['honest'] for r in rows)}/{len(rows)}"
     )
+    cplx = [r["complex_rel_error"] for r in rows]
+    summary += f"; complex step: max rel err {_fmt(max(cplx))} in 1 evaluation"
     if has_nd:
-        nd_rel = [r["nd_rel_error"] for r in rows]
+        nd_rel = np.array([r["nd_rel_error"] for r in rows])
+        failed = int(np.sum(~(nd_rel < 1e-6)))
         summary += (
-            f"; numdifftools: median {_fmt(float(np.median(nd_rel)))}, max {_fmt(max(nd_rel))}, "
+            f"; numdifftools: median {_fmt(float(np.nanmedian(nd_rel)))}, "
+            f"max {_fmt(float(np.nanmax(nd_rel)))}, {failed} wrong or nan, "
             f"evals {max(r['nd_evals'] for r in rows)}"
         )
     print(summary)
-    _ = math  # noqa: F841
 
 
 if __name__ == "__main__":
