@@ -318,6 +318,12 @@ def test_log_below_zero_says_x_is_outside_the_domain():
         derivative(np.log, -1.0)
 
 
+def test_scalar_math_functions_work_and_their_domain_errors_are_reported():
+    assert derivative(math.log, 1e-3) == pytest.approx(1e3, rel=1e-12)
+    with pytest.raises(NumericalDerivativeError, match="math domain error"):
+        derivative(math.log, 0.0)
+
+
 def test_nan_in_one_element_names_that_element():
     with pytest.raises(NumericalDerivativeError, match=r"x\[1\]"):
         derivative(np.log, np.array([1.0, -1.0, 2.0]))

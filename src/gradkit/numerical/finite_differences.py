@@ -154,7 +154,9 @@ def _complex_step(
     value = values.imag / h
     # the imaginary part carries h * f'(x) with the relative accuracy of f itself;
     # the truncation error h**2 f'''(x) / 6 is far below that for h = 1e-20 |x|
-    error = _NOISE_ULPS * 2 * EPS * np.abs(value)
+    # (near a zero of f' the chain rule's terms cancel: use f's own scale as a floor)
+    floor = np.abs(values.real) / np.maximum(np.abs(x), 1.0)
+    error = _NOISE_ULPS * 2 * EPS * np.maximum(np.abs(value), floor)
     return value, error
 
 
@@ -328,6 +330,8 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
     bad = ~np.asarray(any_valid)
     bad_x = bad if bad.shape == x.shape else np.array(True)
     f_at_x = evaluate(x)
+    raised = evaluate.last_exception
+    cause = f" (f raised {type(raised).__name__}: {raised})" if raised else ""
     inside = np.all(np.isfinite(f_at_x)) if bad_x.shape != x.shape else np.all(
         np.isfinite(f_at_x[bad_x])
     )
@@ -341,7 +345,7 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
     else:
         hint = "f(x) itself is nan or inf: x is outside f's domain (e.g. log at 0 or below)"
     raise NumericalDerivativeError(
-        f"f returned nan or inf at every step tried near {where} "
+        f"f returned nan or inf{cause} at every step tried near {where} "
         f"(method={method!r}, steps down to {smallest:.3g}): {hint}"
     )
 

@@ -276,7 +276,7 @@ def adaptive_difference(
         track = np.broadcast_to((phase < 2) & valid_s, shape_v)
         prev2 = tuple(np.where(track, a, b) for a, b in zip(prev, prev2))
         prev = tuple(np.where(track, a, b) for a, b in zip((value, noise, t), prev))
-        prev_idx = np.where(good, k, prev_idx)
+        prev_idx = np.where((phase < 2) & valid_s, k, prev_idx)
 
         fine = (phase == 1) & ~agree
         phase = np.where(fine & ~valid_s, 2, phase)

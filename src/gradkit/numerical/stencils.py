@@ -126,6 +126,7 @@ class FunctionEvaluator:
         self.scalar_output = scalar_output
         self.n_evals = 0
         self.out_shape: tuple[int, ...] | None = None
+        self.last_exception: Exception | None = None
         self._cache: dict[bytes, np.ndarray] = {}
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
@@ -133,8 +134,16 @@ class FunctionEvaluator:
         if key in self._cache:
             return self._cache[key]
         arg = points[()] if points.ndim == 0 else points
-        with np.errstate(all="ignore"):
-            raw = self.f(arg)
+        try:
+            with np.errstate(all="ignore"):
+                raw = self.f(arg)
+        except (ArithmeticError, ValueError) as exc:
+            if points.ndim or isinstance(exc, NumericalDerivativeError):
+                raise
+            # math.log(-1e-3) raises where np.log returns nan: treat it the same way
+            self.n_evals += 1
+            self.last_exception = exc
+            return np.full(self.out_shape or (), np.nan)
         self.n_evals += 1
         values = self._check(raw)
         self._cache[key] = values
