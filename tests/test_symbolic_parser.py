@@ -173,6 +173,14 @@ def test_parse_refuses_non_strings():
         ("x^" * 500 + "x", "nested too deeply"),
         ("sin(" * 300 + "x" + ")" * 300, "nested too deeply"),
         ("x+" * 999 + "x" + "$", "unexpected character '$'"),
+        # Constants beyond 1e300: SymPy would evaluate sin(exp(10^99)) with 10^99 bits of pi.
+        ("sin(exp(991e9))", "exceed 1e+300"),
+        ("1/sin(exp(10^99))", "exceed 1e+300"),
+        ("abs(sin(exp(10^99)))", "exceed 1e+300"),
+        ("sin(2^(exp(100)))", "exceed 1e+300"),
+        ("exp(700)", "exceed 1e+300"),
+        ("x * 1e300 * 1e300", "exceed 1e+300"),
+        ("1e301", "too large"),
     ],
     ids=lambda value: value[:24] if isinstance(value, str) else None,
 )
@@ -192,6 +200,8 @@ def test_limits_are_exact_boundaries():
     assert parse(f"x^{LIMITS['max_exponent']}") == x ** LIMITS["max_exponent"]
     assert parse("2^332") == sympy.Integer(2) ** 332  # 100 digits
     assert "number too large" in _error("2^333").reason  # 101 digits
+    assert parse("exp(690)") == sympy.exp(690)  # about 1e299
+    assert parse("1e300") == sympy.Float("1e300")
 
 
 def test_long_but_legal_input_parses():

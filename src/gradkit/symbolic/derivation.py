@@ -29,7 +29,7 @@ __all__ = ["Math", "Step", "Derivation", "derive"]
 
 _MAX_DEPTH = 150  # nested sub-expressions; parse() output stays far below this
 _MAX_SIMPLIFY_OPS = 200  # larger results are shown as built rather than risk a slow simplify
-_MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand) above this power of a sum
+_MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand and factor) above this degree
 
 
 class Math(NamedTuple):
@@ -406,10 +406,23 @@ def _simplify(expr: Any) -> Any:
 
 
 def _has_large_power(expr: Any) -> bool:
-    return any(
-        p.exp.is_Number and abs(p.exp) > _MAX_EXPANDED_DEGREE and not p.base.is_Symbol
-        for p in expr.atoms(sympy.Pow)
-    )
+    """Whether polynomial algorithms would see a high degree in ``expr``.
+
+    ``cancel`` and ``factor`` read ``x**50`` as degree 50 and ``exp(99 y)`` as
+    ``exp(y)**99``; factoring such polynomials can take minutes, so then only the
+    cheap ``factor_terms`` is tried.
+    """
+    for power in expr.atoms(sympy.Pow, sympy.exp):
+        exponent = power.exp if power.is_Pow else power.args[0]
+        for term in sympy.Add.make_args(exponent):
+            coefficient = term.as_coeff_Mul()[0]
+            if coefficient.is_Rational:
+                size = max(abs(coefficient.p), coefficient.q)
+            else:
+                size = abs(float(coefficient))
+            if size > _MAX_EXPANDED_DEGREE:
+                return True
+    return False
 
 
 def _check_depth(expr: Any) -> None:

@@ -57,7 +57,8 @@ LIMITS = {
     "max_depth": 60,  # nested parentheses / signs / exponents
     "max_digits": 100,  # decimal digits of any integer, typed or computed
     "max_exponent": 1000,  # |numerator| and |denominator| of a symbolic power's exponent
-    "max_float_exponent": 400,  # |e| in a literal like 1e400
+    "max_float_exponent": 300,  # |e| in a literal like 1e300
+    "max_magnitude": 1e300,  # size of any constant, typed or computed
 }
 
 
@@ -381,7 +382,24 @@ class _Parser:
         for atom in value.atoms(sympy.Rational):
             if max(abs(atom.p), atom.q).bit_length() > limit * 3.33:
                 raise self.error(f"a number here would have more than {limit} digits", token)
+        # Every constant stays below 1e300 in size. A function of such a number evaluates
+        # in microseconds; sin(exp(10^99)), which SymPy evaluates while checking signs,
+        # would need 10^99 bits of pi and never finish.
+        bound = LIMITS["max_magnitude"]
+        for atom in value.atoms(sympy.Float):
+            if not abs(atom) <= bound:
+                raise self.error(f"a number here would exceed {bound:.0e}", token)
+        if value.is_number and not value.is_Rational and _magnitude(value) > bound:
+            raise self.error(f"the value here would exceed {bound:.0e}", token)
         return value
+
+
+def _magnitude(value: Any) -> float:
+    """|value| for a constant whose parts are all bounded (so evalf is quick)."""
+    try:
+        return abs(complex(value.evalf(15)))
+    except (TypeError, ValueError, OverflowError):
+        return 0.0  # not a plain number (e.g. an unevaluated function of one)
 
 
 def _number(text: str) -> Any:
