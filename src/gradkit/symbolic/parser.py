@@ -341,7 +341,7 @@ class _Parser:
         if self.at("(") and not self.current.spaced:
             raise self.error(
                 f"{name!r} is not a known function (known: {', '.join(sorted(FUNCTIONS))}); "
-                f"to multiply, write {name}*(...)",
+                f"to multiply, write {name}*(...) or {name} (...)",
                 token,
             )
         if keyword.iskeyword(name) or keyword.issoftkeyword(name):
