@@ -45,25 +45,35 @@ PEERS = ("autograd", "torch", "jax")
 CLOCK = time.perf_counter
 
 
-def _time(fn, repeats: int, min_seconds: float = 0.05) -> float:
-    """Median seconds per call: calls batched so each timing lasts at least min_seconds."""
+def _batch(fn, min_seconds: float) -> int:
+    """How many calls make one timing last at least ``min_seconds`` (after a warm-up)."""
     fn()
     number = 1
     while True:
         start = CLOCK()
         for _ in range(number):
             fn()
-        elapsed = CLOCK() - start
-        if elapsed >= min_seconds or number >= 1 << 16:
-            break
+        if CLOCK() - start >= min_seconds or number >= 1 << 16:
+            return number
         number *= 2
-    samples = []
+
+
+def _time_all(fns: dict, repeats: int, min_seconds: float = 0.05) -> dict:
+    """Median seconds per call of each function.
+
+    The implementations take turns, one timing each per round, so a change in the
+    machine's load during the run affects them all alike and the ratios stay fair.
+    """
+    numbers = {k: _batch(f, min_seconds) for k, f in fns.items()}
+    samples: dict = {k: [] for k in fns}
     for _ in range(repeats):
-        start = CLOCK()
-        for _ in range(number):
-            fn()
-        samples.append((CLOCK() - start) / number)
-    return statistics.median(samples)
+        for k, f in fns.items():
+            n = numbers[k]
+            start = CLOCK()
+            for _ in range(n):
+                f()
+            samples[k].append((CLOCK() - start) / n)
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def _peak_memory(fn) -> int:
@@ -92,7 +102,7 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict:
         if only and name not in only:
             continue
         fns = make()
-        times = {k: _time(f, repeats) for k, f in fns.items()}
+        times = _time_all(fns, repeats)
         label, target, against = TARGETS[name]
         base = times["numpy"]
         entry = {
