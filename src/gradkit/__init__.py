@@ -20,7 +20,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("numerical", "symbolic", "nn", "optim", "functions", "viz", "tree", "cli")
+_SUBMODULES = (
+    "autodiff", "numerical", "symbolic", "nn", "optim", "functions", "viz", "tree", "cli"
+)
 
 __all__ = [
     "Tensor",
