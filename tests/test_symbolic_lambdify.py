@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -23,14 +24,33 @@ def _names(expr, var):
     return sorted({s.name for s in expr.free_symbols} | {var})
 
 
+def _near_a_kink(df, point, index, h=1e-3):
+    """True when the derivative jumps within h of the point (relu, abs: no finite
+    difference can straddle such a point and agree with the one-sided value)."""
+    moved = [list(point), list(point)]
+    moved[0][index] -= h
+    moved[1][index] += h
+    with np.errstate(all="ignore"):
+        left, mid, right = df(*moved[0]), df(*point), df(*moved[1])
+    scale = 1.0 + abs(mid)
+    return not (abs(left - mid) < 0.1 * scale and abs(right - mid) < 0.1 * scale)
+
+
 def _domain_points(f, df, count, size, index, rng):
-    """Random points where f and its derivative are finite and moderate, away from 0."""
+    """Random points where f and its derivative are finite and moderate, away from 0
+    and away from kinks."""
     points = []
     for _ in range(200):
         point = [float(v) for v in rng.uniform(0.1, 2.5, size)]
         with np.errstate(all="ignore"):
             value, slope = f(*point), df(*point)
-        if np.isfinite(value) and np.isfinite(slope) and abs(slope) < 1e4 and point[index] > 0.12:
+        if (
+            np.isfinite(value)
+            and np.isfinite(slope)
+            and abs(slope) < 1e4
+            and point[index] > 0.12
+            and not _near_a_kink(df, point, index)
+        ):
             points.append(point)
         if len(points) == count:
             break
@@ -61,7 +81,7 @@ def test_symbolic_automatic_and_numerical_derivatives_agree(formula, var):
     names = _names(expr, var)
     index = names.index(var)
     f, df = lambdify(expr, names), lambdify(d.result, names)
-    rng = np.random.default_rng(abs(hash(formula)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(formula.encode()))  # hash() varies per process
     points = _domain_points(f, df, 3, len(names), index, rng)
     assert points, f"no point of the domain found for {formula}"
     for point in points:
