@@ -77,10 +77,18 @@ class ForwardTrace(Trace):
         return Tensor._new(ans, self, tout)
 
 
-def _align(t: Any, nb: int, out_ndim: int) -> Any:
-    """Insert axes after the batch axes so a batched tangent broadcasts like its primal."""
-    missing = out_ndim - ndim_of(t)
+def insert_axes_after_batch(t: Any, nb: int, missing: int) -> Any:
+    """Insert ``missing`` size-one axes after the ``nb`` batch axes of a tangent.
+
+    A batched tangent then broadcasts against arrays of higher rank the way its primal
+    would (the batch axes stay in front).
+    """
     if missing <= 0:
         return t
     shape = shape_of(t)
     return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])
+
+
+def _align(t: Any, nb: int, out_ndim: int) -> Any:
+    """Line a batched tangent up with an elementwise output of rank ``out_ndim``."""
+    return insert_axes_after_batch(t, nb, out_ndim - ndim_of(t))

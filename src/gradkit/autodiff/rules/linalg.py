@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
+from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
 
 
@@ -54,11 +55,9 @@ def _matmul_vjp_b(g, ans, a, b):
 
 def _pad_batch(t, nb: int, ndim_self: int, ndim_other: int):
     """Give a batched matrix tangent as many stacking axes as the other operand has."""
-    missing = ndim_other - ndim_self
-    if nb == 0 or ndim_self < 2 or missing <= 0:
+    if nb == 0 or ndim_self < 2:
         return t
-    shape = shape_of(t)
-    return np.reshape(t, shape[:nb] + (1,) * missing + shape[nb:])
+    return insert_axes_after_batch(t, nb, ndim_other - ndim_self)
 
 
 def _vector_batch(t, nb: int, other_ndim: int, as_row: bool):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
 
 
@@ -52,11 +53,9 @@ def _unbroadcast(g, shape):
 
 
 def _broadcast_jvp(nb, i, t, ans, x, shape):
-    tshape = shape_of(t)
-    missing = len(shape) - (len(tshape) - nb)
-    if missing > 0:
-        t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
-    return np.broadcast_to(t, tshape[:nb] + tuple(shape))
+    batch = shape_of(t)[:nb]
+    t = insert_axes_after_batch(t, nb, len(shape) - (ndim_of(t) - nb))
+    return np.broadcast_to(t, batch + tuple(shape))
 
 
 broadcast_to_p = Primitive("broadcast_to", _broadcast_to)
@@ -125,11 +124,9 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
         return index_update_p(t, 0.0, idx=bidx)
     zeros = np.zeros(shape_of(t)[:nb] + shape_of(ans), dtype=np.result_type(t))
     if nb:
-        target_ndim = ndim_of(np.empty(shape_of(ans))[idx])
-        missing = target_ndim - ndim_of(v)
-        if missing > 0:
-            tshape = shape_of(t)
-            t = np.reshape(t, tshape[:nb] + (1,) * missing + tshape[nb:])
+        # The rank of ans[idx], read off a zero-stride view instead of a new array.
+        target_ndim = np.broadcast_to(np.False_, shape_of(ans))[idx].ndim
+        t = insert_axes_after_batch(t, nb, target_ndim - ndim_of(v))
     return index_update_p(zeros, t, idx=bidx)
 
 
