@@ -304,10 +304,10 @@ def broadcast_to(array, shape, subok=False):
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if shape_of(array) == shape:
         return array
-    return shape_module.broadcast_to_p(array, shape=shape)
+    return _broadcast_to_p(array, shape=shape)
 
 
-shape_module = shape
+_broadcast_to_p = shape.broadcast_to_p  # the parameter `shape` hides the module inside
 
 
 @implements(np.concatenate)
