@@ -27,6 +27,55 @@ if have("jax"):
     jax.config.update("jax_enable_x64", True)  # the same float64 arithmetic as the others
 
 
+# --- one SGD step through each engine's gradient -----------------------------------------
+def _grad_step(grad_fn: Callable, init: list, data: tuple, lr: float) -> Callable:
+    """An SGD step for an engine whose ``grad_fn(params, *data)`` returns plain arrays."""
+    state = {"p": [a.copy() for a in init]}
+
+    def step():
+        p = state["p"]
+        g = grad_fn(p, *data)
+        state["p"] = [w - lr * dw for w, dw in zip(p, g)]
+
+    return step
+
+
+def _torch_step(loss_fn: Callable, init: list, data: tuple, lr: float) -> Callable:
+    """An SGD step in PyTorch eager mode; ``loss_fn(params, *data)`` returns a tensor."""
+    import torch
+
+    tdata = [torch.tensor(d) for d in data]
+    tp = [torch.tensor(a, requires_grad=True) for a in init]
+
+    def step():
+        gs = torch.autograd.grad(loss_fn(tp, *tdata), tp)
+        with torch.no_grad():
+            for w, dw in zip(tp, gs):
+                w -= lr * dw
+
+    return step
+
+
+def _jax_step(loss_fn: Callable, init: list, data: tuple, lr: float) -> Callable:
+    """An SGD step compiled with jax.jit (gradient and update in one program)."""
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def jstep(params, *data):
+        g = jax.grad(loss_fn)(params, *data)
+        return [w - lr * dw for w, dw in zip(params, g)]
+
+    state = {"p": [jnp.asarray(a) for a in init]}
+    jdata = [jnp.asarray(d) for d in data]
+
+    def step():
+        state["p"] = jstep(state["p"], *jdata)
+        jax.block_until_ready(state["p"])
+
+    return step
+
+
 # --- 1. the seed's 2-4-1 sigmoid network, 100 samples, one training step ---------------
 def _tutorial_data(seed: int = 42):
     rng = np.random.RandomState(seed)
@@ -68,15 +117,7 @@ def make_tiny_net() -> dict[str, Callable]:
         z2 = a1 @ W2 + b2
         return np.mean(np.logaddexp(0.0, z2) - y * z2)
 
-    grad_loss = gk.grad(loss)
-    gstate = {"p": [a.copy() for a in init]}
-
-    def gradkit_step():
-        p = gstate["p"]
-        g = grad_loss(p, X, y)
-        gstate["p"] = [w - lr * dw for w, dw in zip(p, g)]
-
-    out = {"numpy": numpy_step, "gradkit": gradkit_step}
+    out = {"numpy": numpy_step, "gradkit": _grad_step(gk.grad(loss), init, (X, y), lr)}
     if have("autograd"):
         import autograd
         import autograd.numpy as anp
@@ -87,55 +128,26 @@ def make_tiny_net() -> dict[str, Callable]:
             z2 = anp.dot(a1, W2) + b2
             return anp.mean(anp.logaddexp(0.0, z2) - y * z2)
 
-        agrad = autograd.grad(aloss)
-        astate = {"p": [a.copy() for a in init]}
-
-        def autograd_step():
-            p = astate["p"]
-            g = agrad(p, X, y)
-            astate["p"] = [w - lr * dw for w, dw in zip(p, g)]
-
-        out["autograd"] = autograd_step
+        out["autograd"] = _grad_step(autograd.grad(aloss), init, (X, y), lr)
     if have("torch"):
         import torch
 
-        tX, ty = torch.tensor(X), torch.tensor(y)
-        tp = [torch.tensor(a, requires_grad=True) for a in init]
+        def tloss(params, X, y):
+            W1, b1, W2, b2 = params
+            z2 = torch.sigmoid(X @ W1 + b1) @ W2 + b2
+            return torch.nn.functional.binary_cross_entropy_with_logits(z2, y)
 
-        def torch_step():
-            W1, b1, W2, b2 = tp
-            a1 = torch.sigmoid(tX @ W1 + b1)
-            z2 = a1 @ W2 + b2
-            loss_t = torch.nn.functional.binary_cross_entropy_with_logits(z2, ty)
-            gs = torch.autograd.grad(loss_t, tp)
-            with torch.no_grad():
-                for w, dw in zip(tp, gs):
-                    w -= lr * dw
-
-        out["torch"] = torch_step
+        out["torch"] = _torch_step(tloss, init, (X, y), lr)
     if have("jax"):
         import jax
         import jax.numpy as jnp
 
         def jloss(params, X, y):
             W1, b1, W2, b2 = params
-            a1 = jax.nn.sigmoid(X @ W1 + b1)
-            z2 = a1 @ W2 + b2
+            z2 = jax.nn.sigmoid(X @ W1 + b1) @ W2 + b2
             return jnp.mean(jnp.logaddexp(0.0, z2) - y * z2)
 
-        @jax.jit
-        def jstep(params, X, y):
-            g = jax.grad(jloss)(params, X, y)
-            return [w - lr * dw for w, dw in zip(params, g)]
-
-        jstate = {"p": [jnp.asarray(a) for a in init]}
-        jX, jy = jnp.asarray(X), jnp.asarray(y)
-
-        def jax_step():
-            jstate["p"] = jstep(jstate["p"], jX, jy)
-            jax.block_until_ready(jstate["p"])
-
-        out["jax"] = jax_step
+        out["jax"] = _jax_step(jloss, init, (X, y), lr)
     return out
 
 
@@ -211,15 +223,7 @@ def make_mlp() -> dict[str, Callable]:
         lse = np.log(np.sum(np.exp(z3 - shift), axis=1)) + shift[:, 0]
         return np.mean(lse - z3[rows, labels])
 
-    grad_loss = gk.grad(loss)
-    gstate = {"p": [a.copy() for a in init]}
-
-    def gradkit_step():
-        p = gstate["p"]
-        g = grad_loss(p, X, labels)
-        gstate["p"] = [w - lr * dw for w, dw in zip(p, g)]
-
-    out = {"numpy": numpy_step, "gradkit": gradkit_step}
+    out = {"numpy": numpy_step, "gradkit": _grad_step(gk.grad(loss), init, (X, labels), lr)}
     if have("autograd"):
         import autograd
         import autograd.numpy as anp
@@ -233,31 +237,17 @@ def make_mlp() -> dict[str, Callable]:
             lse = lse + anp.max(z3, axis=1)
             return anp.mean(lse - z3[rows, labels])
 
-        agrad = autograd.grad(aloss)
-        astate = {"p": [a.copy() for a in init]}
-
-        def autograd_step():
-            g = agrad(astate["p"], X, labels)
-            astate["p"] = [w - lr * dw for w, dw in zip(astate["p"], g)]
-
-        out["autograd"] = autograd_step
+        out["autograd"] = _grad_step(autograd.grad(aloss), init, (X, labels), lr)
     if have("torch"):
         import torch
 
-        tX, tl = torch.tensor(X), torch.tensor(labels)
-        tp = [torch.tensor(a, requires_grad=True) for a in init]
-
-        def torch_step():
-            W1, b1, W2, b2, W3, b3 = tp
-            h1 = torch.relu(tX @ W1 + b1)
+        def tloss(params, X, labels):
+            W1, b1, W2, b2, W3, b3 = params
+            h1 = torch.relu(X @ W1 + b1)
             h2 = torch.relu(h1 @ W2 + b2)
-            loss_t = torch.nn.functional.cross_entropy(h2 @ W3 + b3, tl)
-            gs = torch.autograd.grad(loss_t, tp)
-            with torch.no_grad():
-                for w, dw in zip(tp, gs):
-                    w -= lr * dw
+            return torch.nn.functional.cross_entropy(h2 @ W3 + b3, labels)
 
-        out["torch"] = torch_step
+        out["torch"] = _torch_step(tloss, init, (X, labels), lr)
     if have("jax"):
         import jax
         import jax.numpy as jnp
@@ -269,19 +259,7 @@ def make_mlp() -> dict[str, Callable]:
             logp = jax.nn.log_softmax(h2 @ W3 + b3)
             return -jnp.mean(logp[jnp.arange(logp.shape[0]), labels])
 
-        @jax.jit
-        def jstep(params, X, labels):
-            g = jax.grad(jloss)(params, X, labels)
-            return [w - lr * dw for w, dw in zip(params, g)]
-
-        jstate = {"p": [jnp.asarray(a) for a in init]}
-        jX, jl = jnp.asarray(X), jnp.asarray(labels)
-
-        def jax_step():
-            jstate["p"] = jstep(jstate["p"], jX, jl)
-            jax.block_until_ready(jstate["p"])
-
-        out["jax"] = jax_step
+        out["jax"] = _jax_step(jloss, init, (X, labels), lr)
     return out
 
 
