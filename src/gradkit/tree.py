@@ -24,12 +24,13 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef
 class TreeDef:
     """The shape of a container: its kind, its keys and the defs of its children."""
 
-    __slots__ = ("kind", "keys", "children")
+    __slots__ = ("kind", "keys", "children", "flat")
 
-    def __init__(self, kind: Any, keys: Any, children: tuple) -> None:
+    def __init__(self, kind: Any, keys: Any, children: tuple, flat: bool = False) -> None:
         self.kind = kind
         self.keys = keys
         self.children = children
+        self.flat = flat  # a list or tuple whose children are all leaves
 
     @property
     def num_leaves(self) -> int:
@@ -62,10 +63,22 @@ class TreeDef:
 _LEAF = TreeDef(None, None, ())
 
 
+_CONTAINERS = (tuple, list, dict, type(None))
+
+
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
-        return TreeDef(kind, None, tuple([_flatten(c, leaves) for c in tree]))
+        children = []
+        flat = True
+        for c in tree:
+            if type(c) in _CONTAINERS:
+                children.append(_flatten(c, leaves))
+                flat = False
+            else:  # a leaf, the commonest child: no call
+                leaves.append(c)
+                children.append(_LEAF)
+        return TreeDef(kind, None, tuple(children), flat)
     if kind is dict:
         keys = tuple(sorted(tree))
         return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))
@@ -102,6 +115,20 @@ def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
     >>> tree_unflatten(d, "abc")
     ['a', ('b', 'c')]
     """
+    kind = treedef.kind
+    if kind is None:
+        leaves = list(leaves)
+        if len(leaves) != 1:
+            raise ValueError(f"{len(leaves)} leaves given for a single leaf; give exactly one")
+        return leaves[0]
+    if treedef.flat:
+        # A flat list or tuple of leaves, the commonest container: no walk needed.
+        leaves = kind(leaves)
+        n, want = len(leaves), len(treedef.children)
+        if n != want:
+            few = "too few" if n < want else "too many"
+            raise ValueError(f"{few} leaves ({n}) for the structure {treedef!r}, which holds {want}")
+        return leaves
     it = iter(leaves)
     out = _unflatten(treedef, it)
     for _ in it:
