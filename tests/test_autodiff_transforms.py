@@ -482,3 +482,52 @@ def test_jacfwd_of_an_empty_output() -> None:
     x = -np.ones(4)
     np.testing.assert_array_equal(gk.jacfwd(lambda z: z[z > 0] ** 2)(x), np.zeros((0, 4)))
     np.testing.assert_array_equal(gk.grad(lambda z: np.sum(z[z > 0] ** 2))(x), np.zeros(4))
+
+
+# --- gradients are independent arrays -------------------------------------------------------
+def test_gradients_never_share_memory_with_each_other() -> None:
+    # x + y hands the same cotangent to both inputs; a.reshape hands a view of it. The
+    # caller must be able to update one gradient in place without touching another.
+    g = gk.grad(lambda p: np.sum(p[0] + p[1]))([np.ones(3), np.ones(3)])
+    assert not np.shares_memory(g[0], g[1])
+    g[0] *= 10.0
+    np.testing.assert_array_equal(g[1], np.ones(3))
+
+    ga, gb = gk.grad(lambda a, b: np.sum(a.reshape(3) + b), argnums=(0, 1))(
+        np.ones((3, 1)), np.ones(3)
+    )
+    assert not np.shares_memory(ga, gb)
+    assert ga.flags.writeable and gb.flags.writeable
+
+
+def test_vjp_result_does_not_alias_the_callers_cotangent() -> None:
+    ct = np.array([1.0, 2.0, 3.0])
+    (r,) = gk.vjp(lambda x: x, np.zeros(3))[1](ct)
+    np.testing.assert_array_equal(r, ct)
+    r[0] = 99.0
+    assert ct[0] == 1.0
+
+
+def test_gradient_of_an_identity_is_a_fresh_writeable_array() -> None:
+    # The backward pass starts from a shared read-only seed; what reaches the caller is
+    # always their own writeable array.
+    g1 = gk.grad(lambda x: x)(np.array(2.0))
+    g2 = gk.grad(lambda x: x)(np.array(3.0))
+    assert g1.flags.writeable and g1 is not g2
+    g1[()] = 5.0
+    assert float(g2) == 1.0
+
+
+def test_bias_gradient_sums_rows_exactly_like_a_sum() -> None:
+    # The batch-axis unbroadcast goes through BLAS; it must agree with a plain sum.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((257, 5))
+    b = rng.standard_normal(5)
+    G = rng.standard_normal((257, 5))
+    g = gk.grad(lambda b: np.sum((X + b) * G))(b)
+    np.testing.assert_allclose(g, G.sum(axis=0), rtol=1e-13, atol=1e-13)
+    g32 = gk.grad(lambda b: np.sum((X.astype(np.float32) + b) * G.astype(np.float32)))(
+        b.astype(np.float32)
+    )
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, G.sum(axis=0), rtol=1e-4, atol=1e-4)

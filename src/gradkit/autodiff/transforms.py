@@ -95,7 +95,12 @@ def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple:
     boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        leaf_boxes = [box(_input(leaf, who, a)) for leaf in leaves]
+        leaf_boxes = []
+        for leaf in leaves:
+            if type(leaf) is np.ndarray and leaf.dtype.kind == "f":
+                leaf_boxes.append(box(leaf))
+            else:
+                leaf_boxes.append(box(_input(leaf, who, a)))
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
@@ -129,10 +134,10 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     lv = value_of(like)
     if (
         type(g) is np.ndarray
+        and type(original) is np.ndarray
         and g.shape == lv.shape
         and g.dtype == lv.dtype
         and g.flags.writeable
-        and type(original) is np.ndarray
     ):
         return g
     dtype = np.result_type(lv)
@@ -145,6 +150,34 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     if isinstance(original, (float, np.floating)) and not isinstance(original, np.ndarray):
         return g[()]
     return g
+
+
+def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tuple = ()) -> list:
+    """Each boxed input's gradient, finished, in its argument's structure.
+
+    No two returned arrays share memory, and none shares memory with an array in
+    ``given`` (the caller's own cotangents): one backward pass can hand the same
+    cotangent to several inputs (``x + y``), and a gradient updated in place must not
+    change another.
+    """
+    returned: list = list(given)
+    ids = {id(a) for a in given}
+    views = bool(given)
+    per_arg = []
+    for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
+        gs = []
+        for b, o in zip(leaf_boxes, orig):
+            g = _finish(grads.get(b._node), b, o)
+            if type(g) is np.ndarray:
+                if g.base is not None:
+                    views = True
+                if id(g) in ids or (views and any(np.may_share_memory(g, r) for r in returned)):
+                    g = g.copy()
+                ids.add(id(g))
+                returned.append(g)
+            gs.append(g)
+        per_arg.append(tree_unflatten(treedef, gs))
+    return per_arg
 
 
 def _pack(per_arg: list, nums_given: Argnums) -> Any:
@@ -180,19 +213,39 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
         )
 
 
+_SEEDS: dict = {}
+
+
+def _seed(v: Any) -> Any:
+    """The cotangent of ones that starts a gradient's backward pass (read-only, shared)."""
+    key = (v.shape, v.dtype)
+    seed = _SEEDS.get(key)
+    if seed is None:
+        seed = np.ones(v.shape, dtype=v.dtype)
+        seed.flags.writeable = False  # no rule may write into a cotangent
+        if len(_SEEDS) < 64:
+            _SEEDS[key] = seed
+    return seed
+
+
 def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
-            v = value_of(out)
-            seed = np.ones(v.shape, dtype=v.dtype)
-        g0 = seed
-        grads = backward_pass([(out._node, g0)], tape=tr.tape)
-    per_arg = []
-    for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
-        gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
-        per_arg.append(tree_unflatten(treedef, gs))
-    return per_arg
+            seed = _seed(value_of(out))
+        grads = backward_pass([(out._node, seed)], tape=tr.tape)
+    return _gradients(grads, boxes, defs, originals)
+
+
+def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
+    nums = _argnums(argnums, len(args), who)
+    tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
+    _scalar_output(out, who, fun)
+    g = _pack(_grads_from(tr, out, boxes, defs, originals), argnums)
+    value = out._value if type(out) is Tensor and out._trace is tr else out
+    if has_aux:
+        return (value, _lower(aux, tr)), g
+    return value, g
 
 
 def value_and_grad(
@@ -218,15 +271,7 @@ def value_and_grad(
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), _who)
-        tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, _who, has_aux)
-        _scalar_output(out, _who, fun)
-        per_arg = _grads_from(tr, out, boxes, defs, originals)
-        value = _lower(out, tr)
-        g = _pack(per_arg, argnums)
-        if has_aux:
-            return (value, _lower(aux, tr)), g
-        return value, g
+        return _value_and_grad(fun, args, kwargs, argnums, has_aux, _who)
 
     return value_and_grad_fun
 
@@ -247,11 +292,10 @@ def grad(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     >>> bool(gk.grad(gk.grad(np.sin))(0.5) == -np.sin(0.5))
     True
     """
-    vg = value_and_grad(fun, argnums, has_aux, _who="grad")
 
     @functools.wraps(fun)
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
-        (value_aux, g) = vg(*args, **kwargs)
+        value_aux, g = _value_and_grad(fun, args, kwargs, argnums, has_aux, "grad")
         return (g, value_aux[1]) if has_aux else g
 
     return grad_fun
@@ -289,11 +333,8 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
         grads = backward_pass(roots, tape=tr.tape) if roots else {}
-        result = []
-        for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
-            gs = [_finish(grads.get(b._node), b, o) for b, o in zip(leaf_boxes, orig)]
-            result.append(tree_unflatten(treedef, gs))
-        return tuple(result)
+        given = tuple(c for c in ct_leaves if type(c) is np.ndarray)
+        return tuple(_gradients(grads, boxes, defs, originals, given))
 
     out_plain = _lower(out, tr)
     if has_aux:
