@@ -136,7 +136,8 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 # reductions -------------------------------------------------------------------------
 def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-        _no(name, out=out, initial=initial, where=where)
+        if out is not None or initial is not None or where is not None:
+            _no(name, out=out, initial=initial, where=where)
         r = prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
         return r if dtype is None else astype(r, dtype)
 
@@ -152,7 +153,8 @@ amin = implements(np.min, np.amin)(_reduction(reductions.min_p, "min"))
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    _no("mean", out=out, where=where)
+    if out is not None or where is not None:
+        _no("mean", out=out, where=where)
     r = reductions.mean_p(a, axis=norm_axis(axis, ndim_of(a), "mean"), keepdims=bool(keepdims))
     return r if dtype is None else astype(r, dtype)
 

@@ -63,6 +63,12 @@ class Primitive:
             REGISTRY[name] = self
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
+        if len(args) == 1 and not kw:
+            a = args[0]
+            if type(a) is _Tensor:
+                tr = a._trace
+                if tr is not None and self._vjps.complete and len(self._vjps):
+                    return tr.unary(self, a)  # one traced argument: no search needed
         return bind(self, args, kw)
 
     @property

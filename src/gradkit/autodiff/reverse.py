@@ -56,8 +56,15 @@ class ReverseTrace(Trace):
         self.tape = [] if tape else None
 
     def leaf(self, value: Any) -> Any:
-        """Box ``value`` as an input of this trace."""
-        node = Node(None, (), _NO_KW, (), value)
+        """Box ``value`` as an input of this trace (leaves are never on the tape)."""
+        node = _new_object(Node)
+        node.prim = None
+        node.args = ()
+        node.kw = _NO_KW
+        node.parents = ()
+        node.ans = value
+        node.tensor = None
+        node.seq = next(_seq)
         t = _new_object(primitives._Tensor)
         t._value = value
         t._trace = self
@@ -96,6 +103,14 @@ class ReverseTrace(Trace):
             return self.process(prim, (a, const) if pos == 0 else (const, a), _NO_KW)
         vals = (v, const) if pos == 0 else (const, v)
         return self._record(prim, vals, ((pos, a._node),), prim.impl(*vals))
+
+    def binary(self, prim: Any, a: Any, b: Any) -> Any:
+        va = a._value
+        vb = b._value
+        Tensor = primitives._Tensor
+        if not self.active or type(va) is Tensor or type(vb) is Tensor:
+            return self.process(prim, (a, b), _NO_KW)
+        return self._record(prim, (va, vb), ((0, a._node), (1, b._node)), prim.impl(va, vb))
 
     def process(self, prim: Any, args: Any, kw: dict) -> Any:
         Tensor = primitives._Tensor
@@ -144,8 +159,10 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
     lead = len(rshape) - len(shape)
     if lead < 0:
         return np.broadcast_to(r, shape)
-    if lead == 1 and rshape[1:] == shape:
-        return _add_reduce(r, 0)  # the bias of a batch: the commonest case
+    if lead == 1 and rshape[1:] == shape:  # the bias of a batch: the commonest case
+        if len(rshape) == 2 and type(r) is np.ndarray and r.dtype == _F64:
+            return _ones(rshape[0]) @ r  # BLAS sums the rows 2-3x faster than add.reduce
+        return _add_reduce(r, 0)
     axes = tuple(range(lead)) + tuple(
         k + lead for k, n in enumerate(shape) if n == 1 and rshape[k + lead] != 1
     )
@@ -154,6 +171,21 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
     if shape_of(r) != shape:
         r = r.reshape(shape)
     return r
+
+
+_F64 = np.dtype(np.float64)
+_ONES: dict = {}
+
+
+def _ones(n: int) -> np.ndarray:
+    """A read-only float64 vector of ``n`` ones, kept for reuse."""
+    ones = _ONES.get(n)
+    if ones is None:
+        ones = np.ones(n)
+        ones.flags.writeable = False
+        if len(_ONES) < 32:
+            _ONES[n] = ones
+    return ones
 
 
 def _reachable(roots: list) -> list:

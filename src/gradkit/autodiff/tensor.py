@@ -74,8 +74,11 @@ def _operator(prim: Any) -> tuple:
 
     def op(self, other):
         tr = self._trace
-        if tr is not None and type(other) is not Tensor:
-            return tr.with_constant(prim, self, other, 0)
+        if tr is not None:
+            if type(other) is not Tensor:
+                return tr.with_constant(prim, self, other, 0)
+            if other._trace is tr:
+                return tr.binary(prim, self, other)
         return bind(prim, (self, other), _NO_KW)
 
     def rop(self, other):
@@ -373,11 +376,15 @@ class Tensor:
                     if len(inputs) == 1:
                         return tr.unary(prim, self)
                     if len(inputs) == 2:
+                        a, b = inputs
                         # A constant beside this tensor: record without the general search.
-                        if inputs[0] is self and type(inputs[1]) is not Tensor:
-                            return tr.with_constant(prim, self, inputs[1], 0)
-                        if inputs[1] is self and type(inputs[0]) is not Tensor:
-                            return tr.with_constant(prim, self, inputs[0], 1)
+                        if a is self:
+                            if type(b) is not Tensor:
+                                return tr.with_constant(prim, self, b, 0)
+                            if b._trace is tr:
+                                return tr.binary(prim, a, b)
+                        elif type(a) is not Tensor:
+                            return tr.with_constant(prim, self, a, 1)
                 return bind(prim, inputs, _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 

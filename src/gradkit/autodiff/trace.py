@@ -46,6 +46,10 @@ class Trace:
         """Record ``prim`` of ``a`` (this trace's, at position ``pos``) and a constant."""
         return self.process(prim, (a, const) if pos == 0 else (const, a), {})
 
+    def binary(self, prim: Any, a: Any, b: Any) -> Any:
+        """Record ``prim(a, b)`` where ``a`` and ``b`` are both values of this trace."""
+        return self.process(prim, (a, b), {})
+
     def process(self, prim: Any, args: Any, kw: dict) -> Any:  # pragma: no cover
         raise NotImplementedError
 

@@ -34,6 +34,8 @@ def _matmul(a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if len(a.shape) == 2 and len(b.shape) == 2:  # the commonest case, first
+        return g @ b.T
     if ndim_of(b) == 1:
         if ndim_of(a) == 1:
             return g * b
@@ -44,6 +46,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if len(a.shape) == 2 and len(b.shape) == 2:
+        return a.T @ g
     if ndim_of(a) == 1:
         if ndim_of(b) == 1:
             return g * a

@@ -75,9 +75,10 @@ sum_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
 )
 
 mean_p = Primitive("mean", _mean)
-mean_p.vjps = (
-    lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims)
-    / _count(shape_of(x), axis),
+mean_p.vjps = (  # divide the reduced cotangent, then expand: n times fewer divisions
+    lambda g, ans, x, axis, keepdims: expand(
+        g / _count(shape_of(x), axis), shape_of(x), axis, keepdims
+    ),
 )
 mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
     t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
