@@ -127,7 +127,9 @@ def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
         n, want = len(leaves), len(treedef.children)
         if n != want:
             few = "too few" if n < want else "too many"
-            raise ValueError(f"{few} leaves ({n}) for the structure {treedef!r}, which holds {want}")
+            raise ValueError(
+                f"{few} leaves ({n}) for the structure {treedef!r}, which holds {want}"
+            )
         return leaves
     it = iter(leaves)
     out = _unflatten(treedef, it)
