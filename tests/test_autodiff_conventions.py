@@ -175,3 +175,33 @@ def test_nan_entries_get_zero_gradient_in_nansum_and_nanmean() -> None:
     np.testing.assert_array_equal(gk.grad(np.nansum)(x), [1.0, 0.0, 1.0])
     np.testing.assert_array_equal(gk.grad(np.nanmean)(x), [0.5, 0.0, 0.5])
     np.testing.assert_array_equal(gk.jvp(np.nansum, (x,), (np.ones(3),))[1], 2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_where_with_a_zero_branch_is_bit_for_bit_numpys(dtype) -> None:
+    """Selecting against 0.0 (ReLU, masks) takes a branch-free path inside the engine; its
+    values and cotangents must equal np.where's exactly: NaN, infinities, -0.0 and
+    non-contiguous inputs included."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 8)).astype(dtype)
+    x[0, :5] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    c = rng.random((6, 8)) > 0.5
+    c[0, :5] = [True, True, False, True, False]
+
+    def bits(a):
+        return np.ascontiguousarray(a).view(np.uint8)
+
+    for cc, xx in ((c, x), (c.T, x.T), (c[:, ::3], x[:, ::3])):
+        for keep in (True, False):
+            if keep:
+                f = lambda t, cc=cc: np.where(cc, t, 0.0)
+            else:
+                f = lambda t, cc=cc: np.where(cc, 0.0, t)
+            out, vjp_fn = gk.vjp(f, xx)
+            expected = np.where(cc, xx, 0.0) if keep else np.where(cc, 0.0, xx)
+            assert out.dtype == expected.dtype
+            np.testing.assert_array_equal(bits(out), bits(expected))
+            g = rng.standard_normal(xx.shape).astype(dtype)
+            (ct,) = vjp_fn(g)
+            want = np.where(cc, g, 0.0) if keep else np.where(cc, 0.0, g)
+            np.testing.assert_array_equal(bits(ct), bits(want.astype(dtype)))
