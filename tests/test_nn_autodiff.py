@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import gradkit as gk
 import gradkit.nn as nn
+from gradkit.autodiff.graph import trace_graph
 from gradkit.nn import functional as F
 from gradkit.nn.datasets import tutorial_data
 
@@ -159,3 +160,37 @@ def test_losses_differentiate_with_respect_to_the_targets_too():
                                -nn.log_softmax(z), rtol=1e-12)
     y, p = np.array([1.0, 2.0]), np.array([0.5, 3.0])
     np.testing.assert_allclose(gk.grad(nn.mse_loss, argnums=0)(y, p), -nn.mse_gradient(y, p))
+
+
+# --- the fused activations and loss: one recorded operation, closed-form derivatives ---------
+def test_relu_is_one_operation_with_derivative_zero_at_the_kink_and_nan_kept() -> None:
+    x = np.array([-2.0, 0.0, 0.5, 3.0])
+    assert gk.grad(lambda x: np.sum(nn.relu(x)))(x).tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert np.isnan(nn.relu(np.array([np.nan])))[0]
+    # d2/dx2 sum(relu(x)^3) = 6 relu(x): checks the rule differentiates again, both modes
+    h = gk.hessian(lambda x: np.sum(nn.relu(x) ** 3))(x)
+    np.testing.assert_allclose(h, np.diag(6.0 * np.maximum(x, 0.0)), atol=1e-12)
+    j = gk.jacfwd(nn.relu)(x)
+    np.testing.assert_array_equal(j, np.diag((x > 0).astype(float)))
+    graph = trace_graph(lambda x: np.sum(nn.relu(x)), x)
+    assert [n.op for n in graph.nodes].count("relu") == 1
+
+
+def test_fused_cross_entropy_matches_its_closed_forms() -> None:
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((6, 4)) * 3.0
+    labels = rng.integers(0, 4, 6)
+    targets = np.eye(4)[labels]
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    loss = lambda z: nn.cross_entropy_with_logits(z, labels)
+    value, g = gk.value_and_grad(loss)(z)
+    assert value == pytest.approx(-np.mean(np.log(p[np.arange(6), labels])), rel=1e-13)
+    np.testing.assert_allclose(g, (p - targets) / 6, atol=1e-15)
+    # Hessian of mean CE: for each sample, (diag(p) - p p^T) / n, no coupling across samples
+    h = gk.hessian(loss)(z)
+    for a in range(6):
+        for b in range(6):
+            want = (np.diag(p[a]) - np.outer(p[a], p[a])) / 6 if a == b else np.zeros((4, 4))
+            np.testing.assert_allclose(h[a, :, b, :], want, atol=1e-14)
+    np.testing.assert_allclose(gk.jacfwd(loss)(z), (p - targets) / 6, atol=1e-15)

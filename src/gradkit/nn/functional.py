@@ -146,9 +146,9 @@ def _sigmoid_primitive() -> Any:
 def relu(x: ArrayLike) -> Any:
     """Return ``max(x, 0)`` elementwise, with derivative 0 at x = 0.
 
-    Written with ``np.where`` rather than ``np.maximum`` so that the engine's
-    derivative at the kink is 0, as in :func:`relu_derivative` (``np.maximum``
-    splits ties evenly).
+    One recorded operation when differentiated, whose derivative is 1 where ``x > 0``
+    and 0 elsewhere, the kink included, as in :func:`relu_derivative`. NaN stays NaN
+    (as in PyTorch), so a diverged network shows it.
 
     Args:
         x: input array or scalar.
@@ -157,7 +157,31 @@ def relu(x: ArrayLike) -> Any:
     array([0., 0., 3.])
     """
     x = _as_input(x)
-    return np.where(x > 0, x, 0.0)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.maximum(x, 0.0)
+    return _relu_primitive()(x)
+
+
+def _relu_values(x: Any) -> Any:
+    return np.maximum(x, 0.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _relu_primitive() -> Any:
+    from gradkit.autodiff import primitive
+    from gradkit.autodiff.rules.elementwise import _select
+
+    def rule(g: Any, ans: Any, x: Any) -> Any:
+        # g where x > 0, else 0; ans > 0 exactly where x > 0. _select is np.where with
+        # the engine's branch-free path for a plain g.
+        return _select(ans > 0, g, 0.0)
+
+    prim = primitive(_relu_values)
+    prim.name = "relu"
+    prim.elementwise = True
+    prim.vjps = (rule,)
+    prim.jvp = lambda nb, i, t, ans, x: rule(t, ans, x)
+    return prim
 
 
 def tanh(x: ArrayLike) -> Any:

@@ -31,6 +31,7 @@ finite loss and a gradient that still points the right way.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -389,7 +390,37 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     targets = _target_distribution(logits, labels)
+    if isinstance(logits, np.ndarray) or not isinstance(targets, np.ndarray):
+        return _cross_entropy_values(logits, targets)
+    # Traced logits, constant targets: one recorded operation (as PyTorch fuses it), whose
+    # derivative is the closed form below instead of a dozen recorded steps.
+    return _cross_entropy_primitive()(logits, targets)
+
+
+def _cross_entropy_values(logits: Any, targets: Any) -> Any:
     return np.sum(targets * log_softmax(logits, axis=-1)) * (-1.0 / _samples(logits))
+
+
+def _cross_entropy_slope(logits: Any, targets: Any) -> Any:
+    """d loss / d logits, written with NumPy calls so that it differentiates again."""
+    mass = np.sum(targets, axis=-1, keepdims=True)
+    return (softmax(logits, axis=-1) * mass - targets) * (1.0 / _samples(logits))
+
+
+@functools.lru_cache(maxsize=1)
+def _cross_entropy_primitive() -> Any:
+    from gradkit.autodiff import primitive
+
+    prim = primitive(_cross_entropy_values)
+    prim.name = "cross_entropy_with_logits"
+    prim.vjps = (lambda g, ans, z, targets: g * _cross_entropy_slope(z, targets),)
+
+    def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, targets: Any) -> Any:
+        axes = tuple(range(nb, nb + len(np.shape(z))))  # t has nb batch axes in front
+        return np.sum(_cross_entropy_slope(z, targets) * t, axis=axes)
+
+    prim.jvp = jvp
+    return prim
 
 
 def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
