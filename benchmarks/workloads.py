@@ -213,6 +213,15 @@ def make_mlp() -> dict[str, Callable]:
         state["p"] = [w - lr * g for w, g in zip(state["p"], grads)]
 
     def loss(params, X, labels):
+        # As a gradkit user writes it, and as the PyTorch and JAX versions below are
+        # written: the library's relu and softmax cross-entropy.
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = gk.nn.relu(X @ W1 + b1)
+        h2 = gk.nn.relu(h1 @ W2 + b2)
+        return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
+
+    def loss_np_ops(params, X, labels):
+        # The same loss spelled in raw NumPy operations (reported, not the target's row).
         W1, b1, W2, b2, W3, b3 = params
         z1 = X @ W1 + b1
         h1 = np.where(z1 > 0, z1, 0.0)
@@ -223,7 +232,12 @@ def make_mlp() -> dict[str, Callable]:
         lse = np.log(np.sum(np.exp(z3 - shift), axis=1)) + shift[:, 0]
         return np.mean(lse - z3[rows, labels])
 
-    out = {"numpy": numpy_step, "gradkit": _grad_step(gk.grad(loss), init, (X, labels), lr)}
+    data = (X, labels)
+    out = {
+        "numpy": numpy_step,
+        "gradkit": _grad_step(gk.grad(loss), init, data, lr),
+        "gradkit_np_ops": _grad_step(gk.grad(loss_np_ops), init, data, lr),
+    }
     if have("autograd"):
         import autograd
         import autograd.numpy as anp
@@ -261,6 +275,40 @@ def make_mlp() -> dict[str, Callable]:
 
         out["jax"] = _jax_step(jloss, init, (X, labels), lr)
     return out
+
+
+def check_mlp() -> None:
+    """gradkit's MLP gradients (both spellings of the loss) equal the hand-written ones."""
+    X, labels, init = _mlp_data()
+    W1, b1, W2, b2, W3, b3 = init
+    n = X.shape[0]
+    z1 = X @ W1 + b1
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ W2 + b2
+    h2 = np.maximum(z2, 0)
+    z3 = h2 @ W3 + b3
+    e = np.exp(z3 - z3.max(axis=1, keepdims=True))
+    d3 = (e / e.sum(axis=1, keepdims=True) - np.eye(10)[labels]) / n
+    d2 = (d3 @ W3.T) * (z2 > 0)
+    d1 = (d2 @ W2.T) * (z1 > 0)
+    hand = [X.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ d3, d3.sum(0)]
+
+    def loss(params):
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = gk.nn.relu(X @ W1 + b1)
+        h2 = gk.nn.relu(h1 @ W2 + b2)
+        return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
+
+    def loss_np_ops(params):
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = np.where(X @ W1 + b1 > 0, X @ W1 + b1, 0.0)
+        z3 = np.where(h1 @ W2 + b2 > 0, h1 @ W2 + b2, 0.0) @ W3 + b3
+        lse = np.log(np.sum(np.exp(z3 - np.max(z3, axis=1, keepdims=True)), axis=1))
+        return np.mean(lse + np.max(z3, axis=1) - z3[np.arange(n), labels])
+
+    for f in (loss, loss_np_ops):
+        for h, g in zip(hand, gk.grad(f)(init)):
+            np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
 
 
 # --- 3. 200 elementwise ops on a 10-vector, gradient ------------------------------------
