@@ -194,3 +194,18 @@ def test_fused_cross_entropy_matches_its_closed_forms() -> None:
             want = (np.diag(p[a]) - np.outer(p[a], p[a])) / 6 if a == b else np.zeros((4, 4))
             np.testing.assert_allclose(h[a, :, b, :], want, atol=1e-14)
     np.testing.assert_allclose(gk.jacfwd(loss)(z), (p - targets) / 6, atol=1e-15)
+
+
+def test_fused_cross_entropy_refuses_out_of_range_labels_when_traced() -> None:
+    z = np.zeros((3, 4))
+    for bad in (np.array([0, 4, 1]), np.array([-1, 0, 1])):
+        with pytest.raises(ValueError, match=r"class labels must lie in \[0, 4\)"):
+            gk.grad(lambda z, bad=bad: nn.cross_entropy_with_logits(z, bad))(z)
+    # one-hot rows and integer indices give the same value and gradient
+    labels = np.array([3, 0, 2])
+    rows = np.eye(4)[labels]
+    z = np.arange(12.0).reshape(3, 4) / 7
+    a = gk.value_and_grad(lambda z: nn.cross_entropy_with_logits(z, labels))(z)
+    b = gk.value_and_grad(lambda z: nn.cross_entropy_with_logits(z, rows))(z)
+    assert a[0] == pytest.approx(b[0], rel=1e-14)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-16)

@@ -389,6 +389,17 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     0.669078527444997
     """
     logits = _plain(logits)
+    if (
+        not isinstance(logits, np.ndarray)
+        and type(labels) is np.ndarray
+        and labels.dtype.kind in "iu"
+        and labels.ndim == 1
+        and tuple(logits.shape) == labels.shape + tuple(logits.shape)[1:]
+        and len(logits.shape) == 2
+    ):
+        # Traced logits, integer class indices: one operation that never builds one-hot rows.
+        _check_class_indices(labels, logits.shape[-1])
+        return _cross_entropy_index_primitive()(logits, labels)
     targets = _target_distribution(logits, labels)
     if isinstance(logits, np.ndarray) or not isinstance(targets, np.ndarray):
         return _cross_entropy_values(logits, targets)
@@ -432,6 +443,57 @@ def _cross_entropy_slope(logits: Any, targets: Any) -> Any:
             return e
     mass = np.sum(targets, axis=-1, keepdims=True)
     return (softmax(logits, axis=-1) * mass - targets) * (1.0 / n)
+
+
+def _check_class_indices(labels: np.ndarray, k: int) -> None:
+    if labels.size:
+        low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
+        if low < 0 or high >= k:
+            raise ValueError(
+                f"class labels must lie in [0, {k}) for {k} classes; got values from "
+                f"{low} to {high}"
+            )
+
+
+def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
+    """Mean over rows of ``logsumexp(z) - z[label]``, for integer class indices."""
+    if type(logits) is np.ndarray:
+        parts = _shifted_exp(logits)
+        if parts is not None:
+            shifted, e = parts
+            lse = np.log(np.add.reduce(e, axis=-1))
+            picked = shifted[np.arange(labels.shape[0]), labels]
+            return np.add.reduce(lse - picked) * (1.0 / _samples(logits))
+    return _cross_entropy_values(logits, one_hot(labels, logits.shape[-1]))
+
+
+def _cross_entropy_index_slope(logits: Any, labels: np.ndarray) -> Any:
+    """``(softmax(z) - one_hot(labels)) / n``, differentiable again for traced logits."""
+    if type(logits) is np.ndarray:
+        parts = _shifted_exp(logits)
+        if parts is not None:
+            e = parts[1]
+            e /= np.add.reduce(e, axis=-1, keepdims=True)
+            e[np.arange(labels.shape[0]), labels] -= 1.0
+            e *= 1.0 / _samples(logits)
+            return e
+    return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]))
+
+
+@functools.lru_cache(maxsize=1)
+def _cross_entropy_index_primitive() -> Any:
+    from gradkit.autodiff import primitive
+
+    prim = primitive(_cross_entropy_index_values)
+    prim.name = "cross_entropy_with_logits"
+    prim.vjps = (lambda g, ans, z, labels: g * _cross_entropy_index_slope(z, labels),)
+
+    def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, labels: Any) -> Any:
+        axes = tuple(range(nb, nb + len(np.shape(z))))
+        return np.sum(_cross_entropy_index_slope(z, labels) * t, axis=axes)
+
+    prim.jvp = jvp
+    return prim
 
 
 @functools.lru_cache(maxsize=1)
