@@ -483,3 +483,13 @@ def test_matmul_shape_errors_speak_in_array_terms() -> None:
         gk.grad(lambda z: np.sum(z @ np.ones((2, 2))))(X)
     with pytest.raises(ValueError, match=r"at least one dimension.*use \*"):
         gk.grad(lambda z: np.sum(np.matmul(2.0, z)))(X)
+
+
+def test_check_grads_given_the_arguments_directly_says_how_to_call_it() -> None:
+    # check_grads(fun) returns a checker; passing the point in place of modes is a
+    # common slip, which used to fail with "unhashable type: 'numpy.ndarray'".
+    with pytest.raises(TypeError, match=r"check_grads\(fun\)\(x\)"):
+        gk.check_grads(np.sin, np.array([0.5]))
+    gk.check_grads(np.sin, "rev", order=1)(np.array([0.5]))  # one mode as a string is fine
+    with pytest.raises(ValueError, match="modes must be 'fwd' and/or 'rev'"):
+        gk.check_grads(np.sin, ("backward",))

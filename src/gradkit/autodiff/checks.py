@@ -139,6 +139,14 @@ def check_grads(
     ...
     gradkit.autodiff.errors.GradCheckError: check_grads: reverse mode ... at order 1 disagrees...
     """
+    if isinstance(modes, str):
+        modes = (modes,)
+    if not isinstance(modes, (tuple, list)) or not all(isinstance(m, str) for m in modes):
+        raise TypeError(
+            f"check_grads: modes must be a tuple of 'fwd'/'rev', got {type(modes).__name__}. "
+            "check_grads(fun, ...) returns a checker: call it with the arguments, "
+            "check_grads(fun)(x), instead of passing them to check_grads."
+        )
     bad = set(modes) - {"fwd", "rev"}
     if bad or not modes:
         raise ValueError(f"check_grads: modes must be 'fwd' and/or 'rev', got {tuple(modes)!r}")
