@@ -183,6 +183,22 @@ def _mlp_data(seed: int = 0):
     return X, labels, params
 
 
+def _mlp_hand_grads(params: list, X: np.ndarray, onehot: np.ndarray) -> list:
+    """The MLP's gradient written by hand: forward, then backpropagation."""
+    W1, b1, W2, b2, W3, b3 = params
+    n = X.shape[0]
+    z1 = X @ W1 + b1
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ W2 + b2
+    h2 = np.maximum(z2, 0)
+    z3 = h2 @ W3 + b3
+    e = np.exp(z3 - z3.max(axis=1, keepdims=True))
+    d3 = (e / e.sum(axis=1, keepdims=True) - onehot) / n
+    d2 = (d3 @ W3.T) * (z2 > 0)
+    d1 = (d2 @ W2.T) * (z1 > 0)
+    return [X.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ d3, d3.sum(0)]
+
+
 def make_mlp() -> dict[str, Callable]:
     X, labels, init = _mlp_data()
     lr = 0.01
@@ -192,24 +208,7 @@ def make_mlp() -> dict[str, Callable]:
     state = {"p": [a.copy() for a in init]}
 
     def numpy_step():
-        W1, b1, W2, b2, W3, b3 = state["p"]
-        z1 = X @ W1 + b1
-        h1 = np.maximum(z1, 0)
-        z2 = h1 @ W2 + b2
-        h2 = np.maximum(z2, 0)
-        z3 = h2 @ W3 + b3
-        e = np.exp(z3 - z3.max(axis=1, keepdims=True))
-        p = e / e.sum(axis=1, keepdims=True)
-        d3 = (p - onehot) / n
-        dW3 = h2.T @ d3
-        db3 = d3.sum(0)
-        d2 = (d3 @ W3.T) * (z2 > 0)
-        dW2 = h1.T @ d2
-        db2 = d2.sum(0)
-        d1 = (d2 @ W2.T) * (z1 > 0)
-        dW1 = X.T @ d1
-        db1 = d1.sum(0)
-        grads = [dW1, db1, dW2, db2, dW3, db3]
+        grads = _mlp_hand_grads(state["p"], X, onehot)
         state["p"] = [w - lr * g for w, g in zip(state["p"], grads)]
 
     def loss(params, X, labels):
@@ -280,18 +279,8 @@ def make_mlp() -> dict[str, Callable]:
 def check_mlp() -> None:
     """gradkit's MLP gradients (both spellings of the loss) equal the hand-written ones."""
     X, labels, init = _mlp_data()
-    W1, b1, W2, b2, W3, b3 = init
     n = X.shape[0]
-    z1 = X @ W1 + b1
-    h1 = np.maximum(z1, 0)
-    z2 = h1 @ W2 + b2
-    h2 = np.maximum(z2, 0)
-    z3 = h2 @ W3 + b3
-    e = np.exp(z3 - z3.max(axis=1, keepdims=True))
-    d3 = (e / e.sum(axis=1, keepdims=True) - np.eye(10)[labels]) / n
-    d2 = (d3 @ W3.T) * (z2 > 0)
-    d1 = (d2 @ W2.T) * (z1 > 0)
-    hand = [X.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ d3, d3.sum(0)]
+    hand = _mlp_hand_grads(init, X, np.eye(10)[labels])
 
     def loss(params):
         W1, b1, W2, b2, W3, b3 = params

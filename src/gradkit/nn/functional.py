@@ -127,20 +127,27 @@ def _sigmoid_rule(g: Any, ans: Any, x: Any) -> Any:
     return g * (ans * (1.0 - ans))
 
 
+def _elementwise_primitive(values: Any, name: str, rule: Any) -> Any:
+    """A one-input elementwise primitive whose rule ``rule(g, ans, x)`` is linear in g.
+
+    The rule is given in the engine's own form and called directly (defvjp's closures
+    would add two calls per use of a hot activation); being elementwise, one formula
+    serves reverse mode and batched forward mode.
+    """
+    from gradkit.autodiff import primitive
+
+    prim = primitive(values)
+    prim.name = name
+    prim.elementwise = True
+    prim.vjps = (rule,)
+    prim.jvp = lambda nb, i, t, ans, x: rule(t, ans, x)
+    return prim
+
+
 @functools.lru_cache(maxsize=1)
 def _sigmoid_primitive() -> Any:
     # Registered on first use, so importing gradkit.nn does not load the engine.
-    from gradkit.autodiff import primitive
-
-    prim = primitive(_sigmoid_values)
-    prim.name = "sigmoid"
-    prim.elementwise = True
-    # The rules as data in the engine's own form, called directly (defvjp's closures
-    # would add two calls per use of the network's hot activation). The rule is
-    # elementwise, so one formula serves reverse mode and batched forward mode.
-    prim.vjps = (_sigmoid_rule,)
-    prim.jvp = lambda nb, i, t, ans, x: _sigmoid_rule(t, ans, x)
-    return prim
+    return _elementwise_primitive(_sigmoid_values, "sigmoid", _sigmoid_rule)
 
 
 def relu(x: ArrayLike) -> Any:
@@ -168,7 +175,6 @@ def _relu_values(x: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _relu_primitive() -> Any:
-    from gradkit.autodiff import primitive
     from gradkit.autodiff.rules.elementwise import _select
 
     def rule(g: Any, ans: Any, x: Any) -> Any:
@@ -176,12 +182,7 @@ def _relu_primitive() -> Any:
         # the engine's branch-free path for a plain g.
         return _select(ans > 0, g, 0.0)
 
-    prim = primitive(_relu_values)
-    prim.name = "relu"
-    prim.elementwise = True
-    prim.vjps = (rule,)
-    prim.jvp = lambda nb, i, t, ans, x: rule(t, ans, x)
-    return prim
+    return _elementwise_primitive(_relu_values, "relu", rule)
 
 
 def tanh(x: ArrayLike) -> Any:

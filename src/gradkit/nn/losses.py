@@ -480,36 +480,31 @@ def _cross_entropy_index_slope(logits: Any, labels: np.ndarray) -> Any:
     return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]))
 
 
-@functools.lru_cache(maxsize=1)
-def _cross_entropy_index_primitive() -> Any:
+def _loss_primitive(values: Any, slope: Any) -> Any:
+    """A primitive ``values(z, y)`` -> scalar whose derivative in z is ``slope(z, y)``
+    (y is a constant: labels or target rows)."""
     from gradkit.autodiff import primitive
 
-    prim = primitive(_cross_entropy_index_values)
+    prim = primitive(values)
     prim.name = "cross_entropy_with_logits"
-    prim.vjps = (lambda g, ans, z, labels: g * _cross_entropy_index_slope(z, labels),)
+    prim.vjps = (lambda g, ans, z, y: g * slope(z, y),)
 
-    def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, labels: Any) -> Any:
-        axes = tuple(range(nb, nb + len(np.shape(z))))
-        return np.sum(_cross_entropy_index_slope(z, labels) * t, axis=axes)
+    def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, y: Any) -> Any:
+        axes = tuple(range(nb, nb + len(np.shape(z))))  # t has nb batch axes in front
+        return np.sum(slope(z, y) * t, axis=axes)
 
     prim.jvp = jvp
     return prim
+
+
+@functools.lru_cache(maxsize=1)
+def _cross_entropy_index_primitive() -> Any:
+    return _loss_primitive(_cross_entropy_index_values, _cross_entropy_index_slope)
 
 
 @functools.lru_cache(maxsize=1)
 def _cross_entropy_primitive() -> Any:
-    from gradkit.autodiff import primitive
-
-    prim = primitive(_cross_entropy_values)
-    prim.name = "cross_entropy_with_logits"
-    prim.vjps = (lambda g, ans, z, targets: g * _cross_entropy_slope(z, targets),)
-
-    def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, targets: Any) -> Any:
-        axes = tuple(range(nb, nb + len(np.shape(z))))  # t has nb batch axes in front
-        return np.sum(_cross_entropy_slope(z, targets) * t, axis=axes)
-
-    prim.jvp = jvp
-    return prim
+    return _loss_primitive(_cross_entropy_values, _cross_entropy_slope)
 
 
 def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
