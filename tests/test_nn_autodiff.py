@@ -209,3 +209,20 @@ def test_fused_cross_entropy_refuses_out_of_range_labels_when_traced() -> None:
     b = gk.value_and_grad(lambda z: nn.cross_entropy_with_logits(z, rows))(z)
     assert a[0] == pytest.approx(b[0], rel=1e-14)
     np.testing.assert_allclose(a[1], b[1], atol=1e-16)
+
+
+def test_cross_entropy_ignores_a_minus_inf_logit_of_a_class_with_no_mass() -> None:
+    # A masked-out class (logit -inf, target 0) adds nothing: the loss and gradient are
+    # those of the remaining classes, for index labels and one-hot rows alike, with no
+    # NaN and no warning.
+    z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.0, 0.0]])
+    p0 = np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum()
+    p1 = np.exp([2.0, 0.0, 0.0]) / np.exp([2.0, 0.0, 0.0]).sum()
+    want_value = (-np.log(p0[0]) - np.log(p1[1])) / 2
+    want_grad = np.array([[p0[0] - 1.0, 0.0, p0[1]], (p1 - [0.0, 1.0, 0.0])]) / 2
+    with np.errstate(all="raise"):
+        for labels in (np.array([0, 1]), np.eye(3)[[0, 1]]):
+            value, g = gk.value_and_grad(lambda z, y=labels: nn.cross_entropy_with_logits(z, y))(z)
+            assert value == pytest.approx(want_value, rel=1e-14)
+            np.testing.assert_allclose(g, want_grad, atol=1e-15)
+            assert nn.cross_entropy_with_logits(z, labels) == pytest.approx(want_value, rel=1e-14)

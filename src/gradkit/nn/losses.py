@@ -425,8 +425,19 @@ def _cross_entropy_values(logits: Any, targets: Any) -> Any:
         if parts is not None:
             shifted, e = parts
             logp = shifted - np.log(np.add.reduce(e, axis=-1, keepdims=True))
-            return np.add.reduce((targets * logp).ravel()) * (-1.0 / _samples(logits))
-    return np.sum(targets * log_softmax(logits, axis=-1)) * (-1.0 / _samples(logits))
+            return np.add.reduce(_weighted(targets, logp).ravel()) * (-1.0 / _samples(logits))
+    weighted = _weighted(targets, log_softmax(logits, axis=-1))
+    return np.sum(weighted) * (-1.0 / _samples(logits))
+
+
+def _weighted(targets: Any, logp: Any) -> Any:
+    """``targets * logp`` with 0 where a target is 0: a class of probability 0 adds
+    nothing even when its logit is -inf (0 * -inf would be NaN)."""
+    if isinstance(logp, np.ndarray) and np.isfinite(logp).all():
+        return targets * logp
+    with np.errstate(invalid="ignore"):  # the 0 * -inf products are the ones dropped
+        product = targets * logp
+    return np.where(np.asarray(stop_gradient(targets)) != 0, product, 0.0)
 
 
 def _cross_entropy_slope(logits: Any, targets: Any) -> Any:
