@@ -199,6 +199,28 @@ def _mlp_hand_grads(params: list, X: np.ndarray, onehot: np.ndarray) -> list:
     return [X.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ d3, d3.sum(0)]
 
 
+def _mlp_loss(params: list, X: np.ndarray, labels: np.ndarray):
+    """As a gradkit user writes it, and as the PyTorch and JAX versions are written: the
+    library's relu and softmax cross-entropy."""
+    W1, b1, W2, b2, W3, b3 = params
+    h1 = gk.nn.relu(X @ W1 + b1)
+    h2 = gk.nn.relu(h1 @ W2 + b2)
+    return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
+
+
+def _mlp_loss_np_ops(params: list, X: np.ndarray, labels: np.ndarray):
+    """The same loss spelled in raw NumPy operations (reported, not the target's row)."""
+    W1, b1, W2, b2, W3, b3 = params
+    z1 = X @ W1 + b1
+    h1 = np.where(z1 > 0, z1, 0.0)
+    z2 = h1 @ W2 + b2
+    h2 = np.where(z2 > 0, z2, 0.0)
+    z3 = h2 @ W3 + b3
+    shift = gk.stop_gradient(np.max(z3, axis=1, keepdims=True))
+    lse = np.log(np.sum(np.exp(z3 - shift), axis=1)) + shift[:, 0]
+    return np.mean(lse - z3[np.arange(X.shape[0]), labels])
+
+
 def make_mlp() -> dict[str, Callable]:
     X, labels, init = _mlp_data()
     lr = 0.01
@@ -211,31 +233,11 @@ def make_mlp() -> dict[str, Callable]:
         grads = _mlp_hand_grads(state["p"], X, onehot)
         state["p"] = [w - lr * g for w, g in zip(state["p"], grads)]
 
-    def loss(params, X, labels):
-        # As a gradkit user writes it, and as the PyTorch and JAX versions below are
-        # written: the library's relu and softmax cross-entropy.
-        W1, b1, W2, b2, W3, b3 = params
-        h1 = gk.nn.relu(X @ W1 + b1)
-        h2 = gk.nn.relu(h1 @ W2 + b2)
-        return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
-
-    def loss_np_ops(params, X, labels):
-        # The same loss spelled in raw NumPy operations (reported, not the target's row).
-        W1, b1, W2, b2, W3, b3 = params
-        z1 = X @ W1 + b1
-        h1 = np.where(z1 > 0, z1, 0.0)
-        z2 = h1 @ W2 + b2
-        h2 = np.where(z2 > 0, z2, 0.0)
-        z3 = h2 @ W3 + b3
-        shift = gk.stop_gradient(np.max(z3, axis=1, keepdims=True))
-        lse = np.log(np.sum(np.exp(z3 - shift), axis=1)) + shift[:, 0]
-        return np.mean(lse - z3[rows, labels])
-
     data = (X, labels)
     out = {
         "numpy": numpy_step,
-        "gradkit": _grad_step(gk.grad(loss), init, data, lr),
-        "gradkit_np_ops": _grad_step(gk.grad(loss_np_ops), init, data, lr),
+        "gradkit": _grad_step(gk.grad(_mlp_loss), init, data, lr),
+        "gradkit_np_ops": _grad_step(gk.grad(_mlp_loss_np_ops), init, data, lr),
     }
     if have("autograd"):
         import autograd
@@ -279,24 +281,9 @@ def make_mlp() -> dict[str, Callable]:
 def check_mlp() -> None:
     """gradkit's MLP gradients (both spellings of the loss) equal the hand-written ones."""
     X, labels, init = _mlp_data()
-    n = X.shape[0]
     hand = _mlp_hand_grads(init, X, np.eye(10)[labels])
-
-    def loss(params):
-        W1, b1, W2, b2, W3, b3 = params
-        h1 = gk.nn.relu(X @ W1 + b1)
-        h2 = gk.nn.relu(h1 @ W2 + b2)
-        return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
-
-    def loss_np_ops(params):
-        W1, b1, W2, b2, W3, b3 = params
-        h1 = np.where(X @ W1 + b1 > 0, X @ W1 + b1, 0.0)
-        z3 = np.where(h1 @ W2 + b2 > 0, h1 @ W2 + b2, 0.0) @ W3 + b3
-        lse = np.log(np.sum(np.exp(z3 - np.max(z3, axis=1, keepdims=True)), axis=1))
-        return np.mean(lse + np.max(z3, axis=1) - z3[np.arange(n), labels])
-
-    for f in (loss, loss_np_ops):
-        for h, g in zip(hand, gk.grad(f)(init)):
+    for f in (_mlp_loss, _mlp_loss_np_ops):
+        for h, g in zip(hand, gk.grad(f)(init, X, labels)):
             np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
-from gradkit.autodiff.reverse import ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import ReverseTrace, backward_pass, readonly_ones
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened
 from gradkit.tree import tree_flatten, tree_unflatten
@@ -95,12 +95,7 @@ def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple:
     boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        leaf_boxes = []
-        for leaf in leaves:
-            if type(leaf) is np.ndarray and leaf.dtype.kind == "f":
-                leaf_boxes.append(box(leaf))
-            else:
-                leaf_boxes.append(box(_input(leaf, who, a)))
+        leaf_boxes = [box(_input(leaf, who, a)) for leaf in leaves]
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
@@ -213,26 +208,12 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
         )
 
 
-_SEEDS: dict = {}
-
-
-def _seed(v: Any) -> Any:
-    """The cotangent of ones that starts a gradient's backward pass (read-only, shared)."""
-    key = (v.shape, v.dtype)
-    seed = _SEEDS.get(key)
-    if seed is None:
-        seed = np.ones(v.shape, dtype=v.dtype)
-        seed.flags.writeable = False  # no rule may write into a cotangent
-        if len(_SEEDS) < 64:
-            _SEEDS[key] = seed
-    return seed
-
-
 def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
-            seed = _seed(value_of(out))
+            v = value_of(out)
+            seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
         grads = backward_pass([(out._node, seed)], tape=tr.tape)
     return _gradients(grads, boxes, defs, originals)
 

@@ -99,10 +99,8 @@ def sigmoid(x: ArrayLike) -> Any:
     array([0. , 0.5, 1. ])
     """
     x = _as_input(x)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, (np.ndarray, np.generic)):
         return _sigmoid_values(x)
-    if isinstance(x, np.generic):
-        return _sigmoid_values(np.asarray(x))[()]
     # One recorded operation instead of several: the network's hot activation.
     return _sigmoid_primitive()(x)
 
@@ -165,7 +163,7 @@ def relu(x: ArrayLike) -> Any:
     """
     x = _as_input(x)
     if isinstance(x, (np.ndarray, np.generic)):
-        return np.maximum(x, 0.0)
+        return _relu_values(x)
     return _relu_primitive()(x)
 
 

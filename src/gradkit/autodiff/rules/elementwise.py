@@ -171,7 +171,7 @@ def _clip(x, lo, hi):
 
 TERNARY = {
     "where": (
-        lambda c, x, y: _select(c, x, y),
+        _select,
         None,
         lambda g, ans, c, x, y: _select(c, g, 0.0),
         lambda g, ans, c, x, y: _select(c, 0.0, g),
