@@ -63,12 +63,17 @@ def _time_all(fns: dict, repeats: int, min_seconds: float = 0.05) -> dict:
 
     The implementations take turns, one timing each per round, so a change in the
     machine's load during the run affects them all alike and the ratios stay fair.
+    Each timing follows an untimed batch of the same function: whatever runs right
+    after PyTorch or JAX is slowed by their worker threads and freed memory (the MLP's
+    NumPy step by up to 25%), and that must not count against the next implementation.
     """
     numbers = {k: _batch(f, min_seconds) for k, f in fns.items()}
     samples: dict = {k: [] for k in fns}
     for _ in range(repeats):
         for k, f in fns.items():
             n = numbers[k]
+            for _ in range(max(1, n // 3)):  # settle: untimed
+                f()
             start = CLOCK()
             for _ in range(n):
                 f()

@@ -201,11 +201,11 @@ def _mlp_hand_grads(params: list, X: np.ndarray, onehot: np.ndarray) -> list:
 
 def _mlp_loss(params: list, X: np.ndarray, labels: np.ndarray):
     """As a gradkit user writes it, and as the PyTorch and JAX versions are written: the
-    library's relu and softmax cross-entropy."""
+    library's linear layer, relu and softmax cross-entropy."""
     W1, b1, W2, b2, W3, b3 = params
-    h1 = gk.nn.relu(X @ W1 + b1)
-    h2 = gk.nn.relu(h1 @ W2 + b2)
-    return gk.nn.cross_entropy_with_logits(h2 @ W3 + b3, labels)
+    h1 = gk.nn.relu(gk.nn.linear(X, W1, b1))
+    h2 = gk.nn.relu(gk.nn.linear(h1, W2, b2))
+    return gk.nn.cross_entropy_with_logits(gk.nn.linear(h2, W3, b3), labels)
 
 
 def _mlp_loss_np_ops(params: list, X: np.ndarray, labels: np.ndarray):
@@ -256,13 +256,16 @@ def make_mlp() -> dict[str, Callable]:
     if have("torch"):
         import torch
 
+        linear = torch.nn.functional.linear  # addmm, with weights laid out (out, in)
+
         def tloss(params, X, labels):
             W1, b1, W2, b2, W3, b3 = params
-            h1 = torch.relu(X @ W1 + b1)
-            h2 = torch.relu(h1 @ W2 + b2)
-            return torch.nn.functional.cross_entropy(h2 @ W3 + b3, labels)
+            h1 = torch.relu(linear(X, W1, b1))
+            h2 = torch.relu(linear(h1, W2, b2))
+            return torch.nn.functional.cross_entropy(linear(h2, W3, b3), labels)
 
-        out["torch"] = _torch_step(tloss, init, (X, labels), lr)
+        torch_init = [a.T.copy() if a.ndim == 2 else a for a in init]
+        out["torch"] = _torch_step(tloss, torch_init, (X, labels), lr)
     if have("jax"):
         import jax
         import jax.numpy as jnp

@@ -226,3 +226,108 @@ def test_cross_entropy_ignores_a_minus_inf_logit_of_a_class_with_no_mass() -> No
             assert value == pytest.approx(want_value, rel=1e-14)
             np.testing.assert_allclose(g, want_grad, atol=1e-15)
             assert nn.cross_entropy_with_logits(z, labels) == pytest.approx(want_value, rel=1e-14)
+
+
+# --- the fused linear layer ------------------------------------------------------------------
+def test_linear_is_one_operation_with_the_closed_form_gradients() -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((6, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    upstream = rng.standard_normal((6, 4))
+    loss = lambda x, w, b: np.sum(nn.linear(x, w, b) * upstream)
+    gx, gw, gb = gk.grad(loss, argnums=(0, 1, 2))(x, w, b)
+    # d/dx = G W^T, d/dW = X^T G, d/db = column sums of G, for L = sum(G * (X W + b))
+    np.testing.assert_allclose(gx, upstream @ w.T, rtol=1e-13)
+    np.testing.assert_allclose(gw, x.T @ upstream, rtol=1e-13)
+    np.testing.assert_allclose(gb, upstream.sum(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(nn.linear(x, w, b), x @ w + b, rtol=1e-15)
+    graph = trace_graph(lambda w: np.sum(nn.linear(x, w, b)), w)
+    assert [n.op for n in graph.nodes].count("linear") == 1
+    assert "matmul" not in [n.op for n in graph.nodes]
+
+
+@pytest.mark.parametrize("x_shape", [(3,), (6, 3), (2, 5, 3)])
+@pytest.mark.parametrize("argnum", [0, 1, 2])
+def test_linear_second_derivatives_and_forward_mode_equal_the_written_out_layer(
+    x_shape, argnum
+) -> None:
+    # A Hessian runs the rules themselves through forward mode: compare with x @ W + b
+    # written out, which the engine differentiates through matmul and add instead.
+    rng = np.random.default_rng(len(x_shape) + argnum)
+    args = (rng.standard_normal(x_shape), rng.standard_normal((3, 2)), rng.standard_normal(2))
+    fused = lambda x, w, b: np.sum(np.tanh(nn.linear(x, w, b)))
+    plain = lambda x, w, b: np.sum(np.tanh(x @ w + b))
+    np.testing.assert_allclose(gk.hessian(fused, argnums=argnum)(*args),
+                               gk.hessian(plain, argnums=argnum)(*args), rtol=1e-12, atol=1e-14)
+    layer = lambda a: nn.linear(*args[:argnum], a, *args[argnum + 1:])
+    written = lambda a: (lambda x, w, b: x @ w + b)(*args[:argnum], a, *args[argnum + 1:])
+    np.testing.assert_allclose(gk.jacfwd(layer)(args[argnum]), gk.jacrev(written)(args[argnum]),
+                               rtol=1e-13, atol=1e-15)
+    gk.check_grads(fused, modes=("fwd", "rev"), order=2)(*args)
+
+
+def test_linear_without_bias_and_with_mixed_dtypes_follows_numpy() -> None:
+    x32 = np.ones((2, 3), dtype=np.float32)
+    w32 = np.full((3, 2), 0.5, dtype=np.float32)
+    assert nn.linear(x32, w32).dtype == np.float32
+    out = nn.linear(x32, w32, np.array([1.0, 2.0]))  # a float64 bias promotes, as in NumPy
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [[2.5, 3.5], [2.5, 3.5]])
+    g = gk.grad(lambda w: np.sum(nn.linear(x32, w)))(w32)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, np.full((3, 2), 2.0))
+
+
+def test_linear_leaves_its_inputs_alone() -> None:
+    x, w, b = np.ones((2, 2)), np.eye(2), np.array([1.0, -1.0])
+    before = [a.copy() for a in (x, w, b)]
+    nn.linear(x, w, b)
+    gk.grad(lambda b: np.sum(nn.linear(x, w, b)))(b)
+    for a, kept in zip((x, w, b), before):
+        np.testing.assert_array_equal(a, kept)
+
+
+@pytest.mark.parametrize("x, w, b, message", [
+    (np.ones((2, 3)), np.ones(3), None, r"weight must be a matrix \(in, out\); got shape \(3,\)"),
+    (np.ones((2, 4)), np.ones((3, 2)), None, r"x has shape \(2, 4\), whose last axis"),
+    (np.ones(()), np.ones((3, 2)), None, r"x has shape \(\)"),
+    (np.ones((2, 3)), np.ones((3, 2)), np.ones(3), r"bias must have shape \(2,\)"),
+    (np.ones((2, 3)), np.ones((3, 2)), np.ones((1, 2)), r"got \(1, 2\)"),
+])
+def test_linear_says_which_shape_is_wrong(x, w, b, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        nn.linear(x, w, b)
+    with pytest.raises(ValueError, match=message):
+        gk.grad(lambda w: np.sum(nn.linear(x, w, b)))(w)
+
+
+def test_cross_entropy_gradients_stay_right_when_graphs_share_or_interleave_logits() -> None:
+    # The fused loss hands its forward softmax to its backward pass; check that this
+    # never mixes up two losses: the same logits twice, two logits, and vjp called twice.
+    rng = np.random.default_rng(8)
+    z1, z2 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)) * 2
+    y1, y2 = np.array([0, 1, 2, 1]), np.array([2, 2, 0, 1])
+
+    def closed(z, y):
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        return (p - np.eye(3)[y]) / 4
+
+    ce = nn.cross_entropy_with_logits
+    g = gk.grad(lambda z: ce(z, y1) + 3.0 * ce(z, y2))(z1)
+    np.testing.assert_allclose(g, closed(z1, y1) + 3.0 * closed(z1, y2), atol=1e-15)
+    g1, g2 = gk.grad(lambda a, b: ce(a, y1) - ce(b, y2), argnums=(0, 1))(z1, z2)
+    np.testing.assert_allclose(g1, closed(z1, y1), atol=1e-15)
+    np.testing.assert_allclose(g2, -closed(z2, y2), atol=1e-15)
+    _, back = gk.vjp(lambda z: ce(z, y1), z1)
+    first, second = back(np.array(1.0))[0], back(np.array(-2.0))[0]
+    np.testing.assert_allclose(first, closed(z1, y1), atol=1e-15)
+    np.testing.assert_allclose(second, -2.0 * closed(z1, y1), atol=1e-15)
+
+
+def test_cross_entropy_of_a_row_with_no_finite_logit_is_nan_not_a_wrong_number() -> None:
+    z = np.array([[0.0, 1.0], [-np.inf, -np.inf]])
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 and -inf - -inf, as NumPy
+        value, g = gk.value_and_grad(lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])))(z)
+        assert np.isnan(value)
+        assert np.isnan(nn.cross_entropy_with_logits(z, np.array([1, 0])))
+    assert np.isnan(g[1]).all()

@@ -63,12 +63,20 @@ class Primitive:
             REGISTRY[name] = self
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
-        if len(args) == 1 and not kw:
-            a = args[0]
-            if type(a) is _Tensor:
-                tr = a._trace
-                if tr is not None and self._vjps.complete and len(self._vjps):
-                    return tr.unary(self, a)  # one traced argument: no search needed
+        if not kw and len(args) <= 2:
+            # One traced argument (beside a constant): no search needed.
+            rules = self._vjps
+            a = args[0] if args else None
+            if len(args) == 1:
+                if type(a) is _Tensor and a._trace is not None and rules.complete and len(rules):
+                    return a._trace.unary(self, a)
+            elif rules.complete:
+                b = args[1]
+                if type(a) is _Tensor:
+                    if type(b) is not _Tensor and a._trace is not None and len(rules):
+                        return a._trace.with_constant(self, a, b, 0)
+                elif type(b) is _Tensor and b._trace is not None and len(rules) > 1:
+                    return b._trace.with_constant(self, b, a, 1)
         return bind(self, args, kw)
 
     @property

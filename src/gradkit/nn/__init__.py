@@ -41,6 +41,7 @@ from gradkit.nn.functional import (
     gelu_derivative,
     leaky_relu,
     leaky_relu_derivative,
+    linear,
     log_softmax,
     logsumexp,
     normal_cdf,
@@ -82,6 +83,7 @@ __all__ = [
     # activations
     "sigmoid",
     "relu",
+    "linear",
     "tanh",
     "leaky_relu",
     "elu",

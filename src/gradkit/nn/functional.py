@@ -36,6 +36,7 @@ __all__ = [
     "softplus",
     "gelu",
     "silu",
+    "linear",
     "softmax",
     "log_softmax",
     "logsumexp",
@@ -322,6 +323,98 @@ def silu(x: ArrayLike) -> Any:
     """
     x = _as_input(x)
     return x * sigmoid(x)
+
+
+def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> Any:
+    """Return ``x @ weight + bias``: a fully connected layer, as one operation.
+
+    ``weight`` has shape ``(in, out)``, as in :class:`gradkit.nn.Linear` (PyTorch's
+    ``F.linear`` takes ``(out, in)`` and transposes it). When differentiated this is one
+    recorded operation (like PyTorch's ``addmm``): the bias is added in place into the
+    product, and the backward pass gives the three gradients ``g @ weight.T``,
+    ``x.T @ g`` and the sum of ``g`` over the batch, from the engine's matmul rules, so
+    Hessians and forward mode work as for ``x @ weight + bias`` written out.
+
+    Args:
+        x: inputs, shape ``(..., in)``.
+        weight: matrix of shape ``(in, out)``.
+        bias: vector of shape ``(out,)``, or None for no bias.
+
+    >>> linear(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]),
+    ...        np.array([0.5, 0.5, 0.5]))
+    array([[1.5, 2.5, 3.5]])
+    """
+    x, weight = _as_input(x), _as_input(weight)
+    if bias is None:
+        args: tuple = (x, weight)
+    else:
+        bias = _as_input(bias)
+        args = (x, weight, bias)
+    w_shape, x_shape = tuple(weight.shape), tuple(x.shape)
+    if (
+        len(w_shape) != 2
+        or not x_shape
+        or x_shape[-1] != w_shape[0]
+        or (bias is not None and tuple(bias.shape) != w_shape[1:])
+    ):
+        _linear_shape_error(x_shape, w_shape, bias)
+    if (
+        isinstance(x, (np.ndarray, np.generic))
+        and isinstance(weight, (np.ndarray, np.generic))
+        and isinstance(bias, (np.ndarray, np.generic, type(None)))
+    ):
+        return _linear_values(*args)
+    return _linear_primitive()(*args)
+
+
+def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:
+    if len(w_shape) != 2:
+        raise ValueError(f"linear: weight must be a matrix (in, out); got shape {w_shape}")
+    if not x_shape or x_shape[-1] != w_shape[0]:
+        raise ValueError(
+            f"linear: x has shape {x_shape}, whose last axis does not match the weight's "
+            f"{w_shape[0]} inputs (weight shape {w_shape}, laid out (in, out))"
+        )
+    raise ValueError(
+        f"linear: bias must have shape ({w_shape[1]},), one per output; got "
+        f"{tuple(bias.shape)}"
+    )
+
+
+def _linear_values(x: Any, weight: Any, bias: Any = None) -> Any:
+    out = x @ weight
+    if bias is None:
+        return out
+    if type(out) is np.ndarray and (
+        out.dtype == bias.dtype or out.dtype == np.result_type(out, bias)
+    ):
+        out += bias  # the product is a fresh array: add in place, as BLAS addmm does
+        return out
+    return out + bias
+
+
+@functools.lru_cache(maxsize=1)
+def _linear_primitive() -> Any:
+    # Registered on first use, so importing gradkit.nn does not load the engine.
+    from gradkit.autodiff import primitive
+    from gradkit.autodiff.forward import insert_axes_after_batch
+    from gradkit.autodiff.rules.linalg import _matmul_jvp, _matmul_vjp_a, _matmul_vjp_b
+
+    def jvp(nb: int, i: int, t: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        if i < 2:
+            return _matmul_jvp(nb, i, t, ans, x, weight)
+        # the bias tangent: batch axes in front, broadcast over the rows of the output
+        return insert_axes_after_batch(t, nb, len(ans.shape) - 1)
+
+    prim = primitive(_linear_values)
+    prim.name = "linear"
+    prim.vjps = (
+        lambda g, ans, x, weight, *bias: _matmul_vjp_a(g, ans, x, weight),
+        lambda g, ans, x, weight, *bias: _matmul_vjp_b(g, ans, x, weight),
+        lambda g, ans, x, weight, bias: g,  # the engine sums it over the broadcast rows
+    )
+    prim.jvp = jvp
+    return prim
 
 
 def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:

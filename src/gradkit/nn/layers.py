@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gradkit.nn.functional import linear
 from gradkit.nn.init import RNGLike, get_initializer, make_rng
 
 __all__ = ["ParameterError", "Module", "Linear", "Sequential"]
@@ -387,10 +388,8 @@ class Linear(Module):
                 f"{self!r} expects inputs with {self.in_features} features on the last axis; "
                 f"got an input of shape {shape}"
             )
-        out = x @ _lookup(params, "weight", self)
-        if self.bias:
-            out = out + _lookup(params, "bias", self)
-        return out
+        bias = _lookup(params, "bias", self) if self.bias else None
+        return linear(x, _lookup(params, "weight", self), bias)
 
     def config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"in_features": self.in_features,

@@ -32,6 +32,7 @@ finite loss and a gradient that still points the right way.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ def _plain(x: Any) -> Any:
 
 
 def _size(x: Any) -> int:
-    return int(np.prod(x.shape)) if hasattr(x, "shape") else 1
+    return math.prod(x.shape) if hasattr(x, "shape") else 1
 
 
 def _check_same_shape(loss: str, y_true: Any, y_pred: Any) -> None:
@@ -408,23 +409,90 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     return _cross_entropy_primitive()(logits, targets)
 
 
-def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(z - max, exp(z - max))`` along the last axis for a plain array with finite
-    row maxima, through the ufuncs' own reduce (np.max/np.sum cost microseconds each
-    in Python); None otherwise."""
-    shift = np.maximum.reduce(z, axis=-1, keepdims=True)
-    if not np.isfinite(shift).all():
+def _exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
+    """``(z - m, exp(z - m), row sums of exp(z - m))`` along the last axis, ``m`` each
+    row's largest logit, for a plain float array; None for anything else (the general
+    NumPy path then handles it). Through the ufuncs' own reduce and, in float64, a BLAS
+    product for the row sums (np.max/np.sum cost microseconds each in Python).
+
+    A row sum is finite exactly when the row's maximum is: it is at least 1 (the
+    largest term is exp(0)) and NaN for a NaN, +inf or all -inf row. Callers check that
+    through the sums or the loss, once, instead of checking every maximum.
+    """
+    if type(z) is not np.ndarray or z.dtype.kind != "f" or not z.ndim or not z.size:
         return None
-    shifted = z - shift
-    return shifted, np.exp(shifted)
+    shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    if z.dtype == _F64:
+        sums = e @ _ones(z.shape[-1])  # each row sum is >= 1: its largest term is 1
+    else:
+        sums = np.add.reduce(e, axis=-1)
+    return shifted, e, sums
 
 
-def _cross_entropy_values(logits: Any, targets: Any) -> Any:
-    if type(logits) is np.ndarray and type(targets) is np.ndarray and logits.ndim:
-        parts = _shifted_exp(logits)
-        if parts is not None:
-            shifted, e = parts
-            logp = shifted - np.log(np.add.reduce(e, axis=-1, keepdims=True))
+_F64 = np.dtype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(k: int) -> np.ndarray:
+    ones = np.ones(k)
+    ones.flags.writeable = False
+    return ones
+
+
+@functools.lru_cache(maxsize=16)
+def _rows(n: int) -> np.ndarray:
+    """``arange(n)``, read-only and kept: the row numbers that pick each row's label."""
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows
+
+
+class _SoftmaxMemo:
+    """The exponentials of the last traced forward pass, kept for its backward pass.
+
+    A fused cross-entropy's backward pass needs ``softmax(z)``, which its forward pass
+    already computed; the forward leaves ``(z, exp(z - m), row sums)`` here and the
+    backward takes them when it is handed the *same* logits array (checked by identity;
+    the entry holds ``z``, so no other array can take its id). Anything else, such as
+    two graphs interleaved, finds no entry and recomputes: the memo changes the speed,
+    never the result. One entry, given up when taken, so nothing large stays alive.
+    """
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple | None = None
+
+    def keep(self, z: np.ndarray, parts: tuple) -> None:
+        """Keep the parts of a forward pass whose row sums are all finite."""
+        self.entry = (z, parts[1], parts[2])
+
+    def take(self, z: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(exp(z - m), row sums)`` for these logits, yours to overwrite; or None."""
+        entry = self.entry
+        if entry is None or entry[0] is not z:
+            parts = _exp_parts(z)
+            if parts is None or not np.isfinite(parts[2]).all():
+                return None
+            return parts[1:]
+        self.entry = None
+        return entry[1], entry[2]
+
+
+_MEMO = _SoftmaxMemo()
+
+
+def _cross_entropy_values(logits: Any, targets: Any, keep: bool = False) -> Any:
+    """The loss; with ``keep``, as a traced operation, leaving its exponentials for the
+    backward pass in the memo."""
+    if type(targets) is np.ndarray:
+        parts = _exp_parts(logits)
+        if parts is not None and np.isfinite(parts[2]).all():
+            if keep:
+                _MEMO.keep(logits, parts)
+            shifted, e, sums = parts
+            logp = shifted - np.log(sums)[..., None]
             return np.add.reduce(_weighted(targets, logp).ravel()) * (-1.0 / _samples(logits))
     weighted = _weighted(targets, log_softmax(logits, axis=-1))
     return np.sum(weighted) * (-1.0 / _samples(logits))
@@ -440,55 +508,60 @@ def _weighted(targets: Any, logp: Any) -> Any:
     return np.where(np.asarray(stop_gradient(targets)) != 0, product, 0.0)
 
 
-def _cross_entropy_slope(logits: Any, targets: Any) -> Any:
-    """d loss / d logits, written with NumPy calls so that it differentiates again."""
+def _cross_entropy_slope(logits: Any, targets: Any, scale: float = 1.0) -> Any:
+    """``scale`` times d loss / d logits, written with NumPy calls so that it
+    differentiates again."""
     n = _samples(logits)
-    if type(logits) is np.ndarray and type(targets) is np.ndarray and logits.ndim:
-        parts = _shifted_exp(logits)
+    if type(targets) is np.ndarray:
+        parts = _MEMO.take(logits)
         if parts is not None:
-            e = parts[1]
-            mass = np.add.reduce(targets, axis=-1, keepdims=True)
-            e *= mass / np.add.reduce(e, axis=-1, keepdims=True)
+            e, sums = parts
+            mass = np.add.reduce(targets, axis=-1)
+            e *= (mass / sums)[..., None]
             e -= targets
-            e *= 1.0 / n
+            e *= scale / n
             return e
     mass = np.sum(targets, axis=-1, keepdims=True)
-    return (softmax(logits, axis=-1) * mass - targets) * (1.0 / n)
+    return (softmax(logits, axis=-1) * mass - targets) * (scale / n)
 
 
 def _check_class_indices(labels: np.ndarray, k: int) -> None:
-    if labels.size:
+    if not labels.size:
+        return
+    # One pass: seen as unsigned, a negative label is huge, so the largest one is >= k.
+    widest = labels.view(labels.dtype.str.replace("i", "u")) if labels.dtype.kind == "i" else labels
+    if np.maximum.reduce(widest) >= k:
         low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
-        if low < 0 or high >= k:
-            raise ValueError(
-                f"class labels must lie in [0, {k}) for {k} classes; got values from "
-                f"{low} to {high}"
-            )
+        raise ValueError(
+            f"class labels must lie in [0, {k}) for {k} classes; got values from "
+            f"{low} to {high}"
+        )
 
 
 def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     """Mean over rows of ``logsumexp(z) - z[label]``, for integer class indices."""
-    if type(logits) is np.ndarray:
-        parts = _shifted_exp(logits)
-        if parts is not None:
-            shifted, e = parts
-            lse = np.log(np.add.reduce(e, axis=-1))
-            picked = shifted[np.arange(labels.shape[0]), labels]
-            return np.add.reduce(lse - picked) * (1.0 / _samples(logits))
+    parts = _exp_parts(logits)
+    if parts is not None:
+        shifted, e, sums = parts
+        lse = np.log(sums)
+        lse -= shifted[_rows(labels.shape[0]), labels]
+        loss = np.add.reduce(lse) * (1.0 / _samples(logits))
+        if math.isfinite(loss):  # so every row's maximum was finite
+            _MEMO.keep(logits, parts)  # this runs as a traced operation only
+            return loss
     return _cross_entropy_values(logits, one_hot(labels, logits.shape[-1]))
 
 
-def _cross_entropy_index_slope(logits: Any, labels: np.ndarray) -> Any:
-    """``(softmax(z) - one_hot(labels)) / n``, differentiable again for traced logits."""
-    if type(logits) is np.ndarray:
-        parts = _shifted_exp(logits)
-        if parts is not None:
-            e = parts[1]
-            e /= np.add.reduce(e, axis=-1, keepdims=True)
-            e[np.arange(labels.shape[0]), labels] -= 1.0
-            e *= 1.0 / _samples(logits)
-            return e
-    return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]))
+def _cross_entropy_index_slope(logits: Any, labels: np.ndarray, scale: float = 1.0) -> Any:
+    """``scale (softmax(z) - one_hot(labels)) / n``, differentiable again for traced z."""
+    parts = _MEMO.take(logits)
+    if parts is not None:
+        e, sums = parts
+        e /= sums[:, None]
+        e[_rows(labels.shape[0]), labels] -= 1.0
+        e *= scale / _samples(logits)
+        return e
+    return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]), scale)
 
 
 def _loss_primitive(values: Any, slope: Any) -> Any:
@@ -498,7 +571,13 @@ def _loss_primitive(values: Any, slope: Any) -> Any:
 
     prim = primitive(values)
     prim.name = "cross_entropy_with_logits"
-    prim.vjps = (lambda g, ans, z, y: g * slope(z, y),)
+
+    def vjp(g: Any, ans: Any, z: Any, y: Any) -> Any:
+        if type(g) is np.ndarray and not g.ndim and g.dtype.kind == "f":
+            return slope(z, y, float(g))  # a plain scalar cotangent: one pass fewer
+        return g * slope(z, y)
+
+    prim.vjps = (vjp,)
 
     def jvp(nb: int, i: int, t: Any, ans: Any, z: Any, y: Any) -> Any:
         axes = tuple(range(nb, nb + len(np.shape(z))))  # t has nb batch axes in front
@@ -515,7 +594,8 @@ def _cross_entropy_index_primitive() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _cross_entropy_primitive() -> Any:
-    return _loss_primitive(_cross_entropy_values, _cross_entropy_slope)
+    return _loss_primitive(functools.partial(_cross_entropy_values, keep=True),
+                           _cross_entropy_slope)
 
 
 def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
