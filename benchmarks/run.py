@@ -6,8 +6,11 @@
 
 For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
 the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
-which were skipped; JAX runs under jax.jit, in float64). Each figure is the median of
-repeated timings after a warm-up.
+which were skipped; JAX runs under jax.jit, in float64). The implementations take turns,
+round after round (41 rounds), each timing preceded by an untimed batch of the same
+function; a ratio is the median over the rounds of the ratio within a round, so a
+slowdown of the machine shared by a round cancels. gradkit's interquartile range over the
+rounds is printed beside its ratio: read differences smaller than it as noise.
 Before timing, gradkit's results are checked against the baseline, so a fast wrong
 answer cannot pass. The MLP step's peak memory (tracemalloc) is measured too, and the
 numerical-derivative accuracy battery is appended.
@@ -58,14 +61,15 @@ def _batch(fn, min_seconds: float) -> int:
         number *= 2
 
 
-def _time_all(fns: dict, repeats: int, min_seconds: float = 0.05) -> dict:
-    """Median seconds per call of each function.
+def _time_all(fns: dict, repeats: int, min_seconds: float = 0.02) -> dict:
+    """Seconds per call of each function, one sample per round: ``{name: [samples]}``.
 
     The implementations take turns, one timing each per round, so a change in the
-    machine's load during the run affects them all alike and the ratios stay fair.
-    Each timing follows an untimed batch of the same function: whatever runs right
-    after PyTorch or JAX is slowed by their worker threads and freed memory (the MLP's
-    NumPy step by up to 25%), and that must not count against the next implementation.
+    machine's load during the run affects them all alike; ratios are then taken round
+    by round (see :func:`_paired`). Each timing follows an untimed batch of the same
+    function: whatever runs right after PyTorch or JAX is slowed by their worker
+    threads and freed memory (the MLP's NumPy step by up to 25%), and that must not
+    count against the next implementation.
     """
     numbers = {k: _batch(f, min_seconds) for k, f in fns.items()}
     samples: dict = {k: [] for k in fns}
@@ -78,7 +82,17 @@ def _time_all(fns: dict, repeats: int, min_seconds: float = 0.05) -> dict:
             for _ in range(n):
                 f()
             samples[k].append((CLOCK() - start) / n)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return samples
+
+
+def _paired(samples: dict, key: str, base: str) -> list:
+    """The ratios ``key / base`` of the same rounds, sorted: a shared slowdown cancels."""
+    return sorted(a / b for a, b in zip(samples[key], samples[base]))
+
+
+def _quartiles(values: list) -> tuple:
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return q[0], q[1], q[2]
 
 
 def _peak_memory(fn) -> int:
@@ -102,27 +116,29 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict:
         rtol=1e-12,
         atol=1e-9,
     )
-    repeats = 3 if quick else 15
+    repeats = 3 if quick else 41
     results = {"machine": _machine(), "workloads": {}}
     for name, make in workloads.WORKLOADS.items():
         if only and name not in only:
             continue
         fns = make()
-        times = _time_all(fns, repeats)
+        samples = _time_all(fns, repeats)
         label, target, against = TARGETS[name]
-        base = times["numpy"]
+        ratios = {k: _paired(samples, k, "numpy") for k in fns if k != "numpy"}
         entry = {
             "label": label,
-            "numpy_seconds": base,
-            "ratios": {k: t / base for k, t in times.items() if k != "numpy"},
+            "numpy_seconds": statistics.median(samples["numpy"]),
+            "ratios": {k: statistics.median(r) for k, r in ratios.items()},
+            "ratio_quartiles": {k: _quartiles(r) for k, r in ratios.items()},
+            "rounds": repeats,
             "target": target,
             "target_against": against,
-            "skipped": [p for p in PEERS if p not in times],
+            "skipped": [p for p in PEERS if p not in fns],
         }
-        if against == "numpy":
-            entry["gradkit_vs_target_base"] = times["gradkit"] / base
-        elif against in times:
-            entry["gradkit_vs_target_base"] = times["gradkit"] / times[against]
+        if against in fns:
+            entry["gradkit_vs_target_base"] = statistics.median(
+                _paired(samples, "gradkit", against)
+            )
         else:
             entry["gradkit_vs_target_base"] = None
         if name == "mlp":
@@ -153,8 +169,10 @@ def _row(name: str, e: dict) -> str:
     met = "n/a" if got is None else ("met" if got <= e["target"] else "NOT met")
     extra = f"  peak mem {e['peak_memory_ratio']:.2f}x" if "peak_memory_ratio" in e else ""
     numpy_us = e["numpy_seconds"] * 1e6
+    low, _, high = e["ratio_quartiles"]["gradkit"]
     return (
         f"{name:9s} numpy {numpy_us:10.1f} us  gradkit {e['ratios']['gradkit']:6.2f}x"
+        f" (IQR {low:.2f}-{high:.2f})"
         f"  {peers}  | target <= {e['target']}x of {e['target_against']}: "
         f"{'-' if got is None else f'{got:.3f}x'} {met}{extra}"
     )

@@ -203,12 +203,18 @@ def _by_seq(node: Node) -> int:
     return node.seq
 
 
-def backward_pass(roots: list, keep_all: bool = False, tape: list | None = None) -> dict:
+def backward_pass(
+    roots: list, keep_all: bool = False, tape: list | None = None, release: bool = False
+) -> dict:
     """Propagate cotangents from ``roots``, a list of ``(node, cotangent)``, backwards.
 
     ``tape`` is the trace's record of its operations in creation order, if it keeps one;
     otherwise the reachable part of the graph is found first. Returns a dict from node
     to cotangent: for the leaves reached, or for every node reached when ``keep_all``.
+    With ``release`` (for a graph walked once) each node lets go of its saved values as
+    soon as its rules have run, as PyTorch frees saved tensors: an intermediate array is
+    freed as soon as the last rule that reads it is done, so the backward pass reuses
+    memory that is still in the cache instead of holding the whole forward pass.
     """
     grads: dict = {}
     for node, g in roots:
@@ -244,5 +250,7 @@ def backward_pass(roots: list, keep_all: bool = False, tape: list | None = None)
                 grads[parent] = grads[parent] + r
             else:
                 grads[parent] = r
+        if release:
+            node.args = node.ans = None
     result.update(grads)  # what is left are the leaves (never on a tape)
     return result

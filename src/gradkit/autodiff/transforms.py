@@ -126,15 +126,13 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     """Give a cotangent the shape and dtype of its input (and a writeable array)."""
     if type(g) is Tensor:
         return g
+    if type(g) is np.ndarray and type(original) is np.ndarray:
+        lv = like._value  # the input array itself unless an outer transform traces it
+        if type(lv) is np.ndarray and g.shape == lv.shape and g.dtype == lv.dtype and (
+            g.flags.writeable
+        ):
+            return g
     lv = value_of(like)
-    if (
-        type(g) is np.ndarray
-        and type(original) is np.ndarray
-        and g.shape == lv.shape
-        and g.dtype == lv.dtype
-        and g.flags.writeable
-    ):
-        return g
     dtype = np.result_type(lv)
     if g is None:
         g = np.zeros(shape_of(lv), dtype=dtype)
@@ -214,7 +212,7 @@ def _grads_from(tr, out, boxes, defs, originals, seed=None):
         if seed is None:
             v = value_of(out)
             seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
-        grads = backward_pass([(out._node, seed)], tape=tr.tape)
+        grads = backward_pass([(out._node, seed)], tape=tr.tape, release=True)  # walked once
     return _gradients(grads, boxes, defs, originals)
 
 

@@ -406,13 +406,18 @@ def _linear_primitive() -> Any:
         # the bias tangent: batch axes in front, broadcast over the rows of the output
         return insert_axes_after_batch(t, nb, len(ans.shape) - 1)
 
+    def vjp_x(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        return g @ weight.T if len(x.shape) == 2 else _matmul_vjp_a(g, ans, x, weight)
+
+    def vjp_weight(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
+        return x.T @ g if len(x.shape) == 2 else _matmul_vjp_b(g, ans, x, weight)
+
+    def vjp_bias(g: Any, ans: Any, x: Any, weight: Any, bias: Any) -> Any:
+        return g  # the engine sums it over the rows it was broadcast to
+
     prim = primitive(_linear_values)
     prim.name = "linear"
-    prim.vjps = (
-        lambda g, ans, x, weight, *bias: _matmul_vjp_a(g, ans, x, weight),
-        lambda g, ans, x, weight, *bias: _matmul_vjp_b(g, ans, x, weight),
-        lambda g, ans, x, weight, bias: g,  # the engine sums it over the broadcast rows
-    )
+    prim.vjps = (vjp_x, vjp_weight, vjp_bias)
     prim.jvp = jvp
     return prim
 

@@ -391,16 +391,16 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     if (
-        not isinstance(logits, np.ndarray)
-        and type(labels) is np.ndarray
-        and labels.dtype.kind in "iu"
+        type(labels) is np.ndarray
         and labels.ndim == 1
-        and tuple(logits.shape) == labels.shape + tuple(logits.shape)[1:]
-        and len(logits.shape) == 2
+        and labels.dtype.kind in "iu"
+        and not isinstance(logits, (np.ndarray, np.generic))
     ):
-        # Traced logits, integer class indices: one operation that never builds one-hot rows.
-        _check_class_indices(labels, logits.shape[-1])
-        return _cross_entropy_index_primitive()(logits, labels)
+        shape = logits.shape
+        if len(shape) == 2 and shape[0] == labels.shape[0]:
+            # Traced logits, integer class indices: one operation, never one-hot rows.
+            _check_class_indices(labels, shape[1])
+            return _cross_entropy_index_primitive()(logits, labels)
     targets = _target_distribution(logits, labels)
     if isinstance(logits, np.ndarray) or not isinstance(targets, np.ndarray):
         return _cross_entropy_values(logits, targets)
