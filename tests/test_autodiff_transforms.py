@@ -531,3 +531,41 @@ def test_bias_gradient_sums_rows_exactly_like_a_sum() -> None:
     )
     assert g32.dtype == np.float32
     np.testing.assert_allclose(g32, G.sum(axis=0), rtol=1e-4, atol=1e-4)
+
+
+def test_grad_frees_each_intermediate_once_the_backward_pass_is_past_it() -> None:
+    # By the time the first operation's rule runs, the later operations' saved arrays
+    # have been let go (grad walks its graph once), while vjp_fn, which may be called
+    # again, keeps them.
+    import weakref
+
+    alive = []
+    later = {}
+
+    @gk.primitive
+    def first(x):
+        return x * 2.0
+
+    @gk.primitive
+    def second(x):
+        out = x * 3.0
+        later["ref"] = weakref.ref(out)
+        return out
+
+    def first_rule(ans, x):
+        def rule(g):
+            alive.append(later["ref"]() is not None)
+            return 2.0 * g
+
+        return rule
+
+    gk.defvjp(first, first_rule)
+    gk.defvjp(second, lambda ans, x: lambda g: 3.0 * g)
+    f = lambda x: np.sum(second(first(x)) ** 2)
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(gk.grad(f)(x), 2 * 36.0 * x)  # f = 36 x^2
+    assert alive == [False]
+    out, back = gk.vjp(f, x)
+    for _ in range(2):
+        np.testing.assert_allclose(back(np.array(1.0))[0], 72.0 * x)
+    assert alive[1:] == [True, True]
