@@ -7,10 +7,10 @@
 For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
 the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
 which were skipped; JAX runs under jax.jit, in float64). The implementations take turns,
-round after round (41 rounds), each timing preceded by an untimed batch of the same
-function; a ratio is the median over the rounds of the ratio within a round, so a
-slowdown of the machine shared by a round cancels. gradkit's interquartile range over the
-rounds is printed beside its ratio: read differences smaller than it as noise.
+round after round (41 rounds, in a shuffled order), each timing preceded by an untimed
+batch of the same function; a ratio is the median over the rounds of the ratio within a
+round, so a slowdown of the machine shared by a round cancels. gradkit's interquartile
+range over the rounds is printed beside its ratio: read differences smaller than it as noise.
 Before timing, gradkit's results are checked against the baseline, so a fast wrong
 answer cannot pass. The MLP step's peak memory (tracemalloc) is measured too, and the
 numerical-derivative accuracy battery is appended.
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -64,18 +65,21 @@ def _batch(fn, min_seconds: float) -> int:
 def _time_all(fns: dict, repeats: int, min_seconds: float = 0.02) -> dict:
     """Seconds per call of each function, one sample per round: ``{name: [samples]}``.
 
-    The implementations take turns, one timing each per round, so a change in the
-    machine's load during the run affects them all alike; ratios are then taken round
-    by round (see :func:`_paired`). Each timing follows an untimed batch of the same
-    function: whatever runs right after PyTorch or JAX is slowed by their worker
+    The implementations take turns, one timing each per round in a shuffled order, so a
+    change in the machine's load during the run affects them all alike; ratios are then
+    taken round by round (see :func:`_paired`). Each timing follows an untimed batch of
+    the same function: whatever runs right after PyTorch or JAX is slowed by their worker
     threads and freed memory (the MLP's NumPy step by up to 25%), and that must not
     count against the next implementation.
     """
     numbers = {k: _batch(f, min_seconds) for k, f in fns.items()}
     samples: dict = {k: [] for k in fns}
+    order = list(fns)
+    shuffle = random.Random(0).shuffle
     for _ in range(repeats):
-        for k, f in fns.items():
-            n = numbers[k]
+        shuffle(order)  # nobody always runs right after the same neighbour
+        for k in order:
+            f, n = fns[k], numbers[k]
             for _ in range(max(1, n // 3)):  # settle: untimed
                 f()
             start = CLOCK()
