@@ -331,3 +331,30 @@ def test_cross_entropy_of_a_row_with_no_finite_logit_is_nan_not_a_wrong_number()
         assert np.isnan(value)
         assert np.isnan(nn.cross_entropy_with_logits(z, np.array([1, 0])))
     assert np.isnan(g[1]).all()
+
+
+def test_fused_binary_cross_entropy_matches_its_closed_forms() -> None:
+    rng = np.random.default_rng(12)
+    z = rng.standard_normal((5, 1)) * 4.0
+    y = rng.integers(0, 2, (5, 1)).astype(float)
+    loss = lambda z: nn.binary_cross_entropy_with_logits(z, y)
+    s = 1.0 / (1.0 + np.exp(-z))
+    value, g = gk.value_and_grad(loss)(z)
+    assert value == pytest.approx(-np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)), rel=1e-12)
+    np.testing.assert_allclose(g, (s - y) / 5, atol=1e-15)
+    # second derivative: sigmoid'(z) / size on the diagonal, in both compositions of modes
+    want = np.diag((s * (1 - s)).ravel() / 5).reshape(5, 1, 5, 1)
+    np.testing.assert_allclose(gk.hessian(loss)(z), want, atol=1e-15)
+    np.testing.assert_allclose(gk.jacfwd(loss)(z), (s - y) / 5, atol=1e-15)
+    graph = trace_graph(loss, z)
+    assert [n.op for n in graph.nodes].count("binary_cross_entropy_with_logits") == 1
+
+
+@pytest.mark.parametrize("bad", [np.array([0.0, 1.5]), np.array([-0.1, 1.0]),
+                                 np.array([np.nan, 1.0]), np.array([np.inf, 0.0])])
+def test_binary_cross_entropy_refuses_labels_outside_zero_one(bad) -> None:
+    z = np.zeros(2)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
+        nn.binary_cross_entropy_with_logits(z, bad)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
+        gk.grad(lambda z: nn.binary_cross_entropy_with_logits(z, bad))(z)

@@ -257,15 +257,20 @@ def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
 def _check_binary_labels(labels: Any, logits: Any) -> Any:
     labels = _plain(labels)
     _check_same_shape_labels(labels, logits)
-    if isinstance(labels, np.ndarray) and labels.size and (
-        np.min(labels) < 0 or np.max(labels) > 1 or not np.all(np.isfinite(labels))
-    ):
+    if isinstance(labels, np.ndarray) and labels.size and not _within_unit_interval(labels):
         raise ValueError(
             "binary_cross_entropy_with_logits: labels must lie in [0, 1] (got values from "
             f"{np.min(labels)} to {np.max(labels)}); the *_with_logits losses take "
             "(logits, labels) — were the arguments swapped?"
         )
     return labels
+
+
+def _within_unit_interval(labels: np.ndarray) -> bool:
+    """Every label in [0, 1], in one pass: ``max |y - 1/2| <= 1/2`` (NaN fails it too)."""
+    distance = labels - 0.5
+    np.abs(distance, out=distance)
+    return bool(np.maximum.reduce(distance, axis=None) <= 0.5)
 
 
 def _check_same_shape_labels(labels: Any, logits: Any) -> None:
@@ -295,7 +300,25 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     labels = _check_binary_labels(labels, logits)
+    if type(labels) is np.ndarray and not isinstance(logits, (np.ndarray, np.generic)):
+        # Traced logits, constant labels: one recorded operation with the closed-form slope.
+        return _binary_cross_entropy_primitive()(logits, labels)
+    return _binary_cross_entropy_values(logits, labels)
+
+
+def _binary_cross_entropy_values(logits: Any, labels: Any) -> Any:
     return np.mean(labels * softplus(-logits) + (1.0 - labels) * softplus(logits))
+
+
+def _binary_cross_entropy_slope(logits: Any, labels: Any, scale: float = 1.0) -> Any:
+    """``scale (sigmoid(z) - y) / size``, written with NumPy calls to differentiate again."""
+    return (sigmoid(logits) - labels) * (scale / _size(logits))
+
+
+@functools.lru_cache(maxsize=1)
+def _binary_cross_entropy_primitive() -> Any:
+    return _loss_primitive(_binary_cross_entropy_values, _binary_cross_entropy_slope,
+                           "binary_cross_entropy_with_logits")
 
 
 def binary_cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
@@ -564,13 +587,13 @@ def _cross_entropy_index_slope(logits: Any, labels: np.ndarray, scale: float = 1
     return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]), scale)
 
 
-def _loss_primitive(values: Any, slope: Any) -> Any:
-    """A primitive ``values(z, y)`` -> scalar whose derivative in z is ``slope(z, y)``
-    (y is a constant: labels or target rows)."""
+def _loss_primitive(values: Any, slope: Any, name: str = "cross_entropy_with_logits") -> Any:
+    """A primitive ``values(z, y)`` -> scalar whose derivative in z is
+    ``slope(z, y, scale=1.0)`` (y is a constant: labels or target rows)."""
     from gradkit.autodiff import primitive
 
     prim = primitive(values)
-    prim.name = "cross_entropy_with_logits"
+    prim.name = name
 
     def vjp(g: Any, ans: Any, z: Any, y: Any) -> Any:
         if type(g) is np.ndarray and not g.ndim and g.dtype.kind == "f":
