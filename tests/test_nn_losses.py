@@ -178,3 +178,12 @@ def test_huber_delta_must_be_positive():
 
 def test_one_hot():
     np.testing.assert_array_equal(nn.one_hot([1, 0], 2), [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_one_hot_checks_the_range_of_labels_of_any_shape() -> None:
+    np.testing.assert_array_equal(nn.one_hot(np.array([[0, 2]]), 3), [[[1, 0, 0], [0, 0, 1]]])
+    for bad, low, high in ((np.array([[0, 5]]), 0, 5), (np.array([[1], [-2]]), -2, 1),
+                           (np.int8(-1), -1, -1)):
+        with pytest.raises(ValueError, match=rf"lie in \[0, 3\) for 3 classes; got values "
+                                             rf"from {low} to {high}"):
+            nn.one_hot(bad, 3)

@@ -17,6 +17,7 @@ from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import LeakedTracerError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
+from gradkit.shared_arrays import readonly_ones
 
 __all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
 
@@ -168,20 +169,6 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
 
 
 _F64 = np.dtype(np.float64)
-_ONES: dict = {}
-
-
-def readonly_ones(shape: tuple, dtype: Any) -> np.ndarray:
-    """A read-only array of ones, kept for reuse (seeds and row sums need no fresh one)."""
-    key = (shape, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = np.ones(shape, dtype=dtype)
-        ones.flags.writeable = False  # no rule may write into a shared cotangent
-        if len(_ONES) < 64:
-            _ONES[key] = ones
-    return ones
-
 
 def _reachable(roots: list) -> list:
     """Nodes reachable from ``roots``, consumers before producers (decreasing seq)."""

@@ -16,9 +16,10 @@ import numpy as np
 
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
-from gradkit.autodiff.reverse import ReverseTrace, backward_pass, readonly_ones
+from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened
+from gradkit.shared_arrays import readonly_ones
 from gradkit.tree import tree_flatten, tree_unflatten
 
 __all__ = [

@@ -407,10 +407,10 @@ def _linear_primitive() -> Any:
         return insert_axes_after_batch(t, nb, len(ans.shape) - 1)
 
     def vjp_x(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        return g @ weight.T if len(x.shape) == 2 else _matmul_vjp_a(g, ans, x, weight)
+        return _matmul_vjp_a(g, ans, x, weight)
 
     def vjp_weight(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        return x.T @ g if len(x.shape) == 2 else _matmul_vjp_b(g, ans, x, weight)
+        return _matmul_vjp_b(g, ans, x, weight)
 
     def vjp_bias(g: Any, ans: Any, x: Any, weight: Any, bias: Any) -> Any:
         return g  # the engine sums it over the rows it was broadcast to

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.nn.functional import log_softmax, sigmoid, softmax, softplus, stop_gradient
+from gradkit.shared_arrays import readonly_arange, readonly_ones
 
 __all__ = [
     "mse_loss",
@@ -357,11 +358,7 @@ def one_hot(labels: Any, num_classes: int) -> np.ndarray:
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iub":
         raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"class labels must lie in [0, {num_classes}) for {num_classes} classes; got "
-            f"values from {labels.min()} to {labels.max()}"
-        )
+    _check_class_indices(labels, num_classes)
     return np.eye(num_classes)[labels]
 
 
@@ -447,28 +444,20 @@ def _exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
     shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
     if z.dtype == _F64:
-        sums = e @ _ones(z.shape[-1])  # each row sum is >= 1: its largest term is 1
+        # each row sum is >= 1: its largest term is 1
+        sums = e @ readonly_ones((z.shape[-1],), _F64)
     else:
         sums = np.add.reduce(e, axis=-1)
     return shifted, e, sums
 
 
+def _finite_exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
+    """:func:`_exp_parts` when every row's maximum is finite, else None."""
+    parts = _exp_parts(z)
+    return parts if parts is not None and np.isfinite(parts[2]).all() else None
+
+
 _F64 = np.dtype(np.float64)
-
-
-@functools.lru_cache(maxsize=16)
-def _ones(k: int) -> np.ndarray:
-    ones = np.ones(k)
-    ones.flags.writeable = False
-    return ones
-
-
-@functools.lru_cache(maxsize=16)
-def _rows(n: int) -> np.ndarray:
-    """``arange(n)``, read-only and kept: the row numbers that pick each row's label."""
-    rows = np.arange(n)
-    rows.flags.writeable = False
-    return rows
 
 
 class _SoftmaxMemo:
@@ -495,10 +484,8 @@ class _SoftmaxMemo:
         """``(exp(z - m), row sums)`` for these logits, yours to overwrite; or None."""
         entry = self.entry
         if entry is None or entry[0] is not z:
-            parts = _exp_parts(z)
-            if parts is None or not np.isfinite(parts[2]).all():
-                return None
-            return parts[1:]
+            parts = _finite_exp_parts(z)
+            return None if parts is None else parts[1:]
         self.entry = None
         return entry[1], entry[2]
 
@@ -510,8 +497,8 @@ def _cross_entropy_values(logits: Any, targets: Any, keep: bool = False) -> Any:
     """The loss; with ``keep``, as a traced operation, leaving its exponentials for the
     backward pass in the memo."""
     if type(targets) is np.ndarray:
-        parts = _exp_parts(logits)
-        if parts is not None and np.isfinite(parts[2]).all():
+        parts = _finite_exp_parts(logits)
+        if parts is not None:
             if keep:
                 _MEMO.keep(logits, parts)
             shifted, e, sums = parts
@@ -553,8 +540,8 @@ def _check_class_indices(labels: np.ndarray, k: int) -> None:
         return
     # One pass: seen as unsigned, a negative label is huge, so the largest one is >= k.
     widest = labels.view(labels.dtype.str.replace("i", "u")) if labels.dtype.kind == "i" else labels
-    if np.maximum.reduce(widest) >= k:
-        low, high = np.minimum.reduce(labels), np.maximum.reduce(labels)
+    if np.maximum.reduce(widest, axis=None) >= k:
+        low, high = np.minimum.reduce(labels, axis=None), np.maximum.reduce(labels, axis=None)
         raise ValueError(
             f"class labels must lie in [0, {k}) for {k} classes; got values from "
             f"{low} to {high}"
@@ -567,7 +554,7 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     if parts is not None:
         shifted, e, sums = parts
         lse = np.log(sums)
-        lse -= shifted[_rows(labels.shape[0]), labels]
+        lse -= shifted[readonly_arange(labels.shape[0]), labels]
         loss = np.add.reduce(lse) * (1.0 / _samples(logits))
         if math.isfinite(loss):  # so every row's maximum was finite
             _MEMO.keep(logits, parts)  # this runs as a traced operation only
@@ -581,7 +568,7 @@ def _cross_entropy_index_slope(logits: Any, labels: np.ndarray, scale: float = 1
     if parts is not None:
         e, sums = parts
         e /= sums[:, None]
-        e[_rows(labels.shape[0]), labels] -= 1.0
+        e[readonly_arange(labels.shape[0]), labels] -= 1.0
         e *= scale / _samples(logits)
         return e
     return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]), scale)
