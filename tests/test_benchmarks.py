@@ -1,0 +1,61 @@
+"""The benchmark harness: its correctness gates pass and its ratios are computed round
+by round. No timing is asserted here; speed is measured by benchmarks/run.py."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run  # noqa: E402
+import workloads  # noqa: E402
+
+
+def test_the_gates_compare_gradkit_with_the_hand_written_gradients() -> None:
+    # Each raises if gradkit's gradient differs from the hand-written backpropagation.
+    workloads.check_tiny_net()
+    workloads.check_mlp()
+
+
+def test_a_wrong_gradient_fails_the_mlp_gate(monkeypatch) -> None:
+    real = workloads._mlp_hand_grads
+    monkeypatch.setattr(workloads, "_mlp_hand_grads",
+                        lambda *a: [g * (1 + 1e-6) for g in real(*a)])
+    with pytest.raises(AssertionError):
+        workloads.check_mlp()
+
+
+def test_ratios_are_taken_within_each_round() -> None:
+    # A round where the machine is twice as slow for everyone leaves the ratio alone.
+    samples = {"numpy": [1.0, 2.0, 1.0], "gradkit": [1.5, 3.0, 1.5]}
+    assert run._paired(samples, "gradkit", "numpy") == [1.5, 1.5, 1.5]
+    assert run._quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (1.5, 3.0, 4.5)
+    assert run._quartiles([2.0]) == (2.0, 2.0, 2.0)
+
+
+def test_every_implementation_is_timed_once_per_round_after_untimed_calls() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def make(k):
+        def f():
+            calls[k] += 1
+        return f
+
+    samples = run._time_all({k: make(k) for k in calls}, repeats=4, min_seconds=0.0)
+    assert {k: len(v) for k, v in samples.items()} == {"a": 4, "b": 4}
+    assert all(t >= 0 for v in samples.values() for t in v)
+    # _batch's warm-up and one sizing call, then per round one untimed and one timed call
+    assert calls == {"a": 2 + 4 * 2, "b": 2 + 4 * 2}
+
+
+def test_the_row_printer_reports_the_target_and_the_spread() -> None:
+    entry = {"numpy_seconds": 1e-3, "ratios": {"gradkit": 1.1, "gradkit_np_ops": 1.2},
+             "ratio_quartiles": {"gradkit": (1.0, 1.1, 1.2)}, "target": 1.05,
+             "target_against": "numpy", "gradkit_vs_target_base": 1.1}
+    row = run._row("mlp", entry)
+    assert "gradkit   1.10x (IQR 1.00-1.20)" in row
+    assert "gradkit_np_ops 1.20x" in row
+    assert row.endswith("1.100x NOT met")
+    assert np.isclose(entry["gradkit_vs_target_base"], 1.1)
