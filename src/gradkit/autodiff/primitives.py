@@ -4,6 +4,9 @@ A primitive's rules are data held on the :class:`Primitive` object:
 
 - ``vjps[i](g, ans, *args, **kw)`` returns the cotangent of argument ``i`` given the
   output cotangent ``g`` (reverse mode);
+- ``vjp_in_place(g, ans, x)`` (optional, one-input primitives) is ``vjps[0]`` allowed
+  to overwrite ``g``, which the backward pass hands it only when no one else can see
+  ``g``: so a ReLU masks its cotangent where it lies instead of allocating another;
 - ``jvp(nb, i, t, ans, *args, **kw)`` returns the output tangent contributed by the
   tangent ``t`` of argument ``i`` (forward mode). ``nb`` is the number of leading batch
   dimensions ``t`` carries (0, or 1 inside ``jacfwd``/``hessian``, which push every basis
@@ -58,6 +61,10 @@ class Primitive:
         self._vjp_any: Callable | None = None
         self.jvp: Callable | None = None
         self.user_jvps: tuple = ()
+        #: Optional, for one-input primitives: ``vjp_in_place(g, ans, x)`` computes what
+        #: ``vjps[0]`` does but may write its result into ``g``. The backward pass uses it
+        #: only for a cotangent that is a fresh array nothing else refers to.
+        self.vjp_in_place: Callable | None = None
         functools.update_wrapper(self, impl)  # type: ignore[arg-type]
         if register:
             REGISTRY[name] = self
@@ -77,6 +84,17 @@ class Primitive:
                         return a._trace.with_constant(self, a, b, 0)
                 elif type(b) is _Tensor and b._trace is not None and len(rules) > 1:
                     return b._trace.with_constant(self, b, a, 1)
+        elif not kw and len(args) == 3 and self._vjps.complete:
+            # Such as linear(x, W, b): with one trace among the arguments, it records.
+            tr = None
+            for a in args:
+                if type(a) is _Tensor:
+                    if tr is None:
+                        tr = a._trace
+                    elif a._trace is not tr:
+                        return bind(self, args, kw)
+            if tr is not None:
+                return tr.process(self, args, kw)
         return bind(self, args, kw)
 
     @property
@@ -87,6 +105,7 @@ class Primitive:
     @vjps.setter
     def vjps(self, rules: tuple) -> None:
         self._vjps = _Rules(self, tuple(rules))
+        self.vjp_in_place = None  # it computed the old rule; set it again after this
 
     @property
     def vjp_any(self) -> Callable | None:

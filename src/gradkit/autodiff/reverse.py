@@ -9,6 +9,7 @@ topological sort.
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ _seq = itertools.count()
 _NO_KW: dict = {}
 _add_reduce = np.add.reduce  # reaches Tensor.__array_ufunc__ for traced cotangents
 _new_object = object.__new__
+_refcount = sys.getrefcount
 
 
 class Node:
@@ -58,7 +60,14 @@ class ReverseTrace(Trace):
 
     def leaf(self, value: Any) -> Any:
         """Box ``value`` as an input of this trace (leaves are never on the tape)."""
-        node = Node(None, (), _NO_KW, (), value)
+        node = _new_object(Node)  # Node.__init__ spelled out, as in _record
+        node.prim = None
+        node.args = ()
+        node.kw = _NO_KW
+        node.parents = ()
+        node.ans = value
+        node.seq = next(_seq)  # leaves are sorted with the rest when there is no tape
+        node.tensor = None
         t = _new_object(primitives._Tensor)
         t._value = value
         t._trace = self
@@ -217,11 +226,32 @@ def backward_pass(
             result[node] = g
             if node.prim is None:
                 continue
-        rules = node.prim._vjps
+        prim = node.prim
+        rules = prim._vjps
         args = node.args
         ans = node.ans
         kw = node.kw
-        for i, parent in node.parents:
+        parents = node.parents
+        if (
+            prim.vjp_in_place is not None
+            and type(g) is np.ndarray
+            and _refcount(g) == 2  # held by `g` alone (and by this call): nobody sees it
+            and g.base is None
+            and g.flags.writeable
+            and len(parents) == 1
+            and g.shape == args[0].shape
+        ):
+            r = prim.vjp_in_place(g, ans, *args)
+            parent = parents[0][1]
+            if parent in grads:
+                grads[parent] = grads[parent] + r
+            else:
+                grads[parent] = r
+            r = None
+            if release:
+                node.args = node.ans = None
+            continue
+        for i, parent in parents:
             if kw:
                 r = rules[i](g, ans, *args, **kw)
             else:
@@ -237,6 +267,7 @@ def backward_pass(
                 grads[parent] = grads[parent] + r
             else:
                 grads[parent] = r
+        r = None  # so that `grads` alone holds it (see vjp_in_place above)
         if release:
             node.args = node.ans = None
     result.update(grads)  # what is left are the leaves (never on a tape)

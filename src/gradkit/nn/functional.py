@@ -162,8 +162,11 @@ def relu(x: ArrayLike) -> Any:
     >>> relu(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 3.])
     """
-    x = _as_input(x)
-    if isinstance(x, (np.ndarray, np.generic)):
+    if type(x) is not np.ndarray:
+        x = _as_input(x)
+        if isinstance(x, np.generic):
+            return _relu_values(x)
+    if type(x) is np.ndarray:
         return _relu_values(x)
     return _relu_primitive()(x)
 
@@ -174,14 +177,24 @@ def _relu_values(x: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _relu_primitive() -> Any:
-    from gradkit.autodiff.rules.elementwise import _select
+    from gradkit.autodiff.rules.elementwise import _masked, _select
 
     def rule(g: Any, ans: Any, x: Any) -> Any:
         # g where x > 0, else 0; ans > 0 exactly where x > 0. _select is np.where with
         # the engine's branch-free path for a plain g.
         return _select(ans > 0, g, 0.0)
 
-    return _elementwise_primitive(_relu_values, "relu", rule)
+    def rule_in_place(g: Any, ans: Any, x: Any) -> Any:
+        # The same, written into g (a fresh array the engine owns) with a fresh mask.
+        if type(ans) is np.ndarray:
+            out = _masked(ans > 0, g, overwrite=True)
+            if out is not None:
+                return out
+        return rule(g, ans, x)
+
+    prim = _elementwise_primitive(_relu_values, "relu", rule)
+    prim.vjp_in_place = rule_in_place
+    return prim
 
 
 def tanh(x: ArrayLike) -> Any:
@@ -344,27 +357,27 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
     ...        np.array([0.5, 0.5, 0.5]))
     array([[1.5, 2.5, 3.5]])
     """
-    x, weight = _as_input(x), _as_input(weight)
-    if bias is None:
-        args: tuple = (x, weight)
-    else:
+    if type(x) is not np.ndarray:
+        x = _as_input(x)
+    if type(weight) is not np.ndarray:
+        weight = _as_input(weight)
+    if bias is not None and type(bias) is not np.ndarray:
         bias = _as_input(bias)
-        args = (x, weight, bias)
-    w_shape, x_shape = tuple(weight.shape), tuple(x.shape)
+    w_shape, x_shape = weight.shape, x.shape
     if (
         len(w_shape) != 2
         or not x_shape
         or x_shape[-1] != w_shape[0]
         or (bias is not None and tuple(bias.shape) != w_shape[1:])
     ):
-        _linear_shape_error(x_shape, w_shape, bias)
-    if (
-        isinstance(x, (np.ndarray, np.generic))
-        and isinstance(weight, (np.ndarray, np.generic))
-        and isinstance(bias, (np.ndarray, np.generic, type(None)))
-    ):
-        return _linear_values(*args)
-    return _linear_primitive()(*args)
+        _linear_shape_error(tuple(x_shape), tuple(w_shape), bias)
+    if type(weight) is np.ndarray and type(x) is np.ndarray:
+        if bias is None:
+            return _linear_values(x, weight)
+        if type(bias) is np.ndarray:
+            return _linear_values(x, weight, bias)
+    prim = _LINEAR[0] if _LINEAR else _linear_primitive()
+    return prim(x, weight) if bias is None else prim(x, weight, bias)
 
 
 def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:
@@ -419,7 +432,11 @@ def _linear_primitive() -> Any:
     prim.name = "linear"
     prim.vjps = (vjp_x, vjp_weight, vjp_bias)
     prim.jvp = jvp
+    _LINEAR.append(prim)
     return prim
+
+
+_LINEAR: list = []  # the primitive once registered, without the lru_cache call
 
 
 def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:

@@ -121,14 +121,15 @@ BINARY = {
 _SAME_SIZE_INT = {8: np.int64, 4: np.int32, 2: np.int16}
 
 
-def _masked(c, x, keep: bool = True):
+def _masked(c, x, keep: bool = True, overwrite: bool = False):
     """``np.where(c, x, 0.0)`` (or ``np.where(c, 0.0, x)`` when ``keep`` is False).
 
     Bit for bit the same result, NaN, infinities and -0.0 included, computed as the
     bitwise AND of ``x`` with a mask of all-ones or all-zeros words: ``np.where``
     branches per element and is several times slower on the irregular masks of ReLU
-    networks. Returns None when it does not apply (shapes differ, not a bool mask, or a
-    float type with no integer of its size).
+    networks. With ``overwrite``, ``c`` and ``x`` are the caller's to overwrite and the
+    result is written into ``x`` (no new array). Returns None when it does not apply
+    (shapes differ, not a bool mask, or a float type with no integer of its size).
     """
     if not (
         type(x) is np.ndarray
@@ -141,9 +142,17 @@ def _masked(c, x, keep: bool = True):
     itype = _SAME_SIZE_INT.get(x.dtype.itemsize)
     if itype is None:
         return None
+    flags = c.view(np.int8)  # 1 where c, 0 elsewhere
+    if overwrite:
+        if keep:
+            np.negative(flags, out=flags)  # -1: every bit set
+        else:
+            np.subtract(flags, 1, out=flags)  # -1 where not c
+        bits = x.view(itype)
+        np.bitwise_and(bits, flags, out=bits)  # the int8 words widen as they are read
+        return x
     out = np.empty(x.shape, x.dtype)
     bits = out.view(itype)
-    flags = c.view(np.int8)  # 1 where c, 0 elsewhere
     if keep:
         np.negative(flags, out=bits, casting="unsafe")  # -1: every bit set
     else:
