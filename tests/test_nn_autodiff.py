@@ -324,6 +324,39 @@ def test_cross_entropy_gradients_stay_right_when_graphs_share_or_interleave_logi
     np.testing.assert_allclose(second, -2.0 * closed(z1, y1), atol=1e-15)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
+def test_cross_entropy_with_class_indices_for_any_layout_dtype_and_cotangent(
+    order, dtype, label_dtype
+) -> None:
+    # The fused loss picks each row's label by its flat position and writes the gradient
+    # there: check it against the closed form for column-major logits, float32, narrow
+    # label types, and cotangents 0, negative and non-unit (vjp).
+    rng = np.random.default_rng(21)
+    z = np.asarray(rng.standard_normal((7, 5)) * 2.0, dtype=dtype, order=order)
+    labels = rng.integers(0, 5, 7).astype(label_dtype)
+    z64 = z.astype(np.float64)
+    p = np.exp(z64 - z64.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    slope = (p - np.eye(5)[labels]) / 7
+    want_value = -np.mean(np.log(p[np.arange(7), labels]))
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    ce = nn.cross_entropy_with_logits
+    value, g = gk.value_and_grad(lambda z: ce(z, labels))(z)
+    assert value.dtype == dtype and g.dtype == dtype and g.shape == z.shape
+    assert float(value) == pytest.approx(want_value, rel=tol)
+    np.testing.assert_allclose(g, slope, rtol=tol, atol=tol)
+    for c in (0.0, -2.5, 1e-300):
+        _, back = gk.vjp(lambda z: ce(z, labels), z)
+        (gc,) = back(np.array(c, dtype=dtype))
+        np.testing.assert_allclose(gc, np.asarray(c, dtype) * slope.astype(dtype),
+                                   rtol=tol, atol=tol * abs(c))
+    # the empty batch: loss 0 (no samples), gradient of shape (0, 5)
+    value, g = gk.value_and_grad(lambda z: ce(z, labels[:0]))(z[:0])
+    assert float(value) == 0.0 and g.shape == (0, 5)
+
+
 def test_cross_entropy_of_a_row_with_no_finite_logit_is_nan_not_a_wrong_number() -> None:
     z = np.array([[0.0, 1.0], [-np.inf, -np.inf]])
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 and -inf - -inf, as NumPy

@@ -39,12 +39,15 @@ def readonly_ones(shape: tuple, dtype: Any = np.float64) -> np.ndarray:
     return arr if arr is not None else _keep(key, np.ones(shape, dtype=dtype))
 
 
-def readonly_arange(n: int) -> np.ndarray:
-    """A read-only ``np.arange(n)``, kept for reuse (the row numbers of a batch).
+def readonly_arange(n: int, step: int = 1) -> np.ndarray:
+    """A read-only ``np.arange(0, n * step, step)``, kept for reuse: the row numbers of a
+    batch, or (with ``step`` the row length) where each row starts in the flat array.
 
     >>> readonly_arange(4)
     array([0, 1, 2, 3])
+    >>> readonly_arange(3, 10)
+    array([ 0, 10, 20])
     """
-    key = ("arange", n)
+    key = ("arange", n, step)
     arr = _KEPT.get(key)
-    return arr if arr is not None else _keep(key, np.arange(n))
+    return arr if arr is not None else _keep(key, np.arange(0, n * step, step))

@@ -18,7 +18,7 @@ from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
-from gradkit.autodiff.trace import next_level, opened
+from gradkit.autodiff.trace import STACK, next_level, opened
 from gradkit.shared_arrays import readonly_ones
 from gradkit.tree import tree_flatten, tree_unflatten
 
@@ -192,12 +192,16 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 # --- reverse mode ----------------------------------------------------------------------
 def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
-    with opened(tr):
+    STACK.append(tr)  # what `with opened(tr)` does, without its two calls
+    try:
         new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr.leaf)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
+    finally:
+        STACK.pop()
+        tr.active = False
     return tr, out, aux, boxes, defs, originals
 
 
@@ -231,7 +235,9 @@ def _grads_from(tr, out, boxes, defs, originals, seed=None):
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
     nums = _argnums(argnums, len(args), who)
     tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
-    _scalar_output(out, who, fun)
+    if not (type(out) is Tensor and out._trace is tr and type(out._value) is not Tensor
+            and not out._value.shape):
+        _scalar_output(out, who, fun)
     g = _pack(_grads_from(tr, out, boxes, defs, originals), argnums)
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:

@@ -430,7 +430,8 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
 
 
 def _exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
-    """``(z - m, exp(z - m), row sums of exp(z - m))`` along the last axis, ``m`` each
+    """``(z - m, exp(z - m), row sums of exp(z - m))`` along the last axis (the sums
+    keep it, with length 1), ``m`` each
     row's largest logit, for a plain float array; None for anything else (the general
     NumPy path then handles it). Through the ufuncs' own reduce and, in float64, a BLAS
     product for the row sums (np.max/np.sum cost microseconds each in Python).
@@ -444,10 +445,10 @@ def _exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
     shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
     if z.dtype == _F64:
-        # each row sum is >= 1: its largest term is 1
-        sums = e @ readonly_ones((z.shape[-1],), _F64)
+        # each row sum is >= 1: its largest term is 1. A column of ones keeps the axis.
+        sums = e @ readonly_ones((z.shape[-1], 1), _F64)
     else:
-        sums = np.add.reduce(e, axis=-1)
+        sums = np.add.reduce(e, axis=-1, keepdims=True)
     return shifted, e, sums
 
 
@@ -476,18 +477,20 @@ class _SoftmaxMemo:
     def __init__(self) -> None:
         self.entry: tuple | None = None
 
-    def keep(self, z: np.ndarray, parts: tuple) -> None:
-        """Keep the parts of a forward pass whose row sums are all finite."""
-        self.entry = (z, parts[1], parts[2])
+    def keep(self, z: np.ndarray, parts: tuple, extra: Any = None) -> None:
+        """Keep the parts of a forward pass whose row sums are all finite (and ``extra``,
+        anything else derived from the same call)."""
+        self.entry = (z, parts[1], parts[2], extra)
 
-    def take(self, z: Any) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(exp(z - m), row sums)`` for these logits, yours to overwrite; or None."""
+    def take(self, z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
+        """``(exp(z - m), row sums, extra)`` for these logits, yours to overwrite (extra
+        is None when they were recomputed); or None."""
         entry = self.entry
         if entry is None or entry[0] is not z:
             parts = _finite_exp_parts(z)
-            return None if parts is None else parts[1:]
+            return None if parts is None else (parts[1], parts[2], None)
         self.entry = None
-        return entry[1], entry[2]
+        return entry[1], entry[2], entry[3]
 
 
 _MEMO = _SoftmaxMemo()
@@ -502,7 +505,7 @@ def _cross_entropy_values(logits: Any, targets: Any, keep: bool = False) -> Any:
             if keep:
                 _MEMO.keep(logits, parts)
             shifted, e, sums = parts
-            logp = shifted - np.log(sums)[..., None]
+            logp = shifted - np.log(sums)
             return np.add.reduce(_weighted(targets, logp).ravel()) * (-1.0 / _samples(logits))
     weighted = _weighted(targets, log_softmax(logits, axis=-1))
     return np.sum(weighted) * (-1.0 / _samples(logits))
@@ -525,9 +528,9 @@ def _cross_entropy_slope(logits: Any, targets: Any, scale: float = 1.0) -> Any:
     if type(targets) is np.ndarray:
         parts = _MEMO.take(logits)
         if parts is not None:
-            e, sums = parts
-            mass = np.add.reduce(targets, axis=-1)
-            e *= (mass / sums)[..., None]
+            e, sums, _ = parts
+            mass = np.add.reduce(targets, axis=-1, keepdims=True)
+            e *= mass / sums
             e -= targets
             e *= scale / n
             return e
@@ -539,7 +542,8 @@ def _check_class_indices(labels: np.ndarray, k: int) -> None:
     if not labels.size:
         return
     # One pass: seen as unsigned, a negative label is huge, so the largest one is >= k.
-    widest = labels.view(labels.dtype.str.replace("i", "u")) if labels.dtype.kind == "i" else labels
+    kind = labels.dtype.kind
+    widest = labels.view(_UNSIGNED[labels.dtype.itemsize]) if kind == "i" else labels
     if np.maximum.reduce(widest, axis=None) >= k:
         low, high = np.minimum.reduce(labels, axis=None), np.maximum.reduce(labels, axis=None)
         raise ValueError(
@@ -548,16 +552,30 @@ def _check_class_indices(labels: np.ndarray, k: int) -> None:
         )
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _label_positions(labels: np.ndarray, k: int) -> np.ndarray:
+    """Where each row's label sits in the flattened ``(n, k)`` logits (labels checked)."""
+    return readonly_arange(labels.shape[0], k) + labels
+
+
 def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     """Mean over rows of ``logsumexp(z) - z[label]``, for integer class indices."""
     parts = _exp_parts(logits)
     if parts is not None:
         shifted, e, sums = parts
-        lse = np.log(sums)
-        lse -= shifted[readonly_arange(labels.shape[0]), labels]
-        loss = np.add.reduce(lse) * (1.0 / _samples(logits))
+        rows = labels.shape[0]
+        at = _label_positions(labels, logits.shape[1])
+        picked = shifted.take(at)  # z[label] - m per row: a flat take, not a 2-d fancy index
+        picked -= np.log(sums).reshape(rows)  # log_softmax(z)[label]
+        if picked.dtype == _F64:
+            total = picked @ readonly_ones((rows,), _F64)  # BLAS, cheaper than a reduce
+        else:
+            total = np.add.reduce(picked)
+        loss = total * (-1.0 / (rows or 1))
         if math.isfinite(loss):  # so every row's maximum was finite
-            _MEMO.keep(logits, parts)  # this runs as a traced operation only
+            _MEMO.keep(logits, parts, at)  # this runs as a traced operation only
             return loss
     return _cross_entropy_values(logits, one_hot(labels, logits.shape[-1]))
 
@@ -566,10 +584,12 @@ def _cross_entropy_index_slope(logits: Any, labels: np.ndarray, scale: float = 1
     """``scale (softmax(z) - one_hot(labels)) / n``, differentiable again for traced z."""
     parts = _MEMO.take(logits)
     if parts is not None:
-        e, sums = parts
-        e /= sums[:, None]
-        e[readonly_arange(labels.shape[0]), labels] -= 1.0
-        e *= scale / _samples(logits)
+        e, sums, at = parts
+        if at is None:
+            at = _label_positions(labels, logits.shape[1])
+        c = scale / (labels.shape[0] or 1)
+        e *= np.divide(c, sums, out=sums)  # c softmax(z), through n divisions, not n k
+        e.put(at, e.take(at) - c)  # minus c at each label (flat positions, any layout)
         return e
     return _cross_entropy_slope(logits, one_hot(labels, logits.shape[-1]), scale)
 
