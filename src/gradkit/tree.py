@@ -66,9 +66,27 @@ _LEAF = TreeDef(None, None, ())
 _CONTAINERS = (tuple, list, dict, type(None))
 
 
+_FLAT_DEFS: dict = {}  # (kind, n) -> the TreeDef of a flat list or tuple of n leaves
+
+
+def _flat_def(kind: type, n: int) -> TreeDef:
+    treedef = _FLAT_DEFS.get((kind, n))
+    if treedef is None:
+        treedef = TreeDef(kind, None, (_LEAF,) * n, True)
+        if len(_FLAT_DEFS) < 256:
+            _FLAT_DEFS[kind, n] = treedef
+    return treedef
+
+
 def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
+        for c in tree:
+            if type(c) in _CONTAINERS:
+                break
+        else:  # only leaves, the commonest container: its TreeDef is shared
+            leaves.extend(tree)
+            return _flat_def(kind, len(tree))
         children = []
         flat = True
         for c in tree:

@@ -60,19 +60,27 @@ class ReverseTrace(Trace):
 
     def leaf(self, value: Any) -> Any:
         """Box ``value`` as an input of this trace (leaves are never on the tape)."""
-        node = _new_object(Node)  # Node.__init__ spelled out, as in _record
-        node.prim = None
-        node.args = ()
-        node.kw = _NO_KW
-        node.parents = ()
-        node.ans = value
-        node.seq = next(_seq)  # leaves are sorted with the rest when there is no tape
-        node.tensor = None
-        t = _new_object(primitives._Tensor)
-        t._value = value
-        t._trace = self
-        t._node = node
-        return t
+        return self.leaves((value,))[0]
+
+    def leaves(self, values: Any) -> list:
+        """:meth:`leaf` for each of ``values``, in one call."""
+        Tensor = primitives._Tensor
+        boxes = []
+        for value in values:
+            node = _new_object(Node)  # Node.__init__ spelled out, as in _record
+            node.prim = None
+            node.args = ()
+            node.kw = _NO_KW
+            node.parents = ()
+            node.ans = value
+            node.seq = next(_seq)  # leaves are sorted with the rest when there is no tape
+            node.tensor = None
+            t = _new_object(Tensor)
+            t._value = value
+            t._trace = self
+            t._node = node
+            boxes.append(t)
+        return boxes
 
     def _record(self, prim: Any, vals: Any, parents: Any, ans: Any, kw: dict = _NO_KW) -> Any:
         # Node.__init__ spelled out: this runs once per operation.
@@ -156,7 +164,10 @@ class ReverseTrace(Trace):
 
 def unbroadcast(r: Any, shape: tuple) -> Any:
     """Sum ``r`` over the axes that broadcasting added, so it has ``shape``."""
-    rshape = shape_of(r)
+    try:
+        rshape = r.shape
+    except AttributeError:
+        rshape = shape_of(r)
     if rshape == shape:
         return r
     lead = len(rshape) - len(shape)

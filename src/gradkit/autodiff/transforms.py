@@ -87,8 +87,8 @@ def _input(x: Any, who: str, argnum: int) -> Any:
     return arr
 
 
-def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple:
-    """Replace the arguments at ``nums`` by boxed leaves.
+def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
+    """Replace the arguments at ``nums`` by leaves boxed on trace ``tr``.
 
     Returns the new arguments, the boxes, the treedefs and the original leaves.
     """
@@ -96,10 +96,12 @@ def _box_inputs(args: tuple, nums: tuple, who: str, box: Callable) -> tuple:
     boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        leaf_boxes = [
-            box(x if type(x) is np.ndarray and x.dtype.kind == "f" else _input(x, who, a))
-            for x in leaves
-        ]
+        inputs = leaves
+        for x in leaves:
+            if type(x) is not np.ndarray or x.dtype.kind != "f":  # else: as they are
+                inputs = [_input(x, who, a) for x in leaves]
+                break
+        leaf_boxes = tr.leaves(inputs)
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
@@ -158,7 +160,7 @@ def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tup
     change another.
     """
     returned: list = list(given)
-    ids = {id(a) for a in given}
+    ids = {id(a) for a in given} if given else set()
     views = bool(given)
     per_arg = []
     for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
@@ -194,7 +196,7 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
     STACK.append(tr)  # what `with opened(tr)` does, without its two calls
     try:
-        new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr.leaf)
+        new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:

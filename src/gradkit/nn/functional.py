@@ -162,7 +162,7 @@ def relu(x: ArrayLike) -> Any:
     >>> relu(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 3.])
     """
-    if type(x) is not np.ndarray:
+    if type(x) not in _ARRAYS:
         x = _as_input(x)
         if isinstance(x, np.generic):
             return _relu_values(x)
@@ -194,6 +194,7 @@ def _relu_primitive() -> Any:
 
     prim = _elementwise_primitive(_relu_values, "relu", rule)
     prim.vjp_in_place = rule_in_place
+    _ARRAYS.add(_tensor_type())
     return prim
 
 
@@ -357,13 +358,15 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
     ...        np.array([0.5, 0.5, 0.5]))
     array([[1.5, 2.5, 3.5]])
     """
-    if type(x) is not np.ndarray:
+    if type(x) not in _ARRAYS:
         x = _as_input(x)
-    if type(weight) is not np.ndarray:
+    if type(weight) not in _ARRAYS:
         weight = _as_input(weight)
-    if bias is not None and type(bias) is not np.ndarray:
+    if bias is not None and type(bias) not in _ARRAYS:
         bias = _as_input(bias)
-    w_shape, x_shape = weight.shape, x.shape
+    # shapes straight from the values (a Tensor's .shape is a property call)
+    w_shape = weight.shape if type(weight) is np.ndarray else weight._value.shape
+    x_shape = x.shape if type(x) is np.ndarray else x._value.shape
     if (
         len(w_shape) != 2
         or not x_shape
@@ -419,24 +422,28 @@ def _linear_primitive() -> Any:
         # the bias tangent: batch axes in front, broadcast over the rows of the output
         return insert_axes_after_batch(t, nb, len(ans.shape) - 1)
 
-    def vjp_x(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        return _matmul_vjp_a(g, ans, x, weight)
-
-    def vjp_weight(g: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
-        return _matmul_vjp_b(g, ans, x, weight)
-
     def vjp_bias(g: Any, ans: Any, x: Any, weight: Any, bias: Any) -> Any:
         return g  # the engine sums it over the rows it was broadcast to
 
     prim = primitive(_linear_values)
     prim.name = "linear"
-    prim.vjps = (vjp_x, vjp_weight, vjp_bias)
+    prim.vjps = (_matmul_vjp_a, _matmul_vjp_b, vjp_bias)  # they ignore the bias argument
     prim.jvp = jvp
     _LINEAR.append(prim)
+    _ARRAYS.add(_tensor_type())
     return prim
 
 
 _LINEAR: list = []  # the primitive once registered, without the lru_cache call
+#: Types that linear() passes on as they are: arrays, and the engine's traced values once
+#: the engine is loaded (the rest go through _as_input).
+_ARRAYS: set = {np.ndarray}
+
+
+def _tensor_type() -> type:
+    from gradkit.autodiff.tensor import Tensor
+
+    return Tensor
 
 
 def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:

@@ -33,7 +33,7 @@ def _matmul(a, b):
         ) from None
 
 
-def _matmul_vjp_a(g, ans, a, b):
+def _matmul_vjp_a(g, ans, a, b, *_):  # *_: linear's bias, which plays no part
     if len(a.shape) == 2 and len(b.shape) == 2:  # the commonest case, first
         return g @ b.T
     if ndim_of(b) == 1:
@@ -45,7 +45,7 @@ def _matmul_vjp_a(g, ans, a, b):
     return np.matmul(g, _swap(b))
 
 
-def _matmul_vjp_b(g, ans, a, b):
+def _matmul_vjp_b(g, ans, a, b, *_):
     if len(a.shape) == 2 and len(b.shape) == 2:
         return a.T @ g
     if ndim_of(a) == 1:
