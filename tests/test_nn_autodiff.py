@@ -290,6 +290,9 @@ def test_linear_leaves_its_inputs_alone() -> None:
     (np.ones((2, 3)), np.ones(3), None, r"weight must be a matrix \(in, out\); got shape \(3,\)"),
     (np.ones((2, 4)), np.ones((3, 2)), None, r"x has shape \(2, 4\), whose last axis"),
     (np.ones(()), np.ones((3, 2)), None, r"x has shape \(\)"),
+    (np.float64(2.0), np.ones((3, 2)), None, r"x has shape \(\)"),  # a NumPy scalar
+    (np.ones((2, 3)), np.ones((3, 2)), np.float64(1.0), r"bias must have shape \(2,\)"),
+    ([[1.0, 2.0, 3.0]], np.ones((3, 2)), [1.0], r"bias must have shape \(2,\)"),  # lists
     (np.ones((2, 3)), np.ones((3, 2)), np.ones(3), r"bias must have shape \(2,\)"),
     (np.ones((2, 3)), np.ones((3, 2)), np.ones((1, 2)), r"got \(1, 2\)"),
 ])

@@ -364,14 +364,13 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
         weight = _as_input(weight)
     if bias is not None and type(bias) not in _ARRAYS:
         bias = _as_input(bias)
-    # shapes straight from the values (a Tensor's .shape is a property call)
-    w_shape = weight.shape if type(weight) is np.ndarray else weight._value.shape
-    x_shape = x.shape if type(x) is np.ndarray else x._value.shape
+    w_shape = weight.shape if type(weight) is np.ndarray else _value_shape(weight)
+    x_shape = x.shape if type(x) is np.ndarray else _value_shape(x)
     if (
         len(w_shape) != 2
         or not x_shape
         or x_shape[-1] != w_shape[0]
-        or (bias is not None and tuple(bias.shape) != w_shape[1:])
+        or (bias is not None and _value_shape(bias) != tuple(w_shape[1:]))
     ):
         _linear_shape_error(tuple(x_shape), tuple(w_shape), bias)
     if type(weight) is np.ndarray and type(x) is np.ndarray:
@@ -381,6 +380,15 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
             return _linear_values(x, weight, bias)
     prim = _LINEAR[0] if _LINEAR else _linear_primitive()
     return prim(x, weight) if bias is None else prim(x, weight, bias)
+
+
+def _value_shape(a: Any) -> tuple:
+    """The shape of an array, a NumPy scalar or a traced value (read from its value)."""
+    v = getattr(a, "_value", a)
+    try:
+        return tuple(v.shape)
+    except AttributeError:
+        return np.shape(v)
 
 
 def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:

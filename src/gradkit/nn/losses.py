@@ -418,8 +418,8 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     ):
         shape = logits.shape
         if len(shape) == 2 and shape[0] == labels.shape[0]:
-            # Traced logits, integer class indices: one operation, never one-hot rows.
-            _check_class_indices(labels, shape[1])
+            # Traced logits, integer class indices: one operation, never one-hot rows (it
+            # checks the labels, right after its first reduction has warmed NumPy's).
             return _cross_entropy_index_primitive()(logits, labels)
     targets = _target_distribution(logits, labels)
     if isinstance(logits, np.ndarray) or not isinstance(targets, np.ndarray):
@@ -566,6 +566,7 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     if parts is not None:
         shifted, e, sums = parts
         rows = labels.shape[0]
+        _check_class_indices(labels, logits.shape[1])
         at = _label_positions(labels, logits.shape[1])
         picked = shifted.take(at)  # z[label] - m per row: a flat take, not a 2-d fancy index
         picked -= np.log(sums).reshape(rows)  # log_softmax(z)[label]
