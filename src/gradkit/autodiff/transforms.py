@@ -228,14 +228,19 @@ def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
-            v = value_of(out)
+            v = out._value
+            if type(v) is Tensor:
+                v = value_of(v)
             seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
         grads = backward_pass([(out._node, seed)], tape=tr.tape, release=True)  # walked once
     return _gradients(grads, boxes, defs, originals)
 
 
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
-    nums = _argnums(argnums, len(args), who)
+    if type(argnums) is int and 0 <= argnums < len(args):
+        nums: tuple = (argnums,)  # the commonest case, without _argnums' checks
+    else:
+        nums = _argnums(argnums, len(args), who)
     tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
     if not (type(out) is Tensor and out._trace is tr and type(out._value) is not Tensor
             and not out._value.shape):
