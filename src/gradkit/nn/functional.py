@@ -195,6 +195,7 @@ def _relu_primitive() -> Any:
     prim = _elementwise_primitive(_relu_values, "relu", rule)
     prim.vjp_in_place = rule_in_place
     _ARRAYS.add(_tensor_type())
+    _TRACED.add(_tensor_type())
     return prim
 
 
@@ -364,13 +365,20 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
         weight = _as_input(weight)
     if bias is not None and type(bias) not in _ARRAYS:
         bias = _as_input(bias)
-    w_shape = weight.shape if type(weight) is np.ndarray else _value_shape(weight)
-    x_shape = x.shape if type(x) is np.ndarray else _value_shape(x)
+    # Shapes read from the values: an array's own, a traced value's array's (in _ARRAYS,
+    # so no property call), anything else's through _value_shape.
+    w_shape = weight._value.shape if type(weight) in _TRACED else _value_shape(weight)
+    if type(x) is np.ndarray:
+        x_shape = x.shape  # the data of a first layer
+    else:
+        x_shape = x._value.shape if type(x) in _TRACED else _value_shape(x)
+    if bias is not None:
+        b_shape = bias._value.shape if type(bias) in _TRACED else _value_shape(bias)
     if (
         len(w_shape) != 2
         or not x_shape
         or x_shape[-1] != w_shape[0]
-        or (bias is not None and _value_shape(bias) != tuple(w_shape[1:]))
+        or (bias is not None and b_shape != tuple(w_shape[1:]))
     ):
         _linear_shape_error(tuple(x_shape), tuple(w_shape), bias)
     if type(weight) is np.ndarray and type(x) is np.ndarray:
@@ -383,12 +391,11 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
 
 
 def _value_shape(a: Any) -> tuple:
-    """The shape of an array, a NumPy scalar or a traced value (read from its value)."""
-    v = getattr(a, "_value", a)
+    """The shape of an array, a NumPy scalar or anything else array-like."""
     try:
-        return tuple(v.shape)
+        return tuple(a.shape)
     except AttributeError:
-        return np.shape(v)
+        return np.shape(a)
 
 
 def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:
@@ -439,6 +446,7 @@ def _linear_primitive() -> Any:
     prim.jvp = jvp
     _LINEAR.append(prim)
     _ARRAYS.add(_tensor_type())
+    _TRACED.add(_tensor_type())
     return prim
 
 
@@ -446,6 +454,7 @@ _LINEAR: list = []  # the primitive once registered, without the lru_cache call
 #: Types that linear() passes on as they are: arrays, and the engine's traced values once
 #: the engine is loaded (the rest go through _as_input).
 _ARRAYS: set = {np.ndarray}
+_TRACED: set = set()  # the engine's Tensor, once loaded
 
 
 def _tensor_type() -> type:
