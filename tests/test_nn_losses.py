@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gradkit as gk
 import gradkit.nn as nn
 
 RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
@@ -187,3 +188,17 @@ def test_one_hot_checks_the_range_of_labels_of_any_shape() -> None:
         with pytest.raises(ValueError, match=rf"lie in \[0, 3\) for 3 classes; got values "
                                              rf"from {low} to {high}"):
             nn.one_hot(bad, 3)
+
+
+def test_one_hot_of_boolean_labels_is_class_one_and_class_zero() -> None:
+    # True and False are the classes 1 and 0, one row each (not a mask over np.eye's rows)
+    np.testing.assert_array_equal(nn.one_hot(np.array([True, False, True]), 2),
+                                  [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(nn.one_hot([False], 3), [[1.0, 0.0, 0.0]])
+    z = np.array([[0.0, 2.0], [1.0, -1.0]])
+    by_bool = nn.cross_entropy_with_logits(z, np.array([True, False]))
+    by_int = nn.cross_entropy_with_logits(z, np.array([1, 0]))
+    assert by_bool == pytest.approx(by_int, rel=1e-15)
+    g_bool = gk.grad(lambda z: nn.cross_entropy_with_logits(z, np.array([True, False])))(z)
+    g_int = gk.grad(lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])))(z)
+    np.testing.assert_allclose(g_bool, g_int, atol=1e-16)

@@ -358,6 +358,8 @@ def one_hot(labels: Any, num_classes: int) -> np.ndarray:
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iub":
         raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
+    if labels.dtype.kind == "b":
+        labels = labels.astype(np.int64)  # class 1 and 0: a bool array would index as a mask
     _check_class_indices(labels, num_classes)
     return np.eye(num_classes)[labels]
 
