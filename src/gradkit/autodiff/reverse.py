@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import sysconfig
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,13 @@ _NO_KW: dict = {}
 _add_reduce = np.add.reduce  # reaches Tensor.__array_ufunc__ for traced cotangents
 _new_object = object.__new__
 _refcount = sys.getrefcount
+
+#: Whether the backward pass may hand a rule a cotangent to overwrite (Primitive.vjp_in_place).
+#: It decides that nothing else refers to the array by its reference count, which is exact
+#: on the interpreters checked here; Python 3.14 may borrow references and report smaller
+#: counts, and free-threaded builds count differently, so there the backward pass always
+#: calls the regular rule.
+IN_PLACE_RULES = sys.version_info < (3, 14) and not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 
 class Node:
@@ -248,6 +256,7 @@ def backward_pass(
         parents = node.parents
         if (
             prim.vjp_in_place is not None
+            and IN_PLACE_RULES
             and type(g) is np.ndarray
             and _refcount(g) == 2  # held by `g` alone (and by this call): nobody sees it
             and g.base is None
