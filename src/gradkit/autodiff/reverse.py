@@ -257,6 +257,7 @@ def backward_pass(
         if (
             prim.vjp_in_place is not None
             and IN_PLACE_RULES
+            and not kw  # vjp_in_place(g, ans, x) takes no keywords
             and type(g) is np.ndarray
             and _refcount(g) == 2  # held by `g` alone (and by this call): nobody sees it
             and g.base is None

@@ -420,8 +420,8 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     ):
         shape = logits.shape
         if len(shape) == 2 and shape[0] == labels.shape[0]:
-            # Traced logits, integer class indices: one operation, never one-hot rows (it
-            # checks the labels, right after its first reduction has warmed NumPy's).
+            # Traced logits, integer class indices: one operation, never one-hot rows (the
+            # operation checks the labels itself).
             return _cross_entropy_index_primitive()(logits, labels)
     targets = _target_distribution(logits, labels)
     if isinstance(logits, np.ndarray) or not isinstance(targets, np.ndarray):
@@ -432,11 +432,11 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
 
 
 def _exp_parts(z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
-    """``(z - m, exp(z - m), row sums of exp(z - m))`` along the last axis (the sums
-    keep it, with length 1), ``m`` each
-    row's largest logit, for a plain float array; None for anything else (the general
-    NumPy path then handles it). Through the ufuncs' own reduce and, in float64, a BLAS
-    product for the row sums (np.max/np.sum cost microseconds each in Python).
+    """``(z - m, exp(z - m), row sums of exp(z - m))`` along the last axis (the sums keep
+    it, with length 1), ``m`` each row's largest logit, for a plain float array; None for
+    anything else (the general NumPy path then handles it). Through the ufuncs' own
+    reduce and, in float64, a BLAS product for the row sums (np.max/np.sum cost
+    microseconds each in Python).
 
     A row sum is finite exactly when the row's maximum is: it is at least 1 (the
     largest term is exp(0)) and NaN for a NaN, +inf or all -inf row. Callers check that
