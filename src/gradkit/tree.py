@@ -87,16 +87,14 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
         else:  # only leaves, the commonest container: its TreeDef is shared
             leaves.extend(tree)
             return _flat_def(kind, len(tree))
-        children = []
-        flat = True
+        children = []  # here at least one child is a container
         for c in tree:
             if type(c) in _CONTAINERS:
                 children.append(_flatten(c, leaves))
-                flat = False
             else:  # a leaf, the commonest child: no call
                 leaves.append(c)
                 children.append(_LEAF)
-        return TreeDef(kind, None, tuple(children), flat)
+        return TreeDef(kind, None, tuple(children))
     if kind is dict:
         keys = tuple(sorted(tree))
         return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))

@@ -84,17 +84,6 @@ class Primitive:
                         return a._trace.with_constant(self, a, b, 0)
                 elif type(b) is _Tensor and b._trace is not None and len(rules) > 1:
                     return b._trace.with_constant(self, b, a, 1)
-        elif not kw and len(args) == 3 and self._vjps.complete:
-            # Such as linear(x, W, b): with one trace among the arguments, it records.
-            tr = None
-            for a in args:
-                if type(a) is _Tensor:
-                    if tr is None:
-                        tr = a._trace
-                    elif a._trace is not tr:
-                        return bind(self, args, kw)
-            if tr is not None:
-                return tr.process(self, args, kw)
         return bind(self, args, kw)
 
     @property

@@ -63,10 +63,7 @@ class ReverseTrace(Trace):
     __slots__ = ("tape",)
 
     def __init__(self, level: int, name: str, tape: bool = True) -> None:
-        self.level = level  # Trace.__init__ spelled out: one call fewer per gradient
-        self.active = True
-        self.eager = None
-        self.name = name
+        super().__init__(level, name)
         self.tape = [] if tape else None
 
     def leaf(self, value: Any) -> Any:
@@ -175,10 +172,7 @@ class ReverseTrace(Trace):
 
 def unbroadcast(r: Any, shape: tuple) -> Any:
     """Sum ``r`` over the axes that broadcasting added, so it has ``shape``."""
-    try:
-        rshape = r.shape
-    except AttributeError:
-        rshape = shape_of(r)
+    rshape = shape_of(r)
     if rshape == shape:
         return r
     lead = len(rshape) - len(shape)
@@ -254,7 +248,7 @@ def backward_pass(
         ans = node.ans
         kw = node.kw
         parents = node.parents
-        if (
+        in_place = (  # may the one rule write into g?
             prim.vjp_in_place is not None
             and IN_PLACE_RULES
             and not kw  # vjp_in_place(g, ans, x) takes no keywords
@@ -264,19 +258,11 @@ def backward_pass(
             and g.flags.writeable
             and len(parents) == 1
             and g.shape == args[0].shape
-        ):
-            r = prim.vjp_in_place(g, ans, *args)
-            parent = parents[0][1]
-            if parent in grads:
-                grads[parent] = grads[parent] + r
-            else:
-                grads[parent] = r
-            r = None
-            if release:
-                node.args = node.ans = None
-            continue
+        )
         for i, parent in parents:
-            if kw:
+            if in_place:
+                r = prim.vjp_in_place(g, ans, *args)
+            elif kw:
                 r = rules[i](g, ans, *args, **kw)
             else:
                 r = rules[i](g, ans, *args)
@@ -291,7 +277,7 @@ def backward_pass(
                 grads[parent] = grads[parent] + r
             else:
                 grads[parent] = r
-        r = None  # so that `grads` alone holds it (see vjp_in_place above)
+        r = None  # so that `grads` alone holds it (see in_place above)
         if release:
             node.args = node.ans = None
     result.update(grads)  # what is left are the leaves (never on a tape)

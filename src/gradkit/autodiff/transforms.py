@@ -18,7 +18,7 @@ from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
-from gradkit.autodiff.trace import STACK, next_level, opened
+from gradkit.autodiff.trace import next_level, opened
 from gradkit.shared_arrays import readonly_ones
 from gradkit.tree import tree_flatten, tree_unflatten
 
@@ -96,12 +96,7 @@ def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
     boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        inputs = leaves
-        for x in leaves:
-            if type(x) is not np.ndarray or x.dtype.kind != "f":  # else: as they are
-                inputs = [_input(x, who, a) for x in leaves]
-                break
-        leaf_boxes = tr.leaves(inputs)
+        leaf_boxes = tr.leaves([_input(x, who, a) for x in leaves])
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
@@ -132,12 +127,6 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     """Give a cotangent the shape and dtype of its input (and a writeable array)."""
     if type(g) is Tensor:
         return g
-    if type(g) is np.ndarray and type(original) is np.ndarray:
-        lv = like._value  # the input array itself unless an outer transform traces it
-        if type(lv) is np.ndarray and g.shape == lv.shape and g.dtype == lv.dtype and (
-            g.flags.writeable
-        ):
-            return g
     lv = value_of(like)
     dtype = np.result_type(lv)
     if g is None:
@@ -194,16 +183,12 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 # --- reverse mode ----------------------------------------------------------------------
 def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
-    STACK.append(tr)  # what `with opened(tr)` does, without its two calls
-    try:
+    with opened(tr):
         new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
-    finally:
-        STACK.pop()
-        tr.active = False
     return tr, out, aux, boxes, defs, originals
 
 
@@ -228,23 +213,16 @@ def _grads_from(tr, out, boxes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
-            v = out._value
-            if type(v) is Tensor:
-                v = value_of(v)
+            v = value_of(out)
             seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
         grads = backward_pass([(out._node, seed)], tape=tr.tape, release=True)  # walked once
     return _gradients(grads, boxes, defs, originals)
 
 
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
-    if type(argnums) is int and 0 <= argnums < len(args):
-        nums: tuple = (argnums,)  # the commonest case, without _argnums' checks
-    else:
-        nums = _argnums(argnums, len(args), who)
+    nums = _argnums(argnums, len(args), who)
     tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
-    if not (type(out) is Tensor and out._trace is tr and type(out._value) is not Tensor
-            and not out._value.shape):
-        _scalar_output(out, who, fun)
+    _scalar_output(out, who, fun)
     g = _pack(_grads_from(tr, out, boxes, defs, originals), argnums)
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
