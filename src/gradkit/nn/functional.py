@@ -162,11 +162,9 @@ def relu(x: ArrayLike) -> Any:
     >>> relu(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 3.])
     """
-    if type(x) not in _ARRAYS:
+    if type(x) is not np.ndarray and type(x) not in _TRACED:
         x = _as_input(x)
-        if isinstance(x, np.generic):
-            return _relu_values(x)
-    if type(x) is np.ndarray:
+    if isinstance(x, (np.ndarray, np.generic)):
         return _relu_values(x)
     return _relu_primitive()(x)
 
@@ -194,8 +192,7 @@ def _relu_primitive() -> Any:
 
     prim = _elementwise_primitive(_relu_values, "relu", rule)
     prim.vjp_in_place = rule_in_place
-    _ARRAYS.add(_tensor_type())
-    _TRACED.add(_tensor_type())
+    _note_traced_type()
     return prim
 
 
@@ -359,14 +356,14 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
     ...        np.array([0.5, 0.5, 0.5]))
     array([[1.5, 2.5, 3.5]])
     """
-    if type(x) not in _ARRAYS:
+    if type(x) is not np.ndarray and type(x) not in _TRACED:
         x = _as_input(x)
-    if type(weight) not in _ARRAYS:
+    if type(weight) is not np.ndarray and type(weight) not in _TRACED:
         weight = _as_input(weight)
-    if bias is not None and type(bias) not in _ARRAYS:
+    if bias is not None and type(bias) is not np.ndarray and type(bias) not in _TRACED:
         bias = _as_input(bias)
-    # Shapes read from the values: an array's own, a traced value's array's (in _ARRAYS,
-    # so no property call), anything else's through _value_shape.
+    # Shapes read from the values: a traced value's array's (no property call), anything
+    # else's through _value_shape.
     w_shape = weight._value.shape if type(weight) in _TRACED else _value_shape(weight)
     if type(x) is np.ndarray:
         x_shape = x.shape  # the data of a first layer
@@ -386,7 +383,7 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
             return _linear_values(x, weight)
         if type(bias) is np.ndarray:
             return _linear_values(x, weight, bias)
-    prim = _LINEAR[0] if _LINEAR else _linear_primitive()
+    prim = _linear_primitive()
     return prim(x, weight) if bias is None else prim(x, weight, bias)
 
 
@@ -444,23 +441,19 @@ def _linear_primitive() -> Any:
     prim.name = "linear"
     prim.vjps = (_matmul_vjp_a, _matmul_vjp_b, vjp_bias)  # they ignore the bias argument
     prim.jvp = jvp
-    _LINEAR.append(prim)
-    _ARRAYS.add(_tensor_type())
-    _TRACED.add(_tensor_type())
+    _note_traced_type()
     return prim
 
 
-_LINEAR: list = []  # the primitive once registered, without the lru_cache call
-#: Types that linear() passes on as they are: arrays, and the engine's traced values once
-#: the engine is loaded (the rest go through _as_input).
-_ARRAYS: set = {np.ndarray}
-_TRACED: set = set()  # the engine's Tensor, once loaded
+#: The engine's traced value type, once a primitive here has loaded the engine: relu and
+#: linear pass it on as it is (arrays too; the rest go through _as_input).
+_TRACED: set = set()
 
 
-def _tensor_type() -> type:
+def _note_traced_type() -> None:
     from gradkit.autodiff.tensor import Tensor
 
-    return Tensor
+    _TRACED.add(Tensor)
 
 
 def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:

@@ -567,9 +567,9 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     parts = _exp_parts(logits)
     if parts is not None:
         shifted, e, sums = parts
-        rows = labels.shape[0]
-        _check_class_indices(labels, logits.shape[1])
-        at = _label_positions(labels, logits.shape[1])
+        rows, k = logits.shape
+        _check_class_indices(labels, k)
+        at = _label_positions(labels, k)
         picked = shifted.take(at)  # z[label] - m per row: a flat take, not a 2-d fancy index
         picked -= np.log(sums).reshape(rows)  # log_softmax(z)[label]
         if picked.dtype == _F64:
