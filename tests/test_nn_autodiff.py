@@ -211,6 +211,23 @@ def test_fused_cross_entropy_refuses_out_of_range_labels_when_traced() -> None:
     np.testing.assert_allclose(a[1], b[1], atol=1e-16)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.uint32, np.int64, np.uint64])
+def test_fused_cross_entropy_checks_labels_of_every_integer_type(dtype) -> None:
+    z = np.arange(12.0).reshape(3, 4) / 5
+    good = np.array([3, 0, 2], dtype=dtype)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    g = gk.grad(lambda z: nn.cross_entropy_with_logits(z, good))(z)
+    np.testing.assert_allclose(g, (p - np.eye(4)[[3, 0, 2]]) / 3, atol=1e-15)
+    bad = [np.array([0, 4, 1], dtype=dtype), np.array([0, np.iinfo(dtype).max, 1], dtype=dtype)]
+    if np.iinfo(dtype).min < 0:
+        bad.append(np.array([0, -1, 1], dtype=dtype))
+    for labels in bad:
+        with pytest.raises(ValueError, match=r"class labels must lie in \[0, 4\)") as info:
+            gk.grad(lambda z, labels=labels: nn.cross_entropy_with_logits(z, labels))(z)
+        assert info.value.__context__ is None  # our message alone, not NumPy's beneath it
+
+
 def test_cross_entropy_ignores_a_minus_inf_logit_of_a_class_with_no_mass() -> None:
     # A masked-out class (logit -inf, target 0) adds nothing: the loss and gradient are
     # those of the remaining classes, for index labels and one-hot rows alike, with no

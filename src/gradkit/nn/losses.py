@@ -558,8 +558,15 @@ _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def _label_positions(labels: np.ndarray, k: int) -> np.ndarray:
-    """Where each row's label sits in the flattened ``(n, k)`` logits (labels checked)."""
-    return readonly_arange(labels.shape[0], k) + labels
+    """Where each row's label sits in the flattened ``(n, k)`` logits, checking in the
+    same C call that every label lies in ``[0, k)``."""
+    n = labels.shape[0]
+    try:
+        return np.ravel_multi_index((readonly_arange(n), labels), (n, k))
+    except ValueError:
+        pass  # NumPy's "invalid entry in coordinates array": the check says which labels
+    _check_class_indices(labels, k)
+    return readonly_arange(n, k) + labels
 
 
 def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
@@ -568,7 +575,6 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     if parts is not None:
         shifted, e, sums = parts
         rows, k = logits.shape
-        _check_class_indices(labels, k)
         at = _label_positions(labels, k)
         picked = shifted.take(at)  # z[label] - m per row: a flat take, not a 2-d fancy index
         picked -= np.log(sums).reshape(rows)  # log_softmax(z)[label]
