@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
+import mlp_floor  # noqa: E402
 import run  # noqa: E402
 import workloads  # noqa: E402
 
@@ -25,6 +26,26 @@ def test_a_wrong_gradient_fails_the_mlp_gate(monkeypatch) -> None:
                         lambda *a: [g * (1 + 1e-6) for g in real(*a)])
     with pytest.raises(AssertionError):
         workloads.check_mlp()
+
+
+@pytest.mark.parametrize("grads", [mlp_floor.same_ops_grads, mlp_floor.tape_grads])
+def test_the_floor_versions_of_the_mlp_step_compute_the_hand_written_gradients(grads) -> None:
+    # The decomposition compares like with like only if every version gets the same numbers.
+    X, labels, init = workloads._mlp_data()
+    hand = workloads._mlp_hand_grads(init, X, np.eye(10)[labels])
+    got = grads(init, X, labels)
+    assert len(got) == len(hand)
+    for g, h in zip(got, hand):
+        assert g.shape == h.shape
+        np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
+
+
+def test_the_floor_script_prints_one_line_of_ratios(capsys) -> None:
+    mlp_floor.main(["--rounds", "1"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("numpy") and all(k in line for k in ("same_ops", "tape", "gradkit"))
+    with pytest.raises(SystemExit):
+        mlp_floor.main(["--runs", "0"])
 
 
 def test_ratios_are_taken_within_each_round() -> None:
