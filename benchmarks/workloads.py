@@ -21,10 +21,13 @@ def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-if have("jax"):
+def _jax():
+    """JAX, set to the same float64 arithmetic as the others; imported only by the
+    workloads that time it, so importing this module stays cheap."""
     import jax
 
-    jax.config.update("jax_enable_x64", True)  # the same float64 arithmetic as the others
+    jax.config.update("jax_enable_x64", True)
+    return jax
 
 
 # --- one SGD step through each engine's gradient -----------------------------------------
@@ -58,7 +61,7 @@ def _torch_step(loss_fn: Callable, init: list, data: tuple, lr: float) -> Callab
 
 def _jax_step(loss_fn: Callable, init: list, data: tuple, lr: float) -> Callable:
     """An SGD step compiled with jax.jit (gradient and update in one program)."""
-    import jax
+    jax = _jax()
     import jax.numpy as jnp
 
     @jax.jit
@@ -139,7 +142,7 @@ def make_tiny_net() -> dict[str, Callable]:
 
         out["torch"] = _torch_step(tloss, init, (X, y), lr)
     if have("jax"):
-        import jax
+        jax = _jax()
         import jax.numpy as jnp
 
         def jloss(params, X, y):
@@ -267,7 +270,7 @@ def make_mlp() -> dict[str, Callable]:
         torch_init = [a.T.copy() if a.ndim == 2 else a for a in init]
         out["torch"] = _torch_step(tloss, torch_init, (X, labels), lr)
     if have("jax"):
-        import jax
+        jax = _jax()
         import jax.numpy as jnp
 
         def jloss(params, X, labels):
@@ -321,7 +324,7 @@ def make_chain() -> dict[str, Callable]:
 
         out["torch"] = torch_grad
     if have("jax"):
-        import jax
+        jax = _jax()
         import jax.numpy as jnp
 
         jg = jax.jit(jax.grad(lambda v: chain(v, xp=jnp)))
@@ -365,7 +368,7 @@ def make_hessian() -> dict[str, Callable]:
         tx = torch.tensor(x)
         out["torch"] = lambda: torch.func.hessian(lambda v: rosenbrock(v, xp=torch))(tx)
     if have("jax"):
-        import jax
+        jax = _jax()
         import jax.numpy as jnp
 
         jh = jax.jit(jax.hessian(lambda v: rosenbrock(v, xp=jnp)))

@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
+import instructions  # noqa: E402
 import mlp_floor  # noqa: E402
 import run  # noqa: E402
 import workloads  # noqa: E402
@@ -46,6 +47,46 @@ def test_the_floor_script_prints_one_line_of_ratios(capsys) -> None:
     assert line.startswith("numpy") and all(k in line for k in ("same_ops", "tape", "gradkit"))
     with pytest.raises(SystemExit):
         mlp_floor.main(["--runs", "0"])
+
+
+@pytest.mark.parametrize("version", instructions.VERSIONS)
+def test_every_counted_step_is_one_sgd_step_with_the_true_gradient(version) -> None:
+    step, state = instructions.make_step(version)
+    p0 = [a.copy() for a in state["p"]]
+    X, target = state["data"]
+    if version == "tiny_net":  # central differences of the loss, written in plain NumPy
+        def loss(params):
+            W1, b1, W2, b2 = params
+            z2 = 1 / (1 + np.exp(-(X @ W1 + b1))) @ W2 + b2
+            return np.mean(np.logaddexp(0.0, z2) - target * z2)
+
+        want = []
+        for k, a in enumerate(p0):
+            g = np.zeros_like(a)
+            for i in np.ndindex(a.shape):
+                hi = [b.copy() for b in p0]
+                lo = [b.copy() for b in p0]
+                hi[k][i] += 1e-6
+                lo[k][i] -= 1e-6
+                g[i] = (loss(hi) - loss(lo)) / 2e-6
+            want.append(g)
+        tol = 1e-7
+    else:
+        want = workloads._mlp_hand_grads(p0, X, np.eye(3)[target])
+        tol = 1e-12
+    step()
+    for after, before, g in zip(state["p"], p0, want):
+        np.testing.assert_allclose((before - after) / 0.01, g, atol=tol)
+
+
+def test_the_instruction_counter_refuses_what_it_cannot_do(monkeypatch) -> None:
+    with pytest.raises(ValueError, match="unknown version 'mlq'"):
+        instructions.make_step("mlq")
+    with pytest.raises(SystemExit):
+        instructions.main(["--steps", "0"])
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit):
+        instructions.main(["--steps", "10"])
 
 
 def test_ratios_are_taken_within_each_round() -> None:
