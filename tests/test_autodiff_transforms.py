@@ -500,6 +500,36 @@ def test_gradients_never_share_memory_with_each_other() -> None:
     assert ga.flags.writeable and gb.flags.writeable
 
 
+def test_gradients_stay_independent_whatever_array_a_rule_returns() -> None:
+    # The engine hands over a rule's array as it is only when nothing else refers to it;
+    # a shared, read-only or view result is copied or finished first.
+    @gk.primitive
+    def pair(x, y):
+        return x + y
+
+    def same_fresh_array(ans, x, y):
+        shared = np.ones(3)  # one new array, the cotangent of both inputs
+        return lambda g: shared
+
+    def read_only(ans, x, y):
+        r = np.full(3, 2.0)
+        r.flags.writeable = False
+        return lambda g: r
+
+    def view_of_fresh(ans, x, y):
+        return lambda g: np.arange(6.0)[::2]
+
+    for rule_x, rule_y in ((same_fresh_array, same_fresh_array), (read_only, view_of_fresh)):
+        gk.defvjp(pair, rule_x, rule_y)
+        gx, gy = gk.grad(lambda x, y: np.sum(pair(x, y)), argnums=(0, 1))(np.zeros(3), np.zeros(3))
+        assert not np.shares_memory(gx, gy)
+        assert gx.flags.writeable and gy.flags.writeable
+        before = gy.copy()
+        gx += 100.0
+        np.testing.assert_array_equal(gy, before)
+    np.testing.assert_array_equal(gy, [0.0, 2.0, 4.0])
+
+
 def test_vjp_result_does_not_alias_the_callers_cotangent() -> None:
     ct = np.array([1.0, 2.0, 3.0])
     (r,) = gk.vjp(lambda x: x, np.zeros(3))[1](ct)

@@ -21,7 +21,7 @@ from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
 from gradkit.shared_arrays import readonly_ones
 
-__all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast"]
+__all__ = ["Node", "ReverseTrace", "backward_pass", "unbroadcast", "EXACT_REFCOUNTS"]
 
 _seq = itertools.count()
 _NO_KW: dict = {}
@@ -29,12 +29,14 @@ _add_reduce = np.add.reduce  # reaches Tensor.__array_ufunc__ for traced cotange
 _new_object = object.__new__
 _refcount = sys.getrefcount
 
-#: Whether the backward pass may hand a rule a cotangent to overwrite (Primitive.vjp_in_place).
-#: It decides that nothing else refers to the array by its reference count, which is exact
-#: on the interpreters checked here; Python 3.14 may borrow references and report smaller
-#: counts, and free-threaded builds count differently, so there the backward pass always
-#: calls the regular rule.
-IN_PLACE_RULES = sys.version_info < (3, 14) and not sysconfig.get_config_var("Py_GIL_DISABLED")
+#: Whether a reference count proves that nothing else refers to an array. It does on the
+#: interpreters checked here; Python 3.14 may borrow references and report smaller counts,
+#: and free-threaded builds count differently, so there nothing relies on it.
+EXACT_REFCOUNTS = sys.version_info < (3, 14) and not sysconfig.get_config_var("Py_GIL_DISABLED")
+
+#: Whether the backward pass may hand a rule a cotangent to overwrite (Primitive.vjp_in_place),
+#: which it decides by the reference count; elsewhere it always calls the regular rule.
+IN_PLACE_RULES = EXACT_REFCOUNTS
 
 
 class Node:

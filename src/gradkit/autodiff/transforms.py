@@ -9,6 +9,7 @@ derivative has the structure of what it is taken with respect to.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
-from gradkit.autodiff.reverse import ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened
 from gradkit.shared_arrays import readonly_ones
@@ -38,6 +39,7 @@ __all__ = [
 
 Argnums = int | Sequence[int]
 _INTS = (int, np.integer)
+_refcount = sys.getrefcount
 _SCALARS = (int, float, np.integer, np.floating)
 
 
@@ -146,23 +148,30 @@ def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tup
     No two returned arrays share memory, and none shares memory with an array in
     ``given`` (the caller's own cotangents): one backward pass can hand the same
     cotangent to several inputs (``x + y``), and a gradient updated in place must not
-    change another.
+    change another. Takes the gradients out of ``grads``.
     """
     returned: list = list(given)
     ids = {id(a) for a in given} if given else set()
     views = bool(given)
     per_arg = []
+    take = grads.pop
     for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
         gs = []
         for b, o in zip(leaf_boxes, orig):
-            g = grads.get(b._node)
-            if not (  # already right: an array of the input's shape and dtype, writeable
+            g = take(b._node, None)
+            if (  # already right: an array of the input's shape and dtype, writeable
                 type(g) is np.ndarray
                 and type(o) is np.ndarray  # so the box holds o itself
                 and g.shape == o.shape
                 and g.dtype == o.dtype
                 and g.flags.writeable
             ):
+                if EXACT_REFCOUNTS and _refcount(g) == 2 and g.base is None:
+                    # Held by `g` alone: no other gradient, view or caller's array can
+                    # share its memory, so there is nothing to compare it with.
+                    gs.append(g)
+                    continue
+            else:
                 g = _finish(g, b, o)
             if type(g) is np.ndarray:
                 if g.base is not None:
