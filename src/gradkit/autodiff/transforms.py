@@ -202,7 +202,7 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
 
 
 def _scalar_output(out: Any, who: str, fun: Callable) -> None:
-    if isinstance(out, (tuple, list, dict)):
+    if type(out) is not Tensor and isinstance(out, (tuple, list, dict)):
         raise TypeError(
             f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned a "
             f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "

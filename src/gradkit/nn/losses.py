@@ -37,7 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.nn.functional import log_softmax, sigmoid, softmax, softplus, stop_gradient
+from gradkit.nn.functional import (
+    _TRACED,
+    _note_traced_type,
+    log_softmax,
+    sigmoid,
+    softmax,
+    softplus,
+    stop_gradient,
+)
 from gradkit.shared_arrays import readonly_arange, readonly_ones
 
 __all__ = [
@@ -59,6 +67,8 @@ __all__ = [
 
 def _plain(x: Any) -> Any:
     """Lists and numbers become float arrays; arrays and traced values pass on."""
+    if type(x) is np.ndarray or type(x) in _TRACED:
+        return x  # the commonest inputs: isinstance fails slowly on a traced value
     if isinstance(x, (list, tuple, int, float)):
         return np.asarray(x, dtype=float)
     return x
@@ -301,7 +311,9 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     """
     logits = _plain(logits)
     labels = _check_binary_labels(labels, logits)
-    if type(labels) is np.ndarray and not isinstance(logits, (np.ndarray, np.generic)):
+    if type(labels) is np.ndarray and (
+        type(logits) in _TRACED or not isinstance(logits, (np.ndarray, np.generic))
+    ):
         # Traced logits, constant labels: one recorded operation with the closed-form slope.
         return _binary_cross_entropy_primitive()(logits, labels)
     return _binary_cross_entropy_values(logits, labels)
@@ -416,7 +428,7 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
         type(labels) is np.ndarray
         and labels.ndim == 1
         and labels.dtype.kind in "iu"
-        and not isinstance(logits, (np.ndarray, np.generic))
+        and (type(logits) in _TRACED or not isinstance(logits, (np.ndarray, np.generic)))
     ):
         shape = logits.shape
         if len(shape) == 2 and shape[0] == labels.shape[0]:
@@ -623,6 +635,7 @@ def _loss_primitive(values: Any, slope: Any, name: str = "cross_entropy_with_log
         return np.sum(slope(z, y) * t, axis=axes)
 
     prim.jvp = jvp
+    _note_traced_type()
     return prim
 
 
