@@ -63,7 +63,7 @@ class TreeDef:
 _LEAF = TreeDef(None, None, ())
 
 
-_CONTAINERS = (tuple, list, dict, type(None))
+_CONTAINERS = frozenset((tuple, list, dict, type(None)))  # a hash lookup, not four ==
 
 
 _FLAT_DEFS: dict = {}  # (kind, n) -> the TreeDef of a flat list or tuple of n leaves

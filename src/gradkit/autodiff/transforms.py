@@ -89,6 +89,15 @@ def _input(x: Any, who: str, argnum: int) -> Any:
     return arr
 
 
+def _inputs(xs: list, who: str, argnum: int) -> list:
+    """:func:`_input` of each of ``xs``, in one call: float arrays, the commonest inputs,
+    are taken as they are (the first test of ``_input``) without a call each."""
+    return [
+        x if type(x) is np.ndarray and x.dtype.kind == "f" else _input(x, who, argnum)
+        for x in xs
+    ]
+
+
 def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
     """Replace the arguments at ``nums`` by leaves boxed on trace ``tr``.
 
@@ -98,7 +107,7 @@ def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
     boxes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        leaf_boxes = tr.leaves([_input(x, who, a) for x in leaves])
+        leaf_boxes = tr.leaves(_inputs(leaves, who, a))
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
         boxes.append(leaf_boxes)
         defs.append(treedef)
