@@ -366,27 +366,10 @@ def linear(x: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> An
         weight = _as_input(weight)
     if bias is not None and type(bias) is not np.ndarray and type(bias) not in _TRACED:
         bias = _as_input(bias)
-    # Shapes read from the values: a traced value's array's (no property call), anything
-    # else's through _value_shape.
-    w_shape = weight._value.shape if type(weight) in _TRACED else _value_shape(weight)
-    if type(x) is np.ndarray:
-        x_shape = x.shape  # the data of a first layer
-    else:
-        x_shape = x._value.shape if type(x) in _TRACED else _value_shape(x)
-    if bias is not None:
-        b_shape = bias._value.shape if type(bias) in _TRACED else _value_shape(bias)
-    if (
-        len(w_shape) != 2
-        or not x_shape
-        or x_shape[-1] != w_shape[0]
-        or (bias is not None and b_shape != tuple(w_shape[1:]))
-    ):
-        _linear_shape_error(tuple(x_shape), tuple(w_shape), bias)
     if type(weight) is np.ndarray and type(x) is np.ndarray:
-        if bias is None:
-            return _linear_values(x, weight)
-        if type(bias) is np.ndarray:
+        if bias is None or type(bias) is np.ndarray:
             return _linear_values(x, weight, bias)
+    # The shapes are checked by _linear_values, where every path arrives with the values.
     prim = _linear_primitive()
     return prim(x, weight) if bias is None else prim(x, weight, bias)
 
@@ -414,7 +397,19 @@ def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:
 
 
 def _linear_values(x: Any, weight: Any, bias: Any = None) -> Any:
-    out = x @ weight
+    w_shape = weight.shape
+    if len(w_shape) != 2 or (bias is not None and bias.shape != w_shape[1:]):
+        _linear_shape_error(_value_shape(x), w_shape, bias)
+    mismatch = False
+    try:
+        out = x @ weight
+    except ValueError:
+        x_shape = _value_shape(x)
+        if x_shape and x_shape[-1] == w_shape[0]:
+            raise  # not a shape linear knows of: NumPy's own message
+        mismatch = True
+    if mismatch:  # outside the except block, so NumPy's message is not chained to ours
+        _linear_shape_error(x_shape, w_shape, bias)
     if bias is None:
         return out
     if type(out) is np.ndarray and (
