@@ -40,18 +40,21 @@ IN_PLACE_RULES = EXACT_REFCOUNTS
 
 
 class Node:
-    """One recorded operation: its primitive, its inputs and which of them are traced."""
+    """One recorded operation: its primitive, its inputs and which of them are traced.
+
+    Made with ``Node()`` and its fields set one by one (:meth:`ReverseTrace._record`):
+    a class with no ``__init__`` is created twice as fast as through ``object.__new__``,
+    and a node is made for every operation and every input.
+
+    - ``prim``: the primitive, or None for an input (a leaf);
+    - ``args``, ``kw``: the values it was applied to;
+    - ``parents``: ``[(argnum, parent node)]`` for the traced arguments;
+    - ``ans``: its output value;
+    - ``seq``: its creation number (set only where the trace keeps no tape);
+    - ``tensor``: for a leaf, the Tensor whose ``.grad`` ``backward()`` fills.
+    """
 
     __slots__ = ("prim", "args", "kw", "parents", "ans", "seq", "tensor")
-
-    def __init__(self, prim: Any, args: Any, kw: dict, parents: list, ans: Any) -> None:
-        self.prim = prim
-        self.args = args
-        self.kw = kw
-        self.parents = parents  # [(argnum, parent node)]
-        self.ans = ans
-        self.seq = next(_seq)
-        self.tensor = None  # the leaf Tensor whose .grad backward() fills, for leaves only
 
 
 class ReverseTrace(Trace):
@@ -77,7 +80,7 @@ class ReverseTrace(Trace):
         Tensor = primitives._Tensor
         boxes = []
         for value in values:
-            node = _new_object(Node)  # Node.__init__ spelled out, as in _record
+            node = Node()
             node.prim = None
             node.args = ()
             node.kw = _NO_KW
@@ -93,8 +96,7 @@ class ReverseTrace(Trace):
         return boxes
 
     def _record(self, prim: Any, vals: Any, parents: Any, ans: Any, kw: dict = _NO_KW) -> Any:
-        # Node.__init__ spelled out: this runs once per operation.
-        node = _new_object(Node)
+        node = Node()  # runs once per operation
         node.prim = prim
         node.args = vals
         node.kw = kw

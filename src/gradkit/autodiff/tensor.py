@@ -23,7 +23,7 @@ import numpy as np
 from gradkit.autodiff import numpy_api, primitives, trace
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import bind, value_of
-from gradkit.autodiff.reverse import Node, ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.rules import elementwise, linalg, shape
 
 __all__ = ["Tensor", "stop_gradient"]
@@ -126,7 +126,7 @@ class Tensor:
         self._grad = None
         if requires_grad:
             tr = _eager_trace()
-            node = Node(None, (), {}, [], value)
+            node = tr.leaf(value)._node  # the leaf's node, for this Tensor instead
             node.tensor = self
             self._trace, self._node = tr, node
         else:
