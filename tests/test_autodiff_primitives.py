@@ -189,3 +189,17 @@ def test_float32_inputs_keep_numpy_dtypes_in_both_modes(case: Case) -> None:
     _, vjp_fn = gk.vjp(case.fn, *args)
     for g in vjp_fn(np.ones(np.shape(value), dtype=expected)):
         assert np.result_type(g) == np.float32
+
+
+def test_matmul_with_a_constant_written_as_lists() -> None:
+    # NumPy takes nested lists as a matrix; so must the backward pass. The gradients are
+    # the closed forms A.T @ ones and ones @ B.T.
+    A, B = [[1.0, 2.0]], [[1.0], [2.0], [3.0]]
+    g = gk.grad(lambda w: np.sum(np.matmul(A, w)))(np.ones((2, 3)))
+    np.testing.assert_array_equal(g, np.array(A).T @ np.ones((1, 3)))
+    g = gk.grad(lambda w: np.sum(w @ B))(np.ones((2, 3)))
+    np.testing.assert_array_equal(g, np.ones((2, 1)) @ np.array(B).T)
+    g = gk.grad(lambda v: np.sum(np.matmul((1.0, 2.0), v)))(np.ones((2, 3)))
+    np.testing.assert_array_equal(g, [[1.0] * 3, [2.0] * 3])
+    h = gk.hessian(lambda v: np.sum(np.matmul(A, v) ** 2))(np.ones(2))
+    np.testing.assert_array_equal(h, 2 * np.array(A).T @ np.array(A))

@@ -33,8 +33,13 @@ def _matmul(a, b):
         ) from None
 
 
+_SEQUENCES = (list, tuple)  # a constant operand written as nested lists
+
+
 def _matmul_vjp_a(g, ans, a, b, *_):  # *_: linear's bias, which plays no part
-    if len(a.shape) == 2 and len(b.shape) == 2:  # the commonest case, first
+    if type(b) in _SEQUENCES:
+        b = np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:  # the commonest case, first
         return g @ b.T
     if ndim_of(b) == 1:
         if ndim_of(a) == 1:
@@ -46,7 +51,9 @@ def _matmul_vjp_a(g, ans, a, b, *_):  # *_: linear's bias, which plays no part
 
 
 def _matmul_vjp_b(g, ans, a, b, *_):
-    if len(a.shape) == 2 and len(b.shape) == 2:
+    if type(a) in _SEQUENCES:
+        a = np.asarray(a)
+    if a.ndim == 2 and b.ndim == 2:
         return a.T @ g
     if ndim_of(a) == 1:
         if ndim_of(b) == 1:
