@@ -118,7 +118,10 @@ BINARY = {
 }
 
 
-_SAME_SIZE_INT = {8: np.int64, 4: np.int32, 2: np.int16}
+# dtype instances, not types: a view or comparison given a type converts it on every call.
+_SAME_SIZE_INT = {8: np.dtype(np.int64), 4: np.dtype(np.int32), 2: np.dtype(np.int16)}
+_BOOL = np.dtype(bool)
+_INT8 = np.dtype(np.int8)
 
 
 def _masked(c, x, keep: bool = True, overwrite: bool = False):
@@ -135,14 +138,14 @@ def _masked(c, x, keep: bool = True, overwrite: bool = False):
         type(x) is np.ndarray
         and type(c) is np.ndarray
         and x.shape == c.shape
-        and c.dtype == bool
+        and c.dtype is _BOOL  # NumPy's one plain bool dtype (any other: the general path)
         and x.dtype.kind == "f"
     ):
         return None
     itype = _SAME_SIZE_INT.get(x.dtype.itemsize)
     if itype is None:
         return None
-    flags = c.view(np.int8)  # 1 where c, 0 elsewhere
+    flags = c.view(_INT8)  # 1 where c, 0 elsewhere
     if overwrite:
         if keep:
             np.negative(flags, out=flags)  # -1: every bit set
