@@ -39,6 +39,7 @@ import numpy as np
 
 from gradkit.nn.functional import (
     _TRACED,
+    _as_input,
     _note_traced_type,
     log_softmax,
     sigmoid,
@@ -63,15 +64,6 @@ __all__ = [
     "huber_gradient",
     "one_hot",
 ]
-
-
-def _plain(x: Any) -> Any:
-    """Lists and numbers become float arrays; arrays and traced values pass on."""
-    if type(x) is np.ndarray or type(x) in _TRACED:
-        return x  # the commonest inputs: isinstance fails slowly on a traced value
-    if isinstance(x, (list, tuple, int, float)):
-        return np.asarray(x, dtype=float)
-    return x
 
 
 def _size(x: Any) -> int:
@@ -113,7 +105,7 @@ def mse_loss(y_true: Any, y_pred: Any) -> Any:
     >>> float(mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0])))
     2.0
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("mse_loss", y_true, y_pred)
     diff = y_pred - y_true
     return np.mean(diff * diff)
@@ -132,7 +124,7 @@ def mse_gradient(y_true: Any, y_pred: Any) -> np.ndarray:
     >>> mse_gradient(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
     array([0., 2.])
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("mse_gradient", y_true, y_pred)
     return 2.0 * (y_pred - y_true) / _size(y_pred)
 
@@ -153,7 +145,7 @@ def huber_loss(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
     """
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("huber_loss", y_true, y_pred)
     residual = y_pred - y_true
     small = np.abs(stop_gradient(residual)) <= delta
@@ -175,7 +167,7 @@ def huber_gradient(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
     """
     if not delta > 0:
         raise ValueError(f"huber_gradient: delta must be positive, got {delta!r}")
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("huber_gradient", y_true, y_pred)
     return np.clip(y_pred - y_true, -delta, delta) / _size(y_pred)
 
@@ -199,7 +191,7 @@ def cross_entropy_loss(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
     >>> float(cross_entropy_loss(np.array([1.0, 0.0]), np.array([0.0, 1.0])))  # -log 1e-15
     34.538776394910684
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("cross_entropy_loss", y_true, y_pred)
     safe = _clip_straight_through(y_pred, epsilon, 1.0)
     return -np.sum(y_true * np.log(safe)) / _samples(y_pred)
@@ -218,7 +210,7 @@ def cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> 
     >>> cross_entropy_gradient(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
     array([-0., -2.])
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("cross_entropy_gradient", y_true, y_pred)
     safe = np.clip(y_pred, epsilon, 1.0)
     return -y_true / safe / _samples(y_pred)
@@ -238,7 +230,7 @@ def binary_cross_entropy(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> An
     >>> float(binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.5, 0.5])))  # log 2
     0.6931471805599453
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("binary_cross_entropy", y_true, y_pred)
     safe = _clip_straight_through(y_pred, epsilon, 1.0 - epsilon)
     return -np.mean(y_true * np.log(safe) + (1.0 - y_true) * np.log(1.0 - safe))
@@ -256,7 +248,7 @@ def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
     >>> binary_cross_entropy_gradient(np.array([1.0, 0.0]), np.array([0.5, 0.5]))
     array([-1.,  1.])
     """
-    y_true, y_pred = _plain(y_true), _plain(y_pred)
+    y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("binary_cross_entropy_gradient", y_true, y_pred)
     safe = np.clip(y_pred, epsilon, 1.0 - epsilon)
     return (-y_true / safe + (1.0 - y_true) / (1.0 - safe)) / _size(y_pred)
@@ -266,7 +258,7 @@ def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
 
 
 def _check_binary_labels(labels: Any, logits: Any) -> Any:
-    labels = _plain(labels)
+    labels = _as_input(labels)
     _check_same_shape_labels(labels, logits)
     if isinstance(labels, np.ndarray) and labels.size and not _within_unit_interval(labels):
         raise ValueError(
@@ -309,7 +301,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     >>> float(binary_cross_entropy_with_logits(np.array([-1000.0]), np.array([1.0])))
     1000.0
     """
-    logits = _plain(logits)
+    logits = _as_input(logits)
     labels = _check_binary_labels(labels, logits)
     if type(labels) is np.ndarray and (
         type(logits) in _TRACED or not isinstance(logits, (np.ndarray, np.generic))
@@ -344,7 +336,7 @@ def binary_cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.nd
     >>> binary_cross_entropy_with_logits_gradient(np.array([0.0, 0.0]), np.array([1.0, 0.0]))
     array([-0.25,  0.25])
     """
-    logits = _plain(logits)
+    logits = _as_input(logits)
     labels = _check_binary_labels(labels, logits)
     return (sigmoid(logits) - labels) / _size(logits)
 
@@ -423,7 +415,7 @@ def cross_entropy_with_logits(logits: Any, labels: Any) -> Any:
     >>> float(cross_entropy_with_logits(z, np.array([0, 2])))  # (log(e^2+2) - 2 + log 3) / 2
     0.669078527444997
     """
-    logits = _plain(logits)
+    logits = _as_input(logits)
     if (
         type(labels) is np.ndarray
         and labels.ndim == 1
@@ -662,7 +654,7 @@ def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
     >>> cross_entropy_with_logits_gradient(np.array([[0.0, 0.0]]), np.array([1]))
     array([[ 0.5, -0.5]])
     """
-    logits = _plain(logits)
+    logits = _as_input(logits)
     targets = _target_distribution(logits, labels)
     mass = np.sum(targets, axis=-1, keepdims=True)
     return (softmax(logits, axis=-1) * mass - targets) / _samples(logits)
