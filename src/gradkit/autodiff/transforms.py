@@ -60,9 +60,9 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[int, ...]:
 
 
 def _input(x: Any, who: str, argnum: int) -> Any:
-    """Check a value to be differentiated and make it an array (or keep a traced one)."""
-    if type(x) is np.ndarray and x.dtype.kind == "f":
-        return x
+    """Check a value to be differentiated and make it an array (or keep a traced one).
+    A float array passes through ``np.asarray`` unchanged; :func:`_inputs` takes the many
+    float arrays of a training step without the call."""
     if type(x) is Tensor:
         if x._trace is None:
             x = x._value
@@ -91,7 +91,7 @@ def _input(x: Any, who: str, argnum: int) -> Any:
 
 def _inputs(xs: list, who: str, argnum: int) -> list:
     """:func:`_input` of each of ``xs``, in one call: float arrays, the commonest inputs,
-    are taken as they are (the first test of ``_input``) without a call each."""
+    are taken as they are, without a call each."""
     return [
         x if type(x) is np.ndarray and x.dtype.kind == "f" else _input(x, who, argnum)
         for x in xs
