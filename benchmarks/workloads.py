@@ -89,6 +89,15 @@ def _tutorial_data(seed: int = 42):
     return X, y, [W1, np.zeros(4), W2, np.zeros(1)]
 
 
+def _tiny_net_loss(params: list, X: np.ndarray, y: np.ndarray):
+    """As a gradkit user writes it: the library's sigmoid, and the mean binary
+    cross-entropy of sigmoid(z2) written stably from the logits."""
+    W1, b1, W2, b2 = params
+    a1 = gk.nn.sigmoid(X @ W1 + b1)
+    z2 = a1 @ W2 + b2
+    return np.mean(np.logaddexp(0.0, z2) - y * z2)
+
+
 def make_tiny_net() -> dict[str, Callable]:
     """One SGD step of the tutorial's network on mean binary cross-entropy."""
     X, y, init = _tutorial_data()
@@ -112,15 +121,10 @@ def make_tiny_net() -> dict[str, Callable]:
         db1 = np.sum(dz1, axis=0) / m
         state["p"] = [W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2]
 
-    def loss(params, X, y):
-        # As a gradkit user writes it: the library's sigmoid, and the mean binary
-        # cross-entropy of sigmoid(z2) written stably from the logits.
-        W1, b1, W2, b2 = params
-        a1 = gk.nn.sigmoid(X @ W1 + b1)
-        z2 = a1 @ W2 + b2
-        return np.mean(np.logaddexp(0.0, z2) - y * z2)
-
-    out = {"numpy": numpy_step, "gradkit": _grad_step(gk.grad(loss), init, (X, y), lr)}
+    out = {
+        "numpy": numpy_step,
+        "gradkit": _grad_step(gk.grad(_tiny_net_loss), init, (X, y), lr),
+    }
     if have("autograd"):
         import autograd
         import autograd.numpy as anp
