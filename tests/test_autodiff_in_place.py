@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit.autodiff.reverse import IN_PLACE_RULES
+from gradkit.autodiff.reverse import EXACT_REFCOUNTS
 
 
 def _doubling(calls: list):
@@ -41,7 +41,7 @@ def test_a_fresh_cotangent_is_overwritten_and_the_gradient_is_right():
     x = np.array([0.3, 0.2, 0.1])
     g = gk.grad(lambda x: np.sum(double(x) * c))(x)  # mul's rule makes a fresh g * c
     np.testing.assert_array_equal(g, 2.0 * c)
-    assert len(calls) == (1 if IN_PLACE_RULES else 0)  # off where counts are not exact
+    assert len(calls) == (1 if EXACT_REFCOUNTS else 0)  # off where counts are not exact
 
 
 def test_a_cotangent_given_by_the_caller_is_never_written():

@@ -31,12 +31,10 @@ _refcount = sys.getrefcount
 
 #: Whether a reference count proves that nothing else refers to an array. It does on the
 #: interpreters checked here; Python 3.14 may borrow references and report smaller counts,
-#: and free-threaded builds count differently, so there nothing relies on it.
+#: and free-threaded builds count differently, so there nothing relies on it: the backward
+#: pass never hands a rule a cotangent to overwrite (Primitive.vjp_in_place), and grad's
+#: exit compares every gradient with the others.
 EXACT_REFCOUNTS = sys.version_info < (3, 14) and not sysconfig.get_config_var("Py_GIL_DISABLED")
-
-#: Whether the backward pass may hand a rule a cotangent to overwrite (Primitive.vjp_in_place),
-#: which it decides by the reference count; elsewhere it always calls the regular rule.
-IN_PLACE_RULES = EXACT_REFCOUNTS
 
 
 class Node:
@@ -254,7 +252,7 @@ def backward_pass(
         parents = node.parents
         in_place = (  # may the one rule write into g?
             prim.vjp_in_place is not None
-            and IN_PLACE_RULES
+            and EXACT_REFCOUNTS
             and not kw  # vjp_in_place(g, ans, x) takes no keywords
             and type(g) is np.ndarray
             and _refcount(g) == 2  # held by `g` alone (and by this call): nobody sees it
