@@ -29,6 +29,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -103,10 +104,16 @@ def _add_grad(box: _Box, g: np.ndarray) -> None:
     box.grad = g if box.grad is None else box.grad + g
 
 
-def tape_grads(params: list, X: np.ndarray, labels: np.ndarray) -> list:
+def tape_grads(
+    params: list, X: np.ndarray, labels: np.ndarray, between: Callable | None = None
+) -> list:
     """The same step under a minimal tape: each operation boxes its output and appends
     one backward closure; the walk runs them newest first. The tape is a local list, so
-    nothing refers back to it and the step's arrays die with the call."""
+    nothing refers back to it and the step's arrays die with the call.
+
+    ``between``, if given, is called between the recorded operations and before each
+    backward closure (eleven times a step): ``python_cost.py`` adds Python work there,
+    where an engine's own work falls."""
     tape: list = []
     boxes = [_Box(p) for p in params]
 
@@ -134,8 +141,19 @@ def tape_grads(params: list, X: np.ndarray, labels: np.ndarray) -> list:
         tape.append(lambda: _add_grad(z, _cross_entropy_slope(e, sums, at)))
 
     W1, b1, W2, b2, W3, b3 = boxes
-    cross_entropy(linear(relu(linear(relu(linear(X, W1, b1)), W2, b2)), W3, b3))
+    if between is None:
+        cross_entropy(linear(relu(linear(relu(linear(X, W1, b1)), W2, b2)), W3, b3))
+        for back in reversed(tape):
+            back()
+        return [b.grad for b in boxes]
+    z = linear(X, W1, b1)
+    for record in (relu, lambda h: linear(h, W2, b2), relu, lambda h: linear(h, W3, b3)):
+        between()
+        z = record(z)
+    between()
+    cross_entropy(z)
     for back in reversed(tape):
+        between()
         back()
     return [b.grad for b in boxes]
 

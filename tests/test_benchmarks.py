@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import instructions  # noqa: E402
 import mlp_floor  # noqa: E402
+import python_cost  # noqa: E402
 import run  # noqa: E402
 import workloads  # noqa: E402
 
@@ -39,6 +40,26 @@ def test_the_floor_versions_of_the_mlp_step_compute_the_hand_written_gradients(g
     for g, h in zip(got, hand):
         assert g.shape == h.shape
         np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
+
+
+def test_the_tape_calls_the_hook_between_its_operations_and_keeps_its_gradients() -> None:
+    X, labels, init = workloads._mlp_data()
+    hand = workloads._mlp_hand_grads(init, X, np.eye(10)[labels])
+    calls = []
+    got = mlp_floor.tape_grads(init, X, labels, between=lambda: calls.append(1))
+    assert len(calls) == python_cost.CALLS_PER_STEP == 11  # 5 in the forward pass, 6 back
+    for g, h in zip(got, hand):
+        np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
+
+
+def test_the_python_cost_script_adds_calibrated_work_and_refuses_bad_amounts(capsys) -> None:
+    assert python_cost.loops_per_us() > 0
+    python_cost.main(["--us", "20", "--rounds", "1"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("numpy") and "tape+0us" in line and "tape+20us" in line
+    for bad in (["--rounds", "0"], ["--us", "-5"]):
+        with pytest.raises(SystemExit):
+            python_cost.main(bad)
 
 
 def test_the_floor_script_prints_one_line_of_ratios(capsys) -> None:
