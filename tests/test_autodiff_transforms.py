@@ -599,3 +599,40 @@ def test_grad_frees_each_intermediate_once_the_backward_pass_is_past_it() -> Non
     for _ in range(2):
         np.testing.assert_allclose(back(np.array(1.0))[0], 72.0 * x)
     assert alive[1:] == [True, True]
+
+
+def _with_hand_made_weight(x):
+    # A Tensor made with requires_grad=True inside the function lives on a trace of its own,
+    # above the transform's; the output comes back boxed by it.
+    w = gk.Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    return np.sum(w * x**2)
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "vjp", "jvp", "jacfwd",
+                                       "jacrev", "hessian", "trace_graph"])
+def test_a_tensor_made_with_requires_grad_inside_the_function_keeps_the_derivative(transform):
+    # d/dx sum(w x^2) = 2 w x, and the Hessian is diag(2 w). These were silently zero.
+    from gradkit.autodiff.graph import trace_graph
+
+    x = np.array([1.0, -1.0])
+    want = np.array([4.0, -6.0])
+    f = _with_hand_made_weight
+    if transform == "grad":
+        got = gk.grad(f)(x)
+    elif transform == "value_and_grad":
+        value, got = gk.value_and_grad(f)(x)
+        assert float(value) == 5.0
+    elif transform == "vjp":
+        value, vjp_fn = gk.vjp(f, x)
+        (got,) = vjp_fn(1.0)
+    elif transform == "jvp":
+        value, d0 = gk.jvp(f, (x,), (np.array([1.0, 0.0]),))
+        _, d1 = gk.jvp(f, (x,), (np.array([0.0, 1.0]),))
+        got = np.array([d0, d1])
+    elif transform in ("jacfwd", "jacrev"):
+        got = getattr(gk, transform)(f)(x)
+    elif transform == "hessian":
+        got, want = gk.hessian(f)(x), np.diag([4.0, 6.0])
+    else:
+        got = np.array([float(trace_graph(f, x).nodes[0].grad[k]) for k in range(2)])
+    np.testing.assert_allclose(got, want)

@@ -19,7 +19,7 @@ from gradkit.autodiff.primitives import value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened
-from gradkit.autodiff.transforms import _input, _scalar_output
+from gradkit.autodiff.transforms import _input, _own_output, _scalar_output
 
 __all__ = ["Graph", "GraphNode", "trace_graph"]
 
@@ -88,7 +88,7 @@ def trace_graph(fun: Callable, *args: Any) -> Graph:
     names = _arg_names(fun, len(args))
     with opened(tr):
         boxes = [tr.leaf(_input(a, "trace_graph", k)) for k, a in enumerate(args)]
-        out = fun(*boxes)
+        out = _own_output(fun(*boxes), tr)
     _scalar_output(out, "trace_graph", fun)
     if not (type(out) is Tensor and out._trace is tr):
         raise ValueError("trace_graph: the output does not depend on the inputs")

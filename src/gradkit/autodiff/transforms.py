@@ -124,6 +124,27 @@ def _split_aux(out: Any, who: str) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
+def _own_output(out: Any, tr: Any) -> Any:
+    """Take off the boxes of traces opened inside ``tr`` from the leaves of ``out``.
+
+    A Tensor made with ``requires_grad=True`` inside a transform lives on a trace of its
+    own, one level above the transform's; a result computed from it and the transform's
+    inputs comes back boxed by that trace, with the transform's own value inside. Without
+    this, the transform would not recognise its output and report a zero derivative.
+    """
+    if type(out) is Tensor:
+        t = out._trace
+        if t is tr or t is None or t.level < tr.level:
+            return out  # the transform's own output (the common case), or a constant
+    leaves, treedef = tree_flatten(out)
+    owned = []
+    for v in leaves:
+        while type(v) is Tensor and v._trace is not None and v._trace.level > tr.level:
+            v = v._value
+        owned.append(v)
+    return tree_unflatten(treedef, owned)
+
+
 def _lower(x: Any, tr: Any) -> Any:
     """Strip the boxes of trace ``tr`` from every leaf of ``x``."""
     if type(x) is Tensor:
@@ -207,7 +228,7 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
-    return tr, out, aux, boxes, defs, originals
+    return tr, _own_output(out, tr), aux, boxes, defs, originals
 
 
 def _scalar_output(out: Any, who: str, fun: Callable) -> None:
@@ -432,7 +453,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         aux = None
         if has_aux:
             out, aux = _split_aux(out, "jvp")
-    leaves, treedef = tree_flatten(out)
+    leaves, treedef = tree_flatten(_own_output(out, tr))
     primal_out, tangent_out = [], []
     for o in leaves:
         if type(o) is Tensor and o._trace is tr:
@@ -489,7 +510,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             aux = None
             if has_aux:
                 out, aux = _split_aux(out, "jacfwd")
-        out_leaves, out_def = tree_flatten(out)
+        out_leaves, out_def = tree_flatten(_own_output(out, tr))
         jac_leaves = []
         for o in out_leaves:
             if type(o) is Tensor and o._trace is tr:
