@@ -41,9 +41,10 @@ GLOBAL_EAGER = ReverseTrace(0, "Tensor", tape=False)
 
 
 def _eager_trace() -> ReverseTrace:
-    if not trace.STACK:
+    stack = trace.running()
+    if not stack:
         return GLOBAL_EAGER
-    top = trace.STACK[-1]
+    top = stack[-1]
     if top.eager is None:
         # Inside a transform, hand-made Tensors get their own, innermost level.
         top.eager = ReverseTrace(trace.next_level(), "Tensor", tape=False)

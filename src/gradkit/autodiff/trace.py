@@ -10,12 +10,25 @@ derivatives apart.
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
-_levels = itertools.count(1)
+_levels = itertools.count(1)  # next() on a count is atomic, so levels stay unique across threads
 
-#: Transform traces currently running, innermost last.
-STACK: list[Any] = []
+_running = threading.local()
+
+
+def running() -> list:
+    """The transform traces running in this thread, innermost last.
+
+    One list per thread: transforms running at the same time in other threads are not
+    this thread's enclosing transforms.
+    """
+    try:
+        return _running.stack
+    except AttributeError:
+        _running.stack = stack = []
+        return stack
 
 
 def next_level() -> int:
@@ -63,11 +76,11 @@ class _Opened:
         self.trace = trace
 
     def __enter__(self) -> Trace:
-        STACK.append(self.trace)
+        running().append(self.trace)
         return self.trace
 
     def __exit__(self, *exc: Any) -> None:
-        STACK.pop()
+        running().pop()
         self.trace.active = False
 
 
