@@ -636,3 +636,27 @@ def test_a_tensor_made_with_requires_grad_inside_the_function_keeps_the_derivati
     else:
         got = np.array([float(trace_graph(f, x).nodes[0].grad[k]) for k in range(2)])
     np.testing.assert_allclose(got, want)
+
+
+@pytest.mark.parametrize("transform", ["grad", "vjp", "jvp", "jacfwd", "jacrev"])
+def test_aux_computed_from_a_hand_made_tensor_comes_back_as_its_plain_value(transform):
+    # y = w * x**2 depends on the inputs, so once the transform has returned it is a
+    # plain array; w itself depends on nothing traced and comes back as the Tensor it is.
+    def f(x):
+        w = gk.Tensor(np.array([2.0, 3.0]), requires_grad=True)
+        y = w * x**2
+        return np.sum(y), (y, w)
+
+    x = np.array([1.0, -2.0])
+    if transform == "grad":
+        _, (y, w) = gk.grad(f, has_aux=True)(x)
+    elif transform == "vjp":
+        _, _, (y, w) = gk.vjp(f, x, has_aux=True)
+    elif transform == "jvp":
+        _, _, (y, w) = gk.jvp(f, (x,), (np.ones(2),), has_aux=True)
+    else:
+        _, (y, w) = getattr(gk, transform)(f, has_aux=True)(x)
+    assert type(y) is np.ndarray
+    np.testing.assert_allclose(y, [2.0, 12.0])
+    assert isinstance(w, gk.Tensor) and w.requires_grad
+    np.testing.assert_allclose(y + 1.0, [3.0, 13.0])  # usable: no leaked tracer

@@ -146,13 +146,30 @@ def _own_output(out: Any, tr: Any) -> Any:
 
 
 def _lower(x: Any, tr: Any) -> Any:
-    """Strip the boxes of trace ``tr`` from every leaf of ``x``."""
+    """Strip the boxes of trace ``tr`` from every leaf of ``x``.
+
+    A leaf boxed by a trace opened inside ``tr`` (a hand-made Tensor's) around one of
+    ``tr``'s values is computed from the transform's inputs and cannot be differentiated
+    once the transform has returned: it is returned as its plain value. A hand-made
+    Tensor that does not depend on the inputs is returned as it is.
+    """
     if type(x) is Tensor:
-        return x._value if x._trace is tr else x
+        return _lower_leaf(x, tr)
     leaves, treedef = tree_flatten(x)
     return tree_unflatten(
-        treedef, [v._value if type(v) is Tensor and v._trace is tr else v for v in leaves]
+        treedef, [_lower_leaf(v, tr) if type(v) is Tensor else v for v in leaves]
     )
+
+
+def _lower_leaf(v: Any, tr: Any) -> Any:
+    if v._trace is tr:
+        return v._value
+    inner = v
+    while type(inner) is Tensor and inner._trace is not None and inner._trace.level > tr.level:
+        inner = inner._value
+    if type(inner) is Tensor and inner._trace is tr:
+        return inner._value
+    return v
 
 
 def _finish(g: Any, like: Any, original: Any) -> Any:
