@@ -202,3 +202,35 @@ def test_one_hot_of_boolean_labels_is_class_one_and_class_zero() -> None:
     g_bool = gk.grad(lambda z: nn.cross_entropy_with_logits(z, np.array([True, False])))(z)
     g_int = gk.grad(lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])))(z)
     np.testing.assert_allclose(g_bool, g_int, atol=1e-16)
+
+
+def _ce_gradient_by_hand(Z: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """(softmax(Z) * row mass - T) / n, written out in NumPy."""
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True) * T.sum(axis=1, keepdims=True) - T) / Z.shape[0]
+
+
+@pytest.mark.parametrize("kind", ["indices", "rows"])
+@pytest.mark.parametrize("how", ["backward", "grad_with_aux"])
+def test_a_second_cross_entropy_on_the_same_logits_leaves_the_first_ones_gradient_alone(
+    kind, how
+) -> None:
+    # The fused loss keeps its forward pass's softmax (and its labels' positions) for the
+    # backward pass; a second loss on the same logits with other labels, here never
+    # differentiated, once handed its labels' positions to the first loss's backward.
+    Z = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3]])
+    y1, y2 = np.array([0, 2]), np.array([1, 1])
+    if kind == "rows":
+        y1 = np.array([[0.7, 0.2, 0.1], [0.0, 0.0, 1.0]])
+        y2 = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    want = _ce_gradient_by_hand(Z, y1 if kind == "rows" else np.eye(3)[y1])
+    ce = gk.nn.cross_entropy_with_logits
+    if how == "backward":
+        z = gk.Tensor(Z, requires_grad=True)
+        first = ce(z, y1)
+        ce(z, y2)
+        first.backward()
+        got = z.grad
+    else:
+        got, _ = gk.grad(lambda z: (ce(z, y1), ce(z, y2)), has_aux=True)(Z)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)

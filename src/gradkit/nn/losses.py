@@ -471,11 +471,14 @@ class _SoftmaxMemo:
     """The exponentials of the last traced forward pass, kept for its backward pass.
 
     A fused cross-entropy's backward pass needs ``softmax(z)``, which its forward pass
-    already computed; the forward leaves ``(z, exp(z - m), row sums)`` here and the
-    backward takes them when it is handed the *same* logits array (checked by identity;
-    the entry holds ``z``, so no other array can take its id). Anything else, such as
-    two graphs interleaved, finds no entry and recomputes: the memo changes the speed,
-    never the result. One entry, given up when taken, so nothing large stays alive.
+    already computed; the forward leaves ``(z, y, exp(z - m), row sums)`` here and the
+    backward takes them when it is handed the *same* logits and the *same* labels or
+    targets (checked by identity; the entry holds both, so no other array can take their
+    ids). The labels matter: what the forward derived from them (the labels' positions)
+    is kept too, and a second loss on the same logits with other labels must not hand its
+    own to the first. Anything else, such as two graphs interleaved, finds no entry and
+    recomputes: the memo changes the speed, never the result. One entry, given up when
+    taken, so nothing large stays alive.
     """
 
     __slots__ = ("entry",)
@@ -483,20 +486,21 @@ class _SoftmaxMemo:
     def __init__(self) -> None:
         self.entry: tuple | None = None
 
-    def keep(self, z: np.ndarray, parts: tuple, extra: Any = None) -> None:
-        """Keep the parts of a forward pass whose row sums are all finite (and ``extra``,
-        anything else derived from the same call)."""
-        self.entry = (z, parts[1], parts[2], extra)
+    def keep(self, z: np.ndarray, y: Any, parts: tuple, extra: Any = None) -> None:
+        """Keep the parts of a forward pass on logits ``z`` and labels or targets ``y``
+        whose row sums are all finite (and ``extra``, anything else derived from the
+        same call)."""
+        self.entry = (z, y, parts[1], parts[2], extra)
 
-    def take(self, z: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
-        """``(exp(z - m), row sums, extra)`` for these logits, yours to overwrite (extra
-        is None when they were recomputed); or None."""
+    def take(self, z: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any] | None:
+        """``(exp(z - m), row sums, extra)`` for these logits and labels, yours to
+        overwrite (extra is None when they were recomputed); or None."""
         entry = self.entry
-        if entry is None or entry[0] is not z:
+        if entry is None or entry[0] is not z or entry[1] is not y:
             parts = _finite_exp_parts(z)
             return None if parts is None else (parts[1], parts[2], None)
         self.entry = None
-        return entry[1], entry[2], entry[3]
+        return entry[2], entry[3], entry[4]
 
 
 _MEMO = _SoftmaxMemo()
@@ -509,7 +513,7 @@ def _cross_entropy_values(logits: Any, targets: Any, keep: bool = False) -> Any:
         parts = _finite_exp_parts(logits)
         if parts is not None:
             if keep:
-                _MEMO.keep(logits, parts)
+                _MEMO.keep(logits, targets, parts)
             shifted, e, sums = parts
             logp = shifted - np.log(sums)
             return np.add.reduce(_weighted(targets, logp).ravel()) * (-1.0 / _samples(logits))
@@ -532,7 +536,7 @@ def _cross_entropy_slope(logits: Any, targets: Any, scale: float = 1.0) -> Any:
     differentiates again."""
     n = _samples(logits)
     if type(targets) is np.ndarray:
-        parts = _MEMO.take(logits)
+        parts = _MEMO.take(logits, targets)
         if parts is not None:
             e, sums, _ = parts
             mass = np.add.reduce(targets, axis=-1, keepdims=True)
@@ -588,14 +592,14 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
             total = np.add.reduce(picked)
         loss = total * (-1.0 / (rows or 1))
         if math.isfinite(loss):  # so every row's maximum was finite
-            _MEMO.keep(logits, parts, at)  # this runs as a traced operation only
+            _MEMO.keep(logits, labels, parts, at)  # this runs as a traced operation only
             return loss
     return _cross_entropy_values(logits, one_hot(labels, logits.shape[-1]))
 
 
 def _cross_entropy_index_slope(logits: Any, labels: np.ndarray, scale: float = 1.0) -> Any:
     """``scale (softmax(z) - one_hot(labels)) / n``, differentiable again for traced z."""
-    parts = _MEMO.take(logits)
+    parts = _MEMO.take(logits, labels)
     if parts is not None:
         e, sums, at = parts
         if at is None:
