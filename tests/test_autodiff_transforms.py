@@ -660,3 +660,18 @@ def test_aux_computed_from_a_hand_made_tensor_comes_back_as_its_plain_value(tran
     np.testing.assert_allclose(y, [2.0, 12.0])
     assert isinstance(w, gk.Tensor) and w.requires_grad
     np.testing.assert_allclose(y + 1.0, [3.0, 13.0])  # usable: no leaked tracer
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_of_a_constant_slice_has_gradient_zero_not_nan(ddof) -> None:
+    # d std / dx = (x - mean) / ((n - ddof) std) where std > 0; a constant row has no
+    # gradient, and 0 is taken there (as for the norm of a zero vector, and as PyTorch).
+    A = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])
+    with np.errstate(all="raise"):  # no 0 * inf on the way
+        got = gk.grad(lambda a: np.sum(np.std(a, axis=1, ddof=ddof)))(A)
+    row = A[1]
+    want = (row - row.mean()) / ((3 - ddof) * np.sqrt(np.sum((row - row.mean()) ** 2) / (3 - ddof)))
+    np.testing.assert_allclose(got, [[0.0, 0.0, 0.0], want], rtol=1e-12)
+    x = gk.Tensor(np.full(4, 2.5), requires_grad=True)
+    np.std(x).backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(4))

@@ -170,7 +170,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 
 @implements(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
-    return np.sqrt(var(a, axis=axis, out=out, ddof=ddof, keepdims=keepdims, where=where))
+    # A constant slice has no gradient (sqrt at 0); 0 is taken, as for the norm of a zero
+    # vector and as PyTorch does, instead of 0 * inf = nan.
+    return _safe_root(var(a, axis=axis, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                          mean=mean), 2)
 
 
 @implements(np.cumsum)
