@@ -362,3 +362,17 @@ def test_custom_primitive_with_a_non_differentiable_argument() -> None:
     assert gk.grad(scaled_square)(3.0, 2.0) == pytest.approx(12.0)
     with pytest.raises(NoRuleError, match="argument 1"):
         gk.grad(scaled_square, argnums=1)(3.0, 2.0)
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_a_tensor_copies_the_array_it_is_made_from(requires_grad) -> None:
+    # Writing into the caller's array afterwards changes neither the Tensor nor the
+    # gradient (d/dx sum(x^3) = 3 x^2 at the values the Tensor was made with).
+    a = np.array([1.0, 2.0])
+    x = gk.Tensor(a, requires_grad=True)
+    c = gk.Tensor(a, requires_grad=requires_grad)
+    loss = np.sum(x**3 * c)
+    a[:] = 10.0
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 24.0])  # 3 x^2 c
+    np.testing.assert_array_equal(np.asarray(x.detach()), [1.0, 2.0])

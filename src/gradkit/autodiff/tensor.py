@@ -52,11 +52,11 @@ def _eager_trace() -> ReverseTrace:
 
 
 def _as_array(data: Any) -> Any:
-    arr = np.asarray(data)
-    if arr.dtype.kind == "f":
+    arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
+    if arr.dtype.kind == "f":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
-        return arr.astype(np.float64)
+        return arr.astype(np.float64, copy=False)
     raise TypeError(
         f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
         "Convert it first, e.g. np.asarray(data, dtype=float)."
@@ -96,6 +96,8 @@ class Tensor:
 
     Args:
         data: an array-like of real numbers; integers become float64, float32 stays.
+            An array is copied (as ``torch.tensor`` does), so writing into it afterwards
+            changes neither the Tensor nor a gradient computed from it.
         requires_grad: record operations on this tensor so that ``backward()`` fills
             its ``.grad``.
 
