@@ -675,3 +675,39 @@ def test_std_of_a_constant_slice_has_gradient_zero_not_nan(ddof) -> None:
     x = gk.Tensor(np.full(4, 2.5), requires_grad=True)
     np.std(x).backward()
     np.testing.assert_array_equal(x.grad, np.zeros(4))
+
+
+def _overwrite_first(x):
+    x[0] = 5.0  # a write into the input itself
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("transform", ["grad", "vjp", "jacrev", "jacfwd", "jvp", "hessian"])
+def test_a_write_into_an_input_keeps_the_inputs_gradient(transform) -> None:
+    # sum(x^2) after x[0] = 5: d/dx = (0, 2 x1, 2 x2), the Hessian diag(0, 2, 2). The
+    # reverse transforms once returned zeros: the box's node had become the write's.
+    x = np.array([1.0, 2.0, 3.0])
+    want = np.array([0.0, 4.0, 6.0])
+    if transform == "grad":
+        got = gk.grad(_overwrite_first)(x)
+    elif transform == "vjp":
+        (got,) = gk.vjp(_overwrite_first, x)[1](1.0)
+    elif transform in ("jacrev", "jacfwd"):
+        got = getattr(gk, transform)(_overwrite_first)(x)
+    elif transform == "jvp":
+        got = np.array([gk.jvp(_overwrite_first, (x,), (e,))[1] for e in np.eye(3)])
+    else:
+        got, want = gk.hessian(_overwrite_first)(x), np.diag([0.0, 2.0, 2.0])
+    np.testing.assert_allclose(got, want)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])  # the caller's array is untouched
+
+
+def test_trace_graph_gives_the_gradient_of_an_input_written_in_place() -> None:
+    from gradkit.autodiff.graph import trace_graph
+
+    def f(a, b):
+        a[()] = 5.0
+        return a * b
+
+    nodes = trace_graph(f, 2.0, 3.0).nodes
+    assert [float(n.grad) for n in nodes[:2]] == [0.0, 5.0]

@@ -88,15 +88,16 @@ def trace_graph(fun: Callable, *args: Any) -> Graph:
     names = _arg_names(fun, len(args))
     with opened(tr):
         boxes = [tr.leaf(_input(a, "trace_graph", k)) for k, a in enumerate(args)]
+        leaves = [b._node for b in boxes]  # before the function may write into a box
         out = _own_output(fun(*boxes), tr)
     _scalar_output(out, "trace_graph", fun)
     if not (type(out) is Tensor and out._trace is tr):
         raise ValueError("trace_graph: the output does not depend on the inputs")
     grads = backward_pass([(out._node, np.ones(out.shape))], keep_all=True, tape=tr.tape)
-    input_nodes = {b._node: k for k, b in enumerate(boxes)}
+    input_nodes = {node: k for k, node in enumerate(leaves)}
     # Inputs first (all of them: one the output ignores still belongs in the picture),
     # then the operations the output depends on, in the order they ran.
-    order = [b._node for b in boxes] + [node for node in tr.tape if node in grads]
+    order = leaves + [node for node in tr.tape if node in grads]
     index: dict = {}
     nodes: list[GraphNode] = []
     for node in order:

@@ -101,18 +101,21 @@ def _inputs(xs: list, who: str, argnum: int) -> list:
 def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
     """Replace the arguments at ``nums`` by leaves boxed on trace ``tr``.
 
-    Returns the new arguments, the boxes, the treedefs and the original leaves.
+    Returns the new arguments, the leaves' nodes, the treedefs and the original leaves.
+    The nodes are taken here, before the function runs: a write into an input, such as
+    ``x[0] = 5.0``, gives its box the node of the write, and the gradient belongs to the
+    input as it was passed.
     """
     new_args = list(args)
-    boxes, defs, originals = [], [], []
+    nodes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
         leaf_boxes = tr.leaves(_inputs(leaves, who, a))
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
-        boxes.append(leaf_boxes)
+        nodes.append([b._node for b in leaf_boxes])
         defs.append(treedef)
         originals.append(leaves)
-    return new_args, boxes, defs, originals
+    return new_args, nodes, defs, originals
 
 
 def _split_aux(out: Any, who: str) -> tuple[Any, Any]:
@@ -189,8 +192,9 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
     return g
 
 
-def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tuple = ()) -> list:
-    """Each boxed input's gradient, finished, in its argument's structure.
+def _gradients(grads: dict, nodes: list, defs: list, originals: list, given: tuple = ()) -> list:
+    """Each input's gradient (``nodes``: their leaf nodes), finished, in its argument's
+    structure.
 
     No two returned arrays share memory, and none shares memory with an array in
     ``given`` (the caller's own cotangents): one backward pass can hand the same
@@ -202,13 +206,13 @@ def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tup
     views = bool(given)
     per_arg = []
     take = grads.pop
-    for leaf_boxes, treedef, orig in zip(boxes, defs, originals):
+    for leaf_nodes, treedef, orig in zip(nodes, defs, originals):
         gs = []
-        for b, o in zip(leaf_boxes, orig):
-            g = take(b._node, None)
+        for node, o in zip(leaf_nodes, orig):
+            g = take(node, None)
             if (  # already right: an array of the input's shape and dtype, writeable
                 type(g) is np.ndarray
-                and type(o) is np.ndarray  # so the box holds o itself
+                and type(o) is np.ndarray  # so the leaf holds o itself
                 and g.shape == o.shape
                 and g.dtype == o.dtype
                 and g.flags.writeable
@@ -219,7 +223,7 @@ def _gradients(grads: dict, boxes: list, defs: list, originals: list, given: tup
                     gs.append(g)
                     continue
             else:
-                g = _finish(g, b, o)
+                g = _finish(g, node.ans, o)
             if type(g) is np.ndarray:
                 if g.base is not None:
                     views = True
@@ -240,12 +244,12 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
     with opened(tr):
-        new_args, boxes, defs, originals = _box_inputs(args, nums, who, tr)
+        new_args, nodes, defs, originals = _box_inputs(args, nums, who, tr)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
-    return tr, _own_output(out, tr), aux, boxes, defs, originals
+    return tr, _own_output(out, tr), aux, nodes, defs, originals
 
 
 def _scalar_output(out: Any, who: str, fun: Callable) -> None:
@@ -265,21 +269,21 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
         )
 
 
-def _grads_from(tr, out, boxes, defs, originals, seed=None):
+def _grads_from(tr, out, nodes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
             v = value_of(out)
             seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
         grads = backward_pass([(out._node, seed)], tape=tr.tape, release=True)  # walked once
-    return _gradients(grads, boxes, defs, originals)
+    return _gradients(grads, nodes, defs, originals)
 
 
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
     nums = _argnums(argnums, len(args), who)
-    tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
+    tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
     _scalar_output(out, who, fun)
-    g = _pack(_grads_from(tr, out, boxes, defs, originals), argnums)
+    g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
         return (value, _lower(aux, tr)), g
@@ -352,7 +356,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     (array([ 2., 60.]),)
     """
     nums = tuple(range(len(primals)))
-    tr, out, aux, boxes, defs, originals = _reverse(fun, primals, {}, nums, "vjp", has_aux)
+    tr, out, aux, nodes, defs, originals = _reverse(fun, primals, {}, nums, "vjp", has_aux)
     out_leaves, out_def = tree_flatten(out)
 
     def vjp_fn(cotangent: Any) -> tuple:
@@ -372,7 +376,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
         grads = backward_pass(roots, tape=tr.tape) if roots else {}
         given = tuple(c for c in ct_leaves if type(c) is np.ndarray)
-        return tuple(_gradients(grads, boxes, defs, originals, given))
+        return tuple(_gradients(grads, nodes, defs, originals, given))
 
     out_plain = _lower(out, tr)
     if has_aux:
@@ -395,12 +399,12 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
     @functools.wraps(fun)
     def egrad(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "elementwise_grad")
-        tr, out, _, boxes, defs, originals = _reverse(
+        tr, out, _, nodes, defs, originals = _reverse(
             fun, args, kwargs, nums, "elementwise_grad", False
         )
         if isinstance(out, (tuple, list, dict)):
             raise TypeError("elementwise_grad: the function must return a single array")
-        per_arg = _grads_from(tr, out, boxes, defs, originals)
+        per_arg = _grads_from(tr, out, nodes, defs, originals)
         return _pack(per_arg, argnums)
 
     return egrad
@@ -566,14 +570,14 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
     @functools.wraps(fun)
     def jac_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacrev")
-        tr, out, aux, boxes, defs, originals = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
+        tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
         out_leaves, out_def = tree_flatten(out)
         jac_leaves = []
         for o in out_leaves:
             ov = value_of(o)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
-            rows: list[list] = [[[] for _ in lb] for lb in boxes]
+            rows: list[list] = [[[] for _ in lb] for lb in nodes]
             for k in range(m):
                 if type(o) is Tensor and o._trace is tr:
                     seed = np.zeros(m, dtype=np.result_type(ov))
@@ -581,16 +585,17 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                     grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
                 else:
                     grads = {}
-                for p, leaf_boxes in enumerate(boxes):
-                    for j, b in enumerate(leaf_boxes):
-                        rows[p][j].append(_finish(grads.get(b._node), b, None))
+                for p, leaf_nodes in enumerate(nodes):
+                    for j, node in enumerate(leaf_nodes):
+                        rows[p][j].append(_finish(grads.get(node), node.ans, None))
             trees = []
-            for p, leaf_boxes in enumerate(boxes):
+            for p, leaf_nodes in enumerate(nodes):
                 blocks = [
-                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(value_of(b)))
+                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(value_of(node.ans)))
                     if m
-                    else np.zeros(out_shape + shape_of(value_of(b)), np.result_type(value_of(b)))
-                    for j, b in enumerate(leaf_boxes)
+                    else np.zeros(out_shape + shape_of(value_of(node.ans)),
+                                  np.result_type(value_of(node.ans)))
+                    for j, node in enumerate(leaf_nodes)
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))
             jac_leaves.append(_pack(trees, argnums))
