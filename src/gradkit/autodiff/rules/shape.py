@@ -19,6 +19,38 @@ def _batch_index(idx: tuple, nb: int) -> tuple:
     return (slice(None),) * nb + idx
 
 
+def _moved_to_front(idx: tuple) -> int:
+    """How many axes NumPy puts in front of all others when it indexes with ``idx``.
+
+    Advanced indices (integer or boolean arrays, and integers beside them) that are
+    separated by a slice, an ellipsis or a new axis have their broadcast axes moved to
+    the front of the result, ahead of any batch axes a tangent carries; adjacent ones
+    stay in place. Returns that broadcast rank, or 0 when nothing moves.
+    """
+    arrays = [k for k in idx if isinstance(k, (np.ndarray, list))]
+    if not arrays:
+        return 0
+    where = [j for j, k in enumerate(idx)
+             if isinstance(k, (np.ndarray, list, int, np.integer)) and not isinstance(k, bool)]
+    if where[-1] - where[0] + 1 == len(where):
+        return 0  # adjacent: the result's axes stay where the indices are
+    ranks = [1 if np.asarray(k).dtype == bool else np.ndim(k) for k in arrays]
+    return max(ranks)
+
+
+def _batch_first(r, nb: int, idx: tuple):
+    """``r = t[_batch_index(idx, nb)]`` with its ``nb`` batch axes back in front."""
+    k = _moved_to_front(idx) if nb else 0
+    return np.moveaxis(r, tuple(range(k, k + nb)), tuple(range(nb))) if k else r
+
+
+def _batch_after_moved(v, nb: int, idx: tuple):
+    """A value with ``nb`` batch axes in front, laid out for ``a[_batch_index(idx, nb)] =
+    v``: where NumPy moves the indexed axes to the front, the batch axes follow them."""
+    k = _moved_to_front(idx) if nb else 0
+    return np.moveaxis(v, tuple(range(nb)), tuple(range(k, k + nb))) if k else v
+
+
 # reshape -----------------------------------------------------------------------------
 def _reshape(x, shape):
     return np.reshape(x, shape)
@@ -101,12 +133,12 @@ def _scatter_add(g, idx, shape):
 
 getitem_p = Primitive("getitem", _getitem)
 getitem_p.vjps = (lambda g, ans, x, idx: scatter_add_p(g, idx=idx, shape=shape_of(x)),)
-getitem_p.jvp = lambda nb, i, t, ans, x, idx: t[_batch_index(idx, nb)]
+getitem_p.jvp = lambda nb, i, t, ans, x, idx: _batch_first(t[_batch_index(idx, nb)], nb, idx)
 
 scatter_add_p = Primitive("scatter_add", _scatter_add)
 scatter_add_p.vjps = (lambda g, ans, x, idx, shape: g[idx],)
 scatter_add_p.jvp = lambda nb, i, t, ans, x, idx, shape: scatter_add_p(
-    t, idx=_batch_index(idx, nb), shape=shape_of(t)[:nb] + tuple(shape)
+    _batch_after_moved(t, nb, idx), idx=_batch_index(idx, nb), shape=shape_of(t)[:nb] + tuple(shape)
 )
 
 
@@ -126,7 +158,7 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
     if nb:
         # The rank of ans[idx], read off a zero-stride view instead of a new array.
         target_ndim = np.broadcast_to(np.False_, shape_of(ans))[idx].ndim
-        t = insert_axes_after_batch(t, nb, target_ndim - ndim_of(v))
+        t = _batch_after_moved(insert_axes_after_batch(t, nb, target_ndim - ndim_of(v)), nb, idx)
     return index_update_p(zeros, t, idx=bidx)
 
 
