@@ -757,3 +757,24 @@ def test_forward_mode_through_a_write_at_separated_advanced_indices() -> None:
         want[d, s_] = 2.0 * x.flat[s_]
     for jac in (gk.jacfwd, gk.jacrev):
         np.testing.assert_allclose(jac(f)(x).reshape(x.size, x.size), want, rtol=1e-13)
+
+
+def test_fmax_and_fmin_let_a_nan_lose_in_the_value_and_the_gradient() -> None:
+    x = np.array([1.0, np.nan, -2.0])
+    for f, value, slope in (
+        (lambda a: np.fmax(a, 0.0), [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]),
+        (lambda a: np.fmin(0.0, a), [0.0, 0.0, -2.0], [0.0, 0.0, 1.0]),
+    ):
+        out, vjp_fn = gk.vjp(f, x)
+        np.testing.assert_array_equal(out, value)
+        np.testing.assert_array_equal(vjp_fn(np.ones(3))[0], slope)
+        np.testing.assert_array_equal(gk.jvp(f, (x,), (np.ones(3),))[1], slope)
+
+
+@pytest.mark.parametrize("x,want", [(0.5, (0.0, 0.0, 1.0)), (-1.0, (0.0, 0.0, 1.0)),
+                                    (2.0, (0.0, 0.0, 1.0))])
+def test_clip_with_lo_above_hi_sends_the_gradient_to_hi(x, want) -> None:
+    # np.clip(x, 1, 0) is 0 = hi for every x: d/dhi = 1, the rest 0.
+    assert np.clip(x, 1.0, 0.0) == 0.0
+    got = gk.grad(np.clip, argnums=(0, 1, 2))(x, 1.0, 0.0)
+    assert tuple(float(v) for v in got) == want

@@ -7,8 +7,9 @@ written with NumPy calls so it can itself be differentiated. The engine undoes
 broadcasting afterwards.
 
 Non-differentiable points follow one documented convention: ``abs'(0) = 0`` (the sign),
-``maximum``/``minimum`` split the gradient evenly at ties, ``clip`` passes the gradient
-through on the closed interval ``[lo, hi]``.
+``maximum``/``minimum`` (and ``fmax``/``fmin``, where a NaN loses to a number) split the
+gradient evenly at ties, ``clip`` passes the gradient through on the closed interval
+``[lo, hi]`` (and to ``hi`` alone when ``lo > hi``, where NumPy returns ``hi``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,17 @@ BINARY = {
         np.minimum,
         lambda g, ans, x, y: g * _tie(x < y, x == y, ans),
         lambda g, ans, x, y: g * _tie(y < x, x == y, ans),
+    ),
+    # fmax/fmin: as maximum/minimum, but a NaN loses to a number (x == x is "not NaN")
+    "fmax": (
+        np.fmax,
+        lambda g, ans, x, y: g * _tie((x > y) | ((x == x) & (y != y)), x == y, ans),
+        lambda g, ans, x, y: g * _tie((y > x) | ((y == y) & (x != x)), x == y, ans),
+    ),
+    "fmin": (
+        np.fmin,
+        lambda g, ans, x, y: g * _tie((x < y) | ((x == x) & (y != y)), x == y, ans),
+        lambda g, ans, x, y: g * _tie((y < x) | ((y == y) & (x != x)), x == y, ans),
     ),
     "logaddexp": (
         np.logaddexp,
@@ -191,8 +203,9 @@ TERNARY = {
     "clip": (
         _clip,
         lambda g, ans, x, lo, hi: g * ((x >= lo) & (x <= hi)),
-        lambda g, ans, x, lo, hi: g * (x < lo),
-        lambda g, ans, x, lo, hi: g * (x > hi),
+        # lo > hi: NumPy returns hi everywhere, so hi alone gets the gradient
+        lambda g, ans, x, lo, hi: g * ((x < lo) & (lo <= hi)),
+        lambda g, ans, x, lo, hi: g * ((x > hi) | (lo > hi)),
     ),
 }
 
@@ -246,8 +259,8 @@ UFUNC_PRIMITIVES = {
     np.float_power: P["float_power"],
     np.maximum: P["maximum"],
     np.minimum: P["minimum"],
-    np.fmax: P["maximum"],
-    np.fmin: P["minimum"],
+    np.fmax: P["fmax"],
+    np.fmin: P["fmin"],
     np.logaddexp: P["logaddexp"],
     np.arctan2: P["arctan2"],
     np.hypot: P["hypot"],
