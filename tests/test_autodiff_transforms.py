@@ -778,3 +778,27 @@ def test_clip_with_lo_above_hi_sends_the_gradient_to_hi(x, want) -> None:
     assert np.clip(x, 1.0, 0.0) == 0.0
     got = gk.grad(np.clip, argnums=(0, 1, 2))(x, 1.0, 0.0)
     assert tuple(float(v) for v in got) == want
+
+
+@pytest.mark.parametrize("name,f", [
+    ("var", lambda a: np.var(a, dtype=np.float64)),
+    ("std", lambda a: np.std(a, dtype=np.float64)),
+    ("cumsum", lambda a: np.cumsum(a, dtype=np.float64)),
+    ("cumprod", lambda a: np.cumprod(a, dtype=np.float64)),
+    ("trace", lambda a: np.trace(np.outer(a, a), dtype=np.float64)),
+])
+def test_a_dtype_argument_is_honoured_under_a_transform(name, f) -> None:
+    # It was ignored: float32 in, float32 out, where NumPy computes and returns float64.
+    x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    out, vjp_fn = gk.vjp(f, x)
+    want = f(x)
+    assert out.dtype == want.dtype == np.float64, name
+    np.testing.assert_allclose(out, want, rtol=1e-15)
+    assert vjp_fn(np.ones_like(out))[0].dtype == np.float32  # the input's dtype
+
+
+def test_a_reduction_refuses_an_axis_named_twice_as_numpy_does() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        np.sum(np.ones(3), axis=(0, 0))
+    with pytest.raises(ValueError, match=r"sum: duplicate value in axis=\(0, 0\)"):
+        gk.grad(lambda a: np.sum(a, axis=(0, 0)))(np.ones(3))

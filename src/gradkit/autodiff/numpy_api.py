@@ -93,7 +93,9 @@ def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
                 f"{name}: axis {a} is out of bounds for an array of dimension {ndim}"
             )
         out.append(a % max(ndim, 1))
-    return tuple(sorted(set(out)))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: duplicate value in axis={axis!r}; name each axis once")
+    return tuple(sorted(out))
 
 
 # ufunc entry point ------------------------------------------------------------------
@@ -162,6 +164,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
 @implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     _no("var", out=out, where=where, mean=mean)
+    if dtype is not None:  # computed in dtype, as NumPy does (the gradient is cast back)
+        a = astype(a, dtype)
     axes = norm_axis(axis, ndim_of(a), "var")
     centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
     n = reductions._count(shape_of(a), axes)
@@ -172,13 +176,15 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     # A constant slice has no gradient (sqrt at 0); 0 is taken, as for the norm of a zero
     # vector and as PyTorch does, instead of 0 * inf = nan.
-    return _safe_root(var(a, axis=axis, out=out, ddof=ddof, keepdims=keepdims, where=where,
-                          mean=mean), 2)
+    return _safe_root(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                          where=where, mean=mean), 2)
 
 
 @implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
     _no("cumsum", out=out)
+    if dtype is not None:
+        a = astype(a, dtype)
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
     return reductions.cumsum_p(a, axis=norm_axis(axis, ndim_of(a), "cumsum")[0])
@@ -367,6 +373,8 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 @implements(np.trace)
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no("trace", out=out)
+    if dtype is not None:
+        a = astype(a, dtype)
     return sum_(diagonal(a, offset, axis1, axis2), axis=-1)
 
 

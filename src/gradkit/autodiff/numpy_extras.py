@@ -28,6 +28,7 @@ from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     amax,
     amin,
+    astype,
     atleast_2d,
     concatenate,
     implements,
@@ -219,6 +220,8 @@ def cumprod(a, axis=None, dtype=None, out=None):
     """Cumulative product, exact where entries are zero (each output is a ``prod``)."""
     if out is not None:
         raise TypeError("cumprod: out= is not supported on traced values")
+    if dtype is not None:
+        a = astype(a, dtype)
     if axis is None:
         a, axis = ravel(a), 0
     ax = _axis(axis, ndim_of(a), "cumprod")
