@@ -376,3 +376,53 @@ def test_a_tensor_copies_the_array_it_is_made_from(requires_grad) -> None:
     loss.backward()
     np.testing.assert_array_equal(x.grad, [3.0, 24.0])  # 3 x^2 c
     np.testing.assert_array_equal(np.asarray(x.detach()), [1.0, 2.0])
+
+
+def test_in_place_arithmetic_is_seen_through_every_name_as_in_numpy() -> None:
+    # y = 2x; z = y; y += x leaves z = 3x in NumPy; d/dx sum(z^2) = 18 x.
+    x = gk.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    z = y
+    y += x
+    np.sum(z * z).backward()
+    np.testing.assert_allclose(np.asarray(z.detach()), [3.0, 6.0])
+    np.testing.assert_allclose(x.grad, [18.0, 36.0])
+
+    def f(v):  # the same in plain NumPy code under grad, with every operator
+        y = v * 2.0
+        z = y
+        y += v
+        y *= v
+        y -= 1.0
+        y /= 2.0
+        y **= 2
+        return np.sum(z)
+
+    xs = np.array([1.0, 2.0])
+    assert f(xs.copy()) == np.sum(((3 * xs * xs - 1) / 2) ** 2)  # NumPy's own aliasing
+    # d/dv ((3 v^2 - 1) / 2)^2 = 2 (3 v^2 - 1) / 2 * 3 v
+    np.testing.assert_allclose(gk.grad(f)(xs), (3 * xs**2 - 1) * 3 * xs)
+
+
+def test_in_place_arithmetic_keeps_shape_and_dtype_and_refuses_a_leaf() -> None:
+    w = gk.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(gk.InPlaceError, match="y = x \\+ v"):
+        w += 1.0
+
+    def grows(v):
+        y = v * 1.0
+        y += np.ones((2, 2))
+        return np.sum(y)
+
+    with pytest.raises(ValueError, match=r"shape \(2,\) gave shape \(2, 2\)"):
+        gk.grad(grows)(np.ones(2))
+
+    def mixed(v):
+        y = v * 1.0
+        y += np.float64(0.5)  # float32 stays float32, as in NumPy
+        assert y.dtype == np.float32
+        return np.sum(y * y)
+
+    g = gk.grad(mixed)(np.array([1.0, 2.0], np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, [3.0, 5.0])

@@ -355,19 +355,67 @@ class Tensor:
         return bind(_getitem, (self,), {"idx": _index(idx)})
 
     def __setitem__(self, idx, v) -> None:
+        self._check_writable("y = np.where(mask, v, x)")
+        self._overwrite(bind(_index_update, (self, v), {"idx": _index(idx)}))
+
+    # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
+    # value (a fresh object, as Python makes without these methods, would leave them the
+    # old one). The result must keep this Tensor's shape; it keeps its dtype.
+    def __iadd__(self, other):
+        return self._in_place(Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._in_place(Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._in_place(Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(Tensor.__truediv__, other)
+
+    def __ifloordiv__(self, other):
+        return self._in_place(Tensor.__floordiv__, other)
+
+    def __imod__(self, other):
+        return self._in_place(Tensor.__mod__, other)
+
+    def __ipow__(self, other):
+        return self._in_place(Tensor.__pow__, other)
+
+    def __imatmul__(self, other):
+        return self._in_place(Tensor.__matmul__, other)
+
+    def _check_writable(self, instead: str) -> None:
         node = self._node
         if node is not None and self._trace.name == "Tensor" and node.prim is None:
             raise InPlaceError(
                 f"a leaf Tensor of shape {self.shape} that requires grad is being written in "
                 "place; its gradient would lose track of the old values. Build a new tensor "
-                "instead, e.g. y = np.where(mask, v, x), or write into x.detach()."
+                f"instead, e.g. {instead}, or write into x.detach()."
             )
-        updated = bind(_index_update, (self, v), {"idx": _index(idx)})
+
+    def _in_place(self, op: Any, other: Any) -> Tensor:
+        self._check_writable("y = x + v")
+        updated = op(self, other)
+        old, new = value_of(self), value_of(updated)
+        if np.shape(new) != np.shape(old):
+            raise ValueError(
+                f"an in-place operation on a Tensor of shape {np.shape(old)} gave shape "
+                f"{np.shape(new)}, which does not fit in it (NumPy refuses this too); write "
+                "y = y + x instead to make a new array"
+            )
+        if np.result_type(new) != np.result_type(old):
+            updated = numpy_api.astype(updated, np.result_type(old))  # as NumPy casts
+        return self._overwrite(updated)
+
+    def _overwrite(self, updated: Any) -> Tensor:
+        """Make this object name ``updated``. The old value stays in the recorded graph
+        untouched: exactly as if the user had written ``x = updated``, except that every
+        name for this object sees it."""
         if type(updated) is not Tensor:
             updated = Tensor._const(updated)
-        # The old value stays in the recorded graph untouched; this object now names the
-        # updated value, exactly as if the user had written x = index_update(x, idx, v).
         self._value, self._trace, self._node = updated._value, updated._trace, updated._node
+        return self
 
     # --- NumPy protocols -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
