@@ -191,3 +191,11 @@ def test_softmax_jacobian_matches_finite_differences():
 def test_stop_gradient_passes_plain_arrays_through():
     a = np.array([1.0, 2.0])
     assert F.stop_gradient(a) is a
+
+
+def test_elu_is_exact_near_zero() -> None:
+    # alpha (exp(x) - 1) through expm1: exp(-1e-8) - 1 lost about 8 digits.
+    x = np.array([-1e-8, -1e-12, -0.5])
+    np.testing.assert_allclose(F.elu(x), [math.expm1(v) for v in x], rtol=1e-15)
+    np.testing.assert_allclose(F.elu(x, alpha=2.0), [2 * math.expm1(v) for v in x],
+                               rtol=1e-15)

@@ -226,7 +226,8 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Any:
 
 
 def elu(x: ArrayLike, alpha: float = 1.0) -> Any:
-    """Return the exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+    """Return the exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``
+    (computed with ``expm1``).
 
     The exponential only ever sees non-positive numbers, so it cannot overflow.
 
@@ -239,7 +240,8 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> Any:
     """
     x = _as_input(x)
     negative_part = np.where(x > 0, 0.0, x)
-    return np.where(x > 0, x, alpha * (np.exp(negative_part) - 1.0))
+    # expm1, not exp - 1: exact near 0, where exp(x) - 1 loses digits (x = -1e-8)
+    return np.where(x > 0, x, alpha * np.expm1(negative_part))
 
 
 def softplus(x: ArrayLike) -> Any:
