@@ -802,3 +802,23 @@ def test_a_reduction_refuses_an_axis_named_twice_as_numpy_does() -> None:
         np.sum(np.ones(3), axis=(0, 0))
     with pytest.raises(ValueError, match=r"sum: duplicate value in axis=\(0, 0\)"):
         gk.grad(lambda a: np.sum(a, axis=(0, 0)))(np.ones(3))
+
+
+_C = [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("f,want", [
+    (lambda x: np.sum(x ** _C), lambda x, c: c * x ** (c - 1)),
+    (lambda x: np.sum(np.power(x, tuple(_C))), lambda x, c: c * x ** (c - 1)),
+    (lambda x: np.sum(np.power(_C, x)), lambda x, c: c**x * np.log(c)),
+    (lambda x: np.sum(_C ** x), lambda x, c: c**x * np.log(c)),
+    (lambda x: np.sum(np.arctan2(x, _C)), lambda x, c: c / (x * x + c * c)),
+    (lambda x: np.sum(np.arctan2(_C, x)), lambda x, c: -c / (x * x + c * c)),
+    (lambda x: np.sum(x * _C), lambda x, c: c),
+    (lambda x: np.sum(np.cross(x, [1.0, 0.0, 0.0])), lambda x, c: np.array([0.0, -1.0, 1.0])),
+])
+def test_a_list_constant_is_an_array_to_the_rules_too(f, want) -> None:
+    # The values worked; the rules got the list itself and failed with a bare TypeError.
+    x, c = np.array([0.5, 1.5, 2.5]), np.array(_C)
+    np.testing.assert_allclose(gk.grad(f)(x), want(x, c), rtol=1e-12)
+    np.testing.assert_allclose(gk.jacfwd(f)(x), want(x, c), rtol=1e-12)

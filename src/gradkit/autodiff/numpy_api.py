@@ -99,6 +99,9 @@ def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
 
 
 # ufunc entry point ------------------------------------------------------------------
+_SEQUENCES = frozenset((list, tuple))
+
+
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     from gradkit.autodiff.errors import NoRuleError
 
@@ -124,6 +127,9 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
             "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
         )
+    # A ufunc reads a list or tuple as an array; so must its rules, which index and
+    # multiply it (a list would repeat or fail there).
+    inputs = tuple(np.asarray(x) if type(x) in _SEQUENCES else x for x in inputs)
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:

@@ -70,19 +70,26 @@ def _index(idx: Any) -> tuple:
     return tuple(value_of(k) if type(k) is Tensor else k for k in idx)
 
 
+_SEQUENCES = frozenset((list, tuple))
+
+
 def _operator(prim: Any) -> tuple:
     """The method and reflected method of a binary operator, with a constant fast path."""
 
     def op(self, other):
         tr = self._trace
-        if tr is not None:
-            if type(other) is not Tensor:
+        if type(other) is not Tensor:
+            if type(other) in _SEQUENCES:  # a list is an array to NumPy, and to the rules
+                other = np.asarray(other)
+            if tr is not None:
                 return tr.with_constant(prim, self, other, 0)
-            if other._trace is tr:
-                return tr.binary(prim, self, other)
+        elif tr is not None and other._trace is tr:
+            return tr.binary(prim, self, other)
         return bind(prim, (self, other), _NO_KW)
 
     def rop(self, other):
+        if type(other) in _SEQUENCES:
+            other = np.asarray(other)
         tr = self._trace
         if tr is not None and type(other) is not Tensor:
             return tr.with_constant(prim, self, other, 1)
@@ -431,11 +438,16 @@ class Tensor:
                         # A constant beside this tensor: record without the general search.
                         if a is self:
                             if type(b) is not Tensor:
+                                if type(b) in _SEQUENCES:  # an array to the rules too
+                                    b = np.asarray(b)
                                 return tr.with_constant(prim, self, b, 0)
                             if b._trace is tr:
                                 return tr.binary(prim, a, b)
                         elif type(a) is not Tensor:
+                            if type(a) in _SEQUENCES:
+                                a = np.asarray(a)
                             return tr.with_constant(prim, self, a, 1)
+                inputs = tuple(np.asarray(x) if type(x) in _SEQUENCES else x for x in inputs)
                 return bind(prim, inputs, _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 
