@@ -382,3 +382,48 @@ def test_version_and_help_do_not_load_heavy_modules():
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("expr,at,what", [
+    ("1/(x-1)", "1", "the expression"),
+    ("1/(x-0.1)", "0.1", "the expression"),
+    ("(x**2-1)/(x-1)", "1", "the expression"),  # 0/0 (its limit, 2, is not its value)
+    ("log(x)/(x-1)", "1", "the expression"),
+    ("asin(x)", "1", "the derivative"),
+    ("acos(x)", "-1", "the derivative"),
+    ("sqrt(1-x**2)", "1", "the derivative"),
+])
+def test_derive_refuses_a_point_where_a_value_is_not_finite(capsys, expr, at, what):
+    # Evaluated with evalf(subs=...), x - 1 at 1 came out as 2e-125, and these printed
+    # 1e+135-sized numbers with exit status 0.
+    status, out, err = run(capsys, "derive", expr, f"--at={at}")
+    assert status == 2
+    assert f"{what} has no finite real value at x={at}" in err
+
+
+def test_derive_prints_an_exact_zero_where_the_value_cancels(capsys):
+    status, out, _ = run(capsys, "derive", "x-1", "--at=1")
+    assert status == 0
+    assert "f = 0, d/dx = 1" in out
+    status, out, _ = run(capsys, "derive", "sqrt(1-x**2)", "--at=0.6")
+    assert status == 0
+    assert "f = 0.8, d/dx = -0.75" in out  # -x/sqrt(1-x^2) = -0.6/0.8
+
+
+@pytest.mark.parametrize("command,extra", [("derive", []), ("graph", ["--out", "g.dot"]),
+                                           ("grad", ["--direction", "1,0"])])
+def test_the_value_commands_refuse_a_pole(capsys, tmp_path, monkeypatch, command, extra):
+    monkeypatch.chdir(tmp_path)
+    at = "x=1" if command != "grad" else "x=1,y=0"
+    expr = "1/(x-1)" if command != "grad" else "sqrt(1-x**2)+y"
+    status, _, err = run(capsys, command, expr, "--at", at, *extra)
+    assert status == 2
+    assert "no finite real value" in err
+    assert "Traceback" not in err and "RuntimeWarning" not in err
+
+
+@pytest.mark.parametrize("expr", ["x²", "x³*y", "2*x¹"])
+def test_a_superscript_digit_is_an_unexpected_character_not_a_crash(capsys, expr):
+    status, _, err = run(capsys, "derive", expr)
+    assert status == 2
+    assert "unexpected character" in err and "Traceback" not in err

@@ -60,10 +60,16 @@ def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") 
             f"{what} uses {', '.join(missing)}: give a value with --at, e.g. "
             + ",".join(f"{name}=1" for name in [*point, *missing])
         )
-    substitutions = {symbol: point[symbol.name] for symbol in expr.free_symbols}
+    import sympy
+
+    # The values go in as SymPy Floats and the expression is evaluated with them, so
+    # x - 1 at x = 1 is exactly 0 and 1/(x - 1) there is complex infinity. evalf(subs=...)
+    # evaluates with the symbols' values at a working precision instead, and there gives
+    # 2e-125 and 1e+135: a wrong number, printed as if it were right.
+    substitutions = {symbol: sympy.Float(point[symbol.name]) for symbol in expr.free_symbols}
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
     try:
-        value = complex(expr.evalf(subs=substitutions))
+        value = complex(expr.subs(substitutions, simultaneous=True).evalf())
     except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
         raise CliError(f"{what} has no finite real value at {where}") from None
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)) or not np.isfinite(value.real):

@@ -138,6 +138,9 @@ class ParseError(ValueError):
         )
 
 
+_DIGITS = frozenset("0123456789")
+
+
 class _Token(NamedTuple):
     kind: str  # "number", "name", "op" or "end"
     text: str
@@ -156,7 +159,8 @@ def _tokenize(text: str) -> list[_Token]:
             i += 1
             spaced = True
             continue
-        if char.isdigit() or (char == "." and i + 1 < n and text[i + 1].isdigit()):
+        # ASCII digits only: str.isdigit() also takes '²', which no number pattern reads
+        if char in _DIGITS or (char == "." and i + 1 < n and text[i + 1] in _DIGITS):
             match = _NUMBER.match(text, i)
             assert match is not None  # a digit or ".digit" always matches
             mantissa, exponent = match.group(1), match.group(2)
