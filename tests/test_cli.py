@@ -427,3 +427,39 @@ def test_a_superscript_digit_is_an_unexpected_character_not_a_crash(capsys, expr
     status, _, err = run(capsys, "derive", expr)
     assert status == 2
     assert "unexpected character" in err and "Traceback" not in err
+
+
+def test_running_out_of_memory_is_one_line_not_a_traceback(capsys, monkeypatch):
+    from gradkit import cli_commands
+
+    def greedy(args):
+        raise MemoryError  # what NumPy raises for --hidden=100000000
+
+    monkeypatch.setattr(cli_commands, "run_train", greedy)
+    status, _, err = run(capsys, "train", "moons")
+    assert status == 2
+    assert err.strip() == ("gradkit train: error: not enough memory for this run; use smaller "
+                           "sizes (--hidden, --batch-size, --steps, ...)")
+
+
+def test_warnings_are_printed_once_each_on_one_line(capsys, monkeypatch):
+    import warnings
+
+    from gradkit import cli_commands
+
+    def noisy(args):
+        for _ in range(3):
+            warnings.warn("overflow encountered in dot", RuntimeWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli_commands, "run_optimize", noisy)
+    status, _, err = run(capsys, "optimize", "rosenbrock")
+    assert status == 0
+    assert err == "gradkit optimize: warning: overflow encountered in dot\n"
+
+
+def test_a_diverging_training_run_says_so_once(capsys):
+    status, out, err = run(capsys, "train", "moons", "--epochs", "1", "--lr=1e300")
+    assert status == 0
+    assert (out + err).count("the loss became nan") == 1
+    assert "TrainingDivergedWarning" not in err

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -257,6 +258,20 @@ def _one_line(error: BaseException) -> str:
     return text
 
 
+def _one_line_warning(command: str) -> Any:
+    """A ``warnings.showwarning`` that prints each distinct warning once, on one line
+    (NumPy's overflow warnings name a line of library source otherwise)."""
+    seen: set = set()
+
+    def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(f"gradkit {command}: warning: {text}\n")
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
 
@@ -284,10 +299,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     run = getattr(cli_commands, f"run_{args.command}")
     try:
-        return int(run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args.command)
+            return int(run(args) or 0)
     except KeyboardInterrupt:
         sys.stderr.write("gradkit: interrupted\n")
         return 130
+    except MemoryError:
+        sys.stderr.write(f"gradkit {args.command}: error: not enough memory for this run; "
+                         "use smaller sizes (--hidden, --batch-size, --steps, ...)\n")
+        return 2
     except Exception as error:
         if not isinstance(error, _known_errors()):
             raise

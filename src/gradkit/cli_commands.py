@@ -22,6 +22,7 @@ import argparse
 import inspect
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -480,9 +481,12 @@ def run_train(args: argparse.Namespace) -> int:
                              gk.nn.ReLU(),
                              gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 1))
     optimizer = _optimizer(args.optimizer, args.lr)
-    history = gk.nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer,
-                        epochs=args.epochs, batch_size=args.batch_size,
-                        validation=(X_test, y_test), verbose=True, seed=args.seed)
+    with warnings.catch_warnings():  # verbose=True prints the divergence already
+        warnings.simplefilter("ignore", gk.nn.TrainingDivergedWarning)
+        history = gk.nn.fit(model, X_train, y_train, loss="cross_entropy",
+                            optimizer=optimizer, epochs=args.epochs,
+                            batch_size=args.batch_size, validation=(X_test, y_test),
+                            verbose=True, seed=args.seed)
     predictions = np.argmax(np.asarray(model(X_test)), axis=1)
     accuracy = float(np.mean(predictions == y_test))
     _console().print(f"{args.dataset}: test accuracy {accuracy:.1%} on {len(y_test)} "
