@@ -463,3 +463,9 @@ def test_a_diverging_training_run_says_so_once(capsys):
     assert status == 0
     assert (out + err).count("the loss became nan") == 1
     assert "TrainingDivergedWarning" not in err
+
+
+def test_a_negative_seed_is_refused_by_name(capsys):
+    status, _, err = run(capsys, "train", "moons", "--seed=-1")
+    assert status == 2
+    assert err.strip() == "gradkit train: error: --seed -1: the seed must be 0 or more"

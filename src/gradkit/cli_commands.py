@@ -466,6 +466,8 @@ def run_train(args: argparse.Namespace) -> int:
             raise CliError(f"{option} {value}: must be at least 1")
     if not (args.lr > 0 and np.isfinite(args.lr)):
         raise CliError(f"--lr {args.lr}: the learning rate must be a positive number")
+    if args.seed < 0:
+        raise CliError(f"--seed {args.seed}: the seed must be 0 or more")
     path = None if args.out is None else _output_path(args.out)
     if args.dataset == "digits":
         digits = datasets.load_digits()
