@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff.errors import InPlaceError
-from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
+from gradkit.autodiff.primitives import SEQUENCES, ndim_of, shape_of, value_of
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 
 #: ufunc -> function taking the ufunc's inputs
@@ -99,7 +99,10 @@ def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
 
 
 # ufunc entry point ------------------------------------------------------------------
-_SEQUENCES = frozenset((list, tuple))
+def as_operands(inputs: tuple) -> tuple:
+    """A ufunc's inputs with each list or tuple made the array the ufunc reads it as: its
+    rules index and multiply it, where a list would repeat or fail."""
+    return tuple(np.asarray(x) if type(x) in SEQUENCES else x for x in inputs)
 
 
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -127,9 +130,7 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
             "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
         )
-    # A ufunc reads a list or tuple as an array; so must its rules, which index and
-    # multiply it (a list would repeat or fail there).
-    inputs = tuple(np.asarray(x) if type(x) in _SEQUENCES else x for x in inputs)
+    inputs = as_operands(inputs)
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:

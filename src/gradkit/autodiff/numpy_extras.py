@@ -28,6 +28,7 @@ from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     amax,
     amin,
+    as_operands,
     astype,
     atleast_2d,
     concatenate,
@@ -283,7 +284,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 3-vectors along the last axis (vectors broadcast)."""
     if axis is not None:
         axisa = axisb = axisc = axis
-    a, b = (np.asarray(v) if isinstance(v, (list, tuple)) else v for v in (a, b))
+    a, b = as_operands((a, b))
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     if shape_of(a)[-1] != 3 or shape_of(b)[-1] != 3:
         raise NoRuleError("np.cross on traced values supports 3-vectors only")

@@ -33,6 +33,10 @@ __all__ = ["Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "RE
 #: Every primitive by name: the one table of derivative rules.
 REGISTRY: dict[str, Primitive] = {}
 
+#: Containers NumPy reads as arrays when they stand beside one (``x ** [1, 2, 3]``);
+#: the rules need them as arrays too, so the entry points convert them.
+SEQUENCES = frozenset((list, tuple))
+
 # Filled in by tensor.py (import cycle: Tensor needs bind, bind needs Tensor).
 _Tensor: Any = None
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from gradkit.autodiff import numpy_api, primitives, trace
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
-from gradkit.autodiff.primitives import bind, value_of
+from gradkit.autodiff.primitives import SEQUENCES, bind, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.rules import elementwise, linalg, shape
 
@@ -70,16 +70,13 @@ def _index(idx: Any) -> tuple:
     return tuple(value_of(k) if type(k) is Tensor else k for k in idx)
 
 
-_SEQUENCES = frozenset((list, tuple))
-
-
 def _operator(prim: Any) -> tuple:
     """The method and reflected method of a binary operator, with a constant fast path."""
 
     def op(self, other):
         tr = self._trace
         if type(other) is not Tensor:
-            if type(other) in _SEQUENCES:  # a list is an array to NumPy, and to the rules
+            if type(other) in SEQUENCES:  # a list is an array to NumPy, and to the rules
                 other = np.asarray(other)
             if tr is not None:
                 return tr.with_constant(prim, self, other, 0)
@@ -88,7 +85,7 @@ def _operator(prim: Any) -> tuple:
         return bind(prim, (self, other), _NO_KW)
 
     def rop(self, other):
-        if type(other) in _SEQUENCES:
+        if type(other) in SEQUENCES:
             other = np.asarray(other)
         tr = self._trace
         if tr is not None and type(other) is not Tensor:
@@ -96,6 +93,15 @@ def _operator(prim: Any) -> tuple:
         return bind(prim, (other, self), _NO_KW)
 
     return op, rop
+
+
+def _in_place_operator(method: Any) -> Any:
+    """The augmented assignment (``+=``) of a binary operator ``method``."""
+
+    def iop(self, other):
+        return self._in_place(method, other)
+
+    return iop
 
 
 class Tensor:
@@ -368,29 +374,14 @@ class Tensor:
     # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
     # value (a fresh object, as Python makes without these methods, would leave them the
     # old one). The result must keep this Tensor's shape; it keeps its dtype.
-    def __iadd__(self, other):
-        return self._in_place(Tensor.__add__, other)
-
-    def __isub__(self, other):
-        return self._in_place(Tensor.__sub__, other)
-
-    def __imul__(self, other):
-        return self._in_place(Tensor.__mul__, other)
-
-    def __itruediv__(self, other):
-        return self._in_place(Tensor.__truediv__, other)
-
-    def __ifloordiv__(self, other):
-        return self._in_place(Tensor.__floordiv__, other)
-
-    def __imod__(self, other):
-        return self._in_place(Tensor.__mod__, other)
-
-    def __ipow__(self, other):
-        return self._in_place(Tensor.__pow__, other)
-
-    def __imatmul__(self, other):
-        return self._in_place(Tensor.__matmul__, other)
+    __iadd__ = _in_place_operator(__add__)
+    __isub__ = _in_place_operator(__sub__)
+    __imul__ = _in_place_operator(__mul__)
+    __itruediv__ = _in_place_operator(__truediv__)
+    __ifloordiv__ = _in_place_operator(__floordiv__)
+    __imod__ = _in_place_operator(__mod__)
+    __ipow__ = _in_place_operator(__pow__)
+    __imatmul__ = _in_place_operator(__matmul__)
 
     def _check_writable(self, instead: str) -> None:
         node = self._node
@@ -438,17 +429,16 @@ class Tensor:
                         # A constant beside this tensor: record without the general search.
                         if a is self:
                             if type(b) is not Tensor:
-                                if type(b) in _SEQUENCES:  # an array to the rules too
+                                if type(b) in SEQUENCES:  # an array to the rules too
                                     b = np.asarray(b)
                                 return tr.with_constant(prim, self, b, 0)
                             if b._trace is tr:
                                 return tr.binary(prim, a, b)
                         elif type(a) is not Tensor:
-                            if type(a) in _SEQUENCES:
+                            if type(a) in SEQUENCES:
                                 a = np.asarray(a)
                             return tr.with_constant(prim, self, a, 1)
-                inputs = tuple(np.asarray(x) if type(x) in _SEQUENCES else x for x in inputs)
-                return bind(prim, inputs, _NO_KW)
+                return bind(prim, numpy_api.as_operands(inputs), _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

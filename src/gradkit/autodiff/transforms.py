@@ -140,12 +140,14 @@ def _own_output(out: Any, tr: Any) -> Any:
         if t is tr or t is None or t.level < tr.level:
             return out  # the transform's own output (the common case), or a constant
     leaves, treedef = tree_flatten(out)
-    owned = []
-    for v in leaves:
-        while type(v) is Tensor and v._trace is not None and v._trace.level > tr.level:
-            v = v._value
-        owned.append(v)
-    return tree_unflatten(treedef, owned)
+    return tree_unflatten(treedef, [_under_inner_boxes(v, tr) for v in leaves])
+
+
+def _under_inner_boxes(v: Any, tr: Any) -> Any:
+    """``v`` without the boxes of traces opened inside ``tr`` (levels above its own)."""
+    while type(v) is Tensor and v._trace is not None and v._trace.level > tr.level:
+        v = v._value
+    return v
 
 
 def _lower(x: Any, tr: Any) -> Any:
@@ -167,9 +169,7 @@ def _lower(x: Any, tr: Any) -> Any:
 def _lower_leaf(v: Any, tr: Any) -> Any:
     if v._trace is tr:
         return v._value
-    inner = v
-    while type(inner) is Tensor and inner._trace is not None and inner._trace.level > tr.level:
-        inner = inner._value
+    inner = _under_inner_boxes(v, tr)
     if type(inner) is Tensor and inner._trace is tr:
         return inner._value
     return v

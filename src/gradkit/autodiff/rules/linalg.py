@@ -8,7 +8,7 @@ import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import SEQUENCES, Primitive, ndim_of, shape_of
 
 
 def _swap(a):
@@ -33,11 +33,8 @@ def _matmul(a, b):
         ) from None
 
 
-_SEQUENCES = (list, tuple)  # a constant operand written as nested lists
-
-
 def _matmul_vjp_a(g, ans, a, b, *_):  # *_: linear's bias, which plays no part
-    if type(b) in _SEQUENCES:
+    if type(b) in SEQUENCES:  # a constant written as nested lists (np.dot passes it on)
         b = np.asarray(b)
     if a.ndim == 2 and b.ndim == 2:  # the commonest case, first
         return g @ b.T
@@ -51,7 +48,7 @@ def _matmul_vjp_a(g, ans, a, b, *_):  # *_: linear's bias, which plays no part
 
 
 def _matmul_vjp_b(g, ans, a, b, *_):
-    if type(a) in _SEQUENCES:
+    if type(a) in SEQUENCES:
         a = np.asarray(a)
     if a.ndim == 2 and b.ndim == 2:
         return a.T @ g
