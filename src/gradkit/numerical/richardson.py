@@ -7,7 +7,8 @@ polynomial through them, cancelling the first terms of the series.  Each entry o
 the table comes with two error terms:
 
 * truncation: the change from the neighbouring lower-order entries (it is about the
-  error of those entries, so it over-estimates the error of the entry itself);
+  error of those entries, so it over-estimates the error of the entry itself), and from
+  the entry of the same order one step finer (coarse entries can agree by coincidence);
 * rounding: the noise of ``f`` (a few units in the last place of ``|f|``) carried
   through the stencil weights and the extrapolation weights, bounded term by term.
 
@@ -76,12 +77,8 @@ def extrapolate(
     1.0
     """
     shape = np.broadcast_shapes(*(lv.value.shape for lv in levels))
-    best = np.full(shape, np.nan, dtype=np.result_type(*(lv.value for lv in levels)))
-    best_err = np.full(shape, np.inf)
-    best_trunc = np.full(shape, np.inf)
-    best_noise = np.full(shape, np.inf)
-    best_step = np.full(shape, np.nan)
     start_v = np.broadcast_to(start, shape)
+    table: list[list[tuple]] = []  # per row k: (value, rounding, usable, truncation) by column
     prev_p: list[np.ndarray] = []
     prev_r: list[np.ndarray] = []
     prev_ok: list[np.ndarray] = []
@@ -98,23 +95,45 @@ def extrapolate(
                 p.append(p[j - 1] + (p[j - 1] - prev_p[j - 1]) * a)
                 r.append(np.abs(1 + a) * r[j - 1] + np.abs(a) * prev_r[j - 1])
                 ok.append(ok[j - 1] & prev_ok[j - 1] & np.isfinite(a))
+            row = []
             for j in range(k + 1):
                 if j == 0:
                     if k == 0:
+                        row.append((p[0], r[0], np.zeros(shape, dtype=bool), None))
                         continue
                     trunc = np.abs(p[0] - prev_p[0])
                     usable = ok[0] & prev_ok[0]
                 else:
                     trunc = np.maximum(np.abs(p[j] - p[j - 1]), np.abs(p[j] - prev_p[j - 1]))
                     usable = ok[j]
-                err = safety * trunc + r[j]
+                row.append((p[j], r[j], usable, trunc))
+            if table:
+                # An entry must also agree with the one below it (same order, one finer
+                # step): entries computed from steps outside the asymptotic regime can
+                # agree with their coarser neighbours by coincidence.
+                above = table[-1]
+                for j, (pa, ra, ua, ta) in enumerate(above):
+                    if ta is not None:
+                        finer = np.where(ua & ok[j], np.maximum(ta, np.abs(p[j] - pa)), ta)
+                        above[j] = (pa, ra, ua, finer)
+            table.append(row)
+            prev_p, prev_r, prev_ok = p, r, ok
+        best = np.full(shape, np.nan, dtype=np.result_type(*(lv.value for lv in levels)))
+        best_err = np.full(shape, np.inf)
+        best_trunc = np.full(shape, np.inf)
+        best_noise = np.full(shape, np.inf)
+        best_step = np.full(shape, np.nan)
+        for level, row in zip(levels, table):
+            for value, noise, usable, trunc in row:
+                if trunc is None:
+                    continue
+                err = safety * trunc + noise
                 better = usable & (err < best_err)
-                best = np.where(better, p[j], best)
+                best = np.where(better, value, best)
                 best_err = np.where(better, err, best_err)
                 best_trunc = np.where(better, trunc, best_trunc)
-                best_noise = np.where(better, r[j], best_noise)
+                best_noise = np.where(better, noise, best_noise)
                 best_step = np.where(better, np.broadcast_to(level.step, shape), best_step)
-            prev_p, prev_r, prev_ok = p, r, ok
     return Extrapolation(best, best_err, best_trunc, best_noise, best_step, np.isfinite(best_err))
 
 
