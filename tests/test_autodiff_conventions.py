@@ -205,3 +205,14 @@ def test_where_with_a_zero_branch_is_bit_for_bit_numpys(dtype) -> None:
             (ct,) = vjp_fn(g)
             want = np.where(cc, g, 0.0) if keep else np.where(cc, 0.0, g)
             np.testing.assert_array_equal(bits(ct), bits(want.astype(dtype)))
+
+
+def test_logaddexp_gradient_is_the_sigmoid_and_nan_only_at_an_infinite_value():
+    """The README's convention: d/dx logaddexp(0, x) = sigmoid(x) wherever the value is
+    finite, including far in the tails; NaN (not a wrong number) where it is infinite."""
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 30.0, 800.0])
+    expected = np.exp(-np.logaddexp(0.0, -x))  # sigmoid(x), stable in both tails
+    got = gk.elementwise_grad(lambda t: np.logaddexp(0.0, t))(x)
+    np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(gk.grad(lambda t: np.logaddexp(0.0, t))(np.inf))
