@@ -234,3 +234,32 @@ def test_a_second_cross_entropy_on_the_same_logits_leaves_the_first_ones_gradien
     else:
         got, _ = gk.grad(lambda z: (ce(z, y1), ce(z, y2)), has_aux=True)(Z)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_as_the_other_losses():
+    """The mean over no samples is NaN (NumPy's mean, PyTorch's cross_entropy); it was
+    -0.0, a loss that looks perfect. The gradient is empty, of the logits' shape."""
+    empty = np.zeros((0, 10))
+    for labels in (np.zeros(0, dtype=int), np.zeros((0, 10))):
+        assert np.isnan(gk.nn.cross_entropy_with_logits(empty, labels))
+        value, g = gk.value_and_grad(lambda z, y=labels: gk.nn.cross_entropy_with_logits(z, y))(
+            empty
+        )
+        assert np.isnan(value) and g.shape == (0, 10)
+    with pytest.warns(RuntimeWarning):  # NumPy's "mean of empty slice"
+        assert np.isnan(gk.nn.mse_loss(np.zeros(0), np.zeros(0)))  # the convention it joins
+
+
+def test_cross_entropy_takes_integer_labels_in_a_constant_tensor():
+    """gk.Tensor(labels) without requires_grad is a constant: read as class indices, as
+    torch.tensor(labels) is (it was refused as "differentiable labels")."""
+    z_values = np.array([[2.0, 0.0, 0.0, 1.0], [0.0, 0.5, 0.0, 0.0], [1.0, 1.0, 3.0, 0.0]])
+    labels = np.array([0, 1, 2])
+    z = gk.Tensor(z_values, requires_grad=True)
+    loss = gk.nn.cross_entropy_with_logits(z, gk.Tensor(labels))
+    loss.backward()
+    # closed form: mean over rows of logsumexp(z) - z[label]; gradient (softmax - onehot)/n
+    lse = np.log(np.exp(z_values).sum(axis=1))
+    assert float(loss.item()) == pytest.approx(np.mean(lse - z_values[[0, 1, 2], labels]))
+    softmax = np.exp(z_values - lse[:, None])
+    np.testing.assert_allclose(z.grad, (softmax - np.eye(4)[labels]) / 3, rtol=1e-12)

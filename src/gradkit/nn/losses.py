@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,15 @@ def _samples(x: Any) -> int:
     """The number of distributions in ``x``: all elements over the size of the last axis."""
     shape = tuple(x.shape)
     return max(1, _size(x) // shape[-1]) if shape else 1
+
+
+def _per_sample(x: Any) -> float:
+    """``1 / n`` for the mean over the ``n`` distributions in ``x``, and NaN for an empty
+    batch: the mean of nothing, as NumPy's mean and PyTorch's losses give it."""
+    shape = tuple(x.shape)
+    if shape and _size(x) == 0:
+        return math.nan
+    return 1.0 / _samples(x)
 
 
 # ----------------------------------------------------------------------------- regression
@@ -194,7 +204,7 @@ def cross_entropy_loss(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("cross_entropy_loss", y_true, y_pred)
     safe = _clip_straight_through(y_pred, epsilon, 1.0)
-    return -np.sum(y_true * np.log(safe)) / _samples(y_pred)
+    return -np.sum(y_true * np.log(safe)) * _per_sample(y_pred)
 
 
 def cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> np.ndarray:
@@ -373,6 +383,9 @@ def _target_distribution(logits: Any, labels: Any) -> np.ndarray:
     logits_shape = tuple(logits.shape)
     if not logits_shape:
         raise ValueError("cross_entropy_with_logits: logits must have a class axis, got a scalar")
+    engine = sys.modules.get("gradkit.autodiff.tensor")  # loaded if labels can be a Tensor
+    if engine is not None and type(labels) is engine.Tensor and labels._trace is None:
+        labels = labels._value  # a constant Tensor (requires_grad=False): its array
     if not isinstance(labels, (np.ndarray, np.generic, list, tuple, int, float)):
         # traced soft labels: the gradient is being taken with respect to the targets
         if tuple(labels.shape) == logits_shape:
@@ -516,9 +529,9 @@ def _cross_entropy_values(logits: Any, targets: Any, keep: bool = False) -> Any:
                 _MEMO.keep(logits, targets, parts)
             shifted, e, sums = parts
             logp = shifted - np.log(sums)
-            return np.add.reduce(_weighted(targets, logp).ravel()) * (-1.0 / _samples(logits))
+            return np.add.reduce(_weighted(targets, logp).ravel()) * -_per_sample(logits)
     weighted = _weighted(targets, log_softmax(logits, axis=-1))
-    return np.sum(weighted) * (-1.0 / _samples(logits))
+    return np.sum(weighted) * -_per_sample(logits)
 
 
 def _weighted(targets: Any, logp: Any) -> Any:
@@ -590,7 +603,7 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
             total = picked @ readonly_ones((rows,), _F64)  # BLAS, cheaper than a reduce
         else:
             total = np.add.reduce(picked)
-        loss = total * (-1.0 / (rows or 1))
+        loss = total * (-1.0 / rows) if rows else math.nan
         if math.isfinite(loss):  # so every row's maximum was finite
             _MEMO.keep(logits, labels, parts, at)  # this runs as a traced operation only
             return loss
