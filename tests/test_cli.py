@@ -469,3 +469,59 @@ def test_a_negative_seed_is_refused_by_name(capsys):
     status, _, err = run(capsys, "train", "moons", "--seed=-1")
     assert status == 2
     assert err.strip() == "gradkit train: error: --seed -1: the seed must be 0 or more"
+
+
+# ----------------------------------------------------------------- seventh session
+def test_derive_refuses_a_bad_point_before_printing_the_derivation(capsys):
+    status, out, err = run(capsys, "derive", "x**2", "--at", "x=foo")
+    assert_one_line_error(status, err, "'foo' is not a number")
+    assert out == ""  # the derivation used to be printed before the refusal
+
+
+def test_check_advises_what_the_command_line_can_do(capsys):
+    """The numerical error said "pass step=...", an argument of the Python function
+    that check does not have."""
+    status, _, err = run(capsys, "check", "1/(x - 1e-9)", "--at", "0")
+    assert_one_line_error(status, err, "do not converge")
+    assert "pass step=" not in err and "central differences" in err
+
+
+def test_graph_writes_the_pdf_its_help_lists(capsys, tmp_path):
+    out_file = tmp_path / "g.pdf"
+    status, _, _ = run(capsys, "graph", "x*y", "--at", "x=1,y=2", "--out", str(out_file))
+    assert status == 0 and out_file.read_bytes()[:5] == b"%PDF-"
+    status, out, _ = run(capsys, "graph", "--help")
+    assert status == 0 and ".pdf" in out  # the help listed .dot, .svg and .png only
+
+
+def test_plot_refuses_a_range_where_f_has_no_value_and_notes_a_gap(capsys, tmp_path):
+    out_file = tmp_path / "p.png"
+    status, _, err = run(capsys, "plot", "log(x)", "--range=-3,-1", "--out", str(out_file))
+    assert_one_line_error(status, err, "no finite real value anywhere")
+    assert not out_file.exists()  # f' = 1/x alone used to be drawn
+    status, _, err = run(capsys, "plot", "log(x)", "--range=-3,3", "--out", str(out_file))
+    assert status == 0 and out_file.exists()
+    assert err.count("\n") == 1 and "part of the range" in err
+
+
+def test_out_paths_a_folder_and_an_empty_name_are_refused_up_front(capsys, tmp_path):
+    folder = tmp_path / "looks.png"
+    folder.mkdir()
+    status, out, err = run(capsys, "optimize", "booth", "--optimizers", "adam", "--steps", "3",
+                           "--out", str(folder))
+    assert_one_line_error(status, err, "is a folder")
+    assert out == ""  # refused before the race, not after it with "[Errno 21]"
+    status, _, err = run(capsys, "tour", "--out", "")
+    assert_one_line_error(status, err, "--out is empty")
+
+
+def test_a_write_error_is_one_line_in_words(capsys, monkeypatch, tmp_path):
+    import matplotlib.figure
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", refuse)
+    status, _, err = run(capsys, "plot", "x**2", "--out", str(tmp_path / "p.png"))
+    assert_one_line_error(status, err, "cannot write")
+    assert "Permission denied" in err and "Errno" not in err

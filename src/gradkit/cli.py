@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _subparser(commands, "graph")
     p.add_argument("expr", metavar="EXPR")
     p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2")
-    p.add_argument("--out", required=True, help=".dot (always), .svg or .png")
+    p.add_argument("--out", required=True, help=".dot (always), .svg, .png or .pdf")
 
     p = _subparser(commands, "tour")
     p.add_argument("--out", default="gradkit-tour", help="output folder (default gradkit-tour)")

@@ -133,6 +133,8 @@ def run_derive(args: argparse.Namespace) -> int:
     if not args.var.isidentifier():
         raise CliError(f"--var {args.var!r} is not a variable name (e.g. --var x)")
     expr = symbolic.parse(args.expr)
+    # a bad --at is refused before anything is printed
+    point = None if args.at is None else _point_for(expr, args.at, default_var=args.var)
     derivation = symbolic.derive(expr, var=args.var)
     console = _console()
     if args.latex:
@@ -143,8 +145,7 @@ def run_derive(args: argparse.Namespace) -> int:
         console.print(_styled_steps(derivation.to_text()))
     console.print(Text.assemble(("result: ", "bold"), f"d/d{args.var} [ {expr} ] = "
                                 f"{derivation.result}"))
-    if args.at is not None:
-        point = _point_for(expr, args.at, default_var=args.var)
+    if point is not None:
         where = ", ".join(f"{name} = {_fmt(v)}" for name, v in point.items())
         value = _evaluate(expr, point)
         slope = _evaluate(derivation.result, point, what="the derivative")
@@ -275,7 +276,10 @@ def run_check(args: argparse.Namespace) -> int:
     gradient = symbolic.gradient(expr, variables)
     exact = _gradient_values(gradient, variables, point)
     f = _numpy_function(expr, variables)
-    numerical = np.asarray(gk.numerical.gradient(f, x), dtype=float)
+    try:
+        numerical = np.asarray(gk.numerical.gradient(f, x), dtype=float)
+    except gk.numerical.NumericalDerivativeError as error:
+        raise CliError(_for_the_cli(str(error))) from None
     automatic = np.asarray(gk.grad(f)(x), dtype=float)
 
     table = Table(title=f"derivatives of {expr} at "
@@ -300,6 +304,8 @@ _IMAGE_FORMATS = (".png", ".svg", ".pdf")
 def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
     """The ``--out`` file, checked for a known suffix; its folder is created if needed."""
     path = Path(out)
+    if path.is_dir():
+        raise CliError(f"--out {out!r} is a folder; give a file name, e.g. {out}/out.png")
     if path.suffix.lower() not in allowed:
         raise CliError(f"--out {out!r}: the file name must end in {', '.join(allowed)}")
     if path.parent.exists() and not path.parent.is_dir():
@@ -309,8 +315,22 @@ def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
 
 
 def _save_figure(fig: Any, path: Path) -> None:
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    try:
+        fig.savefig(path, dpi=100, bbox_inches="tight")
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror or error}") from None
     _console().print(f"wrote {path}", markup=False)
+
+
+def _for_the_cli(message: str) -> str:
+    """A numerical error's message with its advice in Python arguments (``step=...``,
+    ``method='forward'``) replaced by what the command line user can do."""
+    for advice in ("; pass step=", "; use method="):
+        cut = message.find(advice)
+        if cut >= 0:
+            message = message[:cut]
+    return (message + "; check uses central differences with an adaptive step: in Python, "
+            "gk.numerical.derivative takes method= and step= to choose them")
 
 
 # --------------------------------------------------------------------------- plot
@@ -345,6 +365,14 @@ def run_plot(args: argparse.Namespace) -> int:
     derivative = symbolic.derive(expr, var=args.var).result
     f = symbolic.lambdify(expr, [args.var])
     df = symbolic.lambdify(derivative, [args.var])
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(np.asarray(f(np.linspace(low, high, 401)), dtype=float))
+    if not finite.any():
+        raise CliError(f"{expr} has no finite real value anywhere on --range={args.xrange}; "
+                       "choose a range inside its domain")
+    if not finite.all():
+        sys.stderr.write(f"gradkit plot: note: {expr} has no finite real value on part of "
+                         "the range; the curves leave a gap there\n")
     fig = gk.viz.plot_derivative(f, (low, high), at=at, derivative=df, label=str(expr))
     _save_figure(fig, path)
     _console().print(f"f({args.var}) = {expr};  f'({args.var}) = {derivative}", markup=False)
@@ -573,6 +601,8 @@ def run_tour(args: argparse.Namespace) -> int:
     """
     from gradkit.viz import tour
 
+    if not args.out.strip():
+        raise CliError("--out is empty; give a folder for the tour, e.g. --out gradkit-tour")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} is a file; give a folder for the tour")
