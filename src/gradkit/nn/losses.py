@@ -592,6 +592,8 @@ def _label_positions(labels: np.ndarray, k: int) -> np.ndarray:
 
 def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
     """Mean over rows of ``logsumexp(z) - z[label]``, for integer class indices."""
+    if not labels.shape[0] and logits.dtype.kind == "f":
+        return logits.dtype.type(math.nan)  # the mean of no samples
     parts = _exp_parts(logits)
     if parts is not None:
         shifted, e, sums = parts
@@ -603,7 +605,7 @@ def _cross_entropy_index_values(logits: Any, labels: np.ndarray) -> Any:
             total = picked @ readonly_ones((rows,), _F64)  # BLAS, cheaper than a reduce
         else:
             total = np.add.reduce(picked)
-        loss = total * (-1.0 / rows) if rows else math.nan
+        loss = total * (-1.0 / rows)
         if math.isfinite(loss):  # so every row's maximum was finite
             _MEMO.keep(logits, labels, parts, at)  # this runs as a traced operation only
             return loss
