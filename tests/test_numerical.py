@@ -310,6 +310,24 @@ def test_one_sided_steps_across_a_kink_at_zero_are_caught(p, n, method, x):
     assert np.sign(d) == np.sign(exact)
 
 
+def test_a_later_level_that_breaks_the_series_restarts_the_search():
+    """|t|**5 at 0.01, n=4, backward: the first steps (0.25 to 0.016) straddle 0 and agree
+    by coincidence; the finer ones break that series. The search used to stop there and
+    return 0.97 +- 0.47 (true 1.2); it now searches on and finds 1.2 to 1e-6."""
+    d, info = derivative(lambda t: np.abs(t) ** 5, 0.01, n=4, method="backward",
+                         full_output=True)
+    assert abs(d - 1.2) <= info.error <= 1e-3  # closed form: 120 |x|
+
+
+def test_a_length_scale_far_below_the_steps_is_refused_not_returned():
+    """cos at 1e8: the steps start at 8e6 and cos varies on a scale of 1. The forward
+    differences returned -3e-7 (the derivative is -sin(1e8) = -0.93) with an error
+    estimate of 5e-8. They are now refused, as the central ones already were."""
+    for method in ("forward", "central"):
+        with pytest.raises(NumericalDerivativeError, match="do not converge"):
+            derivative(np.cos, 1e8, method=method)
+
+
 def test_one_sided_steps_across_zero_stay_accurate_where_f_is_smooth():
     d, info = derivative(np.exp, 1e-3, n=2, method="forward", full_output=True)
     assert abs(d - np.exp(1e-3)) <= info.error <= 1e-6

@@ -107,15 +107,17 @@ def extrapolate(
                     trunc = np.maximum(np.abs(p[j] - p[j - 1]), np.abs(p[j] - prev_p[j - 1]))
                     usable = ok[j]
                 row.append((p[j], r[j], usable, trunc))
-            if table:
-                # An entry must also agree with the one below it (same order, one finer
-                # step): entries computed from steps outside the asymptotic regime can
-                # agree with their coarser neighbours by coincidence.
-                above = table[-1]
+            # An entry must also agree with the entries below it (same order, finer
+            # steps): entries computed from steps outside the asymptotic regime can
+            # agree with their coarser neighbours by coincidence. The next one down is
+            # compared as a neighbour; further ones, beyond their own rounding bound.
+            for above_k, above in enumerate(table):
+                nearest = above_k == k - 1
                 for j, (pa, ra, ua, ta) in enumerate(above):
-                    if ta is not None:
-                        finer = np.where(ua & ok[j], np.maximum(ta, np.abs(p[j] - pa)), ta)
-                        above[j] = (pa, ra, ua, finer)
+                    if ta is None:
+                        continue
+                    gap = np.abs(p[j] - pa) if nearest else np.abs(p[j] - pa) - r[j]
+                    above[j] = (pa, ra, ua, np.where(ua & ok[j], np.maximum(ta, gap), ta))
             table.append(row)
             prev_p, prev_r, prev_ok = p, r, ok
         best = np.full(shape, np.nan, dtype=np.result_type(*(lv.value for lv in levels)))
@@ -251,9 +253,10 @@ def adaptive_difference(
         k = len(levels) - 1
         with np.errstate(all="ignore"):
             # two levels agree: the step is small enough for the series to converge
-            agree2 = reduce(
+            within_tau = reduce(
                 np.abs(value - prev[0]) <= tau * np.abs(value) + 3.0 * (noise + prev[1])
             )
+            agree2 = within_tau
             # or three levels follow one term of the series (e.g. a zero derivative)
             series = _follows_series(prev2, prev, value, t, reduce)
         # prefer the three-level test: its window starts one level earlier
@@ -264,11 +267,15 @@ def adaptive_difference(
         start = np.where(agree2, prev_idx, start)
         start = np.where(agree3, _second_last(levels, k, agree3), start)
         phase = np.where(agree, 1, phase)
-        # the first level after agreement must follow the series too, else search on
+        # the first level after agreement must follow the series too, else search on;
         verify = (phase == 1) & ~agree & valid_s & (k - start >= 2) & (k - start <= 3)
         with np.errstate(all="ignore"):
             at_noise = reduce(np.abs(prev[0] - value) <= 3.0 * (noise + prev[1]))
-        relapse = verify & ~series & ~at_noise
+        # so must every later one: a level that breaks the series by more than `tau` (not
+        # the noise of a small step) shows that the agreement was a coincidence of steps
+        # too large
+        late = (phase == 1) & ~agree & valid_s & (k - start > 3) & (n_prev >= 2) & ~within_tau
+        relapse = (verify | late) & ~series & ~at_noise
         phase = np.where(relapse, 0, phase)
         start = np.where(relapse, max_levels, start)
         n_prev = np.where(relapse, 1, n_prev)
