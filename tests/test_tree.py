@@ -57,3 +57,50 @@ def test_dicts_flatten_in_sorted_key_order_and_map_keeps_structure() -> None:
     assert tree_map(lambda x, y: x * y, {"w": [1, 2]}, {"w": [3, 4]}) == {"w": [3, 8]}
     with pytest.raises(ValueError, match="structures differ"):
         tree_map(lambda x, y: x, [1], [1, 2])
+
+
+# --- namedtuple, OrderedDict and defaultdict nest, as in JAX -----------------------------
+from collections import OrderedDict, defaultdict, namedtuple  # noqa: E402
+
+_Pair = namedtuple("_Pair", "w b")
+
+
+def test_a_namedtuple_is_a_container_rebuilt_as_itself():
+    """It was a leaf: tree_map(lambda x: x * 2, Pair(w, b)) repeated the tuple, silently."""
+    w, b = np.array([1.0, 2.0]), np.array([3.0])
+    doubled = tree_map(lambda x: x * 2, _Pair(w, b))
+    assert type(doubled) is _Pair
+    np.testing.assert_array_equal(doubled.w, [2.0, 4.0])
+    np.testing.assert_array_equal(doubled.b, [6.0])
+    leaves, treedef = tree_flatten([_Pair(1.0, (2.0, 3.0)), {"k": _Pair(4.0, None)}])
+    assert leaves == [1.0, 2.0, 3.0, 4.0]  # field order, as jax.tree_util
+    assert tree_unflatten(treedef, leaves) == [_Pair(1.0, (2.0, 3.0)), {"k": _Pair(4.0, None)}]
+
+
+def test_ordered_dict_keeps_its_order_and_defaultdict_its_factory():
+    od = OrderedDict([("z", 1.0), ("a", 2.0)])
+    leaves, treedef = tree_flatten(od)
+    assert leaves == [1.0, 2.0]  # insertion order (a plain dict is sorted: [2.0, 1.0])
+    back = tree_unflatten(treedef, [10.0, 20.0])
+    assert type(back) is OrderedDict and list(back.items()) == [("z", 10.0), ("a", 20.0)]
+    dd = defaultdict(list, {"z": 1.0, "a": [2.0, 3.0]})
+    leaves, treedef = tree_flatten(dd)
+    assert leaves == [2.0, 3.0, 1.0]  # sorted keys, as for dict
+    back = tree_unflatten(treedef, leaves)
+    assert type(back) is defaultdict and back.default_factory is list and back == dd
+
+
+def test_gradients_and_optimizers_take_namedtuple_parameters():
+    import gradkit as gk
+
+    params = _Pair(np.array([1.0, 2.0]), np.array([3.0, -1.0, 0.5]))
+    g = gk.grad(lambda p: np.sum(p.w**2) + np.sum(p.b**3))(params)
+    assert type(g) is _Pair
+    np.testing.assert_allclose(g.w, 2 * params.w)  # closed forms
+    np.testing.assert_allclose(g.b, 3 * params.b**2)
+    opt = gk.optim.sgd(0.1)
+    state = opt.init(params)
+    updates, state = opt.update(g, state, params)
+    new = gk.optim.apply_updates(params, updates)
+    assert type(new) is _Pair
+    np.testing.assert_allclose(new.w, params.w - 0.1 * 2 * params.w)

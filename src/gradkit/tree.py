@@ -1,8 +1,10 @@
 """Containers of arrays ("pytrees"): flatten them to a list of leaves and back.
 
-Tuples, lists and dicts (and ``None``, which holds no leaves) nest; anything else
-is a leaf. Dict keys are visited in sorted order, as JAX does, so two dicts with
-the same keys flatten alike whatever order they were built in.
+Tuples, lists and dicts (and ``None``, which holds no leaves) nest, and so do
+namedtuples, ``OrderedDict`` and ``defaultdict``, which are rebuilt as themselves;
+anything else is a leaf. Dict keys are visited in sorted order, as JAX does, so two
+dicts with the same keys flatten alike whatever order they were built in; an
+``OrderedDict`` keeps its own order.
 
 >>> leaves, treedef = tree_flatten({"b": (1, 2), "a": 3})
 >>> leaves
@@ -15,6 +17,7 @@ the same keys flatten alike whatever order they were built in.
 
 from __future__ import annotations
 
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,13 +27,16 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef
 class TreeDef:
     """The shape of a container: its kind, its keys and the defs of its children."""
 
-    __slots__ = ("kind", "keys", "children", "flat")
+    __slots__ = ("kind", "keys", "children", "flat", "aux")
 
-    def __init__(self, kind: Any, keys: Any, children: tuple, flat: bool = False) -> None:
+    def __init__(
+        self, kind: Any, keys: Any, children: tuple, flat: bool = False, aux: Any = None
+    ) -> None:
         self.kind = kind
         self.keys = keys
         self.children = children
         self.flat = flat  # a list or tuple whose children are all leaves
+        self.aux = aux  # a defaultdict's default_factory
 
     @property
     def num_leaves(self) -> int:
@@ -43,19 +49,21 @@ class TreeDef:
             and self.kind == other.kind
             and self.keys == other.keys
             and self.children == other.children
+            and self.aux == other.aux
         )
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.keys, self.children))
+        return hash((self.kind, self.keys, self.children, self.aux))
 
     def __repr__(self) -> str:
         if self.kind is None:
             return "*"
         if self.kind is type(None):
             return "None"
-        if self.kind is dict:
+        if issubclass(self.kind, dict):
             inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children))
-            return "{" + inner + "}"
+            return ("{" if self.kind is dict else f"{self.kind.__name__}({{") + inner + (
+                "}" if self.kind is dict else "})")
         inner = ", ".join(repr(c) for c in self.children)
         return f"{self.kind.__name__}({inner})"
 
@@ -63,7 +71,25 @@ class TreeDef:
 _LEAF = TreeDef(None, None, ())
 
 
-_CONTAINERS = frozenset((tuple, list, dict, type(None)))  # a hash lookup, not four ==
+#: The container types met so far: the four plain ones, and the namedtuple, OrderedDict
+#: and defaultdict types added when first seen. A set lookup per child, not isinstance.
+_CONTAINERS = {tuple, list, dict, type(None)}
+_LEAF_TYPES: set = set()  # the types met so far that are leaves (arrays, floats, ...)
+
+
+def _is_container(kind: type) -> bool:
+    """Whether values of type ``kind`` nest (remembering the answer for next time)."""
+    if kind in _CONTAINERS:
+        return True
+    if kind in _LEAF_TYPES:
+        return False
+    nests = (issubclass(kind, tuple) and hasattr(kind, "_fields")) or kind in (
+        OrderedDict,
+        defaultdict,
+    )
+    if len(_CONTAINERS) + len(_LEAF_TYPES) < 4096:
+        (_CONTAINERS if nests else _LEAF_TYPES).add(kind)
+    return nests
 
 
 _FLAT_DEFS: dict = {}  # (kind, n) -> the TreeDef of a flat list or tuple of n leaves
@@ -82,16 +108,16 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
         for c in tree:
-            if type(c) in _CONTAINERS:
+            if type(c) in _CONTAINERS or type(c) not in _LEAF_TYPES:
                 break
         else:  # only leaves, the commonest container: its TreeDef is shared
             leaves.extend(tree)
             return _flat_def(kind, len(tree))
-        children = []  # here at least one child is a container
+        children = []  # here at least one child is a container (or of a type not yet met)
         for c in tree:
-            if type(c) in _CONTAINERS:
+            if _is_container(type(c)):
                 children.append(_flatten(c, leaves))
-            else:  # a leaf, the commonest child: no call
+            else:
                 leaves.append(c)
                 children.append(_LEAF)
         return TreeDef(kind, None, tuple(children))
@@ -100,6 +126,15 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
         return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))
     if tree is None:
         return TreeDef(type(None), None, ())
+    if _is_container(kind):
+        if kind is OrderedDict:
+            keys = tuple(tree)
+            return TreeDef(kind, keys, tuple(_flatten(tree[k], leaves) for k in keys))
+        if kind is defaultdict:
+            keys = tuple(sorted(tree))
+            children = tuple(_flatten(tree[k], leaves) for k in keys)
+            return TreeDef(kind, keys, children, aux=tree.default_factory)
+        return TreeDef(kind, None, tuple(_flatten(c, leaves) for c in tree))  # a namedtuple
     leaves.append(tree)
     return _LEAF
 
@@ -164,9 +199,13 @@ def _unflatten(treedef: TreeDef, it: Any) -> Any:
     if kind is type(None):
         return None
     children = [_unflatten(c, it) for c in treedef.children]
-    if kind is dict:
-        return dict(zip(treedef.keys, children))
-    return kind(children)
+    if kind is dict or kind is OrderedDict:
+        return kind(zip(treedef.keys, children))
+    if kind is tuple or kind is list:
+        return kind(children)
+    if kind is defaultdict:
+        return defaultdict(treedef.aux, zip(treedef.keys, children))
+    return kind(*children)  # a namedtuple
 
 
 def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
