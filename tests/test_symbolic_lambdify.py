@@ -185,3 +185,45 @@ def test_errors(expr, vars, error, match):
 def test_wrong_number_of_arguments():
     with pytest.raises(TypeError, match=r"expected 2 argument\(s\) \(x, y\), got 1"):
         lambdify("x y", "x y")(1.0)
+
+
+def test_integer_inputs_are_computed_as_floats_not_wrapped_around():
+    """An int64 array reached NumPy's integer power and product and wrapped around:
+    x**40 at 3 gave -6289078614652622815. Exact values from Python's integers."""
+    np.testing.assert_allclose(lambdify("x^40")(np.array([3])), [float(3**40)], rtol=1e-15)
+    assert lambdify("x^3")(np.int64(3_000_000)) == pytest.approx(float(3_000_000**3))
+    np.testing.assert_allclose(
+        lambdify("x y")(np.array([2**40]), np.array([2**40])), [float(2**80)], rtol=1e-15
+    )
+    assert lambdify("x + y")(np.int8(100), np.int8(100)) == 200.0
+    np.testing.assert_allclose(lambdify("x^-2")(np.array([2**32])), [2.0**-64], rtol=1e-15)
+
+
+def test_heaviside_of_nan_is_nan_and_acot_of_minus_zero_is_sympys():
+    x = sympy.Symbol("x")
+    got = lambdify(sympy.Heaviside(x), [x])(np.array([np.nan, -1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(got, [np.nan, 0.0, 0.5, 1.0])  # it gave 0.5 at NaN
+    with np.errstate(divide="ignore"):
+        assert lambdify(sympy.acot(x), [x])(-0.0) == float(sympy.acot(0))  # pi/2, not -pi/2
+    assert lambdify(sympy.acot(x), [x])(-1.0) == pytest.approx(float(sympy.acot(-1)))
+
+
+def test_a_constant_is_itself_at_an_infinite_input():
+    """2 at x = inf was 2 + 0 * inf = NaN."""
+    f = lambdify("2", "x")
+    assert f(np.inf) == 2.0
+    np.testing.assert_array_equal(f(np.array([1.0, -np.inf, np.inf])), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: lambdify("x^sqrt(-1)"),
+        lambda: lambdify("relu(sqrt(-1)) * x"),
+        lambda: lambdify(sympy.Heaviside(sympy.Symbol("x"), sympy.Symbol("h")), "x h"),
+    ],
+)
+def test_complex_or_symbolic_constants_are_a_lambdify_error(build):
+    """They raised TypeError or SymPy's ValueError from float()/complex()."""
+    with pytest.raises(LambdifyError, match="number"):
+        build()

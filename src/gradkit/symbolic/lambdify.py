@@ -50,7 +50,8 @@ def _functional(name: str) -> Callable[[Any], Any]:
 
 
 def _heaviside(x: Any, at_zero: float) -> Any:
-    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero))
+    # at_zero + 0 x: NaN stays NaN (x > 0 and x < 0 are both False there, as at 0)
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_zero + 0.0 * x))
 
 
 #: The NumPy function for each SymPy function of one argument.
@@ -64,7 +65,7 @@ NUMPY_FUNCTIONS: dict[Any, Callable[[Any], Any]] = {
     sympy.asin: np.arcsin,
     sympy.acos: np.arccos,
     sympy.atan: np.arctan,
-    sympy.acot: lambda x: np.arctan(1.0 / x),
+    sympy.acot: lambda x: np.arctan(1.0 / (x + 0.0)),  # -0.0 + 0.0 is +0.0: acot(0) = pi/2
     sympy.sinh: np.sinh,
     sympy.cosh: np.cosh,
     sympy.tanh: np.tanh,
@@ -109,7 +110,7 @@ class _Compiler:
             return self.power(expr.base, expr.exp)
         if expr.func is sympy.Heaviside:
             x = self.compile(expr.args[0])
-            at_zero = float(expr.args[1]) if len(expr.args) > 1 else 0.5
+            at_zero = _real_constant(expr.args[1], expr) if len(expr.args) > 1 else 0.5
             return lambda a: _heaviside(x(a), at_zero)
         if expr.func in NUMPY_FUNCTIONS and len(expr.args) == 1:
             function, x = NUMPY_FUNCTIONS[expr.func], self.compile(expr.args[0])
@@ -121,10 +122,7 @@ class _Compiler:
         )
 
     def constant(self, expr: Any) -> Node:
-        value = complex(expr.evalf())
-        if value.imag != 0 or not np.isfinite(value.real):
-            raise LambdifyError(f"the constant {expr} is not a finite real number")
-        real = value.real
+        real = _real_constant(expr, expr)
         return lambda a: real
 
     def product(self, expr: Any) -> Node:
@@ -158,8 +156,22 @@ class _Compiler:
             if n < 0:
                 return lambda a: 1.0 / b(a) ** (-n)
             return lambda a: b(a) ** n
-        p = float(exponent)
+        p = _real_constant(exponent, sympy.Pow(base, exponent, evaluate=False))
         return lambda a: b(a) ** p
+
+
+def _real_constant(value: Any, where: Any) -> float:
+    """``value`` (a SymPy number) as a float, or a LambdifyError naming ``where``."""
+    context = "" if value == where else f" in {where}"
+    try:
+        number = complex(sympy.N(value))
+    except (TypeError, ValueError):
+        number = complex(np.nan)  # relu(I), a symbol: no complex value either
+        if value.free_symbols:
+            raise LambdifyError(f"{value}{context} must be a number") from None
+    if number.imag != 0 or not np.isfinite(number.real):
+        raise LambdifyError(f"the constant {value}{context} is not a finite real number")
+    return number.real
 
 
 def _fold(nodes: list[Node], combine: Callable[[Any, Any], Any]) -> Node:
@@ -175,10 +187,14 @@ def _fold(nodes: list[Node], combine: Callable[[Any, Any], Any]) -> Node:
 
 
 def _as_numpy(value: Any) -> Any:
+    """Numbers, lists and integer arrays as float64 (``x**40`` of an int64 array would
+    wrap around silently); float arrays and traced values as they are."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return np.float64(value)
     if isinstance(value, (list, tuple)):
         return np.asarray(value, dtype=float)
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "iub":
+        return np.asarray(value, dtype=np.float64)[()]
     return value
 
 
@@ -225,7 +241,12 @@ def lambdify(expr: Any, vars: Any = None) -> Callable[..., Any]:
         values = tuple(_as_numpy(v) for v in values)
         result = node(values)
         # A constant still has the shape of the input (and a zero derivative).
-        return result + 0.0 * values[0] if constant and values else result
+        if constant and values:
+            first = values[0]
+            if isinstance(first, (np.ndarray, np.generic)):  # 0 * inf would be NaN
+                return result + np.zeros(np.shape(first))[()]
+            return result + 0.0 * first  # a traced value: keep the (zero) derivative
+        return result
 
     function.expr = expression  # type: ignore[attr-defined]
     function.vars = tuple(variables)  # type: ignore[attr-defined]
