@@ -454,3 +454,18 @@ def test_public_names():
     for name in ("derivative", "step_error", "partial", "gradient", "jacobian", "hessian",
                  "directional_derivative"):
         assert callable(getattr(gk.numerical, name))
+
+
+@pytest.mark.parametrize("method", ["forward", "backward"])
+def test_point_scale_check_with_a_vector_valued_f_and_array_x(method):
+    """The check at |x|'s scale passed the result's steps (one per output) as the steps
+    (one per element of x): a vector-valued f near 0 crashed with NumPy's "setting an
+    array element with a sequence", and numerical.jacobian with it."""
+    d = derivative(lambda t: np.array([np.sin(t), t]), 0.001, method=method)
+    np.testing.assert_allclose(d, [np.cos(0.001), 1.0], rtol=1e-9)
+    J = gk.numerical.jacobian(lambda v: np.array([np.sin(v[0]), v[0]]), np.array([0.001]),
+                              method=method)
+    np.testing.assert_allclose(J, [[np.cos(0.001)], [1.0]], rtol=1e-9)
+    x = np.array([1e-8, -1e-8, 0.5])
+    d, info = derivative(lambda t: np.abs(t) ** 3, x, n=2, method=method, full_output=True)
+    assert np.all(np.abs(d - 6 * np.abs(x)) <= info.error)  # closed form 6|x|

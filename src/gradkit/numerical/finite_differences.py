@@ -324,7 +324,9 @@ def _confirm_at_point_scale(
     check = crossed & np.isfinite(fallback)
     if not np.any(check):
         return result
-    h = np.where(check, fallback, result.step)
+    # one step per element of x (the result's steps are per element of f's output); the
+    # elements not checked take their last step again, and their values are not used
+    h = np.where(check, fallback, result.levels[-1].step)
     d1, n1, _ = _plain_difference(evaluate, x, sten, h, exact=True)
     d2, n2, _ = _plain_difference(evaluate, x, sten, h / 2, exact=True)
     with np.errstate(all="ignore"):
@@ -337,7 +339,7 @@ def _confirm_at_point_scale(
     # Not confirmed: search again, starting at the point's scale.
     again = adaptive_difference(
         lambda s: _plain_difference(evaluate, x, sten, s, exact=True),
-        np.where(check, fallback, result.step),
+        h,
         np.full(np.shape(fallback), np.inf),
         sten.power,
     )
