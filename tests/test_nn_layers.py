@@ -209,3 +209,39 @@ def test_nested_sequential_prefixes_names_and_round_trips(tmp_path):
     np.testing.assert_array_equal(again(X), model(X))
     model.params = {k: np.zeros_like(v) for k, v in p.items()}
     assert not inner.params["0.weight"].any()  # the inner layers hold the new values
+
+
+def test_damaged_or_malformed_model_files_are_parameter_errors(tmp_path):
+    """Each of these raised a raw error (BadZipFile, EOFError, TypeError on a renamed .npy,
+    AttributeError/KeyError/TypeError on a bad header) or, for string parameters, loaded
+    them as numbers."""
+    import json
+
+    path = nn.save(nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU()), tmp_path / "m.npz")
+    raw = path.read_bytes()
+    (tmp_path / "half.npz").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "one.npy", np.ones(3))
+    (tmp_path / "one.npz").write_bytes((tmp_path / "one.npy").read_bytes())
+
+    def with_header(name, header, **params):
+        np.savez(tmp_path / name, __architecture__=np.array(json.dumps(header)), **params)
+        return tmp_path / name
+
+    spec = nn.Linear(1, 2).spec()
+    broken = dict(spec, config=dict(spec.get("config", {}), bogus=3))
+    cases = {
+        "half.npz": "not a gradkit model file",
+        "empty.npz": "not a gradkit model file",
+        "one.npz": "holds one array",
+        with_header("list.npz", [1, 2]).name: "not a gradkit header",
+        with_header("nomodel.npz", {"format": nn_io.FORMAT}).name: "not a gradkit header",
+        with_header("bogus.npz", {"format": nn_io.FORMAT, "model": broken}).name:
+            "cannot be rebuilt",
+        with_header("text.npz", {"format": nn_io.FORMAT, "model": spec},
+                    **{"param:weight": np.array([["1.5", "nan"]]),
+                       "param:bias": np.array(["0", "0"])}).name: "dtype <U3",
+    }
+    for name, message in cases.items():
+        with pytest.raises(nn.ParameterError, match=message):
+            nn.load(tmp_path / name)

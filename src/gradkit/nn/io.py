@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,18 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
     if not source.exists() and _target_path(source).exists():
         source = _target_path(source)
     try:
-        with np.load(source, allow_pickle=False) as archive:
-            contents = {name: archive[name] for name in archive.files}
+        loaded = np.load(source, allow_pickle=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"no saved model at {source}") from None
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:  # empty, truncated
         raise ParameterError(f"{source} is not a gradkit model file ({error})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array
+        raise ParameterError(f"{source} holds one array, not a gradkit model file (.npz)")
+    try:
+        with loaded as archive:
+            contents = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:  # a damaged entry
+        raise ParameterError(f"{source} is damaged: {error}") from None
     if _ARCHITECTURE_KEY not in contents:
         raise ParameterError(
             f"{source} is an .npz file but not one written by gradkit's save(); "
@@ -107,6 +114,8 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
         header = json.loads(str(contents.pop(_ARCHITECTURE_KEY)))
     except json.JSONDecodeError:
         raise ParameterError(f"{source}: the architecture entry is not valid JSON") from None
+    if not isinstance(header, dict) or not isinstance(header.get("model"), dict):
+        raise ParameterError(f"{source}: the architecture entry is not a gradkit header")
     if header.get("format") != FORMAT:
         raise ParameterError(
             f"{source} has format {header.get('format')!r}; this gradkit reads {FORMAT!r}"
@@ -116,6 +125,12 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
         for name, value in contents.items()
         if name.startswith(_PARAM_PREFIX)
     }
+    for name, value in params.items():
+        if value.dtype.kind not in "fiu":  # strings ('1.5') or complex would be converted
+            raise ParameterError(
+                f"{source}: parameter {name!r} has dtype {value.dtype}; a gradkit model "
+                "file holds real numbers"
+            )
     return header, params
 
 
@@ -140,7 +155,16 @@ def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
     gradkit.nn.layers.ParameterError: ... 'weight' has shape (2, 1) in the file but (3, 1) ...
     """
     header, params = _read(path)
-    model = into if into is not None else Module.from_spec(header["model"])
+    if into is not None:
+        model = into
+    else:
+        try:
+            model = Module.from_spec(header["model"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ParameterError(
+                f"{path}: the saved architecture cannot be rebuilt ({type(error).__name__}: "
+                f"{error}); was it written by another version of gradkit?"
+            ) from None
     _compare(path, model, params)
     model.params = params
     return model
