@@ -185,3 +185,26 @@ def test_bad_index_direction_arity_and_method():
         gradient(None, np.array([1.0, 2.0]))
     with pytest.raises(NumericalDerivativeError, match="string"):
         gradient(rosenbrock, "1, 2")
+
+
+def test_mixed_partials_are_not_fooled_by_steps_that_saturate_f():
+    """tanh(x y) at (1000, 0.002): steps scaled to 1 for y saturate tanh at all four
+    corners, the four-point differences were exactly 0 at every level, and the mixed
+    partial came back 0.0 with an error of 3e-17. Closed form: d2/dxdy tanh(xy) =
+    sech^2(xy) (1 - 2 xy tanh(xy))."""
+    x, y = 1000.0, 0.002
+    H, info = hessian(lambda a, b: np.tanh(a * b), (x, y), full_output=True)
+    u = x * y
+    exact = (1 - np.tanh(u) ** 2) * (1 - 2 * u * np.tanh(u))
+    assert abs(H[0, 1] - exact) <= info.error[0, 1] <= 1e-6
+    assert H[0, 1] == H[1, 0]
+
+
+def test_complex_step_that_drops_the_imaginary_part_is_refused_not_zero():
+    """With the whole point complex, np.abs of the perturbed coordinate returns a complex
+    number with no imaginary part: the gradient of x * |y| came back [3, 0] (true
+    [3, -2]). A true zero partial is still 0."""
+    with pytest.raises(NumericalDerivativeError, match="drops the imaginary"):
+        gradient(lambda v: v[0] * np.abs(v[1]), np.array([2.0, -3.0]), method="complex")
+    g = gradient(lambda v: v[0] ** 2 + 0 * v[1], np.array([2.0, -3.0]), method="complex")
+    np.testing.assert_array_equal(g, [4.0, 0.0])

@@ -16,7 +16,11 @@ from typing import Any
 import numpy as np
 
 from gradkit.numerical.errors import NumericalDerivativeError, NumericalDerivativeWarning
-from gradkit.numerical.richardson import AdaptiveResult, adaptive_difference
+from gradkit.numerical.richardson import (
+    AdaptiveResult,
+    adaptive_difference,
+    confirm_at_scale,
+)
 from gradkit.numerical.stencils import (
     EPS,
     METHODS,
@@ -322,38 +326,9 @@ def _confirm_at_point_scale(
         far = x + np.sign(sten.offsets[-1] or sten.offsets[0]) * reach * level.step
         crossed |= np.sign(far) != np.sign(x)
     check = crossed & np.isfinite(fallback)
-    if not np.any(check):
-        return result
-    # one step per element of x (the result's steps are per element of f's output); the
-    # elements not checked take their last step again, and their values are not used
-    h = np.where(check, fallback, result.levels[-1].step)
-    d1, n1, _ = _plain_difference(evaluate, x, sten, h, exact=True)
-    d2, n2, _ = _plain_difference(evaluate, x, sten, h / 2, exact=True)
-    with np.errstate(all="ignore"):
-        local = 2 * d2 - d1  # one Richardson step (the series is in h for one-sided)
-        local_err = 2.0 * np.abs(d2 - d1) + 3.0 * n1 + 3.0 * n2
-        gap = np.abs(result.estimate - local)
-        wrong = np.broadcast_to(check, np.shape(gap)) & ~(gap <= result.error + local_err)
-    if not np.any(wrong):
-        return result
-    # Not confirmed: search again, starting at the point's scale.
-    again = adaptive_difference(
+    return confirm_at_scale(
         lambda s: _plain_difference(evaluate, x, sten, s, exact=True),
-        h,
-        np.full(np.shape(fallback), np.inf),
-        sten.power,
-    )
-    use = wrong & np.broadcast_to(np.asarray(again.any_valid), np.shape(wrong))
-    pick = lambda a, b: np.where(use, a, b)  # noqa: E731
-    return AdaptiveResult(
-        pick(again.estimate, result.estimate),
-        pick(again.error, np.maximum(result.error, gap)),
-        pick(again.truncation, result.truncation),
-        pick(again.rounding, result.rounding),
-        pick(again.step, result.step),
-        pick(again.converged, result.converged),
-        result.any_valid,
-        result.levels + again.levels,
+        result, fallback, check, sten.power,
     )
 
 

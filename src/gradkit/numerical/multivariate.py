@@ -31,7 +31,7 @@ from gradkit.numerical.finite_differences import (
     check_quality,
     estimate_derivative,
 )
-from gradkit.numerical.richardson import adaptive_difference
+from gradkit.numerical.richardson import adaptive_difference, confirm_at_scale
 from gradkit.numerical.stencils import EPS, METHODS, FunctionEvaluator
 
 __all__ = ["partial", "gradient", "jacobian", "hessian", "directional_derivative"]
@@ -131,7 +131,35 @@ def _partial(
     value, info = estimate_derivative(
         evaluate, np.asarray(problem.x0[i]), n, method, name=problem.name(i), warn=warn
     )
+    if method == "complex" and np.any(np.asarray(value) == 0):
+        _check_complex_zero(problem, i, n, np.asarray(value), scalar_output)
     return np.asarray(value), info
+
+
+def _check_complex_zero(
+    problem: _Problem, i: int, n: int, value: np.ndarray, scalar_output: bool
+) -> None:
+    """Raise if the complex step's exact 0 is f dropping the imaginary part.
+
+    The whole point is complex while one coordinate is perturbed, so an ``np.abs`` or
+    ``np.real`` of that coordinate returns a complex result with no imaginary part: a
+    silent 0 (one-variable ``derivative`` sees a real result and refuses). Central
+    differences, for the entries that came out exactly 0, tell a true 0 from that.
+    """
+    try:
+        check, info = estimate_derivative(
+            problem.coordinate(i, scalar_output), np.asarray(problem.x0[i]), n, "central",
+            name=problem.name(i), warn=False,
+        )
+    except NumericalDerivativeError:
+        return  # central differences cannot judge (a kink at x): leave the 0
+    dropped = (value == 0) & (np.abs(check) > 10 * np.asarray(info.error))
+    if np.any(dropped):
+        raise NumericalDerivativeError(
+            f"method='complex': the complex step gives 0 for {problem.name(i)} where central "
+            f"differences give {np.max(np.abs(check[dropped])):.6g}: f drops the imaginary "
+            "part there (np.abs, np.real, float(), ...); use method='central'"
+        )
 
 
 def _combine(infos: list[DerivativeInfo], shape: tuple[int, ...], method: str, n: int):
@@ -353,6 +381,12 @@ def _mixed(problem: _Problem, i: int, j: int) -> tuple[float, float, bool, int]:
         return value, 2 * EPS * magnitude, magnitude
 
     result = adaptive_difference(level, np.array(_MIXED_FIRST_STEP), np.array(fallback), 2)
+    # steps scaled to 1 for a coordinate much smaller than 1 can saturate f at all four
+    # corners (tanh(x y) at (1000, 0.002)), whose differences are then exactly 0 at every
+    # level: confirm at the small coordinate's scale when the search never went there
+    result = confirm_at_scale(
+        level, result, np.array(fallback), np.isfinite(fallback) & (result.step > fallback), 2
+    )
     if not np.all(result.any_valid):
         raise NumericalDerivativeError(
             f"hessian: f returned nan or inf at every step tried around x for the pair "

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Level", "Extrapolation", "extrapolate", "adaptive_difference"]
+__all__ = ["Level", "Extrapolation", "extrapolate", "adaptive_difference", "confirm_at_scale"]
 
 LevelFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -332,6 +332,55 @@ def adaptive_difference(
     conv_v = np.broadcast_to(converged, np.shape(ex.estimate))
     return AdaptiveResult(
         ex.estimate, ex.error, ex.truncation, ex.rounding, ex.step, conv_v, any_valid, levels
+    )
+
+
+def confirm_at_scale(
+    level_fn: LevelFunction,
+    result: AdaptiveResult,
+    scale_step: np.ndarray,
+    check: np.ndarray,
+    power: int,
+) -> AdaptiveResult:
+    """Confirm ``result`` with two differences at ``scale_step`` where ``check`` holds.
+
+    A search that converged at steps much larger than a scale of the point (``|x|``)
+    may have converged on something other than ``f`` near the point: the other branch
+    of a kink the steps straddle, or the flat tails of a function its steps saturate.
+    The differences at ``scale_step`` and half of it, one Richardson step apart, must
+    agree with the result within both error estimates; where they do not, the search
+    runs again from ``scale_step`` and its result replaces the first.
+    """
+    if not np.any(check):
+        return result
+    # one step per element of the point (the result's steps are per output element);
+    # the elements not checked repeat their last step, and their values are not used
+    h = np.where(check, scale_step, result.levels[-1].step)
+    d1, n1, _ = level_fn(h)
+    d2, n2, _ = level_fn(h / 2)
+    r = 2.0**power
+    with np.errstate(all="ignore"):
+        local = (r * d2 - d1) / (r - 1)
+        local_err = 2.0 * np.abs(d2 - d1) / (r - 1) + 3.0 * (n1 + n2)
+        gap = np.abs(result.estimate - local)
+        wrong = np.broadcast_to(check, np.shape(gap)) & ~(gap <= result.error + local_err)
+    if not np.any(wrong):
+        return result
+    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power)
+    use = wrong & np.broadcast_to(np.asarray(again.any_valid), np.shape(wrong))
+
+    def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(use, a, b)
+
+    return AdaptiveResult(
+        pick(again.estimate, result.estimate),
+        pick(again.error, np.maximum(result.error, gap)),
+        pick(again.truncation, result.truncation),
+        pick(again.rounding, result.rounding),
+        pick(again.step, result.step),
+        pick(again.converged, result.converged),
+        result.any_valid,
+        result.levels + again.levels,
     )
 
 
