@@ -489,3 +489,20 @@ def test_mismatched_structures_are_reported():
         go.apply_updates([np.zeros(2), 1.0], [np.zeros(2), np.zeros(3)])
     with pytest.raises(ValueError, match="state has 1 parts"):
         opt.update(np.zeros(2), (state[0],), np.zeros(2))
+
+
+def test_schedules_refuse_bools_and_inf_and_name_an_overflow_but_take_numpy_ints():
+    """True was taken as step 1; inf and an overflowing gamma**k raised Python's raw
+    OverflowError; cosine_schedule refused T_max=np.int64(10) although steps may be
+    NumPy integers."""
+    with pytest.raises(TypeError, match="bool"):
+        go.cosine_schedule(0.1, 10)(True)
+    with pytest.raises(TypeError, match="step count"):
+        go.cosine_schedule(0.1, 10)(float("inf"))
+    with pytest.raises(ValueError, match="overflows at step 1000000"):
+        go.exponential_schedule(0.1, 1.5)(10**6)
+    with pytest.raises(ValueError, match="overflows at step 5000"):
+        go.step_schedule(0.1, 1, 2.0)(5000)
+    s = go.cosine_schedule(0.1, np.int64(10))
+    assert s(np.int64(5)) == pytest.approx(0.05)  # 0.1 (1 + cos(pi/2)) / 2
+    assert go.exponential_schedule(0.1, 0.5)(2000) == 0.0  # underflow is fine

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradkit.optim.base import Schedule, check_number
 
 __all__ = [
@@ -27,18 +29,20 @@ __all__ = [
 
 
 def _check_step_count(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
-    return value
+    return int(value)
 
 
 def _check_step(step: object) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
+    if isinstance(step, (bool, np.bool_)):
+        raise TypeError(f"a schedule takes a step count (int); got the bool {step!r}")
+    if not isinstance(step, int):
         try:
             as_int = int(step)  # numpy integers
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: inf
             raise TypeError(f"a schedule takes a step count (int); got {step!r}") from None
         if as_int != step:
             raise TypeError(f"a schedule takes a whole step count; got {step!r}")
@@ -46,6 +50,17 @@ def _check_step(step: object) -> int:
     if step < 0:
         raise ValueError(f"a schedule's step count must be >= 0; got {step}")
     return step
+
+
+def _scaled(lr: float, gamma: float, k: int, name: str, step: object) -> float:
+    """``lr * gamma ** k``, or a clear error where it overflows (gamma > 1, k large)."""
+    try:
+        return lr * gamma**k
+    except OverflowError:
+        raise ValueError(
+            f"{name}: lr * gamma**k overflows at step {step} (gamma = {gamma}); a learning "
+            "rate that grows without bound is never meant: use gamma <= 1"
+        ) from None
 
 
 def constant_schedule(lr: float) -> Schedule:
@@ -82,7 +97,7 @@ def step_schedule(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     gamma = check_number("gamma", gamma, low=0.0, low_open=True)
 
     def schedule(step: int) -> float:
-        return lr * gamma ** (_check_step(step) // step_size)
+        return _scaled(lr, gamma, _check_step(step) // step_size, "step_schedule", step)
 
     return schedule
 
@@ -101,7 +116,7 @@ def exponential_schedule(lr: float, gamma: float) -> Schedule:
     gamma = check_number("gamma", gamma, low=0.0, low_open=True)
 
     def schedule(step: int) -> float:
-        return lr * gamma ** _check_step(step)
+        return _scaled(lr, gamma, _check_step(step), "exponential_schedule", step)
 
     return schedule
 
