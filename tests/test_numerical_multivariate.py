@@ -208,3 +208,25 @@ def test_complex_step_that_drops_the_imaginary_part_is_refused_not_zero():
         gradient(lambda v: v[0] * np.abs(v[1]), np.array([2.0, -3.0]), method="complex")
     g = gradient(lambda v: v[0] ** 2 + 0 * v[1], np.array([2.0, -3.0]), method="complex")
     np.testing.assert_array_equal(g, [4.0, 0.0])
+
+
+def test_hessian_of_an_f_that_raises_outside_its_domain_and_of_an_empty_point():
+    """math.log raises where np.log gives NaN: a corner of the first mixed step crossed
+    0 and the hessian died with "math domain error" at a valid point (gradient coped).
+    An empty point raised NumPy's zero-size reduction error."""
+    import math
+
+    H = hessian(lambda x, y: math.log(x) * y, (1e-3, 2.0))
+    x, y = 1e-3, 2.0
+    np.testing.assert_allclose(H, [[-y / x**2, 1 / x], [1 / x, 0.0]], rtol=1e-6, atol=1e-6)
+    assert hessian(lambda v: np.sum(v**2), np.array([])).shape == (0, 0)
+
+
+def test_step_error_at_a_step_that_is_not_positive_is_an_error():
+    from gradkit.numerical import step_error
+
+    curves = step_error(np.sin, np.cos, 1.0)
+    for bad in (0.0, -1.0, np.nan, np.inf):  # 0 and -1 returned the smallest step's error
+        with pytest.raises(NumericalDerivativeError, match="positive finite"):
+            curves.error_at("forward", bad)
+    assert curves.error_at("forward", 1e-8) < 1e-6

@@ -335,8 +335,8 @@ def hessian(
     # entries are judged against the Hessian's scale, or f's own when H is ~0
     with np.errstate(all="ignore"):
         f0 = abs(float(np.asarray(problem.call(problem.x0.copy()), dtype=float).ravel()[0]))
-    floor = f0 / max(float(np.max(np.abs(problem.x0))), 1.0) ** 2
-    poor = error > 1e-4 * max(float(np.max(np.abs(value))), floor)
+    floor = f0 / max(float(np.max(np.abs(problem.x0), initial=0.0)), 1.0) ** 2
+    poor = error > 1e-4 * max(float(np.max(np.abs(value), initial=0.0)), floor)
     if np.any(poor):
         i, j = np.argwhere(poor)[0]
         warnings.warn(

@@ -138,7 +138,10 @@ class FunctionEvaluator:
             with np.errstate(all="ignore"):
                 raw = self.f(arg)
         except (ArithmeticError, ValueError) as exc:
-            if points.ndim or isinstance(exc, NumericalDerivativeError):
+            # (an elementwise f over an array of points cannot say which point it was;
+            # one whole point of a scalar f, as the Hessian's corners are, can)
+            vectorized = points.ndim and not self.scalar_output
+            if vectorized or isinstance(exc, NumericalDerivativeError):
                 raise
             # math.log(-1e-3) raises where np.log returns nan: treat it the same way
             self.n_evals += 1

@@ -63,6 +63,10 @@ class StepError:
             raise NumericalDerivativeError(
                 f"no curve for method {method!r}; have {sorted(self.errors)}"
             )
+        if not (isinstance(step, (int, float, np.integer, np.floating)) and 0 < step < np.inf):
+            raise NumericalDerivativeError(
+                f"error_at: step must be a positive finite number, got {step!r}"
+            )
         i = int(np.argmin(np.abs(np.log(self.steps) - np.log(step))))
         return float(self.errors[method][i])
 
