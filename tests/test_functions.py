@@ -213,3 +213,16 @@ def test_two_argument_form_differentiates_per_coordinate():
     ad = engine()
     dx, dy = ad.grad(fn.rosenbrock, argnums=(0, 1))(-1.5, -1.5)
     np.testing.assert_allclose([dx, dy], fn.rosenbrock.grad(-1.5, -1.5), rtol=1e-14)
+
+
+def test_coordinates_as_lists_huge_values_and_complex_input():
+    """Lists as separate coordinates raised a raw TypeError ('list' and 'int'); 1e200
+    raised Python's OverflowError (the vector form gave inf); complex input returned a
+    complex value silently."""
+    np.testing.assert_array_equal(fn.rosenbrock([1.0, 2.0], [3.0, 4.0]),
+                                  [400.0, 1.0])  # (1-a)^2 + 100 (b-a^2)^2 at (1,3), (2,4)
+    np.testing.assert_array_equal(fn.booth([1.0, 2.0], [3.0, 4.0]), [0.0, 18.0])
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert fn.rosenbrock(1e200, 1.0) == np.inf
+    with pytest.raises(TypeError, match="real numbers"):
+        fn.booth(np.array([1 + 1j, 2.0]))

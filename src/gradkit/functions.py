@@ -117,9 +117,13 @@ class Objective:
         """Return what the value function indexes: a vector-like or a tuple of coordinates."""
         if not args:
             raise TypeError(f"{self.name}() needs a vector x or the coordinates x, y, ...")
+        for a in args:
+            _check_real(a, self.name)
         if len(args) > 1:
             self._check_n(len(args))
-            return tuple(_no_ints(a) for a in args)
+            return tuple(
+                _plain(a, self.name) if isinstance(a, (list, tuple)) else _no_ints(a) for a in args
+            )
         x = _no_ints(args[0])
         if isinstance(x, (list, tuple)):
             x = _plain(x, self.name)
@@ -127,7 +131,7 @@ class Objective:
         if shape is None or len(shape) == 0:
             raise ValueError(
                 f"{self.name} takes a vector (its first axis holds the coordinates) or one "
-                f"argument per coordinate; got the scalar {x!r}"
+                f"argument per coordinate; got the scalar {args[0]!r}"
             )
         self._check_n(shape[0])
         return x
@@ -183,12 +187,22 @@ class Objective:
 
 
 def _no_ints(x: Any) -> Any:
-    """Integers become floats (so (10**6)**4 cannot overflow); anything else is kept."""
+    """Integers become floats (so (10**6)**4 cannot overflow), Python numbers NumPy
+    floats (so 1e200**2 is inf with NumPy's warning, as for arrays, not OverflowError);
+    anything else is kept."""
     if isinstance(x, np.ndarray) and x.dtype.kind in "biu":
         return x.astype(float)
-    if isinstance(x, (int, np.integer)):
-        return float(x)
+    if isinstance(x, (int, float, np.integer)):
+        return np.float64(x)
     return x
+
+
+def _check_real(x: Any, name: str) -> None:
+    """Refuse complex input: the test functions and their minima are real."""
+    if isinstance(x, complex) or (
+        isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "c"
+    ) or (isinstance(x, (list, tuple)) and any(isinstance(e, complex) for e in x)):
+        raise TypeError(f"{name} takes real numbers; got the complex value {x!r}")
 
 
 def _plain(x: Any, name: str) -> np.ndarray:
