@@ -230,3 +230,21 @@ def test_step_error_at_a_step_that_is_not_positive_is_an_error():
         with pytest.raises(NumericalDerivativeError, match="positive finite"):
             curves.error_at("forward", bad)
     assert curves.error_at("forward", 1e-8) < 1e-6
+
+
+def test_relative_error_is_set_for_whole_results_and_a_bool_index_is_refused():
+    """info.relative_error was None for gradient, jacobian, hessian and
+    directional_derivative; partial(..., i=True) differentiated along x[1]."""
+    x = np.array([1.0, 2.0])
+    for value, info in (
+        gradient(lambda v: np.sum(v**2), x, full_output=True),
+        jacobian(lambda v: v**2, x, full_output=True),
+        hessian(lambda v: np.sum(v**3), x, full_output=True),
+        directional_derivative(lambda v: np.sum(v**2), x, np.array([1.0, 0.0]),
+                               full_output=True),
+    ):
+        with np.errstate(divide="ignore"):
+            np.testing.assert_array_equal(info.relative_error,
+                                          np.asarray(info.error) / np.abs(value))
+    with pytest.raises(NumericalDerivativeError, match="bool"):
+        partial(lambda v: np.sum(v**2), x, i=True)

@@ -92,6 +92,8 @@ class _Problem:
         return self.f(flat.reshape(self.shape).copy())
 
     def index(self, i: Any) -> int:
+        if isinstance(i, (bool, np.bool_)):  # True would be index 1
+            raise NumericalDerivativeError(f"{self.what}: index i={i!r} is a bool, not an index")
         try:
             flat = int(np.ravel_multi_index(i if isinstance(i, tuple) else (i,), self.shape))
         except (TypeError, ValueError) as exc:
@@ -172,6 +174,14 @@ def _combine(infos: list[DerivativeInfo], shape: tuple[int, ...], method: str, n
     return DerivativeInfo(error, step, n_evals, method, n, converged=converged)
 
 
+def _with_relative(info: DerivativeInfo, value: Any) -> DerivativeInfo:
+    """Set ``info.relative_error`` (the error over the value's size) for a whole result."""
+    with np.errstate(all="ignore"):
+        rel = np.asarray(info.error) / np.abs(np.asarray(value))
+    info._relative = rel[()] if np.ndim(rel) == 0 else rel
+    return info
+
+
 def partial(
     f: Callable[..., Any],
     x: Any,
@@ -246,7 +256,7 @@ def gradient(
     results = [_partial(problem, i, 1, method, True) for i in range(problem.size)]
     value = np.array([float(v) for v, _ in results]).reshape(problem.shape)
     info = _combine([inf for _, inf in results], problem.shape, method, 1)
-    return (value, info) if full_output else value
+    return (value, _with_relative(info, value)) if full_output else value
 
 
 def jacobian(
@@ -284,7 +294,7 @@ def jacobian(
     out_shape = columns.shape[1:]
     value = np.moveaxis(columns, 0, -1).reshape(out_shape + problem.shape)
     info = _combine([inf for _, inf in results], problem.shape, method, 1)
-    return (value, info) if full_output else value
+    return (value, _with_relative(info, value)) if full_output else value
 
 
 def hessian(
@@ -352,7 +362,7 @@ def hessian(
         error.reshape(shape), None, n_evals, "central", 2, converged=converged.reshape(shape)
     )
     value = value.reshape(shape)
-    return (value, info) if full_output else value
+    return (value, _with_relative(info, value)) if full_output else value
 
 
 def _mixed(problem: _Problem, i: int, j: int) -> tuple[float, float, bool, int]:
@@ -452,4 +462,4 @@ def directional_derivative(
                           else tuple(problem.x0), method, True, problem.unpack)
     value = float(np.dot(grad.ravel(), unit))
     info.error = float(np.dot(np.asarray(info.error).ravel(), np.abs(unit)))
-    return (value, info) if full_output else value
+    return (value, _with_relative(info, value)) if full_output else value
