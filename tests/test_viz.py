@@ -758,3 +758,44 @@ def test_viz_exports():
 def test_bad_input_raises_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ----------------------------------------------------------------- seventh session
+def test_one_infinite_gradient_does_not_shrink_every_arrow_to_nothing():
+    """cbrt has an infinite slope at x = 0, on the grid of 7 arrows: quiver's scale
+    became inf and all 49 arrows had length 0. The finite ones keep their lengths:
+    longest finite |grad| / (0.9 spacing)."""
+    fig = gk.viz.plot_contour_gradients(lambda p: np.cbrt(p[0]) + p[1], arrows=7)
+    (quiver,) = [c for c in fig.axes[0].collections if isinstance(c, Quiver)]
+    assert np.isfinite(quiver.scale) and quiver.scale > 0
+    U, V = np.asarray(quiver.U), np.asarray(quiver.V)
+    lengths = np.hypot(U, V)
+    assert np.all(lengths[np.isfinite(lengths)] > 0)
+
+
+def test_the_derivative_is_not_drawn_where_f_has_no_value():
+    """log on (-2, 2): f is NaN for x < 0 but its rule 1/x drew f' there, and a tangent
+    at x = -1 was drawn and labelled slope -1."""
+    fig = gk.viz.plot_derivative(np.log, (-2.0, 2.0))
+    f_line, df_line = fig.axes[0].get_lines()[:2]
+    xs, dys = df_line.get_xdata(), df_line.get_ydata()
+    assert not np.any(np.isfinite(dys[xs < 0]))
+    np.testing.assert_allclose(dys[xs > 0.05], 1 / xs[xs > 0.05], rtol=1e-12)  # closed form
+    with pytest.raises(FigureInputError, match="no finite value at at=-1"):
+        gk.viz.plot_derivative(np.log, (-2.0, 2.0), at=-1.0)
+    with pytest.raises(FigureInputError, match="anywhere on the interval"):
+        gk.viz.plot_derivative(np.log, (-3.0, -1.0))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: gk.viz.plot_derivative(np.sin, (-1e308, 1e308)), "too wide"),
+        (lambda: gk.viz.plot_derivative(np.sin, at="a"), "at must be a number"),
+        (lambda: gk.viz.plot_losses(labels=["a"]), "labels must be numbers"),
+    ],
+)
+def test_bad_figure_input_is_a_figure_input_error(call, message):
+    """Each raised NumPy's overflow warnings and drew one point, or a bare ValueError."""
+    with pytest.raises(FigureInputError, match=message):
+        call()

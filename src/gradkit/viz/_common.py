@@ -80,6 +80,10 @@ def check_interval(interval: Any, name: str = "interval") -> tuple[float, float]
         ) from None
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise FigureInputError(f"{name} must satisfy low < high (finite), got {(low, high)}")
+    with np.errstate(over="ignore"):
+        width = high - low
+    if not np.isfinite(width):  # (-1e308, 1e308): the sample points themselves overflow
+        raise FigureInputError(f"{name} is too wide to sample in floating point: {(low, high)}")
     return low, high
 
 

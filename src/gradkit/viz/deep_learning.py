@@ -133,7 +133,12 @@ def plot_losses(losses: Mapping[str, Callable[..., Any]] | None = None, *,
         raise FigureInputError("losses is empty: pass {name: loss(y_true, y_pred)}")
     for name, loss in losses.items():
         check_callable(loss, f"losses[{name!r}]")
-    labels = [float(y) for y in labels]
+    try:
+        labels = [float(y) for y in labels]
+    except (TypeError, ValueError):
+        raise FigureInputError(
+            f"labels must be numbers such as (1.0, 0.0), got {labels!r}"
+        ) from None
     if not labels:
         raise FigureInputError("labels is empty: pass true labels such as (1.0, 0.0)")
     if not 0.0 < eps < 0.5:

@@ -66,7 +66,10 @@ def _draw_contours(ax: Any, X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels:
 
 def _arrow_scale(U: np.ndarray, V: np.ndarray, spacing: float) -> float:
     # quiver's `scale` in data units: the longest arrow spans 90 % of the grid spacing
-    longest = float(np.nanmax(np.hypot(U, V))) if U.size else 0.0
+    # the longest finite arrow: one infinite gradient (cbrt at 0) would make all of them 0
+    lengths = np.hypot(U, V)
+    finite = lengths[np.isfinite(lengths)]
+    longest = float(finite.max()) if finite.size else 0.0
     return longest / (0.9 * spacing) if longest > 0 else 1.0
 
 
@@ -117,8 +120,9 @@ def plot_contour_gradients(f: Callable[..., Any], domain: Any = None, *, num: in
                            arrows: int = 7, levels: int = 12) -> Figure:
     """Return a contour plot of ``f`` with gradient arrows on a regular grid.
 
-    The arrows are scaled together (longest = one grid spacing), so their lengths compare;
-    they cross the contour lines at right angles wherever the axes are equally scaled.
+    The arrows are scaled together (the longest finite one spans 0.9 of a grid spacing),
+    so their lengths compare; they cross the contour lines at right angles wherever the
+    axes are equally scaled.
 
     Args:
         f: a scalar function of a vector ``p = (x, y)``.

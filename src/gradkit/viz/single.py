@@ -58,6 +58,16 @@ def derivative_values(f: Callable[..., Any], xs: np.ndarray,
     return vectorized(lambda x: df(float(x)), xs, "the derivative of f")
 
 
+def _finite_number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise FigureInputError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise FigureInputError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
 def _sample(f: Callable[..., Any], interval: Any, num: int) -> tuple[np.ndarray, np.ndarray]:
     check_callable(f)
     low, high = check_interval(interval)
@@ -86,16 +96,22 @@ def plot_derivative(f: Callable[..., Any], interval: tuple[float, float] = (-3.0
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['f(x)', "f'(x)"]
     """
+    a = None if at is None else _finite_number(at, "at")
     xs, ys = _sample(f, interval, num)
-    dys = derivative_values(f, xs, derivative)
+    if not np.any(np.isfinite(ys)):
+        raise FigureInputError(
+            "f has no finite value anywhere on the interval; choose one inside its domain"
+        )
+    # where f has no value it has no derivative either (a rule such as log's 1/x would
+    # draw one on x < 0 regardless)
+    dys = np.where(np.isfinite(ys), derivative_values(f, xs, derivative), np.nan)
     fig, (ax,) = new_figure(width=6.5, height=4.5)
     ax.plot(xs, ys, color="#1f77b4", linewidth=2, label="f(x)")
     ax.plot(xs, dys, color="#d62728", linestyle="--", linewidth=2, label="f'(x)")
-    if at is not None:
-        a = float(at)
-        if not np.isfinite(a):
-            raise FigureInputError(f"at must be a finite number, got {at!r}")
+    if a is not None:
         fa = float(vectorized(f, np.array([a]))[0])
+        if not np.isfinite(fa):
+            raise FigureInputError(f"f has no finite value at at={a:g}: no tangent there")
         slope = float(derivative_values(f, np.array([a]), derivative)[0])
         ax.plot(xs, fa + slope * (xs - a), color="#2ca02c", linestyle=":", linewidth=2,
                 label=f"tangent at x = {a:g}")
