@@ -799,3 +799,25 @@ def test_bad_figure_input_is_a_figure_input_error(call, message):
     """Each raised NumPy's overflow warnings and drew one point, or a bare ValueError."""
     with pytest.raises(FigureInputError, match=message):
         call()
+
+
+def test_graph_keeps_operand_order_array_constants_and_a_zero_gradient():
+    """Constants were appended after the traced operands (3 - x/y read as x/y - 3, 2**x
+    as x**2), constants of more than one element were dropped, and an input the output
+    ignores had grad None."""
+    from gradkit.autodiff.graph import trace_graph
+
+    g = trace_graph(lambda x, y: 3.0 - x / y, 2.0, 4.0)
+    sub = g.nodes[g.output]
+    assert sub.op == "subtract"
+    first, second = (g.nodes[i] for i in sub.parents)
+    assert (first.kind, first.label, second.op) == ("constant", "3", "true_divide")
+    g = trace_graph(lambda x: 2**x, 3.0)
+    base, exponent = (g.nodes[i] for i in g.nodes[g.output].parents)
+    assert base.kind == "constant" and exponent.kind == "input"
+    assert float(g.nodes[0].grad) == pytest.approx(8 * np.log(2))  # d/dx 2^x = 2^x ln 2
+    g = trace_graph(lambda x: np.sum(x * np.array([1.0, 2.0, 3.0])), np.ones(3))
+    mul = next(n for n in g.nodes if n.op == "multiply")
+    assert [g.nodes[i].kind for i in mul.parents] == ["input", "constant"]
+    g = trace_graph(lambda x, y: x * 2.0, 1.0, 5.0)
+    assert g.inputs[1].grad == 0.0

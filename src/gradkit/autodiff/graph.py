@@ -69,6 +69,16 @@ def _short(value: Any) -> str:
     return f"array{v.shape}"
 
 
+def _numeric(a: Any) -> bool:
+    """Whether an argument is a number or an array of numbers (not an axis tuple, a
+    dtype or a string), so it is drawn as a constant."""
+    if isinstance(a, (bool, np.bool_)):
+        return False
+    if isinstance(a, (int, float, complex, np.number)):
+        return True
+    return isinstance(a, np.ndarray) and a.dtype.kind in "biufc"
+
+
 def trace_graph(fun: Callable, *args: Any) -> Graph:
     """Evaluate scalar ``fun(*args)`` and return its computational graph.
 
@@ -103,18 +113,19 @@ def trace_graph(fun: Callable, *args: Any) -> Graph:
     for node in order:
         parents = []
         if node.prim is not None:
-            traced = {i for i, _ in node.parents}
-            parents.extend(index[parent] for _, parent in node.parents)
-            for i, a in enumerate(node.args):
-                if i in traced or type(a) is Tensor:
-                    continue
-                if isinstance(a, (int, float, np.number)) or np.size(a) == 1:
+            traced = dict(node.parents)  # argument number -> parent node
+            for i, a in enumerate(node.args):  # in argument order: 3 - x is not x - 3
+                if i in traced:
+                    parents.append(index[traced[i]])
+                elif type(a) is not Tensor and _numeric(a):
                     const = GraphNode(len(nodes), "constant", _short(a), a, None, [], "constant")
                     nodes.append(const)
                     parents.append(const.index)
         if node in input_nodes:
             k = input_nodes[node]
             value, grad = value_of(node.ans), grads.get(node)
+            if grad is None:  # an input the output ignores: its derivative is 0
+                grad = np.zeros_like(np.asarray(value, dtype=float))
             gn = GraphNode(len(nodes), "input", names[k], value, grad, [], "input")
         else:
             kind = "output" if node is out._node else "op"
