@@ -216,3 +216,54 @@ def test_logaddexp_gradient_is_the_sigmoid_and_nan_only_at_an_infinite_value():
     np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0)
     with np.errstate(invalid="ignore"):
         assert np.isnan(gk.grad(lambda t: np.logaddexp(0.0, t))(np.inf))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "symmetric"])
+@pytest.mark.parametrize("widths", [(2, 0), (0, 2), (2, 2), (7, 9)])
+def test_pad_with_odd_reflection_matches_numpy_and_its_gradient_the_linear_map(mode, widths):
+    """reflect_type='odd' (2 * edge - mirror) was padded as a copy of entries: wrong
+    values ([1, 5, 3, ...] for NumPy's [4, 5, 3, ...]) and wrong gradients, or an
+    IndexError on the right side. The padding is linear, P x with P = pad(eye): its
+    gradient is P^T w."""
+    x = np.array([3.0, 1.0, 2.0, 1.0, 5.0])
+    n = x.size + sum(widths)
+    w = np.arange(1.0, n + 1)
+    pad = lambda a: np.pad(a, widths, mode=mode, reflect_type="odd")  # noqa: E731
+    value, back = gk.vjp(pad, x)
+    np.testing.assert_array_equal(value, np.pad(x, widths, mode=mode, reflect_type="odd"))
+    P = np.pad(np.eye(x.size), (widths, (0, 0)), mode=mode, reflect_type="odd")
+    np.testing.assert_allclose(back(w)[0], P.T @ w, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda t: np.transpose(t, (0, 3)),
+        lambda t: np.moveaxis(t, 5, 0),
+        lambda t: np.concatenate([t, t], axis=2),
+        lambda t: np.stack([t, t], axis=-4),
+        lambda t: np.expand_dims(t, 3),
+        lambda t: np.tensordot(t, t, axes=([2], [0])),
+        lambda t: np.swapaxes(t, -3, 0),
+        lambda t: np.diagonal(t, 0, 0, 2),
+        lambda t: np.cross(t, t, axis=5),
+    ],
+)
+def test_an_axis_out_of_range_is_an_axis_error_as_in_numpy(f):
+    """These took the axis modulo ndim and silently used another one (transpose (0, 3)
+    of a (2, 3) array gave shape (2, 3)), or raised a bare IndexError."""
+    with pytest.raises(IndexError):  # NumPy's own behaviour (AxisError is an IndexError)
+        f(np.ones((2, 3)))
+    with pytest.raises(np.exceptions.AxisError):
+        gk.vjp(f, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("spec, shapes", [("ii", [(2, 3)]), ("ij,jj->i", [(2, 3), (3, 4)])])
+def test_einsum_refuses_an_index_of_two_lengths(spec, shapes):
+    """The diagonal of a repeated index was quietly truncated: einsum('ii') of a (2, 3)
+    array returned 4.0 where NumPy raises."""
+    ops = [np.ones(s) for s in shapes]
+    with pytest.raises(ValueError):
+        np.einsum(spec, *ops)
+    with pytest.raises(ValueError, match="einsum"):
+        gk.grad(lambda a: np.sum(np.einsum(spec, a, *ops[1:])))(ops[0])

@@ -98,6 +98,12 @@ def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
     return tuple(sorted(out))
 
 
+def _one_axis(axis: Any, ndim: int, name: str) -> int:
+    """One axis in ``[0, ndim)``, from ``-ndim <= axis < ndim``; AxisError otherwise (an
+    axis taken modulo ndim would silently pick another one)."""
+    return norm_axis(operator.index(axis), ndim, name)[0]
+
+
 # ufunc entry point ------------------------------------------------------------------
 def as_operands(inputs: tuple) -> tuple:
     """A ufunc's inputs with each list or tuple made the array the ufunc reads it as: its
@@ -255,7 +261,12 @@ def ravel(a, order="C"):
 @implements(np.transpose)
 def transpose(a, axes=None):
     nd = ndim_of(a)
-    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(x) % max(nd, 1) for x in axes)
+    if axes is None:
+        axes = tuple(range(nd))[::-1]
+    else:
+        axes = tuple(_one_axis(x, nd, "transpose") for x in axes)
+        if sorted(axes) != list(range(nd)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {nd} axes")
     if axes == tuple(range(nd)):
         return a
     return shape.transpose_p(a, axes=axes)
@@ -263,7 +274,9 @@ def transpose(a, axes=None):
 
 @implements(np.swapaxes)
 def swapaxes(a, axis1, axis2):
-    order = list(range(ndim_of(a)))
+    nd = ndim_of(a)
+    axis1, axis2 = _one_axis(axis1, nd, "swapaxes"), _one_axis(axis2, nd, "swapaxes")
+    order = list(range(nd))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return transpose(a, order)
 
@@ -271,8 +284,11 @@ def swapaxes(a, axis1, axis2):
 @implements(np.moveaxis)
 def moveaxis(a, source, destination):
     nd = ndim_of(a)
-    src = [s % nd for s in np.atleast_1d(source)]
-    dst = [d % nd for d in np.atleast_1d(destination)]
+    src = [_one_axis(s, nd, "moveaxis") for s in np.atleast_1d(source)]
+    dst = [_one_axis(d, nd, "moveaxis") for d in np.atleast_1d(destination)]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: source and destination must be distinct axes, as many "
+                         f"of each; got {source!r} and {destination!r}")
     order = [k for k in range(nd) if k not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -284,7 +300,7 @@ def expand_dims(a, axis):
     s = list(shape_of(a))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     nd = len(s) + len(axes)
-    for ax in sorted(x % nd for x in axes):
+    for ax in norm_axis(axes, nd, "expand_dims"):  # sorted, in range, no repeats
         s.insert(ax, 1)
     return reshape(a, tuple(s))
 
@@ -335,7 +351,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     if axis is None:
         arrays, axis = [reshape(a, (-1,)) for a in arrays], 0
     nd = ndim_of(arrays[0])
-    return shape.concatenate_p(*arrays, axis=int(axis) % max(nd, 1))
+    return shape.concatenate_p(*arrays, axis=_one_axis(axis, nd, "concatenate"))
 
 
 @implements(np.stack)
@@ -343,7 +359,7 @@ def stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     _no("stack", out=out)
     arrays = list(arrays)
     nd = ndim_of(arrays[0]) + 1
-    ax = int(axis) % nd
+    ax = _one_axis(axis, nd, "stack")
     return concatenate([expand_dims(a, ax) for a in arrays], axis=ax)
 
 
@@ -368,6 +384,12 @@ def flip(m, axis=None):
 
 @implements(np.diagonal)
 def diagonal(a, offset=0, axis1=0, axis2=1):
+    nd = ndim_of(a)
+    if nd < 2:
+        raise ValueError(f"diagonal: needs at least 2 dimensions, got {nd}")
+    axis1, axis2 = _one_axis(axis1, nd, "diagonal"), _one_axis(axis2, nd, "diagonal")
+    if axis1 == axis2:
+        raise ValueError("diagonal: axis1 and axis2 cannot be the same")
     n = min(shape_of(a)[axis1], shape_of(a)[axis2] - offset) if offset >= 0 else min(
         shape_of(a)[axis1] + offset, shape_of(a)[axis2]
     )
@@ -426,8 +448,10 @@ def tensordot(a, b, axes=2):
         ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
     else:
         ax_a, ax_b = axes
-        ax_a = [x % na for x in np.atleast_1d(ax_a)]
-        ax_b = [x % nb_ for x in np.atleast_1d(ax_b)]
+        ax_a = [_one_axis(x, na, "tensordot") for x in np.atleast_1d(ax_a)]
+        ax_b = [_one_axis(x, nb_, "tensordot") for x in np.atleast_1d(ax_b)]
+        if len(ax_a) != len(ax_b):
+            raise ValueError("tensordot: give as many axes of a as of b")
     free_a = [k for k in range(na) if k not in ax_a]
     free_b = [k for k in range(nb_) if k not in ax_b]
     sa, sb = shape_of(a), shape_of(b)
@@ -448,6 +472,24 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     subscripts = linalg.expand_ellipsis(subscripts, [ndim_of(op) for op in operands])
     ins, outs = linalg.parse_subscripts(subscripts, len(operands))
     operands = list(operands)
+    sizes: dict = {}  # each letter's length, which every operand must agree on (as NumPy)
+    for sub, op in zip(ins, operands):
+        for c, n in zip(sub, shape_of(op)):
+            if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
+                raise ValueError(
+                    f"einsum: index {c!r} has length {sizes[c]} in one place and {n} in "
+                    f"another ({subscripts!r} with shapes "
+                    f"{', '.join(str(shape_of(o)) for o in operands)})"
+                )
+            if n != 1:
+                sizes[c] = n
+        for c in set(sub):  # a letter repeated within one operand: a diagonal, square
+            lengths = {n for d, n in zip(sub, shape_of(op)) if d == c}
+            if len(lengths) > 1:
+                raise ValueError(
+                    f"einsum: the repeated index {c!r} takes a diagonal, but its axes have "
+                    f"lengths {sorted(lengths)}"
+                )
     for k, sub in enumerate(ins):
         # A letter repeated within one operand takes its diagonal: do that first, with
         # np.diagonal (differentiable), so the einsum rules see distinct letters only.

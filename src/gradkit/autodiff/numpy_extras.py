@@ -149,11 +149,20 @@ def pad(array, pad_width, mode="constant", **kwargs):
             f"np.pad with mode={mode!r} has no derivative rule in gradkit; use 'constant', "
             "'edge', 'wrap', 'reflect' or 'symmetric'"
         )
+    odd = kwargs.get("reflect_type", "even") == "odd" and mode in ("reflect", "symmetric")
     for k in range(nd):
         lo, hi = (int(w) for w in widths[k])
-        if lo or hi:
-            idx = np.pad(np.arange(shape_of(array)[k]), (lo, hi), mode=mode, **kwargs)
-            array = take(array, idx, k)
+        if not (lo or hi):
+            continue
+        n = shape_of(array)[k]
+        if odd:
+            # odd reflection computes 2 * edge - mirror image: not a copy of entries but a
+            # linear map, found by padding the identity the same way (one row per output)
+            dtype = np.result_type(value_of(array), 0.0)
+            rows = np.pad(np.eye(n, dtype=dtype), ((lo, hi), (0, 0)), mode=mode, **kwargs)
+            array = np.moveaxis(np.tensordot(rows, array, axes=([1], [k])), 0, k)
+        else:
+            array = take(array, np.pad(np.arange(n), (lo, hi), mode=mode, **kwargs), k)
     return array
 
 
