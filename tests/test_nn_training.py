@@ -163,10 +163,14 @@ def test_divergence_from_a_huge_learning_rate_is_caught(capsys):
                          batch_size=None, verbose=True)
     # one clear warning, no NumPy overflow noise
     assert [type(w.message) for w in caught] == [nn.TrainingDivergedWarning]
-    assert re.search(r"loss became (inf|nan) at epoch \d+, step 1", str(caught[0].message))
+    # caught at the first epoch's end now (the whole set's loss at the new parameters),
+    # or at the next step's loss, as before
+    message = str(caught[0].message)
+    assert re.search(r"loss (became (inf|nan) at epoch \d+, step 1|over the training set is"
+                     r" (inf|nan))", message)
     assert history.stopped
     assert all(np.all(np.isfinite(v)) for v in model.params.values())
-    assert "loss became" in capsys.readouterr().out
+    assert " ".join(capsys.readouterr().out.split()).count("training stopped") == 1
 
 
 def test_progress_shows_epoch_loss_and_accuracy(capsys):
@@ -222,3 +226,27 @@ def test_mlp_reaches_97_percent_on_held_out_digits():
            batch_size=batch_size, verbose=False, seed=0)
     accuracy = np.mean(np.argmax(model(X_test), axis=1) == y_test)
     assert accuracy >= 0.97
+
+
+def test_fit_keeps_finite_parameters_when_the_last_update_breaks_them():
+    """The loss was checked only at the next batch, so the last update of a run went
+    unchecked: RMSE at its minimum (0/0 in its gradient) left weight [[nan]] with
+    stopped False; and a run whose batch losses stayed finite ended with parameters at
+    which the training set's loss is inf."""
+    X, y = np.ones((4, 1)), np.zeros(4)
+    model = nn.Sequential(nn.Linear(1, 1, init="zeros"))
+    rmse = lambda p, t: np.sqrt(np.mean((p - t) ** 2))  # noqa: E731
+    with np.errstate(all="ignore"), pytest.warns(nn.TrainingDivergedWarning, match="update"):
+        history = nn.fit(model, X, y, loss=rmse, optimizer=gk.optim.sgd(0.1), epochs=1,
+                         batch_size=None, verbose=False)
+    assert history.stopped
+    assert all(np.all(p == 0.0) for p in model.params.values())  # the parameters before it
+    X = np.linspace(-1, 1, 8)[:, None] * 1e3
+    y = np.linspace(-1, 1, 8)
+    model = nn.Sequential(nn.Linear(1, 1, rng=0))
+    with pytest.warns(nn.TrainingDivergedWarning, match="over the training set"):
+        history = nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(1.0), epochs=40,
+                         batch_size=None, verbose=False)
+    assert history.stopped
+    pred = X @ model.params["0.weight"] + model.params["0.bias"]
+    assert np.isfinite(np.mean((pred[:, 0] - y) ** 2))  # computed here, not by fit

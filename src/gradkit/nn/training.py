@@ -31,6 +31,7 @@ import numpy as np
 
 from gradkit.nn import losses as L
 from gradkit.nn.layers import Module
+from gradkit.tree import tree_leaves
 
 __all__ = ["fit", "History", "TrainingDivergedWarning", "LOSSES", "evaluate"]
 
@@ -356,6 +357,16 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                     with np.errstate(over="ignore", invalid="ignore"):
                         updates, state = optimizer.update(grads, state, params)
                         params = gk.optim.apply_updates(params, updates)
+                    if not _all_finite(params):  # the last step of a run has no next loss
+                        history.stopped = True
+                        history.message = (
+                            f"fit: the update at epoch {epoch + 1}, step {step + 1} of "
+                            f"{steps_per_epoch} made parameters inf or NaN; training stopped "
+                            "and the parameters before it (whose loss was finite) were kept. "
+                            "Try a smaller learning rate or check the data."
+                        )
+                        params = good_params
+                        break
                     history.steps += 1
                     total += value * len(batch)
                     seen += len(batch)
@@ -365,7 +376,16 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                     break
                 history.loss.append(total / seen)
                 model.train(False)
-                _, train_accuracy = measure(X, y)
+                train_loss, train_accuracy = measure(X, y)
+                if not math.isfinite(train_loss):  # each batch's loss was finite, but not
+                    history.stopped = True         # the whole set's at the new parameters
+                    history.message = (
+                        f"fit: after epoch {epoch + 1} the loss over the training set is "
+                        f"{train_loss}; training stopped and the parameters before the last "
+                        "update were kept. Try a smaller learning rate or check the data."
+                    )
+                    params = good_params
+                    break
                 history.accuracy.append(train_accuracy)
                 fields = {"acc": _percent(train_accuracy), "val": ""}
                 if validation is not None:
@@ -384,6 +404,10 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
             progress.console.print(f"[bold red]{history.message}[/]")
         warnings.warn(history.message, TrainingDivergedWarning, stacklevel=2)
     return history
+
+
+def _all_finite(params: Any) -> bool:
+    return all(bool(np.all(np.isfinite(p))) for p in tree_leaves(params))
 
 
 def _percent(value: float | None) -> str:
