@@ -493,3 +493,23 @@ def test_check_grads_given_the_arguments_directly_says_how_to_call_it() -> None:
     gk.check_grads(np.sin, "rev", order=1)(np.array([0.5]))  # one mode as a string is fine
     with pytest.raises(ValueError, match="modes must be 'fwd' and/or 'rev'"):
         gk.check_grads(np.sin, ("backward",))
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1e-6, 1.0, 1e6])
+@pytest.mark.parametrize("factor", [-1.0, 2.0, 1.01])
+def test_check_grads_catches_a_wrong_rule_however_small_the_function(scale, factor):
+    """The comparison's absolute tolerance was a fixed 1e-6, so for 1e-6 sin(x) a rule of
+    the wrong sign, or twice the derivative, passed. It is now relative to |f|."""
+
+    @gk.primitive
+    def f(x):
+        return scale * np.sin(x)
+
+    gk.defvjp(f, lambda ans, x: lambda g: factor * scale * g * np.cos(x))
+    gk.defjvp(f, lambda g, ans, x: factor * scale * g * np.cos(x))
+    for modes in (("rev",), ("fwd",)):
+        with pytest.raises(gk.GradCheckError):
+            gk.check_grads(f, modes=modes, order=1)(np.array([0.3, -1.2, 0.7]))
+    gk.defvjp(f, lambda ans, x: lambda g: scale * g * np.cos(x))  # the right rule passes
+    gk.defjvp(f, lambda g, ans, x: scale * g * np.cos(x))
+    gk.check_grads(f, order=1)(np.array([0.3, -1.2, 0.7]))

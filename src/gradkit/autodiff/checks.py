@@ -39,10 +39,14 @@ def _inner(a: Any, b: Any) -> float:
 def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float) -> Any:
     """Directional derivative by central differences with two Richardson steps."""
 
+    sizes = [0.0]  # the largest |f| met: the scale of the differences' rounding
+
     def at(s: float) -> list:
         moved = tree_map(lambda x, d: np.asarray(x) + s * d, args, v)
         leaves, _ = tree_flatten(f(*moved))
-        return [np.asarray(value_of(leaf), dtype=float) for leaf in leaves]
+        values = [np.asarray(value_of(leaf), dtype=float) for leaf in leaves]
+        sizes.extend(float(np.max(np.abs(a))) for a in values if a.size)
+        return values
 
     _, out_def = tree_flatten(f(*args))
 
@@ -54,7 +58,7 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float) -> Any:
     r1 = [(4 * b - a) / 3 for a, b in zip(d1, d2)]
     r2 = [(4 * b - a) / 3 for a, b in zip(d2, d4)]
     best = [(16 * b - a) / 15 for a, b in zip(r1, r2)]
-    return tree_unflatten(out_def, best)
+    return tree_unflatten(out_def, best), max(sizes)
 
 
 def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: float) -> None:
@@ -74,9 +78,15 @@ def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: floa
             )
 
 
-def _check(f, args, modes, order, level, rng, eps, rtol, atol) -> None:
+def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
     v = _random_like(args, rng)
-    numeric = _numeric_dir(f, args, v, eps)
+    numeric, size = _numeric_dir(f, args, v, eps)
+    atol = atol_given
+    if atol is None:
+        # relative to f's own size: a fixed 1e-6 let any error pass when f is small
+        # (a rule of the wrong sign for 1e-6 sin(x)); 1e-6 |f| is still far above the
+        # rounding of the differences (about 1e-16 |f| / eps)
+        atol = 1e-6 * size
     out = f(*args)
     u = _random_like(out, rng)
     fwd = rev = None
@@ -94,12 +104,12 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol) -> None:
         if "fwd" in modes:
             _check(
                 lambda *a: jvp(f, tuple(a), tuple(v))[1],
-                args, modes, order - 1, level + 1, rng, eps, rtol, atol,
+                args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
         if "rev" in modes:
             _check(
                 lambda *a: vjp(f, *a)[1](u),
-                args, modes, order - 1, level + 1, rng, eps, rtol, atol,
+                args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
 
 
@@ -110,7 +120,7 @@ def check_grads(
     *,
     eps: float = 1e-3,
     rtol: float = 1e-5,
-    atol: float = 1e-6,
+    atol: float | None = None,
     seed: int = 0,
 ) -> Callable:
     """Return a checker that compares ``fun``'s automatic derivatives with finite differences.
@@ -124,7 +134,9 @@ def check_grads(
         modes: ``"fwd"``, ``"rev"`` or both (both also compares the modes with each other).
         order: check derivatives up to this order (2 checks the rules of the rules).
         eps: finite-difference step along the random direction.
-        rtol, atol: tolerances of the comparison.
+        rtol, atol: tolerances of the comparison. The default ``atol`` is 1e-6 times the
+            largest ``|fun|`` near the point (at each order, of the function checked
+            there), so a wrong rule is caught however small the function's values are.
         seed: seed of the random directions.
 
     >>> import numpy as np
