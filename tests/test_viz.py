@@ -380,7 +380,7 @@ def test_training_history_from_mapping_and_object():
     fig = gk.viz.plot_training_history(history)
     loss_ax, acc_ax = fig.axes
     assert loss_ax.get_yscale() == "log"
-    assert acc_ax.get_title() == "Accuracy (final 90.0%)"
+    assert acc_ax.get_title() == "Accuracy (final: accuracy 90.0%)"
     lines = lines_by_label(loss_ax)
     np.testing.assert_allclose(lines["val loss"].get_ydata(), [1.0, 0.5, 0.3])
     np.testing.assert_allclose(lines["loss"].get_xdata(), [1, 2, 3])
@@ -444,11 +444,11 @@ def test_losses_against_predicted_probability():
     lines = lines_by_label(ax)
     p = lines["MSE, y = 1"].get_xdata()
     np.testing.assert_allclose(lines["MSE, y = 1"].get_ydata(), (1 - p) ** 2)
-    np.testing.assert_allclose(lines["cross-entropy, y = 1"].get_ydata(), -np.log(p))
-    np.testing.assert_allclose(lines["cross-entropy, y = 0"].get_ydata(), -np.log(1 - p))
+    np.testing.assert_allclose(lines["binary cross-entropy, y = 1"].get_ydata(), -np.log(p))
+    np.testing.assert_allclose(lines["binary cross-entropy, y = 0"].get_ydata(), -np.log(1 - p))
     grads = lines_by_label(ax_grad)
     np.testing.assert_allclose(grads["d MSE / dp, y = 1"].get_ydata(), -2 * (1 - p))
-    np.testing.assert_allclose(grads["d cross-entropy / dp, y = 1"].get_ydata(), -1 / p)
+    np.testing.assert_allclose(grads["d binary cross-entropy / dp, y = 1"].get_ydata(), -1 / p)
     assert ax_grad.get_ylim() == (-10.0, 10.0)
 
 
@@ -821,3 +821,13 @@ def test_graph_keeps_operand_order_array_constants_and_a_zero_gradient():
     assert [g.nodes[i].kind for i in mul.parents] == ["input", "constant"]
     g = trace_graph(lambda x, y: x * 2.0, 1.0, 5.0)
     assert g.inputs[1].grad == 0.0
+
+
+def test_training_history_title_names_each_final_accuracy():
+    """The title took the first accuracy key's last value: with val_accuracy listed first
+    it read "final 60.0%" beside a training accuracy of 90%."""
+    fig = gk.viz.plot_training_history(
+        {"loss": [1.0, 0.5], "val_accuracy": [0.5, 0.6], "accuracy": [0.7, 0.9]}
+    )
+    title = fig.axes[1].get_title()
+    assert "val accuracy 60.0%" in title and "accuracy 90.0%" in title.replace("val ", "", 0)

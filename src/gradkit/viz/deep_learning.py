@@ -97,7 +97,7 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
 def _default_losses() -> dict[str, Callable[..., Any]]:
     import gradkit as gk
 
-    return {"MSE": gk.nn.mse_loss, "cross-entropy": gk.nn.binary_cross_entropy}
+    return {"MSE": gk.nn.mse_loss, "binary cross-entropy": gk.nn.binary_cross_entropy}
 
 
 def plot_losses(losses: Mapping[str, Callable[..., Any]] | None = None, *,
@@ -107,8 +107,8 @@ def plot_losses(losses: Mapping[str, Callable[..., Any]] | None = None, *,
 
     For a single sample with true label ``y`` and prediction ``p``, the left panel shows
     each loss ``L(y, p)``; the right panel shows ``dL/dp`` (by automatic differentiation),
-    where cross-entropy's gradient grows without bound as the prediction becomes
-    confidently wrong while the squared error's stays bounded.
+    where the (binary) cross-entropy's gradient grows without bound as the prediction
+    becomes confidently wrong while the squared error's stays bounded.
 
     Args:
         losses: ``{name: loss(y_true, y_pred)}``; default ``gk.nn.mse_loss`` and

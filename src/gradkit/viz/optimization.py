@@ -289,6 +289,8 @@ def plot_training_history(history: Any, *, log_scale: bool = True) -> Figure:
                          linewidth=2, linestyle="--" if key.startswith("val") else "-",
                          marker="o" if curve.size <= 30 else None, markersize=4,
                          label=key.replace("_", " "))
-        final = series[accuracy_keys[0]][-1]
-        style_axes(axes[1], f"Accuracy (final {final:.1%})", "epoch", "accuracy")
+        # name the curve the final figure belongs to (a dict may list val_accuracy first)
+        finals = ", ".join(f"{key.replace('_', ' ')} {series[key][-1]:.1%}"
+                           for key in accuracy_keys)
+        style_axes(axes[1], f"Accuracy (final: {finals})", "epoch", "accuracy")
     return fig

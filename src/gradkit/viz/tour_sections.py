@@ -249,7 +249,12 @@ def optimization(report: Report) -> None:
 def losses_and_activations(report: Report) -> None:
     """A network learns by the gradient of its loss through its activations. The MSE's
     gradient is 2(ŷ - y)/n; cross-entropy's is -y/ŷ, which grows without bound as a
-    prediction becomes confidently wrong. The sigmoid's derivative σ(1 - σ) is at most
+    prediction becomes confidently wrong. (The tutorial's code averages the cross-entropy,
+    -mean(y log ŷ), but gives -y/ŷ as its gradient, which is that of the sum; gradkit's
+    cross_entropy_loss of one distribution is the sum, so value and gradient agree. The
+    figure shows the binary cross-entropy, -y log p - (1 - y) log(1 - p), whose gradient
+    -y/p + (1 - y)/(1 - p) grows without bound on the wrong side for either label.) The
+    sigmoid's derivative σ(1 - σ) is at most
     1/4, so gradients shrink through deep sigmoid stacks; ReLU's is 1 for x > 0 and 0
     otherwise (gradkit takes relu'(0) = 0, as the tutorial does).
     """
@@ -268,12 +273,15 @@ def losses_and_activations(report: Report) -> None:
         auto = gk.grad(loss, argnums=1)(y_true, y_pred)
         rows.append([name, float(loss(y_true, y_pred)), str(np.round(by_hand, 4) + 0.0),
                      f"{np.max(np.abs(auto - by_hand)):.1e}"])
-    report.table("Losses at ŷ = (0.9, 0.2, 0.6, 0.4), y = (1, 0, 1, 0)",
+    report.table("Losses at ŷ = (0.9, 0.2, 0.6, 0.4), y = (1, 0, 1, 0) (cross-entropy: the "
+                 "sum -Σ y log ŷ, whose gradient is the tutorial's -y/ŷ; the tutorial's code "
+                 f"prints the mean, {-np.mean(y_true * np.log(y_pred)):.4f})",
                  ["loss", "value", "closed-form gradient", "max |closed form - gk.grad|"], rows)
     report.figure("activations", gk.viz.plot_activations(["sigmoid", "relu", "tanh", "gelu"]),
                   "Activations (solid) and their derivatives (dashed)")
     report.figure("losses", gk.viz.plot_losses(),
-                  "MSE and cross-entropy against the predicted probability, and their gradients")
+                  "MSE and binary cross-entropy against the predicted probability, and their "
+                  "gradients")
 
 
 SECTIONS = [
