@@ -830,4 +830,4 @@ def test_training_history_title_names_each_final_accuracy():
         {"loss": [1.0, 0.5], "val_accuracy": [0.5, 0.6], "accuracy": [0.7, 0.9]}
     )
     title = fig.axes[1].get_title()
-    assert "val accuracy 60.0%" in title and "accuracy 90.0%" in title.replace("val ", "", 0)
+    assert "val accuracy 60.0%" in title and ", accuracy 90.0%" in title
