@@ -267,3 +267,32 @@ def test_einsum_refuses_an_index_of_two_lengths(spec, shapes):
         np.einsum(spec, *ops)
     with pytest.raises(ValueError, match="einsum"):
         gk.grad(lambda a: np.sum(np.einsum(spec, a, *ops[1:])))(ops[0])
+
+
+@pytest.mark.parametrize(
+    "f, x, error",
+    [
+        (lambda t: np.linalg.norm(t, "fro"), np.ones(3), ValueError),
+        (lambda t: np.linalg.norm(t, axis=(0, 1, 2)), np.ones((2, 2, 2)), ValueError),
+        (lambda t: np.diff(t, n=-1), np.ones(3), ValueError),
+        (lambda t: np.average(t, weights=np.array([1.0, -1.0])), np.ones(2), ZeroDivisionError),
+    ],
+)
+def test_input_numpy_refuses_is_refused_under_a_transform_too(f, x, error):
+    """These returned a value (x itself for diff n=-1, NaN for weights summing to 0)."""
+    with pytest.raises(error):
+        f(x)  # NumPy's own behaviour
+    with pytest.raises(error):
+        gk.vjp(f, x)
+
+
+def test_roll_by_several_shifts_of_the_flat_array_and_det_at_a_singular_matrix():
+    """np.roll(t, (1, 2)) with axis=None raised a broadcasting error (NumPy rolls the flat
+    array by 3); det's gradient at a singular matrix raised a bare 'Singular matrix'."""
+    x = np.arange(6.0).reshape(2, 3)
+    value, back = gk.vjp(lambda t: np.roll(t, (1, 2)), x)
+    np.testing.assert_array_equal(value, np.roll(x, (1, 2)))
+    w = np.arange(1.0, 7.0).reshape(2, 3)
+    np.testing.assert_array_equal(back(w)[0], np.roll(w, -3))  # the adjoint rolls back
+    with pytest.raises(np.linalg.LinAlgError, match="needs an invertible matrix"):
+        gk.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))

@@ -519,7 +519,11 @@ def _safe_root(s: Any, p: float) -> Any:
 def norm(x, ord=None, axis=None, keepdims=False):
     nd = ndim_of(x)
     axes = norm_axis(axis, nd, "norm")
+    if axes is not None and len(axes) > 2:
+        raise ValueError(f"norm: improper number of dimensions to norm: axis={axis!r}")
     vector = nd == 1 if axes is None else len(axes) == 1
+    if ord == "fro" and vector:
+        raise ValueError("norm: invalid norm order 'fro' for vectors; use ord=None or 2")
     if ord in (None, "fro") or (ord == 2 and vector):
         return _safe_root(sum_(x * x, axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:

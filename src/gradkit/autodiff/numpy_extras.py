@@ -118,8 +118,9 @@ def tile(A, reps):  # noqa: N803 - NumPy's name
 
 @implements(np.roll)
 def roll(a, shift, axis=None):
-    if axis is None:
-        return reshape(roll(ravel(a), shift, 0), shape_of(a))
+    if axis is None:  # the flat array, rolled by all the shifts together (as NumPy)
+        total = int(np.sum(value_of(shift)))
+        return reshape(roll(ravel(a), total, 0), shape_of(a))
     shifts = np.broadcast_to(value_of(shift), np.shape(axis)).ravel()
     axes = np.atleast_1d(axis)
     for s, ax in zip(shifts, axes):
@@ -188,6 +189,8 @@ def split(ary, indices_or_sections, axis=0):
 
 @implements(np.diff)
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    if int(n) < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n!r}")
     ax = _axis(axis, ndim_of(a), "diff")
     parts = []
     for extra in (prepend, a, append):
@@ -256,6 +259,8 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         w = reshape(w, (1,) * ax + (shape_of(w)[0],) + (1,) * (ndim_of(a) - ax - 1))
         w = np.broadcast_to(w, shape_of(a))
     total = sum_(w, axis=axis, keepdims=keepdims)
+    if np.any(value_of(total) == 0):
+        raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
     avg = sum_(a * w, axis=axis, keepdims=keepdims) / total
     return (avg, total) if returned else avg
 

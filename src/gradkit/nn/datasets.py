@@ -162,7 +162,8 @@ def load_digits() -> dict[str, Any]:
         A dict with ``data`` (float array ``(1797, 64)``, pixel values 0-16),
         ``images`` (``(1797, 8, 8)``), ``target`` (int labels 0-9, shape ``(1797,)``),
         ``target_names`` (``0..9``) and ``description`` (origin and licence). The
-        arrays are fresh copies each call, safe to modify.
+        arrays are fresh copies each call, safe to modify (``images`` is a view of
+        ``data``, as in scikit-learn: writing into one changes the other).
 
     >>> d = load_digits()
     >>> d["images"].shape, float(d["data"].max()), np.bincount(d["target"]).tolist()[:3]

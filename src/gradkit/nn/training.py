@@ -81,7 +81,8 @@ class History:
     """What happened during :func:`fit`, epoch by epoch, ready for plotting.
 
     Attributes:
-        loss: mean training loss over each epoch's minibatches.
+        loss: each epoch's training loss, the minibatch losses weighted by their
+            sizes (the mean over the epoch's samples, as PyTorch examples accumulate it).
         accuracy: accuracy on the whole training set at the end of each epoch
             (``None`` entries when there is no accuracy for this loss).
         val_loss, val_accuracy: the same on the validation data (empty without it).

@@ -218,9 +218,23 @@ def _det(a):
     return np.linalg.det(a)
 
 
+def _inverse_for(name, a):
+    """``inv(a)`` for the rules of det and slogdet, with an error that says what failed."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"{name}: gradkit's derivative of {name} needs an invertible matrix (it is "
+            f"written with inv(a)); at a singular one, where {name} is "
+            f"{'0' if name == 'det' else '-inf'}, it is not available"
+        ) from None
+
+
 det_p = Primitive("det", _det)
-det_p.vjps = (lambda g, ans, a: _trailing(g * ans) * _swap(np.linalg.inv(a)),)
-det_p.jvp = lambda nb, i, t, ans, a: ans * np.sum(_swap(np.linalg.inv(a)) * t, axis=(-2, -1))
+det_p.vjps = (lambda g, ans, a: _trailing(g * ans) * _swap(_inverse_for("det", a)),)
+det_p.jvp = lambda nb, i, t, ans, a: ans * np.sum(
+    _swap(_inverse_for("det", a)) * t, axis=(-2, -1)
+)
 
 
 def _logabsdet(a):
@@ -228,5 +242,7 @@ def _logabsdet(a):
 
 
 logabsdet_p = Primitive("logabsdet", _logabsdet)
-logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(np.linalg.inv(a)),)
-logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(_swap(np.linalg.inv(a)) * t, axis=(-2, -1))
+logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(_inverse_for("slogdet", a)),)
+logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(
+    _swap(_inverse_for("slogdet", a)) * t, axis=(-2, -1)
+)
