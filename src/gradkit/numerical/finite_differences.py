@@ -284,6 +284,10 @@ def estimate_derivative(
         fallback,
         sten.power,
     )
+    shape = evaluate.out_shape or ()
+    if x_arr.ndim == 0 and len(shape) and int(np.prod(shape)) > 1:
+        # a vector-valued f: each component searches again, mostly on the cached points
+        return _each_output(evaluate, x_arr, n, method, shape, name, warn)
     if not np.all(result.any_valid):
         _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method, name)
     if method != "central":
@@ -301,6 +305,48 @@ def estimate_derivative(
     )
     check_quality(result.estimate, info, x_arr, name, warn)
     return result.estimate, info
+
+
+def _each_output(
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    n: int,
+    method: str,
+    shape: tuple[int, ...],
+    name: str,
+    warn: bool,
+) -> tuple[np.ndarray, DerivativeInfo]:
+    """The derivative of each component of a vector-valued ``f``, each with its own step.
+
+    One step search shared by all components lets the component with the largest
+    derivative drive the steps down to where another, small one (``1 - cosh(t)``) is
+    only rounding noise, under an error estimate that cannot see it. Each component gets
+    its own search; the evaluations are shared (``evaluate`` caches every point), so
+    components that want the same steps cost nothing more.
+    """
+    values = np.empty(shape)
+    parts: dict[str, np.ndarray] = {
+        key: np.empty(shape) for key in ("error", "step", "truncation", "rounding")
+    }
+    converged = np.empty(shape, dtype=bool)
+    steps: list[Any] = []
+    for k in np.ndindex(shape):
+        component = FunctionEvaluator(
+            lambda t, k=k: evaluate(np.asarray(t))[k], (), evaluate.what, scalar_output=True
+        )
+        v, info = estimate_derivative(
+            component, x, n, method, name=f"{name} (output {list(k)})", warn=warn
+        )
+        values[k] = v
+        for key, array in parts.items():
+            array[k] = np.asarray(getattr(info, key))
+        converged[k] = bool(np.all(info.converged))
+        steps.extend(info.steps)
+    info = DerivativeInfo(parts["error"], parts["step"], evaluate.n_evals, method, n,
+                          parts["truncation"], parts["rounding"], converged, steps)
+    with np.errstate(all="ignore"):
+        info._relative = parts["error"] / np.abs(values)
+    return values, info
 
 
 def _confirm_at_point_scale(
