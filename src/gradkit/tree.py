@@ -62,8 +62,8 @@ class TreeDef:
             return "None"
         if issubclass(self.kind, dict):
             inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children))
-            return ("{" if self.kind is dict else f"{self.kind.__name__}({{") + inner + (
-                "}" if self.kind is dict else "})")
+            braced = "{" + inner + "}"
+            return braced if self.kind is dict else f"{self.kind.__name__}({braced})"
         inner = ", ".join(repr(c) for c in self.children)
         return f"{self.kind.__name__}({inner})"
 
@@ -108,7 +108,7 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
     kind = type(tree)
     if kind is tuple or kind is list:
         for c in tree:
-            if type(c) in _CONTAINERS or type(c) not in _LEAF_TYPES:
+            if type(c) not in _LEAF_TYPES:  # a container, or a type not met yet
                 break
         else:  # only leaves, the commonest container: its TreeDef is shared
             leaves.extend(tree)

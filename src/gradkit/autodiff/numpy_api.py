@@ -474,7 +474,14 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     operands = list(operands)
     sizes: dict = {}  # each letter's length, which every operand must agree on (as NumPy)
     for sub, op in zip(ins, operands):
+        own: dict = {}  # within one operand a repeated letter takes a diagonal: square
         for c, n in zip(sub, shape_of(op)):
+            if own.setdefault(c, n) != n:
+                raise ValueError(
+                    f"einsum: the repeated index {c!r} takes a diagonal, but its axes have "
+                    f"lengths {sorted({own[c], n})}"
+                )
+        for c, n in own.items():  # across operands a length of 1 broadcasts
             if sizes.setdefault(c, n) != n and 1 not in (n, sizes[c]):
                 raise ValueError(
                     f"einsum: index {c!r} has length {sizes[c]} in one place and {n} in "
@@ -483,13 +490,6 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
                 )
             if n != 1:
                 sizes[c] = n
-        for c in set(sub):  # a letter repeated within one operand: a diagonal, square
-            lengths = {n for d, n in zip(sub, shape_of(op)) if d == c}
-            if len(lengths) > 1:
-                raise ValueError(
-                    f"einsum: the repeated index {c!r} takes a diagonal, but its axes have "
-                    f"lengths {sorted(lengths)}"
-                )
     for k, sub in enumerate(ins):
         # A letter repeated within one operand takes its diagonal: do that first, with
         # np.diagonal (differentiable), so the einsum rules see distinct letters only.

@@ -81,6 +81,13 @@ class DerivativeInfo:
 
     _relative: Any = field(default=None, repr=False)
 
+    def _set_relative(self, estimate: Any) -> np.ndarray:
+        """Set :attr:`relative_error` from ``estimate``; return it as an array."""
+        with np.errstate(all="ignore"):
+            rel = np.asarray(self.error) / np.abs(np.asarray(estimate))
+        self._relative = rel[()] if rel.ndim == 0 else rel
+        return rel
+
 
 def _as_point(x: Any, what: str) -> np.ndarray:
     try:
@@ -344,9 +351,7 @@ def _each_output(
         steps.extend(info.steps)
     info = DerivativeInfo(parts["error"], parts["step"], evaluate.n_evals, method, n,
                           parts["truncation"], parts["rounding"], converged, steps)
-    with np.errstate(all="ignore"):
-        info._relative = parts["error"] / np.abs(values)
-    return values, info
+    return values, info  # the callers set relative_error for the whole result
 
 
 def _confirm_at_point_scale(
@@ -435,9 +440,7 @@ def check_quality(
     estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x", warn: bool = True
 ) -> None:
     """Raise if the estimate has no correct digit and did not converge; warn if poor."""
-    with np.errstate(all="ignore"):
-        rel = np.asarray(info.error) / np.abs(estimate)
-    info._relative = rel[()] if np.ndim(rel) == 0 else rel
+    rel = info._set_relative(estimate)
     scale = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
     hopeless = ~scale & ~(rel <= _WARN_RELATIVE[info.n])
     if np.any(hopeless):
@@ -467,8 +470,7 @@ def check_quality(
 def _finish(value: np.ndarray, info: DerivativeInfo, full_output: bool) -> Any:
     value = np.asarray(value)
     if info._relative is None:
-        with np.errstate(all="ignore"):
-            info._relative = np.asarray(info.error) / np.abs(value)
+        info._set_relative(value)
     if value.ndim == 0:
         value = complex(value) if np.iscomplexobj(value) else float(value)
         info.error = float(np.asarray(info.error))

@@ -176,9 +176,7 @@ def _combine(infos: list[DerivativeInfo], shape: tuple[int, ...], method: str, n
 
 def _with_relative(info: DerivativeInfo, value: Any) -> DerivativeInfo:
     """Set ``info.relative_error`` (the error over the value's size) for a whole result."""
-    with np.errstate(all="ignore"):
-        rel = np.asarray(info.error) / np.abs(np.asarray(value))
-    info._relative = rel[()] if np.ndim(rel) == 0 else rel
+    info._set_relative(value)
     return info
 
 

@@ -256,18 +256,17 @@ def adaptive_difference(
             within_tau = reduce(
                 np.abs(value - prev[0]) <= tau * np.abs(value) + 3.0 * (noise + prev[1])
             )
-            agree2 = within_tau
             # or three levels follow one term of the series (e.g. a zero derivative)
             series = _follows_series(prev2, prev, value, t, reduce)
         # prefer the three-level test: its window starts one level earlier
         agree3 = good & (n_prev >= 2) & series
-        agree2 = good & (n_prev >= 1) & agree2 & ~agree3
+        agree2 = good & (n_prev >= 1) & within_tau & ~agree3
         agree = agree2 | agree3
         disagree = good & (n_prev >= 1) & ~agree
         start = np.where(agree2, prev_idx, start)
         start = np.where(agree3, _second_last(levels, k, agree3), start)
         phase = np.where(agree, 1, phase)
-        # the first level after agreement must follow the series too, else search on;
+        # the first level after agreement must follow the series too, else search on,
         verify = (phase == 1) & ~agree & valid_s & (k - start >= 2) & (k - start <= 3)
         with np.errstate(all="ignore"):
             at_noise = reduce(np.abs(prev[0] - value) <= 3.0 * (noise + prev[1]))

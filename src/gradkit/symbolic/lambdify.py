@@ -165,10 +165,10 @@ def _real_constant(value: Any, where: Any) -> float:
     context = "" if value == where else f" in {where}"
     try:
         number = complex(sympy.N(value))
-    except (TypeError, ValueError):
-        number = complex(np.nan)  # relu(I), a symbol: no complex value either
+    except (TypeError, ValueError):  # a symbol, or relu(I): no complex value at all
         if value.free_symbols:
             raise LambdifyError(f"{value}{context} must be a number") from None
+        number = complex(np.nan)
     if number.imag != 0 or not np.isfinite(number.real):
         raise LambdifyError(f"the constant {value}{context} is not a finite real number")
     return number.real
