@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import allocator  # noqa: E402
 import run  # noqa: E402
 import workloads  # noqa: E402
 
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 1 or args.runs < 1:
         parser.error("--rounds and --runs must be at least 1")
     if args.runs == 1:
+        print(allocator.fix_thresholds())
         print(measure(args.rounds))
         return
     for _ in range(args.runs):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import allocator  # noqa: E402
 import mlp_floor  # noqa: E402
 import run  # noqa: E402
 import workloads  # noqa: E402
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.rounds < 1 or any(us < 0 for us in args.us):
         parser.error("--rounds must be at least 1 and --us amounts at least 0")
+    print(allocator.fix_thresholds())
     print(measure(sorted({0.0, *args.us}), args.rounds))
 
 

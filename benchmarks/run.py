@@ -12,7 +12,9 @@ batch of the same function; a ratio is the median over the rounds of the ratio w
 round, so a slowdown of the machine shared by a round cancels. gradkit's interquartile
 range over the rounds is printed beside its ratio: read differences smaller than it as noise.
 Before timing, gradkit's results are checked against the baseline, so a fast wrong
-answer cannot pass. The MLP step's peak memory (tracemalloc) is measured too, and the
+answer cannot pass. glibc's allocator thresholds are fixed first, for every
+implementation alike (``allocator.py`` says why; ``--default-malloc`` keeps them
+adaptive). The MLP step's peak memory (tracemalloc) is measured too, and the
 numerical-derivative accuracy battery is appended.
 """
 
@@ -33,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import allocator  # noqa: E402
 import workloads  # noqa: E402
 
 TARGETS = {
@@ -191,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-numerical", action="store_true", help="skip the accuracy battery")
     parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="keep glibc's adaptive allocator thresholds (see benchmarks/allocator.py)",
+    )
+    parser.add_argument(
         "--cpu",
         action="store_true",
         help="time with process CPU time instead of wall-clock (steadier on a busy machine)",
@@ -201,10 +209,17 @@ def main(argv: list[str] | None = None) -> int:
         CLOCK = time.process_time
     skipped = [p for p in PEERS if not workloads.have(p)]
     print(f"gradkit benchmarks on {_machine()}")
+    malloc = (
+        "allocator: glibc's adaptive defaults (--default-malloc)"
+        if args.default_malloc
+        else allocator.fix_thresholds()
+    )
+    print(malloc)
     if skipped:
         print(f"peers not installed (skipped): {', '.join(skipped)}")
     results = run(quick=args.quick, only=args.only)
     results["clock"] = "process_time" if args.cpu else "perf_counter"
+    results["allocator"] = malloc
     if not args.no_numerical:
         import bench_numerical
 

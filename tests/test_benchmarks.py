@@ -52,19 +52,32 @@ def test_the_tape_calls_the_hook_between_its_operations_and_keeps_its_gradients(
         np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
 
 
-def test_the_python_cost_script_adds_calibrated_work_and_refuses_bad_amounts(capsys) -> None:
+def _no_mallopt(monkeypatch) -> None:
+    # The scripts fix the allocator of their own process; not of the test run's.
+    import allocator
+
+    monkeypatch.setattr(allocator, "fix_thresholds", lambda: "allocator: (test) unchanged")
+
+
+def test_the_python_cost_script_adds_calibrated_work_and_refuses_bad_amounts(
+    capsys, monkeypatch
+) -> None:
+    _no_mallopt(monkeypatch)
     assert python_cost.loops_per_us() > 0
     python_cost.main(["--us", "20", "--rounds", "1"])
-    line = capsys.readouterr().out.strip()
+    note, line = capsys.readouterr().out.strip().splitlines()
+    assert note == "allocator: (test) unchanged"
     assert line.startswith("numpy") and "tape+0us" in line and "tape+20us" in line
     for bad in (["--rounds", "0"], ["--us", "-5"]):
         with pytest.raises(SystemExit):
             python_cost.main(bad)
 
 
-def test_the_floor_script_prints_one_line_of_ratios(capsys) -> None:
+def test_the_floor_script_prints_one_line_of_ratios(capsys, monkeypatch) -> None:
+    _no_mallopt(monkeypatch)
     mlp_floor.main(["--rounds", "1"])
-    line = capsys.readouterr().out.strip()
+    note, line = capsys.readouterr().out.strip().splitlines()
+    assert note == "allocator: (test) unchanged"
     assert line.startswith("numpy") and all(k in line for k in ("same_ops", "tape", "gradkit"))
     with pytest.raises(SystemExit):
         mlp_floor.main(["--runs", "0"])
@@ -142,3 +155,51 @@ def test_the_row_printer_reports_the_target_and_the_spread() -> None:
     assert "gradkit_np_ops 1.20x" in row
     assert row.endswith("1.100x NOT met")
     assert np.isclose(entry["gradkit_vs_target_base"], 1.1)
+
+
+_TRIM_PATTERN = """
+import resource, sys
+import numpy as np
+sys.path.insert(0, {bench!r})
+if {fix}:
+    import allocator
+    print(allocator.fix_thresholds(), file=sys.stderr)
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+big = np.ones(1 << 17)  # 1 MB: mapped, then unmapped, so glibc raises its thresholds
+del big
+counts = []
+for _ in range(6):
+    before = faults()
+    blocks = [np.ones(115_000) for _ in range(4)]  # 0.9 MB each, from the heap
+    del blocks  # 3.6 MB free at the top of the heap
+    counts.append(faults() - before)
+print(max(counts[2:]))
+"""
+
+
+def _steady_faults(fix: bool) -> int:
+    import subprocess
+
+    bench = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    code = _TRIM_PATTERN.format(bench=bench, fix=fix)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt, Linux only")
+def test_fixed_allocator_thresholds_stop_the_heap_being_trimmed_and_refaulted() -> None:
+    # Freeing 3.6 MB at the top of the heap: glibc's adaptive trim threshold (2 MB after
+    # a 1 MB block was unmapped) hands the pages back, and the next round faults on every
+    # page again. With the benchmarks' fixed thresholds the heap is kept.
+    default = _steady_faults(fix=False)
+    if default < 100:
+        pytest.skip(f"this C library did not trim the heap here ({default} faults per round)")
+    assert _steady_faults(fix=True) < 20 < default
+
+
+def test_the_allocator_note_says_what_was_done(monkeypatch) -> None:
+    import allocator
+
+    monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: "no-such-libc.so")
+    assert "not available" in allocator.fix_thresholds()
