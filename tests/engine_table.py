@@ -28,8 +28,9 @@ NOTES = {
     "`prod` is exact with zeros; `var`/`std` take `ddof`",
     "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
     "explicit or implicit output, `...`, and repeated letters (traces, diagonals); `norm`: "
-    "vector p-norms, `'fro'`, `None`; `inv`/`det`/`slogdet`/`solve` need invertible matrices "
-    "(`solve(a, b)` is `inv(a) @ b`)",
+    "vector p-norms, `'fro'`, `None`; `inv`/`slogdet`/`solve` need invertible matrices "
+    "(`solve(a, b)` is `inv(a) @ b`); `det`'s gradient at a singular matrix is its cofactor "
+    "matrix (first order only)",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
     "arrays with repeats, boolean masks) via `x[...]`; `sort`, `take`, `repeat`, `tile`, "
     "`roll` and `pad` gather by index, so the gradient follows each value to where it went",

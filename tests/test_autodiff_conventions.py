@@ -294,5 +294,57 @@ def test_roll_by_several_shifts_of_the_flat_array_and_det_at_a_singular_matrix()
     np.testing.assert_array_equal(value, np.roll(x, (1, 2)))
     w = np.arange(1.0, 7.0).reshape(2, 3)
     np.testing.assert_array_equal(back(w)[0], np.roll(w, -3))  # the adjoint rolls back
-    with pytest.raises(np.linalg.LinAlgError, match="needs an invertible matrix"):
-        gk.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    # At a singular matrix the derivative is the cofactor matrix (JAX gives it too):
+    # [[a, b], [c, d]] -> [[d, -c], [-b, a]].
+    np.testing.assert_allclose(
+        gk.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]])), [[4.0, -2.0], [-2.0, 1.0]]
+    )
+
+
+def _minor_cofactors(a):
+    """Cofactors from their definition: signed determinants of the 2x2 minors (3x3 a)."""
+    out = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            m = np.delete(np.delete(a, i, axis=0), j, axis=1)
+            out[i, j] = (-1) ** (i + j) * (m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0])
+    return out
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        np.array([[2.0, 1.0, 0.0], [4.0, 2.0, 0.0], [1.0, 3.0, 5.0]]),  # rank 2, exactly
+        np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]]),  # rank 1
+        np.zeros((3, 3)),
+        np.array([[3.0, 1.0, 2.0], [0.0, 4.0, 1.0], [2.0, 2.0, 5.0]]),  # invertible
+    ],
+)
+def test_the_derivative_of_det_is_the_cofactor_matrix_singular_or_not(a):
+    """det is linear in each entry, so a central difference of any width is its exact
+    partial derivative: an independent check of the cofactors besides their definition."""
+    want = _minor_cofactors(a)
+    got = gk.grad(np.linalg.det)(a)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        e = np.zeros((3, 3))
+        e[i, j] = 0.5
+        diff = (np.linalg.det(a + e) - np.linalg.det(a - e)) / 1.0
+        assert got[i, j] == pytest.approx(diff, abs=1e-12)
+    t = np.arange(9.0).reshape(3, 3)
+    _, tangent = gk.jvp(np.linalg.det, (a,), (t,))
+    assert tangent == pytest.approx(np.sum(want * t), abs=1e-11)
+
+
+def test_det_of_a_stack_with_one_singular_matrix_and_its_second_derivative_there():
+    stack = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]]])
+    g = gk.grad(lambda s: np.sum(np.linalg.det(s)))(stack)
+    np.testing.assert_allclose(g, [[[4.0, -2.0], [-2.0, 1.0]], [[3.0, -1.0], [-1.0, 2.0]]])
+    # The second derivative at a singular matrix is not available: said, not guessed.
+    with pytest.raises(np.linalg.LinAlgError, match="beyond the first need an invertible"):
+        gk.hessian(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    # Where it is invertible, the Hessian of det on 2x2 matrices is constant:
+    # det = a d - b c, so d2/(da dd) = 1 and d2/(db dc) = -1.
+    h = gk.hessian(np.linalg.det)(np.array([[2.0, 1.0], [1.0, 3.0]])).reshape(4, 4)
+    np.testing.assert_allclose(h, [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]],
+                               atol=1e-12)

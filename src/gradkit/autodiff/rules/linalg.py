@@ -230,11 +230,46 @@ def _inverse_for(name, a):
         ) from None
 
 
+def _cofactors(a):
+    """The cofactor matrix of each matrix in ``a``, the derivative of its determinant,
+    for a plain real array of square matrices, singular or not.
+
+    With ``a = U diag(s) V^T`` (SVD), the cofactors are ``det(U) det(V) U diag(p) V^T``
+    where ``p_i`` is the product of every singular value but ``s_i``, formed from prefix
+    and suffix products so that a zero singular value is never divided by. At rank
+    ``n - 1`` they are the one nonzero term; at rank ``n - 2`` or less, all zero.
+    """
+    u, s, vt = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return _trailing(sign) * np.matmul(u * (before * after)[..., None, :], vt)
+
+
+def _det_slope(a, ans):
+    """``d det(a) / d a``: ``det(a) inv(a)^T``, or the cofactors where ``a`` is singular
+    (the adjugate's transpose, as JAX gives); differentiable again where invertible."""
+    try:
+        return _trailing(ans) * _swap(np.linalg.inv(a))
+    except np.linalg.LinAlgError:
+        if type(a) is not np.ndarray:  # traced: a second derivative
+            raise np.linalg.LinAlgError(
+                "det: gradkit's derivatives of det beyond the first need an invertible "
+                "matrix (they are written with inv(a)); at a singular one only the first, "
+                "the cofactor matrix, is available"
+            ) from None
+        if a.dtype.kind != "f":
+            raise np.linalg.LinAlgError(
+                f"det: the derivative of det at a singular matrix of dtype {a.dtype} is not "
+                "available (it is computed for real floats)"
+            ) from None
+        return _cofactors(a)
+
+
 det_p = Primitive("det", _det)
-det_p.vjps = (lambda g, ans, a: _trailing(g * ans) * _swap(_inverse_for("det", a)),)
-det_p.jvp = lambda nb, i, t, ans, a: ans * np.sum(
-    _swap(_inverse_for("det", a)) * t, axis=(-2, -1)
-)
+det_p.vjps = (lambda g, ans, a: _trailing(g) * _det_slope(a, ans),)
+det_p.jvp = lambda nb, i, t, ans, a: np.sum(_det_slope(a, ans) * t, axis=(-2, -1))
 
 
 def _logabsdet(a):
