@@ -348,3 +348,35 @@ def test_det_of_a_stack_with_one_singular_matrix_and_its_second_derivative_there
     h = gk.hessian(np.linalg.det)(np.array([[2.0, 1.0], [1.0, 3.0]])).reshape(4, 4)
     np.testing.assert_allclose(h, [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]],
                                atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: np.take(x, [0], axis=(1, 0)),
+        lambda x: np.take_along_axis(x, np.zeros((3, 1), int), axis=(1, 0)),
+        lambda x: np.repeat(x, 2, axis=(1, 0)),
+        lambda x: np.array_split(x, 2, axis=(1, 0))[0],
+        lambda x: np.diff(x, axis=(1, 0)),
+        lambda x: np.cumprod(x, axis=(1, 0)),
+        lambda x: np.roll(x, 1, axis=1.0),
+        lambda x: np.take(x, [0], axis=1.0),
+    ],
+    ids=["take", "take_along_axis", "repeat", "array_split", "diff", "cumprod", "roll", "take-f"],
+)
+def test_an_axis_that_is_not_one_integer_is_refused_as_numpy_refuses_it(f):
+    """These took the first axis of a tuple (or int() of a float) and returned values
+    along it, silently; NumPy raises TypeError."""
+    x = np.arange(12.0).reshape(3, 4)
+    with pytest.raises(TypeError):
+        f(x)
+    with pytest.raises(TypeError, match="axis must be one integer"):
+        gk.vjp(f, x)
+
+
+def test_one_integer_axis_of_any_integer_type_still_works():
+    x = np.arange(12.0).reshape(3, 4)
+    f = lambda t: np.take(t, [0, 2], axis=np.int64(-1))  # noqa: E731
+    value, back = gk.vjp(f, x)
+    np.testing.assert_array_equal(value, x[:, [0, 2]])
+    np.testing.assert_array_equal(back(np.ones((3, 2)))[0], [[1, 0, 1, 0]] * 3)

@@ -100,8 +100,14 @@ def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
 
 def _one_axis(axis: Any, ndim: int, name: str) -> int:
     """One axis in ``[0, ndim)``, from ``-ndim <= axis < ndim``; AxisError otherwise (an
-    axis taken modulo ndim would silently pick another one)."""
-    return norm_axis(operator.index(axis), ndim, name)[0]
+    axis taken modulo ndim would silently pick another one). A tuple, a float or anything
+    else that is not one integer is a TypeError, as in NumPy (the first of a tuple would
+    silently drop the others)."""
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: axis must be one integer, got {axis!r}") from None
+    return norm_axis(axis, ndim, name)[0]
 
 
 # ufunc entry point ------------------------------------------------------------------

@@ -26,6 +26,7 @@ import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
+    _one_axis,
     amax,
     amin,
     as_operands,
@@ -36,7 +37,6 @@ from gradkit.autodiff.numpy_api import (
     matmul,
     mean,
     moveaxis,
-    norm_axis,
     prod,
     ravel,
     reshape,
@@ -51,10 +51,6 @@ from gradkit.autodiff.rules import linalg, shape
 __all__: list[str] = []
 
 
-def _axis(axis: Any, nd: int, name: str) -> int:
-    return norm_axis(axis, nd, name)[0]
-
-
 # gathering ---------------------------------------------------------------------------------
 @implements(np.take)
 def take(a, indices, axis=None, out=None, mode="raise"):
@@ -64,7 +60,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     indices = np.asarray(value_of(indices))
     if axis is None:
         return ravel(a)[indices]
-    ax = _axis(axis, ndim_of(a), "take")
+    ax = _one_axis(axis, ndim_of(a), "take")
     return a[(slice(None),) * ax + (indices,)]
 
 
@@ -75,7 +71,7 @@ def take_along_axis(arr, indices, axis=-1):
     if axis is None:
         arr, axis = ravel(arr), 0
     nd = ndim_of(arr)
-    ax = _axis(axis, nd, "take_along_axis")
+    ax = _one_axis(axis, nd, "take_along_axis")
     shp = shape_of(arr)
     grid = [
         np.arange(shp[k]).reshape((1,) * k + (shp[k],) + (1,) * (nd - k - 1)) for k in range(nd)
@@ -99,7 +95,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 def repeat(a, repeats, axis=None):
     if axis is None:
         a, axis = ravel(a), 0
-    ax = _axis(axis, ndim_of(a), "repeat")
+    ax = _one_axis(axis, ndim_of(a), "repeat")
     idx = np.repeat(np.arange(shape_of(a)[ax]), value_of(repeats))
     return take(a, idx, ax)
 
@@ -124,7 +120,7 @@ def roll(a, shift, axis=None):
     shifts = np.broadcast_to(value_of(shift), np.shape(axis)).ravel()
     axes = np.atleast_1d(axis)
     for s, ax in zip(shifts, axes):
-        ax = _axis(int(ax), ndim_of(a), "roll")
+        ax = _one_axis(ax, ndim_of(a), "roll")
         n = shape_of(a)[ax]
         a = take(a, (np.arange(n) - int(s)) % n, ax)
     return a
@@ -170,7 +166,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
 # splitting and differences ------------------------------------------------------------------
 @implements(np.array_split)
 def array_split(ary, indices_or_sections, axis=0):
-    ax = _axis(axis, ndim_of(ary), "array_split")
+    ax = _one_axis(axis, ndim_of(ary), "array_split")
     groups = np.array_split(np.arange(shape_of(ary)[ax]), value_of(indices_or_sections))
     pre = (slice(None),) * ax
     return [ary[pre + (slice(int(g[0]), int(g[0]) + len(g)) if len(g) else slice(0, 0),)]
@@ -181,7 +177,7 @@ def array_split(ary, indices_or_sections, axis=0):
 def split(ary, indices_or_sections, axis=0):
     sections = value_of(indices_or_sections)
     if np.ndim(sections) == 0:
-        n = shape_of(ary)[_axis(axis, ndim_of(ary), "split")]
+        n = shape_of(ary)[_one_axis(axis, ndim_of(ary), "split")]
         if n % int(sections):
             raise ValueError("array split does not result in an equal division")
     return array_split(ary, sections, axis)
@@ -191,7 +187,7 @@ def split(ary, indices_or_sections, axis=0):
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     if int(n) < 0:
         raise ValueError(f"diff: order must be non-negative but got {n!r}")
-    ax = _axis(axis, ndim_of(a), "diff")
+    ax = _one_axis(axis, ndim_of(a), "diff")
     parts = []
     for extra in (prepend, a, append):
         if extra is a:
@@ -237,7 +233,7 @@ def cumprod(a, axis=None, dtype=None, out=None):
         a = astype(a, dtype)
     if axis is None:
         a, axis = ravel(a), 0
-    ax = _axis(axis, ndim_of(a), "cumprod")
+    ax = _one_axis(axis, ndim_of(a), "cumprod")
     moved = moveaxis(a, ax, -1)
     n = shape_of(moved)[-1]
     below = np.tri(n, dtype=bool)  # below[i, j]: entry j takes part in output i
@@ -255,7 +251,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if shape_of(w) != shape_of(a):
         if axis is None or ndim_of(w) != 1:
             raise TypeError("average: weights must have a's shape, or be 1-d along an int axis")
-        ax = _axis(axis, ndim_of(a), "average")
+        ax = _one_axis(axis, ndim_of(a), "average")
         w = reshape(w, (1,) * ax + (shape_of(w)[0],) + (1,) * (ndim_of(a) - ax - 1))
         w = np.broadcast_to(w, shape_of(a))
     total = sum_(w, axis=axis, keepdims=keepdims)
