@@ -3,6 +3,7 @@ update formula torch.optim documents, over 60 steps, with default and non-defaul
 settings; plus the building blocks, containers and errors."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -506,3 +507,47 @@ def test_schedules_refuse_bools_and_inf_and_name_an_overflow_but_take_numpy_ints
     s = go.cosine_schedule(0.1, np.int64(10))
     assert s(np.int64(5)) == pytest.approx(0.05)  # 0.1 (1 + cos(pi/2)) / 2
     assert go.exponential_schedule(0.1, 0.5)(2000) == 0.0  # underflow is fine
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: go.sgd(0.1, momentum=0.9),
+        lambda: go.adam(0.1),
+        lambda: go.adamw(0.1),
+        lambda: go.nadam(0.1),
+        lambda: go.adamax(0.1),
+        lambda: go.rmsprop(0.1),
+        lambda: go.adagrad(0.1),
+        lambda: go.adadelta(),
+    ],
+    ids=["sgd-momentum", "adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta"],
+)
+@pytest.mark.parametrize("old, new", [((), (3,)), ((1,), (3,)), ((3,), (1,))])
+def test_a_state_built_for_other_shapes_is_refused_not_broadcast(make, old, new):
+    """A scalar's moments were copied into every entry of a 3-vector (PyTorch raises)."""
+    opt = make()
+    state = opt.init(np.ones(old))
+    _, state = opt.update(np.full(old, 10.0), state, np.ones(old))
+    want = re.escape(f"state was built for other parameters: leaf 0 has shape {old}")
+    with pytest.raises(ValueError, match=want):
+        opt.update(np.ones(new), state, np.ones(new))
+
+
+def test_clipping_a_nan_gradient_by_the_global_norm_makes_every_entry_nan():
+    """min(1.0, nan) is 1.0 in Python, so a NaN norm skipped the clipping and the finite
+    entries kept their norm of 4.1 above max_norm 1 (torch's clip_grad_norm_ gives NaN)."""
+    t = go.clip_by_global_norm(1.0)
+    out, _ = t.update([np.array([np.nan, 1.0]), np.array([4.0])], t.init(None))
+    assert all(np.isnan(leaf).all() for leaf in out)
+    finite, _ = t.update([np.array([3.0]), np.array([4.0])], t.init(None))
+    np.testing.assert_allclose(np.concatenate(finite), [0.6, 0.8], rtol=1e-6)
+
+
+def test_complex_parameters_are_refused_instead_of_losing_their_imaginary_part():
+    opt = go.sgd(0.1)
+    p = np.array([1.0 + 1.0j])
+    with pytest.raises(TypeError, match="must be real numbers"):
+        opt.update(np.array([2.0 + 4.0j]), opt.init(p), p)
+    with pytest.raises(TypeError, match="must be real numbers"):
+        go.adam(0.1).init(p)

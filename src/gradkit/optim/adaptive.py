@@ -21,6 +21,7 @@ from gradkit.optim.base import (
     as_float_array,
     blend,
     check_number,
+    check_state,
     zeros_like_tree,
 )
 from gradkit.tree import tree_map
@@ -144,6 +145,7 @@ def scale_by_adam(
         return AdamState(0, zeros, zeros, zeros if amsgrad else None)
 
     def update(grads: Any, state: AdamState, params: Any = None) -> tuple[Any, AdamState]:
+        check_state(state.mu, grads, "scale_by_adam")
         t = state.count + 1
         mu = tree_map(lambda m, g: blend(b1, m, g), state.mu, grads)
         nu = tree_map(lambda v, g: _blend_square(b2, v, g), state.nu, grads)
@@ -178,6 +180,7 @@ def scale_by_adamax(
         return AdamaxState(0, zeros, zeros)
 
     def update(grads: Any, state: AdamaxState, params: Any = None) -> tuple[Any, AdamaxState]:
+        check_state(state.mu, grads, "scale_by_adamax")
         t = state.count + 1
         mu = tree_map(lambda m, g: blend(b1, m, g), state.mu, grads)
         inf_norm = tree_map(
@@ -217,6 +220,7 @@ def scale_by_nadam(
         return NadamState(0, 1.0, zeros, zeros)
 
     def update(grads: Any, state: NadamState, params: Any = None) -> tuple[Any, NadamState]:
+        check_state(state.mu, grads, "scale_by_nadam")
         t = state.count + 1
         mu_t = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
@@ -259,6 +263,7 @@ def scale_by_rms(
         return RmsState(zeros, zeros if centered else None)
 
     def update(grads: Any, state: RmsState, params: Any = None) -> tuple[Any, RmsState]:
+        check_state(state.square_avg, grads, "scale_by_rms")
         square_avg = tree_map(lambda v, g: _blend_square(alpha, v, g), state.square_avg, grads)
         if centered:
             grad_avg = tree_map(lambda a, g: blend(alpha, a, g), state.grad_avg, grads)
@@ -293,6 +298,7 @@ def scale_by_adagrad(
         return AdagradState(tree_map(lambda p: np.full_like(_f(p), start), params))
 
     def update(grads: Any, state: AdagradState, params: Any = None) -> tuple[Any, AdagradState]:
+        check_state(state.sum_of_squares, grads, "scale_by_adagrad")
         total = tree_map(lambda s, g: s + _f(g) ** 2, state.sum_of_squares, grads)
         out = tree_map(lambda g, s: _f(g) / (np.sqrt(s) + eps), grads, total)
         return out, AdagradState(total)
@@ -322,6 +328,7 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6) -> GradientTransforma
         return AdadeltaState(zeros, zeros)
 
     def update(grads: Any, state: AdadeltaState, params: Any = None) -> tuple[Any, AdadeltaState]:
+        check_state(state.square_avg, grads, "scale_by_adadelta")
         square_avg = tree_map(lambda v, g: _blend_square(rho, v, g), state.square_avg, grads)
         delta = tree_map(
             lambda g, v, u: np.sqrt(u + eps) / np.sqrt(v + eps) * _f(g),

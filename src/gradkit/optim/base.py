@@ -66,6 +66,11 @@ def as_float_array(x: Any) -> np.ndarray:
     """
     arr = np.asarray(x)
     if not np.issubdtype(arr.dtype, np.floating):
+        if arr.dtype.kind == "c":  # astype would drop the imaginary part, with a warning
+            raise TypeError(
+                f"optimizer leaves must be real numbers; got a complex {type(x).__name__} "
+                f"({arr.dtype}). Optimize the real and imaginary parts as two real arrays"
+            )
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
@@ -176,6 +181,37 @@ def check_matching(grads: Any, params: Any, names: tuple[str, str] = ("grads", "
                 f"{names[0]} and {names[1]} do not match: leaf {i} has shape {np.shape(g)} in "
                 f"{names[0]} but {np.shape(p)} in {names[1]}"
             )
+
+
+def check_state(kept: Any, grads: Any, who: str) -> None:
+    """Raise ``ValueError`` unless a state's per-parameter values ``kept`` (a moment, a
+    running average) match ``grads`` leaf for leaf: a state built for other parameters
+    would otherwise be broadcast into them silently (PyTorch raises there too).
+
+    >>> check_state([np.zeros(())], [np.ones(3)], "adam")
+    Traceback (most recent call last):
+    ...
+    ValueError: adam: the state was built for other parameters: leaf 0 has shape () in ...
+    """
+    k_leaves, k_def = tree_flatten(kept)
+    g_leaves, g_def = tree_flatten(grads)
+    if k_def != g_def:
+        problem = f"their structures differ: the state holds {k_def!r}, grads {g_def!r}"
+    else:
+        problem = next(
+            (
+                f"leaf {i} has shape {np.shape(k)} in the state but {np.shape(g)} in grads"
+                for i, (k, g) in enumerate(zip(k_leaves, g_leaves))
+                if np.shape(k) != np.shape(g)
+            ),
+            None,
+        )
+        if problem is None:
+            return
+    raise ValueError(
+        f"{who}: the state was built for other parameters: {problem}; make a new state "
+        "with init(params)"
+    )
 
 
 def apply_updates(params: Any, updates: Any) -> Any:

@@ -31,6 +31,7 @@ from gradkit.optim.base import (
     blend,
     check_lr,
     check_number,
+    check_state,
     lr_at,
     zeros_like_tree,
 )
@@ -138,6 +139,7 @@ def trace(
         if state.buffer is None:
             buffer = tree_map(lambda g: _f(g).copy(), grads)
         else:
+            check_state(state.buffer, grads, "trace")
             buffer = tree_map(
                 lambda b, g: add_scaled(momentum * b, 1.0 - dampening, g), state.buffer, grads
             )
@@ -165,6 +167,7 @@ def ema(decay: float) -> GradientTransformation:
     decay = check_number("decay", decay, low=0.0, high=1.0, high_open=True)
 
     def update(grads: Any, state: EmaState, params: Any = None) -> tuple[Any, EmaState]:
+        check_state(state.average, grads, "ema")
         average = tree_map(lambda v, g: blend(decay, v, g), state.average, grads)
         return average, EmaState(average)
 
@@ -212,7 +215,9 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
 
     def update(grads: Any, state: EmptyState, params: Any = None) -> tuple[Any, EmptyState]:
         total = math.sqrt(sum(float(np.sum(_f(g) ** 2)) for g in tree_leaves(grads)))
-        factor = min(1.0, max_norm / (total + 1e-6))
+        factor = max_norm / (total + 1e-6)
+        if factor > 1.0:  # so a NaN norm gives a NaN factor, as in clip_grad_norm_
+            factor = 1.0
         return tree_map(lambda g: factor * _f(g), grads), state
 
     return GradientTransformation(lambda params: EmptyState(), update)
