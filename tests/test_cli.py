@@ -525,3 +525,31 @@ def test_a_write_error_is_one_line_in_words(capsys, monkeypatch, tmp_path):
     status, _, err = run(capsys, "plot", "x**2", "--out", str(tmp_path / "p.png"))
     assert_one_line_error(status, err, "cannot write")
     assert "Permission denied" in err and "Errno" not in err
+
+
+def test_at_values_are_substituted_exactly_so_large_arguments_are_not_rounded(capsys):
+    """sin(10^23 x) at x = 1 went through a 53-bit Float: 10^23 * 1.0 was rounded before
+    sin saw it, and f = -0.324, d/dx = +9.46e22 were printed (mpmath at 60 digits:
+    sin(10^23) = 0.701140639861, 10^23 cos(10^23) = -7.1302300323e22)."""
+    status, out, _ = run(capsys, "derive", "sin(10^23 x)", "--at", "1")
+    assert status == 0
+    assert has_number(out, 0.701140639861, rel=1e-11)
+    assert has_number(out, -7.1302300323e22, rel=1e-10)
+
+
+def test_a_value_beyond_float_range_is_called_that_not_undefined(capsys):
+    status, _, err = run(capsys, "derive", "exp(x)", "--at", "1000")
+    assert status == 2
+    assert "beyond the range of a float" in err and "1.97007E+434" in err
+    status, _, err = run(capsys, "derive", "1/(x - 1)", "--at", "1")
+    assert "no finite real value" in err
+
+
+@pytest.mark.parametrize("formula, at, f, slope", [("-x^2", "2", -4.0, -4.0),
+                                                   ("-2x", "1", -2.0, -2.0)])
+def test_a_formula_starting_with_a_minus_sign_is_a_formula_not_an_option(
+    capsys, formula, at, f, slope
+):
+    status, out, err = run(capsys, "derive", formula, "--at", at)
+    assert status == 0, err
+    assert has_number(out, f) and has_number(out, slope)

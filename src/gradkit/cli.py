@@ -228,6 +228,11 @@ def _join_signed_values(argv: list[str]) -> list[str]:
         if token == "--":  # everything after "--" is positional
             joined.extend(argv[i:])
             break
+        if token.startswith("-") and not token.startswith("--") and token not in ("-h",):
+            # gradkit has no short options but -h: "-x^2" or "-2x" is a formula, which
+            # argparse would take for an unknown option. A leading space keeps it a value
+            # (the parser ignores it).
+            token = " " + token
         joined.append(token)
         i += 1
     return joined

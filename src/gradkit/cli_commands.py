@@ -63,17 +63,29 @@ def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") 
         )
     import sympy
 
-    # The values go in as SymPy Floats and the expression is evaluated with them, so
-    # x - 1 at x = 1 is exactly 0 and 1/(x - 1) there is complex infinity. evalf(subs=...)
-    # evaluates with the symbols' values at a working precision instead, and there gives
-    # 2e-125 and 1e+135: a wrong number, printed as if it were right.
-    substitutions = {symbol: sympy.Float(point[symbol.name]) for symbol in expr.free_symbols}
+    # The values go in exactly (the float's own binary value as a Rational) and the
+    # expression is then evaluated, so x - 1 at x = 1 is exactly 0 and 1/(x - 1) there is
+    # complex infinity, and sin(10^23 x) at x = 1 is sin of the integer 10^23, which evalf
+    # reduces at the precision it needs. evalf(subs=...) evaluates at a working precision
+    # instead, and there gives 2e-125 and 1e+135 for those two; 53-bit Floats round
+    # 10^23 x before sin sees it: wrong numbers, printed as if they were right.
+    substitutions = {
+        symbol: sympy.Rational(point[symbol.name]) for symbol in expr.free_symbols
+    }
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
     try:
-        value = complex(expr.subs(substitutions, simultaneous=True).evalf())
+        exact = expr.subs(substitutions, simultaneous=True).evalf()
+        value = complex(exact)
     except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
         raise CliError(f"{what} has no finite real value at {where}") from None
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)) or not np.isfinite(value.real):
+    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+        raise CliError(f"{what} has no finite real value at {where}")
+    if not np.isfinite(value.real):
+        if exact.is_finite and exact.is_real:
+            raise CliError(
+                f"{what} at {where} is {sympy.Float(exact, 6)}, beyond the range of a float "
+                "(about 1.8e308)"
+            )
         raise CliError(f"{what} has no finite real value at {where}")
     return value.real
 

@@ -16,6 +16,7 @@ x*(x*cos(x) + 2*sin(x))
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -29,7 +30,9 @@ __all__ = ["Math", "Step", "Derivation", "derive"]
 
 _MAX_DEPTH = 150  # nested sub-expressions; parse() output stays far below this
 _MAX_SIMPLIFY_OPS = 200  # larger results are shown as built rather than risk a slow simplify
-_MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand and factor) above this degree
+_MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand and factor) above this exponent,
+_MAX_TOTAL_DEGREE = 40  # this degree of the whole expression multiplied out,
+_MAX_EXPANDED_TERMS = 400  # or this many terms multiplied out
 
 
 class Math(NamedTuple):
@@ -406,23 +409,49 @@ def _simplify(expr: Any) -> Any:
 
 
 def _has_large_power(expr: Any) -> bool:
-    """Whether polynomial algorithms would see a high degree in ``expr``.
+    """Whether polynomial algorithms would see a high degree or many terms in ``expr``.
 
-    ``cancel`` and ``factor`` read ``x**50`` as degree 50 and ``exp(99 y)`` as
-    ``exp(y)**99``; factoring such polynomials can take minutes, so then only the
-    cheap ``factor_terms`` is tried.
+    ``cancel`` and ``factor`` expand first: they read ``x**50`` as degree 50,
+    ``exp(99 y)`` as ``exp(y)**99``, ``((x+1)**12 + 1)**12`` as degree 144 and
+    ``(a + b + ... + k)**12`` as tens of thousands of terms. Expanding and factoring
+    such polynomials can take minutes, so then only the cheap ``factor_terms`` is tried.
     """
     for power in expr.atoms(sympy.Pow, sympy.exp):
         exponent = power.exp if power.is_Pow else power.args[0]
         for term in sympy.Add.make_args(exponent):
-            coefficient = term.as_coeff_Mul()[0]
-            if coefficient.is_Rational:
-                size = max(abs(coefficient.p), coefficient.q)
-            else:
-                size = abs(float(coefficient))
-            if size > _MAX_EXPANDED_DEGREE:
+            if _size(term.as_coeff_Mul()[0]) > _MAX_EXPANDED_DEGREE:
                 return True
-    return False
+    degree, terms = _expanded(expr)
+    return degree > _MAX_TOTAL_DEGREE or terms > _MAX_EXPANDED_TERMS
+
+
+def _size(number: Any) -> float:
+    if number.is_Rational:
+        return max(abs(number.p), number.q)
+    return abs(float(number))
+
+
+def _expanded(expr: Any) -> tuple[float, float]:
+    """Upper bounds on the degree and the number of terms of ``expr`` multiplied out,
+    reading each function call as one more variable (as ``cancel`` does)."""
+    if expr.is_Number:
+        return 0, 1
+    if expr.is_Add or expr.is_Mul:
+        parts = [_expanded(arg) for arg in expr.args]
+        if expr.is_Add:
+            return max(d for d, _ in parts), sum(t for _, t in parts)
+        return sum(d for d, _ in parts), math.prod(t for _, t in parts)
+    if expr.is_Pow:
+        degree, terms = _expanded(expr.base)
+        n = _size(expr.exp) if expr.exp.is_Number else math.inf
+        if not degree:
+            return 0, 1
+        if n == math.inf:
+            return math.inf, math.inf
+        # the terms of a multinomial of `terms` terms to the power n: C(terms + n - 1, n)
+        count = math.comb(int(terms + n - 1), int(n)) if terms + n < 10_000 else math.inf
+        return degree * n, count
+    return 1, 1  # a symbol, or a function call seen as a variable
 
 
 def _check_depth(expr: Any) -> None:

@@ -34,7 +34,7 @@ def as_expression(expr_or_text: Any) -> Any:
     if isinstance(expr_or_text, str):
         return parse(expr_or_text)
     if isinstance(expr_or_text, sympy.Basic):
-        return expr_or_text
+        return _one_symbol_per_name(expr_or_text)
     if isinstance(expr_or_text, bool):
         raise TypeError("expected a formula (str) or a SymPy expression, got bool")
     if isinstance(expr_or_text, int):
@@ -44,6 +44,28 @@ def as_expression(expr_or_text: Any) -> Any:
     raise TypeError(
         f"expected a formula (str) or a SymPy expression, got {type(expr_or_text).__name__}"
     )
+
+
+def _one_symbol_per_name(expr: Any) -> Any:
+    """``expr`` with each name standing for one symbol.
+
+    ``parse("x^2") + sympy.sin(sympy.Symbol("x"))`` holds two symbols named x, the real
+    one ``parse`` made and a plain one; differentiated by name, one of them would be held
+    constant and the derivative silently wrong. A plain ``Symbol("x")`` means the real
+    ``x`` (see :func:`as_variable`), so every symbol of a shared name becomes the real
+    one, or the first by SymPy's order when none is real.
+    """
+    symbols = getattr(expr, "free_symbols", set())
+    by_name: dict[str, list] = {}
+    for symbol in symbols:
+        by_name.setdefault(symbol.name, []).append(symbol)
+    swaps = {}
+    for group in by_name.values():
+        if len(group) > 1:
+            group.sort(key=sympy.default_sort_key)
+            keep = next((sym for sym in group if sym.is_real), group[0])
+            swaps.update({sym: keep for sym in group if sym is not keep})
+    return expr.xreplace(swaps) if swaps else expr
 
 
 def as_variable(expr: Any, var: Any) -> Any:
