@@ -380,3 +380,38 @@ def test_one_integer_axis_of_any_integer_type_still_works():
     value, back = gk.vjp(f, x)
     np.testing.assert_array_equal(value, x[:, [0, 2]])
     np.testing.assert_array_equal(back(np.ones((3, 2)))[0], [[1, 0, 1, 0]] * 3)
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.maximum, np.minimum])
+def test_ufunc_reduce_reduces_axis_0_by_default_as_numpy_does(ufunc):
+    """np.add.reduce(t) and co. went to np.sum's default (axis=None): a scalar, wrong
+    values and gradients for any 2-d input, silently."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    value, back = gk.vjp(lambda v: ufunc.reduce(v), x)
+    np.testing.assert_allclose(value, ufunc.reduce(x))
+    w = np.array([1.0, 2.0, 3.0])
+    # Each output column j depends on x[:, j] only; its partial derivatives by hand:
+    a, b = x
+    if ufunc is np.add:
+        want = np.stack([w, w])
+    elif ufunc is np.multiply:
+        want = np.stack([w * b, w * a])
+    else:
+        pick_a = (a > b) if ufunc is np.maximum else (a < b)
+        want = np.stack([w * pick_a, w * ~pick_a])
+    np.testing.assert_allclose(back(w)[0], want)
+    _, tangent = gk.jvp(lambda v: ufunc.reduce(v), (x,), (np.ones_like(x),))
+    np.testing.assert_allclose(tangent, back(np.ones(3))[0].sum(axis=0))
+    np.testing.assert_allclose(gk.vjp(lambda v: ufunc.reduce(v, None), x)[0],
+                               ufunc.reduce(x, None))
+
+
+def test_max_and_min_read_positional_arguments_in_numpys_order():
+    """np.max(a, axis, out, keepdims): gradkit read them as np.sum's (a, axis, dtype, out,
+    keepdims) and refused keepdims=True as an out= array."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    for f in (np.max, np.min, np.amax, np.amin):
+        value, back = gk.vjp(lambda v, f=f: f(v, 1, None, True), x)
+        np.testing.assert_array_equal(value, f(x, 1, None, True))
+        hit = (x == f(x, 1, None, True)).astype(float)
+        np.testing.assert_array_equal(back(np.ones((2, 1)))[0], hit)

@@ -130,7 +130,11 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if method == "reduce":
         reducers = {np.add: sum_, np.multiply: prod, np.maximum: amax, np.minimum: amin}
         if ufunc in reducers:
-            return reducers[ufunc](*inputs, **kwargs)
+            # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
+            kwargs = {"axis": 0, **kwargs}
+            dtype = kwargs.pop("dtype", None) if ufunc in (np.maximum, np.minimum) else None
+            r = reducers[ufunc](*inputs, **kwargs)
+            return r if dtype is None else astype(r, dtype)
     if method == "outer" and ufunc in UFUNCS:
         a, b = inputs
         return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
@@ -168,8 +172,19 @@ def _reduction(prim: Any, name: str) -> Callable:
 
 sum_ = implements(np.sum)(_reduction(reductions.sum_p, "sum"))
 prod = implements(np.prod)(_reduction(reductions.prod_p, "prod"))
-amax = implements(np.max, np.amax)(_reduction(reductions.max_p, "max"))
-amin = implements(np.min, np.amin)(_reduction(reductions.min_p, "min"))
+def _extremum(prim: Any, name: str) -> Callable:
+    # np.max and np.min take no dtype: (a, axis, out, keepdims, ...), positionally too
+    def reduce(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        if out is not None or initial is not None or where is not None:
+            _no(name, out=out, initial=initial, where=where)
+        return prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
+
+    reduce.__name__ = name
+    return reduce
+
+
+amax = implements(np.max, np.amax)(_extremum(reductions.max_p, "max"))
+amin = implements(np.min, np.amin)(_extremum(reductions.min_p, "min"))
 
 
 @implements(np.mean)
