@@ -25,9 +25,8 @@ NOTES = {
     "split ties evenly; `clip` passes the gradient on `[lo, hi]`; `where` sends none to the "
     "branch not taken",
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
-    "`prod` is exact with zeros; `var`/`std` take `ddof`; `np.add.reduce`, "
-    "`np.multiply.reduce`, `np.maximum.reduce`, `np.minimum.reduce` too (axis 0 by "
-    "default, as NumPy)",
+    "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
+    "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",
     "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
     "explicit or implicit output, `...`, and repeated letters (traces, diagonals); `norm`: "
     "vector p-norms, `'fro'`, `None`; `inv`/`slogdet`/`solve` need invertible matrices "
