@@ -158,6 +158,19 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+def _first_mismatch(a: Any, b: Any) -> tuple | None:
+    """Where two containers first differ: ``("structure", def_a, def_b)``,
+    ``("leaf", i, shape_a, shape_b)``, or None when their structures and shapes match."""
+    a_leaves, a_def = tree_flatten(a)
+    b_leaves, b_def = tree_flatten(b)
+    if a_def != b_def:
+        return ("structure", a_def, b_def)
+    for i, (x, y) in enumerate(zip(a_leaves, b_leaves, strict=True)):
+        if np.shape(x) != np.shape(y):
+            return ("leaf", i, np.shape(x), np.shape(y))
+    return None
+
+
 def check_matching(grads: Any, params: Any, names: tuple[str, str] = ("grads", "params")) -> None:
     """Raise ``ValueError`` unless ``grads`` and ``params`` have the same structure and shapes.
 
@@ -168,19 +181,20 @@ def check_matching(grads: Any, params: Any, names: tuple[str, str] = ("grads", "
     ...
     ValueError: grads and params do not match: leaf 0 has shape (3,) in grads but (2,) in params
     """
-    g_leaves, g_def = tree_flatten(grads)
-    p_leaves, p_def = tree_flatten(params)
-    if g_def != p_def:
+    found = _first_mismatch(grads, params)
+    if found is None:
+        return
+    if found[0] == "structure":
+        _, g_def, p_def = found
         raise ValueError(
             f"{names[0]} and {names[1]} have different structures: {g_def!r} and {p_def!r}; "
             "pass containers of the same shape"
         )
-    for i, (g, p) in enumerate(zip(g_leaves, p_leaves, strict=True)):
-        if np.shape(g) != np.shape(p):
-            raise ValueError(
-                f"{names[0]} and {names[1]} do not match: leaf {i} has shape {np.shape(g)} in "
-                f"{names[0]} but {np.shape(p)} in {names[1]}"
-            )
+    _, i, g_shape, p_shape = found
+    raise ValueError(
+        f"{names[0]} and {names[1]} do not match: leaf {i} has shape {g_shape} in "
+        f"{names[0]} but {p_shape} in {names[1]}"
+    )
 
 
 def check_state(kept: Any, grads: Any, who: str) -> None:
@@ -193,21 +207,15 @@ def check_state(kept: Any, grads: Any, who: str) -> None:
     ...
     ValueError: adam: the state was built for other parameters: leaf 0 has shape () in ...
     """
-    k_leaves, k_def = tree_flatten(kept)
-    g_leaves, g_def = tree_flatten(grads)
-    if k_def != g_def:
+    found = _first_mismatch(kept, grads)
+    if found is None:
+        return
+    if found[0] == "structure":
+        _, k_def, g_def = found
         problem = f"their structures differ: the state holds {k_def!r}, grads {g_def!r}"
     else:
-        problem = next(
-            (
-                f"leaf {i} has shape {np.shape(k)} in the state but {np.shape(g)} in grads"
-                for i, (k, g) in enumerate(zip(k_leaves, g_leaves))
-                if np.shape(k) != np.shape(g)
-            ),
-            None,
-        )
-        if problem is None:
-            return
+        _, i, k_shape, g_shape = found
+        problem = f"leaf {i} has shape {k_shape} in the state but {g_shape} in grads"
     raise ValueError(
         f"{who}: the state was built for other parameters: {problem}; make a new state "
         "with init(params)"
