@@ -128,13 +128,10 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             f"`a = a + t` instead, or keep the values in a gk.Tensor."
         )
     if method == "reduce":
-        reducers = {np.add: sum_, np.multiply: prod, np.maximum: amax, np.minimum: amin}
+        reducers = {np.add: sum_, np.multiply: prod, np.maximum: _max, np.minimum: _min}
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
-            kwargs = {"axis": 0, **kwargs}
-            dtype = kwargs.pop("dtype", None) if ufunc in (np.maximum, np.minimum) else None
-            r = reducers[ufunc](*inputs, **kwargs)
-            return r if dtype is None else astype(r, dtype)
+            return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
     if method == "outer" and ufunc in UFUNCS:
         a, b = inputs
         return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
@@ -172,19 +169,23 @@ def _reduction(prim: Any, name: str) -> Callable:
 
 sum_ = implements(np.sum)(_reduction(reductions.sum_p, "sum"))
 prod = implements(np.prod)(_reduction(reductions.prod_p, "prod"))
-def _extremum(prim: Any, name: str) -> Callable:
-    # np.max and np.min take no dtype: (a, axis, out, keepdims, ...), positionally too
-    def reduce(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        if out is not None or initial is not None or where is not None:
-            _no(name, out=out, initial=initial, where=where)
-        return prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
-
-    reduce.__name__ = name
-    return reduce
 
 
-amax = implements(np.max, np.amax)(_extremum(reductions.max_p, "max"))
-amin = implements(np.min, np.amin)(_extremum(reductions.min_p, "min"))
+def _without_dtype(reduce: Callable) -> Callable:
+    """np.max and np.min: a reduction with NumPy's layout for them, which has no dtype
+    (a, axis, out, keepdims, ...), positionally too; ufunc.reduce keeps the dtype."""
+
+    def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        return reduce(a, axis, None, out, keepdims, initial, where)
+
+    extremum.__name__ = reduce.__name__
+    return extremum
+
+
+_max = _reduction(reductions.max_p, "max")
+_min = _reduction(reductions.min_p, "min")
+amax = implements(np.max, np.amax)(_without_dtype(_max))
+amin = implements(np.min, np.amin)(_without_dtype(_min))
 
 
 @implements(np.mean)
