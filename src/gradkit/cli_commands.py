@@ -74,16 +74,16 @@ def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") 
     }
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
     try:
-        exact = expr.subs(substitutions, simultaneous=True).evalf()
-        value = complex(exact)
+        number = expr.subs(substitutions, simultaneous=True).evalf()
+        value = complex(number)
     except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
         raise CliError(f"{what} has no finite real value at {where}") from None
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
         raise CliError(f"{what} has no finite real value at {where}")
     if not np.isfinite(value.real):
-        if exact.is_finite and exact.is_real:
+        if number.is_finite and number.is_real:
             raise CliError(
-                f"{what} at {where} is {sympy.Float(exact, 6)}, beyond the range of a float "
+                f"{what} at {where} is {sympy.Float(number, 6)}, beyond the range of a float "
                 "(about 1.8e308)"
             )
         raise CliError(f"{what} has no finite real value at {where}")

@@ -218,15 +218,15 @@ def _det(a):
     return np.linalg.det(a)
 
 
-def _inverse_for(name, a):
-    """``inv(a)`` for the rules of det and slogdet, with an error that says what failed."""
+def _inverse_for_slogdet(a):
+    """``inv(a)`` for the rules of slogdet, with an error that says what failed."""
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
-            f"{name}: gradkit's derivative of {name} needs an invertible matrix (it is "
-            f"written with inv(a)); at a singular one, where {name} is "
-            f"{'0' if name == 'det' else '-inf'}, it is not available"
+            "slogdet: gradkit's derivative of slogdet needs an invertible matrix (it is "
+            "written with inv(a)); at a singular one, where slogdet is -inf, it is not "
+            "available"
         ) from None
 
 
@@ -277,7 +277,7 @@ def _logabsdet(a):
 
 
 logabsdet_p = Primitive("logabsdet", _logabsdet)
-logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(_inverse_for("slogdet", a)),)
+logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(_inverse_for_slogdet(a)),)
 logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(
-    _swap(_inverse_for("slogdet", a)) * t, axis=(-2, -1)
+    _swap(_inverse_for_slogdet(a)) * t, axis=(-2, -1)
 )
