@@ -65,6 +65,38 @@ def test_methods_match_numpy() -> None:
     assert t[0].dot(t[1]).numpy() == pytest.approx(a[0] @ a[1])
 
 
+@pytest.mark.parametrize(
+    "method, args",
+    [
+        ("sum", (1, float)),  # the second positional argument is dtype, not keepdims
+        ("sum", (0, None, None, True)),
+        ("mean", (1, np.float64)),
+        ("mean", (0, None, None, True)),
+        ("max", (1, None, True)),  # max and min have no dtype: (axis, out, keepdims)
+        ("min", (0, None, True)),
+        ("prod", (1, float, None, True)),
+        ("var", (0, None, None, 1)),  # ddof is the fourth
+        ("std", (1, None, None, 1, True)),
+        ("cumsum", (1, float)),
+    ],
+)
+def test_methods_take_ndarray_positional_arguments(method: str, args: tuple) -> None:
+    """A method called as on an ndarray, positionally, gives ndarray's value and shape
+    (before, ``t.sum(1, float)`` read float as keepdims and kept the axis, silently)."""
+    a = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.5]])
+    want = getattr(a, method)(*args)
+    got = gk.jvp(lambda x: getattr(x, method)(*args), (a,), (np.ones_like(a),))[0]
+    assert np.shape(got) == np.shape(want)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_a_method_with_a_dtype_differentiates_like_numpy_spelling() -> None:
+    # f_i = sum_j x_ij - x_i0 = x_i1 + x_i2, so d sum(f^2) / dx = [0, 2 f_i, 2 f_i] per row.
+    x = np.arange(6.0).reshape(2, 3)
+    g = gk.grad(lambda x: np.sum((x.sum(1, float) - x[:, 0]) ** 2))(x)
+    np.testing.assert_array_equal(g, [[0.0, 6.0, 6.0], [0.0, 18.0, 18.0]])
+
+
 # --- operators --------------------------------------------------------------------------
 def test_operators_values_and_gradients() -> None:
     xv, yv = np.array([0.5, 1.5, 2.0]), np.array([2.0, -1.0, 0.5])

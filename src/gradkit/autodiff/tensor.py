@@ -455,37 +455,39 @@ class Tensor:
         return fn(*args, **kwargs)
 
     # --- NumPy-style methods -----------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (all axes by default)."""
-        return numpy_api.sum_(self, axis=axis, keepdims=keepdims)
+    # The reductions take ndarray's arguments in ndarray's order, positionally too:
+    # ``t.sum(1, float)`` is a sum in float, as ``a.sum(1, float)`` is, never keepdims.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        """Sum over ``axis`` (all axes by default), as ``ndarray.sum``."""
+        return numpy_api.sum_(self, axis, dtype, out, keepdims, initial, where)
 
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis``."""
-        return numpy_api.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, where=None):
+        """Mean over ``axis``, as ``ndarray.mean``."""
+        return numpy_api.mean(self, axis, dtype, out, keepdims, where)
 
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis``; ties share the gradient evenly."""
-        return numpy_api.amax(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, out=None, keepdims=False, initial=None, where=None):
+        """Maximum over ``axis``, as ``ndarray.max``; ties share the gradient evenly."""
+        return numpy_api.amax(self, axis, out, keepdims, initial, where)
 
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis``; ties share the gradient evenly."""
-        return numpy_api.amin(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, out=None, keepdims=False, initial=None, where=None):
+        """Minimum over ``axis``, as ``ndarray.min``; ties share the gradient evenly."""
+        return numpy_api.amin(self, axis, out, keepdims, initial, where)
 
-    def prod(self, axis=None, keepdims=False):
-        """Product over ``axis``."""
-        return numpy_api.prod(self, axis=axis, keepdims=keepdims)
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        """Product over ``axis``, as ``ndarray.prod``."""
+        return numpy_api.prod(self, axis, dtype, out, keepdims, initial, where)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
-        """Variance over ``axis``."""
-        return numpy_api.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+        """Variance over ``axis``, as ``ndarray.var``."""
+        return numpy_api.var(self, axis, dtype, out, ddof, keepdims, where)
 
-    def std(self, axis=None, ddof=0, keepdims=False):
-        """Standard deviation over ``axis``."""
-        return numpy_api.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+        """Standard deviation over ``axis``, as ``ndarray.std``."""
+        return numpy_api.std(self, axis, dtype, out, ddof, keepdims, where)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis=None, dtype=None, out=None):
         """Cumulative sum along ``axis`` (of the flattened tensor by default)."""
-        return numpy_api.cumsum(self, axis=axis)
+        return numpy_api.cumsum(self, axis, dtype, out)
 
     def reshape(self, *shape):
         """The same values in a new shape (``-1`` infers one size)."""
@@ -517,9 +519,9 @@ class Tensor:
         """``np.dot(self, other)``."""
         return numpy_api.dot(self, other)
 
-    def clip(self, min=None, max=None):  # noqa: A002 - NumPy's names
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 - NumPy's names
         """Clip values to ``[min, max]``."""
-        return numpy_api.clip(self, min, max)
+        return numpy_api.clip(self, min, max, out)
 
     def astype(self, dtype):
         """Cast to ``dtype`` (the gradient is cast back)."""
@@ -529,13 +531,13 @@ class Tensor:
         """A new tensor with the same value, differentiable like the original."""
         return numpy_api.copy(self)
 
-    def argmax(self, axis=None):
+    def argmax(self, axis=None, out=None, *, keepdims=False):
         """Index of the maximum (a plain array: no gradient)."""
-        return np.argmax(value_of(self), axis=axis)
+        return np.argmax(value_of(self), axis, out, keepdims=keepdims)
 
-    def argmin(self, axis=None):
+    def argmin(self, axis=None, out=None, *, keepdims=False):
         """Index of the minimum (a plain array: no gradient)."""
-        return np.argmin(value_of(self), axis=axis)
+        return np.argmin(value_of(self), axis, out, keepdims=keepdims)
 
 
 def stop_gradient(x: Any) -> Any:
