@@ -440,7 +440,8 @@ def test_trace_with_nesterov_first_steps_by_hand():
     [
         (lambda: go.sgd(0.0), "lr must be > 0"),
         (lambda: go.adam(-1e-3), "lr must be > 0"),
-        (lambda: go.sgd(float("nan")), "lr must be > 0"),
+        (lambda: go.sgd(float("nan")), "lr must be a finite number > 0; got nan"),
+        (lambda: go.adam(float("inf")), "lr must be a finite number > 0; got inf"),
         (lambda: go.rmsprop(lr=0), "lr must be > 0"),
         (lambda: go.sgd(0.1, momentum=-0.1), r"momentum must lie in \[0.0, inf\)"),
         (lambda: go.sgd(0.1, momentum=0.9, nesterov=True, dampening=0.1), "Nesterov"),

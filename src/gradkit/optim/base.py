@@ -329,7 +329,9 @@ def check_lr(lr: Any, name: str = "lr") -> ScalarOrSchedule:
             f"got {type(lr).__name__} {lr!r}"
         )
     value = float(lr)
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    if value <= 0:
         raise ValueError(f"{name} must be > 0 (a learning rate of 0 never moves); got {value}")
     return value
 
