@@ -141,6 +141,21 @@ def test_grid_covers_the_domain():
     np.testing.assert_array_equal(Z, fn.himmelblau(X, Y))
 
 
+@pytest.mark.parametrize(
+    "num, error, match",
+    [
+        (1, ValueError, r"num must lie in \[2, 5000\]"),  # a contour needs two points a side
+        (-3, ValueError, r"num must lie in \[2, 5000\].*got -3"),
+        (10**6, ValueError, r"num\*\*2 points in all"),  # was NumPy's MemoryError (7 TiB)
+        (2.5, TypeError, "num must be a whole number of points; got 2.5"),
+        (True, TypeError, "whole number"),
+    ],
+)
+def test_grid_refuses_a_bad_number_of_points(num, error, match):
+    with pytest.raises(error, match=match):
+        fn.rosenbrock.grid(num)
+
+
 def test_scalar_inputs_give_python_floats_and_lists_are_accepted():
     assert isinstance(fn.booth(1.0, 3.0), float)
     assert fn.booth([1.0, 3.0]) == 0.0

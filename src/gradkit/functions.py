@@ -181,9 +181,21 @@ class Objective:
         >>> Z.shape
         (50, 50)
         """
+        if isinstance(num, bool) or not isinstance(num, (int, np.integer)):
+            raise TypeError(f"grid: num must be a whole number of points; got {num!r}")
+        if not 2 <= num <= _MAX_GRID:
+            raise ValueError(
+                f"grid: num must lie in [2, {_MAX_GRID}] points a side (num**2 points in all); "
+                f"got {num}"
+            )
         (x0, x1), (y0, y1) = self.domain
         X, Y = np.meshgrid(np.linspace(x0, x1, num), np.linspace(y0, y1, num))
         return X, Y, self(X, Y)
+
+
+#: The most points a side :meth:`Objective.grid` makes: 5000**2 points are 600 MB of X,
+#: Y and Z; more would only exhaust memory.
+_MAX_GRID = 5000
 
 
 def _no_ints(x: Any) -> Any:
