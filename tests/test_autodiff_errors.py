@@ -47,6 +47,46 @@ def test_has_aux_without_a_pair() -> None:
         gk.grad(lambda x: np.sum(x), has_aux=True)(X)
 
 
+def _forgot_return(x):
+    np.sum(x**2)
+
+
+_NOT_DIFFERENTIABLE = [
+    (lambda x: x > 0, r"returned a boolean \(a comparison\), which has no derivative"),
+    (lambda x: np.sum(x) * 1j, r"returned a complex value; reverse mode differentiates"),
+    (lambda x: "loss", r"returned str 'loss', which is not a number"),
+]
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "hessian", "elementwise_grad"])
+@pytest.mark.parametrize(
+    "fun, match",
+    [(_forgot_return, r"_forgot_return returned None.*is a `return` missing\?")]
+    + _NOT_DIFFERENTIABLE,
+)
+def test_reverse_mode_refuses_an_output_it_cannot_differentiate(transform, fun, match) -> None:
+    # Each of these gave a gradient of zeros (the complex one the real part's, with only
+    # a ComplexWarning), silently.
+    with pytest.raises(TypeError, match=f"gk.{transform}: .*{match}"):
+        getattr(gk, transform)(fun)(1.0)
+
+
+@pytest.mark.parametrize("fun, match", _NOT_DIFFERENTIABLE)
+def test_jacrev_refuses_an_output_leaf_it_cannot_differentiate(fun, match) -> None:
+    # (None is an empty container for jacrev, as in JAX: its Jacobian is None.)
+    with pytest.raises(TypeError, match=match):
+        gk.jacrev(lambda x: {"ok": x, "bad": fun(x)})(np.array([1.0, 2.0]))
+
+
+def test_integer_outputs_are_constants_and_forward_mode_keeps_complex_ones() -> None:
+    # d/dx of a count of positives is 0 wherever it is defined; jacfwd carries complex
+    # outputs (d(x * 1j)/dx = 1j), as JAX's does, while reverse mode refuses them.
+    np.testing.assert_array_equal(gk.grad(lambda x: np.sum(x > 0))(X), np.zeros_like(X))
+    assert gk.jacfwd(lambda x: x * 1j)(2.0) == 1j
+    with pytest.raises(TypeError, match="which is not a number"):
+        gk.jacfwd(lambda x: "a")(2.0)
+
+
 # --- no rule -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("fn", "name"),

@@ -252,6 +252,43 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
     return tr, _own_output(out, tr), aux, nodes, defs, originals
 
 
+def _real_output(value: Any, who: str, fun: Callable, allowed: str = "iuf") -> None:
+    """Refuse an output reverse mode cannot differentiate: None, a boolean (a
+    comparison), a complex number, or anything that is not a number. Its gradient would
+    come out as zeros, or as the real part's alone, silently. ``allowed``: the dtype
+    kinds accepted (forward mode carries booleans and complex numbers too)."""
+    try:
+        kind = value.dtype.kind  # arrays and NumPy scalars, the commonest outputs
+    except AttributeError:
+        try:  # not np.result_type: it reads a string as a dtype's name ("f" is float32)
+            kind = "N" if value is None else np.asarray(value).dtype.kind
+        except Exception:  # noqa: BLE001 - anything NumPy cannot make an array of
+            kind = "O"
+    if kind in allowed:  # an integer output is a constant (0 gradient), as np.sum(x > 0)
+        return
+    name = getattr(fun, "__name__", "the function")
+    if kind == "N":
+        raise TypeError(
+            f"gk.{who}: {name} returned None; {who} needs it to return a number (is a "
+            "`return` missing?)"
+        )
+    if kind == "c":
+        raise TypeError(
+            f"gk.{who}: {name} returned a complex value; reverse mode differentiates real "
+            "outputs. Return np.real(...), np.imag(...) or np.abs(...) of it, or use gk.jvp "
+            "or gk.jacfwd, which carry complex outputs."
+        )
+    if kind == "b":
+        raise TypeError(
+            f"gk.{who}: {name} returned a boolean (a comparison), which has no derivative; "
+            "return the real number it was computed from"
+        )
+    raise TypeError(
+        f"gk.{who}: {name} returned {type(value).__name__} {value!r:.40}, which is not a "
+        "number; return a real scalar or array"
+    )
+
+
 def _scalar_output(out: Any, who: str, fun: Callable) -> None:
     if type(out) is not Tensor and isinstance(out, (tuple, list, dict)):
         raise TypeError(
@@ -259,6 +296,7 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "
             "return extra values, or gk.jacobian for several outputs."
         )
+    _real_output(value_of(out), who, fun)
     shape = shape_of(value_of(out))
     if shape != () and shape != (1,):
         raise TypeError(
@@ -291,7 +329,7 @@ def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
 
 
 def value_and_grad(
-    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, *, _who: str = "grad"
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, *, _who: str = "value_and_grad"
 ) -> Callable:
     """Return a function computing ``fun``'s value and its gradient.
 
@@ -404,6 +442,7 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
         )
         if isinstance(out, (tuple, list, dict)):
             raise TypeError("elementwise_grad: the function must return a single array")
+        _real_output(value_of(out), "elementwise_grad", fun)
         per_arg = _grads_from(tr, out, nodes, defs, originals)
         return _pack(per_arg, argnums)
 
@@ -534,6 +573,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
         out_leaves, out_def = tree_flatten(_own_output(out, tr))
         jac_leaves = []
         for o in out_leaves:
+            _real_output(value_of(o), "jacfwd", fun, allowed="biufc")
             if type(o) is Tensor and o._trace is tr:
                 t = o._node
             else:
@@ -575,6 +615,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
         jac_leaves = []
         for o in out_leaves:
             ov = value_of(o)
+            _real_output(ov, "jacrev", fun)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
             rows: list[list] = [[[] for _ in lb] for lb in nodes]
