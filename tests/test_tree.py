@@ -104,3 +104,10 @@ def test_gradients_and_optimizers_take_namedtuple_parameters():
     new = gk.optim.apply_updates(params, updates)
     assert type(new) is _Pair
     np.testing.assert_allclose(new.w, params.w - 0.1 * 2 * params.w)
+
+
+@pytest.mark.parametrize("kind", [dict, lambda d: defaultdict(list, d)])
+def test_dict_keys_that_cannot_be_sorted_are_a_clear_error(kind) -> None:
+    # Before: Python's bare "'<' not supported between instances of 'str' and 'int'".
+    with pytest.raises(TypeError, match="mix int and str keys, which cannot be compared"):
+        tree_flatten(kind({1: 2.0, "a": 5.0}))

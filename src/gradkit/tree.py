@@ -122,7 +122,7 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
                 children.append(_LEAF)
         return TreeDef(kind, None, tuple(children))
     if kind is dict:
-        keys = tuple(sorted(tree))
+        keys = _sorted_keys(tree)
         return TreeDef(dict, keys, tuple(_flatten(tree[k], leaves) for k in keys))
     if tree is None:
         return TreeDef(type(None), None, ())
@@ -131,12 +131,25 @@ def _flatten(tree: Any, leaves: list) -> TreeDef:
             keys = tuple(tree)
             return TreeDef(kind, keys, tuple(_flatten(tree[k], leaves) for k in keys))
         if kind is defaultdict:
-            keys = tuple(sorted(tree))
+            keys = _sorted_keys(tree)
             children = tuple(_flatten(tree[k], leaves) for k in keys)
             return TreeDef(kind, keys, children, aux=tree.default_factory)
         return TreeDef(kind, None, tuple(_flatten(c, leaves) for c in tree))  # a namedtuple
     leaves.append(tree)
     return _LEAF
+
+
+def _sorted_keys(tree: dict) -> tuple:
+    """A dict's keys in sorted order (its leaves' order), or a clear error."""
+    try:
+        return tuple(sorted(tree))
+    except TypeError:
+        kinds = sorted({type(k).__name__ for k in tree})
+        raise TypeError(
+            f"a dict's keys give its leaves their order, so they must sort; these mix "
+            f"{' and '.join(kinds)} keys, which cannot be compared: use keys of one type "
+            "(all strings, say)"
+        ) from None
 
 
 def tree_flatten(tree: Any) -> tuple[list, TreeDef]:
