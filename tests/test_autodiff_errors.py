@@ -553,3 +553,36 @@ def test_check_grads_catches_a_wrong_rule_however_small_the_function(scale, fact
     gk.defvjp(f, lambda ans, x: lambda g: scale * g * np.cos(x))  # the right rule passes
     gk.defjvp(f, lambda g, ans, x: scale * g * np.cos(x))
     gk.check_grads(f, order=1)(np.array([0.3, -1.2, 0.7]))
+
+
+@pytest.mark.parametrize(
+    "options, error, match",
+    [
+        (dict(order=1.5), TypeError, "order must be a whole number, got 1.5"),  # ran order 1
+        (dict(eps=0.0), ValueError, "eps must be a finite number > 0, got 0.0"),
+        (dict(eps=float("nan")), ValueError, "eps must be a finite number > 0"),
+        (dict(eps=-1e-3), ValueError, "eps must be a finite number > 0"),
+        (dict(rtol=-1.0), ValueError, "rtol must be a finite number >= 0"),
+        (dict(atol=float("inf")), ValueError, "atol must be a finite number >= 0"),
+    ],
+)
+def test_check_grads_refuses_bad_settings(options, error, match) -> None:
+    # Before, a zero or NaN eps and a negative rtol each made check_grads report that the
+    # (correct) derivative of sin "disagrees" with a reference of NaN, or within 5e-15.
+    with pytest.raises(error, match=match):
+        gk.check_grads(np.sin, **options)(np.array([0.3]))
+
+
+@pytest.mark.parametrize(
+    "fun, x, match",
+    [
+        (np.sin, np.array([np.nan]), "argument 0 is not finite"),
+        (lambda x: 1.0 / x, np.array([0.0]), r"the function is not finite at the point"),
+        (np.log, np.array([1e-5]), r"finite differences at order 1 are not finite"),
+    ],
+)
+def test_check_grads_says_when_there_is_nothing_to_compare(fun, x, match) -> None:
+    # Not a GradCheckError: the derivative rules of sin, 1/x and log are right; NaN and
+    # inf values (log is NaN at 1e-5 - 1e-3) leave nothing to check them against.
+    with pytest.raises(ValueError, match=match), np.errstate(all="ignore"):
+        gk.check_grads(fun)(x)

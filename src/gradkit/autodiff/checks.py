@@ -67,6 +67,13 @@ def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: floa
     for a, r in zip(la, lr):
         a = np.asarray(value_of(a), dtype=float)
         r = np.asarray(r, dtype=float)
+        if not np.isfinite(r).all() and "finite differences" in mode:
+            raise ValueError(
+                f"check_grads: the finite differences at order {order} are not finite "
+                f"({np.array2string(r, precision=6)}): the function has no finite value "
+                "at some point within eps of x along the random direction. Check at a "
+                "point further from where it is undefined, or pass a smaller eps."
+            )
         if not np.allclose(a, r, rtol=rtol, atol=atol, equal_nan=False):
             scale = max(float(np.max(np.abs(r))) if r.size else 0.0, 1e-300)
             rel = float(np.max(np.abs(a - r))) / scale if a.size else 0.0
@@ -88,6 +95,15 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
         # rounding of the differences (about 1e-16 |f| / eps)
         atol = 1e-6 * size
     out = f(*args)
+    for leaf in tree_flatten(out)[0]:
+        value = np.asarray(value_of(leaf), dtype=float)
+        if not np.isfinite(value).all():
+            what = "the function" if level == 1 else f"its order-{level - 1} derivative"
+            raise ValueError(
+                f"check_grads: {what} is not finite at the point checked "
+                f"({np.array2string(value, precision=6)}), so there is nothing to compare; "
+                "check at a point where it is defined"
+            )
     u = _random_like(out, rng)
     fwd = rev = None
     if "fwd" in modes:
@@ -111,6 +127,17 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
                 lambda *a: vjp(f, *a)[1](u),
                 args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
+
+
+def _check_tolerance(name: str, value: Any, positive: bool = False) -> None:
+    """A step or tolerance must be a finite real number, > 0 (``positive``) or >= 0."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool
+    )
+    if ok and np.isfinite(value) and (value > 0 if positive else value >= 0):
+        return
+    bound = "> 0" if positive else ">= 0"
+    raise ValueError(f"check_grads: {name} must be a finite number {bound}, got {value!r}")
 
 
 def check_grads(
@@ -162,11 +189,23 @@ def check_grads(
     bad = set(modes) - {"fwd", "rev"}
     if bad or not modes:
         raise ValueError(f"check_grads: modes must be 'fwd' and/or 'rev', got {tuple(modes)!r}")
-    if int(order) < 1:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
+        raise TypeError(f"check_grads: order must be a whole number, got {order!r}")
+    if order < 1:
         raise ValueError(f"check_grads: order must be at least 1, got {order!r}")
+    _check_tolerance("eps", eps, positive=True)
+    _check_tolerance("rtol", rtol)
+    if atol is not None:
+        _check_tolerance("atol", atol)
 
     def checker(*args: Any) -> None:
         arrays = tuple(tree_map(lambda x: np.asarray(x, dtype=float), a) for a in args)
+        for k, a in enumerate(arrays):
+            if not all(np.isfinite(leaf).all() for leaf in tree_flatten(a)[0]):
+                raise ValueError(
+                    f"check_grads: argument {k} is not finite ({a!r:.60}); derivatives are "
+                    "checked at finite points"
+                )
         rng = np.random.default_rng(seed)
         _check(fun, arrays, tuple(modes), int(order), 1, rng, eps, rtol, atol)
 
