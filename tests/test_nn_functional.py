@@ -199,3 +199,43 @@ def test_elu_is_exact_near_zero() -> None:
     np.testing.assert_allclose(F.elu(x), [math.expm1(v) for v in x], rtol=1e-15)
     np.testing.assert_allclose(F.elu(x, alpha=2.0), [2 * math.expm1(v) for v in x],
                                rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.bool_])
+def test_integer_and_boolean_arrays_are_computed_in_float64(dtype) -> None:
+    # uint8 logits wrapped around in x - max (softmax gave NaN); int8 and bool went
+    # through float16 (tanh(1) came out as 0.7617); bool failed in NumPy's subtract.
+    x = np.array([1, 0, 1], dtype=dtype)
+    exact = np.exp([1.0, 0.0, 1.0]) / (2 * math.e + 1)
+    assert np.allclose(nn.softmax(x), exact, rtol=1e-15, atol=0)
+    assert np.allclose(nn.log_softmax(x), np.log(exact), rtol=1e-15, atol=0)
+    assert float(nn.logsumexp(x)) == pytest.approx(math.log(2 * math.e + 1), rel=1e-15)
+    assert nn.tanh(x).tolist() == [math.tanh(1.0), 0.0, math.tanh(1.0)]
+    assert nn.tanh_derivative(x)[0] == pytest.approx(1 - math.tanh(1.0) ** 2, rel=1e-15)
+    for fn in (nn.softmax, nn.log_softmax, nn.tanh, nn.softplus, nn.elu, nn.gelu):
+        assert np.asarray(fn(x)).dtype == np.float64, fn.__name__
+    wide = np.array([0, 255], dtype=np.uint8)
+    assert nn.softmax(wide)[1] == pytest.approx(1.0 / (1.0 + math.exp(-255.0)), rel=1e-15)
+
+
+def test_gelu_refuses_pytorchs_string_spelling_of_approximate() -> None:
+    # approximate="none" is PyTorch's exact GELU; a non-empty string is truthy, so it used
+    # to give the tanh form silently (0.84119 instead of Phi(1) = 0.84134).
+    x = np.array([1.0])
+    for fn in (nn.gelu, nn.gelu_derivative, lambda x, approximate: nn.GELU(approximate)(x)):
+        for spelling in ("none", "tanh", None, 1):
+            with pytest.raises(TypeError, match="approximate=False"):
+                fn(x, approximate=spelling)
+    assert nn.gelu(x, approximate=np.bool_(False))[0] == pytest.approx(
+        0.5 * math.erfc(-1.0 / math.sqrt(2.0)), rel=1e-15)
+
+
+def test_softmax_family_over_an_empty_axis_is_empty_or_minus_inf() -> None:
+    # A NumPy "zero-size array to reduction operation maximum" error before; PyTorch gives
+    # an empty softmax and logsumexp = log 0 = -inf, the log of an empty sum.
+    empty = np.zeros((0, 3))
+    assert nn.softmax(empty, axis=0).shape == (0, 3)
+    assert nn.log_softmax(empty, axis=0).shape == (0, 3)
+    assert nn.logsumexp(empty, axis=0).tolist() == [-math.inf] * 3
+    assert float(nn.logsumexp(np.zeros(0))) == -math.inf
+    assert nn.logsumexp(empty, axis=1).shape == (0,)

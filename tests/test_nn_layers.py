@@ -120,6 +120,32 @@ def test_layer_errors_are_clear():
         nn.Dropout(1.0)
 
 
+def test_assigned_parameters_must_be_real_numbers():
+    """As a saved file's: complex weights lost their imaginary part with only a NumPy
+    warning, and the string '0.5' became the number 0.5."""
+    layer = nn.Linear(2, 1, init="zeros")
+    bias = np.zeros(1)
+    for weight in (np.full((2, 1), 1 + 2j), np.array([["0.5"], ["1"]]), [[1.0], [None]],
+                   [[1.0], [2.0, 3.0]]):
+        with pytest.raises(nn.ParameterError, match="parameter 'weight'.*real numbers"):
+            layer.params = {"weight": weight, "bias": bias}
+    assert layer(np.ones((1, 2))).tolist() == [[0.0]]  # unchanged by the refused ones
+    layer.params = {"weight": np.array([[1], [2]]), "bias": [True]}  # integers, booleans
+    assert layer(np.ones((1, 2))).tolist() == [[4.0]]
+
+
+def test_dropout_takes_numpy_numbers_and_initializers_take_an_int_shape():
+    """np.float32(0.5) was refused as "not a probability in [0, 1)"; an int shape failed
+    with "'int' object is not iterable"."""
+    layer = nn.Dropout(np.float32(0.5), rng=0)
+    assert set(layer(np.ones(1000)).tolist()) == {0.0, 2.0}
+    for name in ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform",
+                 "tutorial_normal", "zeros"):
+        assert getattr(nn.init, name)(3, rng=0).shape == (3,), name
+    with pytest.raises(ValueError, match="positive sizes"):
+        nn.init.he_normal(0)
+
+
 # ----------------------------------------------------------------------------- files
 
 

@@ -263,3 +263,57 @@ def test_cross_entropy_takes_integer_labels_in_a_constant_tensor():
     assert float(loss.item()) == pytest.approx(np.mean(lse - z_values[[0, 1, 2], labels]))
     softmax = np.exp(z_values - lse[:, None])
     np.testing.assert_allclose(z.grad, (softmax - np.eye(4)[labels]) / 3, rtol=1e-12)
+
+
+def test_binary_cross_entropy_with_logits_of_an_empty_batch_has_an_empty_gradient():
+    """The loss of no samples is NaN, like the other losses; its gradient is empty, as in
+    PyTorch. It was a ZeroDivisionError from the fused backward pass."""
+    for shape in ((0,), (0, 3)):
+        empty = np.zeros(shape)
+        with pytest.warns(RuntimeWarning):  # NumPy's "mean of empty slice", as for mse_loss
+            value, g = gk.value_and_grad(nn.binary_cross_entropy_with_logits)(empty, empty)
+        assert np.isnan(value) and g.shape == shape
+
+
+@pytest.mark.parametrize("wrap", [float, np.float64, np.array])
+def test_binary_cross_entropy_with_logits_takes_a_single_number(wrap):
+    """One logit and one label, as for every other loss; it failed in the label check
+    with NumPy's "return arrays must be of ArrayType"."""
+    z, y = 2.0, 0.25
+    want = y * math.log1p(math.exp(-z)) + (1 - y) * math.log1p(math.exp(z))
+    assert float(nn.binary_cross_entropy_with_logits(wrap(z), wrap(y))) == pytest.approx(want)
+    slope = gk.grad(nn.binary_cross_entropy_with_logits)(np.float64(z), wrap(y))
+    assert float(slope) == pytest.approx(1 / (1 + math.exp(-z)) - y)
+    with pytest.raises(ValueError, match="swapped"):
+        nn.binary_cross_entropy_with_logits(wrap(y), wrap(z))
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "cross_entropy_loss"])
+def test_probability_losses_refuse_predictions_outside_zero_one(name):
+    """Logits handed to a loss on probabilities were clipped into [eps, 1 - eps] and gave
+    a loss of about 0 for confident logits (binary_cross_entropy([1], [3]) was 1e-15);
+    PyTorch's binary_cross_entropy refuses them too. 0, 1 and NaN still pass."""
+    loss, gradient = getattr(nn, name), getattr(nn, name.replace("_loss", "") + "_gradient")
+    y = np.array([1.0, 0.0])
+    for y_pred in (np.array([3.0, -2.0]), np.array([0.5, -1e-9]), np.array([1.5, 0.0])):
+        for fn in (loss, gradient, lambda y, p: gk.grad(loss, argnums=1)(y, p)):
+            with pytest.raises(ValueError, match=r"\[0, 1\].*logits"):
+                fn(y, y_pred)
+    with np.errstate(divide="ignore"):
+        assert np.isfinite(loss(y, np.array([0.0, 1.0])))
+    assert np.isnan(loss(y, np.array([np.nan, 0.5])))  # a diverged model shows as NaN
+
+
+def test_one_hot_and_huber_check_their_numbers():
+    """Both failed inside NumPy or Python (np.eye's "negative dimensions", "'>' not
+    supported between str and int"), or took True for one class."""
+    for k in (-1, 2.0, None, True, "3"):
+        with pytest.raises((TypeError, ValueError), match="num_classes"):
+            nn.one_hot([0], k)
+    assert nn.one_hot([1], np.int64(2)).tolist() == [[0.0, 1.0]]
+    for delta in ("1", np.array([1.0, 2.0]), None, True):
+        with pytest.raises(ValueError, match="delta must be a positive number"):
+            nn.huber_loss([1.0], [2.0], delta=delta)
+        with pytest.raises(ValueError, match="delta must be a positive number"):
+            nn.huber_gradient([1.0], [2.0], delta=delta)
+    assert float(nn.huber_loss([0.0], [3.0], delta=np.float32(2.0))) == pytest.approx(4.0)

@@ -250,3 +250,15 @@ def test_fit_keeps_finite_parameters_when_the_last_update_breaks_them():
     assert history.stopped
     pred = X @ model.params["0.weight"] + model.params["0.bias"]
     assert np.isfinite(np.mean((pred[:, 0] - y) ** 2))  # computed here, not by fit
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_evaluate_checks_its_batch_size(batch_size):
+    """A batch size of 0 failed in range(), a negative one in np.concatenate; None is
+    the whole set at once, as in fit."""
+    X, y = linear_problem()
+    model = nn.Linear(3, 1, rng=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        nn.evaluate(model, X, y, loss="mse", batch_size=batch_size)
+    want = np.mean((X @ model.params["weight"] + model.params["bias"] - y) ** 2)
+    assert nn.evaluate(model, X, y, loss="mse", batch_size=None)[0] == pytest.approx(want)

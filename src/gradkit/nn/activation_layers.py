@@ -12,10 +12,11 @@ array([[0., 0.]])
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import numpy as np  # noqa: F401 - the examples below use it
+import numpy as np
 
 from gradkit.nn import functional as F
 from gradkit.nn.init import RNGLike, make_rng
@@ -99,7 +100,7 @@ class GELU(Activation):
 
     def __init__(self, approximate: bool = True) -> None:
         super().__init__()
-        self.approximate = bool(approximate)
+        self.approximate = F._check_approximate(approximate)
 
     def config(self) -> dict[str, Any]:
         return {"approximate": self.approximate}
@@ -197,7 +198,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: RNGLike = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not (
+            0.0 <= p < 1.0
+        ):
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
         self.p = float(p)
         self._rng = make_rng(rng)

@@ -62,12 +62,27 @@ _GELU_CUBIC = 0.044715
 
 
 def _as_input(x: ArrayLike) -> Any:
-    """Turn Python numbers and lists into float arrays; pass arrays and traced values on."""
-    if type(x) is np.ndarray or type(x) in _TRACED:
+    """Turn Python numbers, lists and integer or boolean arrays into float64 arrays; pass
+    float arrays and traced values on.
+
+    Integer arrays must not reach the formulas as they are: ``x - max(x)`` wraps around
+    for unsigned integers, and NumPy computes ``tanh``/``exp`` of int8, uint8 and bool in
+    float16 (``tanh(1)`` would be 0.7617).
+    """
+    if type(x) is np.ndarray:
+        return x if x.dtype.kind == "f" else _integers_as_float(x)
+    if type(x) in _TRACED:
         return x  # the commonest inputs: isinstance fails slowly on a traced value
     if isinstance(x, (list, tuple, int, float)):
         return np.asarray(x, dtype=float)
+    if isinstance(x, np.generic):
+        return _integers_as_float(x)
     return x
+
+
+def _integers_as_float(x: Any) -> Any:
+    """An integer or boolean array (or NumPy scalar) as float64; anything else unchanged."""
+    return x.astype(np.float64) if x.dtype.kind in "biu" else x
 
 
 def stop_gradient(x: Any) -> Any:
@@ -271,7 +286,9 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Any:
 
     Args:
         x: input array or scalar.
-        approximate: use the tanh form (True) or the exact normal CDF (False).
+        approximate: use the tanh form (True) or the exact normal CDF (False). Only a
+            bool: PyTorch's strings are refused, since ``"none"`` (its exact form) is
+            truthy.
 
     >>> gelu(np.array([-1000.0, 0.0, 1.0]))
     array([-0.        ,  0.        ,  0.84119199])
@@ -279,9 +296,24 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Any:
     array([0.84134475])
     """
     x = _as_input(x)
-    if approximate:
+    if _check_approximate(approximate):
         return x * sigmoid(_gelu_inner(x) * 2.0)
     return x * normal_cdf(x)
+
+
+def _check_approximate(approximate: Any) -> bool:
+    """Return the GELU's ``approximate`` flag as a bool; refuse anything but a bool.
+
+    >>> _check_approximate(False)
+    False
+    """
+    if isinstance(approximate, (bool, np.bool_)):
+        return bool(approximate)
+    raise TypeError(
+        f"gelu: approximate must be True (the tanh form) or False (the exact form), got "
+        f"{approximate!r}; PyTorch's approximate='none' is approximate=False here and "
+        "approximate='tanh' is approximate=True"
+    )
 
 
 _erfc = np.vectorize(math.erfc, otypes=[float])
@@ -460,7 +492,8 @@ def _note_traced_type() -> None:
 
 def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:
     """The constant maximum along ``axis`` (kept), 0 where a slice has no finite maximum."""
-    shift = np.max(stop_gradient(x), axis=axis, keepdims=True)
+    # initial=-inf: the maximum of an empty slice is -inf (then shifted by 0), not an error
+    shift = np.max(stop_gradient(x), axis=axis, keepdims=True, initial=-np.inf)
     finite = bool(np.isfinite(shift).all())
     if not finite:  # an all -inf slice would give -inf - -inf = NaN; shift it by 0 instead
         shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -529,8 +562,12 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Any:
     array([    0., -1000.])
     """
     x = _as_input(x)
-    shifted = x - _max_shift(x, axis)[0]
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shift, finite = _max_shift(x, axis)
+    shifted = x - shift
+    if finite:
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # log 0 of an empty or all -inf slice
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 # ----------------------------------------------------------------------------- derivatives
@@ -651,7 +688,7 @@ def gelu_derivative(x: ArrayLike, approximate: bool = True) -> Any:
     (0.5, 0.5)
     """
     x = _as_input(x)
-    if not approximate:
+    if not _check_approximate(approximate):
         return normal_cdf(x) + x * _normal_pdf(x)
     s = sigmoid(2.0 * _gelu_inner(x))
     inner_slope = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)

@@ -61,8 +61,15 @@ def make_rng(rng: RNGLike = None) -> np.random.Generator | np.random.RandomState
     )
 
 
+def _as_shape(shape: Shape | int) -> Shape:
+    """A shape as a tuple; a single int ``n`` is the shape ``(n,)``, as in ``np.zeros``."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        return (int(shape),)
+    return tuple(shape)
+
+
 def _fans(shape: Shape) -> tuple[int, int]:
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(int(s) for s in _as_shape(shape))
     if not shape or any(s <= 0 for s in shape):
         raise ValueError(f"an initializer needs a shape of positive sizes, got {shape}")
     if len(shape) == 1:
@@ -87,7 +94,7 @@ def xavier_uniform(shape: Shape, rng: RNGLike = None, gain: float = 1.0) -> np.n
     """
     fan_in, fan_out = _fans(shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return make_rng(rng).uniform(-bound, bound, size=tuple(shape))
+    return make_rng(rng).uniform(-bound, bound, size=_as_shape(shape))
 
 
 def xavier_normal(shape: Shape, rng: RNGLike = None, gain: float = 1.0) -> np.ndarray:
@@ -103,7 +110,7 @@ def xavier_normal(shape: Shape, rng: RNGLike = None, gain: float = 1.0) -> np.nd
     """
     fan_in, fan_out = _fans(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return std * make_rng(rng).standard_normal(size=tuple(shape))
+    return std * make_rng(rng).standard_normal(size=_as_shape(shape))
 
 
 def he_normal(shape: Shape, rng: RNGLike = None, gain: float = math.sqrt(2.0)) -> np.ndarray:
@@ -120,7 +127,7 @@ def he_normal(shape: Shape, rng: RNGLike = None, gain: float = math.sqrt(2.0)) -
     (3, 2)
     """
     fan_in, _ = _fans(shape)
-    return (gain / math.sqrt(fan_in)) * make_rng(rng).standard_normal(size=tuple(shape))
+    return (gain / math.sqrt(fan_in)) * make_rng(rng).standard_normal(size=_as_shape(shape))
 
 
 def he_uniform(shape: Shape, rng: RNGLike = None, gain: float = math.sqrt(2.0)) -> np.ndarray:
@@ -136,7 +143,7 @@ def he_uniform(shape: Shape, rng: RNGLike = None, gain: float = math.sqrt(2.0)) 
     """
     fan_in, _ = _fans(shape)
     bound = gain * math.sqrt(3.0 / fan_in)
-    return make_rng(rng).uniform(-bound, bound, size=tuple(shape))
+    return make_rng(rng).uniform(-bound, bound, size=_as_shape(shape))
 
 
 glorot_uniform = xavier_uniform
@@ -157,7 +164,7 @@ def tutorial_normal(shape: Shape, rng: RNGLike = None, scale: float = 0.01) -> n
     >>> tutorial_normal((2,), rng=np.random.RandomState(0))
     array([0.01764052, 0.00400157])
     """
-    return scale * make_rng(rng).standard_normal(size=tuple(shape))
+    return scale * make_rng(rng).standard_normal(size=_as_shape(shape))
 
 
 def zeros(shape: Shape, rng: RNGLike = None) -> np.ndarray:
@@ -166,7 +173,7 @@ def zeros(shape: Shape, rng: RNGLike = None) -> np.ndarray:
     >>> zeros((2,))
     array([0., 0.])
     """
-    return np.zeros(tuple(shape))
+    return np.zeros(_as_shape(shape))
 
 
 _BY_NAME: dict[str, Callable[..., np.ndarray]] = {

@@ -48,6 +48,21 @@ def _as_batch(x: Any) -> Any:
     return x
 
 
+def _real_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float array, or a :class:`ParameterError` if it is not real numbers
+    (complex would lose its imaginary part, and strings such as '0.5' be parsed)."""
+    try:
+        array = np.asarray(value)
+    except ValueError:  # a ragged list
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        kind = "a ragged list" if array is None else f"dtype {array.dtype}"
+        raise ParameterError(
+            f"parameter {name!r} must be an array of real numbers, got {kind}"
+        )
+    return np.asarray(array, dtype=float)
+
+
 class _class_or_instance_method:
     """A method that receives the class when called on it and the instance otherwise."""
 
@@ -144,7 +159,7 @@ class Module:
             )
         checked = {}
         for name, shape in expected.items():
-            value = np.asarray(params[name], dtype=float)
+            value = _real_array(name, params[name])
             if value.shape != tuple(shape):
                 raise ParameterError(
                     f"parameter {name!r} has shape {value.shape} but this model needs "

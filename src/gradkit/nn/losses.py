@@ -20,7 +20,9 @@ Reductions, chosen so that the gradients match the formulas:
 Probabilities of exactly 0 or 1 are clipped to ``[epsilon, 1 - epsilon]`` for the log,
 *straight through*: the value uses the clipped probability and the gradient is that of
 the log at the clipped point (never zeroed by the clip), so ``log 0`` gives a large
-finite loss and a gradient that still points the right way.
+finite loss and a gradient that still points the right way. Predictions outside
+``[0, 1]`` (logits, say) are refused with a ``ValueError``, as PyTorch's
+``binary_cross_entropy`` refuses them; NaN passes, so a diverged model shows.
 
 >>> import numpy as np
 >>> float(mse_loss(np.array([1.0, 0.0]), np.array([0.5, 0.5])))
@@ -81,6 +83,31 @@ def _check_same_shape(loss: str, y_true: Any, y_pred: Any) -> None:
         )
 
 
+def _check_probabilities(loss: str, y_pred: Any) -> None:
+    """Refuse predictions outside [0, 1]: logits would be clipped to a loss of about 0.
+
+    NaN passes, so that a diverged model shows as a NaN loss (which ``fit`` reports).
+    """
+    value = stop_gradient(y_pred)
+    if not np.size(value):
+        return
+    low, high = np.min(value), np.max(value)
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"{loss}: y_pred must be probabilities in [0, 1], got values from {low} to "
+            f"{high}. For raw scores (logits) use {_LOGITS_LOSS[loss]}(logits, labels); "
+            "this loss takes (y_true, y_pred) -- were the arguments swapped?"
+        )
+
+
+_LOGITS_LOSS = {
+    "cross_entropy_loss": "cross_entropy_with_logits",
+    "cross_entropy_gradient": "cross_entropy_with_logits",
+    "binary_cross_entropy": "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_gradient": "binary_cross_entropy_with_logits",
+}
+
+
 def _clip_straight_through(p: Any, low: float, high: float) -> Any:
     """``p`` with the value of ``clip(p, low, high)`` and the gradient of ``p``."""
     value = stop_gradient(p)
@@ -139,6 +166,18 @@ def mse_gradient(y_true: Any, y_pred: Any) -> np.ndarray:
     return 2.0 * (y_pred - y_true) / _size(y_pred)
 
 
+def _check_delta(loss: str, delta: Any) -> float:
+    """``delta`` as a float, if it is one positive real number."""
+    try:
+        ok = not isinstance(delta, (bool, np.bool_, str)) and np.ndim(delta) == 0
+        value = float(delta) if ok else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not value > 0:
+        raise ValueError(f"{loss}: delta must be a positive number, got {delta!r}")
+    return value
+
+
 def huber_loss(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
     """Return the Huber loss, mean over all elements.
 
@@ -153,8 +192,7 @@ def huber_loss(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
     >>> float(huber_loss(np.array([0.0, 0.0]), np.array([0.5, 3.0])))
     1.3125
     """
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    delta = _check_delta("huber_loss", delta)
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("huber_loss", y_true, y_pred)
     residual = y_pred - y_true
@@ -175,8 +213,7 @@ def huber_gradient(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
     >>> huber_gradient(np.array([0.0, 0.0]), np.array([0.5, 3.0]))
     array([0.25, 0.5 ])
     """
-    if not delta > 0:
-        raise ValueError(f"huber_gradient: delta must be positive, got {delta!r}")
+    delta = _check_delta("huber_gradient", delta)
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("huber_gradient", y_true, y_pred)
     return np.clip(y_pred - y_true, -delta, delta) / _size(y_pred)
@@ -193,7 +230,7 @@ def cross_entropy_loss(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
 
     Args:
         y_true: target distributions (one-hot rows, or any probabilities).
-        y_pred: predicted probabilities, the same shape.
+        y_pred: predicted probabilities in [0, 1] (others are refused), the same shape.
         epsilon: the smallest probability taken by the log.
 
     >>> float(cross_entropy_loss(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]])))  # log 2
@@ -203,6 +240,7 @@ def cross_entropy_loss(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> Any:
     """
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("cross_entropy_loss", y_true, y_pred)
+    _check_probabilities("cross_entropy_loss", y_pred)
     safe = _clip_straight_through(y_pred, epsilon, 1.0)
     return -np.sum(y_true * np.log(safe)) * _per_sample(y_pred)
 
@@ -214,7 +252,7 @@ def cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> 
 
     Args:
         y_true: target distributions.
-        y_pred: predicted probabilities, the same shape.
+        y_pred: predicted probabilities in [0, 1] (others are refused), the same shape.
         epsilon: the smallest probability, as in the loss.
 
     >>> cross_entropy_gradient(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
@@ -222,6 +260,7 @@ def cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> 
     """
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("cross_entropy_gradient", y_true, y_pred)
+    _check_probabilities("cross_entropy_gradient", y_pred)
     safe = np.clip(y_pred, epsilon, 1.0)
     return -y_true / safe / _samples(y_pred)
 
@@ -234,7 +273,7 @@ def binary_cross_entropy(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> An
 
     Args:
         y_true: targets in [0, 1].
-        y_pred: predicted probabilities, the same shape.
+        y_pred: predicted probabilities in [0, 1] (others are refused), the same shape.
         epsilon: how far from 0 and 1 the log is taken.
 
     >>> float(binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.5, 0.5])))  # log 2
@@ -242,6 +281,7 @@ def binary_cross_entropy(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> An
     """
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("binary_cross_entropy", y_true, y_pred)
+    _check_probabilities("binary_cross_entropy", y_pred)
     safe = _clip_straight_through(y_pred, epsilon, 1.0 - epsilon)
     return -np.mean(y_true * np.log(safe) + (1.0 - y_true) * np.log(1.0 - safe))
 
@@ -252,7 +292,7 @@ def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
 
     Args:
         y_true: targets in [0, 1].
-        y_pred: predicted probabilities, the same shape.
+        y_pred: predicted probabilities in [0, 1] (others are refused), the same shape.
         epsilon: as in the loss.
 
     >>> binary_cross_entropy_gradient(np.array([1.0, 0.0]), np.array([0.5, 0.5]))
@@ -260,6 +300,7 @@ def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
     """
     y_true, y_pred = _as_input(y_true), _as_input(y_pred)
     _check_same_shape("binary_cross_entropy_gradient", y_true, y_pred)
+    _check_probabilities("binary_cross_entropy_gradient", y_pred)
     safe = np.clip(y_pred, epsilon, 1.0 - epsilon)
     return (-y_true / safe + (1.0 - y_true) / (1.0 - safe)) / _size(y_pred)
 
@@ -281,7 +322,9 @@ def _check_binary_labels(labels: Any, logits: Any) -> Any:
 
 def _within_unit_interval(labels: np.ndarray) -> bool:
     """Every label in [0, 1], in one pass: ``max |y - 1/2| <= 1/2`` (NaN fails it too)."""
-    distance = labels - 0.5
+    distance = np.subtract(labels, 0.5, dtype=np.float64)  # an array even for 0-d labels
+    if not distance.ndim:
+        distance = distance.reshape(1)
     np.abs(distance, out=distance)
     return bool(np.maximum.reduce(distance, axis=None) <= 0.5)
 
@@ -326,8 +369,9 @@ def _binary_cross_entropy_values(logits: Any, labels: Any) -> Any:
 
 
 def _binary_cross_entropy_slope(logits: Any, labels: Any, scale: float = 1.0) -> Any:
-    """``scale (sigmoid(z) - y) / size``, written with NumPy calls to differentiate again."""
-    return (sigmoid(logits) - labels) * (scale / _size(logits))
+    """``scale (sigmoid(z) - y) / size``, written with NumPy calls to differentiate again
+    (empty for an empty batch)."""
+    return (sigmoid(logits) - labels) * (scale / max(_size(logits), 1))
 
 
 @functools.lru_cache(maxsize=1)
@@ -362,6 +406,7 @@ def one_hot(labels: Any, num_classes: int) -> np.ndarray:
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
+    num_classes = _check_num_classes(num_classes)
     labels = np.asarray(labels)
     if labels.dtype.kind == "f":
         if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
@@ -376,6 +421,14 @@ def one_hot(labels: Any, num_classes: int) -> np.ndarray:
         labels = labels.astype(np.int64)  # class 1 and 0: a bool array would index as a mask
     _check_class_indices(labels, num_classes)
     return np.eye(num_classes)[labels]
+
+
+def _check_num_classes(num_classes: Any) -> int:
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(
+        num_classes, (int, np.integer)
+    ) or num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be a whole number >= 0, got {num_classes!r}")
+    return int(num_classes)
 
 
 def _target_distribution(logits: Any, labels: Any) -> np.ndarray:

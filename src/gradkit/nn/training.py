@@ -204,8 +204,20 @@ def _match_targets(loss_name: str | None, y: np.ndarray, out_shape: tuple[int, .
     return y.astype(float)
 
 
+def _check_batch_size(batch_size: int | None, n: int) -> int:
+    """The batch size for ``n`` samples: at most ``n``, all of them for ``None``."""
+    if batch_size is None:
+        return n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
+        batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return min(int(batch_size), n)
+
+
 def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
-             accuracy: Any = "auto", batch_size: int = 4096) -> tuple[float, float | None]:
+             accuracy: Any = "auto", batch_size: int | None = 4096
+             ) -> tuple[float, float | None]:
     """Return ``(loss, accuracy)`` of ``model`` on ``(X, y)`` in evaluation mode.
 
     ``accuracy`` is ``None`` when there is none for this loss (see :func:`fit`).
@@ -217,6 +229,7 @@ def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
     """
     loss_name, loss_fn = _resolve_loss(loss)
     X, y = _as_data("evaluate", X, y)
+    batch_size = _check_batch_size(batch_size, len(X))
     was_training = model.training
     model.eval()
     try:
@@ -281,13 +294,7 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     n = len(X)
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    batch_size = min(int(batch_size), n)
+    batch_size = _check_batch_size(batch_size, n)
     if optimizer is None:
         optimizer = gk.optim.adam(1e-3)
     if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
