@@ -553,3 +553,38 @@ def test_a_formula_starting_with_a_minus_sign_is_a_formula_not_an_option(
     status, out, err = run(capsys, "derive", formula, "--at", at)
     assert status == 0, err
     assert has_number(out, f) and has_number(out, slope)
+
+
+# ----------------------------------------------------- undefined derivatives, constants
+def test_derive_a_power_of_zero_is_one_line_saying_where(capsys):
+    """It printed 'result: d/dx [ 0**x ] = 0**x*zoo' before failing at --at."""
+    status, out, err = run(capsys, "derive", "0^x", "--at", "1")
+    assert_one_line_error(status, err, "does not exist", "where x <= 0")
+    assert "zoo" not in out + err
+
+
+def test_derive_refuses_e_capital_and_says_to_write_e(capsys):
+    status, out, err = run(capsys, "derive", "E^x")
+    assert_one_line_error(status, err, "'E' is not read as a variable", "write e")
+    assert out == ""
+
+
+def test_derive_writes_eulers_number_as_e(capsys):
+    status, out, _ = run(capsys, "derive", "x^e", "--at", "2")
+    assert status == 0
+    assert "result: d/dx [ x**e ] = e*x**(-1 + e)" in out
+    assert "E" not in out
+    assert has_number(out, math.e * 2 ** (math.e - 1), rel=1e-10)
+
+
+@pytest.mark.parametrize("at", ["nan", "inf", "x=-inf", "x=NaN"])
+def test_at_must_be_finite(capsys, at):
+    """--at nan printed 'f = 0' (SymPy's Rational(nan) is 0) and --at inf 'f = 0, d/dx = 0'."""
+    status, out, err = run(capsys, "derive", "x^2 + 1", "--at", at)
+    assert_one_line_error(status, err, "must be a finite number")
+    assert out == ""
+
+
+def test_check_with_a_complex_constant_is_one_line(capsys):
+    status, _, err = run(capsys, "check", "x log(-1)", "--at", "1")
+    assert_one_line_error(status, err, "log needs a positive argument")

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from symbolic_battery import BATTERY, PARTIAL, SINGLE
 
-from gradkit.symbolic import RULES, Derivation, derive, parse, sigmoid
+from gradkit.symbolic import RULES, Derivation, DerivativeError, derive, parse, sigmoid
 
 x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
 
@@ -405,3 +405,63 @@ def test_a_plain_sympy_symbol_mixed_with_parsed_text_is_the_same_variable():
     assert lambdify(e, "x")(1.0) == pytest.approx(1.0 + math.sin(1.0))
     y = sympy.Symbol("y", real=True)
     assert list(gradient(parse("x*y") + x**3)) == [3 * xr**2 + y, xr]
+
+
+# --------------------------------------------------------- no zoo, nan or I in a result
+@pytest.mark.parametrize(
+    ("formula", "where"),
+    [
+        ("0^x", "where x <= 0"),
+        ("(x - x)^x", "where x <= 0"),
+        ("0^(1 - x)", "where 1 - x <= 0"),
+        ("3 + 0^(x^2)", "where x^2 <= 0"),
+        ("0^x/x", "where x <= 0"),
+    ],
+)
+def test_a_power_of_zero_says_where_its_derivative_does_not_exist(formula, where):
+    """derive("0^x") returned 0**x*zoo (and 0^(1 - x) returned nan)."""
+    with pytest.raises(DerivativeError) as info:
+        derive(formula)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert where in message
+    assert "does not exist" in message
+    assert "zoo" not in message and "nan" not in message
+
+
+@pytest.mark.parametrize("formula", ["(-1)^x", "(-2)^x", "(1 - pi)^x", "(-1)^cosh(x)",
+                                     "x + atan((-1)^x)"])
+def test_a_negative_base_has_no_real_derivative(formula):
+    """derive("(-1)^x") returned (-1)**x*I*pi."""
+    with pytest.raises(DerivativeError, match="is negative"):
+        derive(formula)
+
+
+def test_sympy_input_with_the_imaginary_unit_is_refused():
+    x = sympy.Symbol("x", real=True)
+    with pytest.raises(DerivativeError, match="not a real formula"):
+        derive(sympy.I * x)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["0^x", "(-1)^x", "0^(x^2)", "asinh(0^x + 1)", "2 - (-2)^x", "(0^x)^2", "x^0",
+     "0^2 x", "abs(x)", "sqrt(-x)", "log(x, x)", "(x - x)^2", "1^x", "x^x"],
+)
+def test_results_never_hold_zoo_nan_infinity_or_i(formula):
+    try:
+        result = derive(formula).result
+    except ValueError:
+        return
+    for atom in (sympy.zoo, sympy.nan, sympy.oo, sympy.I):
+        assert not result.has(atom), (formula, result)
+
+
+def test_eulers_number_is_written_e_in_text():
+    """x^e gave E*x^(-1 + E): SymPy's E, which reads like a variable named E."""
+    d = derive("x^e")
+    x = sympy.Symbol("x", real=True)
+    assert sympy.simplify(d.result - sympy.E * x ** (sympy.E - 1)) == 0
+    assert d.to_text().splitlines()[-1] == "Result: d/dx [x^e] = e*x^(-1 + e)"
+    assert repr(d) == "<Derivation d/dx [x**e] = e*x**(-1 + e)>"
+    assert "E" not in d.to_text()

@@ -92,7 +92,74 @@ def test_variables_are_real_symbols_and_shared():
     expr = parse("x + x y")
     assert expr == x + x * y
     assert all(s.is_real for s in expr.free_symbols)
-    assert parse("E") == sympy.Symbol("E", real=True) != sympy.E
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "meaning"),
+    [
+        ("E^x", 0, "write e for Euler's number"),
+        ("x + E", 4, "write e for Euler's number"),
+        ("I x", 0, "imaginary unit"),
+        ("oo * x", 0, "infinity"),
+        ("x - zoo", 4, "complex infinity"),
+        ("nan + x", 0, "not a number"),
+        ("inf x", 0, "infinity"),
+        ("infinity", 0, "infinity"),
+    ],
+)
+def test_names_that_print_like_sympy_constants_are_refused(text, position, meaning):
+    """E was a variable that printed exactly like Euler's number: derive("E^x") showed
+    E^x*log(E), which reads as e^x*1; I, oo, zoo and nan printed like SymPy's constants."""
+    error = _error(text)
+    assert error.position == position
+    assert "not read as a variable" in error.reason
+    assert meaning in error.reason
+    assert "choose another name" in error.reason
+
+
+@pytest.mark.parametrize("name", ["S", "N", "O", "Q", "beta", "gamma", "E0", "I_", "i"])
+def test_other_names_that_sympy_uses_are_plain_real_variables(name):
+    symbol = sympy.Symbol(name, real=True)
+    assert parse(f"{name}^2 + x") == symbol**2 + x
+    assert parse("e") == sympy.E  # Euler's number is e
+
+
+def test_a_python_keyword_says_what_to_write_instead():
+    error = _error("lambda x^2")
+    assert "Python keyword" in error.reason
+    assert "write lambda_ or another name" in error.reason
+    assert parse("lambda_ x") == sympy.Symbol("lambda_", real=True) * x
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "phrase"),
+    [
+        ("log(-1)", 0, "log needs a positive argument"),
+        ("x ln(-2)", 2, "ln needs a positive argument"),
+        ("sqrt(-1) x", 0, "sqrt needs a nonnegative argument"),
+        ("x + asin(2)", 4, "asin needs an argument in [-1, 1]"),
+        ("acos(-1.5)", 0, "acos needs an argument in [-1, 1]"),
+        ("acosh(0) + x", 0, "acosh needs an argument of at least 1"),
+        ("atanh(2)", 0, "atanh needs an argument in (-1, 1)"),
+        ("(-8)^(1/3)", 4, "write -(8^(1/3))"),
+        ("x (-1)**pi", 6, "not a whole number"),
+    ],
+)
+def test_constants_that_are_not_real_are_refused(text, position, phrase):
+    """log(-1) parsed to I*pi and asin(2) to a complex number, printed as results."""
+    error = _error(text)
+    assert error.position == position
+    assert "not a real number" in error.reason
+    assert phrase in error.reason
+
+
+def test_real_constants_are_still_accepted():
+    assert parse("asin(1)") == sympy.pi / 2
+    assert parse("acosh(1)") == 0
+    assert parse("(-8)^2") == 64
+    assert parse("-(8^(1/3))") == -2
+    assert parse("(-2)^(-3)") == sympy.Rational(-1, 8)
+    assert parse("log(2)") == sympy.log(2)
 
 
 def _error(text):

@@ -12,6 +12,7 @@ gradkit 0.1.0
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import warnings
@@ -65,7 +66,7 @@ def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
         values = parse_vector(text, name="--at")
         if len(values) != 1:
             raise CliError(f"--at {text!r}: give one number, or name=value pairs like x=1,y=2")
-        return {default_var: values[0]}
+        return {default_var: _finite(values[0], text, default_var)}
     point: dict[str, float] = {}
     for item in text.split(","):
         name, sep, value = item.partition("=")
@@ -75,10 +76,19 @@ def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
         if name in point:
             raise CliError(f"--at {text!r}: {name} is given twice")
         try:
-            point[name] = float(value)
-        except ValueError:
+            point[name] = _finite(float(value), text, name)
+        except ValueError as error:
+            if isinstance(error, CliError):
+                raise
             raise CliError(f"--at {text!r}: {value!r} is not a number (for {name})") from None
     return point
+
+
+def _finite(value: float, text: str, name: str) -> float:
+    """``value``, or a CliError when it is nan or infinite (no point to evaluate at)."""
+    if not math.isfinite(value):
+        raise CliError(f"--at {text!r}: {name} must be a finite number, got {value}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):

@@ -49,6 +49,14 @@ def _parse(text: str) -> Any:
     return symbolic.parse(text)
 
 
+def _show(expr: Any) -> str:
+    """An expression as the CLI prints it: Python's ``**``, and Euler's number as ``e``
+    (SymPy's own ``E`` reads like a variable named E)."""
+    from gradkit.symbolic.render import expr_text
+
+    return expr_text(expr, power="**")
+
+
 def _free_names(expr: Any) -> list[str]:
     return sorted(symbol.name for symbol in expr.free_symbols)
 
@@ -153,10 +161,10 @@ def run_derive(args: argparse.Namespace) -> int:
         # LaTeX goes out raw so it can be pasted; rich would wrap and reinterpret it.
         sys.stdout.write(derivation.to_latex().rstrip() + "\n")
     else:
-        console.print(Text(f"d/d{args.var} [ {expr} ]", style="bold"))
+        console.print(Text(f"d/d{args.var} [ {_show(expr)} ]", style="bold"))
         console.print(_styled_steps(derivation.to_text()))
-    console.print(Text.assemble(("result: ", "bold"), f"d/d{args.var} [ {expr} ] = "
-                                f"{derivation.result}"))
+    console.print(Text.assemble(("result: ", "bold"), f"d/d{args.var} [ {_show(expr)} ] = "
+                                f"{_show(derivation.result)}"))
     if point is not None:
         where = ", ".join(f"{name} = {_fmt(v)}" for name, v in point.items())
         value = _evaluate(expr, point)
@@ -223,13 +231,13 @@ def run_grad(args: argparse.Namespace) -> int:
 
     console = _console()
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
-    console.print(f"f = {expr}   at {where}:   f = {_fmt(value)}",
+    console.print(f"f = {_show(expr)}   at {where}:   f = {_fmt(value)}",
                   markup=False)
     table = Table(title="gradient (symbolic, checked by autodiff)")
     for column in ("partial", "symbolic", "value", "autodiff", "|difference|"):
         table.add_column(column, overflow="fold")
     for name, g, value, auto in zip(variables, gradient, g_symbolic, g_auto, strict=True):
-        table.add_row(f"df/d{name}", str(g), _fmt(value), _fmt(auto), f"{abs(value - auto):.1e}")
+        table.add_row(f"df/d{name}", _show(g), _fmt(value), _fmt(auto), f"{abs(value - auto):.1e}")
     console.print(table)
     if args.direction is not None:
         u = np.array(parse_vector(args.direction, name="--direction"))
@@ -294,7 +302,7 @@ def run_check(args: argparse.Namespace) -> int:
         raise CliError(_for_the_cli(str(error))) from None
     automatic = np.asarray(gk.grad(f)(x), dtype=float)
 
-    table = Table(title=f"derivatives of {expr} at "
+    table = Table(title=f"derivatives of {_show(expr)} at "
                   + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items()))
     for column in ("partial", "symbolic", "numerical", "autodiff",
                    "|numerical - symbolic|", "|autodiff - symbolic|"):
@@ -306,7 +314,7 @@ def run_check(args: argparse.Namespace) -> int:
     console = _console()
     console.print(table)
     for name, g in zip(variables, gradient, strict=True):
-        console.print(f"d/d{name} = {g}", markup=False)
+        console.print(f"d/d{name} = {_show(g)}", markup=False)
     return 0
 
 
@@ -380,14 +388,15 @@ def run_plot(args: argparse.Namespace) -> int:
     with np.errstate(all="ignore"):
         finite = np.isfinite(np.asarray(f(np.linspace(low, high, 401)), dtype=float))
     if not finite.any():
-        raise CliError(f"{expr} has no finite real value anywhere on --range={args.xrange}; "
+        raise CliError(f"{_show(expr)} has no finite real value anywhere on --range={args.xrange}; "
                        "choose a range inside its domain")
     if not finite.all():
-        sys.stderr.write(f"gradkit plot: note: {expr} has no finite real value on part of "
+        sys.stderr.write(f"gradkit plot: note: {_show(expr)} has no finite real value on part of "
                          "the range; the curves leave a gap there\n")
-    fig = gk.viz.plot_derivative(f, (low, high), at=at, derivative=df, label=str(expr))
+    fig = gk.viz.plot_derivative(f, (low, high), at=at, derivative=df, label=_show(expr))
     _save_figure(fig, path)
-    _console().print(f"f({args.var}) = {expr};  f'({args.var}) = {derivative}", markup=False)
+    _console().print(f"f({args.var}) = {_show(expr)};  f'({args.var}) = {_show(derivative)}",
+                     markup=False)
     return 0
 
 
@@ -595,7 +604,7 @@ def run_graph(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"wrote {written} ({len(graph.nodes)} nodes)", markup=False)
     output = graph.nodes[-1]
-    console.print(f"f = {expr} = {_fmt(float(output.value))} at "
+    console.print(f"f = {_show(expr)} = {_fmt(float(output.value))} at "
                   + ", ".join(f"{name}={_fmt(v)}" for name, v in point.items()), markup=False)
     return 0
 

@@ -15,10 +15,10 @@ x*(x*cos(x) + 2*sin(x))
 """
 
 from gradkit.symbolic.calculus import directional_derivative, gradient, hessian
-from gradkit.symbolic.derivation import Derivation, Math, Step, derive
+from gradkit.symbolic.derivation import Derivation, DerivativeError, Math, Step, derive
 from gradkit.symbolic.functions import relu, sigmoid, softplus
 from gradkit.symbolic.lambdify import LambdifyError, lambdify
-from gradkit.symbolic.parser import CONSTANTS, FUNCTIONS, LIMITS, ParseError, parse
+from gradkit.symbolic.parser import CONSTANTS, FUNCTIONS, LIMITS, RESERVED, ParseError, parse
 from gradkit.symbolic.rules import FUNCTION_RULES, RULES
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "ParseError",
     "derive",
     "Derivation",
+    "DerivativeError",
     "Step",
     "Math",
     "gradient",
@@ -40,5 +41,6 @@ __all__ = [
     "FUNCTION_RULES",
     "FUNCTIONS",
     "CONSTANTS",
+    "RESERVED",
     "LIMITS",
 ]

@@ -26,13 +26,36 @@ import sympy
 from gradkit.symbolic.inputs import as_expression, as_variable
 from gradkit.symbolic.rules import FUNCTION_RULES, RULES
 
-__all__ = ["Math", "Step", "Derivation", "derive"]
+__all__ = ["Math", "Step", "Derivation", "DerivativeError", "derive"]
 
 _MAX_DEPTH = 150  # nested sub-expressions; parse() output stays far below this
 _MAX_SIMPLIFY_OPS = 200  # larger results are shown as built rather than risk a slow simplify
 _MAX_EXPANDED_DEGREE = 12  # no cancel/factor (which expand and factor) above this exponent,
 _MAX_TOTAL_DEGREE = 40  # this degree of the whole expression multiplied out,
 _MAX_EXPANDED_TERMS = 400  # or this many terms multiplied out
+
+
+#: What a real derivative never contains: SymPy's infinities, NaN and the imaginary unit.
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
+
+
+class DerivativeError(ValueError):
+    """Raised when a derivative has no real value, with where and why in the message.
+
+    Attributes: ``expr`` (the part of the formula that has no real derivative) and
+    ``reason`` (the message).
+
+    >>> try:
+    ...     derive("0^x")
+    ... except DerivativeError as error:
+    ...     print(error.expr)
+    0**x
+    """
+
+    def __init__(self, reason: str, expr: Any) -> None:
+        self.reason = reason
+        self.expr = expr
+        super().__init__(reason)
 
 
 class Math(NamedTuple):
@@ -176,8 +199,11 @@ class Derivation:
         return self.to_text()
 
     def __repr__(self) -> str:
+        from gradkit.symbolic.render import expr_text
+
         d = "∂" if self.partial else "d"
-        return f"<Derivation {d}/{d}{self.var} [{self.expr}] = {self.result}>"
+        expr, result = expr_text(self.expr, "**"), expr_text(self.result, "**")
+        return f"<Derivation {d}/{d}{self.var} [{expr}] = {result}>"
 
 
 class _Builder:
@@ -294,6 +320,7 @@ class _Builder:
                 "power", _power_note(exponent),
             )
         if not base.has(self.var):
+            _check_constant_base(expr, base, exponent)
             note = ("for a constant base a = ", base, ": the derivative of a^u is a^u ln(a)")
             return self.outer_and_chain(
                 expr, exponent, lambda u: base**u, lambda u: base**u * sympy.log(base),
@@ -360,6 +387,62 @@ class _Builder:
         (lambda self, e: e.is_Pow, power),
         (lambda self, e: e.func in FUNCTION_RULES and len(e.args) == 1, function),
     )
+
+
+def _text(expr: Any) -> str:
+    from gradkit.symbolic.render import expr_text
+
+    return expr_text(expr)
+
+
+def _check_constant_base(expr: Any, base: Any, exponent: Any) -> None:
+    """Refuse ``a^u`` with a constant ``a <= 0``: the rule ``a^u ln(a)`` needs ``a > 0``."""
+    if not base.is_number:
+        return  # a symbol such as a: a^u ln(a) holds wherever a > 0
+    value = complex(base.evalf(15))  # the parser keeps constants bounded and real
+    power, u = _text(expr), _text(exponent)
+    if base.is_zero or value == 0:
+        raise DerivativeError(
+            f"{power} has no derivative where {u} <= 0: a power of 0 is 0 where the exponent "
+            f"is positive, 1 where it is 0 and undefined where it is negative, so the "
+            f"derivative of {power} is 0 where {u} > 0 and does not exist elsewhere (the "
+            "exponential rule a^u ln(a) needs a base a > 0)",
+            expr,
+        )
+    if value.real < 0:
+        raise DerivativeError(
+            f"{power} has no real derivative: its base {_text(base)} is negative, so it is "
+            f"not a real number wherever {u} is not a whole number (a negative number to the "
+            "power 1/2 is complex); the exponential rule a^u ln(a) needs a base a > 0",
+            expr,
+        )
+
+
+def _is_undefined(expr: Any) -> bool:
+    return any(expr.has(atom) for atom in _UNDEFINED)
+
+
+def _undefined_step(step: Step) -> Step | None:
+    """The innermost step whose result is undefined or complex, or None."""
+    if not _is_undefined(step.result):
+        return None
+    for sub in step.substeps:
+        found = _undefined_step(sub)
+        if found is not None:
+            return found
+    return step
+
+
+def _check_real(expr: Any, root: Step) -> None:
+    """Refuse a derivative that SymPy built with an infinity, NaN or the imaginary unit."""
+    step = _undefined_step(root)
+    if step is not None:
+        raise DerivativeError(
+            f"the derivative of {_text(expr)} has no real value: the {step.title.lower()} "
+            f"step for {_text(step.expr)} gives an infinite, undefined or complex result; "
+            f"{_text(step.expr)} is not differentiable as a real function there",
+            step.expr,
+        )
 
 
 def _is_denominator(factor: Any) -> bool:
@@ -480,6 +563,11 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
         A :class:`Derivation` with ``.result``, ``.steps``, ``.to_text()``,
         ``.to_latex()`` and ``.to_markdown()``; it displays itself in Jupyter.
 
+    Raises:
+        DerivativeError: (a ``ValueError``) when the derivative has no real value, such
+            as for ``0^x`` or ``(-2)^x``; the message says where it does not exist.
+        ParseError: when the text is not a formula gradkit reads.
+
     >>> derive("sin(x^2)").result
     2*x*cos(x**2)
     >>> print(derive("x y^2", "y").to_text())
@@ -491,8 +579,15 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
     """
     expr = as_expression(expr_or_text)
     _check_depth(expr)
+    if _is_undefined(expr):
+        raise DerivativeError(
+            f"{_text(expr)} is not a real formula (it holds an infinity, NaN or the imaginary "
+            "unit I); gradkit differentiates real formulas",
+            expr,
+        )
     symbol = as_variable(expr, var)
     root = _Builder(symbol, expr).derive(expr)
+    _check_real(expr, root)
     steps: tuple[Step, ...] = (root,)
     result = root.result
     if simplify:

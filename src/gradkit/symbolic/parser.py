@@ -47,7 +47,7 @@ import sympy
 
 from gradkit.symbolic.functions import relu, sigmoid, softplus
 
-__all__ = ["ParseError", "parse", "FUNCTIONS", "CONSTANTS", "LIMITS"]
+__all__ = ["ParseError", "parse", "FUNCTIONS", "CONSTANTS", "RESERVED", "LIMITS"]
 
 #: The hard limits on what :func:`parse` accepts; each exists so that a hostile
 #: input is refused in microseconds instead of running SymPy for hours.
@@ -97,6 +97,20 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
 
 #: Names that mean a constant rather than a variable.
 CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "e": sympy.E}
+
+#: Names refused as variables, with what they mean elsewhere and what to write instead.
+#: SymPy prints its constants this way (Euler's number as ``E``, the imaginary unit as
+#: ``I``, infinity as ``oo``), so a variable of such a name would print exactly like
+#: the constant, and a reader (or a user coming from SymPy) would take one for the other.
+RESERVED: dict[str, str] = {
+    "E": "Euler's number in SymPy; write e for Euler's number (e^x, exp(x))",
+    "I": "the imaginary unit in SymPy; gradkit's formulas are real",
+    "oo": "infinity in SymPy; formulas hold finite real numbers only",
+    "zoo": "complex infinity in SymPy; formulas hold finite real numbers only",
+    "nan": "'not a number' in SymPy; formulas hold finite real numbers only",
+    "inf": "infinity in NumPy; formulas hold finite real numbers only",
+    "infinity": "infinity; formulas hold finite real numbers only",
+}
 
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -350,7 +364,15 @@ class _Parser:
             )
         if keyword.iskeyword(name) or keyword.issoftkeyword(name):
             raise self.error(
-                f"{name!r} is a Python keyword, not a variable (formulas are never run as Python)",
+                f"{name!r} is a Python keyword, which gradkit does not take as a variable "
+                f"name (variables become Python parameter names in lambdify and the CLI); "
+                f"write {name}_ or another name instead",
+                token,
+            )
+        if name in RESERVED:
+            raise self.error(
+                f"{name!r} is not read as a variable: it is {RESERVED[name]}; for a variable, "
+                f"choose another name such as {name}0 or {name}_",
                 token,
             )
         if name in CONSTANTS:
@@ -393,17 +415,46 @@ class _Parser:
         for atom in value.atoms(sympy.Float):
             if not abs(atom) <= bound:
                 raise self.error(f"a number here would exceed {bound:.0e}", token)
-        if value.is_number and not value.is_Rational and _magnitude(value) > bound:
-            raise self.error(f"the value here would exceed {bound:.0e}", token)
+        if value.is_number and not value.is_Rational:
+            number = _complex_value(value)
+            if abs(number) > bound:
+                raise self.error(f"the value here would exceed {bound:.0e}", token)
+            if value.has(sympy.I) or abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
+                raise self.error(_not_real(token), token)
         return value
 
 
-def _magnitude(value: Any) -> float:
-    """|value| for a constant whose parts are all bounded (so evalf is quick)."""
+_DOMAINS = {
+    "log": "log needs a positive argument",
+    "ln": "ln needs a positive argument",
+    "sqrt": "sqrt needs a nonnegative argument",
+    "asin": "asin needs an argument in [-1, 1]",
+    "arcsin": "arcsin needs an argument in [-1, 1]",
+    "acos": "acos needs an argument in [-1, 1]",
+    "arccos": "arccos needs an argument in [-1, 1]",
+    "acosh": "acosh needs an argument of at least 1",
+    "arccosh": "arccosh needs an argument of at least 1",
+    "atanh": "atanh needs an argument in (-1, 1)",
+    "arctanh": "arctanh needs an argument in (-1, 1)",
+    "^": "a negative number to a power that is not a whole number is complex; for the "
+    "real cube root of -8 write -(8^(1/3))",
+}
+
+
+def _not_real(token: _Token) -> str:
+    """Why a constant built at ``token`` is not real, in words."""
+    why = _DOMAINS.get("^" if token.text == "**" else token.text, "")
+    return "the value here is not a real number (gradkit's formulas are real" + (
+        f": {why})" if why else ")"
+    )
+
+
+def _complex_value(value: Any) -> complex:
+    """The value of a constant whose parts are all bounded (so evalf is quick)."""
     try:
-        return abs(complex(value.evalf(15)))
+        return complex(value.evalf(15))
     except (TypeError, ValueError, OverflowError):
-        return 0.0  # not a plain number (e.g. an unevaluated function of one)
+        return 0j  # not a plain number (e.g. an unevaluated function of one)
 
 
 def _number(text: str) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sympy
+from sympy.printing.str import StrPrinter
 
 if TYPE_CHECKING:
     from gradkit.symbolic.derivation import Derivation, Step
@@ -31,14 +32,29 @@ _LATEX_SPECIALS = {
 }
 
 
-def expr_text(expr: Any) -> str:
-    """Return an expression as one line of text, with ``^`` for powers.
+class _TextPrinter(StrPrinter):
+    """SymPy's text printer, with Euler's number written ``e`` as the parser reads it.
+
+    SymPy writes it ``E``, which a reader can take for a variable named E.
+    """
+
+    def _print_Exp1(self, expr: Any) -> str:
+        return "e"
+
+
+def expr_text(expr: Any, power: str = "^") -> str:
+    """Return an expression as one line of text, with ``^`` (or ``power``) for powers.
+
+    Euler's number is written ``e``, as :func:`~gradkit.symbolic.parse` reads it.
 
     >>> import sympy
     >>> expr_text(sympy.Symbol("x") ** 2 / 3)
     'x^2/3'
+    >>> expr_text(sympy.E * sympy.Symbol("x") ** (sympy.E - 1), power="**")
+    'e*x**(-1 + e)'
     """
-    return sympy.sstr(expr).replace("**", "^")
+    text = _TextPrinter().doprint(expr)
+    return text if power == "**" else text.replace("**", power)
 
 
 def expr_latex(expr: Any) -> str:
