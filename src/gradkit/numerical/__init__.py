@@ -2,8 +2,9 @@
 
 ``derivative(f, x, n=1, method="central")`` is accurate to about 1e-13 relative
 error in about 10 evaluations on smooth functions, and reports an honest error
-estimate with ``full_output=True``.  ``partial``, ``gradient``, ``jacobian``,
-``hessian`` and ``directional_derivative`` handle functions of several variables;
+estimate with ``full_output=True`` (4 more evaluations measure the noise of ``f``).
+``partial``, ``gradient``, ``jacobian``, ``hessian`` and ``directional_derivative``
+handle functions of several variables;
 ``step_error`` shows how the error of plain differences depends on the step.
 This package does not use the autodiff engine: it is an independent check of it.
 """

@@ -9,8 +9,9 @@ the table comes with two error terms:
 * truncation: the change from the neighbouring lower-order entries (it is about the
   error of those entries, so it over-estimates the error of the entry itself), and from
   the entry of the same order one step finer (coarse entries can agree by coincidence);
-* rounding: the noise of ``f`` (a few units in the last place of ``|f|``) carried
-  through the stencil weights and the extrapolation weights, bounded term by term.
+* rounding: the noise of ``f`` (a few units in the last place of ``|f|``, or more where
+  it was measured to be more) carried through the stencil weights and the
+  extrapolation weights, bounded term by term.
 
 The step search (:func:`adaptive_difference`) starts from a step proportional to
 the scale of ``x``, shrinks it quickly while ``D`` is not yet in its asymptotic
