@@ -76,11 +76,10 @@ def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
         if name in point:
             raise CliError(f"--at {text!r}: {name} is given twice")
         try:
-            point[name] = _finite(float(value), text, name)
-        except ValueError as error:
-            if isinstance(error, CliError):
-                raise
+            number = float(value)
+        except ValueError:
             raise CliError(f"--at {text!r}: {value!r} is not a number (for {name})") from None
+        point[name] = _finite(number, text, name)
     return point
 
 

@@ -67,13 +67,6 @@ def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: floa
     for a, r in zip(la, lr):
         a = np.asarray(value_of(a), dtype=float)
         r = np.asarray(r, dtype=float)
-        if not np.isfinite(r).all() and "finite differences" in mode:
-            raise ValueError(
-                f"check_grads: the finite differences at order {order} are not finite "
-                f"({np.array2string(r, precision=6)}): the function has no finite value "
-                "at some point within eps of x along the random direction. Check at a "
-                "point further from where it is undefined, or pass a smaller eps."
-            )
         if not np.allclose(a, r, rtol=rtol, atol=atol, equal_nan=False):
             scale = max(float(np.max(np.abs(r))) if r.size else 0.0, 1e-300)
             rel = float(np.max(np.abs(a - r))) / scale if a.size else 0.0
@@ -95,15 +88,22 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
         # rounding of the differences (about 1e-16 |f| / eps)
         atol = 1e-6 * size
     out = f(*args)
-    for leaf in tree_flatten(out)[0]:
-        value = np.asarray(value_of(leaf), dtype=float)
-        if not np.isfinite(value).all():
-            what = "the function" if level == 1 else f"its order-{level - 1} derivative"
-            raise ValueError(
-                f"check_grads: {what} is not finite at the point checked "
-                f"({np.array2string(value, precision=6)}), so there is nothing to compare; "
-                "check at a point where it is defined"
-            )
+    value = _nonfinite_leaf(out)
+    if value is not None:
+        what = "the function" if level == 1 else f"its order-{level - 1} derivative"
+        raise ValueError(
+            f"check_grads: {what} is not finite at the point checked "
+            f"({np.array2string(value, precision=6)}), so there is nothing to compare; "
+            "check at a point where it is defined"
+        )
+    value = _nonfinite_leaf(numeric)
+    if value is not None:
+        raise ValueError(
+            f"check_grads: the finite differences at order {level} are not finite "
+            f"({np.array2string(value, precision=6)}): the function has no finite value "
+            "at some point within eps of x along the random direction. Check at a "
+            "point further from where it is undefined, or pass a smaller eps."
+        )
     u = _random_like(out, rng)
     fwd = rev = None
     if "fwd" in modes:
@@ -127,6 +127,15 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
                 lambda *a: vjp(f, *a)[1](u),
                 args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
+
+
+def _nonfinite_leaf(tree: Any) -> np.ndarray | None:
+    """The first leaf of ``tree`` holding a NaN or an infinity (as a float array), or None."""
+    for leaf in tree_flatten(tree)[0]:
+        value = np.asarray(value_of(leaf), dtype=float)
+        if not np.isfinite(value).all():
+            return value
+    return None
 
 
 def _check_tolerance(name: str, value: Any, positive: bool = False) -> None:
@@ -201,7 +210,7 @@ def check_grads(
     def checker(*args: Any) -> None:
         arrays = tuple(tree_map(lambda x: np.asarray(x, dtype=float), a) for a in args)
         for k, a in enumerate(arrays):
-            if not all(np.isfinite(leaf).all() for leaf in tree_flatten(a)[0]):
+            if _nonfinite_leaf(a) is not None:
                 raise ValueError(
                     f"check_grads: argument {k} is not finite ({a!r:.60}); derivatives are "
                     "checked at finite points"

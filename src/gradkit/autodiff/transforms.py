@@ -296,8 +296,9 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "
             "return extra values, or gk.jacobian for several outputs."
         )
-    _real_output(value_of(out), who, fun)
-    shape = shape_of(value_of(out))
+    value = value_of(out)
+    _real_output(value, who, fun)
+    shape = shape_of(value)
     if shape != () and shape != (1,):
         raise TypeError(
             f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned an array of shape "
