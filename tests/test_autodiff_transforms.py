@@ -300,6 +300,32 @@ def test_nested_derivative_that_closes_over_the_outer_variable() -> None:
         assert outer(f)(1.5) == pytest.approx(4 * 1.5)
 
 
+def test_three_argument_operation_whose_first_traced_argument_is_the_outer_one() -> None:
+    """An operation of three or more arguments is handed to the trace of its first
+    traced argument; when that is an outer transform's and a later argument is the inner
+    one's, the inner one must still record it first (else the inner derivative is lost).
+
+    G(x) = sum(c * F(x)) with F(x) = d/dw sum(x @ w + b) = x.T @ ones, so
+    dG/dx[k, i] = sum_j c[i, j], the same for every row k."""
+    rng = np.random.default_rng(3)
+    x0, w0, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), np.ones(2)
+    c = rng.standard_normal((3, 2))
+
+    def G(x):
+        F = gk.grad(lambda w: np.sum(gk.nn.linear(x, w, b)))(w0)
+        return np.sum(c * F)
+
+    want = np.tile(c.sum(axis=1), (4, 1))
+    np.testing.assert_allclose(gk.grad(G)(x0), want, rtol=1e-12)
+    np.testing.assert_allclose(gk.jacfwd(G)(x0), want, rtol=1e-12)
+    # and np.where(cond, outer, inner): the inner derivative picks the inner branch
+    h = lambda x: gk.grad(lambda y: np.sum(np.where(x > 0, x, y) * y))(np.array([2.0, 5.0]))
+    xs = np.array([1.0, -1.0])  # d/dy sum(where(x>0, x, y) * y) = [x0, 2 y1] = [1, 10]
+    np.testing.assert_allclose(h(xs), [1.0, 10.0])
+    # d/dx of sum(h(x)) = d/dx (x0 [x0 > 0] + 2 y1) = [1, 0]
+    np.testing.assert_allclose(gk.grad(lambda x: np.sum(h(x)))(xs), [1.0, 0.0])
+
+
 def test_grad_of_jvp_and_jvp_of_grad() -> None:
     x = 0.5
     assert gk.grad(lambda x: gk.jvp(np.sin, (x,), (1.0,))[1])(x) == pytest.approx(-np.sin(x))

@@ -55,6 +55,8 @@ class ForwardTrace(Trace):
                         lower = True
                 elif tr is None:
                     vals[i] = a._value
+                elif tr.level > self.level:  # an inner transform's value: it records first
+                    return primitives.bind(prim, args, kw)
                 else:
                     lower = True
         ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)

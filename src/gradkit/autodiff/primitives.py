@@ -88,6 +88,9 @@ class Primitive:
                         return a._trace.with_constant(self, a, b, 0)
                 elif type(b) is _Tensor and b._trace is not None and len(rules) > 1:
                     return b._trace.with_constant(self, b, a, 1)
+        for a in args:  # the first traced argument's trace records it (or passes it up)
+            if type(a) is _Tensor and a._trace is not None:
+                return a._trace.process(self, args, kw)
         return bind(self, args, kw)
 
     @property

@@ -73,10 +73,12 @@ class ReverseTrace(Trace):
         """Box ``value`` as an input of this trace (leaves are never on the tape)."""
         return self.leaves((value,))[0]
 
-    def leaves(self, values: Any) -> list:
-        """:meth:`leaf` for each of ``values``, in one call."""
+    def leaves(self, values: Any, nodes: list | None = None) -> list:
+        """:meth:`leaf` for each of ``values``, in one call; their nodes are appended to
+        ``nodes`` if it is given."""
         Tensor = primitives._Tensor
         boxes = []
+        sort = self.tape is None  # leaves are sorted with the rest when there is no tape
         for value in values:
             node = Node()
             node.prim = None
@@ -84,13 +86,16 @@ class ReverseTrace(Trace):
             node.kw = _NO_KW
             node.parents = ()
             node.ans = value
-            node.seq = next(_seq)  # leaves are sorted with the rest when there is no tape
+            if sort:
+                node.seq = next(_seq)
             node.tensor = None
             t = _new_object(Tensor)
             t._value = value
             t._trace = self
             t._node = node
             boxes.append(t)
+            if nodes is not None:
+                nodes.append(node)
         return boxes
 
     def _record(self, prim: Any, vals: Any, parents: Any, ans: Any, kw: dict = _NO_KW) -> Any:
@@ -155,6 +160,8 @@ class ReverseTrace(Trace):
                         lower = True
                 elif tr is None:
                     a = a._value
+                elif tr.level > self.level:  # an inner transform's value: it records first
+                    return primitives.bind(prim, args, kw)
                 else:
                     lower = True
             vals.append(a)

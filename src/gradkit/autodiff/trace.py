@@ -64,6 +64,12 @@ class Trace:
         return self.process(prim, (a, b), {})
 
     def process(self, prim: Any, args: Any, kw: dict) -> Any:  # pragma: no cover
+        """Record ``prim(*args, **kw)``, where one of ``args`` is this trace's value.
+
+        Called on the trace of any traced argument, not necessarily the innermost: a
+        trace that meets a value of a higher level hands the call to
+        :func:`~gradkit.autodiff.primitives.bind`, which finds the innermost one.
+        """
         raise NotImplementedError
 
 

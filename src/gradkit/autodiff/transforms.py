@@ -19,7 +19,7 @@ from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import shape_of, value_of
 from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
-from gradkit.autodiff.trace import next_level, opened
+from gradkit.autodiff.trace import next_level, opened, running
 from gradkit.shared_arrays import readonly_ones
 from gradkit.tree import tree_flatten, tree_unflatten
 
@@ -41,6 +41,7 @@ Argnums = int | Sequence[int]
 _INTS = (int, np.integer)
 _refcount = sys.getrefcount
 _SCALARS = (int, float, np.integer, np.floating)
+_SCALAR_SHAPES = ((), (1,))
 
 
 # --- inputs ----------------------------------------------------------------------------
@@ -110,9 +111,10 @@ def _box_inputs(args: tuple, nums: tuple, who: str, tr: Any) -> tuple:
     nodes, defs, originals = [], [], []
     for a in nums:
         leaves, treedef = tree_flatten(args[a])
-        leaf_boxes = tr.leaves(_inputs(leaves, who, a))
+        leaf_nodes: list = []
+        leaf_boxes = tr.leaves(_inputs(leaves, who, a), leaf_nodes)
         new_args[a] = tree_unflatten(treedef, leaf_boxes)
-        nodes.append([b._node for b in leaf_boxes])
+        nodes.append(leaf_nodes)
         defs.append(treedef)
         originals.append(leaves)
     return new_args, nodes, defs, originals
@@ -243,12 +245,17 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 # --- reverse mode ----------------------------------------------------------------------
 def _reverse(fun, args, kwargs, nums, who, has_aux):
     tr = ReverseTrace(next_level(), who)
-    with opened(tr):
+    stack = running()
+    stack.append(tr)  # what `with opened(tr)` does, without its three calls
+    try:
         new_args, nodes, defs, originals = _box_inputs(args, nums, who, tr)
         out = fun(*new_args, **kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
+    finally:
+        stack.pop()
+        tr.active = False
     return tr, _own_output(out, tr), aux, nodes, defs, originals
 
 
@@ -321,7 +328,12 @@ def _grads_from(tr, out, nodes, defs, originals, seed=None):
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
     nums = _argnums(argnums, len(args), who)
     tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
-    _scalar_output(out, who, fun)
+    v = out._value if type(out) is Tensor else out
+    if not (  # the commonest outputs, a float64 scalar or a float array of one number
+        (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
+        and v.shape in _SCALAR_SHAPES
+    ):
+        _scalar_output(out, who, fun)
     g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
