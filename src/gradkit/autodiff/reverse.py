@@ -247,11 +247,11 @@ def backward_pass(
         g = pop(node, None)
         if g is None:
             continue
-        if keep_all or node.prim is None:
-            result[node] = g
-            if node.prim is None:
-                continue
         prim = node.prim
+        if prim is None or keep_all:
+            result[node] = g
+            if prim is None:
+                continue
         rules = prim._vjps
         args = node.args
         ans = node.ans
@@ -275,13 +275,11 @@ def backward_pass(
                 r = rules[i](g, ans, *args, **kw)
             else:
                 r = rules[i](g, ans, *args)
-            shape = args[i].shape
             try:
-                same = r.shape == shape
-            except AttributeError:
-                same = shape_of(r) == shape
-            if not same:
-                r = unbroadcast(r, shape)
+                if r.shape != args[i].shape:
+                    r = unbroadcast(r, args[i].shape)
+            except AttributeError:  # a Python number: unbroadcast broadcasts it
+                r = unbroadcast(r, args[i].shape)
             if parent in grads:
                 grads[parent] = grads[parent] + r
             else:
