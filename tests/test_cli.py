@@ -128,6 +128,21 @@ def test_derive_other_variable_and_latex(capsys):
     assert "x" in out
 
 
+
+def test_derive_at_a_kink_says_which_convention_gave_the_value(capsys) -> None:
+    """|x|' = sign(x) has no value at 0: the CLI prints the convention's 0 and says so;
+    away from the kink, and for functions without one, there is no note."""
+    status, out, _ = run(capsys, "derive", "abs(x)", "--at", "0")
+    assert status == 0 and "d/dx = 0" in out
+    flat = " ".join(out.split())
+    assert "note: x = 0 here, at the kink" in flat and "sign(0) = 0" in flat
+    status, out, _ = run(capsys, "derive", "relu(x - 1) * y", "--at", "x=1,y=2")
+    assert status == 0 and "Heaviside(0) = 0" in " ".join(out.split())
+    for expr, at in (("abs(x)", "1"), ("x**2", "0"), ("relu(x)", "-2")):
+        status, out, _ = run(capsys, "derive", expr, "--at", at)
+        assert status == 0 and "note:" not in out
+
+
 def test_derive_value_needs_every_variable(capsys):
     status, _, err = run(capsys, "derive", "x*y", "--at", "2")
     assert_one_line_error(status, err, "y")
