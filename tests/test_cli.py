@@ -138,7 +138,9 @@ def test_derive_at_a_kink_says_which_convention_gave_the_value(capsys) -> None:
     assert "note: x = 0 here, at the kink" in flat and "sign(0) = 0" in flat
     status, out, _ = run(capsys, "derive", "relu(x - 1) * y", "--at", "x=1,y=2")
     assert status == 0 and "Heaviside(0) = 0" in " ".join(out.split())
-    for expr, at in (("abs(x)", "1"), ("x**2", "0"), ("relu(x)", "-2")):
+    status, out, _ = run(capsys, "derive", "sign(x)", "--at", "0")
+    assert status == 0 and "where sign jumps" in " ".join(out.split())
+    for expr, at in (("abs(x)", "1"), ("x**2", "0"), ("relu(x)", "-2"), ("sign(x)", "2")):
         status, out, _ = run(capsys, "derive", expr, "--at", at)
         assert status == 0 and "note:" not in out
 

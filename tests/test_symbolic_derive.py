@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from symbolic_battery import BATTERY, PARTIAL, SINGLE
 
+import gradkit as gk
 from gradkit.symbolic import RULES, Derivation, DerivativeError, derive, parse, sigmoid
 
 x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
@@ -465,3 +466,29 @@ def test_eulers_number_is_written_e_in_text():
     assert d.to_text().splitlines()[-1] == "Result: d/dx [x^e] = e*x^(-1 + e)"
     assert repr(d) == "<Derivation d/dx [x**e] = e*x**(-1 + e)>"
     assert "E" not in d.to_text()
+
+
+@pytest.mark.parametrize(
+    "formula, first, second",
+    [
+        ("abs(x)", "sign(x)", "0"),
+        ("relu(x)", "Heaviside(x, 0)", "0"),
+        ("relu(x^2 - 1)", "2*x*Heaviside(x^2 - 1, 0)", "2*Heaviside(x^2 - 1, 0)"),
+        ("x*abs(x)", "x*sign(x) + abs(x)", "2*sign(x)"),
+    ],
+)
+def test_results_read_back_in_and_second_derivatives_hold_no_dirac_delta(formula, first, second):
+    """The derivatives of abs and relu (sign, Heaviside) parse, so a result can be fed
+    back in; their own derivative is 0 away from the jump (the step rule), as autodiff and
+    PyTorch give, not SymPy's DiracDelta."""
+    d1 = gk.symbolic.derive(formula, var="x")
+    assert sympy.simplify(d1.result - gk.symbolic.parse(first)) == 0
+    d2 = gk.symbolic.derive(str(d1.result), var="x")
+    assert not d2.result.has(sympy.DiracDelta)
+    assert sympy.simplify(d2.result - gk.symbolic.parse(second)) == 0
+    assert "Step rule" in d2.to_text()
+    # and the same numbers as autodiff's second derivative, away from the kinks
+    f2 = gk.symbolic.lambdify(d2.result, ["x"])
+    auto = gk.grad(gk.grad(gk.symbolic.lambdify(gk.symbolic.parse(formula), ["x"])))
+    for x in (-1.7, -0.3, 0.4, 2.5):
+        assert float(f2(x)) == pytest.approx(float(auto(x)), rel=1e-12, abs=1e-12)

@@ -83,7 +83,8 @@ def test_every_function_name_parses_to_its_sympy_function(name):
         "arcsinh": sympy.asinh, "acosh": sympy.acosh, "arccosh": sympy.acosh,
         "atanh": sympy.atanh, "arctanh": sympy.atanh, "exp": sympy.exp, "log": sympy.log,
         "ln": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "sigmoid": sigmoid,
-        "relu": relu, "softplus": softplus,
+        "relu": relu, "softplus": softplus, "sign": sympy.sign, "Abs": sympy.Abs,
+        "Heaviside": sympy.Heaviside,
     }
     assert parse(f"{name}(x + 1)") == closed[name](x + 1)
 

@@ -170,22 +170,31 @@ def run_derive(args: argparse.Namespace) -> int:
         value = _evaluate(expr, point)
         slope = _evaluate(derivation.result, point, what="the derivative")
         console.print(Text(f"at {where}: f = {_fmt(value)}, d/d{args.var} = {_fmt(slope)}"))
-        note = _kink_note(derivation.result, point)
+        note = _kink_note(expr, point, jump=True) or _kink_note(derivation.result, point)
         if note:
             console.print(Text(note, style="yellow"))
     return 0
 
 
-def _kink_note(derivative: Any, point: dict) -> str | None:
-    """A note when ``derivative`` is evaluated at a kink of abs or relu: there its
-    ``sign``/``Heaviside`` sees 0, the derivative may not exist (|x| at 0; x|x| has one),
-    and the value shown uses the convention (0, as PyTorch does for abs and relu)."""
+def _kink_note(expr: Any, point: dict, jump: bool = False) -> str | None:
+    """A note when a ``sign`` or ``Heaviside`` in ``expr`` sees 0 at ``point``.
+
+    In a derivative (``jump`` False) that is a kink of abs or relu; in the function
+    itself (``jump`` True) a jump. Either way the derivative may not exist there (|x| and
+    x sign(x) at 0 have none; x|x| and x^2 sign(x) have one) and the value shown uses the
+    convention, 0, as PyTorch does."""
     import sympy
 
-    subs = {s: sympy.Rational(point[s.name]) for s in derivative.free_symbols}
-    for atom in sorted(derivative.atoms(sympy.sign, sympy.Heaviside), key=sympy.default_sort_key):
+    subs = {s: sympy.Rational(point[s.name]) for s in expr.free_symbols}
+    for atom in sorted(expr.atoms(sympy.sign, sympy.Heaviside), key=sympy.default_sort_key):
         if atom.args[0].subs(subs, simultaneous=True) == 0:
             name = "sign" if atom.func is sympy.sign else "Heaviside"
+            if jump:
+                return (
+                    f"note: {_show(atom.args[0])} = 0 here, where {name} jumps, so the "
+                    "derivative may not exist; the value above is 0 by the convention PyTorch "
+                    "uses"
+                )
             return (
                 f"note: {_show(atom.args[0])} = 0 here, at the kink of an abs or relu, where "
                 "the derivative may not exist; the value above takes "

@@ -339,8 +339,10 @@ class _Builder:
 
     def function(self, expr: Any) -> Step:
         entry = FUNCTION_RULES[expr.func]
+        func, rest = expr.func, expr.args[1:]  # rest: constants, as H(u, 0)'s value at 0
+        build = (lambda u: func(u, *rest)) if rest else func
         return self.outer_and_chain(
-            expr, expr.args[0], expr.func, entry.derivative, entry.rule, (entry.note,)
+            expr, expr.args[0], build, entry.derivative, entry.rule, (entry.note,)
         )
 
     def log_base(self, expr: Any, argument: Any, base: Any) -> Step:
@@ -385,7 +387,8 @@ class _Builder:
         (lambda self, e: e.is_Add, sum),
         (lambda self, e: e.is_Mul, product_or_quotient),
         (lambda self, e: e.is_Pow, power),
-        (lambda self, e: e.func in FUNCTION_RULES and len(e.args) == 1, function),
+        (lambda self, e: e.func in FUNCTION_RULES and not any(
+            a.has(self.var) for a in e.args[1:]), function),
     )
 
 

@@ -93,6 +93,10 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
     "sigmoid": (sigmoid, (1,)),
     "relu": (relu, (1,)),
     "softplus": (softplus, (1,)),
+    # the steps in the derivatives of abs and relu, so that a result reads back in
+    "sign": (sympy.sign, (1,)),
+    "Abs": (sympy.Abs, (1,)),  # as results print abs
+    "Heaviside": (sympy.Heaviside, (1, 2)),
 }
 
 #: Names that mean a constant rather than a variable.

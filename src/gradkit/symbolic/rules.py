@@ -95,6 +95,8 @@ _RULE_LIST = [
          r"\operatorname{relu}'(x) = H(x),\ \operatorname{relu}'(0) = 0"),
     Rule("softplus", "Softplus rule", "softplus' = sigmoid",
          r"\operatorname{softplus}'(x) = \sigma(x)"),
+    Rule("step", "Step rule", "d/dx sign(x) = d/dx H(x) = 0  (x != 0)",
+         r"\frac{d}{dx} \operatorname{sign}(x) = \frac{d}{dx} H(x) = 0\ (x \neq 0)"),
     Rule(
         "logarithmic differentiation",
         "Logarithmic differentiation",
@@ -191,5 +193,17 @@ FUNCTION_RULES: dict[Any, FunctionRule] = {
     ),
     softplus: FunctionRule(
         "softplus", sigmoid, "the derivative of softplus(u) = ln(1 + e^u) is sigmoid(u)"
+    ),
+    sympy.sign: FunctionRule(
+        "step",
+        lambda u: sympy.S.Zero,
+        "sign(u) is constant on each side of 0, so its derivative is 0 for u != 0; at u = 0 "
+        "it jumps and has none (gradkit, like PyTorch, uses 0)",
+    ),
+    sympy.Heaviside: FunctionRule(
+        "step",
+        lambda u: sympy.S.Zero,
+        "the step H(u) is constant on each side of 0, so its derivative is 0 for u != 0; at "
+        "u = 0 it jumps and has none (gradkit, like PyTorch, uses 0)",
     ),
 }
