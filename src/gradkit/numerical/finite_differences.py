@@ -142,8 +142,7 @@ def _plain_difference(
     points = [x + o * h for o in sten.offsets]
     values = [evaluate(p) for p in points]
     with np.errstate(all="ignore"):
-        noise = [np.maximum(_NOISE_ULPS * np.maximum(EPS * np.abs(v), _TINY), floor)
-                 for v in values]
+        noise = [_value_noise(v, floor) for v in values]
         if exact and sten.order == 1:
             (xa, xb), (fa, fb) = points, values
             i, j = (0, 1) if sten.offsets[0] < sten.offsets[1] else (1, 0)
@@ -157,6 +156,21 @@ def _plain_difference(
             magnitude = sum(abs(w) * np.abs(v) for w, v in zip(sten.weights, values)) / hn
             bound = sum(abs(w) * e for w, e in zip(sten.weights, noise)) / hn
     return value, bound, magnitude
+
+
+def _value_noise(value: Any, floor: Any = 0.0) -> np.ndarray:
+    """A bound on the rounding noise of one computed value of ``f``.
+
+    The larger of ``_NOISE_ULPS`` ulps of ``|value|`` (a value computed well) and
+    ``floor``, the noise measured near the points (:func:`_noise_floor`), which is
+    larger where ``f`` comes out of cancellation. Any stencil's rounding bound is the
+    sum of these, each times the absolute value of its weight.
+
+    >>> float(_value_noise(1.0)) == 4 * EPS, float(_value_noise(1e-12, floor=1e-15))
+    (True, 1e-15)
+    """
+    with np.errstate(all="ignore"):
+        return np.maximum(_NOISE_ULPS * np.maximum(EPS * np.abs(value), _TINY), floor)
 
 
 def _noise_floor(
@@ -289,6 +303,7 @@ def estimate_derivative(
     name: str = "x",
     warn: bool = True,
     floor: Any = None,
+    least: Any = 0.0,
 ) -> tuple[np.ndarray, DerivativeInfo]:
     """The work of :func:`derivative` on a prepared evaluator; returns (value, info).
 
@@ -296,7 +311,9 @@ def estimate_derivative(
     ``warn=False`` leaves the warning about a large relative error to the caller;
     ``floor``, the noise of ``f`` if already measured. Otherwise it is measured here
     when ``estimate_error`` (the caller wants the error estimate: 4 more evaluations),
-    and taken as a few ulps of ``|f|`` when not.
+    and taken as a few ulps of ``|f|`` when not. ``least``: a noise level of ``f``
+    measured elsewhere (``hessian`` measures it once at the point), below which the
+    noise of a scalar ``f`` is not taken, measured here or not.
     """
     h_fixed = None if step is None else _fixed_step(step, x_arr.shape)
 
@@ -352,6 +369,7 @@ def estimate_derivative(
         floor = _noise_floor(evaluate, x_arr, sten, _last_good_step(result)) if (
             estimate_error
         ) else 0.0
+    floor = np.maximum(floor, least)
     if np.any(floor > 0):
         # search again with the measured noise: mostly on cached points
         result = adaptive_difference(
@@ -531,7 +549,7 @@ def check_quality(
         raise NumericalDerivativeError(
             f"the finite differences do not converge near {_where(x, bad_x, name)}: f is not "
             "differentiable there (a pole, a jump or a kink), or varies on a length scale "
-            f"far below the smallest step tried ({float(np.min(info.steps[-1])):.3g}); "
+            f"far below the smallest step tried{_smallest_step(info)}; "
             "pass step=... to choose the step yourself"
         )
     if not warn:
@@ -548,6 +566,19 @@ def check_quality(
             NumericalDerivativeWarning,
             stacklevel=3,
         )
+
+
+def _smallest_step(info: DerivativeInfo) -> str:
+    """The smallest step of the last level, as ``" (0.001)"`` for a message; ``""`` if none.
+
+    An info built with ``step`` and no list of ``steps`` (or with neither) still gets
+    its message: the step it has, or no number.
+    """
+    steps = info.steps[-1] if info.steps else info.step
+    with np.errstate(all="ignore"):
+        steps = np.asarray(steps if steps is not None else np.nan, dtype=float)
+        finite = steps[np.isfinite(steps)]
+    return f" ({float(np.min(finite)):.3g})" if finite.size else ""
 
 
 def _finish(value: np.ndarray, info: DerivativeInfo, full_output: bool) -> Any:

@@ -38,11 +38,14 @@ _SPACING = 2.0**-26
 _WIDEN = 2.0**8
 
 
-def noise_from_values(t: np.ndarray, values: np.ndarray) -> np.ndarray:
+def noise_from_values(t: np.ndarray, values: np.ndarray, degree: int = 1) -> np.ndarray:
     """The standard deviation of the scatter of ``values`` about a line in ``t``.
 
     Both arguments have the probe points along axis 0; one estimate per column.
-    Columns with non-finite values or coinciding points give 0.
+    Columns with non-finite values or coinciding points give 0. With ``degree=2``,
+    about a parabola instead (one degree of freedom fewer): where the probe is wide
+    enough for ``f`` to curve over it, the line leaves the curvature over as well, the
+    parabola mostly noise, so the two estimates disagree.
 
     >>> t = np.array(NOISE_OFFSETS) * 2.0**-40
     >>> wobble = np.array([1, -1, 1, -1, 1]) * 1e-10
@@ -51,7 +54,13 @@ def noise_from_values(t: np.ndarray, values: np.ndarray) -> np.ndarray:
     >>> v = np.exp(1.0 + t) - np.e          # values of 1e-12 or less, with the noise of e
     >>> bool(np.max(np.abs(v)) < 1e-11 and noise_from_values(t, v) > 1e-17)
     True
+    >>> bent = 1.0 + 1e20 * t**2            # a curve, no noise to speak of
+    >>> bool(noise_from_values(t, bent, degree=2) < 1e-3 * noise_from_values(t, bent))
+    True
     """
+    if degree != 1:
+        return _noise_about_polynomial(np.asarray(t, dtype=float),
+                                       np.asarray(values, dtype=float), degree)
     t = np.asarray(t, dtype=float)
     v = np.asarray(values, dtype=float)
     t = np.broadcast_to(t.reshape(t.shape + (1,) * (v.ndim - t.ndim)), v.shape)
@@ -69,6 +78,7 @@ def measure_noise(
     center: np.ndarray,
     step: np.ndarray,
     varies: Any = True,
+    degree: int = 1,
 ) -> np.ndarray:
     """The noise level of ``f`` at ``center``, from 5 values of ``f`` over ``6e-8 * step``.
 
@@ -84,6 +94,8 @@ def measure_noise(
             when ``evaluate`` caches it).
         step: the step of the differences; the probe spans ``4.1 * 2**-26`` of it.
         varies: where ``f`` is known to vary over ``step`` (shaped like the values).
+        degree: the scatter is taken about a line (1) or a parabola (2), see
+            :func:`noise_from_values`.
 
     Returns:
         The estimated standard deviation of the noise in each value of ``f``.
@@ -103,7 +115,29 @@ def measure_noise(
             break
         delta = delta * _WIDEN
     t = np.array([p - center for p in points])
-    return noise_from_values(t, values)
+    return noise_from_values(t, values, degree)
+
+
+def _noise_about_polynomial(t: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
+    """:func:`noise_from_values` about a polynomial of ``degree``, column by column."""
+    t = np.broadcast_to(t.reshape(t.shape + (1,) * (v.ndim - t.ndim)), v.shape)
+    t2 = t.reshape(t.shape[0], -1)
+    v2 = v.reshape(v.shape[0], -1)
+    sigma = np.zeros(v2.shape[1])
+    dof = v.shape[0] - degree - 1
+    with np.errstate(all="ignore"):
+        for k in range(v2.shape[1]):
+            tk = t2[:, k] - t2[:, k].mean()
+            span = np.max(np.abs(tk))
+            if not (dof > 0 and np.all(np.isfinite(v2[:, k])) and span > 0):
+                continue
+            basis = np.vander(tk / span, degree + 1)
+            vk = v2[:, k] - v2[:, k].mean()
+            coef = np.linalg.lstsq(basis, vk, rcond=None)[0]
+            resid = vk - basis @ coef
+            sigma[k] = np.sqrt(np.sum(resid * resid) / dof)
+    sigma = np.where(np.isfinite(sigma), sigma, 0.0)
+    return sigma.reshape(v.shape[1:])
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
