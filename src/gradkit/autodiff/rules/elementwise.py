@@ -107,8 +107,8 @@ BINARY = {
     ),
     "logaddexp": (
         np.logaddexp,
-        lambda g, ans, x, y: g * _share(x, y, ans, np.exp),
-        lambda g, ans, x, y: g * _share(y, x, ans, np.exp),
+        lambda g, ans, x, y: g * np.exp(x - ans),
+        lambda g, ans, x, y: g * np.exp(y - ans),
     ),
     "arctan2": (
         np.arctan2,
@@ -124,26 +124,10 @@ BINARY = {
     "fmod": (np.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(x / y)),
     "logaddexp2": (
         np.logaddexp2,
-        lambda g, ans, x, y: g * _share(x, y, ans, np.exp2),
-        lambda g, ans, x, y: g * _share(y, x, ans, np.exp2),
+        lambda g, ans, x, y: g * np.exp2(x - ans),
+        lambda g, ans, x, y: g * np.exp2(y - ans),
     ),
 }
-
-
-def _share(x, y, ans, power):
-    """``d logaddexp(x, y) / dx = exp(x - ans)``, x's share of the sum (``exp2`` for
-    logaddexp2). Where x is +inf and y is not, ``x - ans`` is inf - inf, NaN, but the sum
-    is all x's and its share is 1 (so softplus'(inf) = 1, as in PyTorch). Where both
-    are +inf the share is undefined and stays NaN."""
-    top = _largest(ans if type(ans) is np.ndarray else value_of(ans), axis=None)
-    if top != np.inf:  # one NumPy call, in the common case
-        return power(x - ans)
-    with np.errstate(invalid="ignore"):
-        share = power(x - ans)
-    return np.where((x == np.inf) & (y != np.inf), 1.0, share)
-
-
-_largest = np.maximum.reduce
 
 
 # dtype instances, not types: a view or comparison given a type converts it on every call.
