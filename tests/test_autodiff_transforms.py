@@ -1,7 +1,8 @@
 """The transforms: grad, value_and_grad, vjp, jvp, Jacobians, Hessians, and their nesting.
 
-Results are checked against closed forms written out here and against the independent
-finite differences of ``tests/fd.py``; the two modes are also checked against each other.
+Results are checked against closed forms, written out here and in ``tests/closed_forms.py``,
+and against the independent finite differences of ``tests/fd.py``; the two modes are also
+checked against each other.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import fd
 import numpy as np
 import pytest
+from closed_forms import rosenbrock, rosenbrock_gradient, rosenbrock_hessian
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,28 +18,6 @@ import gradkit as gk
 from gradkit.tree import tree_flatten
 
 SEEDS = st.integers(0, 2**32 - 1)
-
-
-def rosenbrock(x):
-    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
-
-def rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
-    """The closed-form Hessian of the n-d Rosenbrock function (a tridiagonal matrix)."""
-    n = x.size
-    h = np.zeros((n, n))
-    for i in range(n - 1):
-        h[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
-        h[i + 1, i + 1] += 200.0
-        h[i, i + 1] = h[i + 1, i] = -400.0 * x[i]
-    return h
-
-
-def rosenbrock_gradient(x: np.ndarray) -> np.ndarray:
-    g = np.zeros_like(x)
-    g[:-1] += -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
-    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
-    return g
 
 
 # --- grad and value_and_grad --------------------------------------------------------------

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from closed_forms import rosenbrock, rosenbrock_hessian
 
 from gradkit.numerical import NumericalDerivativeError, NumericalDerivativeWarning, hessian
 from gradkit.numerical.finite_differences import DerivativeInfo, check_quality
@@ -143,20 +144,6 @@ def _counted(f):
     return wrapper
 
 
-def _rosenbrock(v):
-    return np.sum(100 * (v[1:] - v[:-1] ** 2) ** 2 + (1 - v[:-1]) ** 2)
-
-
-def _rosenbrock_hessian(v):
-    n = len(v)
-    H = np.zeros((n, n))
-    for i in range(n - 1):
-        H[i, i] += 1200 * v[i] ** 2 - 400 * v[i + 1] + 2
-        H[i + 1, i + 1] += 200
-        H[i, i + 1] = H[i + 1, i] = -400 * v[i]
-    return H
-
-
 def _smooth5(v):
     return np.exp(0.1 * v[0] * v[1]) + np.sin(v[2]) * v[3] ** 2 + np.log(1 + v[4] ** 2) * v[0]
 
@@ -180,7 +167,7 @@ ORDINARY = {
     "sin x exp y": (lambda x, y: np.sin(x) * np.exp(y), (0.5, 0.3),
                     lambda x, y: _xy(-np.sin(x) * np.exp(y), np.cos(x) * np.exp(y),
                                      np.sin(x) * np.exp(y))),
-    "Rosenbrock 5-d": (_rosenbrock, np.array([-1.2, 1.0, 0.8, 1.5, 0.3]), _rosenbrock_hessian),
+    "Rosenbrock 5-d": (rosenbrock, np.array([-1.2, 1.0, 0.8, 1.5, 0.3]), rosenbrock_hessian),
     "smooth 5-d": (_smooth5, np.array([0.3, -0.7, 1.1, 0.5, 2.0]), _smooth5_hessian),
 }
 
