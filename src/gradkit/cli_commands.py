@@ -61,6 +61,14 @@ def _free_names(expr: Any) -> list[str]:
     return sorted(symbol.name for symbol in expr.free_symbols)
 
 
+def _exact_point(expr: Any, point: dict[str, float]) -> dict:
+    """``point`` as exact substitutions for ``expr``'s symbols: each float's own binary
+    value as a Rational (see :func:`_evaluate`)."""
+    import sympy
+
+    return {symbol: sympy.Rational(point[symbol.name]) for symbol in expr.free_symbols}
+
+
 def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") -> float:
     """The real value of a SymPy expression at ``point``; a clear error if it is not real."""
     missing = [name for name in _free_names(expr) if name not in point]
@@ -77,9 +85,7 @@ def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") 
     # reduces at the precision it needs. evalf(subs=...) evaluates at a working precision
     # instead, and there gives 2e-125 and 1e+135 for those two; 53-bit Floats round
     # 10^23 x before sin sees it: wrong numbers, printed as if they were right.
-    substitutions = {
-        symbol: sympy.Rational(point[symbol.name]) for symbol in expr.free_symbols
-    }
+    substitutions = _exact_point(expr, point)
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
     try:
         number = expr.subs(substitutions, simultaneous=True).evalf()
@@ -185,7 +191,7 @@ def _kink_note(expr: Any, point: dict, jump: bool = False) -> str | None:
     convention, 0, as PyTorch does."""
     import sympy
 
-    subs = {s: sympy.Rational(point[s.name]) for s in expr.free_symbols}
+    subs = _exact_point(expr, point)
     for atom in sorted(expr.atoms(sympy.sign, sympy.Heaviside), key=sympy.default_sort_key):
         if atom.args[0].subs(subs, simultaneous=True) == 0:
             name = "sign" if atom.func is sympy.sign else "Heaviside"
