@@ -124,6 +124,7 @@ def make_tiny_net() -> dict[str, Callable]:
     out = {
         "numpy": numpy_step,
         "gradkit": _grad_step(gk.grad(_tiny_net_loss), init, (X, y), lr),
+        "gradkit_jit": _grad_step(gk.jit(gk.grad(_tiny_net_loss)), init, (X, y), lr),
     }
     if have("autograd"):
         import autograd
@@ -245,6 +246,7 @@ def make_mlp() -> dict[str, Callable]:
         "numpy": numpy_step,
         "gradkit": _grad_step(gk.grad(_mlp_loss), init, data, lr),
         "gradkit_np_ops": _grad_step(gk.grad(_mlp_loss_np_ops), init, data, lr),
+        "gradkit_jit": _grad_step(gk.jit(gk.grad(_mlp_loss)), init, data, lr),
     }
     if have("autograd"):
         import autograd
@@ -311,7 +313,8 @@ def chain(x, n_ops: int = 200, xp=np):
 def make_chain() -> dict[str, Callable]:
     x = np.linspace(-1.0, 1.0, 10)
     g = gk.grad(chain)
-    out = {"numpy": lambda: chain(x), "gradkit": lambda: g(x)}
+    jg = gk.jit(g)
+    out = {"numpy": lambda: chain(x), "gradkit": lambda: g(x), "gradkit_jit": lambda: jg(x)}
     if have("autograd"):
         import autograd
         import autograd.numpy as anp
@@ -359,7 +362,12 @@ def rosenbrock_hessian(x):
 def make_hessian() -> dict[str, Callable]:
     x = np.linspace(-1.2, 1.2, 100)
     h = gk.hessian(rosenbrock)
-    out = {"numpy": lambda: rosenbrock_hessian(x), "gradkit": lambda: h(x)}
+    jh = gk.jit(h)
+    out = {
+        "numpy": lambda: rosenbrock_hessian(x),
+        "gradkit": lambda: h(x),
+        "gradkit_jit": lambda: jh(x),
+    }
     if have("autograd"):
         import autograd
         import autograd.numpy as anp

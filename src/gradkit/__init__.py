@@ -37,6 +37,7 @@ __all__ = [
     "hvp",
     "directional_derivative",
     "elementwise_grad",
+    "jit",
     "primitive",
     "defvjp",
     "defjvp",
@@ -48,6 +49,7 @@ __all__ = [
     "InPlaceError",
     "LeakedTracerError",
     "GradCheckError",
+    "JitError",
     "__version__",
     *_SUBMODULES,
 ]

@@ -27,7 +27,7 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef
 class TreeDef:
     """The shape of a container: its kind, its keys and the defs of its children."""
 
-    __slots__ = ("kind", "keys", "children", "flat", "aux")
+    __slots__ = ("kind", "keys", "children", "flat", "aux", "_hash")
 
     def __init__(
         self, kind: Any, keys: Any, children: tuple, flat: bool = False, aux: Any = None
@@ -37,6 +37,7 @@ class TreeDef:
         self.children = children
         self.flat = flat  # a list or tuple whose children are all leaves
         self.aux = aux  # a defaultdict's default_factory
+        self._hash: int | None = None  # computed once: gk.jit looks its calls up by it
 
     @property
     def num_leaves(self) -> int:
@@ -53,7 +54,9 @@ class TreeDef:
         )
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.keys, self.children, self.aux))
+        if self._hash is None:
+            self._hash = hash((self.kind, self.keys, self.children, self.aux))
+        return self._hash
 
     def __repr__(self) -> str:
         if self.kind is None:

@@ -8,11 +8,13 @@ from gradkit.autodiff.errors import (
     GradCheckError,
     GradkitError,
     InPlaceError,
+    JitError,
     LeakedTracerError,
     NoRuleError,
     TracerConversionError,
 )
 from gradkit.autodiff.primitives import REGISTRY, Primitive, defjvp, defvjp, primitive
+from gradkit.autodiff.replay import jit
 from gradkit.autodiff.tensor import Tensor, stop_gradient
 from gradkit.autodiff.transforms import (
     directional_derivative,
@@ -42,6 +44,7 @@ __all__ = [
     "hvp",
     "directional_derivative",
     "elementwise_grad",
+    "jit",
     "primitive",
     "defvjp",
     "defjvp",
@@ -54,4 +57,5 @@ __all__ = [
     "InPlaceError",
     "LeakedTracerError",
     "GradCheckError",
+    "JitError",
 ]

@@ -9,6 +9,7 @@ __all__ = [
     "InPlaceError",
     "LeakedTracerError",
     "GradCheckError",
+    "JitError",
 ]
 
 
@@ -34,3 +35,7 @@ class LeakedTracerError(GradkitError, ValueError):
 
 class GradCheckError(GradkitError, AssertionError):
     """check_grads found a derivative that disagrees with finite differences."""
+
+
+class JitError(GradkitError, TypeError):
+    """gk.jit met a function it cannot record and replay faithfully."""

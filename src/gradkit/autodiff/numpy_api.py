@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff.errors import InPlaceError
-from gradkit.autodiff.primitives import SEQUENCES, ndim_of, shape_of, value_of
+from gradkit.autodiff.primitives import (
+    SEQUENCES,
+    apply_constant,
+    ndim_of,
+    peek,
+    shape_of,
+    strip,
+    value_of,
+)
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 
 #: ufunc -> function taking the ufunc's inputs
@@ -44,27 +52,62 @@ def plain(tree: Any) -> Any:
 
 
 def _constant(fn: Callable) -> Callable:
-    """Wrap a function whose derivative is zero: evaluate it on plain values."""
+    """Wrap a function whose derivative is zero: differentiation sees a constant, and
+    under gk.jit the call is recorded (its result depends on the values)."""
 
     def on_values(*args: Any, **kwargs: Any) -> Any:
-        return fn(*plain(args), **plain(kwargs))
+        if all(type(a) not in SEQUENCES for a in args):
+            return apply_constant(fn, args, kwargs)
+        return fn(*plain(args), **plain(kwargs))  # nested values: read (jit refuses)
 
     on_values.__name__ = getattr(fn, "__name__", "constant")
     return on_values
+
+
+def _constant_metadata(fn: Callable) -> Callable:
+    """Wrap a function of shapes and dtypes only: it may look under every box."""
+
+    def on_metadata(*args: Any, **kwargs: Any) -> Any:
+        return fn(*[peek(a) for a in args], **kwargs)
+
+    on_metadata.__name__ = getattr(fn, "__name__", "metadata")
+    return on_metadata
 
 
 for _uf in elementwise.UFUNC_CONSTANT:
     UFUNCS[_uf] = _constant(_uf)
 
 for _f in (
-    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
-    np.count_nonzero, np.any, np.all, np.isclose, np.allclose, np.array_equal,
-    np.round, np.around, np.result_type, np.sign, np.floor, np.ceil, np.isnan,
-    np.isfinite, np.isinf, np.searchsorted, np.unique, np.iscomplexobj, np.isrealobj,
-    np.can_cast, np.min_scalar_type,
+    np.argmax, np.argmin, np.argsort, np.count_nonzero, np.any, np.all, np.isclose,
+    np.allclose, np.array_equal, np.round, np.around, np.sign, np.floor, np.ceil,
+    np.isnan, np.isfinite, np.isinf, np.searchsorted,
 ):  # fmt: skip
     FUNCTIONS[_f] = _constant(_f)
+
+
+def _constant_read(fn: Callable) -> Callable:
+    """Wrap a function whose result's *shape* depends on the values: it reads them
+    (so gk.jit refuses it; a replay could not follow a change of shape)."""
+
+    def on_plain_values(*args: Any, **kwargs: Any) -> Any:
+        return fn(*plain(args), **plain(kwargs))
+
+    on_plain_values.__name__ = getattr(fn, "__name__", "constant")
+    return on_plain_values
+
+
+for _f in (np.argwhere, np.nonzero, np.flatnonzero, np.unique):
+    FUNCTIONS[_f] = _constant_read(_f)
+
+for _f in (
+    np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
+    np.can_cast, np.min_scalar_type,
+):  # fmt: skip
+    FUNCTIONS[_f] = _constant_metadata(_f)
+
+for _f in (np.zeros_like, np.ones_like, np.empty_like):
+    FUNCTIONS[_f] = _constant_metadata(_f)
+FUNCTIONS[np.full_like] = _constant(np.full_like)  # the fill value may be traced
 
 
 def _no(name: str, **given: Any) -> None:
@@ -230,7 +273,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
 def where(condition, x=None, y=None):
     if x is None or y is None:
         return np.where(plain(condition))
-    return elementwise.P["where"](plain(condition), x, y)
+    return elementwise.P["where"](strip(condition), x, y)  # jit records the condition
 
 
 @implements(np.clip)

@@ -28,7 +28,10 @@ from typing import Any
 
 from gradkit.autodiff.errors import NoRuleError
 
-__all__ = ["Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "REGISTRY"]
+__all__ = [
+    "Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "peek", "strip",
+    "apply_constant", "REGISTRY",
+]  # fmt: skip
 
 #: Every primitive by name: the one table of derivative rules.
 REGISTRY: dict[str, Primitive] = {}
@@ -205,11 +208,62 @@ def ndim_of(x: Any) -> int:
 
 
 def value_of(x: Any) -> Any:
-    """The plain value under any number of trace boxes (no gradient flows through it)."""
+    """The plain value under any number of trace boxes (no gradient flows through it).
+
+    Under :func:`~gradkit.jit` the values are those of the one call being recorded, so a
+    result computed from them would be replayed unchanged for every later input: reading
+    a value ``jit`` traces raises :class:`~gradkit.autodiff.errors.JitError` instead. Code
+    that needs only a shape or a dtype uses :func:`peek`.
+    """
+    Tensor = _Tensor
+    while type(x) is Tensor:
+        tr = x._trace
+        if tr is not None and tr.jit:
+            raise tr.escape_error()
+        x = x._value
+    return x
+
+
+def peek(x: Any) -> Any:
+    """The plain value under every box, jit's included: for its shape and dtype only."""
     Tensor = _Tensor
     while type(x) is Tensor:
         x = x._value
     return x
+
+
+def strip(x: Any) -> Any:
+    """``x`` without its differentiation boxes; a value :func:`~gradkit.jit` traces keeps
+    its jit box (and so stays recorded)."""
+    Tensor = _Tensor
+    while type(x) is Tensor:
+        tr = x._trace
+        if tr is not None and tr.jit:
+            return x
+        x = x._value
+    return x
+
+
+_CONSTANT_PRIMITIVES: dict = {}
+
+
+def apply_constant(fn: Callable, args: tuple, kw: dict) -> Any:
+    """Apply ``fn``, whose derivative is zero (a comparison, ``argmax``, ``floor``...).
+
+    Differentiation sees a constant: its boxes are stripped. Under :func:`~gradkit.jit`
+    the call is recorded as an operation on jit's values, so its result is recomputed
+    on replay instead of frozen.
+    """
+    Tensor = _Tensor
+    args = tuple([strip(a) for a in args])
+    for a in args:
+        if type(a) is Tensor:
+            prim = _CONSTANT_PRIMITIVES.get(fn)
+            if prim is None:
+                name = getattr(fn, "__name__", "constant")
+                prim = _CONSTANT_PRIMITIVES[fn] = Primitive(name, fn, register=False)
+            return a._trace.process(prim, args, {k: value_of(v) for k, v in kw.items()})
+    return fn(*args, **{k: value_of(v) for k, v in kw.items()})
 
 
 def primitive(fn: Callable) -> Primitive:

@@ -22,7 +22,7 @@ import numpy as np
 
 from gradkit.autodiff import numpy_api, primitives, trace
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
-from gradkit.autodiff.primitives import SEQUENCES, bind, value_of
+from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.rules import elementwise, linalg, shape
 
@@ -331,10 +331,10 @@ class Tensor:
 
     def __floordiv__(self, other):
         # piecewise constant: zero derivative, so a plain result
-        return np.floor_divide(value_of(self), value_of(other))
+        return apply_constant(np.floor_divide, (self, other), _NO_KW)
 
     def __rfloordiv__(self, other):
-        return np.floor_divide(value_of(other), value_of(self))
+        return apply_constant(np.floor_divide, (other, self), _NO_KW)
 
     def __neg__(self):
         tr = self._trace
@@ -346,23 +346,24 @@ class Tensor:
     def __abs__(self):
         return bind(_abs, (self,), _NO_KW)
 
+    # Comparisons have a zero derivative: a plain result (recorded under gk.jit).
     def __lt__(self, other):
-        return value_of(self) < value_of(other)
+        return apply_constant(np.less, (self, other), _NO_KW)
 
     def __le__(self, other):
-        return value_of(self) <= value_of(other)
+        return apply_constant(np.less_equal, (self, other), _NO_KW)
 
     def __gt__(self, other):
-        return value_of(self) > value_of(other)
+        return apply_constant(np.greater, (self, other), _NO_KW)
 
     def __ge__(self, other):
-        return value_of(self) >= value_of(other)
+        return apply_constant(np.greater_equal, (self, other), _NO_KW)
 
     def __eq__(self, other):  # type: ignore[override]
-        return value_of(self) == value_of(other)
+        return apply_constant(np.equal, (self, other), _NO_KW)
 
     def __ne__(self, other):  # type: ignore[override]
-        return value_of(self) != value_of(other)
+        return apply_constant(np.not_equal, (self, other), _NO_KW)
 
     def __getitem__(self, idx):
         return bind(_getitem, (self,), {"idx": _index(idx)})
@@ -533,11 +534,15 @@ class Tensor:
 
     def argmax(self, axis=None, out=None, *, keepdims=False):
         """Index of the maximum (a plain array: no gradient)."""
-        return np.argmax(value_of(self), axis, out, keepdims=keepdims)
+        if out is not None:
+            return np.argmax(value_of(self), axis, out, keepdims=keepdims)
+        return apply_constant(np.argmax, (self,), {"axis": axis, "keepdims": keepdims})
 
     def argmin(self, axis=None, out=None, *, keepdims=False):
         """Index of the minimum (a plain array: no gradient)."""
-        return np.argmin(value_of(self), axis, out, keepdims=keepdims)
+        if out is not None:
+            return np.argmin(value_of(self), axis, out, keepdims=keepdims)
+        return apply_constant(np.argmin, (self,), {"axis": axis, "keepdims": keepdims})
 
 
 def stop_gradient(x: Any) -> Any:
@@ -548,7 +553,7 @@ def stop_gradient(x: Any) -> Any:
     >>> float(gk.grad(lambda x: x * gk.stop_gradient(x))(3.0))
     3.0
     """
-    v = value_of(x)
+    v = strip(x)  # under gk.jit: still jit's value, so that the replay recomputes it
     return Tensor._const(v) if type(x) is Tensor and x._trace is None else v
 
 

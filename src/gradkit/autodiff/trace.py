@@ -41,6 +41,10 @@ class Trace:
 
     __slots__ = ("level", "active", "eager", "name")
 
+    #: True for :func:`~gradkit.jit`'s trace, whose values must not be read (see
+    #: :func:`~gradkit.autodiff.primitives.value_of`).
+    jit = False
+
     def __init__(self, level: int, name: str) -> None:
         self.level = level
         self.active = True

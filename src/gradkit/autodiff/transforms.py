@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff.forward import ForwardTrace
-from gradkit.autodiff.primitives import shape_of, value_of
+from gradkit.autodiff.primitives import peek, shape_of, value_of
 from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened, running
@@ -68,7 +68,7 @@ def _input(x: Any, who: str, argnum: int) -> Any:
         if x._trace is None:
             x = x._value
         else:
-            kind = np.result_type(value_of(x)).kind
+            kind = np.result_type(peek(x)).kind
             if kind != "f":
                 raise TypeError(f"{who}: argument {argnum} is a Tensor of dtype {x.dtype}")
             return x
@@ -179,9 +179,14 @@ def _lower_leaf(v: Any, tr: Any) -> Any:
 
 def _finish(g: Any, like: Any, original: Any) -> Any:
     """Give a cotangent the shape and dtype of its input (and a writeable array)."""
-    if type(g) is Tensor:
+    lv = peek(like)  # its shape and dtype
+    if type(g) is Tensor:  # traced by an enclosing transform: fixed up with traced calls
+        gv = peek(g)
+        if gv.shape != shape_of(lv):
+            g = np.broadcast_to(g, shape_of(lv))
+        if gv.dtype != np.result_type(lv):
+            g = g.astype(np.result_type(lv))
         return g
-    lv = value_of(like)
     dtype = np.result_type(lv)
     if g is None:
         g = np.zeros(shape_of(lv), dtype=dtype)
@@ -303,7 +308,7 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             f"{type(out).__name__}; {who} needs a single scalar output. Use has_aux=True to "
             "return extra values, or gk.jacobian for several outputs."
         )
-    value = value_of(out)
+    value = peek(out)  # its dtype and shape
     _real_output(value, who, fun)
     shape = shape_of(value)
     if shape != () and shape != (1,):
@@ -319,7 +324,7 @@ def _grads_from(tr, out, nodes, defs, originals, seed=None):
     grads: dict = {}
     if type(out) is Tensor and out._trace is tr:
         if seed is None:
-            v = value_of(out)
+            v = peek(out)
             seed = readonly_ones(v.shape, v.dtype)  # shared; _finish copies it out
         grads = backward_pass([(out._node, seed)], tape=tr.tape, release=True)  # walked once
     return _gradients(grads, nodes, defs, originals)

@@ -490,12 +490,26 @@ def _note_traced_type() -> None:
     _TRACED.add(Tensor)
 
 
-def _max_shift(x: Any, axis: Any) -> tuple[np.ndarray, bool]:
-    """The constant maximum along ``axis`` (kept), 0 where a slice has no finite maximum."""
+def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The maximum along ``axis`` (kept), 0 where a slice has no finite maximum."""
     # initial=-inf: the maximum of an empty slice is -inf (then shifted by 0), not an error
-    shift = np.max(stop_gradient(x), axis=axis, keepdims=True, initial=-np.inf)
+    shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    if not np.isfinite(shift).all():  # an all -inf slice: -inf - -inf would be NaN
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+    return shift
+
+
+def _max_shift(x: Any, axis: Any) -> tuple[Any, bool]:
+    """:func:`_finite_max` as a constant, and whether every slice's maximum was finite
+    (False under gk.jit, which records the maximum without seeing it)."""
+    from gradkit.autodiff.primitives import apply_constant, strip
+
+    v = strip(x)
+    if not isinstance(v, (np.ndarray, np.generic)):  # gk.jit's value: recorded
+        return apply_constant(_finite_max, (v,), {"axis": axis}), False
+    shift = np.max(v, axis=axis, keepdims=True, initial=-np.inf)
     finite = bool(np.isfinite(shift).all())
-    if not finite:  # an all -inf slice would give -inf - -inf = NaN; shift it by 0 instead
+    if not finite:
         shift = np.where(np.isfinite(shift), shift, 0.0)
     return shift, finite
 

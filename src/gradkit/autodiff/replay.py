@@ -1,0 +1,397 @@
+"""gk.jit: record a function's NumPy calls once, then replay them without the engine.
+
+The first call with a given structure of arguments runs the function with its float
+arrays boxed on a :class:`JitTrace`, which records every primitive applied to them (and
+every operation derived from them: ``gk.grad``'s backward pass included, since its rules
+run on the boxed values). Later calls with arguments of the same shapes and dtypes
+replay the recorded calls on the new arrays, in order, with no boxes, no graph and no
+Python of the user's: what is left is the NumPy work. Only what the outputs need is
+replayed (the loss value of ``jit(grad(loss))`` is never computed), and each
+intermediate array is let go after its last use.
+
+What jit cannot see it refuses: reading a traced value (``float(x)``, ``if x > 0``,
+``np.asarray(x)``) raises :class:`~gradkit.autodiff.errors.JitError` while recording,
+and the first replay for each recording is checked against an ordinary call.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradkit.autodiff import primitives
+from gradkit.autodiff.errors import JitError, LeakedTracerError
+from gradkit.autodiff.trace import Trace, next_level, running
+from gradkit.tree import tree_flatten, tree_unflatten
+
+__all__ = ["jit", "JitTrace"]
+
+#: Recordings kept per jitted function (least recently used dropped first).
+CACHE_SIZE = 64
+#: After this many recordings of one function, warn once: its static inputs keep changing.
+WARN_AFTER = 8
+
+_TRACED_KINDS = frozenset("fc")  # float and complex arrays are inputs; the rest is static
+
+
+class JitTrace(Trace):
+    """The trace of one recording: each of its values is a numbered slot.
+
+    ``steps`` holds ``(primitive, arguments, keywords, output slot)``, where an argument
+    is a :class:`_Slot` or a constant.
+    """
+
+    __slots__ = ("steps", "slots")
+    jit = True
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level, "jit")
+        self.steps: list = []
+        self.slots = 0
+
+    def box(self, value: Any) -> Any:
+        """A new input slot holding ``value``."""
+        t = primitives._Tensor._new(value, self, _Slot(self.slots))
+        self.slots += 1
+        return t
+
+    def process(self, prim: Any, args: Any, kw: dict) -> Any:
+        Tensor = primitives._Tensor
+        if not self.active:
+            raise LeakedTracerError(
+                f"{prim.name} was applied to a value traced by a gk.jit recording that has "
+                "already returned. Return values out of the jitted function instead of "
+                "keeping them in outer variables."
+            )
+        vals = []
+        spec = []
+        for a in args:
+            if type(a) is Tensor:
+                tr = a._trace
+                if tr is self:
+                    spec.append(a._node)
+                    vals.append(a._value)
+                    continue
+                if tr is None:
+                    a = a._value
+                elif tr.level > self.level:  # an inner transform's value: it records first
+                    return primitives.bind(prim, args, kw)
+                else:
+                    raise JitError(
+                        f"gk.jit: {prim.name} was applied to a value traced by an enclosing "
+                        f"gk.{tr.name}, which the jitted function reads from outside (a "
+                        "closure or a global). Pass it to the jitted function as an argument."
+                    )
+            spec.append(a)
+            vals.append(a)
+        for v in kw.values():
+            if type(v) is Tensor:
+                primitives.value_of(v)  # raises: a keyword's value is fixed in the recording
+        ans = prim.impl(*vals, **kw) if kw else prim.impl(*vals)
+        out = _Slot(self.slots)
+        self.slots += 1
+        self.steps.append((prim, tuple(spec), kw, out))
+        return primitives._Tensor._new(ans, self, out)
+
+    def escape_error(self) -> JitError:
+        """The error for code that reads the value of one of this trace's arrays."""
+        return JitError(
+            "gk.jit: the value of a traced array was read (float(), bool(), an `if` on an "
+            "array, np.asarray, or an operation whose derivative depends on the values, "
+            "such as np.max or np.sort). A recording replays every later call with the same "
+            "result, so it would silently be wrong. Call the function without gk.jit, or "
+            "pass the value that decides it through static_argnums."
+        )
+
+
+class _Slot(int):
+    """The number of a recorded value (an int subclass, to tell it from constants)."""
+
+    __slots__ = ()
+
+
+class _Program:
+    """A recording, ready to replay: the steps the outputs need, freed after last use.
+
+    The steps become the body of one generated Python function (``v7 = f3(v6, v0)``,
+    ``del v0``), so a replay costs each NumPy call and nearly nothing else, as
+    ``collections.namedtuple`` and ``dataclasses`` generate their methods. The
+    generated text holds only slot numbers: the functions and constants it calls are
+    passed in by name (``f3``, ``c3_1``), never written out as text.
+    """
+
+    __slots__ = ("run", "treedef", "checked", "size", "kept", "source")
+
+    def __init__(self, tr: JitTrace, n_inputs: int, outputs: list, treedef: Any) -> None:
+        needed = {o for o in outputs if type(o) is _Slot}
+        kept = []
+        for prim, spec, kw, out in reversed(tr.steps):  # dead-code elimination
+            if out in needed:
+                kept.append((prim, spec, kw, out))
+                needed.update(a for a in spec if type(a) is _Slot)
+        kept.reverse()
+        last_use: dict = {}
+        for k, (_, spec, _, _) in enumerate(kept):
+            for a in spec:
+                if type(a) is _Slot:
+                    last_use[a] = k
+        returned = {o for o in outputs if type(o) is _Slot}
+        frees: list = [[] for _ in kept]
+        for slot, k in last_use.items():
+            if slot not in returned:
+                frees[k].append(int(slot))
+        names: dict = {"_fresh": _fresh, "_writeable": _writeable}
+        lines = ["def replay(" + "".join(f"v{i}, " for i in range(n_inputs)) + "):"]
+        for k, (prim, spec, kw, out) in enumerate(kept):
+            names[f"f{k}"] = prim.impl
+            args = []
+            for j, a in enumerate(spec):
+                if type(a) is _Slot:
+                    args.append(f"v{int(a)}")
+                else:
+                    names[f"c{k}_{j}"] = a
+                    args.append(f"c{k}_{j}")
+            if kw:
+                names[f"k{k}"] = kw
+                args.append(f"**k{k}")
+            lines.append(f"    v{int(out)} = f{k}({', '.join(args)})")
+            if frees[k]:
+                lines.append("    del " + ", ".join(f"v{s}" for s in sorted(frees[k])))
+        results = []
+        seen: set = set()
+        for j, o in enumerate(outputs):
+            if type(o) is _Slot:  # the caller's own array, writeable, never an input's
+                copy = o < n_inputs or o in seen
+                seen.add(o)
+                results.append(f"v{int(o)}.copy()" if copy else f"_writeable(v{int(o)})")
+            else:
+                names[f"out{j}"] = o
+                results.append(f"_fresh(out{j})")
+        lines.append(f"    return [{', '.join(results)}]")
+        self.source = "\n".join(lines)
+        exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
+        self.run = names["replay"]
+        self.treedef = treedef
+        self.checked = False
+        self.size = len(tr.steps)
+        self.kept = len(kept)
+
+    def __call__(self, inputs: list) -> Any:
+        return tree_unflatten(self.treedef, self.run(*inputs))
+
+
+def _writeable(value: Any) -> Any:
+    """A replayed output as ordinary calls return it: writeable (not a broadcast view)."""
+    if type(value) is np.ndarray and not value.flags.writeable:
+        return value.copy()
+    return value
+
+
+def _fresh(value: Any) -> Any:
+    """A recorded constant output, copied so that the caller may write into it."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _static_key(leaf: Any, where: str) -> Any:
+    if isinstance(leaf, np.ndarray):
+        return ("a", leaf.shape, leaf.dtype.str, leaf.tobytes())
+    try:
+        hash(leaf)
+    except TypeError:
+        raise TypeError(
+            f"gk.jit: {where} is a {type(leaf).__name__}, which jit can neither trace (only "
+            "float and complex arrays and numbers are traced) nor use as a static value "
+            "(it is not hashable). Pass an array, or a hashable value."
+        ) from None
+    return ("v", type(leaf), leaf)
+
+
+def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
+    """Return ``fun`` recorded once per shape of its inputs and replayed without the engine.
+
+    The float and complex arrays (and Python floats) among the arguments, nested in
+    tuples, lists and dicts, are the traced inputs; everything else (integer arrays such
+    as class labels, Python ints, strings, the arguments named in ``static_argnums``) is
+    part of the recording, compared by value: a new value records again. The replay runs
+    the NumPy calls the recording made and nothing else, which makes a training step
+    ``jit(grad(loss))`` cost little more than the same step written by hand.
+
+    As with JAX's jit, the function must compute its outputs from its arguments with
+    NumPy operations: Python decisions on traced values raise
+    :class:`~gradkit.autodiff.errors.JitError`; arrays read from outside (closures,
+    globals), randomness and side effects are those of the recording. The first replay
+    of each recording is checked against an ordinary call, and a difference raises.
+
+    Args:
+        fun: the function to record.
+        static_argnums: positions of arguments that are never traced (compared by value).
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> step = gk.jit(gk.grad(lambda w, x: np.sum(np.tanh(x @ w) ** 2)))
+    >>> x = np.array([[1.0, 2.0], [0.5, -1.0]])
+    >>> g1 = step(np.array([0.1, 0.2]), x)  # records
+    >>> g2 = step(np.array([0.3, -0.1]), x)  # replays (checked once against fun)
+    >>> np.allclose(g2, gk.grad(lambda w, x: np.sum(np.tanh(x @ w) ** 2))(np.array([0.3, -0.1]), x))
+    True
+    """
+    if not callable(fun):
+        raise TypeError(f"gk.jit takes a function, got {type(fun).__name__}: {fun!r}")
+    statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in statics):
+        raise TypeError(f"gk.jit: static_argnums must be ints, got {static_argnums!r}")
+    cache: collections.OrderedDict = collections.OrderedDict()
+    recordings = [0]
+
+    @functools.wraps(fun)
+    def jitted(*args: Any, **kwargs: Any) -> Any:
+        static_pos = _static_positions(statics, len(args)) if statics else ()
+        if static_pos:
+            dynamic = [a if k not in static_pos else None for k, a in enumerate(args)]
+        else:
+            dynamic = args
+        leaves, treedef = tree_flatten((dynamic, kwargs) if kwargs else dynamic)
+        Tensor = primitives._Tensor
+        key = [treedef]
+        inputs = []
+        for n, leaf in enumerate(leaves):
+            kind = type(leaf)
+            if kind is np.ndarray:
+                dtype = leaf.dtype
+                if dtype.kind in _TRACED_KINDS:
+                    key.append(leaf.shape)
+                    key.append(dtype)
+                    inputs.append(leaf)
+                    continue
+            elif kind is Tensor:
+                # Called on traced values (inside grad, or inside another jit): run it as
+                # is, so that the enclosing transform records it.
+                return fun(*args, **kwargs)
+            elif kind is float or kind is complex or (
+                isinstance(leaf, np.generic) and leaf.dtype.kind in _TRACED_KINDS
+            ):
+                leaf = np.asarray(leaf)
+                key.append(leaf.shape)
+                key.append(leaf.dtype)
+                inputs.append(leaf)
+                continue
+            key.append(_static_key(leaf, f"argument leaf {n}"))
+        for i in static_pos:
+            if type(args[i]) is Tensor:
+                return fun(*args, **kwargs)
+            key.append((i, _static_key(args[i], f"static argument {i}")))
+        key = tuple(key)
+        program = cache.get(key)
+        if program is None:
+            program, out = _record(fun, args, kwargs, static_pos, leaves, treedef)
+            recordings[0] += 1
+            if recordings[0] == WARN_AFTER + 1:
+                warnings.warn(
+                    f"gk.jit has recorded {getattr(fun, '__name__', 'the function')} "
+                    f"{recordings[0]} times: its static inputs (integer arrays, Python "
+                    "numbers, shapes) keep changing, so each call records again. Pass "
+                    "changing integer data as floats (one-hot labels), or drop gk.jit.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            cache[key] = program
+            if len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+            return out
+        cache.move_to_end(key)
+        result = program(inputs)
+        if not program.checked:
+            try:
+                _check_replay(fun(*args, **kwargs), result, fun)
+            except JitError:
+                del cache[key]
+                raise
+            program.checked = True
+        return result
+
+    jitted.recordings = recordings  # type: ignore[attr-defined]  # for tests: [count]
+    return jitted
+
+
+def _static_positions(statics: tuple, nargs: int) -> tuple:
+    for i in statics:
+        if not -nargs <= i < nargs:
+            raise ValueError(
+                f"gk.jit: static_argnums names argument {i}, but the call passed {nargs} "
+                "positional arguments"
+            )
+    return tuple(sorted({i % nargs for i in statics}))
+
+
+def _traced(leaf: Any) -> bool:
+    """Whether jit traces this argument leaf (see :func:`jit`)."""
+    if type(leaf) is float or type(leaf) is complex:
+        return True
+    return isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
+
+
+def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
+    tr = JitTrace(next_level())
+    stack = running()
+    stack.append(tr)
+    try:
+        boxed = [tr.box(np.asarray(leaf)) if _traced(leaf) else leaf for leaf in leaves]
+        if kwargs:
+            dynamic, kw = tree_unflatten(treedef, boxed)
+        else:
+            dynamic, kw = tree_unflatten(treedef, boxed), {}
+        call_args = [args[k] if k in static_pos else a for k, a in enumerate(dynamic)]
+        out = fun(*call_args, **kw)
+    finally:
+        stack.pop()
+        tr.active = False
+    out_leaves, out_def = tree_flatten(out)
+    Tensor = primitives._Tensor
+    outputs = []
+    values = []
+    for leaf in out_leaves:
+        if type(leaf) is Tensor:
+            if leaf._trace is tr:
+                outputs.append(leaf._node)
+                values.append(leaf._value)
+                continue
+            if leaf._trace is not None:
+                raise JitError(
+                    f"gk.jit: the function returned a value traced by gk.{leaf._trace.name}, "
+                    "which belongs to a transform inside it. Return plain results."
+                )
+            leaf = leaf._value
+        outputs.append(leaf)
+        values.append(leaf)
+    program = _Program(tr, sum(map(_traced, leaves)), outputs, out_def)
+    return program, tree_unflatten(out_def, values)
+
+
+def _check_replay(expected: Any, got: Any, fun: Callable) -> None:
+    """The first replay must agree with an ordinary call (to rounding of sum orders)."""
+    e_leaves, e_def = tree_flatten(expected)
+    g_leaves, g_def = tree_flatten(got)
+    name = getattr(fun, "__name__", "the function")
+    if e_def != g_def:
+        raise JitError(f"gk.jit: the replay of {name} returned a different structure")
+    for k, (e, g) in enumerate(zip(e_leaves, g_leaves)):
+        e = np.asarray(primitives.peek(e))
+        g = np.asarray(g)
+        scale = float(np.max(np.abs(e), initial=0.0)) if e.dtype.kind in "fciu" else 0.0
+        same = e.shape == g.shape and (
+            np.allclose(g, e, rtol=1e-9, atol=1e-12 * scale, equal_nan=True)
+            if e.dtype.kind in "fc"
+            else np.array_equal(g, e)
+        )
+        if not same:
+            raise JitError(
+                f"gk.jit: replaying the recording of {name} gave a different output {k} "
+                "than calling it. The function depends on something the recording "
+                "fixed: randomness, an array read from outside that changed, or a "
+                "Python decision jit did not see. Call it without gk.jit."
+            )
