@@ -116,13 +116,13 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict:
     """Measure every workload; return a dict of results (also what --json saves)."""
     workloads.check_tiny_net()
     workloads.check_mlp()
-    x = np.linspace(-1.2, 1.2, 100)
-    np.testing.assert_allclose(
-        __import__("gradkit").hessian(workloads.rosenbrock)(x),
-        workloads.rosenbrock_hessian(x),
-        rtol=1e-12,
-        atol=1e-9,
-    )
+    gk = __import__("gradkit")
+    jitted = gk.jit(gk.hessian(workloads.rosenbrock))
+    for x in (np.linspace(-1.2, 1.2, 100), np.linspace(-1.2, 1.2, 100), np.linspace(0, 2, 100)):
+        for h in (gk.hessian(workloads.rosenbrock), jitted):  # jit: records, then replays
+            np.testing.assert_allclose(
+                h(x), workloads.rosenbrock_hessian(x), rtol=1e-12, atol=1e-9
+            )
     repeats = 3 if quick else 41
     results = {"machine": _machine(), "workloads": {}}
     for name, make in workloads.WORKLOADS.items():

@@ -368,7 +368,15 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
             leaf = leaf._value
         outputs.append(leaf)
         values.append(leaf)
-    program = _Program(tr, sum(map(_traced, leaves)), outputs, out_def)
+    n_inputs = sum(map(_traced, leaves))
+    program = _Program(tr, n_inputs, outputs, out_def)
+    seen: set = set()
+    for j, o in enumerate(outputs):  # this call's results, owned as a replay's are
+        if type(o) is _Slot:
+            values[j] = values[j].copy() if o < n_inputs or o in seen else _writeable(values[j])
+            seen.add(o)
+        else:
+            values[j] = _fresh(o)
     return program, tree_unflatten(out_def, values)
 
 

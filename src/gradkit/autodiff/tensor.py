@@ -227,9 +227,13 @@ class Tensor:
     def _eager_or_raise(self, what: str) -> Any:
         if self._trace is None or self._trace.name == "Tensor":
             return value_of(self)
+        if self._trace.jit:
+            raise self._trace.escape_error()
         raise self._conversion_error(what)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._trace is not None and self._trace.jit:
+            raise self._trace.escape_error()
         if self._trace is not None:
             raise TracerConversionError(
                 f"np.asarray/np.array (or writing into a NumPy array, a[i] = t) was called on "

@@ -423,10 +423,10 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             )
         roots = []
         for o, c in zip(out_leaves, ct_leaves):
-            if shape_of(c) != shape_of(value_of(o)):
+            if shape_of(c) != shape_of(peek(o)):
                 raise ValueError(
                     f"vjp_fn: a cotangent of shape {shape_of(c)} was given for an output of "
-                    f"shape {shape_of(value_of(o))}; they must match"
+                    f"shape {shape_of(peek(o))}; they must match"
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
@@ -460,7 +460,7 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
         )
         if isinstance(out, (tuple, list, dict)):
             raise TypeError("elementwise_grad: the function must return a single array")
-        _real_output(value_of(out), "elementwise_grad", fun)
+        _real_output(peek(out), "elementwise_grad", fun)
         per_arg = _grads_from(tr, out, nodes, defs, originals)
         return _pack(per_arg, argnums)
 
@@ -469,10 +469,10 @@ def elementwise_grad(fun: Callable, argnums: Argnums = 0) -> Callable:
 
 # --- forward mode ----------------------------------------------------------------------
 def _tangent(t: Any, primal: Any, k: int) -> Any:
-    pv = value_of(primal)
+    pv = peek(primal)
     pdtype = np.result_type(pv)
     if type(t) is Tensor:
-        tv = value_of(t)
+        tv = peek(t)
     else:
         if isinstance(t, _SCALARS):
             t = np.asarray(t, dtype=pdtype)
@@ -539,7 +539,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
             tangent_out.append(o._node)
         else:
             primal_out.append(o)
-            v = value_of(o)
+            v = peek(o)
             tangent_out.append(np.zeros(shape_of(v), dtype=np.result_type(v, np.float64)))
     result = (tree_unflatten(treedef, primal_out), tree_unflatten(treedef, tangent_out))
     return (*result, _lower(aux, tr)) if has_aux else result
@@ -568,9 +568,9 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             leaves, treedef = tree_flatten(args[a])
             defs.append(treedef)
             flat.extend((pos, _input(leaf, "jacfwd", a)) for leaf in leaves)
-        sizes = [int(np.prod(shape_of(value_of(x)))) for _, x in flat]
+        sizes = [int(np.prod(shape_of(peek(x)))) for _, x in flat]
         total = sum(sizes)
-        dtype = np.result_type(*[value_of(x) for _, x in flat]) if flat else np.float64
+        dtype = np.result_type(*[peek(x) for _, x in flat]) if flat else np.float64
         tr = ForwardTrace(next_level(), "jacfwd", batch=(total,))
         with opened(tr):
             new_args = list(args)
@@ -580,7 +580,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                 basis = np.zeros((total, n), dtype=dtype)
                 basis[start : start + n] = np.eye(n, dtype=dtype)
                 start += n
-                shape = shape_of(value_of(x))
+                shape = shape_of(peek(x))
                 boxed_by_pos[pos].append(tr.box(x, basis.reshape((total,) + shape)))
             for pos, a in enumerate(nums):
                 new_args[a] = tree_unflatten(defs[pos], boxed_by_pos[pos])
@@ -591,11 +591,11 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
         out_leaves, out_def = tree_flatten(_own_output(out, tr))
         jac_leaves = []
         for o in out_leaves:
-            _real_output(value_of(o), "jacfwd", fun, allowed="biufc")
+            _real_output(peek(o), "jacfwd", fun, allowed="biufc")
             if type(o) is Tensor and o._trace is tr:
                 t = o._node
             else:
-                t = np.zeros((total,) + shape_of(value_of(o)), dtype=dtype)
+                t = np.zeros((total,) + shape_of(peek(o)), dtype=dtype)
             out_shape = shape_of(t)[1:]
             per_pos: list[list] = [[] for _ in nums]
             start = 0
@@ -603,7 +603,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
                 block = t[start : start + n]
                 start += n
                 block = np.moveaxis(block, 0, -1)
-                per_pos[pos].append(np.reshape(block, out_shape + shape_of(value_of(x))))
+                per_pos[pos].append(np.reshape(block, out_shape + shape_of(peek(x))))
             trees = [tree_unflatten(defs[p], per_pos[p]) for p in range(len(nums))]
             jac_leaves.append(_pack(trees, argnums))
         jac = tree_unflatten(out_def, jac_leaves)
@@ -632,7 +632,7 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
         out_leaves, out_def = tree_flatten(out)
         jac_leaves = []
         for o in out_leaves:
-            ov = value_of(o)
+            ov = peek(o)
             _real_output(ov, "jacrev", fun)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
@@ -650,10 +650,10 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             trees = []
             for p, leaf_nodes in enumerate(nodes):
                 blocks = [
-                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(value_of(node.ans)))
+                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(peek(node.ans)))
                     if m
-                    else np.zeros(out_shape + shape_of(value_of(node.ans)),
-                                  np.result_type(value_of(node.ans)))
+                    else np.zeros(out_shape + shape_of(peek(node.ans)),
+                                  np.result_type(peek(node.ans)))
                     for j, node in enumerate(leaf_nodes)
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))
@@ -726,7 +726,7 @@ def directional_derivative(fun: Callable, x: Any, u: Any) -> Any:
     unit = tree_unflatten(
         u_def,
         [
-            (a / length).astype(np.result_type(value_of(xl)))
+            (a / length).astype(np.result_type(peek(xl)))
             for a, xl in zip(arrays, x_leaves)
         ],
     )
