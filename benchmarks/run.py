@@ -148,6 +148,10 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict:
             )
         else:
             entry["gradkit_vs_target_base"] = None
+        if against in fns and "gradkit_jit" in fns:  # the same step under gk.jit
+            entry["jit_vs_target_base"] = statistics.median(
+                _paired(samples, "gradkit_jit", against)
+            )
         if name == "mlp":
             entry["peak_memory_ratio"] = _peak_memory(fns["gradkit"]) / _peak_memory(fns["numpy"])
         results["workloads"][name] = entry
@@ -175,6 +179,9 @@ def _row(name: str, e: dict) -> str:
     got = e["gradkit_vs_target_base"]
     met = "n/a" if got is None else ("met" if got <= e["target"] else "NOT met")
     extra = f"  peak mem {e['peak_memory_ratio']:.2f}x" if "peak_memory_ratio" in e else ""
+    jit = e.get("jit_vs_target_base")
+    if jit is not None:
+        extra = f"; gk.jit {jit:.3f}x {'met' if jit <= e['target'] else 'NOT met'}" + extra
     numpy_us = e["numpy_seconds"] * 1e6
     low, _, high = e["ratio_quartiles"]["gradkit"]
     return (
