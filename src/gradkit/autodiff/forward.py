@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
-from gradkit.autodiff.errors import LeakedTracerError
 from gradkit.autodiff.primitives import ndim_of, shape_of
 from gradkit.autodiff.trace import Trace
 
@@ -38,10 +37,7 @@ class ForwardTrace(Trace):
     def process(self, prim: Any, args: Any, kw: dict) -> Any:
         Tensor = primitives._Tensor
         if not self.active:
-            raise LeakedTracerError(
-                f"{prim.name} was applied to a value traced by a {self.name} that has already "
-                "returned. Return values out of the transformed function instead."
-            )
+            raise self.leaked_error(prim)
         vals = list(args)
         tangents = []
         lower = False

@@ -101,11 +101,8 @@ for _f in (np.argwhere, np.nonzero, np.flatnonzero, np.unique):
 
 for _f in (
     np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
-    np.can_cast, np.min_scalar_type,
+    np.can_cast, np.min_scalar_type, np.zeros_like, np.ones_like, np.empty_like,
 ):  # fmt: skip
-    FUNCTIONS[_f] = _constant_metadata(_f)
-
-for _f in (np.zeros_like, np.ones_like, np.empty_like):
     FUNCTIONS[_f] = _constant_metadata(_f)
 FUNCTIONS[np.full_like] = _constant(np.full_like)  # the fill value may be traced
 

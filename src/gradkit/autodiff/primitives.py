@@ -256,14 +256,15 @@ def apply_constant(fn: Callable, args: tuple, kw: dict) -> Any:
     """
     Tensor = _Tensor
     args = tuple([strip(a) for a in args])
+    kw = {k: value_of(v) for k, v in kw.items()}  # keywords are fixed (jit refuses traced)
     for a in args:
         if type(a) is Tensor:
             prim = _CONSTANT_PRIMITIVES.get(fn)
             if prim is None:
                 name = getattr(fn, "__name__", "constant")
                 prim = _CONSTANT_PRIMITIVES[fn] = Primitive(name, fn, register=False)
-            return a._trace.process(prim, args, {k: value_of(v) for k, v in kw.items()})
-    return fn(*args, **{k: value_of(v) for k, v in kw.items()})
+            return a._trace.process(prim, args, kw)
+    return fn(*args, **kw)
 
 
 def primitive(fn: Callable) -> Primitive:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
-from gradkit.autodiff.errors import JitError, LeakedTracerError
+from gradkit.autodiff.errors import JitError
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
 
@@ -63,11 +63,7 @@ class JitTrace(Trace):
     def process(self, prim: Any, args: Any, kw: dict) -> Any:
         Tensor = primitives._Tensor
         if not self.active:
-            raise LeakedTracerError(
-                f"{prim.name} was applied to a value traced by a gk.jit recording that has "
-                "already returned. Return values out of the jitted function instead of "
-                "keeping them in outer variables."
-            )
+            raise self.leaked_error(prim)
         vals = []
         spec = []
         for a in args:
@@ -125,7 +121,7 @@ class _Program:
     passed in by name (``f3``, ``c3_1``), never written out as text.
     """
 
-    __slots__ = ("run", "treedef", "checked", "size", "kept", "source")
+    __slots__ = ("run", "treedef", "checked", "size", "kept", "source", "handovers")
 
     def __init__(self, tr: JitTrace, n_inputs: int, outputs: list, treedef: Any) -> None:
         needed = {o for o in outputs if type(o) is _Slot}
@@ -162,16 +158,14 @@ class _Program:
             lines.append(f"    v{int(out)} = f{k}({', '.join(args)})")
             if frees[k]:
                 lines.append("    del " + ", ".join(f"v{s}" for s in sorted(frees[k])))
+        self.handovers = _handovers(outputs, n_inputs)
         results = []
-        seen: set = set()
-        for j, o in enumerate(outputs):
-            if type(o) is _Slot:  # the caller's own array, writeable, never an input's
-                copy = o < n_inputs or o in seen
-                seen.add(o)
-                results.append(f"v{int(o)}.copy()" if copy else f"_writeable(v{int(o)})")
-            else:
+        for j, (o, how) in enumerate(zip(outputs, self.handovers)):
+            if how == "fresh":
                 names[f"out{j}"] = o
                 results.append(f"_fresh(out{j})")
+            else:
+                results.append(f"v{int(o)}.copy()" if how == "copy" else f"_writeable(v{int(o)})")
         lines.append(f"    return [{', '.join(results)}]")
         self.source = "\n".join(lines)
         exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
@@ -192,9 +186,27 @@ def _writeable(value: Any) -> Any:
     return value
 
 
+def _handovers(outputs: list, n_inputs: int) -> list[str]:
+    """How each output reaches the caller as its own writeable array: ``"copy"`` (an
+    input's array, or a value returned a second time), ``"writeable"`` (copied only if
+    read-only) or ``"fresh"`` (a recorded constant, copied)."""
+    seen: set = set()
+    how = []
+    for o in outputs:
+        if type(o) is _Slot:
+            how.append("copy" if o < n_inputs or o in seen else "writeable")
+            seen.add(o)
+        else:
+            how.append("fresh")
+    return how
+
+
 def _fresh(value: Any) -> Any:
     """A recorded constant output, copied so that the caller may write into it."""
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+_HAND_OVER = {"copy": lambda v: v.copy(), "writeable": _writeable, "fresh": _fresh}
 
 
 def _static_key(leaf: Any, where: str) -> Any:
@@ -272,9 +284,7 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
                 # Called on traced values (inside grad, or inside another jit): run it as
                 # is, so that the enclosing transform records it.
                 return fun(*args, **kwargs)
-            elif kind is float or kind is complex or (
-                isinstance(leaf, np.generic) and leaf.dtype.kind in _TRACED_KINDS
-            ):
+            elif _traced(leaf):  # a Python float or a NumPy scalar
                 leaf = np.asarray(leaf)
                 key.append(leaf.shape)
                 key.append(leaf.dtype)
@@ -341,6 +351,7 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
     stack.append(tr)
     try:
         boxed = [tr.box(np.asarray(leaf)) if _traced(leaf) else leaf for leaf in leaves]
+        n_inputs = tr.slots  # the boxes are its first slots
         if kwargs:
             dynamic, kw = tree_unflatten(treedef, boxed)
         else:
@@ -368,15 +379,9 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
             leaf = leaf._value
         outputs.append(leaf)
         values.append(leaf)
-    n_inputs = sum(map(_traced, leaves))
     program = _Program(tr, n_inputs, outputs, out_def)
-    seen: set = set()
-    for j, o in enumerate(outputs):  # this call's results, owned as a replay's are
-        if type(o) is _Slot:
-            values[j] = values[j].copy() if o < n_inputs or o in seen else _writeable(values[j])
-            seen.add(o)
-        else:
-            values[j] = _fresh(o)
+    # this call's results, handed over as a replay's are
+    values = [_HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
 
 

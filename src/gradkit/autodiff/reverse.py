@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
-from gradkit.autodiff.errors import LeakedTracerError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
 from gradkit.shared_arrays import readonly_ones
@@ -141,11 +140,7 @@ class ReverseTrace(Trace):
     def process(self, prim: Any, args: Any, kw: dict) -> Any:
         Tensor = primitives._Tensor
         if not self.active:
-            raise LeakedTracerError(
-                f"{prim.name} was applied to a value traced by a {self.name} that has already "
-                "returned. Return values out of the transformed function instead of keeping "
-                "them in outer variables."
-            )
+            raise self.leaked_error(prim)
         vals = []
         parents = []
         lower = False

@@ -13,6 +13,8 @@ import itertools
 import threading
 from typing import Any
 
+from gradkit.autodiff.errors import LeakedTracerError
+
 _levels = itertools.count(1)  # next() on a count is atomic, so levels stay unique across threads
 
 _running = threading.local()
@@ -66,6 +68,14 @@ class Trace:
     def binary(self, prim: Any, a: Any, b: Any) -> Any:
         """Record ``prim(a, b)`` where ``a`` and ``b`` are both values of this trace."""
         return self.process(prim, (a, b), {})
+
+    def leaked_error(self, prim: Any) -> Exception:
+        """The error for ``prim`` applied to a value of this trace after it closed."""
+        return LeakedTracerError(
+            f"{prim.name} was applied to a value traced by a {self.name} that has already "
+            "returned. Return values out of the transformed function instead of keeping "
+            "them in outer variables."
+        )
 
     def process(self, prim: Any, args: Any, kw: dict) -> Any:  # pragma: no cover
         """Record ``prim(*args, **kw)``, where one of ``args`` is this trace's value.

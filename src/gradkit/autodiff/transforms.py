@@ -180,14 +180,14 @@ def _lower_leaf(v: Any, tr: Any) -> Any:
 def _finish(g: Any, like: Any, original: Any) -> Any:
     """Give a cotangent the shape and dtype of its input (and a writeable array)."""
     lv = peek(like)  # its shape and dtype
+    dtype = np.result_type(lv)
     if type(g) is Tensor:  # traced by an enclosing transform: fixed up with traced calls
         gv = peek(g)
         if gv.shape != shape_of(lv):
             g = np.broadcast_to(g, shape_of(lv))
-        if gv.dtype != np.result_type(lv):
-            g = g.astype(np.result_type(lv))
+        if gv.dtype != dtype:
+            g = g.astype(dtype)
         return g
-    dtype = np.result_type(lv)
     if g is None:
         g = np.zeros(shape_of(lv), dtype=dtype)
     else:

@@ -490,28 +490,31 @@ def _note_traced_type() -> None:
     _TRACED.add(Tensor)
 
 
-def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
-    """The maximum along ``axis`` (kept), 0 where a slice has no finite maximum."""
+def _finite_max_of(x: np.ndarray, axis: Any) -> tuple[np.ndarray, bool]:
+    """The maximum along ``axis`` (kept), 0 where a slice has no finite maximum; and
+    whether every slice's maximum was finite."""
     # initial=-inf: the maximum of an empty slice is -inf (then shifted by 0), not an error
     shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    if not np.isfinite(shift).all():  # an all -inf slice: -inf - -inf would be NaN
+    finite = bool(np.isfinite(shift).all())
+    if not finite:  # an all -inf slice: -inf - -inf would be NaN; shift it by 0 instead
         shift = np.where(np.isfinite(shift), shift, 0.0)
-    return shift
+    return shift, finite
+
+
+def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
+    """:func:`_finite_max_of`'s maximum alone: the operation gk.jit records."""
+    return _finite_max_of(x, axis)[0]
 
 
 def _max_shift(x: Any, axis: Any) -> tuple[Any, bool]:
-    """:func:`_finite_max` as a constant, and whether every slice's maximum was finite
-    (False under gk.jit, which records the maximum without seeing it)."""
+    """:func:`_finite_max_of` as a constant (False under gk.jit, which records the
+    maximum without seeing it)."""
     from gradkit.autodiff.primitives import apply_constant, strip
 
     v = strip(x)
     if not isinstance(v, (np.ndarray, np.generic)):  # gk.jit's value: recorded
         return apply_constant(_finite_max, (v,), {"axis": axis}), False
-    shift = np.max(v, axis=axis, keepdims=True, initial=-np.inf)
-    finite = bool(np.isfinite(shift).all())
-    if not finite:
-        shift = np.where(np.isfinite(shift), shift, 0.0)
-    return shift, finite
+    return _finite_max_of(v, axis)
 
 
 def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
