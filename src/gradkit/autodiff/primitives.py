@@ -10,7 +10,13 @@ A primitive's rules are data held on the :class:`Primitive` object:
 - ``jvp(nb, i, t, ans, *args, **kw)`` returns the output tangent contributed by the
   tangent ``t`` of argument ``i`` (forward mode). ``nb`` is the number of leading batch
   dimensions ``t`` carries (0, or 1 inside ``jacfwd``/``hessian``, which push every basis
-  direction through one pass).
+  direction through one pass);
+- ``lower(*args, **kw)`` (optional) returns the plain NumPy calls that compute ``impl``
+  for arguments of these types, shapes and dtypes, as a list of ``(function,
+  arguments)`` whose :class:`Operand` arguments name the primitive's arguments and the
+  earlier calls' results (or None: replay ``impl``). :func:`~gradkit.jit` replays those
+  calls instead of ``impl``'s Python, and may write a ufunc's result into an operand no
+  one needs any more.
 
 Rules are written with NumPy calls, so when they run on traced values they are themselves
 recorded: that is how derivatives of any order work.
@@ -30,7 +36,7 @@ from gradkit.autodiff.errors import NoRuleError
 
 __all__ = [
     "Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "peek", "strip",
-    "apply_constant", "REGISTRY",
+    "apply_constant", "Operand", "REGISTRY",
 ]  # fmt: skip
 
 #: Every primitive by name: the one table of derivative rules.
@@ -72,6 +78,8 @@ class Primitive:
         #: ``vjps[0]`` does but may write its result into ``g``. The backward pass uses it
         #: only for a cotangent that is a fresh array nothing else refers to.
         self.vjp_in_place: Callable | None = None
+        #: Optional: ``lower(*args, **kw)`` -> the NumPy calls gk.jit replays for impl.
+        self.lower: Callable | None = None
         functools.update_wrapper(self, impl)  # type: ignore[arg-type]
         if register:
             REGISTRY[name] = self
@@ -140,6 +148,20 @@ class Primitive:
             f"{self.name}: no forward-mode (JVP) rule. Register one with "
             f"gk.defjvp({self.name}, lambda g, ans, *args: ...), one function per argument."
         )
+
+
+class Operand(int):
+    """In a primitive's ``lower`` form, an argument that is not a constant: operand ``i``
+    is the primitive's argument ``i``, and after its ``n`` arguments, operand ``n + j``
+    is the result of the form's call ``j``.
+
+    >>> import numpy as np
+    >>> form = [(np.matmul, (Operand(0), Operand(1))), (np.add, (Operand(3), Operand(2)))]
+    >>> [(f.__name__, args) for f, args in form]  # linear(x, w, b): x @ w, then + b
+    [('matmul', (0, 1)), ('add', (3, 2))]
+    """
+
+    __slots__ = ()
 
 
 class _Rules(tuple):

@@ -26,6 +26,7 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import JitError
+from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
 
@@ -42,17 +43,27 @@ _TRACED_KINDS = frozenset("fc")  # float and complex arrays are inputs; the rest
 class JitTrace(Trace):
     """The trace of one recording: each of its values is a numbered slot.
 
-    ``steps`` holds ``(primitive, arguments, keywords, output slot)``, where an argument
-    is a :class:`_Slot` or a constant.
+    ``steps`` holds ``(function, arguments, keywords, output slot)``, where an argument
+    is a :class:`_Slot` or a constant, and the function is a primitive's ``impl`` or a
+    call of its ``lower`` form. ``arrays`` holds the shape and dtype of each slot that
+    holds an array (what the replay needs to know to write into it).
     """
 
-    __slots__ = ("steps", "slots")
+    __slots__ = ("steps", "slots", "arrays")
     jit = True
 
     def __init__(self, level: int) -> None:
         super().__init__(level, "jit")
         self.steps: list = []
         self.slots = 0
+        self.arrays: dict = {}
+
+    def _slot(self, value: Any) -> _Slot:
+        out = _Slot(self.slots)
+        self.slots += 1
+        if type(value) is np.ndarray:
+            self.arrays[out] = (value.shape, value.dtype)
+        return out
 
     def box(self, value: Any) -> Any:
         """A new input slot holding ``value``."""
@@ -89,10 +100,32 @@ class JitTrace(Trace):
             if type(v) is Tensor:
                 primitives.value_of(v)  # raises: a keyword's value is fixed in the recording
         ans = prim.impl(*vals, **kw) if kw else prim.impl(*vals)
-        out = _Slot(self.slots)
-        self.slots += 1
-        self.steps.append((prim, tuple(spec), kw, out))
+        out = None
+        if prim.lower is not None:
+            form = prim.lower(*vals, **kw)
+            if form:
+                out = self._record_form(form, vals, spec, ans)
+        if out is None:
+            out = self._slot(ans)
+            self.steps.append((prim.impl, tuple(spec), kw, out))
         return primitives._Tensor._new(ans, self, out)
+
+    def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> _Slot | None:
+        """Record a primitive's ``lower`` form in place of its impl, if the form computes
+        the very same result (bit for bit) as the impl just did; return its result's
+        slot, or None (then the impl is recorded)."""
+        values = list(vals)
+        for fn, args in form:
+            values.append(fn(*[values[a] if type(a) is Operand else a for a in args]))
+        if not _identical(values[-1], ans):
+            return None
+        refs = list(spec)
+        for (fn, args), value in zip(form, values[len(vals) :]):
+            out = self._slot(value)
+            spec_j = tuple(refs[a] if type(a) is Operand else a for a in args)
+            self.steps.append((fn, spec_j, {}, out))
+            refs.append(out)
+        return out
 
     def escape_error(self) -> JitError:
         """The error for code that reads the value of one of this trace's arrays."""
@@ -111,8 +144,16 @@ class _Slot(int):
     __slots__ = ()
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """Whether two NumPy results are the same, bit for bit (type, shape, dtype, bytes)."""
+    if type(a) is not type(b) or not isinstance(a, (np.ndarray, np.generic)):
+        return False
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
 class _Program:
-    """A recording, ready to replay: the steps the outputs need, freed after last use.
+    """A recording, ready to replay: the steps the outputs need, freed after last use,
+    with a ufunc's result written into an operand array nothing needs any more.
 
     The steps become the body of one generated Python function (``v7 = f3(v6, v0)``,
     ``del v0``), so a replay costs each NumPy call and nearly nothing else, as
@@ -121,14 +162,14 @@ class _Program:
     passed in by name (``f3``, ``c3_1``), never written out as text.
     """
 
-    __slots__ = ("run", "treedef", "checked", "size", "kept", "source", "handovers")
+    __slots__ = ("run", "treedef", "checked", "size", "kept", "reused", "source", "handovers")
 
     def __init__(self, tr: JitTrace, n_inputs: int, outputs: list, treedef: Any) -> None:
         needed = {o for o in outputs if type(o) is _Slot}
         kept = []
-        for prim, spec, kw, out in reversed(tr.steps):  # dead-code elimination
+        for fn, spec, kw, out in reversed(tr.steps):  # dead-code elimination
             if out in needed:
-                kept.append((prim, spec, kw, out))
+                kept.append((fn, spec, kw, out))
                 needed.update(a for a in spec if type(a) is _Slot)
         kept.reverse()
         last_use: dict = {}
@@ -141,10 +182,13 @@ class _Program:
         for slot, k in last_use.items():
             if slot not in returned:
                 frees[k].append(int(slot))
+        made_new = {out for fn, _, kw, out in kept if _makes_new_array(fn, kw)}
+        into = _reuse(kept, last_use, returned, n_inputs, tr.arrays, made_new)
+        self.reused = len(into)
         names: dict = {"_fresh": _fresh, "_writeable": _writeable}
         lines = ["def replay(" + "".join(f"v{i}, " for i in range(n_inputs)) + "):"]
-        for k, (prim, spec, kw, out) in enumerate(kept):
-            names[f"f{k}"] = prim.impl
+        for k, (fn, spec, kw, out) in enumerate(kept):
+            names[f"f{k}"] = fn
             args = []
             for j, a in enumerate(spec):
                 if type(a) is _Slot:
@@ -155,17 +199,19 @@ class _Program:
             if kw:
                 names[f"k{k}"] = kw
                 args.append(f"**k{k}")
+            if k in into:
+                args.append(f"out=v{int(into[k])}")
             lines.append(f"    v{int(out)} = f{k}({', '.join(args)})")
             if frees[k]:
                 lines.append("    del " + ", ".join(f"v{s}" for s in sorted(frees[k])))
-        self.handovers = _handovers(outputs, n_inputs)
+        self.handovers = _handovers(outputs, n_inputs, made_new)
         results = []
         for j, (o, how) in enumerate(zip(outputs, self.handovers)):
             if how == "fresh":
                 names[f"out{j}"] = o
                 results.append(f"_fresh(out{j})")
             else:
-                results.append(f"v{int(o)}.copy()" if how == "copy" else f"_writeable(v{int(o)})")
+                results.append(_RETURN[how].format(int(o)))
         lines.append(f"    return [{', '.join(results)}]")
         self.source = "\n".join(lines)
         exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
@@ -179,6 +225,67 @@ class _Program:
         return tree_unflatten(self.treedef, self.run(*inputs))
 
 
+def _makes_new_array(fn: Any, kw: dict) -> bool:
+    """Whether ``fn(...)`` always returns memory of its own (never a view of an argument):
+    a ufunc, or a ufunc's reduce, without ``out``."""
+    if "out" in kw:
+        return False
+    if type(fn) is np.ufunc:
+        return True
+    return type(getattr(fn, "__self__", None)) is np.ufunc and fn.__name__ == "reduce"
+
+
+def _reuse(
+    kept: list, last_use: dict, returned: set, n_inputs: int, arrays: dict, made_new: set
+) -> dict:
+    """For each step (by number) that can write its result into an operand's array, the
+    operand's slot.
+
+    A ufunc step may write into an operand array the replay made itself (a new array of
+    an earlier ufunc or reduction), of the result's shape and dtype, when nothing reads
+    that memory afterwards: not the operand, not any value that may be a view of it
+    (any result of a step that is not known to return new memory counts as a view of
+    all its operands: a transpose, a reshape, a primitive's Python impl), and not the
+    caller (inputs and outputs are never written).
+    """
+    group: dict = {}  # union-find: slots that may share memory end up in one group
+
+    def find(s: Any) -> Any:
+        while group.get(s, s) != s:
+            s = group[s]
+        return s
+
+    for _, spec, _, out in kept:
+        if out in made_new:
+            continue
+        for a in spec:
+            if type(a) is _Slot:
+                group[find(a)] = find(out)
+    end: dict = {}  # the last step at which some member of the group is read
+    pinned = set()  # groups holding an input or an output: the caller's memory
+    for s, k in last_use.items():
+        r = find(s)
+        end[r] = max(end.get(r, -1), k)
+        if s < n_inputs or s in returned:
+            pinned.add(r)
+    pinned.update(find(s) for s in returned)
+    into = {}
+    for k, (fn, spec, kw, out) in enumerate(kept):
+        if kw or type(fn) is not np.ufunc or fn.nout != 1 or len(spec) != fn.nin:
+            continue
+        shape = arrays.get(out)  # (shape, dtype); None for a NumPy scalar
+        if shape is None:
+            continue
+        for a in spec:
+            if type(a) is not _Slot or a not in made_new or arrays.get(a) != shape:
+                continue
+            r = find(a)
+            if r not in pinned and end[r] == k:
+                into[k] = a
+                break
+    return into
+
+
 def _writeable(value: Any) -> Any:
     """A replayed output as ordinary calls return it: writeable (not a broadcast view)."""
     if type(value) is np.ndarray and not value.flags.writeable:
@@ -186,15 +293,19 @@ def _writeable(value: Any) -> Any:
     return value
 
 
-def _handovers(outputs: list, n_inputs: int) -> list[str]:
+def _handovers(outputs: list, n_inputs: int, made_new: set) -> list[str]:
     """How each output reaches the caller as its own writeable array: ``"copy"`` (an
-    input's array, or a value returned a second time), ``"writeable"`` (copied only if
-    read-only) or ``"fresh"`` (a recorded constant, copied)."""
+    input's array, or a value returned a second time), ``"own"`` (new memory of a ufunc
+    or reduction, handed over as it is), ``"writeable"`` (copied only if read-only: a
+    broadcast view) or ``"fresh"`` (a recorded constant, copied)."""
     seen: set = set()
     how = []
     for o in outputs:
         if type(o) is _Slot:
-            how.append("copy" if o < n_inputs or o in seen else "writeable")
+            if o < n_inputs or o in seen:
+                how.append("copy")
+            else:
+                how.append("own" if o in made_new else "writeable")
             seen.add(o)
         else:
             how.append("fresh")
@@ -206,7 +317,14 @@ def _fresh(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-_HAND_OVER = {"copy": lambda v: v.copy(), "writeable": _writeable, "fresh": _fresh}
+#: Each way of handing an output over, as the generated replay writes it and as a function.
+_RETURN = {"copy": "v{}.copy()", "own": "v{}", "writeable": "_writeable(v{})"}
+_HAND_OVER = {
+    "copy": lambda v: v.copy(),
+    "own": lambda v: v,
+    "writeable": _writeable,
+    "fresh": _fresh,
+}
 
 
 def _static_key(leaf: Any, where: str) -> Any:
@@ -259,6 +377,7 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
         raise TypeError(f"gk.jit: static_argnums must be ints, got {static_argnums!r}")
     cache: collections.OrderedDict = collections.OrderedDict()
     recordings = [0]
+    last: list = [None, None]  # the last call's key and program: a loop's calls match it
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
@@ -296,7 +415,10 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
                 return fun(*args, **kwargs)
             key.append((i, _static_key(args[i], f"static argument {i}")))
         key = tuple(key)
-        program = cache.get(key)
+        if key == last[0]:  # compared, not hashed: cheaper, and no reordering to do
+            program = last[1]
+        else:
+            program = cache.get(key)
         if program is None:
             program, out = _record(fun, args, kwargs, static_pos, leaves, treedef)
             recordings[0] += 1
@@ -312,14 +434,18 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
             cache[key] = program
             if len(cache) > CACHE_SIZE:
                 cache.popitem(last=False)
+            last[0], last[1] = key, program
             return out
-        cache.move_to_end(key)
+        if program is not last[1]:
+            cache.move_to_end(key)
+            last[0], last[1] = key, program
         result = program(inputs)
         if not program.checked:
             try:
                 _check_replay(fun(*args, **kwargs), result, fun)
             except JitError:
                 del cache[key]
+                last[0] = last[1] = None
                 raise
             program.checked = True
         return result

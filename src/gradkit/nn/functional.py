@@ -194,6 +194,7 @@ def _relu_values(x: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _relu_primitive() -> Any:
+    from gradkit.autodiff.primitives import Operand
     from gradkit.autodiff.rules.elementwise import _masked, _select
 
     def rule(g: Any, ans: Any, x: Any) -> Any:
@@ -211,6 +212,7 @@ def _relu_primitive() -> Any:
 
     prim = _elementwise_primitive(_relu_values, "relu", rule)
     prim.vjp_in_place = rule_in_place
+    prim.lower = lambda x: [(np.maximum, (Operand(0), 0.0))]
     return prim
 
 
@@ -459,6 +461,7 @@ def _linear_primitive() -> Any:
     # Registered on first use, so importing gradkit.nn does not load the engine.
     from gradkit.autodiff import primitive
     from gradkit.autodiff.forward import insert_axes_after_batch
+    from gradkit.autodiff.primitives import Operand
     from gradkit.autodiff.rules.linalg import _matmul_jvp, _matmul_vjp_a, _matmul_vjp_b
 
     def jvp(nb: int, i: int, t: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
@@ -470,10 +473,21 @@ def _linear_primitive() -> Any:
     def vjp_bias(g: Any, ans: Any, x: Any, weight: Any, bias: Any) -> Any:
         return g  # the engine sums it over the rows it was broadcast to
 
+    def lower(x: Any, weight: Any, bias: Any = None) -> Any:
+        # gk.jit replays the product and the bias sum as two calls; it adds in place
+        # where _linear_values does (the product is a fresh array of the sum's dtype).
+        if type(x) is not np.ndarray or type(weight) is not np.ndarray:
+            return None
+        product = (np.matmul, (Operand(0), Operand(1)))
+        if bias is None:
+            return [product]
+        return [product, (np.add, (Operand(3), Operand(2)))] if type(bias) is np.ndarray else None
+
     prim = primitive(_linear_values)
     prim.name = "linear"
     prim.vjps = (_matmul_vjp_a, _matmul_vjp_b, vjp_bias)  # they ignore the bias argument
     prim.jvp = jvp
+    prim.lower = lower
     _note_traced_type()
     return prim
 
@@ -490,12 +504,18 @@ def _note_traced_type() -> None:
     _TRACED.add(Tensor)
 
 
+_max_reduce = np.maximum.reduce
+_and_reduce = np.logical_and.reduce
+
+
 def _finite_max_of(x: np.ndarray, axis: Any) -> tuple[np.ndarray, bool]:
     """The maximum along ``axis`` (kept), 0 where a slice has no finite maximum; and
     whether every slice's maximum was finite."""
-    # initial=-inf: the maximum of an empty slice is -inf (then shifted by 0), not an error
-    shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    finite = bool(np.isfinite(shift).all())
+    # initial=-inf: the maximum of an empty slice is -inf (then shifted by 0), not an error.
+    # The ufuncs' reduce methods, positionally (axis, dtype, out, keepdims, initial): the
+    # np.max and .all() wrappers cost microseconds of Python on every softmax.
+    shift = _max_reduce(x, axis, None, None, True, -np.inf)
+    finite = bool(_and_reduce(np.isfinite(shift), None))
     if not finite:  # an all -inf slice: -inf - -inf would be NaN; shift it by 0 instead
         shift = np.where(np.isfinite(shift), shift, 0.0)
     return shift, finite

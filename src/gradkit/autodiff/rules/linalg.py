@@ -8,7 +8,7 @@ import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import SEQUENCES, Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import SEQUENCES, Operand, Primitive, ndim_of, shape_of
 
 
 def _swap(a):
@@ -91,6 +91,12 @@ def _matmul_jvp(nb, i, t, ans, a, b):
 matmul_p = Primitive("matmul", _matmul)
 matmul_p.vjps = (_matmul_vjp_a, _matmul_vjp_b)
 matmul_p.jvp = _matmul_jvp
+# Two arrays' ``@`` is np.matmul: the wrapper only rewords NumPy's shape errors.
+matmul_p.lower = lambda a, b: (
+    [(np.matmul, (Operand(0), Operand(1)))]
+    if type(a) is np.ndarray and type(b) is np.ndarray
+    else None
+)
 
 
 # einsum ------------------------------------------------------------------------------

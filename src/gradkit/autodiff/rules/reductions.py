@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of, value_of
+from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, shape_of, value_of
 
 
 def _shift(axis, nb: int, ndim: int):
@@ -73,6 +73,8 @@ sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, kee
 sum_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
     t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
+# positionally: reduce(array, axis, dtype, out, keepdims)
+sum_p.lower = lambda x, axis, keepdims: [(_add_reduce, (Operand(0), axis, None, None, keepdims))]
 
 mean_p = Primitive("mean", _mean)
 mean_p.vjps = (  # divide the reduced cotangent, then expand: n times fewer divisions
@@ -83,6 +85,10 @@ mean_p.vjps = (  # divide the reduced cotangent, then expand: n times fewer divi
 mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
     t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
+mean_p.lower = lambda x, axis, keepdims: [
+    (_add_reduce, (Operand(0), axis, None, None, keepdims)),
+    (np.true_divide, (Operand(1), _count(shape_of(x), axis))),
+]
 
 
 def _extreme_weights(ans, x, axis, keepdims):

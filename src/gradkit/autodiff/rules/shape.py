@@ -12,7 +12,7 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, shape_of
 
 
 def _batch_index(idx: tuple, nb: int) -> tuple:
@@ -59,6 +59,9 @@ def _reshape(x, shape):
 reshape_p = Primitive("reshape", _reshape)
 reshape_p.vjps = (lambda g, ans, x, shape: g.reshape(shape_of(x)),)
 reshape_p.jvp = lambda nb, i, t, ans, x, shape: np.reshape(t, shape_of(t)[:nb] + shape_of(ans))
+reshape_p.lower = lambda x, shape: (
+    [(np.ndarray.reshape, (Operand(0), shape))] if type(x) is np.ndarray else None
+)
 
 
 # transpose ---------------------------------------------------------------------------
@@ -70,6 +73,9 @@ transpose_p = Primitive("transpose", _transpose)
 transpose_p.vjps = (lambda g, ans, x, axes: g.transpose(tuple(np.argsort(axes))),)
 transpose_p.jvp = lambda nb, i, t, ans, x, axes: np.transpose(
     t, tuple(range(nb)) + tuple(a + nb for a in axes)
+)
+transpose_p.lower = lambda x, axes: (
+    [(np.ndarray.transpose, (Operand(0), axes))] if type(x) is np.ndarray else None
 )
 
 
