@@ -214,3 +214,160 @@ def test_bad_arguments() -> None:
         gk.jit(lambda x: x, static_argnums=2)(1.0)
     with pytest.raises(TypeError, match="not hashable"):
         gk.jit(lambda x, s: x, static_argnums=1)(1.0, {"a": [1]})
+
+
+# --- buffer reuse: a replay writes into arrays it made, never into one still read ------
+def _replay_twice(f, *args):
+    """Record, then replay (checked against a plain call), then replay again; return the
+    last result, after checking that no argument was written into."""
+    kept = [np.copy(a) for a in args]
+    for _ in range(3):
+        out = f(*args)
+        for a, k in zip(args, kept):
+            np.testing.assert_array_equal(a, k)
+    return out
+
+
+def test_elementwise_chain_replays_in_one_buffer() -> None:
+    import tracemalloc
+
+    f = gk.jit(lambda x: np.tanh(np.exp(x) * 0.5) + 1.0)
+    x = np.linspace(-2.0, 2.0, 1 << 17)  # 1 MiB
+    np.testing.assert_allclose(_replay_twice(f, x), np.tanh(np.exp(x) * 0.5) + 1.0, rtol=1e-15)
+    tracemalloc.start()
+    try:
+        out = f(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # four ufuncs, one new array: each step after exp writes into its operand
+    assert out.nbytes <= peak < 1.5 * out.nbytes
+
+
+def test_array_still_read_through_a_view_is_not_overwritten() -> None:
+    def f(x):
+        a = np.exp(x)
+        v = a.reshape(-1)  # a view of a, read after a's last direct use
+        b = np.sin(a)  # must not be written into a
+        return b * 2.0 + v[::-1].reshape(2, 2)
+
+    x = np.array([[0.1, -0.4], [1.2, 0.3]])
+    want = 2.0 * np.sin(np.exp(x)) + np.exp(x).reshape(-1)[::-1].reshape(2, 2)
+    np.testing.assert_allclose(_replay_twice(gk.jit(f), x), want, rtol=1e-14)
+
+
+def test_transposed_view_is_not_overwritten() -> None:
+    def f(x):
+        a = np.exp(x)
+        t = a.T  # read by the product below, after the cosine
+        c = np.cos(a)
+        return c @ t
+
+    x = np.array([[0.5, -1.0, 0.2], [0.3, 0.1, -0.7]])
+    e = np.exp(x)
+    np.testing.assert_allclose(_replay_twice(gk.jit(f), x), np.cos(e) @ e.T, rtol=1e-14)
+
+
+def test_returned_array_is_not_overwritten() -> None:
+    x = np.array([0.5, -1.0, 0.2])
+    a, s = _replay_twice(gk.jit(lambda x: (np.exp(x), np.sin(np.exp(x)))), x)
+    np.testing.assert_allclose(a, np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(s, np.sin(np.exp(x)), rtol=1e-15)
+    b, s = _replay_twice(gk.jit(lambda x: (lambda a: (a, np.sin(a)))(np.exp(x))), x)
+    np.testing.assert_allclose(b, np.exp(x), rtol=1e-15)
+    np.testing.assert_allclose(s, np.sin(np.exp(x)), rtol=1e-15)
+
+
+def test_broadcast_and_wider_results_get_new_arrays() -> None:
+    def f(x, y, z):
+        a = np.exp(x)  # (3, 1): the sum below is (3, 4), it cannot go into a
+        b = np.sqrt(z)  # float32; b * y is float64, it cannot go into b
+        return a + y, b * y[:, :1]
+
+    x = np.array([[0.0], [1.0], [-1.0]])
+    y = np.arange(12.0).reshape(3, 4)
+    z = np.array([[4.0], [9.0], [1.0]], dtype=np.float32)
+    s, p = _replay_twice(gk.jit(f), x, y, z)
+    np.testing.assert_allclose(s, np.exp(x) + y, rtol=1e-15)
+    assert p.dtype == np.float64
+    np.testing.assert_allclose(p, [[0.0], [12.0], [8.0]], rtol=1e-15)
+
+
+def test_an_array_a_primitive_returns_as_it_is_is_never_written_into() -> None:
+    table = np.array([1.0, 2.0, 3.0])
+
+    @gk.primitive
+    def lookup(x):
+        return table  # not a new array: the replay must not write into it
+
+    gk.defvjp(lookup, lambda ans, x: lambda g: 0.0 * g)
+    f = gk.jit(lambda x: np.exp(lookup(np.sin(x))) + x)
+    np.testing.assert_allclose(_replay_twice(f, np.zeros(3)), np.exp([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(table, [1.0, 2.0, 3.0])
+
+
+def test_inputs_are_never_written_into() -> None:
+    # x's last use is the first ufunc, and it has the result's shape and dtype
+    f = gk.jit(gk.grad(lambda w, x: np.sum(np.tanh(x * 2.0) @ w)))
+    w, x = np.array([0.5, -1.0]), np.array([[0.3, 0.2], [-0.1, 0.4]])
+    np.testing.assert_allclose(_replay_twice(f, w, x), np.sum(np.tanh(2.0 * x), axis=0))
+
+
+# --- lower forms: the replay's direct NumPy calls, used only when they equal impl -------
+def _lower_cases():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4))
+    m = rng.standard_normal((3, 4))
+    special = np.array([[np.nan, -0.0, np.inf], [-np.inf, 2.0, -3.0]])
+    nn = gk.nn
+    nn.linear(m, np.ones((4, 2)))  # registers linear and relu
+    nn.relu(m)
+    linear = nn.functional._linear_primitive()
+    relu = nn.functional._relu_primitive()
+    reg = gk.autodiff.primitives.REGISTRY
+    return [
+        (reg["matmul"], (m, m.T), {}),
+        (reg["matmul"], (x, m.T), {}),
+        (reg["matmul"], (m, m[0]), {}),
+        (reg["transpose"], (x, (2, 0, 1)), {}),
+        (reg["transpose"], (x, None), {}),
+        (reg["reshape"], (x, (6, 4)), {}),
+        (reg["reshape"], (np.asfortranarray(m), -1), {}),
+        (reg["sum"], (x,), {"axis": (0, 2), "keepdims": False}),
+        (reg["sum"], (special,), {"axis": None, "keepdims": True}),
+        (reg["mean"], (x,), {"axis": (1,), "keepdims": True}),
+        (reg["mean"], (m,), {"axis": None, "keepdims": False}),
+        (linear, (m, np.ones((4, 2)), np.array([1.0, -2.0])), {}),
+        (linear, (m.astype(np.float32), np.ones((4, 2), np.float32), np.ones(2)), {}),
+        (linear, (m[0], np.ones((4, 2))), {}),
+        (relu, (special,), {}),
+    ]
+
+
+@pytest.mark.parametrize("case", range(15))
+def test_lower_form_computes_impl_bit_for_bit(case) -> None:
+    prim, args, kw = _lower_cases()[case]
+    values = list(args)
+    for fn, refs in prim.lower(*args, **kw):
+        values.append(
+            fn(*[values[r] if type(r) is gk.autodiff.primitives.Operand else r for r in refs])
+        )
+    assert replay._identical(values[-1], prim.impl(*args, **kw))
+
+
+def test_a_lower_form_that_differs_from_impl_is_not_recorded() -> None:
+    @gk.primitive
+    def double(x):
+        return 2.0 * x
+
+    gk.defvjp(double, lambda ans, x: lambda g: 2.0 * g)
+    double.lower = lambda x: [(np.multiply, (gk.autodiff.primitives.Operand(0), 2.0001))]
+    f = gk.jit(gk.grad(lambda x: np.sum(double(x) ** 2)))
+    for x in (np.array([1.0, -3.0]), np.array([0.5, 2.0])):
+        np.testing.assert_array_equal(f(x), 8.0 * x)  # d/dx (2x)^2 = 8x, not 8.0004x
+
+
+def test_repr_of_a_traced_array_shows_shape_not_values() -> None:
+    seen = []
+    gk.jit(lambda x: seen.append(repr(x)) or x * 2.0)(np.ones((2, 3)))
+    assert seen == ["Tensor(shape=(2, 3), dtype=float64, traced by gk.jit)"]

@@ -22,7 +22,7 @@ import numpy as np
 
 from gradkit.autodiff import numpy_api, primitives, trace
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
-from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, strip, value_of
+from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
 from gradkit.autodiff.rules import elementwise, linalg, shape
 
@@ -276,6 +276,9 @@ class Tensor:
         return Tensor._const(value_of(self))
 
     def __repr__(self) -> str:
+        if self._trace is not None and self._trace.jit:  # its values must not be read
+            v = np.asarray(peek(self))
+            return f"Tensor(shape={v.shape}, dtype={v.dtype}, traced by gk.jit)"
         v = np.array2string(np.asarray(value_of(self)), precision=6, separator=", ")
         if self._trace is None:
             return f"Tensor({v})"
