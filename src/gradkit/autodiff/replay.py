@@ -182,7 +182,7 @@ class _Program:
         for slot, k in last_use.items():
             if slot not in returned:
                 frees[k].append(int(slot))
-        made_new = {out for fn, _, kw, out in kept if _makes_new_array(fn, kw)}
+        made_new = {out for fn, spec, kw, out in kept if _makes_new_array(fn, spec, kw)}
         into = _reuse(kept, last_use, returned, n_inputs, tr.arrays, made_new)
         self.reused = len(into)
         names: dict = {"_fresh": _fresh, "_writeable": _writeable}
@@ -225,14 +225,16 @@ class _Program:
         return tree_unflatten(self.treedef, self.run(*inputs))
 
 
-def _makes_new_array(fn: Any, kw: dict) -> bool:
-    """Whether ``fn(...)`` always returns memory of its own (never a view of an argument):
-    a ufunc, or a ufunc's reduce, without ``out``."""
+def _makes_new_array(fn: Any, spec: tuple, kw: dict) -> bool:
+    """Whether ``fn(*spec, **kw)`` returns memory of its own (never an argument's): a
+    ufunc, or a ufunc's reduce, given no ``out`` (by keyword or position)."""
     if "out" in kw:
         return False
     if type(fn) is np.ufunc:
-        return True
-    return type(getattr(fn, "__self__", None)) is np.ufunc and fn.__name__ == "reduce"
+        return len(spec) <= fn.nin
+    if type(getattr(fn, "__self__", None)) is np.ufunc and fn.__name__ == "reduce":
+        return len(spec) < 4 or spec[3] is None  # reduce(array, axis, dtype, out, ...)
+    return False
 
 
 def _reuse(
