@@ -7,10 +7,11 @@
 For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
 the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
 which were skipped; JAX runs under jax.jit, in float64). The implementations take turns,
-round after round (41 rounds, in a shuffled order), each timing preceded by an untimed
-batch of the same function; a ratio is the median over the rounds of the ratio within a
-round, so a slowdown of the machine shared by a round cancels. gradkit's interquartile
-range over the rounds is printed beside its ratio: read differences smaller than it as noise.
+round after round (41 rounds unless ``--rounds N``, each in a shuffled order), each
+timing preceded by an untimed batch of the same function; a ratio is the median over the
+rounds of the ratio within a round, so a slowdown of the machine shared by a round
+cancels. gradkit's interquartile range over the rounds is printed beside its ratio: read
+differences smaller than it as noise, and use more rounds to narrow the median.
 Before timing, gradkit's results are checked against the baseline, so a fast wrong
 answer cannot pass. glibc's allocator thresholds are fixed first, for every
 implementation alike (``allocator.py`` says why; ``--default-malloc`` keeps them
@@ -112,7 +113,7 @@ def _peak_memory(fn) -> int:
     return peak
 
 
-def run(quick: bool = False, only: list[str] | None = None) -> dict:
+def run(quick: bool = False, only: list[str] | None = None, rounds: int = 41) -> dict:
     """Measure every workload; return a dict of results (also what --json saves)."""
     workloads.check_tiny_net()
     workloads.check_mlp()
@@ -123,7 +124,7 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict:
             np.testing.assert_allclose(
                 h(x), workloads.rosenbrock_hessian(x), rtol=1e-12, atol=1e-9
             )
-    repeats = 3 if quick else 41
+    repeats = 3 if quick else rounds
     results = {"machine": _machine(), "workloads": {}}
     for name, make in workloads.WORKLOADS.items():
         if only and name not in only:
@@ -192,10 +193,23 @@ def _row(name: str, e: dict) -> str:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--rounds must be a whole number >= 1, got {text!r}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", metavar="FILE", help="save the results as JSON")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--rounds", type=_positive, default=41, help="rounds of turns per workload (41)"
+    )
     parser.add_argument(
         "--only", action="append", choices=sorted(workloads.WORKLOADS), help="run this workload"
     )
@@ -224,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     print(malloc)
     if skipped:
         print(f"peers not installed (skipped): {', '.join(skipped)}")
-    results = run(quick=args.quick, only=args.only)
+    results = run(quick=args.quick, only=args.only, rounds=args.rounds)
     results["clock"] = "process_time" if args.cpu else "perf_counter"
     results["allocator"] = malloc
     if not args.no_numerical:
