@@ -203,3 +203,10 @@ def test_the_allocator_note_says_what_was_done(monkeypatch) -> None:
 
     monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: "no-such-libc.so")
     assert "not available" in allocator.fix_thresholds()
+
+
+def test_run_refuses_a_round_count_below_one(capsys) -> None:
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(SystemExit):
+            run.main(["--rounds", bad])
+        assert "--rounds must be a whole number >= 1" in capsys.readouterr().err
