@@ -264,13 +264,12 @@ def _reuse(
             if type(a) is _Slot:
                 group[find(a)] = find(out)
     end: dict = {}  # the last step at which some member of the group is read
-    pinned = set()  # groups holding an input or an output: the caller's memory
+    pinned = {find(s) for s in returned}  # groups holding the caller's memory: outputs,
     for s, k in last_use.items():
         r = find(s)
         end[r] = max(end.get(r, -1), k)
-        if s < n_inputs or s in returned:
+        if s < n_inputs:  # and inputs
             pinned.add(r)
-    pinned.update(find(s) for s in returned)
     into = {}
     for k, (fn, spec, kw, out) in enumerate(kept):
         if kw or type(fn) is not np.ufunc or fn.nout != 1 or len(spec) != fn.nin:
