@@ -537,6 +537,20 @@ def _max_shift(x: Any, axis: Any) -> tuple[Any, bool]:
     return _finite_max_of(v, axis)
 
 
+def _log_sum_exp_shifted(shifted: Any, axis: Any, finite: bool) -> Any:
+    """``log(sum(exp(shifted)))`` along ``axis`` (kept), for logsumexp and log_softmax.
+
+    Where a slice had no finite maximum (``finite`` is False), its sum is 0 and log 0 =
+    -inf is exact: the warning is silenced then, and only then (errstate costs
+    microseconds on every call).
+    """
+    total = np.sum(np.exp(shifted), axis=axis, keepdims=True)
+    if finite:
+        return np.log(total)
+    with np.errstate(divide="ignore"):
+        return np.log(total)
+
+
 def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
               keepdims: bool = False) -> Any:
     """Return ``log(sum(exp(x)))`` over ``axis`` without overflow.
@@ -556,12 +570,7 @@ def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
     """
     x = _as_input(x)
     shift, finite = _max_shift(x, axis)
-    total = np.sum(np.exp(x - shift), axis=axis, keepdims=True)
-    if finite:
-        out = np.log(total) + shift
-    else:
-        with np.errstate(divide="ignore"):  # log 0 = -inf is exact for an all -inf slice
-            out = np.log(total) + shift
+    out = _log_sum_exp_shifted(x - shift, axis, finite) + shift
     if keepdims:
         return out
     if axis is None:
@@ -601,10 +610,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Any:
     x = _as_input(x)
     shift, finite = _max_shift(x, axis)
     shifted = x - shift
-    if finite:
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    with np.errstate(divide="ignore"):  # log 0 of an empty or all -inf slice
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - _log_sum_exp_shifted(shifted, axis, finite)
 
 
 # ----------------------------------------------------------------------------- derivatives
