@@ -462,7 +462,7 @@ def _linear_primitive() -> Any:
     from gradkit.autodiff import primitive
     from gradkit.autodiff.forward import insert_axes_after_batch
     from gradkit.autodiff.primitives import Operand
-    from gradkit.autodiff.rules.linalg import _matmul_jvp, _matmul_vjp_a, _matmul_vjp_b
+    from gradkit.autodiff.rules.linalg import _matmul_jvp, _matmul_vjp_a, _matmul_vjp_b, matmul_p
 
     def jvp(nb: int, i: int, t: Any, ans: Any, x: Any, weight: Any, bias: Any = None) -> Any:
         if i < 2:
@@ -474,14 +474,12 @@ def _linear_primitive() -> Any:
         return g  # the engine sums it over the rows it was broadcast to
 
     def lower(x: Any, weight: Any, bias: Any = None) -> Any:
-        # gk.jit replays the product and the bias sum as two calls; it adds in place
-        # where _linear_values does (the product is a fresh array of the sum's dtype).
-        if type(x) is not np.ndarray or type(weight) is not np.ndarray:
-            return None
-        product = (np.matmul, (Operand(0), Operand(1)))
-        if bias is None:
-            return [product]
-        return [product, (np.add, (Operand(3), Operand(2)))] if type(bias) is np.ndarray else None
+        # gk.jit replays matmul's form, then the bias sum (operand 3: the product); it
+        # adds in place where _linear_values does (the product is a fresh array).
+        product = matmul_p.lower(x, weight)
+        if product is None or bias is None:
+            return product
+        return [*product, (np.add, (Operand(3), Operand(2)))] if type(bias) is np.ndarray else None
 
     prim = primitive(_linear_values)
     prim.name = "linear"

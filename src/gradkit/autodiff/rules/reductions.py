@@ -85,8 +85,8 @@ mean_p.vjps = (  # divide the reduced cotangent, then expand: n times fewer divi
 mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
     t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
-mean_p.lower = lambda x, axis, keepdims: [
-    (_add_reduce, (Operand(0), axis, None, None, keepdims)),
+mean_p.lower = lambda x, axis, keepdims: [  # the sum's form, then the division
+    *sum_p.lower(x, axis, keepdims),
     (np.true_divide, (Operand(1), _count(shape_of(x), axis))),
 ]
 
