@@ -34,7 +34,7 @@ from gradkit.numerical.finite_differences import (
     check_quality,
     estimate_derivative,
 )
-from gradkit.numerical.noise import measure_noise
+from gradkit.numerical.noise import noise_from_values, probe
 from gradkit.numerical.richardson import AdaptiveResult, adaptive_difference, confirm_at_scale
 from gradkit.numerical.stencils import METHODS, FunctionEvaluator
 
@@ -413,12 +413,13 @@ def _noise_at(problem: _Problem, evaluate: FunctionEvaluator) -> float:
     Where f comes out of cancellation (``cosh(x y) - 1`` near 0) its noise is ulps of
     the terms that cancelled, far above ulps of ``|f|``. Five values of f on a line
     through x0 that moves every coordinate on its own scale, ``max(|x|, 1)``, show it
-    (:func:`measure_noise`: 4 evaluations besides ``f(x0)``, 9 where the values
-    repeat). The probe must be wide enough for the terms that cancel to move by many
-    ulps, and narrow enough for f to be a straight line over it: where the scatter
-    about a parabola is far below the scatter about the line, f curves over the probe
-    (``sqrt(x)`` at 1e-5, or near a stationary point), and a probe ``2**-10`` as wide
-    is tried, twice at most (5 evaluations each). Where the values do not change, or f
+    (:func:`~gradkit.numerical.noise.probe`: 4 evaluations besides ``f(x0)``, 9 where
+    the values repeat), fitted by a line and by a parabola. The probe must be wide
+    enough for the terms that cancel to move by many ulps, and narrow enough for f to be
+    a straight line over it: where the scatter about a parabola is far below the
+    scatter about the line, f curves over the probe (``sqrt(x)`` at 1e-5, or near a
+    stationary point), and a probe ``2**-10`` as wide is tried, twice at most (5
+    evaluations each). Where the values do not change, or f
     curves at every width, 0: the noise is then taken as a few ulps of ``|f|``.
     """
     x0 = problem.x0
@@ -429,11 +430,11 @@ def _noise_at(problem: _Problem, evaluate: FunctionEvaluator) -> float:
         def along(t: np.ndarray, direction: np.ndarray = direction) -> np.ndarray:
             return evaluate(x0 + t * direction)
 
-        line = float(measure_noise(along, np.array(0.0), np.array(_MIXED_FIRST_STEP)))
+        t, values = probe(along, np.array(0.0), np.array(_MIXED_FIRST_STEP))
+        line = float(noise_from_values(t, values))
         if line == 0:
             return 0.0  # f does not change over the probe: narrower ones would see less
-        bent = float(measure_noise(along, np.array(0.0), np.array(_MIXED_FIRST_STEP),
-                                   degree=2))  # the same points, cached
+        bent = float(noise_from_values(t, values, degree=2))  # the same points
         if bent >= _STRAIGHT * line:
             return _NOISE_SIGMAS * line
     return 0.0

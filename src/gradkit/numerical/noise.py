@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NOISE_OFFSETS", "noise_from_values", "measure_noise"]
+__all__ = ["NOISE_OFFSETS", "noise_from_values", "measure_noise", "probe"]
 
 # offsets of the probe around its centre, in units of its spacing: uneven, with the
 # centre (a point the differences already used) among them, and irrational: with
@@ -106,6 +106,23 @@ def measure_noise(
     >>> bool(1e-18 < sigma < 1e-15)                     # ulps of 1, not of 5e-7
     True
     """
+    return noise_from_values(*probe(evaluate, center, step, varies), degree)
+
+
+def probe(
+    evaluate: Callable[[np.ndarray], np.ndarray],
+    center: np.ndarray,
+    step: np.ndarray,
+    varies: Any = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets from ``center`` and the values of ``f`` that :func:`measure_noise`
+    fits (arguments as there), for a caller that fits them more than one way.
+
+    >>> import numpy as np
+    >>> t, values = probe(np.exp, np.array(0.0), np.array(1.0))
+    >>> t.shape, values.shape
+    ((5,), (5,))
+    """
     center = np.asarray(center, dtype=float)
     delta = _SPACING * np.asarray(step, dtype=float)
     for _ in range(2):
@@ -114,8 +131,7 @@ def measure_noise(
         if np.all((_distinct(values) >= len(NOISE_OFFSETS) - 1) | ~np.asarray(varies)):
             break
         delta = delta * _WIDEN
-    t = np.array([p - center for p in points])
-    return noise_from_values(t, values, degree)
+    return np.array([p - center for p in points]), values
 
 
 def _noise_about_polynomial(t: np.ndarray, v: np.ndarray, degree: int) -> np.ndarray:
