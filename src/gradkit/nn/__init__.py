@@ -42,6 +42,18 @@ from gradkit.nn.activation_layers import (
     Softplus,
     Tanh,
 )
+from gradkit.nn.attention_layers import MultiheadAttention, TransformerEncoderLayer
+from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
+from gradkit.nn.conv_layers import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from gradkit.nn.functional import (
     elu,
     elu_derivative,
@@ -67,22 +79,8 @@ from gradkit.nn.functional import (
     tanh,
     tanh_derivative,
 )
-from gradkit.nn.attention_layers import MultiheadAttention, TransformerEncoderLayer
-from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
-from gradkit.nn.conv_layers import (
-    AdaptiveAvgPool2d,
-    AvgPool1d,
-    AvgPool2d,
-    Conv1d,
-    Conv2d,
-    ConvTranspose2d,
-    MaxPool1d,
-    MaxPool2d,
-)
 from gradkit.nn.io import load, save
 from gradkit.nn.layers import Linear, Module, ParameterError, Sequential
-from gradkit.nn.norm_layers import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
-from gradkit.nn.recurrent_layers import GRU, LSTM, RNN
 from gradkit.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_gradient,
@@ -98,6 +96,8 @@ from gradkit.nn.losses import (
     mse_loss,
     one_hot,
 )
+from gradkit.nn.norm_layers import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
+from gradkit.nn.recurrent_layers import GRU, LSTM, RNN
 from gradkit.nn.training import History, TrainingDivergedWarning, evaluate, fit
 from gradkit.nn.tutorial import SimpleNeuralNetwork, tutorial_model
 

@@ -26,9 +26,16 @@ def _mask_as_bias(mask: Any, dtype: Any) -> Any:
     return mask
 
 
-def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None, rng: Any = None) -> Any:
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    rng: Any = None,
+) -> Any:
     """``softmax(q k^T * scale + mask) v``, as ``torch.nn.functional.scaled_dot_product_attention``.
 
     Args:
@@ -64,12 +71,23 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     return np.matmul(weights, value)
 
 
-def multi_head_attention(query: Any, key: Any, value: Any, num_heads: int,
-                         in_proj_weight: Any, in_proj_bias: Any, out_proj_weight: Any,
-                         out_proj_bias: Any, key_padding_mask: Any = None,
-                         attn_mask: Any = None, is_causal: bool = False,
-                         need_weights: bool = True, average_attn_weights: bool = True,
-                         dropout_p: float = 0.0, rng: Any = None) -> tuple[Any, Any]:
+def multi_head_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    num_heads: int,
+    in_proj_weight: Any,
+    in_proj_bias: Any,
+    out_proj_weight: Any,
+    out_proj_bias: Any,
+    key_padding_mask: Any = None,
+    attn_mask: Any = None,
+    is_causal: bool = False,
+    need_weights: bool = True,
+    average_attn_weights: bool = True,
+    dropout_p: float = 0.0,
+    rng: Any = None,
+) -> tuple[Any, Any]:
     """Multi-head attention on batch-first inputs, with torch's parameter layout.
 
     ``query`` is ``(N, L, E)``, ``key``/``value`` ``(N, S, E)``; ``in_proj_weight`` is
@@ -88,7 +106,9 @@ def multi_head_attention(query: Any, key: Any, value: Any, num_heads: int,
     n, length, e = np.shape(query)
     source = np.shape(key)[1]
     if e % num_heads:
-        raise ValueError(f"multi_head_attention: embed_dim {e} is not divisible by num_heads {num_heads}")
+        raise ValueError(
+            f"multi_head_attention: embed_dim {e} is not divisible by num_heads {num_heads}"
+        )
     d = e // num_heads
     w_q, w_k, w_v = in_proj_weight[:e], in_proj_weight[e : 2 * e], in_proj_weight[2 * e :]
     b_q = b_k = b_v = None
@@ -98,7 +118,11 @@ def multi_head_attention(query: Any, key: Any, value: Any, num_heads: int,
     def heads(x, w, b, size):
         return np.swapaxes(np.reshape(linear(x, w.T, b), (n, size, num_heads, d)), 1, 2)
 
-    q, k, v = heads(query, w_q, b_q, length), heads(key, w_k, b_k, source), heads(value, w_v, b_v, source)
+    q, k, v = (
+        heads(query, w_q, b_q, length),
+        heads(key, w_k, b_k, source),
+        heads(value, w_v, b_v, source),
+    )
     scores = np.matmul(q, np.swapaxes(k, -1, -2)) / np.sqrt(d)  # (N, heads, L, S)
     bias = np.zeros((length, source))
     if is_causal and attn_mask is None:

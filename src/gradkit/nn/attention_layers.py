@@ -44,8 +44,15 @@ class MultiheadAttention(Module):
     ((1, 3, 4), (1, 3, 3))
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 batch_first: bool = False, rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        batch_first: bool = False,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         self.embed_dim = _check_size("embed_dim", embed_dim)
         self.num_heads = _check_size("num_heads", num_heads)
@@ -70,15 +77,26 @@ class MultiheadAttention(Module):
     def init_params(self, rng: RNGLike = None) -> Params:
         generator, e = make_rng(rng), self.embed_dim
         limit = math.sqrt(6.0 / (4 * e))  # xavier_uniform on (3E, E), as torch
-        params = {"in_proj_weight": generator.uniform(-limit, limit, (3 * e, e)),
-                  "out_proj.weight": generator.uniform(-1 / math.sqrt(e), 1 / math.sqrt(e), (e, e))}
+        params = {
+            "in_proj_weight": generator.uniform(-limit, limit, (3 * e, e)),
+            "out_proj.weight": generator.uniform(-1 / math.sqrt(e), 1 / math.sqrt(e), (e, e)),
+        }
         if self.bias:
             params.update({"in_proj_bias": np.zeros(3 * e), "out_proj.bias": np.zeros(e)})
         return params
 
-    def forward(self, params: Params, query: Any, key: Any = None, value: Any = None,
-                key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
-                average_attn_weights: bool = True, is_causal: bool = False) -> tuple[Any, Any]:
+    def forward(
+        self,
+        params: Params,
+        query: Any,
+        key: Any = None,
+        value: Any = None,
+        key_padding_mask: Any = None,
+        need_weights: bool = True,
+        attn_mask: Any = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Any, Any]:
         key = query if key is None else key
         value = key if value is None else value
         unbatched = len(np.shape(query)) == 2
@@ -89,16 +107,27 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             query, key, value = (np.swapaxes(t, 0, 1) for t in (query, key, value))
         if np.shape(query)[-1] != self.embed_dim:
-            raise ValueError(f"{self!r} expects {self.embed_dim} features, got shape {np.shape(query)}")
+            raise ValueError(
+                f"{self!r} expects {self.embed_dim} features, got shape {np.shape(query)}"
+            )
         bias = self.bias
         out, weights = attention.multi_head_attention(
-            query, key, value, self.num_heads, _lookup(params, "in_proj_weight", self),
+            query,
+            key,
+            value,
+            self.num_heads,
+            _lookup(params, "in_proj_weight", self),
             _lookup(params, "in_proj_bias", self) if bias else None,
             _lookup(params, "out_proj.weight", self),
             _lookup(params, "out_proj.bias", self) if bias else None,
-            key_padding_mask=key_padding_mask, attn_mask=attn_mask, is_causal=is_causal,
-            need_weights=need_weights, average_attn_weights=average_attn_weights,
-            dropout_p=self.dropout if self.training else 0.0, rng=self._rng)
+            key_padding_mask=key_padding_mask,
+            attn_mask=attn_mask,
+            is_causal=is_causal,
+            need_weights=need_weights,
+            average_attn_weights=average_attn_weights,
+            dropout_p=self.dropout if self.training else 0.0,
+            rng=self._rng,
+        )
         if unbatched:
             return out[0], None if weights is None else weights[0]
         if not self.batch_first:
@@ -106,8 +135,13 @@ class MultiheadAttention(Module):
         return out, weights
 
     def config(self) -> dict[str, Any]:
-        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads,
-                "dropout": self.dropout, "bias": self.bias, "batch_first": self.batch_first}
+        return {
+            "embed_dim": self.embed_dim,
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "bias": self.bias,
+            "batch_first": self.batch_first,
+        }
 
     def __repr__(self) -> str:
         return f"MultiheadAttention({self.embed_dim}, num_heads={self.num_heads})"
@@ -125,20 +159,33 @@ class TransformerEncoderLayer(Container):
     172
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str = "relu", layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         if activation not in ("relu", "gelu"):
-            raise ValueError(f"TransformerEncoderLayer: activation must be 'relu' or 'gelu', got {activation!r}")
+            raise ValueError(
+                f"TransformerEncoderLayer: activation must be 'relu' or 'gelu', got {activation!r}"
+            )
         generator = make_rng(rng)
         self.d_model, self.nhead = d_model, nhead
         self.dim_feedforward = _check_size("dim_feedforward", dim_feedforward)
         self.dropout, self.activation = float(dropout), activation
         self.layer_norm_eps, self.batch_first = float(layer_norm_eps), bool(batch_first)
         self.norm_first, self.bias = bool(norm_first), bool(bias)
-        self.add_module("self_attn", MultiheadAttention(d_model, nhead, dropout, bias, True, generator))
+        self.add_module(
+            "self_attn", MultiheadAttention(d_model, nhead, dropout, bias, True, generator)
+        )
         self.add_module("linear1", Linear(d_model, dim_feedforward, bias, rng=generator))
         self.add_module("dropout", Dropout(dropout, generator))
         self.add_module("linear2", Linear(dim_feedforward, d_model, bias, rng=generator))
@@ -148,8 +195,15 @@ class TransformerEncoderLayer(Container):
         self.add_module("dropout2", Dropout(dropout, generator))
 
     def _block(self, params: Params, x: Any, mask: Any, padding: Any, causal: bool) -> Any:
-        out, _ = self.run(params, "self_attn", x, attn_mask=mask, key_padding_mask=padding,
-                          need_weights=False, is_causal=causal)
+        out, _ = self.run(
+            params,
+            "self_attn",
+            x,
+            attn_mask=mask,
+            key_padding_mask=padding,
+            need_weights=False,
+            is_causal=causal,
+        )
         return self.run(params, "dropout1", out)
 
     def _feed_forward(self, params: Params, x: Any) -> Any:
@@ -157,8 +211,14 @@ class TransformerEncoderLayer(Container):
         h = self.run(params, "dropout", act(self.run(params, "linear1", x)))
         return self.run(params, "dropout2", self.run(params, "linear2", h))
 
-    def forward(self, params: Params, src: Any, src_mask: Any = None,
-                src_key_padding_mask: Any = None, is_causal: bool = False) -> Any:
+    def forward(
+        self,
+        params: Params,
+        src: Any,
+        src_mask: Any = None,
+        src_key_padding_mask: Any = None,
+        is_causal: bool = False,
+    ) -> Any:
         x = src
         swap = len(np.shape(x)) == 3 and not self.batch_first
         if swap:
@@ -173,7 +233,14 @@ class TransformerEncoderLayer(Container):
         return np.swapaxes(x, 0, 1) if swap else x
 
     def config(self) -> dict[str, Any]:
-        return {"d_model": self.d_model, "nhead": self.nhead,
-                "dim_feedforward": self.dim_feedforward, "dropout": self.dropout,
-                "activation": self.activation, "layer_norm_eps": self.layer_norm_eps,
-                "batch_first": self.batch_first, "norm_first": self.norm_first, "bias": self.bias}
+        return {
+            "d_model": self.d_model,
+            "nhead": self.nhead,
+            "dim_feedforward": self.dim_feedforward,
+            "dropout": self.dropout,
+            "activation": self.activation,
+            "layer_norm_eps": self.layer_norm_eps,
+            "batch_first": self.batch_first,
+            "norm_first": self.norm_first,
+            "bias": self.bias,
+        }

@@ -47,7 +47,9 @@ class Container(Module):
                 "(note the parentheses: Linear(2, 4), ReLU())"
             )
         if not name or "." in name:
-            raise ValueError(f"{type(self).__name__}: module names must be non-empty without '.', got {name!r}")
+            raise ValueError(
+                f"{type(self).__name__}: module names must be non-empty without '.', got {name!r}"
+            )
         self._modules[name] = module
         return module
 
@@ -83,13 +85,14 @@ class Container(Module):
         checked = self.check_params(new_params)
         for prefix, child in self._modules.items():
             start = prefix + "."
-            local = {k[len(start):]: v for k, v in checked.items() if k.startswith(start)}
+            local = {k[len(start) :]: v for k, v in checked.items() if k.startswith(start)}
             if local or child.param_shapes():
                 child.params = local
 
     params = property(
-        _get_params, _set_params,
-        doc="The children's parameters, ``\"child.name\"``; assigning checks names and shapes.",
+        _get_params,
+        _set_params,
+        doc='The children\'s parameters, ``"child.name"``; assigning checks names and shapes.',
     )
 
     def _params_for_call(self) -> Params:
@@ -117,8 +120,10 @@ class Container(Module):
         return self._modules[name].forward(self.sub(params, name), x, *args, **kwargs)
 
     def __repr__(self) -> str:
-        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ")
-                 for name, child in self._modules.items()]
+        lines = [
+            f"  ({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
         head = type(self).__name__ + "(" + self.extra_repr()
         if not lines:
             return head + ")"

@@ -40,12 +40,10 @@ def as_tuple(value: Any, n: int, name: str, minimum: int = 1) -> tuple[int, ...]
     """
     items = tuple(value) if isinstance(value, Sequence) else (value,) * n
     if len(items) != n or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
-        for v in items
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in items
     ):
         raise ValueError(
-            f"{name} must be an integer >= {minimum} or a sequence of {n} of them, "
-            f"got {value!r}"
+            f"{name} must be an integer >= {minimum} or a sequence of {n} of them, got {value!r}"
         )
     return tuple(int(v) for v in items)
 
@@ -76,7 +74,9 @@ def _padding(
                 raise ValueError(f"{name}: padding='same' needs stride 1 (as in torch)")
             total = [d * (k - 1) for k, d in zip(kernel, dilation)]
             return tuple((t // 2, t - t // 2) for t in total)
-        raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        raise ValueError(
+            f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}"
+        )
     return tuple((p, p) for p in as_tuple(padding, n, "padding", minimum=0))
 
 
@@ -137,8 +137,15 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, spatial, name):
     return out[0] if unbatched else out
 
 
-def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> Any:
+def conv1d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
     """1-d cross-correlation, as ``torch.nn.functional.conv1d``.
 
     Args:
@@ -155,8 +162,15 @@ def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     return _conv(x, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> Any:
+def conv2d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
     """2-d cross-correlation, as ``torch.nn.functional.conv2d``.
 
     Args:
@@ -187,8 +201,16 @@ def _dilate(x: Any, stride: tuple) -> Any:
     return x[:, :, : (h - 1) * sh + 1, : (w - 1) * sw + 1]
 
 
-def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
+def conv_transpose2d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
     """The transposed 2-d convolution, as ``torch.nn.functional.conv_transpose2d``.
 
     It is the derivative of :func:`conv2d` with respect to its input: the input is spread
@@ -222,7 +244,9 @@ def conv_transpose2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, pad
     c_out = w_shape[1] * groups
     # The equivalent forward convolution's kernel: flipped, in/out swapped per group.
     w = weight.reshape((groups, c_in // groups, w_shape[1]) + tuple(kernel))
-    w = np.flip(np.swapaxes(w, 1, 2), axis=(-2, -1)).reshape((c_out, c_in // groups) + tuple(kernel))
+    w = np.flip(np.swapaxes(w, 1, 2), axis=(-2, -1)).reshape(
+        (c_out, c_in // groups) + tuple(kernel)
+    )
     edge = [d * (k - 1) - p for k, d, p in zip(kernel, dilation, pad)]
     x = _dilate(x, stride)
     crop = [max(-e, 0) for e in edge]
@@ -247,8 +271,9 @@ def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value):
     return win, unbatched, (-1,) if spatial == 1 else (-3, -1)
 
 
-def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1) -> Any:
+def max_pool1d(
+    x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
+) -> Any:
     """Maximum over sliding windows, as ``torch.nn.functional.max_pool1d``.
 
     Ties within a window share the gradient evenly (torch gives it to one of them).
@@ -256,13 +281,16 @@ def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     >>> max_pool1d(np.array([[[1.0, 3.0, 2.0, 0.0]]]), 2)
     array([[[3., 2.]]])
     """
-    win, unbatched, axes = _pool(x, kernel_size, stride, padding, dilation, 1, "max_pool1d", -np.inf)
+    win, unbatched, axes = _pool(
+        x, kernel_size, stride, padding, dilation, 1, "max_pool1d", -np.inf
+    )
     out = np.max(win, axis=axes)
     return out[0] if unbatched else out
 
 
-def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1) -> Any:
+def max_pool2d(
+    x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
+) -> Any:
     """Maximum over sliding windows, as ``torch.nn.functional.max_pool2d``.
 
     ``stride`` defaults to ``kernel_size``; padding is with ``-inf``. Ties within a window
@@ -271,7 +299,9 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     >>> max_pool2d(np.eye(4)[None, None], 2, stride=1).shape
     (1, 1, 3, 3)
     """
-    win, unbatched, axes = _pool(x, kernel_size, stride, padding, dilation, 2, "max_pool2d", -np.inf)
+    win, unbatched, axes = _pool(
+        x, kernel_size, stride, padding, dilation, 2, "max_pool2d", -np.inf
+    )
     out = np.max(win, axis=axes)
     return out[0] if unbatched else out
 

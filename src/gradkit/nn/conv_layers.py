@@ -37,13 +37,25 @@ class _ConvNd(Module):
     spatial = 2
     transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 output_padding: Any = 0, rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        output_padding: Any = 0,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         n = self.spatial
-        self.in_channels, self.out_channels = conv.as_tuple(in_channels, 1, "in_channels")[0], \
-            conv.as_tuple(out_channels, 1, "out_channels")[0]
+        self.in_channels, self.out_channels = (
+            conv.as_tuple(in_channels, 1, "in_channels")[0],
+            conv.as_tuple(out_channels, 1, "out_channels")[0],
+        )
         self.groups = conv.as_tuple(groups, 1, "groups")[0]
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(
@@ -53,7 +65,9 @@ class _ConvNd(Module):
         self.kernel_size = conv.as_tuple(kernel_size, n, "kernel_size")
         self.stride = conv.as_tuple(stride, n, "stride")
         self.dilation = conv.as_tuple(dilation, n, "dilation")
-        self.padding = padding if isinstance(padding, str) else conv.as_tuple(padding, n, "padding", 0)
+        self.padding = (
+            padding if isinstance(padding, str) else conv.as_tuple(padding, n, "padding", 0)
+        )
         if isinstance(padding, str) and (padding not in ("same", "valid") or self.transposed):
             raise ValueError(f"{type(self).__name__}: padding {padding!r} is not supported")
         self.output_padding = conv.as_tuple(output_padding, n, "output_padding", 0)
@@ -83,25 +97,40 @@ class _ConvNd(Module):
         weight = _lookup(params, "weight", self)
         bias = _lookup(params, "bias", self) if self.bias else None
         if self.transposed:
-            return conv.conv_transpose2d(x, weight, bias, self.stride, self.padding,
-                                         self.output_padding, self.groups, self.dilation)
+            return conv.conv_transpose2d(
+                x,
+                weight,
+                bias,
+                self.stride,
+                self.padding,
+                self.output_padding,
+                self.groups,
+                self.dilation,
+            )
         fn = conv.conv1d if self.spatial == 1 else conv.conv2d
         return fn(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
-            "in_channels": self.in_channels, "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
             "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-            "dilation": list(self.dilation), "groups": self.groups, "bias": self.bias,
+            "dilation": list(self.dilation),
+            "groups": self.groups,
+            "bias": self.bias,
         }
         if self.transposed:
             config["output_padding"] = list(self.output_padding)
         return config
 
     def __repr__(self) -> str:
-        parts = [f"{self.in_channels}, {self.out_channels}", f"kernel_size={self.kernel_size}",
-                 f"stride={self.stride}"]
+        parts = [
+            f"{self.in_channels}, {self.out_channels}",
+            f"kernel_size={self.kernel_size}",
+            f"stride={self.stride}",
+        ]
         zero = (0,) * self.spatial
         if self.padding != zero:
             parts.append(f"padding={self.padding!r}")
@@ -125,11 +154,21 @@ class Conv1d(_ConvNd):
 
     spatial = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 rng: RNGLike = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, rng=rng)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        rng: RNGLike = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, rng=rng
+        )
 
 
 class Conv2d(_ConvNd):
@@ -145,11 +184,21 @@ class Conv2d(_ConvNd):
     Conv2d(3, 6, kernel_size=(3, 5), stride=(2, 2), groups=3, bias=False)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 rng: RNGLike = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, rng=rng)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        rng: RNGLike = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, rng=rng
+        )
 
 
 class ConvTranspose2d(_ConvNd):
@@ -161,22 +210,47 @@ class ConvTranspose2d(_ConvNd):
 
     transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, rng: RNGLike = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, output_padding, rng=rng)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        rng: RNGLike = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            output_padding,
+            rng=rng,
+        )
 
 
 class _Pool(Module):
     spatial = 2
     kind = "max"
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 dilation: Any = 1) -> None:
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1
+    ) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = (
-            kernel_size, kernel_size if stride is None else stride, padding, dilation)
+            kernel_size,
+            kernel_size if stride is None else stride,
+            padding,
+            dilation,
+        )
         conv.as_tuple(kernel_size, self.spatial, "kernel_size")  # check now, not at the call
 
     def forward(self, params: Params, x: Any) -> Any:
@@ -194,7 +268,9 @@ class _Pool(Module):
 
     def __repr__(self) -> str:
         text = ", ".join(f"{k}={v}" for k, v in self.config().items())
-        return f"{type(self).__name__}({text}" + (", ceil_mode=False)" if self.kind == "max" else ")")
+        return f"{type(self).__name__}({text}" + (
+            ", ceil_mode=False)" if self.kind == "max" else ")"
+        )
 
 
 class MaxPool1d(_Pool):

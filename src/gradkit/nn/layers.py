@@ -249,8 +249,9 @@ class Module:
     def children(self) -> list[Module]:
         """Return the direct sub-modules (none for a plain layer).
 
-        >>> Sequential(Linear(1, 1), Linear(1, 2)).children()
-        [Linear(in_features=1, out_features=1, bias=True), Linear(in_features=1, out_features=2, bias=True)]
+        >>> Sequential(Linear(1, 1), Linear(1, 2)).children()  # doctest: +NORMALIZE_WHITESPACE
+        [Linear(in_features=1, out_features=1, bias=True),
+         Linear(in_features=1, out_features=2, bias=True)]
         """
         return []
 
@@ -340,7 +341,8 @@ class Module:
         if entries:
             for prefix, child in entries:
                 start = prefix + "."
-                child._load_torch({k[len(start):]: v for k, v in given.items() if k.startswith(start)})
+                mine = {k[len(start) :]: v for k, v in given.items() if k.startswith(start)}
+                child._load_torch(mine)
             return
         buffers = self.buffers()
         self.params = {

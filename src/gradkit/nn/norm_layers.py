@@ -30,8 +30,14 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding"]
 class _BatchNorm(Module):
     input_ndims: tuple[int, ...] = (2, 3)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features = _check_size("num_features", num_features)
         self.eps, self.momentum = float(eps), float(momentum)
@@ -54,8 +60,11 @@ class _BatchNorm(Module):
     def buffers(self) -> dict[str, np.ndarray]:
         if not self.track_running_stats:
             return {}
-        return {"running_mean": self.running_mean, "running_var": self.running_var,
-                "num_batches_tracked": self.num_batches_tracked}
+        return {
+            "running_mean": self.running_mean,
+            "running_var": self.running_var,
+            "num_batches_tracked": self.num_batches_tracked,
+        }
 
     def forward(self, params: Params, x: Any) -> Any:
         shape = tuple(np.shape(x))
@@ -70,19 +79,32 @@ class _BatchNorm(Module):
         if self.training and track:
             self.num_batches_tracked += 1
         return normalization.batch_norm(
-            x, self.running_mean if track else None, self.running_var if track else None,
-            weight, bias, training=self.training or not track, momentum=self.momentum,
-            eps=self.eps)
+            x,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            weight,
+            bias,
+            training=self.training or not track,
+            momentum=self.momentum,
+            eps=self.eps,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
-                "affine": self.affine, "track_running_stats": self.track_running_stats}
+        return {
+            "num_features": self.num_features,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "affine": self.affine,
+            "track_running_stats": self.track_running_stats,
+        }
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({self.num_features}, eps={self.eps:g}, "
-                f"momentum={self.momentum:g}, affine={self.affine}, "
-                f"{'bias=True, ' if self.affine else ''}"
-                f"track_running_stats={self.track_running_stats})")
+        return (
+            f"{type(self).__name__}({self.num_features}, eps={self.eps:g}, "
+            f"momentum={self.momentum:g}, affine={self.affine}, "
+            f"{'bias=True, ' if self.affine else ''}"
+            f"track_running_stats={self.track_running_stats})"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -111,8 +133,9 @@ class LayerNorm(Module):
     LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5,
-                 elementwise_affine: bool = True) -> None:
+    def __init__(
+        self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
@@ -133,17 +156,26 @@ class LayerNorm(Module):
     def forward(self, params: Params, x: Any) -> Any:
         affine = self.elementwise_affine
         return normalization.layer_norm(
-            x, self.normalized_shape, _lookup(params, "weight", self) if affine else None,
-            _lookup(params, "bias", self) if affine else None, self.eps)
+            x,
+            self.normalized_shape,
+            _lookup(params, "weight", self) if affine else None,
+            _lookup(params, "bias", self) if affine else None,
+            self.eps,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
-                "elementwise_affine": self.elementwise_affine}
+        return {
+            "normalized_shape": list(self.normalized_shape),
+            "eps": self.eps,
+            "elementwise_affine": self.elementwise_affine,
+        }
 
     def __repr__(self) -> str:
-        return (f"LayerNorm({self.normalized_shape}, eps={self.eps:g}, "
-                f"elementwise_affine={self.elementwise_affine}"
-                + (", bias=True)" if self.elementwise_affine else ")"))
+        return (
+            f"LayerNorm({self.normalized_shape}, eps={self.eps:g}, "
+            f"elementwise_affine={self.elementwise_affine}"
+            + (", bias=True)" if self.elementwise_affine else ")")
+        )
 
 
 class GroupNorm(Module):
@@ -153,8 +185,9 @@ class GroupNorm(Module):
     GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
     """
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True) -> None:
+    def __init__(
+        self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True
+    ) -> None:
         super().__init__()
         self.num_groups = _check_size("num_groups", num_groups)
         self.num_channels = _check_size("num_channels", num_channels)
@@ -176,16 +209,25 @@ class GroupNorm(Module):
 
     def forward(self, params: Params, x: Any) -> Any:
         return normalization.group_norm(
-            x, self.num_groups, _lookup(params, "weight", self) if self.affine else None,
-            _lookup(params, "bias", self) if self.affine else None, self.eps)
+            x,
+            self.num_groups,
+            _lookup(params, "weight", self) if self.affine else None,
+            _lookup(params, "bias", self) if self.affine else None,
+            self.eps,
+        )
 
     def config(self) -> dict[str, Any]:
-        return {"num_groups": self.num_groups, "num_channels": self.num_channels,
-                "eps": self.eps, "affine": self.affine}
+        return {
+            "num_groups": self.num_groups,
+            "num_channels": self.num_channels,
+            "eps": self.eps,
+            "affine": self.affine,
+        }
 
     def __repr__(self) -> str:
         bias = ", bias=True" if self.affine else ""
-        return f"GroupNorm({self.num_groups}, {self.num_channels}, eps={self.eps:g}, affine={self.affine}{bias})"
+        head = f"GroupNorm({self.num_groups}, {self.num_channels}, eps={self.eps:g}"
+        return f"{head}, affine={self.affine}{bias})"
 
 
 class Embedding(Module):
@@ -201,8 +243,13 @@ class Embedding(Module):
     (2, 2, 3)
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
@@ -242,8 +289,11 @@ class Embedding(Module):
         return weight[indices]
 
     def config(self) -> dict[str, Any]:
-        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
-                "padding_idx": self.padding_idx}
+        return {
+            "num_embeddings": self.num_embeddings,
+            "embedding_dim": self.embedding_dim,
+            "padding_idx": self.padding_idx,
+        }
 
     def __repr__(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"

@@ -28,9 +28,16 @@ def _affine(y: Any, weight: Any, bias: Any, shape: tuple) -> Any:
     return y
 
 
-def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight: Any = None,
-               bias: Any = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Any:
+def batch_norm(
+    x: Any,
+    running_mean: Any = None,
+    running_var: Any = None,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Any:
     """Batch normalization over the batch (and spatial) axes, as torch's ``batch_norm``.
 
     ``x`` is ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``. In training mode (or with no
@@ -60,7 +67,11 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
             )
         mean = np.mean(x, axis=axes, keepdims=True)
         var = np.mean((x - mean) ** 2, axis=axes, keepdims=True)
-        if training and isinstance(running_mean, np.ndarray) and isinstance(running_var, np.ndarray):
+        if (
+            training
+            and isinstance(running_mean, np.ndarray)
+            and isinstance(running_var, np.ndarray)
+        ):
             batch_mean = np.asarray(stop_gradient(mean)).reshape(-1)
             batch_var = np.asarray(stop_gradient(var)).reshape(-1) * count / (count - 1)
             running_mean *= 1.0 - momentum
@@ -73,8 +84,9 @@ def batch_norm(x: Any, running_mean: Any = None, running_var: Any = None, weight
     return _affine((x - mean) / np.sqrt(var + eps), weight, bias, channel)
 
 
-def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Any:
+def layer_norm(
+    x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     """Normalize over the last ``len(normalized_shape)`` axes, as torch's ``layer_norm``.
 
     >>> layer_norm(np.ones((2, 3)), 3)
@@ -97,8 +109,9 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
     return _affine((x - mean) / np.sqrt(var + eps), weight, bias, normalized_shape)
 
 
-def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Any:
+def group_norm(
+    x: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     """Normalize each group of channels of each sample, as torch's ``group_norm``.
 
     >>> group_norm(np.arange(8.0).reshape(1, 4, 2), 2).round(4)[0, :, 0]

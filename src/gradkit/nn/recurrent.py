@@ -25,8 +25,15 @@ def _gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> tuple[
     return linear(x, w_ih.T, b_ih), linear(h, w_hh.T, b_hh)
 
 
-def rnn_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None,
-             nonlinearity: str = "tanh") -> Any:
+def rnn_cell(
+    x: Any,
+    h: Any,
+    w_ih: Any,
+    w_hh: Any,
+    b_ih: Any = None,
+    b_hh: Any = None,
+    nonlinearity: str = "tanh",
+) -> Any:
     """One step of an Elman RNN: ``act(x W_ih^T + b_ih + h W_hh^T + b_hh)``.
 
     >>> rnn_cell(np.ones((1, 1)), np.ones((1, 1)), -np.ones((1, 1)), np.ones((1, 1)),
@@ -41,8 +48,9 @@ def rnn_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any =
     raise ValueError(f"rnn_cell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
 
 
-def lstm_cell(x: Any, state: tuple[Any, Any], w_ih: Any, w_hh: Any, b_ih: Any = None,
-              b_hh: Any = None) -> tuple[Any, Any]:
+def lstm_cell(
+    x: Any, state: tuple[Any, Any], w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None
+) -> tuple[Any, Any]:
     """One LSTM step; ``state`` is ``(h, c)``, the result the new ``(h, c)``.
 
     >>> h, c = lstm_cell(np.zeros((1, 1)), (np.zeros((1, 1)), np.ones((1, 1))),
@@ -72,8 +80,14 @@ def gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any =
     return (1.0 - z) * n + z * h
 
 
-def run_layer(mode: str, xs: Any, state: Any, weights: tuple, reverse: bool = False,
-              nonlinearity: str = "tanh") -> tuple[Any, Any]:
+def run_layer(
+    mode: str,
+    xs: Any,
+    state: Any,
+    weights: tuple,
+    reverse: bool = False,
+    nonlinearity: str = "tanh",
+) -> tuple[Any, Any]:
     """Run one direction of one layer over time-major ``xs`` ``(L, N, input)``.
 
     Returns the outputs ``(L, N, hidden)`` (in time order) and the final state (``h``,

@@ -33,9 +33,17 @@ class _RNNBase(Module):
     mode = "RNN"
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
@@ -74,8 +82,10 @@ class _RNNBase(Module):
     def init_params(self, rng: RNGLike = None) -> Params:
         generator = make_rng(rng)
         bound = 1.0 / math.sqrt(self.hidden_size)
-        return {name: generator.uniform(-bound, bound, size=shape)
-                for name, shape in self.param_shapes().items()}
+        return {
+            name: generator.uniform(-bound, bound, size=shape)
+            for name, shape in self.param_shapes().items()
+        }
 
     def _initial(self, state: Any, batch: tuple) -> Any:
         count = self.num_layers * self.directions
@@ -114,12 +124,20 @@ class _RNNBase(Module):
             outs = []
             for direction in range(self.directions):
                 k = layer * self.directions + direction
-                weights = tuple(_lookup(params, name, self) for name in self._names(layer, direction))
+                weights = tuple(
+                    _lookup(params, name, self) for name in self._names(layer, direction)
+                )
                 if not self.bias:
                     weights += (None, None)
                 state = (h0[k], c0[k]) if self.mode == "LSTM" else h0[k]
-                out, state = recurrent.run_layer(self.mode, x, state, weights, bool(direction),
-                                                 getattr(self, "nonlinearity", "tanh"))
+                out, state = recurrent.run_layer(
+                    self.mode,
+                    x,
+                    state,
+                    weights,
+                    bool(direction),
+                    getattr(self, "nonlinearity", "tanh"),
+                )
                 outs.append(out)
                 if self.mode == "LSTM":
                     finals_h.append(state[0])
@@ -140,15 +158,25 @@ class _RNNBase(Module):
         return (x, (h_n, c_n)) if self.mode == "LSTM" else (x, h_n)
 
     def config(self) -> dict[str, Any]:
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers, "bias": self.bias,
-                "batch_first": self.batch_first, "dropout": self.dropout,
-                "bidirectional": self.bidirectional}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bias": self.bias,
+            "batch_first": self.batch_first,
+            "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
+        }
 
     def __repr__(self) -> str:
         parts = [f"{self.input_size}, {self.hidden_size}"]
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False}
+        defaults = {
+            "num_layers": 1,
+            "bias": True,
+            "batch_first": False,
+            "dropout": 0.0,
+            "bidirectional": False,
+        }
         for key, default in defaults.items():
             if getattr(self, key) != default:
                 parts.append(f"{key}={getattr(self, key)}")
@@ -165,14 +193,24 @@ class RNN(_RNNBase):
     ((5, 3, 4), (1, 3, 4))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        rng: RNGLike = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, rng)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, rng
+        )
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "nonlinearity": self.nonlinearity}
