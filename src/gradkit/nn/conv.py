@@ -80,25 +80,38 @@ def _padding(
     return tuple((p, p) for p in as_tuple(padding, n, "padding", minimum=0))
 
 
-def _window_index(size: int, kernel: int, stride: int, dilation: int, name: str) -> np.ndarray:
-    """Row indices ``(out, kernel)`` of every window along one axis."""
+def _out_size(size: int, kernel: int, stride: int, dilation: int, name: str) -> int:
     out = (size - dilation * (kernel - 1) - 1) // stride + 1
     if out < 1:
         raise ValueError(
             f"{name}: the (padded) input size {size} is smaller than the kernel's extent "
             f"{dilation * (kernel - 1) + 1}"
         )
-    return (np.arange(out) * stride)[:, None] + (np.arange(kernel) * dilation)[None, :]
+    return out
 
 
-def _windows(x: Any, kernel: tuple, stride: tuple, dilation: tuple, name: str) -> Any:
-    """The windows of ``x`` (N, C, *S): shape (N, C, O1, K1[, O2, K2])."""
-    if len(kernel) == 1:
-        idx = _window_index(x.shape[2], kernel[0], stride[0], dilation[0], name)
-        return x[:, :, idx]
-    rows = _window_index(x.shape[2], kernel[0], stride[0], dilation[0], name)
-    cols = _window_index(x.shape[3], kernel[1], stride[1], dilation[1], name)
-    return x[:, :, rows[:, :, None, None], cols[None, None, :, :]]
+def _windows(
+    x: Any, kernel: tuple, stride: tuple, dilation: tuple, name: str, first: int = 2
+) -> Any:
+    """The windows of ``x`` over the spatial axes starting at ``first``, stacked on a
+    new axis after them: ``(..., O1[, O2], K1 * K2, ...)``.
+
+    Each kernel offset is one strided slice (a view), so the backward pass writes each
+    slice's cotangent into place instead of scattering element by element.
+    """
+    sizes = [
+        _out_size(x.shape[first + i], k, s, d, name)
+        for i, (k, s, d) in enumerate(zip(kernel, stride, dilation))
+    ]
+    offsets = np.stack(np.meshgrid(*[np.arange(k) for k in kernel], indexing="ij"), -1)
+    slices = []
+    for offset in offsets.reshape(-1, len(kernel)):
+        idx = [slice(None)] * first
+        for o, size, s, d in zip(offset, sizes, stride, dilation):
+            start = int(o) * d
+            idx.append(slice(start, start + s * (size - 1) + 1, s))
+        slices.append(x[tuple(idx)])
+    return np.stack(slices, axis=first + len(kernel))
 
 
 def _pad(x: Any, pads: tuple, value: float = 0.0) -> Any:
@@ -123,15 +136,25 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, spatial, name):
     stride = as_tuple(stride, spatial, "stride")
     dilation = as_tuple(dilation, spatial, "dilation")
     x = _pad(x, _padding(padding, kernel, dilation, stride, name))
-    cols = _windows(x, kernel, stride, dilation, name)  # (N, C, O1, K1[, O2, K2])
-    n = x.shape[0]
-    cols = cols.reshape((n, groups, c_in // groups) + cols.shape[2:])
-    w = weight.reshape((groups, c_out // groups) + tuple(w_shape[1:]))
-    if spatial == 1:
-        out = np.einsum("ngcxk,gock->ngox", cols, w).reshape(n, c_out, -1)
+    n, cg, og = x.shape[0], c_in // groups, c_out // groups
+    # Channels last, so that each output position's window is one contiguous row and the
+    # convolution is one matrix product (BLAS) per group.
+    xt = np.moveaxis(x, 1, -1)
+    cols = _windows(xt, kernel, stride, dilation, name, first=1)  # (N, *O, K, C)
+    out_sizes = tuple(cols.shape[1 : 1 + spatial])
+    rows = n * int(np.prod(out_sizes))
+    k = int(np.prod(kernel))
+    w = np.moveaxis(np.reshape(weight, (groups, og, cg, k)), 2, 3)  # (G, Og, K, Cg)
+    if groups == 1:
+        out = np.reshape(cols, (rows, k * cg)) @ np.reshape(w, (og, k * cg)).T
     else:
-        out = np.einsum("ngcxkyl,gockl->ngoxy", cols, w)
-        out = out.reshape((n, c_out) + out.shape[-2:])
+        cols = np.moveaxis(np.reshape(cols, (rows, k, groups, cg)), 2, 0)
+        out = np.matmul(
+            np.reshape(cols, (groups, rows, k * cg)),
+            np.swapaxes(np.reshape(w, (groups, og, k * cg)), 1, 2),
+        )
+        out = np.reshape(np.moveaxis(out, 0, 1), (rows, c_out))
+    out = np.moveaxis(np.reshape(out, (n,) + out_sizes + (c_out,)), -1, 1)
     if bias is not None:
         out = out + np.reshape(bias, (c_out,) + (1,) * spatial)
     return out[0] if unbatched else out
@@ -267,8 +290,7 @@ def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value):
     if any(2 * p > k for p, k in zip(pad, kernel)):
         raise ValueError(f"{name}: padding must be at most half the kernel size (as in torch)")
     x = _pad(x, tuple((p, p) for p in pad), pad_value)
-    win = _windows(x, kernel, stride, dilation, name)
-    return win, unbatched, (-1,) if spatial == 1 else (-3, -1)
+    return _windows(x, kernel, stride, dilation, name), unbatched, -1
 
 
 def max_pool1d(
