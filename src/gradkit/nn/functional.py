@@ -778,6 +778,10 @@ _LAYER_FUNCTIONS = {
     "layer_norm": "normalization", "group_norm": "normalization",
     "scaled_dot_product_attention": "attention", "multi_head_attention": "attention",
     "rnn_cell": "recurrent", "lstm_cell": "recurrent", "gru_cell": "recurrent",
+    **{name: "torch_losses" for name in (
+        "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "mse_loss",
+        "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
+        "margin_ranking_loss", "triplet_margin_loss")},
 }
 
 
