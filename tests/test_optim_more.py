@@ -257,3 +257,43 @@ def test_schedules_match_torch():
         metrics,
     )
     np.testing.assert_allclose(ours, theirs)
+
+
+def test_lbfgs_solves_a_quadratic_and_refuses_what_it_lacks():
+    h = np.array([[3.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, -1.0])
+    res = gk.optim.minimize(
+        lambda x: 0.5 * x @ h @ x - b @ x, np.zeros(2), gk.optim.lbfgs(lr=1.0), steps=3, tol=1e-12
+    )
+    np.testing.assert_allclose(res.x, np.linalg.solve(h, b), atol=1e-8)  # H x = b
+    with pytest.raises(NotImplementedError, match="strong_wolfe"):
+        gk.optim.lbfgs(line_search_fn="strong_wolfe")
+    opt = gk.optim.lbfgs()
+    with pytest.raises(ValueError, match="gk.optim.minimize"):
+        opt.update(np.ones(2), opt.init(np.zeros(2)), np.zeros(2))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"lr": 0.5, "max_iter": 7, "history_size": 3}])
+def test_lbfgs_steps_equal_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    x0 = np.array([-1.2, 1.0, 0.5, -0.3])
+
+    def rosen(x, xp=np):
+        return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+    res = gk.optim.minimize(rosen, x0, gk.optim.lbfgs(**kwargs), steps=5, tol=0)
+    tx = torch.tensor(x0, requires_grad=True)
+    opt = torch.optim.LBFGS([tx], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosen(tx)
+        loss.backward()
+        return loss
+
+    for k in range(5):
+        opt.step(closure)
+        np.testing.assert_allclose(
+            res.trajectory[k + 1], tx.detach().numpy(), rtol=1e-10, atol=1e-12
+        )

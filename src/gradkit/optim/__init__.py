@@ -33,6 +33,7 @@ from gradkit.optim.base import (
     scale,
 )
 from gradkit.optim.groups import ParameterEMA, accumulate, frozen, partition
+from gradkit.optim.lbfgs import lbfgs
 from gradkit.optim.minimize import MinimizeResult, minimize
 from gradkit.optim.more_named import adafactor, asgd, lamb, lion, radam, rprop
 from gradkit.optim.more_schedules import (
@@ -82,6 +83,7 @@ __all__ = [
     "scale",
     "sgd",
     "radam",
+    "lbfgs",
     "rprop",
     "asgd",
     "adafactor",
