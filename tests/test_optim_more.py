@@ -263,7 +263,11 @@ def test_lbfgs_solves_a_quadratic_and_refuses_what_it_lacks():
     h = np.array([[3.0, 1.0], [1.0, 2.0]])
     b = np.array([1.0, -1.0])
     res = gk.optim.minimize(
-        lambda x: 0.5 * x @ h @ x - b @ x, np.zeros(2), gk.optim.lbfgs(lr=1.0), steps=3, tol=1e-12
+        lambda x: 0.5 * x @ h @ x - b @ x,
+        np.zeros(2),
+        gk.optim.lbfgs(lr=1.0, tolerance_grad=1e-13, tolerance_change=1e-16),
+        steps=3,
+        tol=1e-12,
     )
     np.testing.assert_allclose(res.x, np.linalg.solve(h, b), atol=1e-8)  # H x = b
     with pytest.raises(NotImplementedError, match="strong_wolfe"):
