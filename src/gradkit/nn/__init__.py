@@ -43,6 +43,13 @@ from gradkit.nn.activation_layers import (
     Tanh,
 )
 from gradkit.nn.attention_layers import MultiheadAttention, TransformerEncoderLayer
+from gradkit.nn.callbacks import (
+    EarlyStopping,
+    KeepBest,
+    StepOnPlateau,
+    batches,
+    pad_sequences,
+)
 from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
 from gradkit.nn.conv_layers import (
     AdaptiveAvgPool2d,
@@ -181,6 +188,11 @@ __all__ = [
     "ModuleDict",
     # training
     "fit",
+    "EarlyStopping",
+    "KeepBest",
+    "StepOnPlateau",
+    "batches",
+    "pad_sequences",
     "evaluate",
     "History",
     "TrainingDivergedWarning",
