@@ -130,6 +130,50 @@ class History:
     def __getitem__(self, key: str) -> list:
         return self.as_dict()[key]
 
+    def __repr__(self) -> str:
+        """A one-line summary (the lists themselves are in :meth:`as_dict`).
+
+        >>> History(loss=[0.9, 0.25], accuracy=[0.5, 0.875], steps=8)
+        History(2 epochs, 8 steps: loss 0.9 -> 0.25, accuracy 87.5%)
+        """
+        if not self.loss:
+            return f"History(no epochs{', stopped: ' + self.message if self.stopped else ''})"
+        parts = [f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}"]
+        if self.accuracy and self.accuracy[-1] is not None:
+            parts.append(f"accuracy {100 * self.accuracy[-1]:.4g}%")
+        if self.val_loss:
+            parts.append(f"val_loss {self.val_loss[-1]:.4g}")
+        if self.val_accuracy and self.val_accuracy[-1] is not None:
+            parts.append(f"val_accuracy {100 * self.val_accuracy[-1]:.4g}%")
+        if self.stopped:
+            parts.append("stopped early")
+        n = len(self.loss)
+        return f"History({n} epoch{'s' * (n != 1)}, {self.steps} steps: {', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the epochs (the first three and last three of a long run)."""
+        import html
+
+        rows = self.as_dict()
+        keys = [k for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+                if rows[k] and any(v is not None for v in rows[k])]
+        shown = list(range(len(self.loss)))
+        if len(shown) > 6:
+            shown = shown[:3] + [-1] + shown[-3:]
+
+        def cell(key: str, i: int) -> str:
+            value = rows[key][i]
+            if value is None:
+                return ""
+            return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+        head = "".join(f"<th>{k}</th>" for k in keys)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{'...' if i < 0 else cell(k, i)}</td>" for k in keys) + "</tr>"
+            for i in shown
+        )
+        return f"<p>{html.escape(repr(self))}</p><table><tr>{head}</tr>{body}</table>"
+
 
 # ----------------------------------------------------------------------------- accuracy
 
