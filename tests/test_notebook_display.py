@@ -33,3 +33,13 @@ def test_history_and_race_results_are_short():
     result = gk.optim.race(steps=20)
     assert len(repr(result)) < 200 and "RaceResult(" in repr(result)
     assert result._repr_html_().count("<tr>") == 1 + len(result.results)
+
+
+def test_fit_reports_one_line_per_epoch_without_rich(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rich.progress", None)  # as in the NumPy-only install
+    X = np.random.default_rng(1).standard_normal((20, 2))
+    gk.nn.fit(gk.nn.Linear(2, 1, rng=0), X, X[:, :1], epochs=3, verbose=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]

@@ -479,14 +479,53 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _progress(verbose: bool) -> Any:
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, where rich's live display needs ipywidgets."""
+    import sys
 
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class _LineProgress:
+    """A progress report of one line per epoch: in notebooks and without rich."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.console = self
+        self.fields: dict[str, Any] = {}
+        self._epoch = ""
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def add_task(self, name: str, total: int, **fields: Any) -> int:
+        self.fields = dict(fields)
+        return 0
+
+    def update(self, task: int, advance: int = 0, **fields: Any) -> None:
+        self.fields.update(fields)
+        if "acc" in fields and self.enabled:  # the end-of-epoch update
+            f = self.fields
+            print(f"epoch {f['epoch']}  loss {f['loss']}  acc {f['acc']}{f['val']}", flush=True)
+
+    def print(self, text: str) -> None:
+        if self.enabled:
+            import re
+
+            print(re.sub(r"\[/?[a-z ]*\]", "", text), flush=True)
+
+
+def _progress(verbose: bool) -> Any:
+    if _in_notebook():
+        return _LineProgress(verbose)
+    try:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    except ImportError:  # the core install has no rich: plain lines instead of a bar
+        return _LineProgress(verbose)
     return Progress(
         TextColumn("epoch {task.fields[epoch]}"),
         BarColumn(bar_width=20),
