@@ -28,7 +28,8 @@ def test_a_notebook_shows_figures_and_short_results():
     fit_outputs = nb.cells[2].outputs
     text = "".join(out.get("text", "") for out in fit_outputs if out["output_type"] == "stream")
     assert "epoch 1/2" in text and "epoch 2/2" in text
-    assert not any(out["output_type"] == "stream" and out["name"] == "stderr" for out in fit_outputs)
+    errors = [o for o in fit_outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
+    assert not errors
     result = next(out for out in fit_outputs if out["output_type"] == "execute_result")
     assert result["data"]["text/plain"].startswith("History(2 epochs")
     assert "<table>" in result["data"]["text/html"]
