@@ -410,7 +410,7 @@ class Tensor:
     def _in_place(self, op: Any, other: Any) -> Tensor:
         self._check_writable("y = x + v")
         updated = op(self, other)
-        old, new = value_of(self), value_of(updated)
+        old, new = peek(self), peek(updated)  # shapes and dtypes only (jit too)
         if np.shape(new) != np.shape(old):
             raise ValueError(
                 f"an in-place operation on a Tensor of shape {np.shape(old)} gave shape "
