@@ -161,3 +161,136 @@ def test_named_programs_match_numpy(name) -> None:
     prog = Program(shape, lines, slots)
     for seed in (0, 1):
         check_program(prog, seed)
+
+
+# --- what NumPy refuses, and what cannot be honoured ------------------------------------------
+X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+
+def _numpy_error(f) -> type:
+    with pytest.raises(Exception) as info:
+        f(X.copy())
+    return type(info.value)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda y: np.broadcast_to(y, (2, 2, 3)).__setitem__((0, 0, 0), 1.0),
+        lambda y: np.broadcast_to(y[0], (2, 3))[1].__setitem__(0, 1.0),  # a view of one
+        lambda y: np.diagonal(y).__setitem__(0, 1.0),
+        lambda y: y.diagonal().__iadd__(1.0),
+        lambda y: np.add(y[0], 1.0, out=np.broadcast_to(y[0], (3,))),
+        lambda y: np.copyto(np.broadcast_to(y, (2, 3)), 0.0),
+    ],
+)
+def test_writes_into_read_only_views_are_refused_as_in_numpy(write) -> None:
+    def f(x):
+        y = x * 1.0
+        write(y)
+        return np.sum(y)
+
+    assert _numpy_error(f) is ValueError
+    for transform in (gk.grad(f), lambda x: gk.jvp(f, (x,), (x,)), gk.jit(f)):
+        with pytest.raises(ValueError, match="read-only"):
+            transform(X)
+
+
+def test_writing_a_traced_value_into_a_numpy_array_says_to_use_a_traced_array() -> None:
+    def item(x):
+        a = np.zeros(3)
+        a[0] = x[0, 0]
+        return np.sum(a)
+
+    def piece(x):
+        a = np.zeros(3)
+        a[:] = x[0]
+        return np.sum(a)
+
+    with pytest.raises(ValueError) as info:  # NumPy wraps it: the engine's error is the cause
+        gk.grad(item)(X)
+    assert isinstance(info.value.__cause__, TracerConversionError)
+    assert "np.zeros_like(x)" in str(info.value.__cause__)
+    with pytest.raises(TracerConversionError, match=r"written into a plain NumPy array.*zeros_like"):
+        gk.grad(piece)(X)
+    for f in (
+        lambda x: np.copyto(np.zeros(3), x[0]),
+        lambda x: np.add.at(np.zeros(3), [0, 0], x[0, 0]),
+        lambda x: np.put(np.zeros(3), [0], x[0, 0]),
+    ):
+        with pytest.raises(TracerConversionError, match="zeros_like"):
+            gk.grad(lambda x: (f(x), np.sum(x))[1])(X)
+    with pytest.raises(InPlaceError, match=r"np\.add with out=.*zeros_like"):
+        gk.grad(lambda x: np.sum(np.add(x, 1.0, out=np.zeros((2, 3)))))(X)
+    # the way out the message names works, and matches NumPy
+    def filled(x):
+        a = np.zeros_like(x)
+        a[0] = x[1] ** 2
+        return np.sum(a * x)
+
+    np.testing.assert_allclose(gk.grad(filled)(X), fd.gradient(filled, (X,)), rtol=1e-7)
+
+
+def test_where_without_out_is_refused_with_the_fix() -> None:
+    with pytest.raises(TypeError, match=r"where=mask\) without out=.*out=y"):
+        gk.grad(lambda x: np.sum(np.sin(x, where=x > 2.0)))(X)
+
+
+def test_a_view_of_a_leaf_that_requires_grad_is_not_written() -> None:
+    x = gk.Tensor(X, requires_grad=True)
+    with pytest.raises(InPlaceError, match=r"view of a leaf Tensor of shape \(2, 3\)"):
+        x[0][1] = 5.0
+    with pytest.raises(InPlaceError, match="view of a leaf"):
+        row = x.T
+        row *= 2.0
+    np.testing.assert_array_equal(x.numpy(), X)  # unchanged
+    y = x * 1.0  # a non-leaf: its views are written, and backward() sees it
+    y[0][1] = x[1, 1] ** 2
+    np.sum(y * y).backward()
+    want = 2.0 * X
+    want[0, 1] = 0.0
+    want[1, 1] += 4.0 * X[1, 1] ** 3
+    np.testing.assert_allclose(x.grad, want, rtol=1e-14)
+
+
+def _writes_into_its_input(x):
+    x[0] *= 2.0  # through a view of the input
+    return np.sum(x**2)
+
+
+def test_jit_refuses_a_function_that_writes_into_its_input() -> None:
+    x = X.copy()
+    with pytest.raises(JitError, match=r"writes into its traced argument \(input 0\)"):
+        gk.jit(_writes_into_its_input)(x)
+    np.testing.assert_array_equal(x, X)  # and leaves the caller's array as it was
+
+
+def test_transforms_never_write_into_the_callers_array_and_agree_under_jit() -> None:
+    # Inside grad the function writes into its own copy (JAX's inputs are immutable too);
+    # the gradient is that of the input as passed: d/dx sum(x'^2), x' = x with row 0 doubled.
+    want = 2.0 * X * np.array([[4.0], [1.0]])
+    for _ in range(3):  # record, check, replay
+        x = X.copy()
+        np.testing.assert_allclose(gk.jit(gk.grad(_writes_into_its_input))(x), want)
+        np.testing.assert_array_equal(x, X)
+    np.testing.assert_allclose(gk.grad(_writes_into_its_input)(X.copy()), want)
+    np.testing.assert_allclose(fd.gradient(lambda a: _writes_into_its_input(a.copy()), (X,)),
+                               want, rtol=1e-8)  # fmt: skip
+
+
+def test_a_view_outlives_the_name_of_its_base() -> None:
+    # NumPy: after y = y * 2, v still views the old array; writes through v change it alone
+    def f(x):
+        y = x * 1.0
+        v = y[1]
+        old = y
+        y = y * 2.0
+        v[0] = x[0, 0] ** 3
+        return [old, y, v]
+
+    want = f(X.copy())
+    _same(gk.vjp(f, X)[0], want, "vjp value")
+    g = gk.grad(lambda x: np.sum(f(x)[0] * f(x)[2][0]))(X)
+    np.testing.assert_allclose(
+        g, fd.gradient(lambda x: np.sum(f(x)[0] * f(x)[2][0]), (X,)), rtol=1e-7
+    )
