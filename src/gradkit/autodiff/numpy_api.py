@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -25,7 +26,6 @@ from gradkit.autodiff.primitives import (
     strip,
     value_of,
 )
-from gradkit.autodiff import views
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 
 #: ufunc -> function taking the ufunc's inputs
@@ -611,5 +611,4 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions
-from gradkit.autodiff import numpy_writes  # noqa: E402,F401 - registers the writes
+from gradkit.autodiff import numpy_extras, numpy_writes  # noqa: E402,F401 - registers more

@@ -250,7 +250,7 @@ def copyto(dst, src, casting="same_kind", where=True):
         src = np.asarray(src)
     s, d = np.result_type(peek(src)), np.result_type(peek(dst))
     if not np.can_cast(s, d, casting):
-        raise TypeError(f"np.copyto: cannot cast array data from {s} to {d} with casting={casting!r}")
+        raise TypeError(f"np.copyto: cannot cast from {s} to {d} with casting={casting!r}")
     dst._check_writable("y = np.where(mask, src, x)")
     cond = where if _tensor(where) else np.asarray(where)
     if not (np.ndim(peek(cond)) == 0 and bool(value_of(cond))):
