@@ -9,6 +9,7 @@ each rule of the README's Conventions section.
 
 from __future__ import annotations
 
+import re
 import fd
 import numpy as np
 import pytest
@@ -145,6 +146,12 @@ NAMED = {
         "np.place(s0[1], np.array([True, False, True]), np.stack([x[0, 0]]))",
         "np.put_along_axis(s1, np.array([[2], [0], [1]]), x[1, 1], 1)",
     ]),
+    "iterating gives views: for row in y: row *= v": ((3, 2), [
+        "for row in s0: row *= np.cos(x[0, 1])", "s1, s2, s3 = s0", "s2 += x[2, 0]",
+    ]),
+    "overlapping writes read the old values, as NumPy's": ((3, 3), [
+        "s0[...] = s0.T * x[0, 1]", "s0[1:] += s0[:-1]", "s1 = s0[::-1]", "s1[:2] = s0[1:]",
+    ]),
     "np.multiply.at and np.maximum.at through a view": ((4,), [
         "s1 = s0[::-1]", "np.multiply.at(s1, [0, 0, 2], 1.5 + np.tanh(x[1]))",
         "np.maximum.at(s1, [1, 1], np.stack([x[0] + 5.0, x[2] + 9.0]))",
@@ -157,7 +164,7 @@ def test_named_programs_match_numpy(name) -> None:
     from fidelity_programs import Program
 
     shape, lines = NAMED[name]
-    slots = 1 + sum(line.split(" = ")[0] == f"s{k}" for k in range(1, 20) for line in lines)
+    slots = 1 + max(int(k) for line in lines for k in re.findall(r"\bs(\d+)\b", line))
     prog = Program(shape, lines, slots)
     for seed in (0, 1):
         check_program(prog, seed)
