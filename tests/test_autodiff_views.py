@@ -10,6 +10,7 @@ each rule of the README's Conventions section.
 from __future__ import annotations
 
 import re
+
 import fd
 import numpy as np
 import pytest
