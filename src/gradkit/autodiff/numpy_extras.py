@@ -304,18 +304,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return moveaxis(c, -1, axisc)
 
 
-# real-valued views of complex functions -----------------------------------------------------
-@implements(np.real)
-def real(val):
-    """Traced values are real, so ``np.real`` is the identity (and ``np.imag`` is zero)."""
-    return val
-
-
-@implements(np.imag)
-def imag(val):
-    return np.zeros(shape_of(val), dtype=np.result_type(value_of(val)))
-
-
 # joining -------------------------------------------------------------------------------------
 @implements(np.atleast_3d)
 def atleast_3d(*arys):

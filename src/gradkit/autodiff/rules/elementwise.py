@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from gradkit.autodiff.primitives import Primitive, value_of
+from gradkit.autodiff.rules import complex_parts
 
 LOG2 = math.log(2.0)
 LOG10 = math.log(10.0)
@@ -42,6 +43,9 @@ def _pow_dy(g, ans, x, y):
     # d/dy x**y = log(x) x**y; where x == 0 the limit used is 0 (x**y is 0 or 1 there).
     if isinstance(x, (int, float)):  # a Python number: keep it weakly typed (float32 stays)
         return g * (math.log(x) if x > 0 else 0.0) * ans
+    if isinstance(x, complex) or complex_parts.is_complex(x):  # the principal log
+        safe = np.where(x != 0, x, 1.0)
+        return g * np.log(safe) * ans
     safe = np.where(x > 0, x, 1.0)
     return g * np.log(safe) * ans
 
@@ -60,7 +64,6 @@ UNARY = {
     "cbrt": (np.cbrt, lambda g, ans, x: g / (3.0 * ans * ans)),
     "square": (np.square, lambda g, ans, x: g * (2.0 * x)),
     "reciprocal": (np.reciprocal, lambda g, ans, x: -g * (ans * ans)),
-    "absolute": (np.absolute, lambda g, ans, x: g * np.sign(x)),
     "sin": (np.sin, lambda g, ans, x: g * np.cos(x)),
     "cos": (np.cos, lambda g, ans, x: -(g * np.sin(x))),
     "tan": (np.tan, lambda g, ans, x: g * (1.0 + ans * ans)),
@@ -221,6 +224,8 @@ def _make(name: str, impl, *rules) -> Primitive:
 P = {}
 for _name, (_impl, *_rules) in {**UNARY, **BINARY, **TERNARY}.items():
     P[_name] = _make(_name, _impl, *_rules)
+# |z| has a reverse rule and a forward rule of its own (it is not holomorphic)
+P["absolute"] = complex_parts.abs_p
 
 #: NumPy ufuncs that map directly onto a primitive of the same meaning.
 UFUNC_PRIMITIVES = {
@@ -271,7 +276,7 @@ UFUNC_PRIMITIVES = {
     np.radians: P["deg2rad"],
     np.rad2deg: P["rad2deg"],
     np.degrees: P["rad2deg"],
-    np.conjugate: P["positive"],  # traced values are real
+    np.conjugate: complex_parts.conj_p,
 }
 
 #: Ufuncs whose output is piecewise constant (or boolean): their derivative is zero, so
