@@ -23,50 +23,125 @@ __all__ = ["check_grads"]
 
 
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:
+    """A random direction of ``tree``'s shape and dtype: complex leaves get a random
+    imaginary part too, so the check covers d/dx and d/dy alike."""
+
     def draw(x: Any) -> Any:
         v = np.asarray(value_of(x))
-        return rng.standard_normal(v.shape).astype(v.dtype if v.dtype.kind == "f" else float)
+        d = rng.standard_normal(v.shape)
+        if v.dtype.kind == "c":
+            return (d + 1j * rng.standard_normal(v.shape)).astype(v.dtype)
+        return d.astype(v.dtype if v.dtype.kind == "f" else float)
 
     return tree_map(draw, tree)
 
 
+def _as_array(x: Any) -> np.ndarray:
+    """A leaf as a float64 (or complex128) array."""
+    v = np.asarray(value_of(x))
+    return v.astype(complex if v.dtype.kind == "c" else float)
+
+
 def _inner(a: Any, b: Any) -> float:
+    """``Re(sum(a * b))`` over the leaves: how a cotangent pairs with a tangent."""
     la, _ = tree_flatten(a)
     lb, _ = tree_flatten(b)
-    return float(sum(np.sum(np.asarray(x) * np.asarray(y)) for x, y in zip(la, lb)))
+    return float(sum(np.real(np.sum(_as_array(x) * _as_array(y))) for x, y in zip(la, lb)))
 
 
-def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float) -> Any:
-    """Directional derivative by central differences with two Richardson steps."""
+_SHRINK = 4  # each round divides the step by 4 (and reuses the values it can)
 
+
+class _NotSmooth(Exception):
+    """The finite differences do not settle at any step (raised with the last step)."""
+
+    def __init__(self, step: float, nonfinite: bool) -> None:
+        super().__init__(step)
+        self.step = step
+        self.nonfinite = nonfinite
+
+
+def _richardson_central(d1: Any, d2: Any, d4: Any) -> tuple:
+    """Two Richardson estimates from central differences at ``h, h/2, h/4`` (error
+    O(h^4)), and the better one from both (O(h^6))."""
+    r1 = (4 * d2 - d1) / 3
+    r2 = (4 * d4 - d2) / 3
+    return r1, r2, (16 * r2 - r1) / 15
+
+
+def _richardson_one_sided(d1: Any, d2: Any, d4: Any) -> Any:
+    """The derivative from one-sided differences at ``h, h/2, h/4`` (error O(h^3))."""
+    return (8 * d4 - 6 * d2 + d1) / 3
+
+
+def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, atol_given):
+    """Directional derivative of ``f`` at ``args`` along ``v`` by central differences
+    with two Richardson steps, at a step that the differences show to be safe.
+
+    Two tests guard the estimate. Near a kink (``abs`` at 0, a tie in max/min/sort) the
+    derivatives from the left and from the right differ, however close the kink; so the
+    one-sided estimates, each from one side only, must agree. And two Richardson
+    estimates from the steps ``h, h/2, h/4`` differ by about their own error where ``f``
+    is smooth within ``h``, and by much more across a jump. When either fails, the step
+    is divided by 4, down to where rounding (about ``1e-16 |f| / h``) would swamp the
+    tolerance; then :class:`_NotSmooth` is raised. Returns the estimate, the largest
+    ``|f|`` met and the step used.
+    """
     sizes = [0.0]  # the largest |f| met: the scale of the differences' rounding
+    values: dict = {}
 
     def at(s: float) -> list:
-        moved = tree_map(lambda x, d: np.asarray(x) + s * d, args, v)
-        leaves, _ = tree_flatten(f(*moved))
-        values = [np.asarray(value_of(leaf), dtype=float) for leaf in leaves]
-        sizes.extend(float(np.max(np.abs(a))) for a in values if a.size)
-        return values
+        if s not in values:
+            moved = tree_map(lambda x, d: np.asarray(x) + s * d, args, v)
+            leaves, _ = tree_flatten(f(*moved))
+            values[s] = [_as_array(leaf) for leaf in leaves]
+            sizes.extend(float(np.max(np.abs(a))) for a in values[s] if a.size)
+        return values[s]
 
-    _, out_def = tree_flatten(f(*args))
-
-    def central(h: float) -> list:
-        plus, minus = at(h), at(-h)
-        return [(p - m) / (2 * h) for p, m in zip(plus, minus)]
-
-    d1, d2, d4 = central(eps), central(eps / 2), central(eps / 4)
-    r1 = [(4 * b - a) / 3 for a, b in zip(d1, d2)]
-    r2 = [(4 * b - a) / 3 for a, b in zip(d2, d4)]
-    best = [(16 * b - a) / 15 for a, b in zip(r1, r2)]
-    return tree_unflatten(out_def, best), max(sizes)
+    out_def = tree_flatten(f(*args))[1]
+    f0 = at(0.0)
+    h = eps
+    unit = np.finfo(float).eps
+    while True:
+        steps = (h, h / 2, h / 4)
+        central = [[(p - m) / (2 * k) for p, m in zip(at(k), at(-k))] for k in steps]
+        right = [[(p - z) / k for p, z in zip(at(k), f0)] for k in steps]
+        left = [[(z - m) / k for z, m in zip(f0, at(-k))] for k in steps]
+        finite_sizes = [x for x in sizes if np.isfinite(x)]
+        size = max(finite_sizes) if finite_sizes else 0.0
+        atol = 1e-6 * size if atol_given is None else atol_given
+        settled = True
+        best_leaves = []
+        largest = 0.0
+        for j in range(len(f0)):
+            r1, r2, best = _richardson_central(*(c[j] for c in central))
+            one_right = _richardson_one_sided(*(c[j] for c in right))
+            one_left = _richardson_one_sided(*(c[j] for c in left))
+            best_leaves.append(best)
+            if not (np.isfinite(best).all() and np.isfinite(one_right - one_left).all()):
+                settled = False
+                continue
+            tol = rtol * np.abs(best) + atol
+            largest = max(largest, float(np.max(tol, initial=0.0)))
+            settled = settled and bool(
+                np.all(np.abs(r1 - r2) <= np.maximum(tol / 8, 16 * unit * size / h))
+                and np.all(np.abs(one_right - one_left) <= np.maximum(tol / 2, 64 * unit * size / h))
+            )
+        if settled:
+            return tree_unflatten(out_def, best_leaves), size, h
+        finite = all(np.isfinite(b).all() for b in best_leaves)
+        largest = max(largest, atol, 1e-6 * size)  # the tolerance's scale, if none was found
+        if 64 * unit * size / h * _SHRINK > largest / 2 or h < 1e-300:
+            raise _NotSmooth(h, not finite)
+        h /= _SHRINK
 
 
 def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: float) -> None:
     la, _ = tree_flatten(auto)
     lr, _ = tree_flatten(ref)
     for a, r in zip(la, lr):
-        a = np.asarray(value_of(a), dtype=float)
-        r = np.asarray(r, dtype=float)
+        a = _as_array(a)
+        r = _as_array(r)
         if not np.allclose(a, r, rtol=rtol, atol=atol, equal_nan=False):
             scale = max(float(np.max(np.abs(r))) if r.size else 0.0, 1e-300)
             rel = float(np.max(np.abs(a - r))) / scale if a.size else 0.0
@@ -79,14 +154,6 @@ def _compare(mode: str, order: int, auto: Any, ref: Any, rtol: float, atol: floa
 
 
 def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
-    v = _random_like(args, rng)
-    numeric, size = _numeric_dir(f, args, v, eps)
-    atol = atol_given
-    if atol is None:
-        # relative to f's own size: a fixed 1e-6 let any error pass when f is small
-        # (a rule of the wrong sign for 1e-6 sin(x)); 1e-6 |f| is still far above the
-        # rounding of the differences (about 1e-16 |f| / eps)
-        atol = 1e-6 * size
     out = f(*args)
     value = _nonfinite_leaf(out)
     if value is not None:
@@ -96,14 +163,29 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
             f"({np.array2string(value, precision=6)}), so there is nothing to compare; "
             "check at a point where it is defined"
         )
-    value = _nonfinite_leaf(numeric)
-    if value is not None:
+    v = _random_like(args, rng)
+    scale = max([1.0] + [float(np.max(np.abs(a))) for a in tree_flatten(args)[0] if a.size])
+    try:
+        numeric, size, _ = _numeric_dir(f, args, v, eps * scale, rtol, atol_given)
+    except _NotSmooth as err:
+        if err.nonfinite:
+            raise ValueError(
+                f"check_grads: the finite differences at order {level} are not finite at "
+                f"any step down to {err.step:.1e}: the function has no finite value at "
+                "some point that close to x along the random direction. Check at a point "
+                "further from where it is undefined."
+            ) from None
         raise ValueError(
-            f"check_grads: the finite differences at order {level} are not finite "
-            f"({np.array2string(value, precision=6)}): the function has no finite value "
-            "at some point within eps of x along the random direction. Check at a "
-            "point further from where it is undefined, or pass a smaller eps."
-        )
+            f"check_grads: the point is too close to a kink: at order {level} the finite "
+            f"differences do not settle at any step down to {err.step:.1e}, so along the "
+            "random direction the function is not smooth that close to the point (abs or "
+            "a maximum at 0, a tie in max/min/sort, a jump). Check at a point further "
+            "from it."
+        ) from None
+    # relative to f's own size: a fixed 1e-6 let any error pass when f is small (a rule
+    # of the wrong sign for 1e-6 sin(x)); 1e-6 |f| is still far above the rounding of
+    # the differences (about 1e-16 |f| / step)
+    atol = 1e-6 * size if atol_given is None else atol_given
     u = _random_like(out, rng)
     fwd = rev = None
     if "fwd" in modes:
@@ -117,22 +199,27 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
     if fwd is not None and rev is not None:
         _compare("forward vs reverse mode", level, rev, _inner(u, fwd), rtol, atol)
     if order > 1:
+        n = len(args)
+        # The derivative functions are checked in all their arguments, as autograd's
+        # checker does: the point and the tangent (or cotangent). A rule that is right
+        # in x but wrong as a function of g (the cotangent's derivative dropped, say)
+        # is caught only by the second.
         if "fwd" in modes:
             _check(
-                lambda *a: jvp(f, tuple(a), tuple(v))[1],
-                args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
+                lambda *a: jvp(f, tuple(a[:n]), tuple(a[n:]))[1],
+                (*args, *v), modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
         if "rev" in modes:
             _check(
-                lambda *a: vjp(f, *a)[1](u),
-                args, modes, order - 1, level + 1, rng, eps, rtol, atol_given,
+                lambda *a: vjp(f, *a[:n])[1](a[n]),
+                (*args, u), modes, order - 1, level + 1, rng, eps, rtol, atol_given,
             )  # fmt: skip
 
 
 def _nonfinite_leaf(tree: Any) -> np.ndarray | None:
     """The first leaf of ``tree`` holding a NaN or an infinity (as a float array), or None."""
     for leaf in tree_flatten(tree)[0]:
-        value = np.asarray(value_of(leaf), dtype=float)
+        value = _as_array(leaf)
         if not np.isfinite(value).all():
             return value
     return None
@@ -208,7 +295,7 @@ def check_grads(
         _check_tolerance("atol", atol)
 
     def checker(*args: Any) -> None:
-        arrays = tuple(tree_map(lambda x: np.asarray(x, dtype=float), a) for a in args)
+        arrays = tuple(tree_map(_as_array, a) for a in args)
         for k, a in enumerate(arrays):
             if _nonfinite_leaf(a) is not None:
                 raise ValueError(

@@ -53,13 +53,13 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
-    if arr.dtype.kind == "f":  # must not change the recorded graph or the gradient
+    if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64, copy=False)
     raise TypeError(
-        f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
-        "Convert it first, e.g. np.asarray(data, dtype=float)."
+        f"gk.Tensor holds floating-point (real or complex) numbers; got data of dtype "
+        f"{arr.dtype}. Convert it first, e.g. np.asarray(data, dtype=float)."
     )
 
 
@@ -187,6 +187,22 @@ class Tensor:
         return numpy_api.transpose(self)
 
     @property
+    def real(self) -> Any:
+        """The real part (``np.real``)."""
+        return np.real(self)
+
+    @property
+    def imag(self) -> Any:
+        """The imaginary part (``np.imag``)."""
+        return np.imag(self)
+
+    def conj(self) -> Any:
+        """The complex conjugate (``np.conjugate``)."""
+        return np.conjugate(self)
+
+    conjugate = conj
+
+    @property
     def requires_grad(self) -> bool:
         """True when operations on this tensor are recorded for differentiation."""
         return self._trace is not None
@@ -312,6 +328,12 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): the output has shape {self.shape}; only a scalar output has "
                     "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                )
+            if value_of(self).dtype.kind == "c":
+                raise RuntimeError(
+                    "backward(): the output is complex, and only a real scalar output has an "
+                    "implicit gradient. Call backward() on a real number computed from it "
+                    "(np.real, np.abs, ...), or pass gradient=..."
                 )
             gradient = np.ones((), dtype=value_of(self).dtype)
         elif np.shape(gradient) != self.shape:
