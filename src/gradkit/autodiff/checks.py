@@ -123,9 +123,10 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, at
                 continue
             tol = rtol * np.abs(best) + atol
             largest = max(largest, float(np.max(tol, initial=0.0)))
+            noise = unit * size / h  # the differences' rounding at this step
             settled = settled and bool(
-                np.all(np.abs(r1 - r2) <= np.maximum(tol / 8, 16 * unit * size / h))
-                and np.all(np.abs(one_right - one_left) <= np.maximum(tol / 2, 64 * unit * size / h))
+                np.all(np.abs(r1 - r2) <= np.maximum(tol / 8, 16 * noise))
+                and np.all(np.abs(one_right - one_left) <= np.maximum(tol / 2, 64 * noise))
             )
         if settled:
             return tree_unflatten(out_def, best_leaves), size, h

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import casts
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -25,7 +26,6 @@ from gradkit.autodiff.primitives import (
     strip,
     value_of,
 )
-from gradkit.autodiff import casts
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 from gradkit.autodiff.rules.complex_parts import is_complex
 
@@ -626,5 +626,4 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions
-from gradkit.autodiff import numpy_complex  # noqa: E402,F401 - and the complex parts
+from gradkit.autodiff import numpy_complex, numpy_extras  # noqa: E402,F401 - register more

@@ -15,6 +15,7 @@ function    forward: tangent of the output   reverse: cotangent of ``z``
 ``Im z``    ``Im t``                         ``-1j g``
 ``conj z``  ``conj t``                       ``conj g``
 ``arg z``   ``Im(t / z)``                    ``-1j g / z``
+``z/|z|``   ``t/|z| - z Re(conj(z) t)/|z|^3``  ``g/|z| - Re(g z) conj(z)/|z|^3``
 ==========  ===============================  ==============================
 
 At ``z = 0``, ``|z|`` and ``arg z`` have no derivative; 0 is used there, as ``abs'(0) = 0``
@@ -28,7 +29,7 @@ import numpy as np
 
 from gradkit.autodiff.primitives import Primitive, peek
 
-__all__ = ["is_complex", "abs_p", "real_p", "imag_p", "conj_p", "angle_p", "complex_sign"]
+__all__ = ["is_complex", "abs_p", "real_p", "imag_p", "conj_p", "angle_p", "sign_p"]
 
 
 def is_complex(x) -> bool:
@@ -118,9 +119,25 @@ angle_p = _make(  # only for complex z: the angle of a real number is piecewise 
 )
 
 
-def complex_sign(z):
-    """NumPy's ``sign`` of complex numbers, ``z / |z|`` (0 at 0): differentiable, unlike
-    the sign of a real number."""
+def _safe_abs(z):
+    """``|z|`` and where it is nonzero, with 1 in place of 0 (so nothing divides by 0)."""
     a = np.absolute(z)
     nonzero = a != 0
-    return np.where(nonzero, z / np.where(nonzero, a, 1.0), 0.0)
+    return np.where(nonzero, a, 1.0), nonzero
+
+
+def _sign_vjp(g, ans, z):
+    # w = z/|z|: Re(g dw) = Re(g dz)/|z| - Re(g z) Re(conj(z) dz)/|z|^3
+    a, nonzero = _safe_abs(z)
+    ct = g / a - np.real(g * z) * np.conjugate(z) / (a * a * a)
+    return np.where(nonzero, ct, 0.0)
+
+
+def _sign_jvp(nb, i, t, ans, z):
+    a, nonzero = _safe_abs(z)
+    return np.where(nonzero, t / a - z * np.real(np.conjugate(z) * t) / (a * a * a), 0.0)
+
+
+#: NumPy's ``sign`` of complex numbers, ``z / |z|`` (0 at 0): unlike the sign of a real
+#: number it has a derivative. (Only for complex ``z``: a real sign is a constant.)
+sign_p = _make("sign", np.sign, _sign_vjp, _sign_jvp)
