@@ -2,9 +2,14 @@
 
 Along a random direction ``v`` the forward-mode derivative must equal a Richardson-
 extrapolated central difference of ``s -> f(x + s v)``; for a random output cotangent
-``u`` the reverse-mode product must satisfy ``<vjp(u), v> = <u, df(x)[v]>``; and the two
-modes must agree with each other. Higher orders repeat the check on the derivative
-functions themselves, so second-order rules are checked in every mix of modes.
+``u`` the reverse-mode product must satisfy ``<vjp(u), v> = <u, df(x)[v]>``, where
+``<c, v> = Re(sum(c * v))`` pairs cotangents with tangents (complex arguments get complex
+directions, so d/dx and d/dy are both checked); and the two modes must agree with each
+other. The finite-difference step starts at ``eps`` times the inputs' scale and shrinks
+until the differences show that no kink or tie lies within it (or the point is reported
+as too close to one). Higher orders repeat the check on the derivative functions
+``(x, v) -> jvp`` and ``(x, u) -> vjp`` in all their arguments, so second-order rules are
+checked in every mix of modes, as functions of the point and of the (co)tangent.
 """
 
 from __future__ import annotations
@@ -74,7 +79,17 @@ def _richardson_one_sided(d1: Any, d2: Any, d4: Any) -> Any:
     return (8 * d4 - 6 * d2 + d1) / 3
 
 
-def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, atol_given):
+def _default_atol(size: float, scale: float) -> float:
+    """The comparison's absolute tolerance: 1e-6 |f| / max(1, |x|), the size of a
+    derivative of a function of that size at that scale. A fixed 1e-6 let any error pass
+    when f is small (a rule of the wrong sign for 1e-6 sin(x)); 1e-6 |f| alone let a 0.1%
+    error pass for x**3 at x = 1e8. Both stay far above the differences' rounding, about
+    1e-16 |f| / step with a step of 1e-3 max(1, |x|)."""
+    return 1e-6 * size / scale
+
+
+def _numeric_dir(f: Callable, args: tuple, v: tuple, scale: float, eps: float, rtol: float,
+                 atol_given):  # fmt: skip
     """Directional derivative of ``f`` at ``args`` along ``v`` by central differences
     with two Richardson steps, at a step that the differences show to be safe.
 
@@ -93,14 +108,15 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, at
     def at(s: float) -> list:
         if s not in values:
             moved = tree_map(lambda x, d: np.asarray(x) + s * d, args, v)
-            leaves, _ = tree_flatten(f(*moved))
+            with np.errstate(all="ignore"):  # NaN and inf near the point are handled below
+                leaves, _ = tree_flatten(f(*moved))
             values[s] = [_as_array(leaf) for leaf in leaves]
             sizes.extend(float(np.max(np.abs(a))) for a in values[s] if a.size)
         return values[s]
 
     out_def = tree_flatten(f(*args))[1]
     f0 = at(0.0)
-    h = eps
+    h = eps * scale
     unit = np.finfo(float).eps
     while True:
         steps = (h, h / 2, h / 4)
@@ -109,7 +125,7 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, at
         left = [[(z - m) / k for z, m in zip(f0, at(-k))] for k in steps]
         finite_sizes = [x for x in sizes if np.isfinite(x)]
         size = max(finite_sizes) if finite_sizes else 0.0
-        atol = 1e-6 * size if atol_given is None else atol_given
+        atol = _default_atol(size, scale) if atol_given is None else atol_given
         settled = True
         best_leaves = []
         largest = 0.0
@@ -131,7 +147,7 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, eps: float, rtol: float, at
         if settled:
             return tree_unflatten(out_def, best_leaves), size, h
         finite = all(np.isfinite(b).all() for b in best_leaves)
-        largest = max(largest, atol, 1e-6 * size)  # the tolerance's scale, if none was found
+        largest = max(largest, atol, _default_atol(size, scale))  # if none was found
         if 64 * unit * size / h * _SHRINK > largest / 2 or h < 1e-300:
             raise _NotSmooth(h, not finite)
         h /= _SHRINK
@@ -167,7 +183,7 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
     v = _random_like(args, rng)
     scale = max([1.0] + [float(np.max(np.abs(a))) for a in tree_flatten(args)[0] if a.size])
     try:
-        numeric, size, _ = _numeric_dir(f, args, v, eps * scale, rtol, atol_given)
+        numeric, size, _ = _numeric_dir(f, args, v, scale, eps, rtol, atol_given)
     except _NotSmooth as err:
         if err.nonfinite:
             raise ValueError(
@@ -183,10 +199,7 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
             "a maximum at 0, a tie in max/min/sort, a jump). Check at a point further "
             "from it."
         ) from None
-    # relative to f's own size: a fixed 1e-6 let any error pass when f is small (a rule
-    # of the wrong sign for 1e-6 sin(x)); 1e-6 |f| is still far above the rounding of
-    # the differences (about 1e-16 |f| / step)
-    atol = 1e-6 * size if atol_given is None else atol_given
+    atol = _default_atol(size, scale) if atol_given is None else atol_given
     u = _random_like(out, rng)
     fwd = rev = None
     if "fwd" in modes:
@@ -257,15 +270,28 @@ def check_grads(
         fun: the function to check.
         modes: ``"fwd"``, ``"rev"`` or both (both also compares the modes with each other).
         order: check derivatives up to this order (2 checks the rules of the rules).
-        eps: finite-difference step along the random direction.
+        eps: the first finite-difference step along the random direction, relative to
+            the inputs' scale ``max(1, max |x|)``. Where the differences show a kink, a
+            tie (max/min/sort) or a jump within the step (the estimates from the left
+            and from the right disagree), or a point where ``fun`` is not finite, the
+            step is divided by 4 until they agree; a point too close to a kink for any
+            step is a ``ValueError`` that says so, never a false alarm.
         rtol, atol: tolerances of the comparison. The default ``atol`` is 1e-6 times the
-            largest ``|fun|`` near the point (at each order, of the function checked
-            there), so a wrong rule is caught however small the function's values are.
+            largest ``|fun|`` near the point over the inputs' scale (at each order, of
+            the function checked there), so a wrong rule is caught however small or large
+            the function's values are.
         seed: seed of the random directions.
+
+    Complex arguments are checked along complex directions (both ``d/dx`` and ``d/dy``),
+    and complex outputs with complex cotangents. At order 2 the derivative functions are
+    differentiated in the tangent and the cotangent too, as autograd's checker does: a
+    rule that drops the derivative of its cotangent is caught there.
 
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.check_grads(np.sin, order=2)(np.array([0.3, 1.2]))
+    >>> gk.check_grads(np.min)(np.array([0.3, 0.3 + 1.6e-5, 1.2]))  # a near-tie: no false alarm
+    >>> gk.check_grads(lambda z: np.abs(z) * z**2)(np.array([1 + 2j, -0.5j]))
     >>> @gk.primitive
     ... def bad_sin(x):
     ...     return np.sin(x)

@@ -58,7 +58,7 @@ def _as_array(data: Any) -> Any:
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64, copy=False)
     raise TypeError(
-        f"gk.Tensor holds floating-point (real or complex) numbers; got data of dtype "
+        f"gk.Tensor holds real floating-point or complex numbers; got data of dtype "
         f"{arr.dtype}. Convert it first, e.g. np.asarray(data, dtype=float)."
     )
 
@@ -108,7 +108,8 @@ class Tensor:
     """A value (a NumPy array) that carries what is needed to differentiate through it.
 
     Args:
-        data: an array-like of real numbers; integers become float64, float32 stays.
+        data: an array-like of real or complex numbers; integers become float64, float32
+            and complex stay.
             An array is copied (as ``torch.tensor`` does), so writing into it afterwards
             changes neither the Tensor nor a gradient computed from it.
         requires_grad: record operations on this tensor so that ``backward()`` fills

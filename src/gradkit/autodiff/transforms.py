@@ -198,7 +198,7 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
             g = g.real
         if g.shape != shape_of(lv) or g.dtype != dtype or not g.flags.writeable:
             g = np.array(np.broadcast_to(g, shape_of(lv)), dtype=dtype)
-    if isinstance(original, (float, np.floating)) and not isinstance(original, np.ndarray):
+    if isinstance(original, (float, complex, np.inexact)) and not isinstance(original, np.ndarray):
         return g[()]
     return g
 
