@@ -196,8 +196,8 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
             f"check_grads: the point is too close to a kink: at order {level} the finite "
             f"differences do not settle at any step down to {err.step:.1e}, so along the "
             "random direction the function is not smooth that close to the point (abs or "
-            "a maximum at 0, a tie in max/min/sort, a jump). Check at a point further "
-            "from it."
+            "a maximum at 0, a tie in max/min/sort, a jump), or it is computed in low "
+            "precision (float32: pass a larger atol). Check at a point further from it."
         ) from None
     atol = _default_atol(size, scale) if atol_given is None else atol_given
     u = _random_like(out, rng)

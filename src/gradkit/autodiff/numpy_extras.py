@@ -43,8 +43,8 @@ from gradkit.autodiff.numpy_api import (
     sum_,
     where,
 )
-from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
-from gradkit.autodiff.rules import linalg, shape
+from gradkit.autodiff.primitives import ndim_of, shape_of, strip, value_of
+from gradkit.autodiff.rules import complex_parts, linalg, shape
 
 # Nothing here is imported by users: these functions are reached through NumPy itself
 # (np.sort(t) on a traced t) and keep NumPy's signatures, documented by NumPy.
@@ -361,9 +361,13 @@ def det(a):
 
 @implements(np.linalg.slogdet)
 def slogdet(a):
-    """``(sign, log|det a|)``; the sign is piecewise constant, so it is a plain array."""
+    """``(sign, log|det a|)``; a real sign is piecewise constant, so it is a plain array;
+    a complex one, ``exp(i arg det a)``, moves with ``a``."""
     _square(a, "slogdet")
     sign = np.linalg.slogdet(value_of(a))[0]
+    if complex_parts.is_complex(a):  # NumPy's value, and the derivative of arg det a
+        phase = np.imag(complex_parts.logdet_p(a))
+        sign = sign * np.exp(1j * (phase - strip(phase)))
     return sign, linalg.logabsdet_p(a)
 
 

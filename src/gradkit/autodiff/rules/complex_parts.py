@@ -141,3 +141,22 @@ def _sign_jvp(nb, i, t, ans, z):
 #: NumPy's ``sign`` of complex numbers, ``z / |z|`` (0 at 0): unlike the sign of a real
 #: number it has a derivative. (Only for complex ``z``: a real sign is a constant.)
 sign_p = _make("sign", np.sign, _sign_vjp, _sign_jvp)
+
+
+def _logdet(a):
+    sign, logabs = np.linalg.slogdet(a)
+    return np.log(sign) + logabs
+
+
+def _inverse_transposed(a):
+    return np.swapaxes(np.linalg.inv(a), -1, -2)
+
+
+#: ``log det a`` of complex matrices, ``log|det a| + i arg(det a)``: holomorphic, with
+#: derivative ``inv(a)^T``. np.linalg.slogdet's complex sign, ``exp(i arg(det a))``, takes
+#: its derivative from the imaginary part.
+logdet_p = Primitive("logdet", _logdet)
+logdet_p.vjps = (
+    lambda g, ans, a: np.reshape(g, np.shape(g) + (1, 1)) * _inverse_transposed(a),
+)
+logdet_p.jvp = lambda nb, i, t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))

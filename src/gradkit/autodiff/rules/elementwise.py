@@ -50,6 +50,14 @@ def _pow_dy(g, ans, x, y):
     return g * np.log(safe) * ans
 
 
+def _sqrt_x2_minus_1(x):
+    """``sqrt(x*x - 1)``; for complex x ``sqrt(x - 1) sqrt(x + 1)``, which agrees with
+    the principal branch of arccosh (the other has the wrong sign off the real line)."""
+    if complex_parts.is_complex(x):
+        return np.sqrt(x - 1.0) * np.sqrt(x + 1.0)
+    return np.sqrt(x * x - 1.0)
+
+
 UNARY = {
     "negative": (np.negative, lambda g, ans, x: -g),
     "positive": (np.positive, lambda g, ans, x: g),
@@ -74,7 +82,7 @@ UNARY = {
     "cosh": (np.cosh, lambda g, ans, x: g * np.sinh(x)),
     "tanh": (np.tanh, lambda g, ans, x: g * (1.0 - ans * ans)),
     "arcsinh": (np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1.0)),
-    "arccosh": (np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1.0)),
+    "arccosh": (np.arccosh, lambda g, ans, x: g / _sqrt_x2_minus_1(x)),
     "arctanh": (np.arctanh, lambda g, ans, x: g / (1.0 - x * x)),
     "deg2rad": (np.deg2rad, lambda g, ans, x: g * DEG),
     "rad2deg": (np.rad2deg, lambda g, ans, x: g / DEG),
