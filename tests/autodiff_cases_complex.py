@@ -32,4 +32,6 @@ COMPLEX = [
     Case("complex sum", lambda x: np.abs(np.sum(np.exp(1j * x) * x, axis=-1)), uniform(0.1, 1),
          [(3,), (2, 3)]),  # fmt: skip
     Case("(1+2j) ** x", lambda x: np.real((1 + 2j) ** x), uniform(-2, 2), ELEMENTWISE_SHAPES),
+    Case("real_if_close", lambda x: np.real_if_close(np.exp(1j * x) * np.exp(-1j * x) * x**2),
+         uniform(-2, 2), ELEMENTWISE_SHAPES),  # fmt: skip
 ]

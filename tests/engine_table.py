@@ -18,7 +18,7 @@ REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std",
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
           "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
           "linalg.matrix_power"}  # fmt: skip
-ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle"}
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "

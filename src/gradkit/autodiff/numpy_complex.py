@@ -1,7 +1,7 @@
 """NumPy's functions of complex numbers on traced values: ``np.real``, ``np.imag``,
-``np.angle``, and ``np.sign``, which for complex numbers is ``z / |z|`` and has a
-derivative (``np.conjugate`` and ``np.abs`` are ufuncs, dispatched directly to their
-primitives). The rules are in :mod:`gradkit.autodiff.rules.complex_parts`.
+``np.angle``, ``np.real_if_close``, and ``np.sign``, which for complex numbers is
+``z / |z|`` and has a derivative (``np.conjugate`` and ``np.abs`` are ufuncs, dispatched
+directly to their primitives). The rules are in :mod:`gradkit.autodiff.rules.complex_parts`.
 
 On real values ``np.real`` is the identity, ``np.imag`` a constant 0, ``np.angle`` a
 piecewise constant (0 or pi) and ``np.sign`` piecewise constant: zero derivative.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.numpy_api import UFUNCS, implements
-from gradkit.autodiff.primitives import apply_constant, peek, shape_of
+from gradkit.autodiff.numpy_api import FUNCTIONS, UFUNCS, _constant, implements
+from gradkit.autodiff.primitives import apply_constant, peek, shape_of, value_of
 from gradkit.autodiff.rules import complex_parts
 from gradkit.autodiff.rules.complex_parts import is_complex
 
@@ -53,3 +53,16 @@ def sign(x):
 
 
 UFUNCS[np.sign] = sign  # a ufunc: FUNCTIONS never sees it
+
+
+@implements(np.real_if_close)
+def real_if_close(a, tol=100):
+    """The real part where every imaginary part is within ``tol`` machine epsilons of 0
+    (as NumPy decides, from the values), else ``a`` itself."""
+    if is_complex(a) and not np.iscomplexobj(np.real_if_close(value_of(a), tol=tol)):
+        return real(a)
+    return a
+
+
+for _f in (np.iscomplex, np.isreal):
+    FUNCTIONS[_f] = _constant(_f)

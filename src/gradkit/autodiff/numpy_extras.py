@@ -273,8 +273,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
     """Sum ignoring NaNs: NaN entries count as 0 and get a zero gradient."""
     if out is not None:
         raise TypeError("nansum: out= is not supported on traced values")
-    r = sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, keepdims=keepdims)
-    return r if dtype is None else r.astype(dtype)
+    # dtype= casts the entries first, as NumPy does (an integer dtype gives a constant)
+    return sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 @implements(np.nanmean)

@@ -555,7 +555,8 @@ class Tensor:
         return numpy_api.clip(self, min, max, out)
 
     def astype(self, dtype):
-        """Cast to ``dtype`` (the gradient is cast back)."""
+        """Cast to ``dtype`` (the gradient is cast back; to an integer or boolean dtype
+        the result is a constant, derivative 0)."""
         return numpy_api.astype(self, dtype)
 
     def copy(self):

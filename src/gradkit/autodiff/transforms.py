@@ -564,7 +564,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
 
     Returns ``(fun(*primals), tangent_out)``: the directional derivative of ``fun`` at
     ``primals`` in the direction ``tangents``, computed by pushing tangents forward
-    through every operation.
+    through every operation. Primals and tangents may be complex (a real tangent of a
+    complex primal is a direction along the real axis).
 
     >>> import numpy as np
     >>> import gradkit as gk
