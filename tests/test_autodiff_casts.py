@@ -133,3 +133,19 @@ def test_integer_casts_under_jit_are_recomputed() -> None:
     g = gk.jit(lambda x: np.sum(x, dtype=int))
     for x in (X, 2 * X):
         assert g(x) == np.sum(x, dtype=int)
+
+
+def test_a_custom_primitive_with_an_integer_output_has_derivative_zero() -> None:
+    @gk.primitive
+    def bucket(x):
+        return np.floor(x * 2).astype(int)
+
+    # rules that would pass a gradient: an integer output is piecewise constant anyway
+    gk.defvjp(bucket, lambda ans, x: lambda g: g * 2.0)
+    gk.defjvp(bucket, lambda g, ans, x: g * 2.0)
+    f = lambda x: np.sum(bucket(x) * x)  # noqa: E731
+    rev, fwd = both_modes(f, X)
+    np.testing.assert_array_equal(rev, np.floor(2 * X))
+    np.testing.assert_array_equal(fwd, np.floor(2 * X))
+    np.testing.assert_allclose(rev, fd.gradient(f, (X,)), rtol=1e-9)
+    np.testing.assert_array_equal(gk.jacfwd(lambda x: bucket(x) * x)(X), np.diag(np.floor(2 * X)))
