@@ -88,8 +88,8 @@ def _default_atol(size: float, scale: float) -> float:
     return 1e-6 * size / scale
 
 
-def _numeric_dir(f: Callable, args: tuple, v: tuple, scale: float, eps: float, rtol: float,
-                 atol_given):  # fmt: skip
+def _numeric_dir(f: Callable, args: tuple, out: Any, v: tuple, scale: float, eps: float,
+                 rtol: float, atol_given):  # fmt: skip
     """Directional derivative of ``f`` at ``args`` along ``v`` by central differences
     with two Richardson steps, at a step that the differences show to be safe.
 
@@ -100,10 +100,13 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, scale: float, eps: float, r
     is smooth within ``h``, and by much more across a jump. When either fails, the step
     is divided by 4, down to where rounding (about ``1e-16 |f| / h``) would swamp the
     tolerance; then :class:`_NotSmooth` is raised. Returns the estimate, the largest
-    ``|f|`` met and the step used.
+    ``|f|`` met and the step used. ``out`` is ``f(*args)``.
     """
-    sizes = [0.0]  # the largest |f| met: the scale of the differences' rounding
-    values: dict = {}
+    leaves, out_def = tree_flatten(out)
+    f0 = [_as_array(leaf) for leaf in leaves]
+    # the largest |f| met: the scale of the differences' rounding
+    sizes = [0.0] + [float(np.max(np.abs(a))) for a in f0 if a.size]
+    values: dict = {0.0: f0}
 
     def at(s: float) -> list:
         if s not in values:
@@ -114,8 +117,6 @@ def _numeric_dir(f: Callable, args: tuple, v: tuple, scale: float, eps: float, r
             sizes.extend(float(np.max(np.abs(a))) for a in values[s] if a.size)
         return values[s]
 
-    out_def = tree_flatten(f(*args))[1]
-    f0 = at(0.0)
     h = eps * scale
     unit = np.finfo(float).eps
     while True:
@@ -183,7 +184,7 @@ def _check(f, args, modes, order, level, rng, eps, rtol, atol_given) -> None:
     v = _random_like(args, rng)
     scale = max([1.0] + [float(np.max(np.abs(a))) for a in tree_flatten(args)[0] if a.size])
     try:
-        numeric, size, _ = _numeric_dir(f, args, v, scale, eps, rtol, atol_given)
+        numeric, size, _ = _numeric_dir(f, args, out, v, scale, eps, rtol, atol_given)
     except _NotSmooth as err:
         if err.nonfinite:
             raise ValueError(
