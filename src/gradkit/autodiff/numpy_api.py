@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import views
+from gradkit.autodiff import casts, views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -27,6 +27,7 @@ from gradkit.autodiff.primitives import (
     value_of,
 )
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
+from gradkit.autodiff.rules.complex_parts import is_complex
 
 #: ufunc -> function taking the ufunc's inputs
 UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
@@ -188,8 +189,10 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             raise TypeError(
                 f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
             )
-        if kwargs.get("dtype") is not None:
-            return astype(fn(*inputs), kwargs["dtype"])
+        if kwargs.get("dtype") is not None:  # computed in dtype, as NumPy does
+            return casts.ufunc_in_dtype(
+                ufunc, fn, inputs, kwargs["dtype"], kwargs.get("casting", "same_kind")
+            )
     return fn(*inputs)
 
 
@@ -198,8 +201,10 @@ def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if out is not None or initial is not None or where is not None:
             _no(name, out=out, initial=initial, where=where)
-        r = prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
-        return r if dtype is None else astype(r, dtype)
+        kw = {"axis": norm_axis(axis, ndim_of(a), name), "keepdims": bool(keepdims)}
+        if dtype is not None:  # the entries cast first, as NumPy does
+            return casts.reduce_in_dtype(getattr(np, name), prim, a, dtype, kw)
+        return prim(a, **kw)
 
     reduce.__name__ = name
     return reduce
@@ -230,8 +235,10 @@ amin = implements(np.min, np.amin)(_without_dtype(_min))
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if out is not None or where is not None:
         _no("mean", out=out, where=where)
-    r = reductions.mean_p(a, axis=norm_axis(axis, ndim_of(a), "mean"), keepdims=bool(keepdims))
-    return r if dtype is None else astype(r, dtype)
+    kw = {"axis": norm_axis(axis, ndim_of(a), "mean"), "keepdims": bool(keepdims)}
+    if dtype is not None:  # computed in dtype, as NumPy does
+        return casts.reduce_in_dtype(np.mean, reductions.mean_p, a, dtype, kw)
+    return reductions.mean_p(a, **kw)
 
 
 @implements(np.var)
@@ -242,7 +249,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     axes = norm_axis(axis, ndim_of(a), "var")
     centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
     n = reductions._count(shape_of(a), axes)
-    return sum_(centered * centered, axis=axes, keepdims=keepdims) / (n - ddof)
+    return sum_(_abs2(centered), axis=axes, keepdims=keepdims) / (n - ddof)
 
 
 @implements(np.std)
@@ -481,7 +488,7 @@ def dot(a, b, out=None):
 
 @implements(np.vdot)
 def vdot(a, b):
-    return sum_(ravel(a) * ravel(b))
+    return sum_(ravel(np.conjugate(a) if is_complex(a) else a) * ravel(b))
 
 
 @implements(np.inner)
@@ -584,7 +591,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord == "fro" and vector:
         raise ValueError("norm: invalid norm order 'fro' for vectors; use ord=None or 2")
     if ord in (None, "fro") or (ord == 2 and vector):
-        return _safe_root(sum_(x * x, axis=axes, keepdims=keepdims), 2)
+        return _safe_root(sum_(_abs2(x), axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == np.inf and vector:
@@ -599,11 +606,15 @@ def norm(x, ord=None, axis=None, keepdims=False):
     )
 
 
-def astype(a: Any, dtype: Any) -> Any:
-    """Cast ``a`` to ``dtype``; the gradient is cast back to ``a``'s dtype."""
-    if np.result_type(value_of(a)) == np.dtype(dtype):
-        return a
-    return shape.astype_p(a, dtype=np.dtype(dtype))
+astype = casts.astype
+
+
+def _abs2(x: Any) -> Any:
+    """``|x|**2``, smooth everywhere: ``x * x`` for real ``x``, ``re**2 + im**2`` else."""
+    if not is_complex(x):
+        return x * x
+    re, im = np.real(x), np.imag(x)
+    return re * re + im * im
 
 
 # np.matmul is a ufunc in NumPy 2 (and reaches __array_ufunc__), a function before.
@@ -611,4 +622,8 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras, numpy_writes  # noqa: E402,F401 - registers more
+from gradkit.autodiff import (  # noqa: E402,F401 - register more
+    numpy_complex,
+    numpy_extras,
+    numpy_writes,
+)

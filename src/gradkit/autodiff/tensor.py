@@ -53,13 +53,13 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
-    if arr.dtype.kind == "f":  # must not change the recorded graph or the gradient
+    if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64, copy=False)
     raise TypeError(
-        f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
-        "Convert it first, e.g. np.asarray(data, dtype=float)."
+        f"gk.Tensor holds real floating-point or complex numbers; got data of dtype "
+        f"{arr.dtype}. Convert it first, e.g. np.asarray(data, dtype=float)."
     )
 
 
@@ -108,7 +108,8 @@ class Tensor:
     """A value (a NumPy array) that carries what is needed to differentiate through it.
 
     Args:
-        data: an array-like of real numbers; integers become float64, float32 stays.
+        data: an array-like of real or complex numbers; integers become float64, float32
+            and complex stay.
             An array is copied (as ``torch.tensor`` does), so writing into it afterwards
             changes neither the Tensor nor a gradient computed from it.
         requires_grad: record operations on this tensor so that ``backward()`` fills
@@ -187,6 +188,22 @@ class Tensor:
     def T(self) -> Any:  # noqa: N802 - NumPy's name
         """The transpose (reversed axes)."""
         return numpy_api.transpose(self)
+
+    @property
+    def real(self) -> Any:
+        """The real part (``np.real``)."""
+        return np.real(self)
+
+    @property
+    def imag(self) -> Any:
+        """The imaginary part (``np.imag``)."""
+        return np.imag(self)
+
+    def conj(self) -> Any:
+        """The complex conjugate (``np.conjugate``)."""
+        return np.conjugate(self)
+
+    conjugate = conj
 
     @property
     def requires_grad(self) -> bool:
@@ -318,6 +335,12 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): the output has shape {self.shape}; only a scalar output has "
                     "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                )
+            if value_of(self).dtype.kind == "c":
+                raise RuntimeError(
+                    "backward(): the output is complex, and only a real scalar output has an "
+                    "implicit gradient. Call backward() on a real number computed from it "
+                    "(np.real, np.abs, ...), or pass gradient=..."
                 )
             gradient = np.ones((), dtype=value_of(self).dtype)
         elif np.shape(gradient) != self.shape:
@@ -543,7 +566,8 @@ class Tensor:
         return numpy_api.clip(self, min, max, out)
 
     def astype(self, dtype):
-        """Cast to ``dtype`` (the gradient is cast back)."""
+        """Cast to ``dtype`` (the gradient is cast back; to an integer or boolean dtype
+        the result is a constant, derivative 0)."""
         return numpy_api.astype(self, dtype)
 
     def copy(self):
