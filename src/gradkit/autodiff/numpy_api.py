@@ -10,11 +10,13 @@ A function in none of these tables raises :class:`NoRuleError` naming it.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import scipy_names
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -160,39 +162,52 @@ def as_operands(inputs: tuple) -> tuple:
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     from gradkit.autodiff.errors import NoRuleError
 
-    name = ufunc.__name__
+    fn = UFUNCS.get(ufunc)
+    if fn is None and "scipy.special" in sys.modules:
+        fn = _load_scipy_special_rules().get(ufunc)
     if "out" in kwargs:
         raise InPlaceError(
-            f"np.{name} with out= (or an augmented assignment like `a += t` on a NumPy array "
-            f"a) would write a traced value into a plain array and drop its gradient. Write "
-            f"`a = a + t` instead, or keep the values in a gk.Tensor."
+            f"{scipy_names.ufunc_name(ufunc)} with out= (or an augmented assignment like "
+            "`a += t` on a NumPy array a) would write a traced value into a plain array and "
+            "drop its gradient. Write `a = a + t` instead, or keep the values in a gk.Tensor."
         )
     if method == "reduce":
         reducers = {np.add: sum_, np.multiply: prod, np.maximum: _max, np.minimum: _min}
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
             return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
-    if method == "outer" and ufunc in UFUNCS:
+    if method == "outer" and fn is not None:
         a, b = inputs
-        return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
+        return fn(np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
     if method != "__call__":
-        raise NoRuleError(f"np.{name}.{method} has no derivative rule in gradkit")
-    fn = UFUNCS.get(ufunc)
+        raise NoRuleError(
+            f"{scipy_names.ufunc_name(ufunc)}.{method} has no derivative rule in gradkit"
+        )
     if fn is None:
         raise NoRuleError(
-            f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
-            "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
+            f"{scipy_names.ufunc_name(ufunc)} has no derivative rule in gradkit. Wrap your "
+            "own version with @gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
         )
     inputs = as_operands(inputs)
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
             raise TypeError(
-                f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
+                f"{scipy_names.ufunc_name(ufunc)}: arguments {sorted(extra)} are not "
+                "supported on traced values"
             )
         if kwargs.get("dtype") is not None:
             return astype(fn(*inputs), kwargs["dtype"])
     return fn(*inputs)
+
+
+def _load_scipy_special_rules() -> dict:
+    """Register the scipy.special ufuncs' rules (rules/special.py imports SciPy, so it is
+    loaded when one of its ufuncs first meets a traced value, never by import gradkit)."""
+    from gradkit.autodiff.rules import special
+
+    UFUNCS.update(special.UFUNC_PRIMITIVES)
+    return UFUNCS
 
 
 # reductions -------------------------------------------------------------------------
