@@ -87,6 +87,7 @@ def _cases() -> list:
         ("xlog1py", pair(uniform(-2, 2), uniform(-0.6, 2))),
         ("rel_entr", pair(uniform(0.2, 3), uniform(0.2, 3))),
         ("kl_div", pair(uniform(0.2, 3), uniform(0.2, 3))),
+        ("poch", pair(uniform(0.5, 3), uniform(-0.4, 2))),
     ]
     cases += [Case(name, getattr(sc, name), make, BROADCAST_PAIRS, (0, 1)) for name, make in binary]
     cases += [
@@ -100,6 +101,8 @@ def _cases() -> list:
         in_x("yn", sc.yn, (2,), uniform(0.5, 6)),
         in_x("kv", sc.kv, (0.7,), uniform(0.3, 4)),
         in_x("kve", sc.kve, (0.7,), uniform(0.3, 4)),
+        in_x("betaincc", sc.betaincc, (2.5, 1.5), uniform(0.1, 0.9)),
+        in_x("stdtr", sc.stdtr, (3.5,), uniform(-3, 3)),
         in_x("zeta(s, q)", sc._ufuncs._zeta, (2.5,), uniform(0.5, 3)),
         in_x("betainc", sc.betainc, (2.5, 1.5), uniform(0.1, 0.9)),
         in_x("betainc(1, b, x) (a = 1)", sc.betainc, (1.0, 3.0), uniform(0.1, 0.9)),

@@ -143,6 +143,14 @@ def _betainc_dx(g, ans, a, b, x):
     return g * np.exp(sc.xlogy(a - 1.0, x) + sc.xlog1py(b - 1.0, -x) - sc.betaln(a, b))
 
 
+def _stdtr_dt(g, ans, df, t):
+    log_density = (
+        sc.gammaln(0.5 * (df + 1.0)) - sc.gammaln(0.5 * df) - 0.5 * np.log(df * math.pi)
+        - 0.5 * (df + 1.0) * np.log1p(t * t / df)
+    )  # fmt: skip
+    return g * np.exp(log_density)
+
+
 # Functions of several arguments: (rules by position, {position: name} of the constants).
 MULTI = {
     "beta": (
@@ -223,6 +231,19 @@ MULTI = {
         (None, lambda g, ans, v, x: g * (ans - 0.5 * (sc.kve(v - 1.0, x) + sc.kve(v + 1.0, x)))),
         {0: "v"},
     ),
+    "poch": (
+        (
+            lambda g, ans, z, m: g * ans * (sc.digamma(z + m) - sc.digamma(z)),
+            lambda g, ans, z, m: g * ans * sc.digamma(z + m),
+        ),
+        {},
+    ),
+    "betaincc": (
+        (None, None, lambda g, ans, a, b, x: -_betainc_dx(g, ans, a, b, x)),
+        {0: "a", 1: "b"},
+    ),
+    # Student's t cdf: its slope in t is the t density
+    "stdtr": ((None, _stdtr_dt), {0: "df"}),
     # Hurwitz zeta(s, q): d/dq = -s zeta(s + 1, q) (scipy.special.zeta(s, q) calls _zeta)
     "zeta": ((None, lambda g, ans, s, q: -g * s * sc.zeta(s + 1.0, q)), {0: "s"}),
 }
