@@ -20,11 +20,15 @@ from typing import Any
 
 __all__ = ["ufunc_name", "asarray_hint", "GK_SCIPY"]
 
+_CONTINUOUS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
+
 #: The functions gradkit.scipy provides, by SciPy module (a test checks this list).
 GK_SCIPY = {
     "scipy.special": ("logsumexp", "softmax", "log_softmax", "polygamma"),
     "scipy.stats": (
-        "norm", "t", "poisson", "gamma", "beta", "dirichlet", "multivariate_normal",
+        *(f"{d}.{m}" for d in ("norm", "t", "gamma", "beta") for m in _CONTINUOUS),
+        "poisson.logpmf", "poisson.pmf", "poisson.cdf", "dirichlet.logpdf", "dirichlet.pdf",
+        "multivariate_normal.logpdf", "multivariate_normal.pdf",
     ),
     "scipy.linalg": (
         "expm", "solve_triangular", "cho_factor", "cho_solve", "sqrtm", "solve_sylvester",
@@ -108,8 +112,7 @@ def asarray_hint() -> str:
         return ""
     module, name = caller
     full = f"{module}.{name}"
-    head = name.split(".")[0]
-    if head in GK_SCIPY.get(module, ()):
+    if name in GK_SCIPY.get(module, ()):
         return (
             f" It was {full}, which converts its arguments with np.asarray and so cannot "
             f"be traced: use gk.{full} instead, the same function (same signature) written "
