@@ -149,11 +149,12 @@ def expm(A):
 # solve_sylvester and sqrtm ------------------------------------------------------------
 def _sylvester_vjp(i, g, ans, a, b, q):
     lam = sylvester_p(_T(a), _T(b), g)
-    return (-(lam @ _T(ans)), -(_T(ans) @ lam), lam)[i]
+    return -(lam @ _T(ans)) if i == 0 else -(_T(ans) @ lam) if i == 1 else lam
 
 
 def _sylvester_jvp(nb, i, t, ans, a, b, q):
-    return _sylvester_batched(a, b, (-(t @ ans), -(ans @ t), t)[i], nb)
+    rhs = -(t @ ans) if i == 0 else -(ans @ t) if i == 1 else t
+    return _sylvester_batched(a, b, rhs, nb)
 
 
 def _sylvester_batched(a, b, rhs, nb):

@@ -82,7 +82,8 @@ class _Distribution:
 
     def _method(self, method, x, args, kwds, outside_lo, outside_hi, scaled_log):
         z, z_safe, inside, ok, shapes, scale = self._standardize(x, args, kwds, method)
-        r = self.std[method](z_safe, *shapes)
+        with np.errstate(divide="ignore"):  # log(0) = -inf at the support's edge, as SciPy
+            r = self.std[method](z_safe, *shapes)
         if scaled_log:
             r = r - np.log(scale)
         elif method == "pdf":
@@ -280,7 +281,9 @@ dirichlet = _Dirichlet()
 class _MultivariateNormal:
     """The multivariate normal, as ``scipy.stats.multivariate_normal`` (``logpdf``/``pdf``:
     ``x, mean=None, cov=1``); differentiable in ``x``, ``mean`` and ``cov``. ``x``'s last
-    axis is the dimension; ``cov`` is a matrix, a vector (its diagonal) or a number.
+    axis is the dimension; ``cov`` is a matrix, a vector (its diagonal) or a number. As
+    SciPy, only the lower triangle of a matrix ``cov`` is read, so its gradient lies in
+    that triangle (each off-diagonal entry standing for itself and its mirror image).
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -307,10 +310,10 @@ class _MultivariateNormal:
         if mean is None:
             mean = np.zeros(dim)
         mean = np.reshape(mean, (dim,))
-        if cov_nd == 0:
+        if cov_nd < 2:
             cov = cov * np.eye(dim)
-        elif cov_nd == 1:
-            cov = cov * np.eye(dim)
+        else:  # SciPy reads the lower triangle (eigh): so does the derivative
+            cov = np.tril(cov) + np.transpose(np.tril(cov, -1))
         x_nd = np.ndim(value_of(x))
         if x_nd == 0:
             x = np.reshape(x, (1,))
