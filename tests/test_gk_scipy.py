@@ -444,3 +444,17 @@ def test_outside_support_and_invalid_parameters_are_scipys() -> None:
     inf = np.array([np.inf, 1.0])
     assert G.special.logsumexp(inf) == sc.logsumexp(inf) == np.inf
     assert G.special.logsumexp(-inf) == sc.logsumexp(-inf)
+
+
+@pytest.mark.parametrize(
+    "name", ["logsumexp b", "softmax axis=0", "norm.logpdf", "beta.cdf", "poisson.logpmf",
+             "convolve same ((4, 5), (2, 3))", "expm", "solve_banded (2, 1)", "cdist euclidean"],
+)  # fmt: skip
+def test_gk_jit_replays_them(name) -> None:
+    """Recorded once, replayed on other inputs: the same values as a plain call."""
+    case = next(c for c in CASES if c.name == name)
+    args = case.make(_rng(3))
+    fast = gk.jit(case.ours)
+    fast(*args)
+    other = case.make(_rng(4))
+    np.testing.assert_allclose(fast(*other), case.ours(*other), rtol=1e-15, atol=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff import stop_gradient
-from gradkit.autodiff.primitives import value_of
+from gradkit.autodiff.primitives import peek
 from gradkit.scipy._special_scipy import polygamma
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "polygamma"]
@@ -43,11 +43,11 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if b is not None:
         a, b = _broadcast(a, b)
     a = a if np.ndim(a) else np.reshape(a, (1,))
-    a = a * 1.0 if np.result_type(value_of(a)).kind in "biu" else a  # force floating
+    a = a * 1.0 if np.result_type(peek(a)).kind in "biu" else a  # force floating
     if b is not None:
         b = np.reshape(b, np.shape(a))
     axes = _axes(axis, np.ndim(a))
-    if np.size(value_of(a)) == 0:
+    if np.size(peek(a)) == 0:
         shape = tuple(1 if k in axes else n for k, n in enumerate(np.shape(a)))
         out = np.full(shape, -np.inf)
         sgn = np.sign(out)
@@ -61,7 +61,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
 
 def _broadcast(a, b):
-    shape = np.broadcast_shapes(np.shape(value_of(a)), np.shape(value_of(b)))
+    shape = np.broadcast_shapes(np.shape(peek(a)), np.shape(peek(b)))
     return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
 
 
@@ -77,7 +77,7 @@ def _logsumexp(a, b, axes, return_sign):
     if b is not None:  # b == 0 terms: 0, with the slope in b of exp(a - a_max)
         finite = np.isfinite(given)
         slope = np.minimum(np.where(finite, given, 0.0), a_max)
-        rest = np.where((b == 0) & finite, slope, rest)
+        rest = np.where(np.logical_and(b == 0, finite), slope, rest)
         rest = np.where(at_max, -np.inf, rest)
     terms = np.exp(rest - a_max)
     if b is not None:

@@ -71,12 +71,12 @@ class _Distribution:
         shapes, loc, scale = self._parse(args, kwds, method)
         ok = scale > 0
         for flag in self.valid(*shapes):
-            ok = ok & flag
+            ok = np.logical_and(ok, flag)
         safe_scale = np.where(ok, scale, 1.0)
         z = (x - loc) / safe_scale
         lo, hi = self.support
-        inside = (z >= lo) & (z <= hi)
-        z_safe = np.where(inside & ok, z, self.inside)
+        inside = np.logical_and(z >= lo, z <= hi)
+        z_safe = np.where(np.logical_and(inside, ok), z, self.inside)
         shapes = [np.where(ok, s, 1.0) for s in shapes]  # invalid: answered by nan
         return z, z_safe, inside, ok, shapes, safe_scale
 
@@ -213,8 +213,7 @@ class _Poisson:
         k = k - loc
         ok = mu >= 0
         mu_safe = np.where(ok, mu, 1.0)
-        kv = value_of(k)
-        inside = (np.floor(kv) == kv) & (kv >= 0)
+        inside = np.logical_and(np.floor(k) == k, k >= 0)  # a count: an integer, not negative
         k_safe = np.where(inside, k, 0.0)
         r = sc.xlogy(k_safe, mu_safe) - sc.gammaln(k_safe + 1) - mu_safe
         return np.where(ok, np.where(inside, r, -np.inf), np.nan)
@@ -223,7 +222,7 @@ class _Poisson:
         return np.exp(self.logpmf(k, mu, loc))
 
     def cdf(self, k, mu, loc=0):
-        k = np.floor(value_of(k) - value_of(loc))
+        k = np.floor(k - loc)
         ok = mu >= 0
         mu_safe = np.where(ok, mu, 1.0)
         inside = k >= 0
