@@ -32,6 +32,20 @@ def in_x(name: str, ufunc, orders: tuple, make_x) -> InX:
     return InX(name, fn, make_x, ELEMENTWISE_SHAPES, ufunc=ufunc)
 
 
+def x_first(name: str, ufunc, constants: tuple, make_x) -> InX:
+    """A case of ``ufunc(x, *constants)`` (Box-Cox: the exponent comes second)."""
+    fn = lambda x: ufunc(x, *constants)  # noqa: E731
+    return InX(name, fn, make_x, ELEMENTWISE_SHAPES, ufunc=ufunc)
+
+
+def huber_args(rng, spec):
+    """delta in [0.5, 1] and r at least 0.2 away from +-delta (huber's kinks)."""
+    sd, sr = spec
+    d = rng.uniform(0.5, 1.0, size=sd)
+    mag = np.where(rng.random(size=sr) < 0.5, rng.uniform(0.0, 0.3, sr), rng.uniform(1.2, 3, sr))
+    return d, np.where(rng.random(size=sr) < 0.5, -mag, mag)
+
+
 def _cases() -> list:
     if sc is None:
         return []
@@ -73,6 +87,12 @@ def _cases() -> list:
         ("spence", uniform(0.2, 3)),
         ("exprel", uniform(-2, 2)),
         ("exp10", uniform(-1, 1)),
+        ("exp1", uniform(0.3, 3)),
+        ("expi", away_from_zero(0.3, 3)),
+        ("cosm1", uniform(-3, 3)),
+        ("sindg", uniform(-200, 200)),
+        ("cosdg", uniform(-200, 200)),
+        ("wrightomega", uniform(-3, 3)),
     ]
     cases = [Case(name, getattr(sc, name), make, ELEMENTWISE_SHAPES) for name, make in unary]
     cases += [
@@ -88,6 +108,9 @@ def _cases() -> list:
         ("rel_entr", pair(uniform(0.2, 3), uniform(0.2, 3))),
         ("kl_div", pair(uniform(0.2, 3), uniform(0.2, 3))),
         ("poch", pair(uniform(0.5, 3), uniform(-0.4, 2))),
+        ("pseudo_huber", pair(uniform(0.5, 2), uniform(-3, 3))),
+        ("powm1", pair(uniform(0.3, 3), uniform(-2, 2))),
+        ("huber", huber_args),
     ]
     cases += [Case(name, getattr(sc, name), make, BROADCAST_PAIRS, (0, 1)) for name, make in binary]
     cases += [
@@ -103,6 +126,12 @@ def _cases() -> list:
         in_x("kve", sc.kve, (0.7,), uniform(0.3, 4)),
         in_x("betaincc", sc.betaincc, (2.5, 1.5), uniform(0.1, 0.9)),
         in_x("stdtr", sc.stdtr, (3.5,), uniform(-3, 3)),
+        in_x("expn", sc.expn, (np.array([[0], [3]]),), uniform(0.3, 3)),
+        in_x("expn, n = 1", sc.expn, (1,), uniform(0.3, 3)),
+        x_first("boxcox", sc.boxcox, (0.7,), uniform(0.3, 3)),
+        x_first("boxcox1p", sc.boxcox1p, (-0.4,), uniform(-0.5, 3)),
+        x_first("inv_boxcox", sc.inv_boxcox, (0.7,), uniform(-0.5, 3)),
+        x_first("inv_boxcox1p", sc.inv_boxcox1p, (-0.4,), uniform(-0.5, 1)),
         in_x("zeta(s, q)", sc._ufuncs._zeta, (2.5,), uniform(0.5, 3)),
         in_x("betainc", sc.betainc, (2.5, 1.5), uniform(0.1, 0.9)),
         in_x("betainc(1, b, x) (a = 1)", sc.betainc, (1.0, 3.0), uniform(0.1, 0.9)),

@@ -35,6 +35,7 @@ __all__ = ["UFUNC_PRIMITIVES", "SpecialPrimitive"]
 SQRT_PI = math.sqrt(math.pi)
 TWO_OVER_SQRT_PI = 2.0 / SQRT_PI
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+DEG = math.pi / 180.0
 
 
 class SpecialPrimitive(Primitive):
@@ -112,6 +113,12 @@ UNARY = {
     "spence": lambda g, ans, x: g * _spence_slope(x),
     "exprel": lambda g, ans, x: g * _exprel_slope(x),
     "exp10": lambda g, ans, x: g * (math.log(10.0) * ans),
+    "exp1": lambda g, ans, x: -g * np.exp(-x) / x,
+    "expi": lambda g, ans, x: g * np.exp(x) / x,
+    "cosm1": lambda g, ans, x: -g * np.sin(x),
+    "sindg": lambda g, ans, x: g * (DEG * sc.cosdg(x)),
+    "cosdg": lambda g, ans, x: -g * (DEG * sc.sindg(x)),
+    "wrightomega": lambda g, ans, x: g * ans / (1.0 + ans),
 }
 
 
@@ -141,6 +148,13 @@ def _gammainc_dx(g, ans, a, x):
 
 def _betainc_dx(g, ans, a, b, x):
     return g * np.exp(sc.xlogy(a - 1.0, x) + sc.xlog1py(b - 1.0, -x) - sc.betaln(a, b))
+
+
+def _expn_dx(g, ans, n, x):
+    # d/dx E_n = -E_{n-1}, and E_0(x) = exp(-x) / x
+    first = n == 0
+    below = sc.expn(np.where(first, 0, n - 1), x)
+    return -g * np.where(first, np.exp(-x) * (1.0 / x + 1.0 / (x * x)), below)
 
 
 def _stdtr_dt(g, ans, df, t):
@@ -241,6 +255,39 @@ MULTI = {
     "betaincc": (
         (None, None, lambda g, ans, a, b, x: -_betainc_dx(g, ans, a, b, x)),
         {0: "a", 1: "b"},
+    ),
+    "expn": ((None, _expn_dx), {0: "n"}),
+    "pseudo_huber": (
+        (
+            lambda g, ans, d, r: g * (2.0 * ans / d - r * r / (d * np.sqrt(1.0 + (r / d) ** 2))),
+            lambda g, ans, d, r: g * r / np.sqrt(1.0 + (r / d) ** 2),
+        ),
+        {},
+    ),
+    "huber": (
+        (
+            lambda g, ans, d, r: g * np.where(np.abs(r) <= d, 0.0, np.abs(r) - d),
+            lambda g, ans, d, r: g * np.where(np.abs(r) <= d, r, d * np.sign(r)),
+        ),
+        {},
+    ),
+    "powm1": (
+        (
+            lambda g, ans, x, y: g * y * np.exp((y - 1.0) * np.log(x)),
+            lambda g, ans, x, y: g * np.log(x) * (ans + 1.0),
+        ),
+        {},
+    ),
+    # Box-Cox in x (the exponent lmbda is a constant)
+    "boxcox": ((lambda g, ans, x, lm: g * np.exp((lm - 1.0) * np.log(x)), None), {1: "lmbda"}),
+    "boxcox1p": ((lambda g, ans, x, lm: g * np.exp((lm - 1.0) * np.log1p(x)), None), {1: "lmbda"}),
+    "inv_boxcox": (
+        (lambda g, ans, y, lm: g * np.exp((1.0 - lm) * np.log(ans)), None),
+        {1: "lmbda"},
+    ),
+    "inv_boxcox1p": (
+        (lambda g, ans, y, lm: g * np.exp((1.0 - lm) * np.log1p(ans)), None),
+        {1: "lmbda"},
     ),
     # Student's t cdf: its slope in t is the t density
     "stdtr": ((None, _stdtr_dt), {0: "df"}),
