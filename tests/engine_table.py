@@ -41,8 +41,8 @@ NOTES = {
     "derivative",
     "scipy": "with `gradkit[scipy]`: rules load when a scipy.special ufunc first meets a "
     "traced value; closed forms in scipy.special ufuncs, so any order; order arguments "
-    "(`v`, `n`, `a`, `b`, `df`, `s`) are constants (a traced one raises `NoRuleError` naming "
-    "it); `xlogy(0, y)` has slope 0 in `y`",
+    "(`v`, `n`, `a`, `b`, `df`, `s`, `lmbda`) are constants (a traced one raises "
+    "`NoRuleError` naming it); `xlogy(0, y)` has slope 0 in `y`",
 }
 
 
