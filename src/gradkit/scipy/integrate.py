@@ -22,6 +22,7 @@ from gradkit.autodiff.primitives import Primitive
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.transforms import jvp as _jvp
 from gradkit.autodiff.transforms import vjp as _vjp
+from gradkit.scipy._arrays import arrays
 from gradkit.scipy._require import scipy_module
 
 _integrate = scipy_module("scipy.integrate", "gk.scipy.integrate")
@@ -187,5 +188,6 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     problem = _Problem(func, bool(tfirst), options)
     if not isinstance(args, tuple):
         args = (args,)
+    y0, t, *args = arrays(y0, t, *args)
     y0 = np.reshape(y0, (-1,)) if np.ndim(y0) == 0 else y0
     return odeint_p(y0, t, *args, problem=problem)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.primitives import Primitive, peek, value_of
+from gradkit.scipy._arrays import arrays
 from gradkit.scipy._require import scipy_module
 
 _linalg = scipy_module("scipy.linalg", "gk.scipy.linalg")
@@ -104,6 +105,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     >>> gk.scipy.linalg.solve_triangular(a, np.array([2.0, 3.0]), lower=True)
     array([1., 2.])
     """
+    a, b = arrays(a, b)
     if trans not in _TRANS:
         raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
     if np.ndim(peek(a)) != 2:
@@ -140,6 +142,7 @@ def expm(A):
     array([[1., 0.],
            [0., 0.]])
     """
+    A = arrays(A)
     shape = np.shape(peek(A))
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ValueError(f"expm: expected a square matrix (or a stack of them), got {shape}")
@@ -177,7 +180,7 @@ def solve_sylvester(a, b, q):
     array([[2., 0.],
            [0., 2.]])
     """
-    return sylvester_p(a, b, q)
+    return sylvester_p(*arrays(a, b, q))
 
 
 def _sqrtm(a):
@@ -206,7 +209,7 @@ def sqrtm(A, disp=True, blocksize=64):
     array([[2., 0.],
            [0., 3.]])
     """
-    return sqrtm_p(A)
+    return sqrtm_p(arrays(A))
 
 
 # Cholesky -----------------------------------------------------------------------------
@@ -257,6 +260,7 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     array([[2., 1.],
            [0., 2.]])
     """
+    a = arrays(a)
     if lower:
         return chol_p(a) + np.triu(a, 1), True
     return _T(chol_p(_T(a))) + np.tril(a, -1), False  # SciPy reads the upper triangle
@@ -272,6 +276,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     array([ 1., -1.])
     """
     c, lower = c_and_lower
+    c, b = arrays(c, b)
     if lower:
         y = tri_solve(c, b, trans=0, lower=True, unit=False)
         return tri_solve(c, y, trans=1, lower=True, unit=False)
@@ -330,6 +335,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     >>> piv
     array([1, 1], dtype=int32)
     """
+    a = arrays(a)
     shape = np.shape(peek(a))
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"gk.scipy.linalg.lu_factor: expected a square matrix, got {shape}")
@@ -348,6 +354,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     array([1., 2.])
     """
     lu, piv = lu_and_piv
+    lu, b = arrays(lu, b)
     perm = _permutation(piv)
     if _TRANS.get(trans) is None:
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
@@ -426,6 +433,7 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
     array([1., 1., 1.])
     """
     l, u = (int(k) for k in l_and_u)  # noqa: E741
+    ab, b = arrays(ab, b)
     if np.shape(peek(ab))[0] != l + u + 1:
         raise ValueError(
             f"solve_banded: ab has {np.shape(peek(ab))[0]} rows, but (l, u) = ({l}, {u}) needs "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.primitives import Primitive, peek
+from gradkit.scipy._arrays import arrays
 from gradkit.scipy._require import scipy_module
 
 _signal = scipy_module("scipy.signal", "gk.scipy.signal")
@@ -86,6 +87,7 @@ def convolve(in1, in2, mode="full", method="auto"):
     >>> gk.grad(lambda x: gk.scipy.signal.convolve(x, np.ones(3), "valid").sum())(np.ones(4))
     array([1., 2., 2., 1.])
     """
+    in1, in2 = arrays(in1, in2)
     s1, s2 = _check(in1, in2, "convolve")
     if mode not in ("full", "valid", "same"):
         _mode(None, s1, s2, mode, "convolve")
@@ -101,6 +103,7 @@ def correlate(in1, in2, mode="full", method="auto"):
     >>> gk.scipy.signal.correlate(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0]), "valid")
     array([2., 3.])
     """
+    in1, in2 = arrays(in1, in2)
     s1, s2 = _check(in1, in2, "correlate")
     if mode == "valid" and not all(a >= b for a, b in zip(s1, s2)):
         if all(a <= b for a, b in zip(s1, s2)):  # SciPy swaps: the result comes out flipped

@@ -13,6 +13,7 @@ import numpy as np
 
 from gradkit.autodiff import stop_gradient
 from gradkit.autodiff.primitives import peek
+from gradkit.scipy._arrays import arrays
 from gradkit.scipy._special_scipy import polygamma
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "polygamma"]
@@ -40,6 +41,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     >>> gk.grad(gk.scipy.special.logsumexp)(np.log([1.0, 3.0]))  # the softmax
     array([0.25, 0.75])
     """
+    a, b = arrays(a, b)
     if b is not None:
         a, b = _broadcast(a, b)
     a = a if np.ndim(a) else np.reshape(a, (1,))
@@ -110,6 +112,7 @@ def softmax(x, axis=None):
     >>> gk.scipy.special.softmax(np.log([1.0, 3.0]))
     array([0.25, 0.75])
     """
+    x = arrays(x)
     x_max = stop_gradient(np.max(x, axis=axis, keepdims=True))  # any shift: same value
     exp_x_shifted = np.exp(x - x_max)
     return exp_x_shifted / np.sum(exp_x_shifted, axis=axis, keepdims=True)
@@ -123,6 +126,7 @@ def log_softmax(x, axis=None):
     >>> gk.scipy.special.log_softmax(np.array([1000.0, 1.0]))
     array([   0., -999.])
     """
+    x = arrays(x)
     x_max = stop_gradient(np.max(x, axis=axis, keepdims=True))
     x_max = np.where(np.isfinite(x_max), x_max, 0.0)
     tmp = x - x_max

@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from gradkit.autodiff.primitives import value_of
+from gradkit.scipy._arrays import arrays
 from gradkit.scipy._require import scipy_module
 
 sc = scipy_module("scipy.special", "gk.scipy.stats")
@@ -69,6 +70,7 @@ class _Distribution:
 
     def _standardize(self, x, args, kwds, method):
         shapes, loc, scale = self._parse(args, kwds, method)
+        x, loc, scale, *shapes = arrays(x, loc, scale, *shapes)
         ok = scale > 0
         for flag in self.valid(*shapes):
             ok = np.logical_and(ok, flag)
@@ -210,6 +212,7 @@ class _Poisson:
         return "<gk.scipy.stats.poisson>"
 
     def logpmf(self, k, mu, loc=0):
+        k, mu, loc = arrays(k, mu, loc)
         k = k - loc
         ok = mu >= 0
         mu_safe = np.where(ok, mu, 1.0)
@@ -222,6 +225,7 @@ class _Poisson:
         return np.exp(self.logpmf(k, mu, loc))
 
     def cdf(self, k, mu, loc=0):
+        k, mu, loc = arrays(k, mu, loc)
         k = np.floor(k - loc)
         ok = mu >= 0
         mu_safe = np.where(ok, mu, 1.0)
@@ -248,6 +252,7 @@ class _Dirichlet:
         return "<gk.scipy.stats.dirichlet>"
 
     def logpdf(self, x, alpha):
+        x, alpha = arrays(x, alpha)
         alpha_v = np.asarray(value_of(alpha))
         if alpha_v.ndim != 1 or np.min(alpha_v) <= 0:
             raise ValueError("dirichlet: alpha must be a 1-d array of positive numbers")
@@ -294,6 +299,7 @@ class _MultivariateNormal:
         return "<gk.scipy.stats.multivariate_normal>"
 
     def logpdf(self, x, mean=None, cov=1, allow_singular=False):
+        x, mean, cov = arrays(x, mean, cov)
         if allow_singular:
             raise NotImplementedError(
                 "gk.scipy.stats.multivariate_normal: allow_singular=True (a pseudo-inverse "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.primitives import peek
+from gradkit.scipy._arrays import arrays
 
 __all__ = ["cdist"]
 
@@ -47,6 +48,7 @@ def cdist(XA, XB, metric="euclidean", *, out=None, **kwargs):
     extra = set(kwargs) - ({"p"} if metric == "minkowski" else set())
     if extra:
         raise TypeError(f"cdist: unexpected arguments {sorted(extra)} for metric {metric!r}")
+    XA, XB = arrays(XA, XB)
     sa, sb = np.shape(peek(XA)), np.shape(peek(XB))
     if len(sa) != 2 or len(sb) != 2:
         raise ValueError("XA must be a 2-dimensional array." if len(sa) != 2 else
