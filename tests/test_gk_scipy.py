@@ -479,12 +479,14 @@ def test_batched_forward_rules_match_reverse(case) -> None:
 def test_lists_are_read_as_arrays_as_scipy_reads_them() -> None:
     pairs = [
         (G.special.logsumexp([1.0, 2.0]), sc.logsumexp([1.0, 2.0])),
-        (G.stats.norm.logpdf([0.0, 1.0], [0.0, 1.0], 2.0), st.norm.logpdf([0.0, 1.0], [0.0, 1.0], 2.0)),
+        (G.stats.norm.logpdf([0.0, 1.0], [0.0, 1.0], 2.0),
+         st.norm.logpdf([0.0, 1.0], [0.0, 1.0], 2.0)),
         (G.stats.poisson.pmf([1, 2], 2.0), st.poisson.pmf([1, 2], 2.0)),
         (G.signal.convolve([1.0, 2.0], [1.0, 1.0]), ss.convolve([1.0, 2.0], [1.0, 1.0])),
         (G.linalg.lu_solve(G.linalg.lu_factor([[1.0, 2.0], [3.0, 4.0]]), [1.0, 2.0]),
          sl.lu_solve(sl.lu_factor([[1.0, 2.0], [3.0, 4.0]]), [1.0, 2.0])),
-        (G.spatial.distance.cdist([[0.0, 0.0]], [[3.0, 4.0]]), sd.cdist([[0.0, 0.0]], [[3.0, 4.0]])),
+        (G.spatial.distance.cdist([[0.0, 0.0]], [[3.0, 4.0]]),
+         sd.cdist([[0.0, 0.0]], [[3.0, 4.0]])),
         (G.integrate.odeint(lambda y, t: -y, [1.0], [0.0, 1.0]),
          si.odeint(lambda y, t: -y, [1.0], [0.0, 1.0])),
     ]  # fmt: skip
