@@ -69,7 +69,7 @@ def _cases() -> list:
         ("log_expit", uniform(-4, 4)),
         ("logit", uniform(0.1, 0.9)),
         ("ndtr", uniform(-3, 3)),
-        ("ndtri", uniform(0.1, 0.9)),  # its poles at 0 and 1: FD of the gradient loses accuracy nearer
+        ("ndtri", uniform(0.1, 0.9)),  # poles at 0 and 1: the FD Hessian is inexact nearer
         ("log_ndtr", uniform(-5, 3)),
         ("i0", uniform(-3, 3)),
         ("i1", uniform(-3, 3)),
