@@ -115,7 +115,8 @@ RACE_LR, RACE_BETA, RACE_STEPS = 1e-4, 0.9, 1000  # the tutorial's settings
 
 def race_data() -> dict[str, Any]:
     """What the page's optimizer race needs: start, contours, and gradkit's own race at
-    the initial settings (the tutorial's lr 1e-4, beta 0.9), which the page's JavaScript must reproduce.
+    the initial settings (the tutorial's lr 1e-4, beta 0.9), which the page's JavaScript
+    must reproduce.
 
     >>> data = race_data()
     >>> sorted(data["reference"])
@@ -225,8 +226,8 @@ def boundary_data(X: Any, y: Any, epochs: Sequence[int] = (0, 25, 100, 250, 500,
         p = net.forward(cells).reshape(grid, grid)
         snapshots.append({"epoch": int(epoch), "p": _r(p, 3),
                           "accuracy": _r(net.accuracy(X, y.reshape(-1, 1)), 4)})
-    return {"window": [_r(lo), _r(hi)], "grid": grid, "X": _r(X, 4), "y": y.astype(int).tolist(),
-            "snapshots": snapshots}
+    return {"window": [_r(lo), _r(hi)], "grid": grid, "X": _r(X, 4),
+            "y": y.astype(int).tolist(), "snapshots": snapshots}
 
 
 def derivation_steps(derivation: Any) -> str:
