@@ -240,10 +240,10 @@ def derivation_steps(derivation: Any) -> str:
     return derivation.to_latex()
 
 
-def readable(fig: Any, min_points: float = 9.0) -> Any:
-    """Make a gk.viz figure readable on the page: no text under ``min_points`` (9 pt is
-    12.5 px at the page's 100 px per inch) and legends moved below their axes, clear of
-    the data. Returns ``fig``.
+def readable(fig: Any, page_px: float = 920.0) -> Any:
+    """Make a gk.viz figure readable on the page: legends moved below their axes, clear of
+    the data, and no text that would show under 12 px when the figure (100 px per inch)
+    is shrunk to the page's ``page_px`` column. Returns ``fig``.
 
     >>> import gradkit as gk
     >>> fig = readable(gk.viz.plot_activations(["relu"]))
@@ -251,17 +251,31 @@ def readable(fig: Any, min_points: float = 9.0) -> Any:
     9.0
     """
     from matplotlib.text import Text
+    from matplotlib.ticker import MaxNLocator
 
+    shrink = max(1.0, fig.get_size_inches()[0] * 100 / page_px)
+    min_points = 9.0 * shrink  # 9 pt = 12.5 px at 100 px per inch
     for text in fig.findobj(Text):
         if text.get_fontsize() < min_points:
             text.set_fontsize(min_points)
+    entries: dict[str, Any] = {}
     for ax in fig.axes:
+        ax.tick_params(labelsize=min_points)  # tick labels are made lazily: set, not found
+        if getattr(ax, "name", "") == "3d":  # fewer ticks, so larger ones do not collide
+            for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+                axis.set_major_locator(MaxNLocator(4))
+            if ax.get_title():  # the title names the surface; its z label collided
+                ax.set_zlabel("")
+            continue
         legend = ax.get_legend()
-        if legend is None or getattr(ax, "name", "") == "3d":
+        if legend is None:
             continue
-        handles, labels = ax.get_legend_handles_labels()
-        if not handles:
-            continue
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14),
-                  ncol=min(len(labels), 3), frameon=False, fontsize=max(min_points, 9.0))
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+        legend.remove()
+    if entries:  # one legend for the figure, below the axes: clear of every curve
+        entry_px = max(map(len, entries)) * 0.6 * min_points * 100 / 72 + 45  # text + handle
+        columns = int(fig.get_size_inches()[0] * 100 // entry_px)  # as many as fit
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center",
+                   ncol=max(1, min(len(entries), columns)), frameon=False, fontsize=min_points)
     return fig
