@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import numpy_api, primitives, trace
+from gradkit.autodiff import numpy_api, primitives, trace, views
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
@@ -123,7 +123,9 @@ class Tensor:
     8.0
     """
 
-    __slots__ = ("_value", "_trace", "_node", "_grad", "__weakref__")
+    # _base (a view: its root and steps) and _views (a root: its live views) are set only
+    # on views and their roots (autodiff/views.py); other Tensors never touch them.
+    __slots__ = ("_value", "_trace", "_node", "_grad", "_base", "_views", "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
@@ -252,6 +254,8 @@ class Tensor:
         if self._trace is not None and self._trace.jit:
             raise self._trace.escape_error()
         if self._trace is not None:
+            if views.storing_into_an_array():
+                raise views.into_ndarray_error(self)
             raise TracerConversionError(
                 f"np.asarray/np.array (or writing into a NumPy array, a[i] = t) was called on "
                 f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
@@ -262,6 +266,8 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __float__(self) -> float:
+        if self._trace is not None and views.storing_into_an_array():
+            raise views.into_ndarray_error(self)  # a[i] = t, a a NumPy array
         return float(self._eager_or_raise("float()"))
 
     def __int__(self) -> int:
@@ -401,11 +407,12 @@ class Tensor:
         return apply_constant(np.not_equal, (self, other), _NO_KW)
 
     def __getitem__(self, idx):
-        return bind(_getitem, (self,), {"idx": _index(idx)})
+        idx = _index(idx)
+        return views.link(self, bind(_getitem, (self,), {"idx": idx}), ("index", idx))
 
     def __setitem__(self, idx, v) -> None:
         self._check_writable("y = np.where(mask, v, x)")
-        self._overwrite(bind(_index_update, (self, v), {"idx": _index(idx)}))
+        views.setitem(self, _index(idx), v)
 
     # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
     # value (a fresh object, as Python makes without these methods, would leave them the
@@ -431,7 +438,7 @@ class Tensor:
     def _in_place(self, op: Any, other: Any) -> Tensor:
         self._check_writable("y = x + v")
         updated = op(self, other)
-        old, new = value_of(self), value_of(updated)
+        old, new = peek(self), peek(updated)  # shapes and dtypes only (jit too)
         if np.shape(new) != np.shape(old):
             raise ValueError(
                 f"an in-place operation on a Tensor of shape {np.shape(old)} gave shape "
@@ -445,11 +452,9 @@ class Tensor:
     def _overwrite(self, updated: Any) -> Tensor:
         """Make this object name ``updated``. The old value stays in the recorded graph
         untouched: exactly as if the user had written ``x = updated``, except that every
-        name for this object sees it."""
-        if type(updated) is not Tensor:
-            updated = Tensor._const(updated)
-        self._value, self._trace, self._node = updated._value, updated._trace, updated._node
-        return self
+        name for this object sees it, and so do the array it is a view of and that
+        array's other views (see autodiff/views.py)."""
+        return views.write(self, updated)
 
     # --- NumPy protocols -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -546,10 +551,16 @@ class Tensor:
         return numpy_api.squeeze(self, axis)
 
     def ravel(self):
-        """The values as a 1-d tensor."""
+        """The values as a 1-d tensor (a view when NumPy's would be one)."""
         return numpy_api.ravel(self)
 
-    flatten = ravel
+    def flatten(self):
+        """The values as a new 1-d tensor (a copy, as ``ndarray.flatten``)."""
+        return numpy_api.copy(numpy_api.ravel(self))
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """The diagonal, a read-only view (as ``ndarray.diagonal``)."""
+        return numpy_api.diagonal(self, offset, axis1, axis2)
 
     def dot(self, other):
         """``np.dot(self, other)``."""
