@@ -194,6 +194,11 @@
         if (e !== null) el("circle", { cx: sx(h), cy: sy(Math.max(e, FLOOR)), r: 5,
           fill: COLORS[j], class: "marker" }, g.svg);
       });
+      ["truncation", "rounding"].forEach(function (part, j) {
+        el("path", { d: path(data.h.map(function (hh, q) { return [hh, data.model[part][q]]; }), sx, sy),
+          fill: "none", stroke: "#777", "stroke-width": 1.5, "stroke-dasharray": j ? "2 3" : "7 4",
+          class: "model-" + part }, g.svg);
+      });
       el("line", { x1: sx(h), x2: sx(h), y1: box.t, y2: box.b, stroke: "#444",
         "stroke-dasharray": "4 3", class: "h-line" }, g.svg);
       var parts = methods.map(function (m) {
@@ -201,13 +206,16 @@
         return m + " " + (e === 0 ? "0 (exact to rounding)" : num(e, 2));
       });
       readout.textContent = "h = " + num(h, 2) + ": error " + parts.join(", ") +
+        ". The forward error's parts: truncation h·|f″|/2 ≈ " + num(data.model.truncation[i], 2) +
+        ", rounding 2ε|f|/h ≈ " + num(data.model.rounding[i], 2) + " (" +
+        (data.model.truncation[i] > data.model.rounding[i] ? "truncation" : "rounding") + " dominates)" +
         ". (The tutorial's h = 10⁻⁷ forward difference: " + num(data.tutorial.error, 2) + ".)";
     }
     fig.insertBefore(controls, fig.stage);
     fig.insertBefore(readout, fig.stage.nextSibling);
     legend(fig.insertBefore(html("div", {}), readout), methods.map(function (m, j) {
       return { color: COLORS[j], label: m + " difference" + (m === "complex" ? " (complex step)" : "") };
-    }));
+    }).concat([{ color: "#777", dashed: true, label: "forward: truncation h|f″|/2 and rounding 2ε|f|/h" }]));
     return draw;
   };
 

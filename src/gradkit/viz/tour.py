@@ -228,21 +228,21 @@ def _render_item(kind: str, payload: Any, image_names: dict[int, str]) -> str:
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = "".join("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>"
                        for row in rows)
-        return (f'<div class="table-scroll"><table><caption>{html.escape(caption)}</caption>'
+        return (f'<div class="table-scroll"><table><caption>{_inline(caption)}</caption>'
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
     if kind == "figure":
         name, fig, caption = payload
         src, width = image_names[id(fig)]
         return (f'<figure><img src="{html.escape(src)}" width="{width}" '
                 f'alt="{html.escape(caption)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+                f"<figcaption>{_inline(caption)}</figcaption></figure>")
     if kind == "widget":
         kind, data, caption = payload
         blob = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
         return (f'<figure class="widget" data-widget="{kind}">'
                 f'<script type="application/json">{blob}</script>'
                 f'<div class="stage"><noscript>This picture needs JavaScript.</noscript></div>'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+                f"<figcaption>{_inline(caption)}</figcaption></figure>")
     raise ValueError(f"unknown report item {kind!r}")
 
 

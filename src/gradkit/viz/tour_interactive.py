@@ -66,7 +66,11 @@ def step_data(x: float = 1.0) -> dict[str, Any]:
 
     steps = np.logspace(-16, 0, 97)
     curve = gk.numerical.step_error(np.sin, np.cos, x, steps=steps)
-    return {"x": x, "function": "sin", "h": _r(curve.steps, 4),
+    # the forward difference's two errors: truncation h |f''| / 2, rounding 2 eps |f| / h
+    eps = np.finfo(float).eps
+    model = {"truncation": _r(curve.steps * abs(np.sin(x)) / 2, 3),
+             "rounding": _r(2 * eps * abs(np.sin(x)) / curve.steps, 3)}
+    return {"x": x, "function": "sin", "h": _r(curve.steps, 4), "model": model,
             "errors": {m: _r(curve.errors[m], 3) for m in ("forward", "central", "complex")
                        if m in curve.errors},
             "best": {m: _r(curve.best_step[m], 3) for m in ("forward", "central")},

@@ -60,8 +60,8 @@ def present_derivative(ns: Namespace, report: Report) -> None:
                  ["x", "forward, h = 1e-7", "gk.numerical.derivative", "gk.grad",
                   "analytical 2x"], rows)
     report.widget("tangent", live.tangent_data(lambda x: x**3 / 3 - x, (-2.5, 2.5), "x³/3 − x"),
-                  "Drag the slider: the point on f(x) = x³/3 − x, its tangent line, and "
-                  "f′(x) = x² − 1 from gk.grad")
+                  "Drag the slider: the point on $f(x) = x^3/3 - x$, its tangent line, and "
+                  "$f'(x) = x^2 - 1$ from gk.grad")
 
 
 def step_size() -> None:
@@ -112,12 +112,13 @@ def present_step_size(ns: Namespace, report: Report) -> None:
                  ["method", "best step", "error at the best step"],
                  [[m, f"{curve.best_step[m]:.1e}", f"{curve.best_error[m]:.1e}"]
                   for m in curve.best_step])
-    report.text(f"The tutorial's h = 1e-7 forward difference is one point on the forward "
+    report.text(f"The tutorial's $h = 10^{{-7}}$ forward difference is one point on the forward "
                 f"V: error {curve.tutorial_error:.1e}. The complex step, "
                 f"$\\operatorname{{Im}} f(x + ih) / h$, has no subtraction and so no rounding "
                 f"error.")
-    report.widget("step", live.step_data(), "Slide h: the error of each difference "
-                  "quotient of sin at x = 1 (log-log), truncation falling and rounding rising")
+    report.widget("step", live.step_data(), "Slide $h$: the error of each difference "
+                  "quotient of $\\sin$ at $x = 1$ (log-log), truncation falling and rounding "
+                  "rising")
 
 
 def symbolic() -> None:
@@ -230,8 +231,8 @@ def present_gradient(ns: Namespace, report: Report) -> None:
     report.widget("direction", live.direction_data(
         lambda p: p[0] ** 2 + 0.5 * p[1] ** 2 + 0.3 * p[0] * p[1], (1.0, 1.0),
         "x² + y²/2 + 0.3xy"),
-        "Turn u: the gradient arrow (black), the direction u (orange) and D_u f from "
-        "gk.directional_derivative, on f(x, y) = x² + y²/2 + 0.3xy at (1, 1)")
+        "Turn $u$: the gradient arrow (black), the direction $u$ (orange) and $D_u f$ from "
+        "gk.directional_derivative, on $f(x, y) = x^2 + y^2/2 + 0.3xy$ at $(1, 1)$")
 
 
 def backpropagation() -> None:
@@ -281,7 +282,8 @@ def present_backprop(ns: Namespace, report: Report) -> None:
     import gradkit as gk
 
     report.widget("graph", live.graph_data(ns["graph"], ns["neuron"]),
-                  "σ(w·x + b) at w = 0.5, x = 2, b = −1: step forward, then backward")
+                  "$\\sigma(w x + b)$ at $w = 0.5$, $x = 2$, $b = -1$: step forward, then "
+                  "backward")
     hand, auto = ns["hand"], ns["auto"]
     report.table("Hand-written backpropagation against gk.grad (at the initial weights)",
                  ["parameter", "shape", "max |hand - autodiff|"],
@@ -352,8 +354,8 @@ def present_optimization(ns: Namespace, report: Report) -> None:
     report.table("The optimizer race on Rosenbrock, 1000 steps from (-1.5, -1.5)", header,
                  race_rows(ns["race"]))
     report.widget("race", live.race_data(),
-                  "Set the learning rate α and the momentum β: the four optimizers re-run "
-                  "1000 steps on Rosenbrock in the page")
+                  "Set the learning rate $\\alpha$ and the momentum $\\beta$: the four "
+                  "optimizers re-run 1000 steps on Rosenbrock in the page")
     report.text("That first race is not fair: gradient descent and the tutorial's momentum "
                 "keep the tutorial's $\\alpha = 10^{-4}$, while Nesterov, RMSprop and Adam run "
                 "at rates tuned for this problem. Below, every optimizer gets the best of the "
@@ -429,8 +431,8 @@ def present_losses(ns: Namespace, report: Report) -> None:
         rows.append([name, float(loss(y_true, y_pred)), str(np.round(by_hand, 4) + 0.0),
                      f"{np.max(np.abs(auto - by_hand)):.1e}"])
     report.table("Losses at ŷ = (0.9, 0.2, 0.6, 0.4), y = (1, 0, 1, 0) (cross-entropy: the "
-                 "sum -Σ y log ŷ, whose gradient is the tutorial's -y/ŷ; the tutorial's code "
-                 f"prints the mean, {-np.mean(y_true * np.log(y_pred)):.4f})",
+                 "sum $-\\sum y \\log \\hat y$, whose gradient is the tutorial's $-y/\\hat y$; "
+                 f"the tutorial's code prints the mean, {-np.mean(y_true * np.log(y_pred)):.4f})",
                  ["loss", "value", "closed-form gradient", "max |closed form - gk.grad|"], rows)
     report.figure("activations", live.readable(ns["activations"]),
                   "Activations (solid) and their derivatives (dashed)")
