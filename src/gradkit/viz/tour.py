@@ -290,8 +290,8 @@ def render_html(parts: Sequence[dict[str, Any]], version: str, seconds: float) -
         "Python session with gradkit installed. The pictures with controls are live: "
         "drag, click and read the numbers.</p>"
         f"<nav><ol>{nav}</ol></nav></header><main>{''.join(sections)}</main>"
-        "<footer>Written by <code>gradkit tour</code>. Formulas typeset by KaTeX (MIT "
-        "licence, <code>assets/KATEX_LICENSE</code>).</footer>"
+        "<footer>Written by <code>gradkit tour</code>. Formulas typeset by KaTeX "
+        "(MIT licence, at the top of <code>assets/katex.min.js</code>).</footer>"
         '<script src="assets/katex.min.js"></script><script src="assets/tour.js"></script>'
         "</body></html>\n"
     )
