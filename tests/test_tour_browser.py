@@ -183,6 +183,14 @@ def test_the_layout_holds_at_phone_width(browser, built, shots):
         sizes = page.eval_on_selector_all(
             "figure.widget svg text", "t => t.map(e => parseFloat(getComputedStyle(e).fontSize))")
         assert len(sizes) > 50 and min(sizes) >= 11  # readable on a phone and a projector
+        boxes = page.eval_on_selector_all(
+            'figure[data-widget="graph"] svg rect[rx="8"]',
+            "r => r.map(e => { const b = e.getBoundingClientRect(); "
+            "return [b.left, b.top, b.right, b.bottom]; })")
+        assert len(boxes) == 6
+        for i, a in enumerate(boxes):  # the graph's nodes never cover one another
+            for b in boxes[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
         page.screenshot(path=str(shots / "phone-full.png"), full_page=True)
         assert phone.errors() == []
     finally:

@@ -394,15 +394,16 @@
         edges.forEach(function (e, k) { if (e.to === c) localKnown[k] = true; });
       }
       var narrow = (fig.stage.clientWidth || 600) < 500;
-      var g = newSvg(fig.stage, function (w) { return narrow ? 120 * Math.max.apply(null, nodes.map(function (n) { return n.rows; })) + 40 * data.layers : 300; });
-      var bw = narrow ? Math.min(110, (g.w - 20) / 2.4) : Math.min(120, (g.w - 20) / data.layers - 30), bh = 58;
+      var g = newSvg(fig.stage, function (w) { return narrow ? 110 * data.layers : 300; });
+      var most = Math.max.apply(null, nodes.map(function (n) { return n.rows; }));
+      var bw = narrow ? Math.min(110, g.w / most - 8) : Math.min(120, (g.w - 20) / data.layers - 30), bh = 58;
       function pos(n) { // columns by layer (rows by layer on a phone, top to bottom)
         if (!narrow) {
           var colw = (g.w - bw) / Math.max(1, data.layers - 1);
           return [bw / 2 + n.layer * colw, (g.h / (n.rows + 1)) * (n.row + 1)];
         }
         var rowh = (g.h - bh) / Math.max(1, data.layers - 1);
-        return [(g.w / (n.rows + 1)) * (n.row + 1), bh / 2 + n.layer * rowh];
+        return [(g.w / n.rows) * (n.row + 0.5), bh / 2 + n.layer * rowh];
       }
       edges.forEach(function (e, k) {
         var a = pos(nodes[e.from]), b = pos(nodes[e.to]);

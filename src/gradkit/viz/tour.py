@@ -202,7 +202,8 @@ def _paragraphs(text: str) -> str:
             continue
         for block in piece.split("\n\n"):
             if block.strip():
-                rendered.append(f"<p>{_inline(' '.join(block.split()))}</p>")
+                prose = " ".join(block.split()).replace(" -- ", " \u2013 ")  # en dash
+                rendered.append(f"<p>{_inline(prose)}</p>")
     return "\n".join(rendered)
 
 
