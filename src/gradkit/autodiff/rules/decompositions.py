@@ -1,0 +1,389 @@
+"""Matrix decompositions: cholesky, eigh, eigvalsh, eig, eigvals, svd, svdvals and qr.
+
+Each primitive works on stacks of matrices (any leading axes, as NumPy). A decomposition
+with several outputs is one primitive whose value *packs* them along the last axis
+(``_pack``); the NumPy-level wrappers in :mod:`gradkit.autodiff.numpy_linalg` take them
+apart by indexing, whose rules route each output's cotangent back into the packed one.
+
+The rules are the standard matrix-calculus results (Giles, "An extended collection of
+matrix derivative results for forward and reverse mode algorithmic differentiation",
+2008; Townsend, "Differentiating the singular value decomposition", 2016), written with
+NumPy calls on possibly traced values so that they differentiate again.
+
+Conventions (see the README's "Supported NumPy functions" notes):
+
+- ``eigh``, ``eigvalsh`` and ``cholesky`` read one triangle of their input, as NumPy
+  does; their derivative is that of NumPy's function: the lower-triangle entry ``(i, j)``
+  carries the sum of the symmetric gradient's ``(i, j)`` and ``(j, i)`` entries, the
+  other triangle gets zero. A matrix built symmetric (``B @ B.T``, ``(X + X.T) / 2``)
+  gets the same gradient as under JAX, which symmetrizes instead.
+- Repeated eigenvalues (singular values): the terms ``1 / (w_j - w_i)`` of a tied pair,
+  ``|w_j - w_i| <= 100 n eps max|w|``, are taken as 0. That is exact for every function
+  that does not depend on which basis of the tied eigenspace is returned (projectors,
+  sums over the tie, the matrix itself); for one that does, no derivative exists and
+  this is the one of the basis NumPy returned held fixed within the tie.
+- Zero singular values (rank deficiency) make ``1 / s`` in the SVD rule 0 below
+  ``max(m, n) eps s_max`` (NumPy's rank threshold): the null-space part of ``U`` or ``V``
+  has no derivative.
+- Eigenvector signs (phases) are NumPy's. The tangent of each eigenvector is orthogonal
+  to it (unit norm, no rotation of sign or phase), so functions invariant under
+  ``v -> -v`` (``v v^T``, ``abs(v)``, ``v[k] / v[j]``) have gradients that match finite
+  differences; a function of one vector's sign has no derivative to give.
+- ``full_matrices=True`` with a non-square input (and ``qr`` ``mode='complete'``): the
+  extra columns are one arbitrary basis of a complement; their tangent is the one that
+  turns them least (``U2^T dU2 = 0``), which is exact for functions of their span.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradkit.autodiff.primitives import Primitive, peek, shape_of
+
+
+def _t(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _diagonal(x):
+    return np.diagonal(x, 0, -2, -1)
+
+
+def _diag_embed(v):
+    """A stack of diagonal matrices from a stack of vectors."""
+    return v[..., :, None] * np.eye(shape_of(v)[-1], dtype=np.result_type(peek(v)))
+
+
+def _pack(parts, cores):
+    """Flatten each part's ``cores`` trailing axes and join them along the last axis."""
+    flat = []
+    for p, c in zip(parts, cores):
+        shp = shape_of(p)
+        lead, core = shp[: len(shp) - c], shp[len(shp) - c :]
+        flat.append(np.reshape(p, lead + (int(np.prod(core)),)))
+    return np.concatenate(flat, axis=-1)
+
+
+def _unpack(packed, core_shapes):
+    """The parts :func:`_pack` joined, given each one's trailing shape."""
+    lead = shape_of(packed)[:-1]
+    out, start = [], 0
+    for core in core_shapes:
+        size = int(np.prod(core))
+        out.append(np.reshape(packed[..., start : start + size], lead + tuple(core)))
+        start += size
+    return out
+
+
+def _inverse_gaps(x):
+    """``F[..., i, j] = 1 / (x_j - x_i)`` off the diagonal, 0 on it and for tied pairs
+    (``|x_j - x_i| <= 100 n eps max|x|``); both ``where`` branches stay finite."""
+    n = shape_of(x)[-1]
+    d = x[..., None, :] - x[..., :, None]
+    eps = np.finfo(np.result_type(peek(x))).eps
+    scale = np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
+    apart = np.abs(d) > (100.0 * max(n, 1) * eps) * scale
+    return np.where(apart, 1.0 / np.where(apart, d, 1.0), 0.0)
+
+
+def _inverse_values(s, rows: int, cols: int):
+    """``1 / s`` for singular values above NumPy's rank threshold, 0 below it."""
+    eps = np.finfo(np.result_type(peek(s))).eps
+    big = s > (max(rows, cols) * eps) * np.max(s, axis=-1, keepdims=True)
+    return np.where(big, 1.0 / np.where(big, s, 1.0), 0.0)
+
+
+def _from_triangle(t, uplo: str):
+    """The symmetric matrix NumPy reads from one triangle of ``t``."""
+    if uplo.upper() == "U":
+        return np.triu(t) + _t(np.triu(t, 1))
+    return np.tril(t) + _t(np.tril(t, -1))
+
+
+def _onto_triangle(g, uplo: str):
+    """The adjoint of :func:`_from_triangle`: a symmetric-matrix gradient on the
+    triangle the input was read from."""
+    if uplo.upper() == "U":
+        return np.triu(g) + np.triu(_t(g), 1)
+    return np.tril(g) + np.tril(_t(g), -1)
+
+
+# cholesky ------------------------------------------------------------------------------
+def _phi(x):
+    """The lower triangle with the diagonal halved (``L^-1 dL`` from ``L^-1 dA L^-T``)."""
+    return np.tril(x) - 0.5 * _diag_embed(_diagonal(x))
+
+
+def _cholesky_jvp(nb, i, t, ans, a):
+    inner = np.linalg.solve(ans, _t(np.linalg.solve(ans, _from_triangle(t, "L"))))
+    return np.matmul(ans, _phi(inner))
+
+
+def _cholesky_vjp(g, ans, a):
+    m = _phi(np.matmul(_t(ans), g))
+    z = np.linalg.solve(_t(ans), m)  # L^-T Phi
+    return _onto_triangle(_t(np.linalg.solve(_t(ans), _t(z))), "L")  # ... L^-1
+
+
+cholesky_p = Primitive("cholesky", np.linalg.cholesky)
+cholesky_p.vjps = (_cholesky_vjp,)
+cholesky_p.jvp = _cholesky_jvp
+
+
+# eigh and eigvalsh ---------------------------------------------------------------------
+def _eigh(a, uplo):
+    w, v = np.linalg.eigh(a, UPLO=uplo)
+    return _pack([w, v], [1, 2])
+
+
+def _eigh_parts(packed, n):
+    return _unpack(packed, [(n,), (n, n)])
+
+
+def _eigh_jvp(nb, i, t, ans, a, uplo):
+    n = shape_of(a)[-1]
+    w, v = _eigh_parts(ans, n)
+    p = np.matmul(_t(v), np.matmul(_from_triangle(t, uplo), v))
+    return _pack([_diagonal(p), np.matmul(v, _inverse_gaps(w) * p)], [1, 2])
+
+
+def _eigh_vjp(g, ans, a, uplo):
+    n = shape_of(a)[-1]
+    w, v = _eigh_parts(ans, n)
+    gw, gv = _eigh_parts(g, n)
+    inner = _diag_embed(gw) + _inverse_gaps(w) * np.matmul(_t(v), gv)
+    return _onto_triangle(np.matmul(v, np.matmul(inner, _t(v))), uplo)
+
+
+eigh_p = Primitive("eigh", _eigh)
+eigh_p.vjps = (_eigh_vjp,)
+eigh_p.jvp = _eigh_jvp
+
+
+def _eigvalsh_jvp(nb, i, t, ans, a, uplo):
+    v = np.linalg.eigh(a, UPLO=uplo)[1]
+    return _diagonal(np.matmul(_t(v), np.matmul(_from_triangle(t, uplo), v)))
+
+
+def _eigvalsh_vjp(g, ans, a, uplo):
+    v = np.linalg.eigh(a, UPLO=uplo)[1]
+    return _onto_triangle(np.matmul(v * g[..., None, :], _t(v)), uplo)
+
+
+eigvalsh_p = Primitive("eigvalsh", lambda a, uplo: np.linalg.eigvalsh(a, UPLO=uplo))
+eigvalsh_p.vjps = (_eigvalsh_vjp,)
+eigvalsh_p.jvp = _eigvalsh_jvp
+
+
+# eig and eigvals (JAX's convention for complex values: no conjugation) ---------------------
+def _eig(a):
+    w, v = np.linalg.eig(a)
+    return _pack([w, v], [1, 2])
+
+
+def _eig_jvp(nb, i, t, ans, a):
+    n = shape_of(a)[-1]
+    w, v = _eigh_parts(ans, n)
+    p = np.linalg.solve(v, np.matmul(t, v))  # V^-1 dA V
+    dv = np.matmul(v, _inverse_gaps(w) * p)
+    # keep each eigenvector at unit norm, as NumPy returns them
+    dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
+    return _pack([_diagonal(p), dv], [1, 2])
+
+
+def _eig_vjp(g, ans, a):
+    n = shape_of(a)[-1]
+    w, v = _eigh_parts(ans, n)
+    gw, gv = _eigh_parts(g, n)
+    gv = gv - np.conj(v) * np.real(np.sum(gv * v, axis=-2, keepdims=True))
+    inner = _diag_embed(gw) + _inverse_gaps(w) * np.matmul(_t(v), gv)
+    r = np.linalg.solve(_t(v), np.matmul(inner, _t(v)))  # V^-T inner V^T
+    return r if np.iscomplexobj(peek(a)) else np.real(r)
+
+
+eig_p = Primitive("eig", _eig)
+eig_p.vjps = (_eig_vjp,)
+eig_p.jvp = _eig_jvp
+
+
+def _eig_matched(a, ans):
+    """``eig``'s vectors in the order of ``eigvals``' values ``ans`` (LAPACK may order
+    them differently with and without vectors)."""
+    w, v = np.linalg.eig(a)
+    order = np.argmin(np.abs(ans[..., :, None] - w[..., None, :]), axis=-1)
+    return np.take_along_axis(v, order[..., None, :], axis=-1)
+
+
+def _eigvals_jvp(nb, i, t, ans, a):
+    v = _eig_matched(a, ans)
+    return _diagonal(np.linalg.solve(v, np.matmul(t, v)))
+
+
+def _eigvals_vjp(g, ans, a):
+    v = _eig_matched(a, ans)
+    r = np.linalg.solve(_t(v), g[..., :, None] * _t(v))  # V^-T diag(g) V^T
+    return r if np.iscomplexobj(peek(a)) else np.real(r)
+
+
+eigvals_p = Primitive("eigvals", np.linalg.eigvals)
+eigvals_p.vjps = (_eigvals_vjp,)
+eigvals_p.jvp = _eigvals_jvp
+
+
+# svd and svdvals ------------------------------------------------------------------------
+def _svd(a, full_matrices):
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return _pack([u, s, vh], [2, 1, 2])
+
+
+def _svd_parts(packed, a, full_matrices):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    um, vn = (m, n) if full_matrices else (k, k)
+    return _unpack(packed, [(m, um), (k,), (vn, n)])
+
+
+def _svd_jvp(nb, i, t, ans, a, full_matrices):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    u, s, vh = _svd_parts(ans, a, full_matrices)
+    u1, v1 = u[..., :, :k], _t(vh[..., :k, :])
+    p = np.matmul(_t(u1), np.matmul(t, v1))  # U^T dA V
+    f = _inverse_gaps(s * s)
+    ps = p * s[..., None, :]  # dP S
+    sp = s[..., :, None] * p  # S dP
+    du = np.matmul(u1, f * (ps + _t(ps)))
+    dv = np.matmul(v1, f * (sp + _t(sp)))
+    sinv = _inverse_values(s, m, n)[..., None, :]
+    if m > k:  # (I - U U^T) dA V S^-1
+        tv = np.matmul(t, v1)
+        du = du + (tv - np.matmul(u1, np.matmul(_t(u1), tv))) * sinv
+    if n > k:  # (I - V V^T) dA^T U S^-1
+        tu = np.matmul(_t(t), u1)
+        dv = dv + (tu - np.matmul(v1, np.matmul(_t(v1), tu))) * sinv
+    if full_matrices and m > k:  # the extra columns turn least: U2^T dU2 = 0
+        u2 = u[..., :, k:]
+        du = np.concatenate([du, -np.matmul(u1, np.matmul(_t(du), u2))], axis=-1)
+    if full_matrices and n > k:
+        v2 = _t(vh[..., k:, :])
+        dv = np.concatenate([dv, -np.matmul(v1, np.matmul(_t(dv), v2))], axis=-1)
+    return _pack([du, _diagonal(p), _t(dv)], [2, 1, 2])
+
+
+def _svd_vjp(g, ans, a, full_matrices):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    u, s, vh = _svd_parts(ans, a, full_matrices)
+    gu, gs, gvh = _svd_parts(g, a, full_matrices)
+    u1, vh1 = u[..., :, :k], vh[..., :k, :]
+    v1, gv = _t(vh1), _t(gvh)
+    gu1, gv1 = gu[..., :, :k], gv[..., :, :k]
+    if full_matrices and m > k:  # adjoint of dU2 = -U1 dU1^T U2
+        u2 = u[..., :, k:]
+        gu1 = gu1 - np.matmul(u2, np.matmul(_t(gu[..., :, k:]), u1))
+    if full_matrices and n > k:
+        v2 = _t(vh[..., k:, :])
+        gv1 = gv1 - np.matmul(v2, np.matmul(_t(gv[..., :, k:]), v1))
+    f = _inverse_gaps(s * s)
+    ju = np.matmul(_t(u1), gu1)
+    jv = np.matmul(_t(v1), gv1)
+    inner = (
+        f * (ju - _t(ju)) * s[..., None, :]
+        + _diag_embed(gs)
+        + s[..., :, None] * (f * (jv - _t(jv)))
+    )
+    r = np.matmul(u1, np.matmul(inner, vh1))
+    sinv = _inverse_values(s, m, n)[..., None, :]
+    if m > k:  # (I - U U^T) Ubar S^-1 V^T
+        r = r + np.matmul((gu1 - np.matmul(u1, ju)) * sinv, vh1)
+    if n > k:  # U S^-1 Vbar^T (I - V V^T)
+        r = r + np.matmul(u1 * sinv, _t(gv1) - np.matmul(_t(jv), vh1))
+    return r
+
+
+svd_p = Primitive("svd", _svd)
+svd_p.vjps = (_svd_vjp,)
+svd_p.jvp = _svd_jvp
+
+
+def _svdvals_jvp(nb, i, t, ans, a):
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return _diagonal(np.matmul(_t(u), np.matmul(t, _t(vh))))
+
+
+def _svdvals_vjp(g, ans, a):
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return np.matmul(u * g[..., None, :], vh)
+
+
+svdvals_p = Primitive("svdvals", lambda a: np.linalg.svd(a, compute_uv=False))
+svdvals_p.vjps = (_svdvals_vjp,)
+svdvals_p.jvp = _svdvals_jvp
+
+
+# qr ------------------------------------------------------------------------------------
+def _qr(a, complete):
+    q, r = np.linalg.qr(a, mode="complete" if complete else "reduced")
+    return _pack([q, r], [2, 2])
+
+
+def _qr_parts(packed, a, complete):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    return _unpack(packed, [(m, m if complete else k), (m if complete else k, n)])
+
+
+def _right_inverse(x, r):
+    """``x R^-1`` for an invertible upper-triangular ``R`` (full column rank)."""
+    return _t(np.linalg.solve(_t(r), _t(x)))
+
+
+def _qr_tall_jvp(q, r, t):
+    """Tangents of Q and R for ``m >= n`` (reduced): Q^T dQ antisymmetric, dR R^-1 upper."""
+    x = np.matmul(_t(q), _right_inverse(t, r))
+    low = np.tril(x, -1)
+    upper = x - low + _t(low)  # X - Omega, Omega = L(X) - L(X)^T
+    return _right_inverse(t, r) - np.matmul(q, upper), np.matmul(upper, r)
+
+
+def _qr_tall_vjp(q, r, gq, gr):
+    m = np.matmul(r, _t(gr)) - np.matmul(_t(gq), q)
+    copied = np.tril(m) + _t(np.tril(m, -1))
+    return _right_inverse(gq + np.matmul(q, copied), _t(r))  # (...) R^-T
+
+
+def _qr_jvp(nb, i, t, ans, a, complete):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    q, r = _qr_parts(ans, a, complete)
+    q1, r1 = q[..., :, :k], r[..., :k, :k]
+    dq, dr = _qr_tall_jvp(q1, r1, t[..., :, :k])
+    if n > k:  # wide: R2 = Q^T Y
+        dr2 = np.matmul(_t(dq), a[..., :, k:]) + np.matmul(_t(q1), t[..., :, k:])
+        dr = np.concatenate([dr, dr2], axis=-1)
+    if complete and m > k:  # Q2 turns least; R's extra rows stay zero
+        dq = np.concatenate([dq, -np.matmul(q1, np.matmul(_t(dq), q[..., :, k:]))], axis=-1)
+        zeros = np.zeros(shape_of(dr)[:-2] + (m - k, n), dtype=np.result_type(peek(dr)))
+        dr = np.concatenate([dr, zeros], axis=-2)
+    return _pack([dq, dr], [2, 2])
+
+
+def _qr_vjp(g, ans, a, complete):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    q, r = _qr_parts(ans, a, complete)
+    gq, gr = _qr_parts(g, a, complete)
+    q1, gq1 = q[..., :, :k], gq[..., :, :k]
+    if complete and m > k:  # adjoint of dQ2 = -Q1 dQ1^T Q2
+        q2 = q[..., :, k:]
+        gq1 = gq1 - np.matmul(q2, np.matmul(_t(gq[..., :, k:]), q1))
+    if n > k:  # wide: A = [X | Y], R2 = Q^T Y
+        y, gr2 = a[..., :, k:], gr[..., :k, k:]
+        gx = _qr_tall_vjp(q1, r[..., :k, :k], gq1 + np.matmul(y, _t(gr2)), gr[..., :k, :k])
+        return np.concatenate([gx, np.matmul(q1, gr2)], axis=-1)
+    return _qr_tall_vjp(q1, r[..., :k, :k], gq1, gr[..., :k, :k])
+
+
+qr_p = Primitive("qr", _qr)
+qr_p.vjps = (_qr_vjp,)
+qr_p.jvp = _qr_jvp
