@@ -86,9 +86,11 @@ def cholesky(a, /, *, upper=False):
 @implements(np.linalg.eigh)
 def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
     n = _matrices(a, "eigh")[0]
-    packed = dec.eigh_p(a, uplo=_uplo(UPLO, "eigh"))
-    w, v = dec._eigh_parts(packed, n)
-    return _L.EighResult(w, v)
+    uplo = _uplo(UPLO, "eigh")
+    # The values from their own primitive, so that the vectors' rules run only when the
+    # vectors are used (they refuse a repeated eigenvalue, the values' rules do not).
+    v = dec._eigh_parts(dec.eigh_p(a, uplo=uplo), n)[1]
+    return _L.EighResult(dec.eigvalsh_p(a, uplo=uplo), v)
 
 
 @implements(np.linalg.eigvalsh)
@@ -135,8 +137,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if not compute_uv:
         return dec.svdvals_p(a)
     full = bool(full_matrices)
-    u, s, vh = dec._svd_parts(dec.svd_p(a, full_matrices=full), a, full)
-    return _L.SVDResult(u, s, vh)
+    u, _, vh = dec._svd_parts(dec.svd_p(a, full_matrices=full), a, full)
+    return _L.SVDResult(u, dec.svdvals_p(a), vh)  # values apart, as eigh's
 
 
 @implements(np.linalg.svdvals)

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive, peek, shape_of
+from gradkit.autodiff.errors import JitError
+from gradkit.autodiff.primitives import Primitive, peek, shape_of, value_of
 
 
 def _t(x):
@@ -84,6 +85,67 @@ def _inverse_gaps(x):
     scale = np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
     apart = np.abs(d) > (100.0 * max(n, 1) * eps) * scale
     return np.where(apart, 1.0 / np.where(apart, d, 1.0), 0.0)
+
+
+def _refuse_tied(x, coupling, who: str) -> None:
+    """Raise if ``x`` has a tied pair ``x_i == x_j`` and ``coupling[..., i, j]`` is not 0
+    (``coupling=None``: at any tie). The vectors of a repeated eigenvalue (singular
+    value) have no derivative; forward mode refuses a tangent that splits the tie
+    (``coupling`` is its ``V^T dA V``), reverse mode any use of the vectors, since a zero
+    cotangent there may be a product with a zero eigenvalue, not an absence. (Not
+    checked under gk.jit, which cannot read values: there the tied pairs' terms are 0.)"""
+    try:
+        x = value_of(x)
+        coupling = None if coupling is None else value_of(coupling)
+    except JitError:
+        return
+    n = x.shape[-1]
+    eps = np.finfo(np.result_type(x)).eps
+    gaps = np.abs(x[..., None, :] - x[..., :, None])
+    tied = gaps <= 100.0 * n * eps * np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
+    tied &= ~np.eye(n, dtype=bool)
+    if not tied.any():
+        return
+    if coupling is None:
+        coupled = True
+    else:
+        size = np.abs(coupling)
+        coupled = np.any(tied & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
+    if coupled:
+        raise np.linalg.LinAlgError(
+            f"{who}: the matrix has a repeated {'singular value' if 'svd' in who else 'eigenvalue'}"
+            ", and the derivative asked for depends on the vectors that belong to it, which "
+            "are not unique and have no derivative there. Differentiate a function of the "
+            "values alone (np.linalg.eigvalsh / svdvals), or move off the tie (e.g. add a "
+            "tiny distinct diagonal); see the README's linear-algebra notes"
+        )
+
+
+def _refuse_null(s, columns, rows: int, cols: int, who: str) -> None:
+    """Raise if a non-square matrix has a zero singular value and that value's column of
+    ``columns`` is not 0 (``None``: in any case): the singular vectors of its null space
+    are not unique and have no derivative (not checked under jit)."""
+    try:
+        s = value_of(s)
+        columns = None if columns is None else value_of(columns)
+    except JitError:
+        return
+    eps = np.finfo(np.result_type(s)).eps
+    small = s <= max(rows, cols) * eps * np.max(s, axis=-1, keepdims=True)
+    if not small.any():
+        return
+    if columns is None:
+        coupled = True
+    else:
+        size = np.max(np.abs(columns), axis=-2)
+        coupled = np.any(small & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
+    if coupled:
+        raise np.linalg.LinAlgError(
+            f"{who}: the matrix is rank deficient and the derivative asked for depends on "
+            "the singular vectors of its zero singular values, which are not unique and "
+            "have no derivative there. Use full_matrices=False with functions of the "
+            "leading vectors only, or np.linalg.pinv / lstsq, whose rules hold at fixed rank"
+        )
 
 
 def _inverse_values(s, rows: int, cols: int):
@@ -144,6 +206,7 @@ def _eigh_jvp(nb, i, t, ans, a, uplo):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     p = np.matmul(_t(v), np.matmul(_from_triangle(t, uplo), v))
+    _refuse_tied(w, p, "eigh")
     return _pack([_diagonal(p), np.matmul(v, _inverse_gaps(w) * p)], [1, 2])
 
 
@@ -151,7 +214,9 @@ def _eigh_vjp(g, ans, a, uplo):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     gw, gv = _eigh_parts(g, n)
-    inner = _diag_embed(gw) + _inverse_gaps(w) * np.matmul(_t(v), gv)
+    _refuse_tied(w, None, "eigh")
+    x = np.matmul(_t(v), gv)
+    inner = _diag_embed(gw) + _inverse_gaps(w) * x
     return _onto_triangle(np.matmul(v, np.matmul(inner, _t(v))), uplo)
 
 
@@ -185,6 +250,7 @@ def _eig_jvp(nb, i, t, ans, a):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     p = np.linalg.solve(v, np.matmul(t, v))  # V^-1 dA V
+    _refuse_tied(w, p, "eig")
     dv = np.matmul(v, _inverse_gaps(w) * p)
     # keep each eigenvector at unit norm, as NumPy returns them
     dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
@@ -196,7 +262,9 @@ def _eig_vjp(g, ans, a):
     w, v = _eigh_parts(ans, n)
     gw, gv = _eigh_parts(g, n)
     gv = gv - np.conj(v) * np.real(np.sum(gv * v, axis=-2, keepdims=True))
-    inner = _diag_embed(gw) + _inverse_gaps(w) * np.matmul(_t(v), gv)
+    x = np.matmul(_t(v), gv)
+    _refuse_tied(w, np.abs(x) + np.abs(_t(x)), "eig")
+    inner = _diag_embed(gw) + _inverse_gaps(w) * x
     r = np.linalg.solve(_t(v), np.matmul(inner, _t(v)))  # V^-T inner V^T
     return r if np.iscomplexobj(peek(a)) else np.real(r)
 
@@ -252,15 +320,20 @@ def _svd_jvp(nb, i, t, ans, a, full_matrices):
     f = _inverse_gaps(s * s)
     ps = p * s[..., None, :]  # dP S
     sp = s[..., :, None] * p  # S dP
+    _refuse_tied(s * s, np.abs(ps + _t(ps)) + np.abs(sp + _t(sp)), "svd")
     du = np.matmul(u1, f * (ps + _t(ps)))
     dv = np.matmul(v1, f * (sp + _t(sp)))
     sinv = _inverse_values(s, m, n)[..., None, :]
     if m > k:  # (I - U U^T) dA V S^-1
         tv = np.matmul(t, v1)
-        du = du + (tv - np.matmul(u1, np.matmul(_t(u1), tv))) * sinv
+        outside = tv - np.matmul(u1, np.matmul(_t(u1), tv))
+        _refuse_null(s, outside, m, n, "svd")
+        du = du + outside * sinv
     if n > k:  # (I - V V^T) dA^T U S^-1
         tu = np.matmul(_t(t), u1)
-        dv = dv + (tu - np.matmul(v1, np.matmul(_t(v1), tu))) * sinv
+        outside = tu - np.matmul(v1, np.matmul(_t(v1), tu))
+        _refuse_null(s, outside, m, n, "svd")
+        dv = dv + outside * sinv
     if full_matrices and m > k:  # the extra columns turn least: U2^T dU2 = 0
         u2 = u[..., :, k:]
         du = np.concatenate([du, -np.matmul(u1, np.matmul(_t(du), u2))], axis=-1)
@@ -284,9 +357,12 @@ def _svd_vjp(g, ans, a, full_matrices):
     if full_matrices and n > k:
         v2 = _t(vh[..., k:, :])
         gv1 = gv1 - np.matmul(v2, np.matmul(_t(gv[..., :, k:]), v1))
+    if m != n:
+        _refuse_null(s, None, m, n, "svd")
     f = _inverse_gaps(s * s)
     ju = np.matmul(_t(u1), gu1)
     jv = np.matmul(_t(v1), gv1)
+    _refuse_tied(s * s, None, "svd")
     inner = (
         f * (ju - _t(ju)) * s[..., None, :]
         + _diag_embed(gs)
@@ -295,9 +371,11 @@ def _svd_vjp(g, ans, a, full_matrices):
     r = np.matmul(u1, np.matmul(inner, vh1))
     sinv = _inverse_values(s, m, n)[..., None, :]
     if m > k:  # (I - U U^T) Ubar S^-1 V^T
-        r = r + np.matmul((gu1 - np.matmul(u1, ju)) * sinv, vh1)
+        outside = gu1 - np.matmul(u1, ju)
+        r = r + np.matmul(outside * sinv, vh1)
     if n > k:  # U S^-1 Vbar^T (I - V V^T)
-        r = r + np.matmul(u1 * sinv, _t(gv1) - np.matmul(_t(jv), vh1))
+        outside = gv1 - np.matmul(v1, jv)
+        r = r + np.matmul(u1 * sinv, _t(outside))
     return r
 
 
