@@ -46,6 +46,36 @@ def _t(x):
     return np.swapaxes(x, -1, -2)
 
 
+def _complex(x) -> bool:
+    return np.iscomplexobj(peek(x))
+
+
+def _h(x):
+    """The conjugate transpose of a stack of matrices (the transpose for real ones)."""
+    return np.conj(_t(x)) if _complex(x) else _t(x)
+
+
+def _conj(x):
+    return np.conj(x) if _complex(x) else x
+
+
+def _re(x):
+    return np.real(x) if _complex(x) else x
+
+
+def _hermitian_rule(rule):
+    """A reverse rule written for the Hermitian pairing ``Re sum(conj(c) v)`` of the
+    matrix-calculus literature, as a rule for the engine's (JAX's) bilinear pairing
+    ``Re sum(c v)``: conjugate the cotangent on the way in and the result on the way out
+    (nothing to do for real values)."""
+
+    def vjp(g, ans, *args, **kw):
+        return _conj(rule(_conj(g), ans, *args, **kw))
+
+    vjp.__name__ = rule.__name__
+    return vjp
+
+
 def _diagonal(x):
     return np.diagonal(x, 0, -2, -1)
 
@@ -156,39 +186,42 @@ def _inverse_values(s, rows: int, cols: int):
 
 
 def _from_triangle(t, uplo: str):
-    """The symmetric matrix NumPy reads from one triangle of ``t``."""
-    if uplo.upper() == "U":
-        return np.triu(t) + _t(np.triu(t, 1))
-    return np.tril(t) + _t(np.tril(t, -1))
+    """The symmetric (Hermitian) matrix LAPACK reads from one triangle of ``t``: the
+    strict triangle, its (conjugate) transpose and the real part of the diagonal."""
+    part = np.triu(t, 1) if uplo.upper() == "U" else np.tril(t, -1)
+    return part + _h(part) + _diag_embed(_re(_diagonal(t)))
 
 
 def _onto_triangle(g, uplo: str):
-    """The adjoint of :func:`_from_triangle`: a symmetric-matrix gradient on the
-    triangle the input was read from."""
+    """The adjoint of :func:`_from_triangle` for the Hermitian pairing: a gradient with
+    respect to the symmetric (Hermitian) matrix, on the triangle the input was read from."""
     if uplo.upper() == "U":
-        return np.triu(g) + np.triu(_t(g), 1)
-    return np.tril(g) + np.tril(_t(g), -1)
+        off = np.triu(g, 1) + np.triu(_h(g), 1)
+    else:
+        off = np.tril(g, -1) + np.tril(_h(g), -1)
+    return off + _diag_embed(_re(_diagonal(g)))
 
 
 # cholesky ------------------------------------------------------------------------------
 def _phi(x):
-    """The lower triangle with the diagonal halved (``L^-1 dL`` from ``L^-1 dA L^-T``)."""
-    return np.tril(x) - 0.5 * _diag_embed(_diagonal(x))
+    """The strict lower triangle plus half the (real) diagonal: ``L^-1 dL`` from
+    ``L^-1 dA L^-H`` (and its own adjoint)."""
+    return np.tril(x, -1) + 0.5 * _diag_embed(_re(_diagonal(x)))
 
 
 def _cholesky_jvp(nb, i, t, ans, a):
-    inner = np.linalg.solve(ans, _t(np.linalg.solve(ans, _from_triangle(t, "L"))))
+    inner = np.linalg.solve(ans, _h(np.linalg.solve(ans, _from_triangle(t, "L"))))
     return np.matmul(ans, _phi(inner))
 
 
 def _cholesky_vjp(g, ans, a):
-    m = _phi(np.matmul(_t(ans), g))
-    z = np.linalg.solve(_t(ans), m)  # L^-T Phi
-    return _onto_triangle(_t(np.linalg.solve(_t(ans), _t(z))), "L")  # ... L^-1
+    m = _phi(np.matmul(_h(ans), g))
+    z = np.linalg.solve(_h(ans), m)  # L^-H Phi
+    return _onto_triangle(_h(np.linalg.solve(_h(ans), _h(z))), "L")  # ... L^-1
 
 
 cholesky_p = Primitive("cholesky", np.linalg.cholesky)
-cholesky_p.vjps = (_cholesky_vjp,)
+cholesky_p.vjps = (_hermitian_rule(_cholesky_vjp),)
 cholesky_p.jvp = _cholesky_jvp
 
 
@@ -205,9 +238,9 @@ def _eigh_parts(packed, n):
 def _eigh_jvp(nb, i, t, ans, a, uplo):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
-    p = np.matmul(_t(v), np.matmul(_from_triangle(t, uplo), v))
+    p = np.matmul(_h(v), np.matmul(_from_triangle(t, uplo), v))
     _refuse_tied(w, p, "eigh")
-    return _pack([_diagonal(p), np.matmul(v, _inverse_gaps(w) * p)], [1, 2])
+    return _pack([_re(_diagonal(p)), np.matmul(v, _inverse_gaps(_re(w)) * p)], [1, 2])
 
 
 def _eigh_vjp(g, ans, a, uplo):
@@ -215,28 +248,28 @@ def _eigh_vjp(g, ans, a, uplo):
     w, v = _eigh_parts(ans, n)
     gw, gv = _eigh_parts(g, n)
     _refuse_tied(w, None, "eigh")
-    x = np.matmul(_t(v), gv)
-    inner = _diag_embed(gw) + _inverse_gaps(w) * x
-    return _onto_triangle(np.matmul(v, np.matmul(inner, _t(v))), uplo)
+    x = np.matmul(_h(v), gv)
+    inner = _diag_embed(_re(gw)) + _inverse_gaps(_re(w)) * x
+    return _onto_triangle(np.matmul(v, np.matmul(inner, _h(v))), uplo)
 
 
 eigh_p = Primitive("eigh", _eigh)
-eigh_p.vjps = (_eigh_vjp,)
+eigh_p.vjps = (_hermitian_rule(_eigh_vjp),)
 eigh_p.jvp = _eigh_jvp
 
 
 def _eigvalsh_jvp(nb, i, t, ans, a, uplo):
     v = np.linalg.eigh(a, UPLO=uplo)[1]
-    return _diagonal(np.matmul(_t(v), np.matmul(_from_triangle(t, uplo), v)))
+    return _re(_diagonal(np.matmul(_h(v), np.matmul(_from_triangle(t, uplo), v))))
 
 
 def _eigvalsh_vjp(g, ans, a, uplo):
     v = np.linalg.eigh(a, UPLO=uplo)[1]
-    return _onto_triangle(np.matmul(v * g[..., None, :], _t(v)), uplo)
+    return _onto_triangle(np.matmul(v * _re(g)[..., None, :], _h(v)), uplo)
 
 
 eigvalsh_p = Primitive("eigvalsh", lambda a, uplo: np.linalg.eigvalsh(a, UPLO=uplo))
-eigvalsh_p.vjps = (_eigvalsh_vjp,)
+eigvalsh_p.vjps = (_hermitian_rule(_eigvalsh_vjp),)
 eigvalsh_p.jvp = _eigvalsh_jvp
 
 
@@ -315,32 +348,35 @@ def _svd_jvp(nb, i, t, ans, a, full_matrices):
     m, n = shape_of(a)[-2:]
     k = min(m, n)
     u, s, vh = _svd_parts(ans, a, full_matrices)
-    u1, v1 = u[..., :, :k], _t(vh[..., :k, :])
-    p = np.matmul(_t(u1), np.matmul(t, v1))  # U^T dA V
+    s = _re(s)
+    u1, v1 = u[..., :, :k], _h(vh[..., :k, :])
+    p = np.matmul(_h(u1), np.matmul(t, v1))  # U^H dA V
     f = _inverse_gaps(s * s)
     ps = p * s[..., None, :]  # dP S
     sp = s[..., :, None] * p  # S dP
-    _refuse_tied(s * s, np.abs(ps + _t(ps)) + np.abs(sp + _t(sp)), "svd")
-    du = np.matmul(u1, f * (ps + _t(ps)))
-    dv = np.matmul(v1, f * (sp + _t(sp)))
+    _refuse_tied(s * s, np.abs(ps + _h(ps)) + np.abs(sp + _h(sp)), "svd")
+    du = np.matmul(u1, f * (ps + _h(ps)))
+    dv = np.matmul(v1, f * (sp + _h(sp)))
     sinv = _inverse_values(s, m, n)[..., None, :]
-    if m > k:  # (I - U U^T) dA V S^-1
+    if _complex(p):  # the phase each pair (u_i, v_i) shares turns with u_i alone
+        du = du + u1 * (1j * np.imag(_diagonal(p)))[..., None, :] * sinv
+    if m > k:  # (I - U U^H) dA V S^-1
         tv = np.matmul(t, v1)
-        outside = tv - np.matmul(u1, np.matmul(_t(u1), tv))
+        outside = tv - np.matmul(u1, np.matmul(_h(u1), tv))
         _refuse_null(s, outside, m, n, "svd")
         du = du + outside * sinv
-    if n > k:  # (I - V V^T) dA^T U S^-1
-        tu = np.matmul(_t(t), u1)
-        outside = tu - np.matmul(v1, np.matmul(_t(v1), tu))
+    if n > k:  # (I - V V^H) dA^H U S^-1
+        tu = np.matmul(_h(t), u1)
+        outside = tu - np.matmul(v1, np.matmul(_h(v1), tu))
         _refuse_null(s, outside, m, n, "svd")
         dv = dv + outside * sinv
-    if full_matrices and m > k:  # the extra columns turn least: U2^T dU2 = 0
+    if full_matrices and m > k:  # the extra columns turn least: U2^H dU2 = 0
         u2 = u[..., :, k:]
-        du = np.concatenate([du, -np.matmul(u1, np.matmul(_t(du), u2))], axis=-1)
+        du = np.concatenate([du, -np.matmul(u1, np.matmul(_h(du), u2))], axis=-1)
     if full_matrices and n > k:
-        v2 = _t(vh[..., k:, :])
-        dv = np.concatenate([dv, -np.matmul(v1, np.matmul(_t(dv), v2))], axis=-1)
-    return _pack([du, _diagonal(p), _t(dv)], [2, 1, 2])
+        v2 = _h(vh[..., k:, :])
+        dv = np.concatenate([dv, -np.matmul(v1, np.matmul(_h(dv), v2))], axis=-1)
+    return _pack([du, _re(_diagonal(p)), _h(dv)], [2, 1, 2])
 
 
 def _svd_vjp(g, ans, a, full_matrices):
@@ -348,54 +384,55 @@ def _svd_vjp(g, ans, a, full_matrices):
     k = min(m, n)
     u, s, vh = _svd_parts(ans, a, full_matrices)
     gu, gs, gvh = _svd_parts(g, a, full_matrices)
+    s = _re(s)
     u1, vh1 = u[..., :, :k], vh[..., :k, :]
-    v1, gv = _t(vh1), _t(gvh)
+    v1, gv = _h(vh1), _h(gvh)
     gu1, gv1 = gu[..., :, :k], gv[..., :, :k]
-    if full_matrices and m > k:  # adjoint of dU2 = -U1 dU1^T U2
+    if full_matrices and m > k:  # adjoint of dU2 = -U1 dU1^H U2
         u2 = u[..., :, k:]
-        gu1 = gu1 - np.matmul(u2, np.matmul(_t(gu[..., :, k:]), u1))
+        gu1 = gu1 - np.matmul(u2, np.matmul(_h(gu[..., :, k:]), u1))
     if full_matrices and n > k:
-        v2 = _t(vh[..., k:, :])
-        gv1 = gv1 - np.matmul(v2, np.matmul(_t(gv[..., :, k:]), v1))
+        v2 = _h(vh[..., k:, :])
+        gv1 = gv1 - np.matmul(v2, np.matmul(_h(gv[..., :, k:]), v1))
     if m != n:
         _refuse_null(s, None, m, n, "svd")
-    f = _inverse_gaps(s * s)
-    ju = np.matmul(_t(u1), gu1)
-    jv = np.matmul(_t(v1), gv1)
     _refuse_tied(s * s, None, "svd")
-    inner = (
-        f * (ju - _t(ju)) * s[..., None, :]
-        + _diag_embed(gs)
-        + s[..., :, None] * (f * (jv - _t(jv)))
-    )
-    r = np.matmul(u1, np.matmul(inner, vh1))
+    f = _inverse_gaps(s * s)
+    ju = np.matmul(_h(u1), gu1)
+    jv = np.matmul(_h(v1), gv1)
     sinv = _inverse_values(s, m, n)[..., None, :]
-    if m > k:  # (I - U U^T) Ubar S^-1 V^T
-        outside = gu1 - np.matmul(u1, ju)
-        r = r + np.matmul(outside * sinv, vh1)
-    if n > k:  # U S^-1 Vbar^T (I - V V^T)
-        outside = gv1 - np.matmul(v1, jv)
-        r = r + np.matmul(u1 * sinv, _t(outside))
+    inner = (
+        f * (ju - _h(ju)) * s[..., None, :]
+        + _diag_embed(_re(gs))
+        + s[..., :, None] * (f * (jv - _h(jv)))
+    )
+    if _complex(ju):  # adjoint of the phase term of the forward rule
+        inner = inner + _diag_embed(1j * np.imag(_diagonal(ju))) * sinv
+    r = np.matmul(u1, np.matmul(inner, vh1))
+    if m > k:  # (I - U U^H) Ubar S^-1 V^H
+        r = r + np.matmul((gu1 - np.matmul(u1, ju)) * sinv, vh1)
+    if n > k:  # U S^-1 Vbar^H (I - V V^H)
+        r = r + np.matmul(u1 * sinv, _h(gv1 - np.matmul(v1, jv)))
     return r
 
 
 svd_p = Primitive("svd", _svd)
-svd_p.vjps = (_svd_vjp,)
+svd_p.vjps = (_hermitian_rule(_svd_vjp),)
 svd_p.jvp = _svd_jvp
 
 
 def _svdvals_jvp(nb, i, t, ans, a):
     u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return _diagonal(np.matmul(_t(u), np.matmul(t, _t(vh))))
+    return _re(_diagonal(np.matmul(_h(u), np.matmul(t, _h(vh)))))
 
 
 def _svdvals_vjp(g, ans, a):
     u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return np.matmul(u * g[..., None, :], vh)
+    return np.matmul(u * _re(g)[..., None, :], vh)
 
 
 svdvals_p = Primitive("svdvals", lambda a: np.linalg.svd(a, compute_uv=False))
-svdvals_p.vjps = (_svdvals_vjp,)
+svdvals_p.vjps = (_hermitian_rule(_svdvals_vjp),)
 svdvals_p.jvp = _svdvals_jvp
 
 
@@ -417,17 +454,21 @@ def _right_inverse(x, r):
 
 
 def _qr_tall_jvp(q, r, t):
-    """Tangents of Q and R for ``m >= n`` (reduced): Q^T dQ antisymmetric, dR R^-1 upper."""
-    x = np.matmul(_t(q), _right_inverse(t, r))
+    """Tangents of Q and R for ``m >= n`` (reduced): ``Q^H dQ`` skew-Hermitian, ``dR R^-1``
+    upper triangular with a real diagonal (LAPACK's R has one)."""
+    x = np.matmul(_h(q), _right_inverse(t, r))
     low = np.tril(x, -1)
-    upper = x - low + _t(low)  # X - Omega, Omega = L(X) - L(X)^T
+    upper = x - low + _h(low)  # X - Omega, Omega = L(X) - L(X)^H (+ i Im diag X)
+    if _complex(x):
+        upper = upper - _diag_embed(1j * np.imag(_diagonal(x)))
     return _right_inverse(t, r) - np.matmul(q, upper), np.matmul(upper, r)
 
 
 def _qr_tall_vjp(q, r, gq, gr):
-    m = np.matmul(r, _t(gr)) - np.matmul(_t(gq), q)
-    copied = np.tril(m) + _t(np.tril(m, -1))
-    return _right_inverse(gq + np.matmul(q, copied), _t(r))  # (...) R^-T
+    m = np.matmul(r, _h(gr)) - np.matmul(_h(gq), q)
+    low = np.tril(m, -1)
+    copied = low + _h(low) + _diag_embed(_re(_diagonal(m)))
+    return _right_inverse(gq + np.matmul(q, copied), _h(r))  # (...) R^-H
 
 
 def _qr_jvp(nb, i, t, ans, a, complete):
@@ -436,11 +477,11 @@ def _qr_jvp(nb, i, t, ans, a, complete):
     q, r = _qr_parts(ans, a, complete)
     q1, r1 = q[..., :, :k], r[..., :k, :k]
     dq, dr = _qr_tall_jvp(q1, r1, t[..., :, :k])
-    if n > k:  # wide: R2 = Q^T Y
-        dr2 = np.matmul(_t(dq), a[..., :, k:]) + np.matmul(_t(q1), t[..., :, k:])
+    if n > k:  # wide: R2 = Q^H Y
+        dr2 = np.matmul(_h(dq), a[..., :, k:]) + np.matmul(_h(q1), t[..., :, k:])
         dr = np.concatenate([dr, dr2], axis=-1)
     if complete and m > k:  # Q2 turns least; R's extra rows stay zero
-        dq = np.concatenate([dq, -np.matmul(q1, np.matmul(_t(dq), q[..., :, k:]))], axis=-1)
+        dq = np.concatenate([dq, -np.matmul(q1, np.matmul(_h(dq), q[..., :, k:]))], axis=-1)
         zeros = np.zeros(shape_of(dr)[:-2] + (m - k, n), dtype=np.result_type(peek(dr)))
         dr = np.concatenate([dr, zeros], axis=-2)
     return _pack([dq, dr], [2, 2])
@@ -452,16 +493,16 @@ def _qr_vjp(g, ans, a, complete):
     q, r = _qr_parts(ans, a, complete)
     gq, gr = _qr_parts(g, a, complete)
     q1, gq1 = q[..., :, :k], gq[..., :, :k]
-    if complete and m > k:  # adjoint of dQ2 = -Q1 dQ1^T Q2
+    if complete and m > k:  # adjoint of dQ2 = -Q1 dQ1^H Q2
         q2 = q[..., :, k:]
-        gq1 = gq1 - np.matmul(q2, np.matmul(_t(gq[..., :, k:]), q1))
-    if n > k:  # wide: A = [X | Y], R2 = Q^T Y
+        gq1 = gq1 - np.matmul(q2, np.matmul(_h(gq[..., :, k:]), q1))
+    if n > k:  # wide: A = [X | Y], R2 = Q^H Y
         y, gr2 = a[..., :, k:], gr[..., :k, k:]
-        gx = _qr_tall_vjp(q1, r[..., :k, :k], gq1 + np.matmul(y, _t(gr2)), gr[..., :k, :k])
+        gx = _qr_tall_vjp(q1, r[..., :k, :k], gq1 + np.matmul(y, _h(gr2)), gr[..., :k, :k])
         return np.concatenate([gx, np.matmul(q1, gr2)], axis=-1)
     return _qr_tall_vjp(q1, r[..., :k, :k], gq1, gr[..., :k, :k])
 
 
 qr_p = Primitive("qr", _qr)
-qr_p.vjps = (_qr_vjp,)
+qr_p.vjps = (_hermitian_rule(_qr_vjp),)
 qr_p.jvp = _qr_jvp

@@ -326,22 +326,35 @@ def _eye_minus(x):
     return np.eye(shape_of(x)[-1], dtype=np.result_type(peek(x))) - x
 
 
+def _adjoint(x):
+    """The conjugate transpose (the transpose of real matrices)."""
+    return np.conj(_swap(x)) if np.iscomplexobj(peek(x)) else _swap(x)
+
+
+def _conj(x):
+    return np.conj(x) if np.iscomplexobj(peek(x)) else x
+
+
 def _pinv_jvp(nb, i, t, ans, a, **kw):
-    p, tt = ans, _swap(t)
+    p, th = ans, _adjoint(t)
     return (
         -np.matmul(p, np.matmul(t, p))
-        + np.matmul(np.matmul(p, _swap(p)), np.matmul(tt, _eye_minus(np.matmul(a, p))))
-        + np.matmul(_eye_minus(np.matmul(p, a)), np.matmul(tt, np.matmul(_swap(p), p)))
+        + np.matmul(np.matmul(p, _adjoint(p)), np.matmul(th, _eye_minus(np.matmul(a, p))))
+        + np.matmul(_eye_minus(np.matmul(p, a)), np.matmul(th, np.matmul(_adjoint(p), p)))
     )
 
 
 def _pinv_vjp(g, ans, a, **kw):
-    p, gt = ans, _swap(g)
-    return (
-        -np.matmul(_swap(p), np.matmul(g, _swap(p)))
-        + np.matmul(_eye_minus(np.matmul(a, p)), np.matmul(gt, np.matmul(p, _swap(p))))
-        + np.matmul(np.matmul(_swap(p), p), np.matmul(gt, _eye_minus(np.matmul(p, a))))
+    # The adjoint for the Hermitian pairing Re sum(conj(c) v), taken with conj(g) and
+    # conjugated back: the engine pairs cotangents and tangents by Re sum(c v).
+    p, g = ans, _conj(g)
+    ph, gh = _adjoint(p), _adjoint(g)
+    r = (
+        -np.matmul(ph, np.matmul(g, ph))
+        + np.matmul(_eye_minus(np.matmul(a, p)), np.matmul(gh, np.matmul(p, ph)))
+        + np.matmul(np.matmul(ph, p), np.matmul(gh, _eye_minus(np.matmul(p, a))))
     )
+    return _conj(r)
 
 
 pinv_p = Primitive("pinv", _pinv)
