@@ -197,6 +197,8 @@ def lstsq(a, b, rcond=None):
         value_of(a), compute_uv=False), initial=0.0))  # fmt: skip
     if rank == n and m > n:
         r = matmul(a, x) - b
+        if np.iscomplexobj(peek(r)):  # |r|^2, real, as NumPy's residuals
+            r = np.abs(r)
         resid = sum_(r * r, axis=0)
         resid = reshape(resid, (1,)) if ndim_of(b) == 1 else resid
     else:
