@@ -300,6 +300,17 @@ def test_bad_inputs_raise_clear_errors():
         np.linalg.eigh(gk.Tensor(np.eye(2)), UPLO="X")
     with pytest.raises(np.linalg.LinAlgError):  # NumPy's own: not positive definite
         gk.grad(lambda a: np.sum(np.linalg.cholesky(a)))(-np.eye(2))
+    vec = gk.Tensor(np.ones(3))
+    with pytest.raises(ValueError, match="matrix_transpose: needs at least 2"):
+        np.linalg.matrix_transpose(vec)
+    with pytest.raises(ValueError, match="outer: both inputs must be 1-d"):
+        np.linalg.outer(rect, vec)
+    with pytest.raises(np.linalg.LinAlgError, match="tensorinv"):
+        np.linalg.tensorinv(gk.Tensor(np.ones((2, 3, 4))), ind=1)
+    with pytest.raises(ValueError, match="multi_dot: expecting at least two"):
+        np.linalg.multi_dot([rect])
+    with pytest.raises(np.linalg.LinAlgError, match="lstsq: a must be 2-d"):
+        np.linalg.lstsq(gk.Tensor(np.ones((2, 3, 3))), np.ones(3))
 
 
 # batched == looped ---------------------------------------------------------------------------
