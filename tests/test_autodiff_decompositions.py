@@ -69,6 +69,25 @@ def test_logdet_second_derivative_is_minus_trace_of_a_inverse_h_squared():
     np.testing.assert_allclose(second, expected, rtol=1e-9)
 
 
+def test_third_derivative_of_logdet_through_every_decomposition():
+    """d^3/ds^3 log det(A + s H) = 2 tr((A^-1 H)^3), through eigh, cholesky, qr and svd."""
+    a, h = _spd(3), RNG.standard_normal((3, 3))
+    h = h + h.T
+    m = np.linalg.solve(a, h)
+    expected = 2 * np.trace(m @ m @ m)
+    routes = {
+        "eigh": lambda x: np.sum(np.log(np.linalg.eigvalsh(x))),
+        "cholesky": lambda x: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x)))),
+        "qr": lambda x: np.sum(np.log(np.abs(np.diagonal(np.linalg.qr(x)[1])))),
+        "svd": lambda x: np.sum(np.log(np.linalg.svd(x)[1])),
+        "svd vectors": lambda x: np.sum(np.log(np.diagonal(np.linalg.svd(x)[0].T @ x
+                                                           @ np.linalg.svd(x)[2].T))),
+    }  # fmt: skip
+    for name, logdet in routes.items():
+        third = gk.grad(gk.grad(gk.grad(lambda s, f=logdet: f(a + s * h))))(0.0)
+        np.testing.assert_allclose(third, expected, rtol=1e-8, err_msg=name)
+
+
 def test_sum_of_eigenvalues_is_the_trace():
     a = RNG.standard_normal((3, 3))
     sym = a + a.T
