@@ -252,6 +252,11 @@ def test_repeated_eigenvalues_values_are_differentiable_vectors_refused_clearly(
     # a direction that keeps the returned basis (diagonal) has an exact tangent
     d = np.diag(RNG.standard_normal(3))
     np.testing.assert_allclose(gk.jvp(rebuilt, (a,), (d,))[1], np.sum(b * d), rtol=1e-12)
+    # eig: the same at a tie
+    np.testing.assert_allclose(gk.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(a), np.eye(3),
+                               atol=1e-12)  # fmt: skip
+    with pytest.raises(np.linalg.LinAlgError, match="repeated eigenvalue"):
+        gk.grad(lambda a: np.sum(np.linalg.eig(a)[1] ** 2))(a)
     # one vector away from the tie stays differentiable in forward mode along d
     _, dv = gk.jvp(lambda a: np.linalg.eigh(a)[1][:, 2] ** 2, (a,), (d,))
     assert np.all(np.isfinite(dv))

@@ -102,8 +102,8 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803
 @implements(np.linalg.eig)
 def eig(a):
     n = _matrices(a, "eig")[0]
-    w, v = dec._eigh_parts(dec.eig_p(a), n)
-    return _L.EigResult(w, v)
+    v = dec._eigh_parts(dec.eig_p(a), n)[1]
+    return _L.EigResult(dec.eig_values_p(a), v)  # the values apart, as eigh's
 
 
 @implements(np.linalg.eigvals)
