@@ -309,32 +309,47 @@ eig_p.jvp = _eig_jvp
 
 def _eig_matched(a, ans):
     """``eig``'s vectors in the order of ``eigvals``' values ``ans`` (LAPACK may order
-    them differently with and without vectors)."""
+    them differently with and without vectors): each value's nearest, one to one."""
     w, v = np.linalg.eig(a)
     order = np.argmin(np.abs(ans[..., :, None] - w[..., None, :]), axis=-1)
+    plain = value_of(order)
+    if np.any(np.diff(np.sort(plain, axis=-1), axis=-1) == 0):  # ties: pick greedily
+        dist = np.abs(value_of(ans)[..., :, None] - value_of(w)[..., None, :])
+        plain = np.empty(dist.shape[:-1], dtype=int)
+        for idx in np.ndindex(dist.shape[:-2]):
+            free = list(range(dist.shape[-1]))
+            for i in range(dist.shape[-1]):
+                j = min(free, key=lambda j: dist[idx + (i, j)])
+                free.remove(j)
+                plain[idx + (i,)] = j
+        order = plain
     return np.take_along_axis(v, order[..., None, :], axis=-1)
 
 
-def _eigvals_jvp(nb, i, t, ans, a):
-    v = _eig_matched(a, ans)
-    return _diagonal(np.linalg.solve(v, np.matmul(t, v)))
+def _eig_order_vectors(a, ans):
+    return np.linalg.eig(a)[1]  # eig's own order: the values came from eig
 
 
-def _eigvals_vjp(g, ans, a):
-    v = _eig_matched(a, ans)
-    r = np.linalg.solve(_t(v), g[..., :, None] * _t(v))  # V^-T diag(g) V^T
-    return r if np.iscomplexobj(peek(a)) else np.real(r)
+def _eigvals_rules(vectors):
+    def jvp(nb, i, t, ans, a):
+        v = vectors(a, ans)
+        return _diagonal(np.linalg.solve(v, np.matmul(t, v)))
+
+    def vjp(g, ans, a):
+        v = vectors(a, ans)
+        r = np.linalg.solve(_t(v), g[..., :, None] * _t(v))  # V^-T diag(g) V^T
+        return r if _complex(a) else np.real(r)
+
+    return (vjp,), jvp
 
 
 eigvals_p = Primitive("eigvals", np.linalg.eigvals)
-eigvals_p.vjps = (_eigvals_vjp,)
-eigvals_p.jvp = _eigvals_jvp
+eigvals_p.vjps, eigvals_p.jvp = _eigvals_rules(_eig_matched)
 
 # eig's values, in eig's order (LAPACK may order eigvals' differently): apart from the
 # vectors, so that the vectors' rules run only when the vectors are used.
 eig_values_p = Primitive("eig_values", lambda a: np.linalg.eig(a)[0])
-eig_values_p.vjps = (_eigvals_vjp,)
-eig_values_p.jvp = _eigvals_jvp
+eig_values_p.vjps, eig_values_p.jvp = _eigvals_rules(_eig_order_vectors)
 
 
 # svd and svdvals ------------------------------------------------------------------------
