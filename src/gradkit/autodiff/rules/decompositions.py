@@ -17,14 +17,14 @@ Conventions (see the README's "Supported NumPy functions" notes):
   carries the sum of the symmetric gradient's ``(i, j)`` and ``(j, i)`` entries, the
   other triangle gets zero. A matrix built symmetric (``B @ B.T``, ``(X + X.T) / 2``)
   gets the same gradient as under JAX, which symmetrizes instead.
-- Repeated eigenvalues (singular values): the terms ``1 / (w_j - w_i)`` of a tied pair,
-  ``|w_j - w_i| <= 100 n eps max|w|``, are taken as 0. That is exact for every function
-  that does not depend on which basis of the tied eigenspace is returned (projectors,
-  sums over the tie, the matrix itself); for one that does, no derivative exists and
-  this is the one of the basis NumPy returned held fixed within the tie.
-- Zero singular values (rank deficiency) make ``1 / s`` in the SVD rule 0 below
-  ``max(m, n) eps s_max`` (NumPy's rank threshold): the null-space part of ``U`` or ``V``
-  has no derivative.
+- Repeated eigenvalues (singular values), ``|w_j - w_i| <= 100 n eps max|w|``: the
+  values keep their rules (``eigvalsh``, ``svdvals`` and eig's values are primitives of
+  their own, so the NumPy wrappers take the values from them). The vectors of a tie are
+  not unique: their reverse rule raises ``LinAlgError`` whenever it runs at a tie (a
+  zero cotangent there may be a product with a zero eigenvalue, not an absence), their
+  forward rule when the tangent splits the tie. A zero singular value of a non-square
+  matrix likewise (below NumPy's rank threshold ``max(m, n) eps s_max``). Under gk.jit,
+  which cannot read values, the checks are skipped and the tied terms are 0.
 - Eigenvector signs (phases) are NumPy's. The tangent of each eigenvector is orthogonal
   to it (unit norm, no rotation of sign or phase), so functions invariant under
   ``v -> -v`` (``v v^T``, ``abs(v)``, ``v[k] / v[j]``) have gradients that match finite
@@ -40,166 +40,23 @@ import numpy as np
 
 from gradkit.autodiff.errors import JitError
 from gradkit.autodiff.primitives import Primitive, peek, shape_of, value_of
-
-
-def _t(x):
-    return np.swapaxes(x, -1, -2)
-
-
-def _complex(x) -> bool:
-    return np.iscomplexobj(peek(x))
-
-
-def _h(x):
-    """The conjugate transpose of a stack of matrices (the transpose for real ones)."""
-    return np.conj(_t(x)) if _complex(x) else _t(x)
-
-
-def _conj(x):
-    return np.conj(x) if _complex(x) else x
-
-
-def _re(x):
-    return np.real(x) if _complex(x) else x
-
-
-def _hermitian_rule(rule):
-    """A reverse rule written for the Hermitian pairing ``Re sum(conj(c) v)`` of the
-    matrix-calculus literature, as a rule for the engine's (JAX's) bilinear pairing
-    ``Re sum(c v)``: conjugate the cotangent on the way in and the result on the way out
-    (nothing to do for real values)."""
-
-    def vjp(g, ans, *args, **kw):
-        return _conj(rule(_conj(g), ans, *args, **kw))
-
-    vjp.__name__ = rule.__name__
-    return vjp
-
-
-def _diagonal(x):
-    return np.diagonal(x, 0, -2, -1)
-
-
-def _diag_embed(v):
-    """A stack of diagonal matrices from a stack of vectors."""
-    return v[..., :, None] * np.eye(shape_of(v)[-1], dtype=np.result_type(peek(v)))
-
-
-def _pack(parts, cores):
-    """Flatten each part's ``cores`` trailing axes and join them along the last axis."""
-    flat = []
-    for p, c in zip(parts, cores):
-        shp = shape_of(p)
-        lead, core = shp[: len(shp) - c], shp[len(shp) - c :]
-        flat.append(np.reshape(p, lead + (int(np.prod(core)),)))
-    return np.concatenate(flat, axis=-1)
-
-
-def _unpack(packed, core_shapes):
-    """The parts :func:`_pack` joined, given each one's trailing shape."""
-    lead = shape_of(packed)[:-1]
-    out, start = [], 0
-    for core in core_shapes:
-        size = int(np.prod(core))
-        out.append(np.reshape(packed[..., start : start + size], lead + tuple(core)))
-        start += size
-    return out
-
-
-def _inverse_gaps(x):
-    """``F[..., i, j] = 1 / (x_j - x_i)`` off the diagonal, 0 on it and for tied pairs
-    (``|x_j - x_i| <= 100 n eps max|x|``); both ``where`` branches stay finite."""
-    n = shape_of(x)[-1]
-    d = x[..., None, :] - x[..., :, None]
-    eps = np.finfo(np.result_type(peek(x))).eps
-    scale = np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
-    apart = np.abs(d) > (100.0 * max(n, 1) * eps) * scale
-    return np.where(apart, 1.0 / np.where(apart, d, 1.0), 0.0)
-
-
-def _refuse_tied(x, coupling, who: str) -> None:
-    """Raise if ``x`` has a tied pair ``x_i == x_j`` and ``coupling[..., i, j]`` is not 0
-    (``coupling=None``: at any tie). The vectors of a repeated eigenvalue (singular
-    value) have no derivative; forward mode refuses a tangent that splits the tie
-    (``coupling`` is its ``V^T dA V``), reverse mode any use of the vectors, since a zero
-    cotangent there may be a product with a zero eigenvalue, not an absence. (Not
-    checked under gk.jit, which cannot read values: there the tied pairs' terms are 0.)"""
-    try:
-        x = value_of(x)
-        coupling = None if coupling is None else value_of(coupling)
-    except JitError:
-        return
-    n = x.shape[-1]
-    eps = np.finfo(np.result_type(x)).eps
-    gaps = np.abs(x[..., None, :] - x[..., :, None])
-    tied = gaps <= 100.0 * n * eps * np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
-    tied &= ~np.eye(n, dtype=bool)
-    if not tied.any():
-        return
-    if coupling is None:
-        coupled = True
-    else:
-        size = np.abs(coupling)
-        coupled = np.any(tied & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
-    if coupled:
-        raise np.linalg.LinAlgError(
-            f"{who}: the matrix has a repeated {'singular value' if 'svd' in who else 'eigenvalue'}"
-            ", and the derivative asked for depends on the vectors that belong to it, which "
-            "are not unique and have no derivative there. Differentiate a function of the "
-            "values alone (np.linalg.eigvalsh / svdvals), or move off the tie (e.g. add a "
-            "tiny distinct diagonal); see the README's linear-algebra notes"
-        )
-
-
-def _refuse_null(s, columns, rows: int, cols: int, who: str) -> None:
-    """Raise if a non-square matrix has a zero singular value and that value's column of
-    ``columns`` is not 0 (``None``: in any case): the singular vectors of its null space
-    are not unique and have no derivative (not checked under jit)."""
-    try:
-        s = value_of(s)
-        columns = None if columns is None else value_of(columns)
-    except JitError:
-        return
-    eps = np.finfo(np.result_type(s)).eps
-    small = s <= max(rows, cols) * eps * np.max(s, axis=-1, keepdims=True)
-    if not small.any():
-        return
-    if columns is None:
-        coupled = True
-    else:
-        size = np.max(np.abs(columns), axis=-2)
-        coupled = np.any(small & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
-    if coupled:
-        raise np.linalg.LinAlgError(
-            f"{who}: the matrix is rank deficient and the derivative asked for depends on "
-            "the singular vectors of its zero singular values, which are not unique and "
-            "have no derivative there. Use full_matrices=False with functions of the "
-            "leading vectors only, or np.linalg.pinv / lstsq, whose rules hold at fixed rank"
-        )
-
-
-def _inverse_values(s, rows: int, cols: int):
-    """``1 / s`` for singular values above NumPy's rank threshold, 0 below it."""
-    eps = np.finfo(np.result_type(peek(s))).eps
-    big = s > (max(rows, cols) * eps) * np.max(s, axis=-1, keepdims=True)
-    return np.where(big, 1.0 / np.where(big, s, 1.0), 0.0)
-
-
-def _from_triangle(t, uplo: str):
-    """The symmetric (Hermitian) matrix LAPACK reads from one triangle of ``t``: the
-    strict triangle, its (conjugate) transpose and the real part of the diagonal."""
-    part = np.triu(t, 1) if uplo.upper() == "U" else np.tril(t, -1)
-    return part + _h(part) + _diag_embed(_re(_diagonal(t)))
-
-
-def _onto_triangle(g, uplo: str):
-    """The adjoint of :func:`_from_triangle` for the Hermitian pairing: a gradient with
-    respect to the symmetric (Hermitian) matrix, on the triangle the input was read from."""
-    if uplo.upper() == "U":
-        off = np.triu(g, 1) + np.triu(_h(g), 1)
-    else:
-        off = np.tril(g, -1) + np.tril(_h(g), -1)
-    return off + _diag_embed(_re(_diagonal(g)))
+from gradkit.autodiff.rules.matrix_calculus import (
+    _complex,
+    _diag_embed,
+    _diagonal,
+    _from_triangle,
+    _h,
+    _hermitian_rule,
+    _inverse_gaps,
+    _inverse_values,
+    _onto_triangle,
+    _pack,
+    _re,
+    _refuse_null,
+    _refuse_tied,
+    _t,
+    _unpack,
+)
 
 
 # cholesky ------------------------------------------------------------------------------
@@ -311,19 +168,25 @@ def _eig_matched(a, ans):
     """``eig``'s vectors in the order of ``eigvals``' values ``ans`` (LAPACK may order
     them differently with and without vectors): each value's nearest, one to one."""
     w, v = np.linalg.eig(a)
+    n = shape_of(a)[-1]
     order = np.argmin(np.abs(ans[..., :, None] - w[..., None, :]), axis=-1)
-    plain = value_of(order)
-    if np.any(np.diff(np.sort(plain, axis=-1), axis=-1) == 0):  # ties: pick greedily
+    try:
+        plain = value_of(order)
+    except JitError:  # gk.jit cannot read values: nearest values it is
+        plain = None
+    if plain is not None and np.any(np.diff(np.sort(plain, axis=-1), axis=-1) == 0):
         dist = np.abs(value_of(ans)[..., :, None] - value_of(w)[..., None, :])
-        plain = np.empty(dist.shape[:-1], dtype=int)
+        order = np.empty(dist.shape[:-1], dtype=int)  # ties: pick greedily
         for idx in np.ndindex(dist.shape[:-2]):
-            free = list(range(dist.shape[-1]))
-            for i in range(dist.shape[-1]):
+            free = list(range(n))
+            for i in range(n):
                 j = min(free, key=lambda j: dist[idx + (i, j)])
                 free.remove(j)
-                plain[idx + (i,)] = j
-        order = plain
-    return np.take_along_axis(v, order[..., None, :], axis=-1)
+                order[idx + (i,)] = j
+    # a permutation matrix (comparisons, which gk.jit records) picks the columns
+    picks = order[..., None, :] == np.arange(n)[:, None]
+    one = np.ones((), dtype=np.result_type(peek(v)))
+    return np.matmul(v, np.where(picks, one, 0 * one))
 
 
 def _eig_order_vectors(a, ans):
