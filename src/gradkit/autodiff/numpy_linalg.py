@@ -291,6 +291,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
             r = reshape(r, tuple(shp))
         return r
     vector = nd == 1 if axes is None else len(axes) == 1
+    if vector and ord == "nuc":
+        raise ValueError("np.linalg.norm: invalid norm order 'nuc' for vectors")
     if vector and ord is not None and not isinstance(ord, str) and ord <= 0:
         ax = norm_axis(axes, nd, "norm")
         a = np.abs(x)
