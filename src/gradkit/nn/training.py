@@ -248,7 +248,8 @@ def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
 
 def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: Any = None,
         epochs: int = 10, batch_size: int | None = 32, validation: tuple[Any, Any] | None = None,
-        verbose: bool = True, seed: int = 0, accuracy: Any = "auto") -> History:
+        verbose: bool = True, seed: int = 0, accuracy: Any = "auto",
+        callbacks: Any = ()) -> History:
     """Train ``model`` on ``(X, y)`` with shuffled minibatches; return the :class:`History`.
 
     Args:
@@ -269,6 +270,11 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
         seed: seed of the shuffling (training is reproducible for a fixed seed).
         accuracy: ``"auto"`` (arg-max for cross-entropy, a 0.5 threshold for 0/1
             targets, none otherwise), ``None``, or a function ``(y_pred, y) -> float``.
+        callbacks: objects with ``on_epoch_end(epoch, history, params) -> bool`` (True
+            stops training), e.g. :class:`~gradkit.nn.callbacks.EarlyStopping`,
+            :class:`~gradkit.nn.callbacks.KeepBest`,
+            :class:`~gradkit.nn.callbacks.StepOnPlateau`; one with ``final_params``
+            chooses the parameters left in the model.
 
     Returns:
         The :class:`History`. When the loss becomes NaN or infinite, training stops,
@@ -404,6 +410,13 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                 model.train(True)
                 history.seconds.append(time.perf_counter() - started)
                 progress.update(task, **fields)
+                stop = [cb.on_epoch_end(epoch, history, params) for cb in callbacks]
+                if any(stop):
+                    history.message = f"fit: stopped by a callback after epoch {epoch + 1}"
+                    break
+        for cb in callbacks:
+            if hasattr(cb, "final_params"):
+                params = cb.final_params(params)
     finally:
         model.params = params
         model.train(was_training)

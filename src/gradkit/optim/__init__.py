@@ -32,7 +32,18 @@ from gradkit.optim.base import (
     identity,
     scale,
 )
+from gradkit.optim.groups import ParameterEMA, accumulate, frozen, partition
+from gradkit.optim.lbfgs import lbfgs
 from gradkit.optim.minimize import MinimizeResult, minimize
+from gradkit.optim.more_named import adafactor, asgd, lamb, lion, radam, rprop
+from gradkit.optim.more_schedules import (
+    cosine_with_restarts,
+    linear_warmup,
+    one_cycle,
+    polynomial,
+    reduce_on_plateau,
+    sequential,
+)
 from gradkit.optim.named import (
     adadelta,
     adagrad,
@@ -71,6 +82,23 @@ __all__ = [
     "identity",
     "scale",
     "sgd",
+    "radam",
+    "lbfgs",
+    "rprop",
+    "asgd",
+    "adafactor",
+    "lion",
+    "lamb",
+    "partition",
+    "frozen",
+    "accumulate",
+    "ParameterEMA",
+    "one_cycle",
+    "linear_warmup",
+    "polynomial",
+    "cosine_with_restarts",
+    "sequential",
+    "reduce_on_plateau",
     "momentum",
     "adam",
     "adamw",
