@@ -100,9 +100,7 @@ LINALG_DECOMPOSITIONS = [
     Case("eigvalsh('U')", lambda a: np.linalg.eigvalsh(a, "U"), symmetric, SQUARE),
     Case("eigh values", lambda a: np.linalg.eigh(a)[0], symmetric, SQUARE),
     Case("eigh vectors", lambda a: _signless(np.linalg.eigh(a)[1]), symmetric, SQUARE),
-    Case(
-        "eigh('U') vectors", lambda a: _signless(np.linalg.eigh(a, "U")[1]), symmetric, SQUARE
-    ),
+    Case("eigh('U') vectors", lambda a: _signless(np.linalg.eigh(a, "U")[1]), symmetric, SQUARE),
     Case("eig values (real)", lambda a: np.sort(np.linalg.eig(a)[0]), real_spectrum, SQUARE),
     Case(
         "eig vectors (real)",
@@ -112,14 +110,17 @@ LINALG_DECOMPOSITIONS = [
     ),
     Case("linalg.eigvals (real)", lambda a: np.sort(np.linalg.eigvals(a)), real_spectrum, SQUARE),
     Case("linalg.svdvals", np.linalg.svdvals, spaced_singular, RECT),
-    Case("svd(compute_uv=False)", lambda a: np.linalg.svd(a, compute_uv=False), spaced_singular,
-         RECT),  # fmt: skip
-    Case("svd s", lambda a: np.linalg.svd(a)[1], spaced_singular, RECT),
-    Case("svd u", lambda a: _signless(np.linalg.svd(a, full_matrices=False)[0]), spaced_singular,
-         RECT),  # fmt: skip
     Case(
-        "svd vh", lambda a: _signless(np.linalg.svd(a, False)[2], -1), spaced_singular, RECT
+        "svd(compute_uv=False)", lambda a: np.linalg.svd(a, compute_uv=False), spaced_singular, RECT
     ),
+    Case("svd s", lambda a: np.linalg.svd(a)[1], spaced_singular, RECT),
+    Case(
+        "svd u",
+        lambda a: _signless(np.linalg.svd(a, full_matrices=False)[0]),
+        spaced_singular,
+        RECT,
+    ),
+    Case("svd vh", lambda a: _signless(np.linalg.svd(a, False)[2], -1), spaced_singular, RECT),
     Case(
         "svd u s vh rebuilt",
         lambda a: (lambda u, s, vh: (u * s[..., None, :]) @ vh)(*np.linalg.svd(a, False)),
@@ -194,8 +195,12 @@ LINALG_SOLVES = [
         [((4, 2), (4,)), ((4, 2), (4, 3))],
         (0, 1),
     ),
-    Case("linalg.tensorinv", lambda a: np.linalg.tensorinv(a.reshape(3, 2, 6), ind=2),
-         lambda rng, s: well_conditioned(rng, s), [(6, 6)]),  # fmt: skip
+    Case(
+        "linalg.tensorinv",
+        lambda a: np.linalg.tensorinv(a.reshape(3, 2, 6), ind=2),
+        lambda rng, s: well_conditioned(rng, s),
+        [(6, 6)],
+    ),
     Case(
         "linalg.tensorsolve",
         lambda a, b: np.linalg.tensorsolve(a.reshape(2, 3, 6), b.reshape(2, 3)),
@@ -251,40 +256,81 @@ LINALG_NORMS = [
     ),
     Case("linalg.matrix_norm", np.linalg.matrix_norm, uniform(0.5, 2), [(2, 3), (2, 2, 3)]),
     Case(
-        "matrix_norm nuc", lambda x: np.linalg.matrix_norm(x, ord="nuc"), spaced_singular,
+        "matrix_norm nuc",
+        lambda x: np.linalg.matrix_norm(x, ord="nuc"),
+        spaced_singular,
         [(2, 3, 2)],
-    ),  # fmt: skip
+    ),
 ]
 
 VEC_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1, 3), (4, 3))]
 
 LINALG_NUMPY2 = [
-    Case("linalg.vecdot", lambda x, y: np.linalg.vecdot(x, y), pair(uniform(-2, 2), uniform(-2, 2)),
-         VEC_PAIRS, (0, 1)),  # fmt: skip
-    Case("vecdot axis=0", lambda x, y: np.linalg.vecdot(x, y, axis=0),
-         pair(uniform(-2, 2), uniform(-2, 2)), [((3, 2), (3, 2))], (0, 1)),  # fmt: skip
-    Case("linalg.matrix_transpose", lambda x: np.linalg.matrix_transpose(x) ** 2,
-         uniform(-2, 2), [(2, 3), (2, 2, 3)]),  # fmt: skip
+    Case(
+        "linalg.vecdot",
+        lambda x, y: np.linalg.vecdot(x, y),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        VEC_PAIRS,
+        (0, 1),
+    ),
+    Case(
+        "vecdot axis=0",
+        lambda x, y: np.linalg.vecdot(x, y, axis=0),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3, 2), (3, 2))],
+        (0, 1),
+    ),
+    Case(
+        "linalg.matrix_transpose",
+        lambda x: np.linalg.matrix_transpose(x) ** 2,
+        uniform(-2, 2),
+        [(2, 3), (2, 2, 3)],
+    ),
     Case("matrix_transpose", lambda x: np.matrix_transpose(x) ** 2, uniform(-2, 2), [(2, 3)]),
-    Case("linalg.outer", np.linalg.outer, pair(uniform(-2, 2), uniform(-2, 2)),
-         [((3,), (2,))], (0, 1)),  # fmt: skip
-    Case("linalg.cross", np.linalg.cross, pair(uniform(-2, 2), uniform(-2, 2)),
-         [((3,), (3,)), ((2, 3), (3,))], (0, 1)),  # fmt: skip
-    Case("linalg.diagonal", lambda x: np.linalg.diagonal(x, offset=1) ** 2, uniform(-2, 2),
-         [(3, 4), (2, 3, 3)]),  # fmt: skip
+    Case(
+        "linalg.outer",
+        np.linalg.outer,
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3,), (2,))],
+        (0, 1),
+    ),
+    Case(
+        "linalg.cross",
+        np.linalg.cross,
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((3,), (3,)), ((2, 3), (3,))],
+        (0, 1),
+    ),
+    Case(
+        "linalg.diagonal",
+        lambda x: np.linalg.diagonal(x, offset=1) ** 2,
+        uniform(-2, 2),
+        [(3, 4), (2, 3, 3)],
+    ),
     Case("linalg.trace", lambda x: np.linalg.trace(x) ** 2, uniform(-2, 2), [(3, 3), (2, 3, 4)]),
-    Case("linalg.matmul", np.linalg.matmul, pair(uniform(-2, 2), uniform(-2, 2)),
-         [((2, 3), (3, 2)), ((2, 2, 3), (3, 1))], (0, 1)),  # fmt: skip
-    Case("linalg.tensordot", lambda x, y: np.linalg.tensordot(x, y, axes=1),
-         pair(uniform(-2, 2), uniform(-2, 2)), [((2, 3), (3, 2))], (0, 1)),  # fmt: skip
+    Case(
+        "linalg.matmul",
+        np.linalg.matmul,
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((2, 3), (3, 2)), ((2, 2, 3), (3, 1))],
+        (0, 1),
+    ),
+    Case(
+        "linalg.tensordot",
+        lambda x, y: np.linalg.tensordot(x, y, axes=1),
+        pair(uniform(-2, 2), uniform(-2, 2)),
+        [((2, 3), (3, 2))],
+        (0, 1),
+    ),
 ]
 for _name in ("vecdot", "matvec", "vecmat"):
     _uf = getattr(np, _name, None)
     if isinstance(_uf, np.ufunc):  # NumPy >= 2.2: gufuncs
-        specs = {"vecdot": VEC_PAIRS, "matvec": [((2, 3), (3,)), ((2, 2, 3), (2, 3))],
-                 "vecmat": [((2,), (2, 3)), ((2, 2), (2, 2, 3))]}[_name]  # fmt: skip
-        LINALG_NUMPY2.append(
-            Case(_name, _uf, pair(uniform(-2, 2), uniform(-2, 2)), specs, (0, 1))
-        )
+        specs = {
+            "vecdot": VEC_PAIRS,
+            "matvec": [((2, 3), (3,)), ((2, 2, 3), (2, 3))],
+            "vecmat": [((2,), (2, 3)), ((2, 2), (2, 2, 3))],
+        }[_name]
+        LINALG_NUMPY2.append(Case(_name, _uf, pair(uniform(-2, 2), uniform(-2, 2)), specs, (0, 1)))
 
 LINALG_CASES = LINALG_DECOMPOSITIONS + LINALG_SOLVES + LINALG_NORMS + LINALG_NUMPY2

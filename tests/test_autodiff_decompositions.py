@@ -80,9 +80,10 @@ def test_third_derivative_of_logdet_through_every_decomposition():
         "cholesky": lambda x: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x)))),
         "qr": lambda x: np.sum(np.log(np.abs(np.diagonal(np.linalg.qr(x)[1])))),
         "svd": lambda x: np.sum(np.log(np.linalg.svd(x)[1])),
-        "svd vectors": lambda x: np.sum(np.log(np.diagonal(np.linalg.svd(x)[0].T @ x
-                                                           @ np.linalg.svd(x)[2].T))),
-    }  # fmt: skip
+        "svd vectors": lambda x: np.sum(
+            np.log(np.diagonal(np.linalg.svd(x)[0].T @ x @ np.linalg.svd(x)[2].T))
+        ),
+    }
     for name, logdet in routes.items():
         third = gk.grad(gk.grad(gk.grad(lambda s, f=logdet: f(a + s * h))))(0.0)
         np.testing.assert_allclose(third, expected, rtol=1e-8, err_msg=name)
@@ -129,8 +130,9 @@ def test_matrix_two_norm_and_nuclear_norm_gradients():
 
 def test_cholesky_of_a_known_matrix_and_its_jacobian():
     a = np.array([[4.0, 2.0], [2.0, 3.0]])
-    np.testing.assert_allclose(np.linalg.cholesky(gk.Tensor(a)).numpy(),
-                               [[2.0, 0.0], [1.0, np.sqrt(2.0)]])  # fmt: skip
+    np.testing.assert_allclose(
+        np.linalg.cholesky(gk.Tensor(a)).numpy(), [[2.0, 0.0], [1.0, np.sqrt(2.0)]]
+    )
     # L11 = sqrt(a11), L21 = a21 / sqrt(a11), L22 = sqrt(a22 - a21^2 / a11); a12 unread
     jac = gk.jacfwd(np.linalg.cholesky)(a)
     a11, a21, a22 = 4.0, 2.0, 3.0
@@ -221,9 +223,10 @@ def test_multi_dot_and_matrix_rank():
     g = gk.grad(lambda a: np.linalg.multi_dot([a, b, c]))(a)
     np.testing.assert_allclose(g, b @ c, rtol=1e-12)
     m = RNG.standard_normal((3, 1)) @ RNG.standard_normal((1, 3))
-    assert gk.grad(lambda m: np.linalg.matrix_rank(m) * np.sum(m))(m).tolist() == np.ones(
-        (3, 3)
-    ).tolist()
+    assert (
+        gk.grad(lambda m: np.linalg.matrix_rank(m) * np.sum(m))(m).tolist()
+        == np.ones((3, 3)).tolist()
+    )
 
 
 # degenerate cases ---------------------------------------------------------------------------
@@ -235,8 +238,9 @@ def test_repeated_eigenvalues_values_are_differentiable_vectors_refused_clearly(
     np.testing.assert_allclose(tied, np.diag([1.0, 1.0, 0.0]), atol=1e-12)
     top = gk.grad(lambda a: np.linalg.eigh(a)[0][2])(a)
     np.testing.assert_allclose(top, np.diag([0.0, 0.0, 1.0]), atol=1e-12)
-    np.testing.assert_allclose(top, fd.gradient(lambda a: np.linalg.eigvalsh(a)[2], (a,)),
-                               atol=1e-8)  # fmt: skip
+    np.testing.assert_allclose(
+        top, fd.gradient(lambda a: np.linalg.eigvalsh(a)[2], (a,)), atol=1e-8
+    )
 
     def rebuilt(a):  # uses the tied vectors (through V diag(w) V^T = A)
         w, v = np.linalg.eigh(a)
@@ -253,10 +257,12 @@ def test_repeated_eigenvalues_values_are_differentiable_vectors_refused_clearly(
     d = np.diag(RNG.standard_normal(3))
     np.testing.assert_allclose(gk.jvp(rebuilt, (a,), (d,))[1], np.sum(b * d), rtol=1e-12)
     # eig: the same at a tie
-    np.testing.assert_allclose(gk.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(a), np.eye(3),
-                               atol=1e-12)  # fmt: skip
-    np.testing.assert_allclose(gk.grad(lambda a: np.sum(np.linalg.eigvals(a) ** 2))(a),
-                               2 * a, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        gk.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(a), np.eye(3), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        gk.grad(lambda a: np.sum(np.linalg.eigvals(a) ** 2))(a), 2 * a, atol=1e-12
+    )
     with pytest.raises(np.linalg.LinAlgError, match="repeated eigenvalue"):
         gk.grad(lambda a: np.sum(np.linalg.eig(a)[1] ** 2))(a)
     # one vector away from the tie stays differentiable in forward mode along d
@@ -342,8 +348,10 @@ def test_bad_inputs_raise_clear_errors():
 # batched == looped ---------------------------------------------------------------------------
 BATCHED = {
     "cholesky": (lambda a: np.sum(np.linalg.cholesky(a) ** 2), "spd"),
-    "eigh": (lambda a: np.sum(np.linalg.eigh(a)[0] ** 3)
-             + np.sum(np.linalg.eigh(a)[1][..., :1, :] ** 4), "sym"),  # fmt: skip
+    "eigh": (
+        lambda a: np.sum(np.linalg.eigh(a)[0] ** 3) + np.sum(np.linalg.eigh(a)[1][..., :1, :] ** 4),
+        "sym",
+    ),
     "svd": (lambda a: np.sum(np.linalg.svd(a)[1] ** 3) + np.sum(np.linalg.svd(a)[0] ** 4), "any"),
     "qr": (lambda a: np.sum(np.linalg.qr(a)[1] ** 3), "any"),
     "pinv": (lambda a: np.sum(np.linalg.pinv(a) ** 3), "any"),
@@ -361,17 +369,20 @@ def test_a_stack_of_matrices_gives_each_matrix_its_own_gradient(name):
     f, kind = BATCHED[name]
     rng = np.random.default_rng(3)
     raw = rng.standard_normal((2, 3, 3))
-    a = {"spd": raw @ np.swapaxes(raw, -1, -2) + 3 * np.eye(3),
-         "sym": raw + np.swapaxes(raw, -1, -2),
-         "tri": np.triu(raw) + 3 * np.diag(np.arange(3.0)),
-         "any": raw}[kind]  # fmt: skip
+    a = {
+        "spd": raw @ np.swapaxes(raw, -1, -2) + 3 * np.eye(3),
+        "sym": raw + np.swapaxes(raw, -1, -2),
+        "tri": np.triu(raw) + 3 * np.diag(np.arange(3.0)),
+        "any": raw,
+    }[kind]
     t = rng.standard_normal(a.shape)
     stacked = gk.grad(f)(a)
     looped = np.stack([gk.grad(f)(a[k]) for k in range(2)])
     np.testing.assert_allclose(stacked, looped, rtol=1e-10, atol=1e-12)
     forward = gk.jvp(f, (a,), (t,))[1]
-    np.testing.assert_allclose(forward, sum(gk.jvp(f, (a[k],), (t[k],))[1] for k in range(2)),
-                               rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        forward, sum(gk.jvp(f, (a[k],), (t[k],))[1] for k in range(2)), rtol=1e-10
+    )
     hess = gk.hessian(f)(a)
     looped_h = [gk.hessian(f)(a[k]) for k in range(2)]
     np.testing.assert_allclose(hess[0, :, :, 0], looped_h[0], rtol=1e-8, atol=1e-10)
@@ -404,10 +415,12 @@ def test_gradients_under_jit_follow_new_inputs(name):
     f, kind = BATCHED[name]
     rng = np.random.default_rng(4)
     raw = rng.standard_normal((2, 3, 3))
-    a = {"spd": raw @ np.swapaxes(raw, -1, -2) + 3 * np.eye(3),
-         "sym": raw + np.swapaxes(raw, -1, -2),
-         "tri": np.triu(raw) + 3 * np.diag(np.arange(3.0)),
-         "any": raw}[kind]  # fmt: skip
+    a = {
+        "spd": raw @ np.swapaxes(raw, -1, -2) + 3 * np.eye(3),
+        "sym": raw + np.swapaxes(raw, -1, -2),
+        "tri": np.triu(raw) + 3 * np.diag(np.arange(3.0)),
+        "any": raw,
+    }[kind]
     jitted = gk.jit(gk.grad(f))
     jitted(a)
     b = a + 0.05 * (np.eye(3) + np.triu(np.ones((3, 3)), 1) * (kind != "spd"))
