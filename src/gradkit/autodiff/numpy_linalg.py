@@ -90,7 +90,7 @@ def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
     # The values from their own primitive, so that the vectors' rules run only when the
     # vectors are used (they refuse a repeated eigenvalue, the values' rules do not).
     v = dec._eigh_parts(dec.eigh_p(a, uplo=uplo), n)[1]
-    return _L.EighResult(dec.eigvalsh_p(a, uplo=uplo), v)
+    return _L.EighResult(dec.eigh_values_p(a, uplo=uplo), v)
 
 
 @implements(np.linalg.eigvalsh)
@@ -138,7 +138,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         return dec.svdvals_p(a)
     full = bool(full_matrices)
     u, _, vh = dec._svd_parts(dec.svd_p(a, full_matrices=full), a, full)
-    return _L.SVDResult(u, dec.svdvals_p(a), vh)  # values apart, as eigh's
+    return _L.SVDResult(u, dec.svd_values_p(a), vh)  # values apart, as eigh's
 
 
 @implements(np.linalg.svdvals)

@@ -129,6 +129,12 @@ eigvalsh_p = Primitive("eigvalsh", lambda a, uplo: np.linalg.eigvalsh(a, UPLO=up
 eigvalsh_p.vjps = (_hermitian_rule(_eigvalsh_vjp),)
 eigvalsh_p.jvp = _eigvalsh_jvp
 
+# eigh's values computed as eigh computes them (bit for bit NumPy's eigh()[0]), apart
+# from the vectors so that the vectors' rules run only when the vectors are used
+eigh_values_p = Primitive("eigh_values", lambda a, uplo: np.linalg.eigh(a, UPLO=uplo)[0])
+eigh_values_p.vjps = eigvalsh_p.vjps
+eigh_values_p.jvp = _eigvalsh_jvp
+
 
 # eig and eigvals (JAX's convention for complex values: no conjugation) ---------------------
 def _eig(a):
@@ -318,6 +324,11 @@ def _svdvals_vjp(g, ans, a):
 svdvals_p = Primitive("svdvals", lambda a: np.linalg.svd(a, compute_uv=False))
 svdvals_p.vjps = (_hermitian_rule(_svdvals_vjp),)
 svdvals_p.jvp = _svdvals_jvp
+
+# svd's values as svd computes them with its vectors (NumPy's svd()[1] bit for bit)
+svd_values_p = Primitive("svd_values", lambda a: np.linalg.svd(a, full_matrices=False)[1])
+svd_values_p.vjps = svdvals_p.vjps
+svd_values_p.jvp = _svdvals_jvp
 
 
 # qr ------------------------------------------------------------------------------------
