@@ -425,3 +425,24 @@ def test_gradients_under_jit_follow_new_inputs(name):
     jitted(a)
     b = a + 0.05 * (np.eye(3) + np.triu(np.ones((3, 3)), 1) * (kind != "spd"))
     np.testing.assert_allclose(jitted(b), gk.grad(f)(b), rtol=1e-10, atol=1e-12)
+
+
+def test_values_are_numpys_bit_for_bit():
+    """On traced inputs every output is the array NumPy itself returns (same LAPACK call),
+    so eigenvector signs and orders are NumPy's."""
+    rng = np.random.default_rng(8)
+    raw = rng.standard_normal((2, 4, 4))
+    sym, spd = raw + np.swapaxes(raw, -1, -2), raw @ np.swapaxes(raw, -1, -2) + np.eye(4)
+    calls = [
+        (np.linalg.eigh, sym), (np.linalg.eigvalsh, sym), (np.linalg.eig, raw),
+        (np.linalg.eigvals, raw), (np.linalg.svd, raw[..., :3]), (np.linalg.svdvals, raw),
+        (lambda a: np.linalg.svd(a, full_matrices=False), raw[..., :3, :]),
+        (np.linalg.qr, raw[..., :3]), (lambda a: np.linalg.qr(a, "complete"), raw[..., :3]),
+        (np.linalg.cholesky, spd), (lambda a: np.linalg.cholesky(a, upper=True), spd),
+        (np.linalg.pinv, raw[..., :3]), (lambda a: np.linalg.solve(a, a[..., :2]), raw),
+        (lambda a: np.linalg.svd(a, hermitian=True), sym),
+    ]  # fmt: skip
+    for fn, a in calls:
+        got, want = fn(gk.Tensor(a)), fn(a)
+        for g, w in zip(*(x if isinstance(x, tuple) else (x,) for x in (got, want))):
+            assert np.array_equal(g.numpy(), w), fn

@@ -78,9 +78,7 @@ def _uplo(uplo: str, name: str) -> str:
 @implements(np.linalg.cholesky)
 def cholesky(a, /, *, upper=False):
     _matrices(a, "cholesky")
-    if upper:  # reads the upper triangle: the lower one of a^T
-        return swapaxes(dec.cholesky_p(swapaxes(a, -1, -2)), -1, -2)
-    return dec.cholesky_p(a)
+    return dec.cholesky_p(a, upper=bool(upper))
 
 
 @implements(np.linalg.eigh)

@@ -66,18 +66,25 @@ def _phi(x):
     return np.tril(x, -1) + 0.5 * _diag_embed(_re(_diagonal(x)))
 
 
-def _cholesky_jvp(nb, i, t, ans, a):
-    inner = np.linalg.solve(ans, _h(np.linalg.solve(ans, _from_triangle(t, "L"))))
-    return np.matmul(ans, _phi(inner))
+def _cholesky(a, upper):
+    return np.linalg.cholesky(a, upper=upper)
 
 
-def _cholesky_vjp(g, ans, a):
-    m = _phi(np.matmul(_h(ans), g))
-    z = np.linalg.solve(_h(ans), m)  # L^-H Phi
-    return _onto_triangle(_h(np.linalg.solve(_h(ans), _h(z))), "L")  # ... L^-1
+def _cholesky_jvp(nb, i, t, ans, a, upper):
+    low = _h(ans) if upper else ans  # upper=True: U = L^H, read from the upper triangle
+    inner = np.linalg.solve(low, _h(np.linalg.solve(low, _from_triangle(t, "UL"[not upper]))))
+    d = np.matmul(low, _phi(inner))
+    return _h(d) if upper else d
 
 
-cholesky_p = Primitive("cholesky", np.linalg.cholesky)
+def _cholesky_vjp(g, ans, a, upper):
+    low, g = (_h(ans), _h(g)) if upper else (ans, g)
+    m = _phi(np.matmul(_h(low), g))
+    z = np.linalg.solve(_h(low), m)  # L^-H Phi
+    return _onto_triangle(_h(np.linalg.solve(_h(low), _h(z))), "UL"[not upper])  # ... L^-1
+
+
+cholesky_p = Primitive("cholesky", _cholesky)
 cholesky_p.vjps = (_hermitian_rule(_cholesky_vjp),)
 cholesky_p.jvp = _cholesky_jvp
 
