@@ -446,3 +446,21 @@ def test_values_are_numpys_bit_for_bit():
         got, want = fn(gk.Tensor(a)), fn(a)
         for g, w in zip(*(x if isinstance(x, tuple) else (x,) for x in (got, want))):
             assert np.array_equal(g.numpy(), w), fn
+
+
+def test_jit_replays_the_tie_checks():
+    """A gradient recorded away from a tie refuses the tie when replayed at one."""
+
+    def rebuilt(a):
+        w, v = np.linalg.eigh(a)
+        return np.sum(((v * w) @ v.T) ** 2)
+
+    jitted = gk.jit(gk.grad(rebuilt))
+    a = np.diag([1.0, 2.0, 5.0])
+    np.testing.assert_allclose(jitted(a), gk.grad(rebuilt)(a), rtol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError, match="repeated eigenvalue"):
+        jitted(np.diag([2.0, 2.0, 5.0]))
+    svd_jitted = gk.jit(gk.grad(lambda a: np.sum(np.linalg.svd(a, full_matrices=False)[0] ** 4)))
+    svd_jitted(np.diag([1.0, 2.0, 5.0])[:, :2])
+    with pytest.raises(np.linalg.LinAlgError, match="repeated singular value|rank deficient"):
+        svd_jitted(np.eye(3)[:, :2])

@@ -23,8 +23,8 @@ Conventions (see the README's "Supported NumPy functions" notes):
   not unique: their reverse rule raises ``LinAlgError`` whenever it runs at a tie (a
   zero cotangent there may be a product with a zero eigenvalue, not an absence), their
   forward rule when the tangent splits the tie. A zero singular value of a non-square
-  matrix likewise (below NumPy's rank threshold ``max(m, n) eps s_max``). Under gk.jit,
-  which cannot read values, the checks are skipped and the tied terms are 0.
+  matrix likewise (below NumPy's rank threshold ``max(m, n) eps s_max``). The checks
+  are operations on the values, so gk.jit records them and runs them on every call.
 - Eigenvector signs (phases) are NumPy's. The tangent of each eigenvector is orthogonal
   to it (unit norm, no rotation of sign or phase), so functions invariant under
   ``v -> -v`` (``v v^T``, ``abs(v)``, ``v[k] / v[j]``) have gradients that match finite
@@ -103,17 +103,16 @@ def _eigh_jvp(nb, i, t, ans, a, uplo):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     p = np.matmul(_h(v), np.matmul(_from_triangle(t, uplo), v))
-    _refuse_tied(w, p, "eigh")
-    return _pack([_re(_diagonal(p)), np.matmul(v, _inverse_gaps(_re(w)) * p)], [1, 2])
+    f = _inverse_gaps(_re(w)) * _refuse_tied(_re(w), p, "eigh")
+    return _pack([_re(_diagonal(p)), np.matmul(v, f * p)], [1, 2])
 
 
 def _eigh_vjp(g, ans, a, uplo):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     gw, gv = _eigh_parts(g, n)
-    _refuse_tied(w, None, "eigh")
-    x = np.matmul(_h(v), gv)
-    inner = _diag_embed(_re(gw)) + _inverse_gaps(_re(w)) * x
+    f = _inverse_gaps(_re(w)) * _refuse_tied(_re(w), None, "eigh")
+    inner = _diag_embed(_re(gw)) + f * np.matmul(_h(v), gv)
     return _onto_triangle(np.matmul(v, np.matmul(inner, _h(v))), uplo)
 
 
@@ -153,8 +152,7 @@ def _eig_jvp(nb, i, t, ans, a):
     n = shape_of(a)[-1]
     w, v = _eigh_parts(ans, n)
     p = np.linalg.solve(v, np.matmul(t, v))  # V^-1 dA V
-    _refuse_tied(w, p, "eig")
-    dv = np.matmul(v, _inverse_gaps(w) * p)
+    dv = np.matmul(v, _inverse_gaps(w) * _refuse_tied(w, p, "eig") * p)
     # keep each eigenvector at unit norm, as NumPy returns them
     dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))
     return _pack([_diagonal(p), dv], [1, 2])
@@ -165,9 +163,8 @@ def _eig_vjp(g, ans, a):
     w, v = _eigh_parts(ans, n)
     gw, gv = _eigh_parts(g, n)
     gv = gv - np.conj(v) * np.real(np.sum(gv * v, axis=-2, keepdims=True))
-    _refuse_tied(w, None, "eig")
-    x = np.matmul(_t(v), gv)
-    inner = _diag_embed(gw) + _inverse_gaps(w) * x
+    f = _inverse_gaps(w) * _refuse_tied(w, None, "eig")
+    inner = _diag_embed(gw) + f * np.matmul(_t(v), gv)
     r = np.linalg.solve(_t(v), np.matmul(inner, _t(v)))  # V^-T inner V^T
     return r if np.iscomplexobj(peek(a)) else np.real(r)
 
@@ -248,10 +245,10 @@ def _svd_jvp(nb, i, t, ans, a, full_matrices):
     s = _re(s)
     u1, v1 = u[..., :, :k], _h(vh[..., :k, :])
     p = np.matmul(_h(u1), np.matmul(t, v1))  # U^H dA V
-    f = _inverse_gaps(s * s)
     ps = p * s[..., None, :]  # dP S
     sp = s[..., :, None] * p  # S dP
-    _refuse_tied(s * s, np.abs(ps + _h(ps)) + np.abs(sp + _h(sp)), "svd")
+    coupling = np.abs(ps + _h(ps)) + np.abs(sp + _h(sp))
+    f = _inverse_gaps(s * s) * _refuse_tied(s * s, coupling, "svd")
     du = np.matmul(u1, f * (ps + _h(ps)))
     dv = np.matmul(v1, f * (sp + _h(sp)))
     sinv = _inverse_values(s, m, n)[..., None, :]
@@ -260,13 +257,11 @@ def _svd_jvp(nb, i, t, ans, a, full_matrices):
     if m > k:  # (I - U U^H) dA V S^-1
         tv = np.matmul(t, v1)
         outside = tv - np.matmul(u1, np.matmul(_h(u1), tv))
-        _refuse_null(s, outside, m, n, "svd")
-        du = du + outside * sinv
+        du = du + outside * sinv * _refuse_null(s, outside, m, n, "svd")
     if n > k:  # (I - V V^H) dA^H U S^-1
         tu = np.matmul(_h(t), u1)
         outside = tu - np.matmul(v1, np.matmul(_h(v1), tu))
-        _refuse_null(s, outside, m, n, "svd")
-        dv = dv + outside * sinv
+        dv = dv + outside * sinv * _refuse_null(s, outside, m, n, "svd")
     if full_matrices and m > k:  # the extra columns turn least: U2^H dU2 = 0
         u2 = u[..., :, k:]
         du = np.concatenate([du, -np.matmul(u1, np.matmul(_h(du), u2))], axis=-1)
@@ -291,13 +286,12 @@ def _svd_vjp(g, ans, a, full_matrices):
     if full_matrices and n > k:
         v2 = _h(vh[..., k:, :])
         gv1 = gv1 - np.matmul(v2, np.matmul(_h(gv[..., :, k:]), v1))
-    if m != n:
-        _refuse_null(s, None, m, n, "svd")
-    _refuse_tied(s * s, None, "svd")
-    f = _inverse_gaps(s * s)
+    f = _inverse_gaps(s * s) * _refuse_tied(s * s, None, "svd")
     ju = np.matmul(_h(u1), gu1)
     jv = np.matmul(_h(v1), gv1)
     sinv = _inverse_values(s, m, n)[..., None, :]
+    if m != n:
+        sinv = sinv * _refuse_null(s, None, m, n, "svd")
     inner = (
         f * (ju - _h(ju)) * s[..., None, :]
         + _diag_embed(_re(gs))

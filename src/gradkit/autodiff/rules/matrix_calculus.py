@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.errors import JitError
-from gradkit.autodiff.primitives import peek, shape_of, value_of
+from gradkit.autodiff.primitives import apply_constant, peek, shape_of
 
 
 def _t(x):
@@ -90,65 +89,69 @@ def _inverse_gaps(x):
     return np.where(apart, 1.0 / np.where(apart, d, 1.0), 0.0)
 
 
-def _refuse_tied(x, coupling, who: str) -> None:
+def _refuse_tied(x, coupling, who: str):
     """Raise if ``x`` has a tied pair ``x_i == x_j`` and ``coupling[..., i, j]`` is not 0
-    (``coupling=None``: at any tie). The vectors of a repeated eigenvalue (singular
-    value) have no derivative; forward mode refuses a tangent that splits the tie
-    (``coupling`` is its ``V^T dA V``), reverse mode any use of the vectors, since a zero
-    cotangent there may be a product with a zero eigenvalue, not an absence. (Not
-    checked under gk.jit, which cannot read values: there the tied pairs' terms are 0.)"""
-    try:
-        x = value_of(x)
-        coupling = None if coupling is None else value_of(coupling)
-    except JitError:
-        return
+    (``coupling=None``: at any tie); else return a scalar 1 for the caller to multiply
+    into its result. The vectors of a repeated eigenvalue (singular value) have no
+    derivative; forward mode refuses a tangent that splits the tie (``coupling`` is its
+    ``V^H dA V``), reverse mode any use of the vectors, since a zero cotangent there may
+    be a product with a zero eigenvalue, not an absence. The check is an operation on
+    the values (``apply_constant``): gk.jit records it and runs it again on every call,
+    and the product keeps it in the recording."""
+    args = (x,) if coupling is None else (x, coupling)
+    return apply_constant(_tie_check, args, {"who": who})
+
+
+def _tie_check(x, coupling=None, who=""):
     n = x.shape[-1]
-    eps = np.finfo(np.result_type(x)).eps
+    eps = np.finfo(x.dtype).eps
     gaps = np.abs(x[..., None, :] - x[..., :, None])
     tied = gaps <= 100.0 * n * eps * np.max(np.abs(x), axis=-1, keepdims=True)[..., None]
     tied &= ~np.eye(n, dtype=bool)
-    if not tied.any():
-        return
-    if coupling is None:
-        coupled = True
-    else:
-        size = np.abs(coupling)
-        coupled = np.any(tied & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
-    if coupled:
-        raise np.linalg.LinAlgError(
-            f"{who}: the matrix has a repeated {'singular value' if 'svd' in who else 'eigenvalue'}"
-            ", and the derivative asked for depends on the vectors that belong to it, which "
-            "are not unique and have no derivative there. Differentiate a function of the "
-            "values alone (np.linalg.eigvalsh / svdvals), or move off the tie (e.g. add a "
-            "tiny distinct diagonal); see the README's linear-algebra notes"
-        )
+    if tied.any():
+        if coupling is None:
+            coupled = True
+        else:
+            size = np.abs(coupling)
+            coupled = np.any(tied & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
+        if coupled:
+            kind = "singular value" if "svd" in who else "eigenvalue"
+            raise np.linalg.LinAlgError(
+                f"{who}: the matrix has a repeated {kind}, and the derivative asked for "
+                "depends on the vectors that belong to it, which are not unique and have no "
+                "derivative there. Differentiate a function of the values alone "
+                "(np.linalg.eigvalsh / svdvals), or move off the tie (e.g. add a tiny "
+                "distinct diagonal); see the README's linear-algebra notes"
+            )
+    return np.ones((), dtype=np.finfo(x.dtype).dtype)
 
 
-def _refuse_null(s, columns, rows: int, cols: int, who: str) -> None:
+def _refuse_null(s, columns, rows: int, cols: int, who: str):
     """Raise if a non-square matrix has a zero singular value and that value's column of
     ``columns`` is not 0 (``None``: in any case): the singular vectors of its null space
-    are not unique and have no derivative (not checked under jit)."""
-    try:
-        s = value_of(s)
-        columns = None if columns is None else value_of(columns)
-    except JitError:
-        return
-    eps = np.finfo(np.result_type(s)).eps
+    are not unique and have no derivative. Else a scalar 1, as :func:`_refuse_tied`."""
+    args = (s,) if columns is None else (s, columns)
+    return apply_constant(_null_check, args, {"rows": rows, "cols": cols, "who": who})
+
+
+def _null_check(s, columns=None, rows=0, cols=0, who=""):
+    eps = np.finfo(s.dtype).eps
     small = s <= max(rows, cols) * eps * np.max(s, axis=-1, keepdims=True)
-    if not small.any():
-        return
-    if columns is None:
-        coupled = True
-    else:
-        size = np.max(np.abs(columns), axis=-2)
-        coupled = np.any(small & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
-    if coupled:
-        raise np.linalg.LinAlgError(
-            f"{who}: the matrix is rank deficient and the derivative asked for depends on "
-            "the singular vectors of its zero singular values, which are not unique and "
-            "have no derivative there. Use full_matrices=False with functions of the "
-            "leading vectors only, or np.linalg.pinv / lstsq, whose rules hold at fixed rank"
-        )
+    if small.any():
+        if columns is None:
+            coupled = True
+        else:
+            size = np.max(np.abs(columns), axis=-2)
+            coupled = np.any(small & (size > np.sqrt(eps) * max(float(np.max(size)), 1e-300)))
+        if coupled:
+            raise np.linalg.LinAlgError(
+                f"{who}: the matrix is rank deficient and the derivative asked for depends "
+                "on the singular vectors of its zero singular values, which are not unique "
+                "and have no derivative there. Use full_matrices=False with functions of "
+                "the leading vectors only, or np.linalg.pinv / lstsq, whose rules hold at "
+                "fixed rank"
+            )
+    return np.ones((), dtype=s.dtype)
 
 
 def _inverse_values(s, rows: int, cols: int):
