@@ -50,7 +50,7 @@ from gradkit.nn.callbacks import (
     batches,
     pad_sequences,
 )
-from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
+from gradkit.nn.containers import Container, Flatten, Identity, ModuleDict, ModuleList
 from gradkit.nn.conv_layers import (
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -182,6 +182,7 @@ __all__ = [
     "GRU",
     "MultiheadAttention",
     "TransformerEncoderLayer",
+    "Container",
     "Flatten",
     "Identity",
     "ModuleList",

@@ -153,6 +153,33 @@ class RaceResult:
     def __str__(self) -> str:
         return self.table("text")
 
+    def __repr__(self) -> str:
+        """A one-line summary; ``print(result)`` shows the table.
+
+        >>> race(steps=5)
+        RaceResult(5 racers, 5 steps from [-1.5, -1.5]: best adam, f = 4.757)
+        """
+        rows = [r for r in self.rows() if np.isfinite(r["final_value"])]
+        best = min(rows, key=lambda r: r["final_value"]) if rows else None
+        lead = "all diverged"
+        if best:
+            lead = f"best {best['optimizer']}, f = {_fmt(best['final_value'])}"
+        start = [round(float(v), 4) for v in np.ravel(self.x0)]
+        return f"RaceResult({len(self.results)} racers, {self.steps} steps from {start}: {lead})"
+
+    def _repr_html_(self) -> str:
+        """The table as HTML (Jupyter shows it when a cell returns the result)."""
+        import html
+
+        lines = self.table("markdown").splitlines()
+        cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cells[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in cells[2:]
+        )
+        return f"<table><tr>{head}</tr>{body}</table>"
+
 
 def race(
     function: Callable | None = None,
