@@ -17,12 +17,13 @@ REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std",
               "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross",
           "vecdot", "matvec", "vecmat", "matrix_transpose"}  # fmt: skip (and np.linalg.*)
-ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
     "split ties evenly; `clip` passes the gradient on `[lo, hi]`; `where` sends none to the "
-    "branch not taken",
+    "branch not taken; complex numbers throughout (`abs`, `real`, `imag`, `conjugate`, "
+    "`angle` and the complex `sign` with rules of their own; a real `sign` is constant)",
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
     "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",

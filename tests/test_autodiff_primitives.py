@@ -24,8 +24,10 @@ import fd
 import numpy as np
 import pytest
 from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
+from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
 from autodiff_cases_linalg import LINALG_CASES
+from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +39,10 @@ SEEDS = st.integers(0, 2**32 - 1)
 # stay within a few seconds per 10 examples.
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
-ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + LINALG_CASES
+ALL_CASES = (
+    UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX
+    + LINALG_CASES
+)
 
 
 def _weights(rng, shape):
