@@ -464,3 +464,81 @@ def test_jit_replays_the_tie_checks():
     svd_jitted(np.diag([1.0, 2.0, 5.0])[:, :2])
     with pytest.raises(np.linalg.LinAlgError, match="repeated singular value|rank deficient"):
         svd_jitted(np.eye(3)[:, :2])
+
+
+# complex matrices (JAX's convention: a cotangent c pairs with a tangent v by Re sum(c v)) ---
+def _complex_directional(f, a, v, h=2e-4):
+    """The five-point central difference of ``f`` along a complex direction ``v``."""
+    phi = [np.asarray(f(a + s * h * v)) for s in (-2, -1, 1, 2)]
+    return (phi[0] - 8 * phi[1] + 8 * phi[2] - phi[3]) / (12 * h)
+
+
+def _crandn(*shape, rng=RNG):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _spectral_parts(decomposition):
+    """The phase-free parts of a decomposition's outputs, as one real vector."""
+
+    def f(a):
+        parts = decomposition(a)
+        return np.concatenate([np.ravel(np.abs(p) if np.iscomplexobj(p) else p) for p in parts])
+
+    return f
+
+
+def _gram(a):
+    """A A^H + 4 I: Hermitian positive definite."""
+    return a @ np.conj(np.swapaxes(a, -1, -2)) + 4 * np.eye(a.shape[-1])
+
+
+COMPLEX_FUNCTIONS = {
+    "eig of a real matrix": (lambda a: np.linalg.eig(a), (5, 5), False),
+    "eig": (lambda a: np.linalg.eig(a), (4, 4), True),
+    "eig batched": (lambda a: np.linalg.eig(a), (2, 3, 3), True),
+    "eigvals": (lambda a: (np.linalg.eigvals(a),), (4, 4), True),
+    "eigh": (lambda a: np.linalg.eigh(a), (4, 4), True),
+    "eigh UPLO=U": (lambda a: np.linalg.eigh(a, "U"), (2, 3, 3), True),
+    "eigvalsh": (lambda a: (np.linalg.eigvalsh(a),), (4, 4), True),
+    "cholesky": (lambda a: (np.linalg.cholesky(_gram(a)),), (2, 3, 3), True),
+    "cholesky upper": (lambda a: (np.linalg.cholesky(_gram(a), upper=True),), (3, 3), True),
+    "svd wide": (lambda a: np.linalg.svd(a, full_matrices=False), (3, 5), True),
+    "svd tall": (lambda a: np.linalg.svd(a, full_matrices=False), (2, 4, 3), True),
+    "svd full": (lambda a: (np.linalg.svd(a)[1], np.abs(np.linalg.svd(a)[0][:, :2])), (4, 2), True),
+    "svdvals": (lambda a: (np.linalg.svdvals(a),), (4, 3), True),
+    "qr": (lambda a: np.linalg.qr(a), (4, 3), True),
+    "qr wide": (lambda a: np.linalg.qr(a), (3, 4), True),
+    "pinv": (lambda a: (np.linalg.pinv(a),), (4, 3), True),
+    "norm 2 and nuc": (lambda a: (np.linalg.norm(a, 2), np.linalg.norm(a, "nuc")), (3, 4), True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_FUNCTIONS))
+def test_complex_decompositions_match_finite_differences_in_both_modes(name):
+    decomposition, shape, is_complex = COMPLEX_FUNCTIONS[name]
+    rng = np.random.default_rng(11)
+    a = _crandn(*shape, rng=rng) if is_complex else rng.standard_normal(shape)
+    v = _crandn(*shape, rng=rng) if is_complex else rng.standard_normal(shape)
+    f = _spectral_parts(decomposition)
+    out, jv = gk.jvp(f, (a,), (v,))
+    np.testing.assert_allclose(jv, _complex_directional(f, a, v), rtol=1e-6, atol=1e-8)
+    ct = rng.standard_normal(np.shape(out))
+    (back,) = gk.vjp(f, a)[1](ct)
+    assert np.iscomplexobj(back) == is_complex
+    # the dot-product identity Re <ct, J v> = Re <vjp(ct), v>, JAX's pairing
+    np.testing.assert_allclose(np.sum(ct * jv), np.real(np.sum(back * v)), rtol=1e-9)
+    gk.check_grads(f, modes=("fwd", "rev"), order=2)(a)
+
+
+def test_complex_closed_forms():
+    a = _crandn(3, 3)
+    # sum of eigenvalues = trace, holomorphic: d/dA = I, in both eig and eigvals
+    for f in (lambda a: np.sum(np.linalg.eigvals(a)), lambda a: np.sum(np.linalg.eig(a)[0])):
+        np.testing.assert_allclose(gk.grad(f, holomorphic=True)(a), np.eye(3), atol=1e-10)
+    # eigvalsh's sum is the real part of the (read) trace: its cotangent is I
+    g = gk.grad(lambda a: np.sum(np.linalg.eigvalsh(a)))(a)
+    np.testing.assert_allclose(g, np.eye(3), atol=1e-12)
+    # the top singular value: d s_max pairs with u1 v1^H, i.e. its cotangent is conj(u1 v1^H)
+    u, s, vh = np.linalg.svd(a)
+    g = gk.grad(lambda a: np.linalg.norm(a, 2))(a)
+    np.testing.assert_allclose(g, np.conj(np.outer(u[:, 0], vh[0])), atol=1e-10)
