@@ -41,12 +41,8 @@ SEEDS = st.integers(0, 2**32 - 1)
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
 ALL_CASES = (
-<<<<<<< HEAD
-    UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX
-    + LINALG_CASES
-=======
     UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX + SPECIAL
->>>>>>> main
+    + LINALG_CASES
 )
 
 
