@@ -614,4 +614,4 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions
+from gradkit.autodiff import numpy_extras, numpy_fft  # noqa: E402,F401 - register more functions
