@@ -93,7 +93,7 @@ TITLES = {
     "elementwise": "Elementwise (ufuncs and friends)",
     "reductions": "Reductions",
     "linalg": "Linear algebra",
-    "fft": "FFT (`np.fft`)",
+    "fft": "Fourier transforms (np.fft)",
     "shapes": "Shapes, joining, indexing",
     "zero": "Zero derivative",
 }
