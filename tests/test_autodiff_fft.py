@@ -316,3 +316,131 @@ def test_fftfreq_is_differentiable_in_the_spacing(fn, n):
     close(gk.jacfwd(lambda d: fn(n, d))(d), -k / (n * d**2))
     close(gk.jacrev(lambda d: fn(n, d))(d), -k / (n * d**2))
     close(gk.jvp(lambda d: fn(n, d), (d,), (1.0,))[0], fn(n, d))
+
+
+# complex inputs, through the engine ------------------------------------------------------------
+def _of_parts(fn, **kw):
+    """``fn(re + 1j * im, **kw)``: a complex input as two real ones, so the check does
+    not depend on how gradients with respect to a complex input are reported."""
+    return lambda re, im: fn(re + 1j * im, **kw)
+
+
+@settings(deadline=None)
+@given(call=st.one_of(one_axis_call(), several_axes_call()), seed=st.integers(0, 2**32 - 1))
+def test_complex_input_derivatives(call, seed):
+    """Every function that takes complex input, along real and imaginary directions:
+    gk.jvp against central differences of NumPy's own function, gk.vjp by the pairing."""
+    name, shape, kw = call
+    if name in REAL_IN or name.startswith("rfft"):
+        return
+    rng = np.random.default_rng(seed)
+    re, im = rng.standard_normal(shape), rng.standard_normal(shape)
+    f = _of_parts(getattr(np.fft, name), **kw)
+    out = f(re, im)
+    ct = signal(rng, out.shape, np.iscomplexobj(out))
+    dre, dim = rng.standard_normal(shape), rng.standard_normal(shape)
+    value, jv = gk.jvp(f, (re, im), (dre, dim))
+    close(value, out)
+    close(jv, central(lambda s: f(re + s * dre, im + s * dim), 0.0, 1.0))
+    g_re, g_im = gk.vjp(f, re, im)[1](ct)
+    assert g_re.dtype.kind == g_im.dtype.kind == "f"
+    scale = np.sum(np.abs(ct)) * np.max(np.abs(jv))
+    close(pairing(ct, jv), pairing(g_re, dre) + pairing(g_im, dim), scale=scale)
+
+
+# real-valued losses: closed forms and second order ---------------------------------------------
+NORM_SCALE = {None: 1.0, "backward": 1.0, "ortho": 0.5, "forward": 0.0}  # power of 1/n
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("n", [None, 3, 9])
+def test_parseval_energy_gradient_and_hessian(norm, n):
+    """sum |fft(x, m)|^2 = m^(1 - 2p) sum |x[:m]|^2 (p: the norm's power of 1/m), so the
+    gradient is 2 m^(1 - 2p) x on the kept entries and 0 on the cropped ones, in both
+    parts of a complex x, and the Hessian is 2 m^(1 - 2p) times the kept entries' identity."""
+    rng = np.random.default_rng(5)
+    re, im = rng.standard_normal(6), rng.standard_normal(6)
+    m = 6 if n is None else n
+    kept = (np.arange(6) < m).astype(float)
+    c = 2.0 * m ** (1.0 - 2.0 * NORM_SCALE[norm])
+
+    def energy(re, im):
+        return np.sum(np.abs(np.fft.fft(re + 1j * im, n=n, norm=norm)) ** 2)
+
+    g_re, g_im = gk.grad(energy, argnums=(0, 1))(re, im)
+    close(g_re, c * kept * re)
+    close(g_im, c * kept * im)
+    close(gk.jvp(lambda re: energy(re, im), (re,), (kept,))[1], c * np.sum(kept * re))
+    close(gk.hessian(lambda re: energy(re, im))(re), c * np.diag(kept))
+    close(gk.jacfwd(gk.grad(lambda im: energy(re, im)))(im), c * np.diag(kept))
+
+
+def _circulant(h):
+    """C with C x the circular convolution of h and x: C[j, k] = h[(j - k) mod n]."""
+    n = len(h)
+    return h[(np.arange(n)[:, None] - np.arange(n)[None, :]) % n]
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_circular_convolution_gradients(n):
+    """real(ifft(fft(x) * fft(h))) = C_h x, and irfft(rfft(x) * rfft(h)) too: for the loss
+    sum(w * (C_h x)^2) the gradient is 2 C_h^T (w * C_h x) in x, and the same with x and h
+    exchanged; its Hessian in x is 2 C_h^T diag(w) C_h."""
+    rng = np.random.default_rng(n)
+    x, h, w = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(n)
+    cx, ch = _circulant(x), _circulant(h)
+
+    def by_fft(x, h):
+        return np.sum(w * np.real(np.fft.ifft(np.fft.fft(x) * np.fft.fft(h))) ** 2)
+
+    def by_rfft(x, h):
+        return np.sum(w * np.fft.irfft(np.fft.rfft(x) * np.fft.rfft(h), n=n) ** 2)
+
+    for loss in (by_fft, by_rfft):
+        close(loss(x, h), np.sum(w * (ch @ x) ** 2))
+        gx, gh = gk.grad(loss, argnums=(0, 1))(x, h)
+        close(gx, 2 * ch.T @ (w * (ch @ x)))
+        close(gh, 2 * cx.T @ (w * (cx @ h)))
+        close(gk.hessian(loss)(x, h), 2 * ch.T @ np.diag(w) @ ch)
+        close(gk.jacrev(gk.grad(loss))(x, h), 2 * ch.T @ np.diag(w) @ ch)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("n", [6, 7])
+def test_spectral_loss_against_the_explicit_dft_matrix(norm, n):
+    """L = sum |rfft(x, norm) - t|^2 with rfft written as an explicit matrix R:
+    gradient 2 Re(R^H (R x - t)), Hessian 2 Re(R^H R)."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n)
+    t = signal(rng, n // 2 + 1)
+    scale = n ** -NORM_SCALE[norm]
+    r = scale * np.exp(-2j * np.pi * np.outer(np.arange(n // 2 + 1), np.arange(n)) / n)
+
+    def loss(x):
+        return np.sum(np.abs(np.fft.rfft(x, norm=norm) - t) ** 2)
+
+    close(gk.grad(loss)(x), 2 * np.real(r.conj().T @ (r @ x - t)))
+    close(gk.hessian(loss)(x), 2 * np.real(r.conj().T @ r))
+
+
+@settings(deadline=None, max_examples=max(3, settings().max_examples // 3))
+@given(call=st.one_of(one_axis_call(), several_axes_call()), seed=st.integers(0, 2**32 - 1))
+def test_second_order_in_both_modes(call, seed):
+    """A nonlinear real function of each transform (weighted squares of its real and
+    imaginary parts): gk.check_grads at order 2, every mix of modes, real and complex
+    inputs, against finite differences."""
+    name, shape, kw = call
+    fn = getattr(np.fft, name)
+    rng = np.random.default_rng(seed)
+    out_shape = fn(_input(rng, name, shape), **kw).shape
+    wr, wi = rng.standard_normal(out_shape), rng.standard_normal(out_shape)
+
+    def loss(y):
+        return np.sum(wr * np.real(y) ** 2 + wi * np.imag(y) ** 2 + np.real(y))
+
+    if name in REAL_IN or name.startswith("rfft"):
+        gk.check_grads(lambda x: loss(fn(x, **kw)), seed=seed % 1000)(rng.standard_normal(shape))
+    else:
+        gk.check_grads(lambda re, im: loss(fn(re + 1j * im, **kw)), seed=seed % 1000)(
+            rng.standard_normal(shape), rng.standard_normal(shape)
+        )
