@@ -31,13 +31,10 @@ import numpy as np
 
 from gradkit.autodiff.numpy_api import _no, _one_axis, concatenate, implements
 from gradkit.autodiff.primitives import ndim_of, shape_of
-from gradkit.autodiff.rules.fft import NORMS, c2c_p, c2r_p, is_complex, r2c_p, resize_p
+from gradkit.autodiff.rules.fft import NORMS, SWAP, c2c_p, c2r_p, is_complex, r2c_p, resize_p
 
 # Reached through NumPy itself (np.fft.fft(t) on a traced t), with NumPy's signatures.
 __all__: list[str] = []
-
-_SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
-
 
 def _norm(norm: Any, name: str) -> str:
     if norm is None:
@@ -125,14 +122,14 @@ def hfft(a, n=None, axis=-1, norm=None, out=None):
     norm = _norm(norm, "hfft")
     if n is None:
         n = 2 * (shape_of(a)[_one_axis(axis, ndim_of(a), "np.fft.hfft")] - 1)
-    return irfft(np.conjugate(a), n, axis, norm=_SWAP[norm])
+    return irfft(np.conjugate(a), n, axis, norm=SWAP[norm])
 
 
 @implements(np.fft.ihfft)
 def ihfft(a, n=None, axis=-1, norm=None, out=None):
     _check(a, out, "ihfft")
     _real_input(a, "ihfft")
-    return np.conjugate(rfft(a, n, axis, norm=_SWAP[_norm(norm, "ihfft")]))
+    return np.conjugate(rfft(a, n, axis, norm=SWAP[_norm(norm, "ihfft")]))
 
 
 # several axes -----------------------------------------------------------------------------
