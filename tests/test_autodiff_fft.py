@@ -349,7 +349,7 @@ def test_complex_input_derivatives(call, seed):
 
 
 # real-valued losses: closed forms and second order ---------------------------------------------
-NORM_SCALE = {None: 1.0, "backward": 1.0, "ortho": 0.5, "forward": 0.0}  # power of 1/n
+NORM_SCALE = {None: 0.0, "backward": 0.0, "ortho": 0.5, "forward": 1.0}  # fft scales by n^-p
 
 
 @pytest.mark.parametrize("norm", NORMS)
