@@ -444,3 +444,16 @@ def test_second_order_in_both_modes(call, seed):
         gk.check_grads(lambda re, im: loss(fn(re + 1j * im, **kw)), seed=seed % 1000)(
             rng.standard_normal(shape), rng.standard_normal(shape)
         )
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_gradient_with_respect_to_a_complex_signal_follows_jax(norm):
+    """For a real f of complex z = x + iy, gk.grad gives df/dx - i df/dy (JAX's
+    convention): for Parseval's energy n^(1 - 2p) |z|^2 that is 2 n^(1 - 2p) conj(z)."""
+    rng = np.random.default_rng(7)
+    z = signal(rng, (3, 4))
+    c = 2.0 * z.size ** (1.0 - 2.0 * NORM_SCALE[norm])
+    g = gk.grad(lambda z: np.sum(np.abs(np.fft.fft2(z, norm=norm)) ** 2))(z)
+    close(g, c * np.conj(z))
+    g = gk.grad(lambda z: np.sum(np.abs(np.fft.ifftn(z, norm=norm)) ** 2))(z)
+    close(g, 2.0 * z.size ** (2.0 * NORM_SCALE[norm] - 1.0) * np.conj(z))
