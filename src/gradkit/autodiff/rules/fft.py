@@ -48,10 +48,6 @@ def _shifted(axes: tuple, nb: int) -> tuple:
     return tuple(a + nb for a in axes)
 
 
-def _with_length(shape: tuple, axis: int, n: int) -> tuple:
-    return shape[:axis] + (n,) + shape[axis + 1 :]
-
-
 # zero-padding and cropping -------------------------------------------------------------
 def _resize(x, shape):
     if _traced(x):
