@@ -122,6 +122,15 @@ def test_c2r_gives_no_gradient_to_the_ignored_imaginary_parts():
         assert (g[-1].imag == 0.0) == (n % 2 == 0)
 
 
+def test_c2r_reads_only_the_real_part_of_a_complex_cotangent():
+    """A real output's tangent meets only Re(c): Re(c * v) = Re(c) v for real v."""
+    rng = np.random.default_rng(4)
+    y, ct = signal(rng, (4,)), signal(rng, (7,))
+    rule = rules.c2r_p.vjps[0]
+    close(rule(ct, None, y, axis=0, n=7, norm="ortho"),
+          rule(ct.real, None, y, axis=0, n=7, norm="ortho"))  # fmt: skip
+
+
 @settings(deadline=None)
 @given(shape=shapes, data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_resize_rules(shape, data, seed):
