@@ -36,6 +36,14 @@ NOTES = {
     "its own; `eigh`/`eigvalsh`/`cholesky` read one triangle, as NumPy (see the notes "
     "above for ties, signs and rank); `inv`/`slogdet`/`solve` need invertible matrices; "
     "`det`'s gradient at a singular matrix is its cofactor matrix (first order only)",
+    "fft": "every `norm` (`None`/`\"backward\"`, `\"ortho\"`, `\"forward\"`), `n`/`s` "
+    "cropping or zero-padding, `axis`/`axes`; complex values pair with cotangents by "
+    "`Re(sum(c * v))` (JAX's convention), so each transform's reverse rule is its plain "
+    "transpose (`fft`'s is `fft` with the same `norm`) and a real input gets a real "
+    "gradient; `rfft`/`irfft`/`hfft`/`ihfft` weigh each half-spectrum bin by the bins it "
+    "stands for (DC and Nyquist once, the others twice); `irfft` ignores the imaginary "
+    "parts of its DC and Nyquist bins, so they get no gradient; `fftfreq`/`rfftfreq` are "
+    "arithmetic in the spacing `d`",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
     "arrays with repeats, boolean masks) via `x[...]`; `sort`, `take`, `repeat`, `tile`, "
     "`roll` and `pad` gather by index, so the gradient follows each value to where it went",
@@ -88,6 +96,8 @@ def families() -> dict[str, list[str]]:
             out["linalg"].add(name)
         elif short in ELEMENTWISE_FUNCTIONS:
             out["elementwise"].add(name)
+        elif short.startswith("fft."):
+            out["fft"].add(name)
         else:
             out["shapes"].add(name)
     return {k: sorted(v) for k, v in out.items() if v}
@@ -107,6 +117,7 @@ TITLES = {
     "elementwise": "Elementwise (ufuncs and friends)",
     "reductions": "Reductions",
     "linalg": "Linear algebra",
+    "fft": "Fourier transforms (np.fft)",
     "shapes": "Shapes, joining, indexing",
     "zero": "Zero derivative",
     "scipy": "SciPy special functions (ufuncs)",

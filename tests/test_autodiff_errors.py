@@ -93,7 +93,7 @@ def test_integer_outputs_are_constants_and_forward_mode_keeps_complex_ones() -> 
     [
         (lambda x: np.partition(x, 1), "np.partition"),
         (np.median, "np.median"),
-        (lambda x: np.fft.fft(x), "fft"),
+        (lambda x: np.polyfit(x, x, 1), "np.polyfit"),
         (np.sinc, "np.sinc"),
         (np.i0, "np.i0"),
     ],

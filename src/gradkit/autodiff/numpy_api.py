@@ -639,6 +639,7 @@ if isinstance(np.matmul, np.ufunc):
 from gradkit.autodiff import (  # noqa: E402,F401 - register more
     numpy_complex,
     numpy_extras,
+    numpy_fft,
     numpy_linalg,
     numpy_writes,
 )
