@@ -149,8 +149,8 @@ def test_unsupported_norm_is_named() -> None:
 @pytest.mark.parametrize(
     ("convert", "what"),
     [
-        (lambda t: np.asarray(t), "np.asarray"),
-        (lambda t: np.array(t), "np.array"),
+        (lambda t: np.asarray(t, dtype=float), "np.asarray"),
+        (lambda t: np.array(t, dtype=np.float64), "np.asarray/np.array"),
         (lambda t: float(t[0]), "float()"),
         (lambda t: int(t[0]), "int()"),
         (lambda t: t[0].item(), ".item()"),
@@ -179,7 +179,7 @@ def test_conversion_message_names_shape_and_transform() -> None:
 
 def test_conversion_in_jvp_raises_too() -> None:
     with pytest.raises(TracerConversionError):
-        gk.jvp(lambda x: np.asarray(x) * 2.0, (X,), (X,))
+        gk.jvp(lambda x: np.asarray(x, dtype=float) * 2.0, (X,), (X,))
 
 
 def test_eager_tensors_convert_freely() -> None:
@@ -187,7 +187,7 @@ def test_eager_tensors_convert_freely() -> None:
     np.testing.assert_array_equal(t.numpy(), [1.5, 2.5])
     assert float(t[0]) == 1.5 and t[1].item() == 2.5 and int(t[0]) == 1
     with pytest.raises(TracerConversionError, match="detach"):
-        np.asarray(t)  # still refused: it would silently cut the graph of t
+        np.asarray(t, dtype=float)  # still refused: it would silently cut the graph of t
 
 
 # --- in-place writes into NumPy arrays ------------------------------------------------------

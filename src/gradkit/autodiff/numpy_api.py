@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import sequences
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -154,7 +155,7 @@ def _one_axis(axis: Any, ndim: int, name: str) -> int:
 def as_operands(inputs: tuple) -> tuple:
     """A ufunc's inputs with each list or tuple made the array the ufunc reads it as: its
     rules index and multiply it, where a list would repeat or fail."""
-    return tuple(np.asarray(x) if type(x) in SEQUENCES else x for x in inputs)
+    return tuple([sequences.operand(x) for x in inputs])
 
 
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
