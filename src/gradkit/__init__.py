@@ -50,6 +50,7 @@ __all__ = [
     "LeakedTracerError",
     "GradCheckError",
     "JitError",
+    "UnsupportedArrayTypeError",
     "__version__",
     *_SUBMODULES,
 ]

@@ -32,6 +32,8 @@ def hint(what: str) -> str:
         module = frame.f_globals.get("__name__", "")
         if module.startswith("numpy"):
             name = _NUMPY_REDUCTIONS.get(frame.f_code.co_name)
+            if name == "np.var" and frame.f_back is not None:  # np.std calls np.var's code
+                name = _NUMPY_REDUCTIONS.get(frame.f_back.f_code.co_name, name)
             if name is not None:
                 return (
                     f" {name} of a Python list (or of np.array(...) of traced values) over "

@@ -27,23 +27,19 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import conversions, primitives
-from gradkit.autodiff.errors import GradkitError, TracerConversionError
+from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
 from gradkit.autodiff.rules import shape
 from gradkit.autodiff.rules.pack import pack_p
 
 __all__ = [
-    "UnsupportedArrayTypeError", "element_array", "pack", "pack_if_traced", "operand",
+    "element_array", "pack", "pack_if_traced", "operand",
     "pack_arguments", "pack_output", "check_input", "unsupported_type_error",
 ]  # fmt: skip
 
 _OBJECT = np.dtype(object)
 _ndarray = np.ndarray
 _SEQUENCES = (list, tuple)
-
-
-class UnsupportedArrayTypeError(GradkitError, TypeError):
-    """An array type whose semantics gradkit does not implement (np.matrix, np.ma, ...)."""
 
 
 # --- a traced value asked for an array --------------------------------------------------

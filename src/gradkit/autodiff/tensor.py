@@ -274,6 +274,9 @@ class Tensor:
 
     def __round__(self, ndigits: Any = None) -> Any:
         v = self._eager_or_raise("round()")
+        if np.ndim(v):
+            raise TypeError(f"round() of a Tensor of shape {np.shape(v)}; use np.round(x)")
+        v = np.asarray(v)[()]
         return round(v) if ndigits is None else round(v, ndigits)
 
     # math.floor(t) and NumPy's object loops: zero-derivative values that stay Tensors
