@@ -30,9 +30,7 @@ PROGRAMS = {
     "np.array of expressions": (lambda x: np.array([x[0] * x[1], np.sin(x[2])]), (3,)),
     "np.array with constants": (lambda x: np.array([x[0], 2.0, 3, x[1] ** 2]), (2,)),
     "np.array of a 0-d value": (lambda x: np.array([x * 2.0, np.cos(x)]), ()),
-    "nested lists and tuples": (
-        lambda x: np.array([[x[0], 1.0], (x[1] * x[2], -x[0])]) ** 2, (3,)
-    ),
+    "nested lists and tuples": (lambda x: np.array([[x[0], 1.0], (x[1] * x[2], -x[0])]) ** 2, (3,)),
     "np.array of arrays": (lambda x: np.array([x, x**2, np.ones(3)]), (3,)),
     "np.array of 2-d arrays": (lambda x: np.array([x, np.tanh(x)]).sum(axis=1), (2, 3)),
     "np.asarray then NumPy": (lambda x: np.sum(np.asarray(x) * np.arange(3.0)) * x, (3,)),
@@ -41,7 +39,8 @@ PROGRAMS = {
     "object array meets a tensor": (lambda x: np.array([x[1], x[0], 1.0]) * x, (3,)),
     "tensor meets an object array": (lambda x: x - np.array([x[1], x[0]]), (2,)),
     "arctan2 of object arrays": (
-        lambda x: np.arctan2(np.array([x[0], x[1]]), np.array([x[2], 1.5])), (3,)
+        lambda x: np.arctan2(np.array([x[0], x[1]]), np.array([x[2], 1.5])),
+        (3,),
     ),
     "list beside a tensor": (lambda x: x * [x[1], 2.0, x[0]], (3,)),
     "list into a ufunc": (lambda x: np.maximum([x[1] + 5.0, 0.0], x[:2]), (3,)),

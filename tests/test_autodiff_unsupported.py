@@ -90,8 +90,18 @@ def test_an_unsupported_input_is_refused_by_name(make, named, transform) -> None
         lambda x: x * np.ones(2).view(Sub),
         lambda x: x * Foreign([1.0, 2.0]),
     ],
-    ids=["t*M", "M*t", "multiply", "dot", "matrix(t)", "t+ma", "ma*t", "ma.array(t)", "t*sub",
-         "t*foreign"],
+    ids=[
+        "t*M",
+        "M*t",
+        "multiply",
+        "dot",
+        "matrix(t)",
+        "t+ma",
+        "ma*t",
+        "ma.array(t)",
+        "t*sub",
+        "t*foreign",
+    ],
 )
 def test_an_unsupported_operand_is_refused_by_name(use) -> None:
     with pytest.raises(UnsupportedArrayTypeError, match=r"gradkit cannot differentiate through"):

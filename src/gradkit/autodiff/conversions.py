@@ -66,9 +66,7 @@ def hint(what: str) -> str:
 def _caller() -> Any:
     """The first frame outside gradkit's engine (the code that made the conversion)."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        "gradkit.autodiff"
-    ):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("gradkit.autodiff"):
         frame = frame.f_back
     return frame
 

@@ -32,6 +32,8 @@ from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
 UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
 #: NumPy function -> our implementation with NumPy's signature
 FUNCTIONS: dict[Any, Callable] = {}
+#: (ufunc, method) -> implementation of that ufunc method (``np.maximum.accumulate``...)
+UFUNC_METHODS: dict[tuple, Callable] = {}
 
 
 def implements(*np_functions: Any) -> Callable:
@@ -173,6 +175,8 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
             return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
+    if (ufunc, method) in UFUNC_METHODS:
+        return UFUNC_METHODS[ufunc, method](*as_operands(inputs), **kwargs)
     if method == "outer" and ufunc in UFUNCS:
         a, b = inputs
         return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
@@ -615,4 +619,8 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions
+from gradkit.autodiff import (  # noqa: E402,F401 - they register more functions
+    numpy_extras,
+    numpy_more,
+    numpy_rearrange,
+)

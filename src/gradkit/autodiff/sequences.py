@@ -331,7 +331,6 @@ def check_input(x: Any, who: str, argnum: int) -> None:
         raise unsupported_type_error(tp, where=f"gk.{who}, argument {argnum}")
 
 
-
 def other_types(func: Any, types: Any) -> Any:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
