@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
 from autodiff_cases_extra import EXTRAS, MIXED
+from autodiff_cases_more import MORE
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ SEEDS = st.integers(0, 2**32 - 1)
 # stay within a few seconds per 10 examples.
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
-ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED
+ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + MORE
 
 
 def _weights(rng, shape):

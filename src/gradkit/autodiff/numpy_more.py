@@ -314,7 +314,9 @@ def _quantile(a, q, axis, method, keepdims, name):
         )
         d = hi - lo  # NumPy's _lerp: from the nearer end, so t = 1 gives hi exactly
         r = where(t >= 0.5, hi - d * (1 - t), lo + d * t)
-    r = astype(r, _dtype(a, 0.0)) if np.result_type(peek(r)) != _dtype(a, 0.0) else r
+    q_plain = value_of(q)  # a Python float stays weak, as in NumPy's own promotion
+    dtype = np.result_type(np.quantile(np.zeros(1, _dtype(a)), q_plain, method=method))
+    r = astype(r, dtype) if np.result_type(peek(r)) != dtype else r
     return _keep(r, axes, ndim_of(a), keepdims, lead)
 
 
