@@ -161,3 +161,24 @@ def test_kron_of_scalars_has_numpys_shape() -> None:
     assert vjp_fn(np.float64(1.0)) == (b, a)  # d(ab) = b da + a db
     _, tangent = gk.jvp(np.kron, (a, b), (np.float64(1.0), np.float64(0.0)))
     assert np.shape(tangent) == () and tangent == b
+
+
+# --- functions without a rule are named by their module path ----------------------------
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda x: np.histogram(x), "np.histogram"),
+        (lambda x: np.emath.log(x), r"np\.lib\.scimath\.log"),
+        (
+            lambda x: np.polynomial.polynomial.polyval2d(x, x, np.ones((2, 2))),
+            r"np\.polynomial\.polynomial\.polyval2d",
+        ),
+    ],
+)
+def test_a_function_without_a_rule_is_named_by_its_module_path(call, name) -> None:
+    with pytest.raises(gk.NoRuleError, match=rf"^{name} has no derivative rule"):
+        gk.grad(lambda x: np.sum(call(x)))(X)
+    obj = np  # the name is a real path users can write
+    for part in name.replace("\\", "").split(".")[1:]:
+        obj = getattr(obj, part)
+    assert callable(obj)
