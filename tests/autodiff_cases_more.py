@@ -109,6 +109,28 @@ ORDER = [
          uniform(-3, 3), [(2, 3)]),
 ]  # fmt: skip
 
+def _nans(x):
+    """``x`` with NaN at every third entry (never a whole row of the shapes below): the
+    inputs stay finite, as check_grads needs, and the NaN entries are constants."""
+    mask = (np.arange(int(np.prod(np.shape(x)))) % 3 == 1).reshape(np.shape(x))
+    return np.where(mask, np.nan, x)
+
+
+NANS = [
+    Case("nanmax", lambda x: np.nanmax(_nans(x), axis=-1), distinct(-2, 2), [(4,), (2, 3)]),
+    Case("nanmin", lambda x: np.nanmin(_nans(x)), distinct(-2, 2), [(4,), (2, 3)]),
+    Case("nanprod", lambda x: np.nanprod(_nans(x), axis=0), distinct(-2, 2), [(4,), (3, 2)]),
+    Case("nancumsum", lambda x: np.nancumsum(_nans(x), axis=-1), distinct(-2, 2), [(4,), (2, 3)]),
+    Case("nancumprod", lambda x: np.nancumprod(_nans(x)), distinct(-2, 2), [(4,), (2, 3)]),
+    Case("nanvar", lambda x: np.nanvar(_nans(x), axis=-1, ddof=1), distinct(-2, 2), [(5,), (2, 4)]),
+    Case("nanstd", lambda x: np.nanstd(_nans(x), keepdims=True), distinct(-2, 2), [(5,), (2, 4)]),
+    Case("nanmedian", lambda x: np.nanmedian(_nans(x), axis=-1), distinct(-2, 2), [(5,), (2, 4)]),
+    Case("nanquantile", lambda x: np.nanquantile(_nans(x), [0.3, 0.9], axis=-1),
+         distinct(-2, 2), [(5,), (2, 5)]),
+    Case("nanpercentile", lambda x: np.nanpercentile(_nans(x), 40, keepdims=True),
+         distinct(-2, 2), [(5,), (2, 4)]),
+]  # fmt: skip
+
 STATISTICS = [
     Case("cov", lambda x: np.cov(x), uniform(-1, 1), [(2, 4), (5,), (3, 3)]),
     Case("cov(y, rowvar=False, bias)", lambda x, y: np.cov(x, y, rowvar=False, bias=True),
@@ -188,4 +210,4 @@ SEQUENCES = [
     Case("np.r_", lambda x: np.r_[x, x[:1] ** 2], uniform(-1, 1), [(3,)]),
 ]  # fmt: skip
 
-MORE = SIGNAL + ORDER + STATISTICS + CONSTRUCTION + REARRANGE + SEQUENCES
+MORE = SIGNAL + ORDER + NANS + STATISTICS + CONSTRUCTION + REARRANGE + SEQUENCES

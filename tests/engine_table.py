@@ -21,7 +21,9 @@ LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "lin
 ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
 MORE = {"convolve", "correlate", "interp", "polyval", "trapezoid", "trapz", "gradient", "median",
         "percentile", "quantile", "cov", "corrcoef", "linspace", "select", "piecewise", "sinc",
-        "i0", "nan_to_num", "cumulative_sum", "cumulative_prod"}  # fmt: skip
+        "i0", "nan_to_num", "cumulative_sum", "cumulative_prod", "nanmax", "nanmin", "nanprod",
+        "nancumsum", "nancumprod", "nanvar", "nanstd", "nanmedian", "nanquantile",
+        "nanpercentile"}  # fmt: skip
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "

@@ -622,5 +622,6 @@ if isinstance(np.matmul, np.ufunc):
 from gradkit.autodiff import (  # noqa: E402,F401 - they register more functions
     numpy_extras,
     numpy_more,
+    numpy_order,
     numpy_rearrange,
 )

@@ -27,9 +27,7 @@ import numpy as np
 from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
-    UFUNC_METHODS,
     _one_axis,
-    amax,
     astype,
     concatenate,
     cumsum,
@@ -42,9 +40,9 @@ from gradkit.autodiff.numpy_api import (
     where,
 )
 from gradkit.autodiff.numpy_api import einsum as _einsum
-from gradkit.autodiff.numpy_extras import average, cumprod, diff, pad, sort, take_along_axis
+from gradkit.autodiff.numpy_extras import average, cumprod, diff, pad
 from gradkit.autodiff.numpy_rearrange import diag
-from gradkit.autodiff.primitives import ndim_of, peek, shape_of, strip, value_of
+from gradkit.autodiff.primitives import ndim_of, peek, shape_of, value_of
 from gradkit.autodiff.rules import shape
 
 __all__: list[str] = []  # reached through NumPy itself, with NumPy's signatures
@@ -231,109 +229,6 @@ def _gradient_1(f, h, ax, edge_order):
                 + ((2.0 * e2 + e1) / (e2 * (e1 + e2))) * at(slice(-1, None))
             )
     return concatenate([first, inner, last], axis=ax)
-
-
-# --- order statistics ----------------------------------------------------------------------
-def _to_last(a, axis):
-    """``a`` with the reduced axes moved to the end and merged into one; and the
-    reduced axes (sorted) so that keepdims can put them back."""
-    nd = ndim_of(a)
-    if axis is None:
-        return reshape(a, (-1,)), tuple(range(nd))
-    axes = norm_axis(axis, nd, "quantile")
-    moved = moveaxis(a, axes, tuple(range(nd - len(axes), nd)))
-    return reshape(moved, shape_of(moved)[: nd - len(axes)] + (-1,)), axes
-
-
-def _keep(r, axes, nd, keepdims, lead=0):
-    if not keepdims:
-        return r
-    s = list(shape_of(r))
-    for ax in axes:
-        s.insert(lead + ax, 1)
-    return reshape(r, tuple(s))
-
-
-@implements(np.median)
-def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """The middle of the sorted values (the mean of the two middles for an even count)."""
-    if out is not None:
-        raise TypeError("median: out= is not supported on traced values")
-    flat, axes = _to_last(a, axis)
-    s = sort(flat, axis=-1)
-    n = shape_of(s)[-1]
-    if n % 2:
-        r = s[..., n // 2]
-    else:
-        r = mean(s[..., n // 2 - 1 : n // 2 + 1], axis=-1)
-    return _keep(r, axes, ndim_of(a), keepdims)
-
-
-def _quantile(a, q, axis, method, keepdims, name):
-    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
-        raise NoRuleError(
-            f"np.{name} with method={method!r} has no derivative rule in gradkit; use "
-            "'linear' (the default), 'lower', 'higher', 'nearest' or 'midpoint'"
-        )
-    q = _array(q)
-    qv = np.asarray(value_of(q))
-    if np.any((qv < 0) | (qv > 1)):
-        raise ValueError(f"{name}: quantiles must be in the range [0, 1]")
-    flat, axes = _to_last(a, axis)
-    s = sort(flat, axis=-1)
-    n = shape_of(s)[-1]
-    # NumPy's virtual index n q + (1 - q) - 1 (alpha = beta = 1), its floor and gamma
-    virtual = n * q + (1 + q * (1 - 1 - 1)) - 1
-    vv = np.asarray(n * qv + (1 + qv * (1 - 1 - 1)) - 1)
-    below = np.floor(vv).astype(np.intp)
-    gamma = virtual - below
-    if method == "lower":
-        pick = below
-    elif method == "higher":
-        pick = np.ceil(vv).astype(np.intp)
-    elif method == "nearest":
-        pick = np.around(vv).astype(np.intp)
-    else:
-        pick = None
-    lead = np.ndim(qv)
-
-    def take(idx):
-        idx = np.clip(idx, 0, n - 1)
-        r = s[..., idx.reshape(-1)]  # (batch..., q...) -> q's axes in front
-        r = reshape(r, shape_of(s)[:-1] + np.shape(idx))
-        return moveaxis(r, tuple(range(ndim_of(r) - lead, ndim_of(r))), tuple(range(lead)))
-
-    if pick is not None:
-        r = take(pick)
-    else:
-        lo, hi = take(below), take(below + 1)
-        t = (
-            0.5
-            if method == "midpoint"
-            else reshape(gamma, np.shape(qv) + (1,) * (ndim_of(lo) - lead))
-        )
-        d = hi - lo  # NumPy's _lerp: from the nearer end, so t = 1 gives hi exactly
-        r = where(t >= 0.5, hi - d * (1 - t), lo + d * t)
-    q_plain = value_of(q)  # a Python float stays weak, as in NumPy's own promotion
-    dtype = np.result_type(np.quantile(np.zeros(1, _dtype(a)), q_plain, method=method))
-    r = astype(r, dtype) if np.result_type(peek(r)) != dtype else r
-    return _keep(r, axes, ndim_of(a), keepdims, lead)
-
-
-@implements(np.quantile)
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-             keepdims=False, *, weights=None):  # fmt: skip
-    if out is not None or weights is not None:
-        raise TypeError("quantile: out= and weights= are not supported on traced values")
-    return _quantile(a, q, axis, method, keepdims, "quantile")
-
-
-@implements(np.percentile)
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False, *, weights=None):  # fmt: skip
-    if out is not None or weights is not None:
-        raise TypeError("percentile: out= and weights= are not supported on traced values")
-    return _quantile(a, np.true_divide(q, 100), axis, method, keepdims, "percentile")
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -537,65 +432,6 @@ def _cumulative(np_name: str, running: Any, first: float) -> None:
 
 _cumulative("cumulative_sum", cumsum, 0.0)
 _cumulative("cumulative_prod", cumprod, 1.0)
-
-
-# --- ufunc methods ---------------------------------------------------------------------------
-def _accumulate_extremum(ufunc: Any) -> Any:
-    def accumulate(a, axis=0, dtype=None, out=None):
-        """Running maximum/minimum; each entry's gradient goes to the entry that set it
-        (the latest one at a tie)."""
-        if out is not None:
-            raise TypeError("accumulate: out= is not supported on traced values")
-        ax = _one_axis(axis, ndim_of(a), f"{ufunc.__name__}.accumulate")
-        v = np.asarray(value_of(a))
-        run = ufunc.accumulate(v, axis=ax)
-        n = v.shape[ax]
-        positions = np.arange(n).reshape((-1,) + (1,) * (v.ndim - ax - 1))
-        setter = np.maximum.accumulate(np.where(v == run, positions, 0), axis=ax)
-        r = take_along_axis(a, setter, ax)
-        return r if dtype is None else astype(r, dtype)
-
-    return accumulate
-
-
-def _sum_accumulate(a, axis=0, dtype=None, out=None):
-    if out is not None:
-        raise TypeError("add.accumulate: out= is not supported on traced values")
-    return cumsum(a, axis=axis, dtype=dtype)
-
-
-def _prod_accumulate(a, axis=0, dtype=None, out=None):
-    if out is not None:
-        raise TypeError("multiply.accumulate: out= is not supported on traced values")
-    return cumprod(a, axis=axis, dtype=dtype)
-
-
-def _log_add_reduce(base: float) -> Any:
-    def reduce(a, axis=0, dtype=None, out=None, keepdims=False, **kw):
-        """log(sum(exp(a))) (base e or 2) along ``axis``, shifted by the maximum."""
-        if out is not None or kw:
-            raise TypeError("logaddexp.reduce: out= and initial=/where= are not supported")
-        if axis is None:
-            a, axis = reshape(a, (-1,)), 0
-        m = strip(amax(a, axis=axis, keepdims=True))  # a constant shift: no derivative
-        m = where(np.isfinite(m), m, 0.0)
-        if base == 2.0:
-            s = np.log2(sum_(np.exp2(a - m), axis=axis, keepdims=True)) + m
-        else:
-            s = np.log(sum_(np.exp(a - m), axis=axis, keepdims=True)) + m
-        ax = _one_axis(axis, ndim_of(a), "logaddexp.reduce")
-        r = s if keepdims else reshape(s, shape_of(s)[:ax] + shape_of(s)[ax + 1 :])
-        return r if dtype is None else astype(r, dtype)
-
-    return reduce
-
-
-UFUNC_METHODS[(np.maximum, "accumulate")] = _accumulate_extremum(np.maximum)
-UFUNC_METHODS[(np.minimum, "accumulate")] = _accumulate_extremum(np.minimum)
-UFUNC_METHODS[(np.add, "accumulate")] = _sum_accumulate
-UFUNC_METHODS[(np.multiply, "accumulate")] = _prod_accumulate
-UFUNC_METHODS[(np.logaddexp, "reduce")] = _log_add_reduce(np.e)
-UFUNC_METHODS[(np.logaddexp2, "reduce")] = _log_add_reduce(2.0)
 
 
 # --- einsum's interleaved form ----------------------------------------------------------------

@@ -36,6 +36,7 @@ _NO_KW: dict = {}
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
 _ndarray = np.ndarray
+_OBJECT = np.dtype(object)  # the one object dtype NumPy's arrays carry (an `is` test is cheap)
 _operand = sequences.operand
 #: Constants that need no look (anything else goes through sequences.operand: a list,
 #: an object array of traced values, an array type gradkit does not handle).
@@ -83,7 +84,7 @@ def _operator(prim: Any) -> tuple:
         tr = self._trace
         if type(other) is not Tensor:
             tp = type(other)
-            if (tp is _ndarray and other.dtype.hasobject) or (
+            if (tp is _ndarray and other.dtype is _OBJECT) or (
                 tp is not _ndarray and tp not in _SCALARS
             ):  # a list is an array to NumPy, and to the rules
                 other = _operand(other)
@@ -97,7 +98,7 @@ def _operator(prim: Any) -> tuple:
 
     def rop(self, other):
         tp = type(other)
-        if (tp is _ndarray and other.dtype.hasobject) or (
+        if (tp is _ndarray and other.dtype is _OBJECT) or (
             tp is not _ndarray and tp not in _SCALARS
         ):
             other = _operand(other)
@@ -463,13 +464,13 @@ class Tensor:
                         if a is self:
                             if type(b) is not Tensor:
                                 tp = type(b)
-                                if (tp is _ndarray and not b.dtype.hasobject) or tp in _SCALARS:
+                                if (tp is _ndarray and b.dtype is not _OBJECT) or tp in _SCALARS:
                                     return tr.with_constant(prim, self, b, 0)
                             elif b._trace is tr:
                                 return tr.binary(prim, a, b)
                         elif type(a) is not Tensor:
                             tp = type(a)
-                            if (tp is _ndarray and not a.dtype.hasobject) or tp in _SCALARS:
+                            if (tp is _ndarray and a.dtype is not _OBJECT) or tp in _SCALARS:
                                 return tr.with_constant(prim, self, a, 1)
                 return bind(prim, numpy_api.as_operands(inputs), _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
@@ -481,13 +482,13 @@ class Tensor:
                 return sequences.other_types(func, types)
         for a in args:  # lists and object arrays that hold traced values are packed
             tp = type(a)
-            if tp in SEQUENCES or (tp is _ndarray and a.dtype.hasobject):
+            if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
                 args, kwargs = sequences.pack_arguments(func, args, kwargs)
                 break
         else:
             for a in kwargs.values():
                 tp = type(a)
-                if tp in SEQUENCES or (tp is _ndarray and a.dtype.hasobject):
+                if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
                     args, kwargs = sequences.pack_arguments(func, args, kwargs)
                     break
         if fn is None:
