@@ -1,15 +1,12 @@
 """More of NumPy on traced values, each written once from the engine's primitives.
 
 Signal and calculus (``convolve``, ``correlate``, ``interp``, ``polyval``, ``trapezoid``,
-``gradient``), order statistics (``median``, ``quantile``, ``percentile``: a sort, then
-NumPy's own interpolation), statistics (``cov``, ``corrcoef``), construction
-(``linspace`` with traced endpoints, ``select``, ``piecewise``), special functions
-(``sinc``, ``i0``), ``nan_to_num``, NumPy 2's ``cumulative_sum``/``cumulative_prod``, and
-the ufunc methods ``accumulate`` (add, multiply, maximum, minimum) and
-``logaddexp.reduce``. Where NumPy's formula is short it is followed step by step, so the
-values are NumPy's. Derivatives follow from the pieces: the gradient of an order
-statistic goes to the entries it interpolates, ``maximum.accumulate``'s to the entry
-that set each running maximum (the latest one at a tie).
+``gradient``), statistics (``cov``, ``corrcoef``), construction (``linspace`` with
+traced endpoints, ``select``, ``piecewise``), special functions (``sinc``, ``i0``),
+``nan_to_num``, NumPy 2's ``cumulative_sum``/``cumulative_prod`` and ``einsum``'s
+interleaved form. Where NumPy's formula is short it is followed step by step, so the
+values are NumPy's; derivatives follow from the pieces. Order statistics and running
+reductions live in :mod:`gradkit.autodiff.numpy_order`.
 
 >>> import numpy as np
 >>> import gradkit as gk
