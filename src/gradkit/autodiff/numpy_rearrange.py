@@ -12,8 +12,8 @@ both cotangents. NumPy's own argument handling (axes, ``obj`` forms, broadcastin
 >>> import numpy as np
 >>> import gradkit as gk
 >>> gk.grad(lambda x: np.sum(np.rot90(x)[0] * np.array([1.0, 10.0])))(np.eye(2))
-array([[ 0., 10.],
-       [ 0.,  1.]])
+array([[ 0.,  1.],
+       [ 0., 10.]])
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ other ndarray subclasses and foreign array types, SciPy's compiled code.
 
 >>> import numpy as np
 >>> import gradkit as gk
->>> gk.grad(lambda x: np.sum(np.array([x[0] * x[1], np.sin(x[1]), 2.0]) ** 2))(
-...     np.array([1.0, 0.0]))
-array([0., 2.])
+>>> f = lambda x: np.sum(np.array([x[0] * x[1], np.sin(x[1]), 2.0]) ** 2)
+>>> gk.grad(f)(np.array([1.0, 0.5])).round(6)  # (2 x0 x1^2, 2 x0^2 x1 + sin(2 x1))
+array([0.5     , 1.841471])
 """
 
 from __future__ import annotations
