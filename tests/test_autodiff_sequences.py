@@ -288,3 +288,20 @@ def test_math_ufunc_of_numbers_in_an_object_array_is_numpys_error() -> None:
         gk.grad(lambda x: np.sum(np.sin(np.array([x[0], 2.0]))))(X)
     g = gk.grad(lambda x: np.sum(np.sin(np.stack([x[0], 2.0]))))(X)
     np.testing.assert_allclose(g, [np.cos(X[0]), 0.0, 0.0], rtol=1e-15)
+
+
+def test_writing_a_list_into_a_tensor() -> None:
+    # y[0:2] = [2 x2, 1]: sum(y^2) = 4 x2^2 + 1 + x2^2, whose gradient is (0, 0, 10 x2)
+    def f(x):
+        y = x * 1.0
+        y[0:2] = [x[2] * 2.0, 1.0]
+        return np.sum(y * y)
+
+    np.testing.assert_allclose(gk.grad(f)(X), [0.0, 0.0, 10 * X[2]], rtol=1e-15)
+
+    def g(x):
+        y = x * 1.0
+        y[0:2] = [5.0, 1.0]  # a plain list: the array NumPy reads it as
+        return np.sum(y * y)
+
+    np.testing.assert_array_equal(gk.grad(g)(X), [0.0, 0.0, 2 * X[2]])

@@ -403,6 +403,7 @@ class Tensor:
 
     def __setitem__(self, idx, v) -> None:
         self._check_writable("y = np.where(mask, v, x)")
+        v = _operand(v)  # a list (of traced values too) is the array NumPy reads it as
         self._overwrite(bind(_index_update, (self, v), {"idx": _index(idx)}))
 
     # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
