@@ -91,11 +91,11 @@ def test_integer_outputs_are_constants_and_forward_mode_keeps_complex_ones() -> 
 @pytest.mark.parametrize(
     ("fn", "name"),
     [
-        (lambda x: np.partition(x, 1), "np.partition"),
-        (np.median, "np.median"),
+        (lambda x: np.unwrap(x), "np.unwrap"),
+        (lambda x: np.histogram(x)[0], "np.histogram"),
         (lambda x: np.fft.fft(x), "fft"),
-        (np.sinc, "np.sinc"),
-        (np.i0, "np.i0"),
+        (lambda x: np.emath.log(x), "np.lib.scimath.log"),
+        (lambda x: np.interp(x, x, x, period=1.0), "np.interp with period="),
     ],
 )
 def test_numpy_function_without_a_rule_is_named(fn, name) -> None:
@@ -107,8 +107,8 @@ def test_numpy_function_without_a_rule_is_named(fn, name) -> None:
 
 
 def test_ufunc_method_without_a_rule() -> None:
-    with pytest.raises(NoRuleError, match=r"np\.add\.accumulate"):
-        gk.grad(lambda x: np.sum(np.add.accumulate(x)))(X)
+    with pytest.raises(NoRuleError, match=r"np\.subtract\.accumulate"):
+        gk.grad(lambda x: np.sum(np.subtract.accumulate(x)))(X)
 
 
 def test_custom_primitive_without_rules() -> None:

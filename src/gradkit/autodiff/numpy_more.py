@@ -96,7 +96,11 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """Linear interpolation, NumPy's formula ``slope * (x - xp[j]) + fp[j]``; the
     derivative in ``x`` is the slope of the piece (0 outside ``[xp[0], xp[-1]]``)."""
     if period is not None:
-        raise NoRuleError("np.interp with period= has no derivative rule in gradkit")
+        raise NoRuleError(
+            "np.interp with period= has no derivative rule in gradkit; reduce x with np.mod "
+            "first, or wrap your own version with @gk.primitive and give its derivative "
+            "with gk.defvjp"
+        )
     x, xp, fp = _array(x), _array(xp), _array(fp)
     xv, xpv = np.asarray(value_of(x)), np.asarray(value_of(xp))
     n = xpv.shape[0]

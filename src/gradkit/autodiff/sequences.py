@@ -3,8 +3,9 @@
 NumPy builds ``np.array([a * b, np.sin(c)])``, ``np.asarray(t)``, ``np.r_[...]`` and the
 ``np.asarray`` inside ``np.linalg.norm([x, y])`` without asking the values: it calls
 ``__array__`` on each. A traced value answers with an *object* array of its elements,
-each a 0-d traced value (:func:`element_array`), so NumPy's object loops compute with
-the engine's operations and the result keeps its derivative. Such an object array is
+each an :class:`~gradkit.autodiff.elements.Element` holding a 0-d traced value
+(:func:`element_array`), so NumPy's object loops compute with the engine's operations
+and the result keeps its derivative. Such an object array is
 gathered back into one traced array (:func:`pack`) wherever gradkit meets it: beside a
 Tensor in an operator, a ufunc or a NumPy function, and in what a transform returns.
 
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import conversions, primitives
+from gradkit.autodiff.elements import Element, unwrap, wrap
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
 from gradkit.autodiff.rules import shape
@@ -62,7 +64,7 @@ def element_array(t: Any, dtype: Any, copy: Any) -> np.ndarray:
     flat = out.reshape(-1)  # a view: filling it fills out
     getitem = shape.getitem_p
     for k, idx in enumerate(np.ndindex(t.shape)):
-        flat[k] = bind(getitem, (t,), {"idx": idx})
+        flat[k] = wrap(bind(getitem, (t,), {"idx": idx}))
     if not copy:
         # np.asarray(x) of an array is x itself, so a write into it would change x; the
         # elements here are copies, so such a write is refused rather than lost.
@@ -93,12 +95,12 @@ def _holds_traced(x: Any) -> bool:
     value anywhere."""
     Tensor = primitives._Tensor
     tp = type(x)
-    if tp is Tensor:
+    if tp is Tensor or tp is Element:
         return True
     if tp is list or tp is tuple:
         return any(_holds_traced(e) for e in x)
     if tp is _ndarray and x.dtype.hasobject:
-        return any(type(e) is Tensor for e in x.flat)
+        return any(type(e) is Tensor or type(e) is Element for e in x.flat)
     return False
 
 
@@ -117,6 +119,8 @@ def pack(x: Any) -> Any:
     tp = type(x)
     if tp is Tensor:
         return x
+    if tp is Element:
+        return unwrap(x)
     if tp is _ndarray and x.dtype.hasobject:
         return _pack_objects(x)
     if tp is list or tp is tuple:
@@ -136,7 +140,7 @@ def _number(e: Any) -> bool:
 def _pack_objects(arr: np.ndarray) -> Any:
     """An object array of 0-d traced values and numbers as one traced array."""
     Tensor = primitives._Tensor
-    elems = list(arr.flat)
+    elems = [e.value if type(e) is Element else e for e in arr.flat]
     if not any(type(e) is Tensor for e in elems):
         return arr  # a user's own object array: NumPy's semantics, untouched
     values = []
@@ -174,7 +178,7 @@ def _pack_sequence(seq: Any) -> Any:
     """Nested lists/tuples holding traced values as one traced array."""
     if not _holds_traced(seq):
         return np.asarray(seq)
-    seq = _map_leaves(seq, _pack_leaf)
+    seq = _map_leaves(seq, lambda e: unwrap(_pack_leaf(e)))
     reference = np.array(_plain_tree(seq))  # NumPy's shape and dtype (or NumPy's error)
     if reference.dtype.kind not in "biufc":
         raise TypeError(
@@ -220,6 +224,8 @@ def operand(x: Any) -> Any:
         return _pack_sequence(x)
     if tp is _ndarray:
         return _pack_objects(x) if x.dtype.hasobject else x
+    if tp is Element:
+        return unwrap(x)
     if isinstance(x, _ndarray) or _foreign(tp):
         if isinstance(x, np.memmap):
             return np.asarray(x)
@@ -267,6 +273,8 @@ def pack_arguments(func: Any, args: tuple, kwargs: dict) -> tuple:
 
 
 def _pack_leaf(a: Any) -> Any:
+    if type(a) is Element:
+        return unwrap(a)
     return _pack_objects(a) if type(a) is _ndarray and a.dtype.hasobject else a
 
 
@@ -276,6 +284,8 @@ def pack_output(out: Any) -> Any:
     tp = type(out)
     if tp is _ndarray:
         return _pack_objects(out) if out.dtype.hasobject else out
+    if tp is Element:
+        return unwrap(out)
     if tp is list or tp is tuple:
         return tp(pack_output(e) for e in out)
     if tp is dict:
@@ -335,17 +345,25 @@ def other_types(func: Any, types: Any) -> Any:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
     Tensor = primitives._Tensor
-    odd = next(tp for tp in types if tp is not Tensor and tp is not _ndarray)
+    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray and tp is not Element]
+    if not odd:  # Elements: NumPy computes on the traced values inside them
+        return _CALL_AGAIN
     name = getattr(func, "__name__", repr(func))
-    raise unsupported_type_error(odd, where=f"an argument of np.{name}")
+    raise unsupported_type_error(odd[0], where=f"an argument of np.{name}")
+
+
+#: other_types' answer when the call only needs its Elements unwrapped (pack_arguments).
+_CALL_AGAIN = object()
 
 
 def add_ufunc_methods(tensor_class: type) -> None:
     """Give Tensor a method for each ufunc gradkit differentiates (``t.sin()``,
     ``t.arctan2(u)``): NumPy's loops over object arrays call an element's method of the
     ufunc's name, so ``np.sin(np.array([x, y]))`` computes with traced elements."""
+    from gradkit.autodiff import elements
     from gradkit.autodiff.rules import elementwise
 
+    elements.add_ufunc_methods((*elementwise.UFUNC_PRIMITIVES, *elementwise.UFUNC_CONSTANT))
     for ufunc in (*elementwise.UFUNC_PRIMITIVES, *elementwise.UFUNC_CONSTANT):
         name = ufunc.__name__
         if hasattr(tensor_class, name):

@@ -480,7 +480,9 @@ class Tensor:
         fn = numpy_api.FUNCTIONS.get(func)
         for tp in types:
             if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
-                return sequences.other_types(func, types)
+                sequences.other_types(func, types)  # raises, or allows Elements through
+                args, kwargs = sequences.pack_arguments(func, args, kwargs)
+                break
         for a in args:  # lists and object arrays that hold traced values are packed
             tp = type(a)
             if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
