@@ -10,8 +10,8 @@ Python numbers) instead of ``np.float64(total)``, which no traced value survives
 
 >>> import numpy as np
 >>> import gradkit as gk
->>> float(gk.grad(lambda x: np.mean([x, x**2]))(3.0))  # (1 + 2 x) / 2
-3.5
+>>> gk.grad(lambda x: np.mean([x, x**2]))(np.array([1.0, 3.0]))  # (1 + 2 x) / 4
+array([0.75, 1.75])
 """
 
 from __future__ import annotations
