@@ -288,7 +288,7 @@ def test_ragged_lists_fail_as_in_numpy() -> None:
 
 def test_scipy_compiled_code_is_refused_by_name() -> None:
     scipy_linalg = pytest.importorskip("scipy.linalg")
-    with pytest.raises(TracerConversionError, match=r"scipy\.linalg\.\w+.*compiled code"):
+    with pytest.raises(TracerConversionError, match=r"compiled code.*It was scipy\.linalg\.expm"):
         gk.grad(lambda a: np.sum(scipy_linalg.expm(a)))(np.eye(2) * 0.1)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import conversions, primitives
+from gradkit.autodiff import conversions, primitives, scipy_names
 from gradkit.autodiff.elements import Element, unwrap, wrap
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
@@ -57,7 +57,7 @@ def element_array(t: Any, dtype: Any, copy: Any) -> np.ndarray:
             "differentiated; a plain array cannot carry its gradient. Build arrays with "
             "np.stack/np.concatenate/np.where or np.array([...]) without a dtype, or call "
             ".detach() (or gk.stop_gradient) if you want the value without gradient."
-            + conversions.hint("np.asarray")
+            + (scipy_names.asarray_hint() or conversions.hint("np.asarray"))
         )
     _refuse_caller(sys._getframe(2), t)
     out = np.empty(t.shape, dtype=object)
@@ -79,13 +79,12 @@ def _refuse_caller(frame: Any, t: Any) -> None:
         raise unsupported_type_error(None, "np.ma")
     if module.startswith("numpy.matrixlib"):
         raise unsupported_type_error(None, "np.matrix")
-    if module == "scipy" or module.startswith("scipy."):
-        public = ".".join(p for p in module.split(".") if not p.startswith("_"))
+    hint = scipy_names.asarray_hint()  # SciPy's Python code, on its way to compiled code
+    if hint:
         raise TracerConversionError(
-            f"{public}.{frame.f_code.co_name} converted a Tensor of shape {t.shape} that is "
-            "being differentiated with np.asarray; SciPy computes in compiled code, where "
-            "the gradient cannot follow. Use a gradkit version of the function (gk.scipy), "
-            "write it with NumPy operations, or pass gk.stop_gradient(x) for its value alone."
+            f"np.asarray was called inside SciPy on a Tensor of shape {t.shape} that is "
+            "being differentiated; SciPy computes in compiled code, where the gradient "
+            "cannot follow." + hint
         )
 
 
