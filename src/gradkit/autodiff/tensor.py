@@ -381,6 +381,11 @@ class Tensor:
                 f"backward(): gradient has shape {np.shape(gradient)} but the output has "
                 f"shape {self.shape}"
             )
+        elif np.iscomplexobj(gradient) and value_of(self).dtype.kind != "c":
+            raise TypeError(
+                "backward(): a complex gradient was given for a real output; its imaginary "
+                "part would be ignored. Pass a real one (np.real(gradient))"
+            )
         for node, g in backward_pass([(self._node, gradient)]).items():
             leaf = node.tensor
             if leaf is None:
