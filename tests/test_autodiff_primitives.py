@@ -28,6 +28,7 @@ from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
 from autodiff_cases_fft import FFT
 from autodiff_cases_linalg import LINALG_CASES
+from autodiff_cases_more import MORE
 from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from autodiff_cases_special import SPECIAL
@@ -45,6 +46,7 @@ ALL_CASES = (
     UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX + SPECIAL
     + LINALG_CASES
     + FFT
+    + MORE
 )
 
 
