@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.numerical.errors import NumericalDerivativeError, NumericalDerivativeWarning
-from gradkit.numerical.noise import measure_noise
+from gradkit.numerical.noise import distinct_values, noise_from_values, probe
 from gradkit.numerical.richardson import (
     AdaptiveResult,
     adaptive_difference,
@@ -43,6 +43,9 @@ _NOISE_ULPS = 4.0
 _NOISE_SIGMAS = 8.0
 _TINY = float(np.finfo(float).smallest_subnormal)  # the spacing of the subnormal numbers
 _COMPLEX_STEP = 1e-20
+# levels of the step search; without full_output, every search together stays within
+# this many levels' evaluations (16 for a first derivative)
+_MAX_LEVELS = 8
 # Warn above these relative errors: higher derivatives are intrinsically less accurate.
 _WARN_RELATIVE = {1: 1e-6, 2: 1e-4, 3: 1e-3, 4: 1e-2}
 
@@ -65,7 +68,7 @@ class DerivativeInfo:
 
     >>> import numpy as np
     >>> d, info = derivative(np.exp, 1.0, full_output=True)
-    >>> info.error < 1e-12, info.n_evals <= 14  # 4 of them measure the noise of f
+    >>> info.error < 1e-12, info.n_evals <= 15  # 4 measure the noise of f, 1 is f(x)
     (True, True)
     """
 
@@ -174,21 +177,72 @@ def _value_noise(value: Any, floor: Any = 0.0) -> np.ndarray:
 
 
 def _noise_floor(
-    evaluate: FunctionEvaluator, x: np.ndarray, sten: Stencil, h: np.ndarray
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
+    h: np.ndarray,
+    wider: Any = None,
+    widenings: int = 3,
 ) -> np.ndarray:
     """A bound on the noise of each value of ``f``, measured at the outer point of step h.
 
     ``_NOISE_ULPS`` ulps of ``|f|`` is too small where ``f`` comes out of cancellation
     (``cosh(t) - 1``): its noise is ulps of the terms that cancelled. Five values of
-    ``f`` very close to a point of the stencil (one of them that point) show it.
+    ``f`` very close to a point of the stencil (one of them that point) show it. Where
+    they are all equal even on the widest probe (``f`` varies over the step by less
+    than one unit of the terms that cancelled over the probe, ``cosh(1e-7 + t) - 1``),
+    the noise cannot be told from the values, and is bounded by half of the spread of
+    ``f`` over the stencil instead: the largest it can be while ``f`` still varies.
+
+    ``wider``: a larger step (the first of the search) at which to measure where ``f``
+    takes one value over the whole stencil at ``h``: ``f`` may be quantized there,
+    more coarsely than it varies over the step, rather than constant. ``widenings``:
+    how many times (256 each) the probe may widen where ``f``'s values repeat; the
+    widest of 3 spans about the step itself.
     """
     h = np.where(np.isfinite(h) & (h > 0), h, 0.0)
-    reach = max(sten.offsets, key=abs)
-    center = x + reach * h
     values = [evaluate(x + o * h) for o in sten.offsets]  # cached: the differences' own
     varies = np.any([v != values[0] for v in values[1:]], axis=0)
-    sigma = measure_noise(evaluate, center, h, varies)
-    return _NOISE_SIGMAS * sigma
+    if wider is not None and np.any(~varies) and np.shape(varies) == np.shape(h):
+        h = np.where(varies, h, wider)
+        values = [evaluate(x + o * h) for o in sten.offsets]  # cached: the first level's
+        varies = np.any([v != values[0] for v in values[1:]], axis=0)
+    reach = max(sten.offsets, key=abs)
+    center = x + reach * h
+    t, probed = probe(evaluate, center, h, varies, widenings=widenings)
+    sigma = _NOISE_SIGMAS * noise_from_values(t, probed)
+    unresolved = varies & (distinct_values(probed) < 3)
+    if np.any(unresolved):
+        with np.errstate(all="ignore"):
+            spread = 0.5 * (np.max(values, axis=0) - np.min(values, axis=0))
+        sigma = np.where(unresolved, np.maximum(sigma, spread), sigma)
+    return sigma
+
+
+def _noise_both_ends(
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
+    result: AdaptiveResult,
+    s0: np.ndarray,
+) -> np.ndarray:
+    """The noise of ``f`` measured at the search's last good step and at its first step.
+
+    The probe at a small step is narrow (``6e-8`` of the step), and a part of ``f`` that
+    comes out of cancellation but varies slowly (``exp(u) - 1 - u`` with ``u`` of 1e-9,
+    beside a term that varies faster) moves by less than one unit of its terms over it:
+    its values look smooth and its noise, ulps of 1, stays hidden, while it spoils the
+    differences at that step (a true error of 1e-11 under a bound of 4e-14). The probe at
+    the first step, ``2**16`` times wider or more, sees it. The larger noise is taken.
+    """
+    last = _last_good_step(result)
+    floor = _noise_floor(evaluate, x, sten, last, s0)
+    if np.shape(last) == np.shape(s0) and np.any(last < s0 / 64):
+        with np.errstate(all="ignore"):
+            first = _noise_floor(evaluate, x, sten, np.where(last < s0 / 64, s0, last),
+                                 widenings=1)
+        floor = np.maximum(floor, np.where(np.isfinite(first), first, 0.0))
+    return floor
 
 
 def _complex_step(
@@ -233,9 +287,9 @@ def derivative(
     Richardson-extrapolated: on smooth functions the result is correct to about
     1e-13 relative error or better, at a cost of about 10 evaluations of ``f``
     for ``n = 1`` (never more than 16; one-sided differences near 0 may take up to 30).
-    With ``full_output=True``, 4 more measure the noise of ``f`` and the step is chosen
-    with it, so the error estimate holds where ``f`` comes out of cancellation
-    (``cosh(x) - 1`` near 0), whose noise is far above a few ulps of ``|f|``; there the
+    With ``full_output=True``, 5 more measure the noise of ``f`` and check ``f(x)``; the
+    step is chosen with that noise, so the error estimate holds where ``f`` comes out of
+    cancellation (``cosh(x) - 1`` near 0), whose noise is far above a few ulps of ``|f|``; there the
     value can differ from (and be more accurate than) the value alone.
 
     Args:
@@ -274,7 +328,7 @@ def derivative(
     True
     >>> d, info = derivative(np.log, 2.0, full_output=True)
     >>> abs(d - 0.5) < 1e-14, info.n_evals
-    (True, 14)
+    (True, 15)
     >>> derivative(lambda t: t**4, 1.0, n=3)   # 24 t
     24.0...
     >>> derivative(lambda t: t**2, 1.0, method="forward", step=1e-7)  # the tutorial's
@@ -310,7 +364,7 @@ def estimate_derivative(
     ``name`` labels the variable in error messages (``"x[2]"`` for a partial);
     ``warn=False`` leaves the warning about a large relative error to the caller;
     ``floor``, the noise of ``f`` if already measured. Otherwise it is measured here
-    when ``estimate_error`` (the caller wants the error estimate: 4 more evaluations),
+    when ``estimate_error`` (the caller wants the error estimate: 5 more evaluations or so),
     and taken as a few ulps of ``|f|`` when not. ``least``: a noise level of ``f``
     measured elsewhere (``hessian`` measures it once at the point), below which the
     noise of a scalar ``f`` is not taken, measured here or not.
@@ -346,6 +400,7 @@ def estimate_derivative(
         return value, info
 
     s0, fallback = _first_steps(x_arr, n, method)
+    affordable = None if estimate_error else _budget(evaluate, n, sten)
     result = adaptive_difference(
         lambda h: _plain_difference(evaluate, x_arr, sten, h, exact=True),
         s0,
@@ -367,9 +422,12 @@ def estimate_derivative(
     if not np.all(result.any_valid):
         _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method, name)
     if floor is None:
-        floor = _noise_floor(evaluate, x_arr, sten, _last_good_step(result)) if (
-            estimate_error
-        ) else 0.0
+        if not estimate_error:
+            floor = 0.0
+        elif method == "central":
+            floor = _noise_both_ends(evaluate, x_arr, sten, result, s0)
+        else:  # one-sided steps of the first scale may reach across a kink at 0
+            floor = _noise_floor(evaluate, x_arr, sten, _last_good_step(result), s0)
     floor = np.maximum(floor, least)
     if np.any(floor > 0):
         # search again with the measured noise: mostly on cached points
@@ -382,8 +440,12 @@ def estimate_derivative(
         )
     result = _retry_without_jump(
         lambda h: _plain_difference(evaluate, x_arr, sten, h, True, floor),
-        result, s0, fallback, sten.power, n,
+        result, s0, fallback, sten.power, n, affordable,
     )
+    if method == "central" and n % 2 == 1:
+        result = _check_even_part(
+            evaluate, x_arr, sten, result, fallback, floor, n, affordable, estimate_error,
+        )
     if method != "central":
         result = _confirm_at_point_scale(
             evaluate, x_arr, sten, result, fallback, floor, estimate_error
@@ -399,7 +461,7 @@ def estimate_derivative(
         result.converged,
         [lv.step for lv in result.levels],
     )
-    check_quality(result.estimate, info, x_arr, name, warn)
+    check_quality(result.estimate, info, x_arr, name, warn, result.levels[0].magnitude)
     return result.estimate, info
 
 
@@ -481,6 +543,87 @@ def _confirm_at_point_scale(
     )
 
 
+def _check_even_part(
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
+    result: AdaptiveResult,
+    fallback: np.ndarray,
+    floor: Any,
+    n: int,
+    affordable: Callable[[], bool] | None = None,
+    always: bool = False,
+) -> AdaptiveResult:
+    """Check, with ``f(x)``, a central estimate whose last two differences are identical.
+
+    Odd central stencils never use ``f(x)``: a narrow feature at ``x`` that the steps
+    straddle (``exp(-(x/L)**2)`` at ``x = L = 1e-3`` under steps of 1/8: ``f`` is 0 on
+    both sides) gives identical differences, exactly 0, that agree and extrapolate to 0
+    with an error of 1e-322 for a derivative of -1e6. Identical differences are rare on
+    smooth functions (linear ones give them); there, one more evaluation, ``f(x)``,
+    checks that the even part ``(f(x + h) + f(x - h)) / 2 - f(x)`` shrinks like ``h**2``
+    as a smooth ``f``'s does. Where it does not, the search runs again from an eighth of
+    the smallest step, and its result replaces the first. ``always``: check whatever the
+    differences (``full_output``: the error estimate is the point, and a feature can hide
+    under differences that are not identical but all far below it: ``exp(-(x/L)**2)`` at
+    ``x = L/10`` is ``1e-104`` at the steps, 1 at ``x``).
+    """
+    steps = [np.asarray(lv.step) for lv in result.levels]
+    values = [np.asarray(lv.value) for lv in result.levels]
+    if len(steps) < 2 or np.shape(steps[-1]) != np.shape(x):
+        return result
+    h1, h2 = steps[-2], steps[-1]
+    same = ((values[-1] == values[-2]) | always) & np.asarray(result.converged) & (h2 < h1)
+    if not np.any(same) or (affordable is not None and not affordable(1)):
+        return result
+    f0 = evaluate(x)
+
+    def even(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fp, fm = evaluate(x + h), evaluate(x - h)  # cached: the differences' own points
+        noise = _value_noise(fp, floor) + _value_noise(fm, floor) + 2 * _value_noise(f0, floor)
+        return (fp + fm) / 2 - f0, noise / h**2
+
+    with np.errstate(all="ignore"):
+        (s1, e1), (s2, e2) = even(h1), even(h2)
+        c1, c2 = s1 / h1**2, s2 / h2**2
+        gap = np.abs(c1 - c2) - (e1 + e2)
+        unresolved = same & (gap > 0.25 * np.maximum(np.abs(c1), np.abs(c2)))
+    if not np.any(unresolved):
+        return result
+    again = adaptive_difference(
+        lambda h: _plain_difference(evaluate, x, sten, h, True, floor),
+        np.where(unresolved, h2 / 8, h2), fallback, sten.power, order=n,
+        affordable=affordable,
+    )
+    use = unresolved & np.asarray(again.any_valid)
+
+    def pick(a: Any, b: Any) -> np.ndarray:
+        return np.where(use, a, b)
+
+    return AdaptiveResult(
+        pick(again.estimate, result.estimate),
+        pick(again.error, result.error),
+        pick(again.truncation, result.truncation),
+        pick(again.rounding, result.rounding),
+        pick(again.step, result.step),
+        pick(again.converged, result.converged) & ~(unresolved & ~use),
+        result.any_valid,
+        result.levels + again.levels,
+    )
+
+
+def _budget(evaluate: FunctionEvaluator, n: int, sten: Stencil) -> Callable[..., bool]:
+    """Whether ``cost`` more evaluations (a level's, by default) stay within the budget of
+    :func:`derivative` without ``full_output``: 16 evaluations for ``n = 1`` (8 levels of
+    a two-point stencil), ``8 * len(stencil)`` in general."""
+    limit = _MAX_LEVELS * len(sten.offsets)
+
+    def affordable(cost: int = len(sten.offsets)) -> bool:
+        return evaluate.n_evals + cost <= limit
+
+    return affordable
+
+
 def _retry_without_jump(
     level_fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
     result: AdaptiveResult,
@@ -488,6 +631,7 @@ def _retry_without_jump(
     fallback: np.ndarray,
     power: int,
     n: int,
+    affordable: Callable[[], bool] | None = None,
 ) -> AdaptiveResult:
     """Search again without the jump to ``|x|``'s scale where the first search lost digits.
 
@@ -504,9 +648,10 @@ def _retry_without_jump(
         rel = np.asarray(result.error) / np.abs(result.estimate)
     poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
     jumped = np.broadcast_to(np.isfinite(fallback), np.shape(poor))
-    if not np.any(poor & jumped):
+    if not np.any(poor & jumped) or (affordable is not None and not affordable()):
         return result
-    again = adaptive_difference(level_fn, s0, np.full(np.shape(s0), np.inf), power, order=n)
+    again = adaptive_difference(level_fn, s0, np.full(np.shape(s0), np.inf), power, order=n,
+                                affordable=affordable)
     use = (poor & jumped & np.asarray(again.any_valid) & np.asarray(again.converged)
            & (np.asarray(again.error) < np.asarray(result.error)))
     if not np.any(use):
@@ -590,9 +735,20 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
 
 
 def check_quality(
-    estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x", warn: bool = True
+    estimate: np.ndarray,
+    info: DerivativeInfo,
+    x: np.ndarray,
+    name: str = "x",
+    warn: bool = True,
+    scale: Any = np.inf,
 ) -> None:
-    """Raise if the estimate has no correct digit and did not converge; warn if poor."""
+    """Raise if the estimate has no correct digit and did not converge; warn if poor.
+
+    ``scale``: the size a difference of ``f`` has at the first step of the search
+    (``sum |w f| / h**n``). An estimate inside its error bar of 0 is a zero derivative
+    only if that bar is small next to it; a bar that is not (``sigmoid(x / 6e-6)`` at
+    0, where the steps from 1/8 never saw the feature) warns as lost digits do.
+    """
     rel = info._set_relative(estimate)
     scale = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
     hopeless = ~scale & ~(rel <= _WARN_RELATIVE[info.n])
@@ -608,7 +764,9 @@ def check_quality(
         return
     # a zero derivative known to within its error is fine; warn when digits are lost
     error = np.asarray(info.error)
-    poor = (rel > _WARN_RELATIVE[info.n]) & (np.abs(estimate) > error)
+    with np.errstate(all="ignore"):
+        vague = (error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale)
+    poor = (rel > _WARN_RELATIVE[info.n]) & ((np.abs(estimate) > error) | vague)
     if np.any(poor):
         bad_x = poor if poor.shape == x.shape else np.array(True)
         warnings.warn(

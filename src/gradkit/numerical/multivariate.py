@@ -149,7 +149,7 @@ def _partial(
     least: float = 0.0,
 ):
     """One partial derivative; ``measure``: measure the noise of f for an error estimate
-    that holds where f comes out of cancellation (4 more evaluations); ``least``: a
+    that holds where f comes out of cancellation (5 more evaluations or so); ``least``: a
     noise level of f measured elsewhere, below which the noise is not taken."""
     evaluate = problem.coordinate(i, scalar_output)
     value, info = estimate_derivative(
@@ -252,7 +252,7 @@ def gradient(
 
     Each partial uses a step scaled to its own coordinate, so coordinates of very
     different magnitudes are all accurate.  Costs about 10 evaluations of ``f``
-    per coordinate (14 with ``full_output``, which measures the noise of ``f``).
+    per coordinate (15 with ``full_output``, which measures the noise of ``f``).
 
     Args:
         f: ``f(x) -> float`` or ``f(x, y, ...) -> float``.
@@ -532,7 +532,7 @@ def directional_derivative(
     ``u`` is normalized first, as in the tutorial: the result is
     ``gradient(f, x) . u / |u|``, the rate of change per unit distance along
     ``u``.  It is computed from the gradient, so each coordinate keeps a step
-    scaled to its own magnitude (about 10 evaluations per coordinate, 14 with
+    scaled to its own magnitude (about 10 evaluations per coordinate, 15 with
     ``full_output``).
 
     Args:

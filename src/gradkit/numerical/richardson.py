@@ -176,6 +176,7 @@ def adaptive_difference(
     ideal: float = 5e-4,
     safety: float = 2.0,
     order: int = 1,
+    affordable: Callable[[], bool] | None = None,
 ) -> AdaptiveResult:
     """Search for a good step, then extrapolate; return the best estimate per element.
 
@@ -198,6 +199,8 @@ def adaptive_difference(
         order: the noise of a difference grows like ``h**-order`` (the derivative
             order): an aimed step stays where the noise is below ``_NOISE_TARGET``
             of the difference.
+        affordable: called before each level after the first; the search stops
+            (with what it has) when it returns False: a budget of evaluations.
 
     Returns:
         An :class:`AdaptiveResult` (estimate, error, step, convergence flags, levels).
@@ -225,6 +228,8 @@ def adaptive_difference(
         return out
 
     for _ in range(max_levels):
+        if levels and affordable is not None and not affordable():
+            break
         s = s_next.copy()
         was_jump = jumped.copy()
         jumped[...] = False
@@ -354,6 +359,7 @@ def confirm_at_scale(
     scale_step: np.ndarray,
     check: np.ndarray,
     power: int,
+    affordable: Callable[[], bool] | None = None,
 ) -> AdaptiveResult:
     """Confirm ``result`` with two differences at ``scale_step`` where ``check`` holds.
 
@@ -379,7 +385,8 @@ def confirm_at_scale(
         wrong = np.broadcast_to(check, np.shape(gap)) & ~(gap <= result.error + local_err)
     if not np.any(wrong):
         return result
-    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power)
+    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power,
+                                affordable=affordable)
     use = wrong & np.broadcast_to(np.asarray(again.any_valid), np.shape(wrong))
 
     def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
