@@ -74,6 +74,10 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
     try:
+        # mkstemp creates the file for its owner only (0600); a saved model gets the
+        # permissions any new file of the user's gets (0666 less the umask), as
+        # numpy.savez's would
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, **arrays)
             stream.flush()
@@ -86,6 +90,13 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
             pass
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -423,6 +423,10 @@ def _percent(value: float | None) -> str:
 
 
 def _progress(verbose: bool) -> Any:
+    from gradkit._optional import available
+
+    if not available("rich"):  # the core needs NumPy only: plain lines, or nothing
+        return _PlainProgress(verbose)
     from rich.progress import (
         BarColumn,
         Progress,
@@ -437,3 +441,35 @@ def _progress(verbose: bool) -> Any:
         TimeElapsedColumn(),
         disable=not verbose,
     )
+
+
+class _PlainProgress:
+    """The part of rich's Progress that :func:`fit` uses, printing one line per epoch
+    (where rich, from the ``cli`` extra, is not installed)."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.fields: dict[str, Any] = {}
+        self.console = self
+
+    def __enter__(self) -> _PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, **fields: Any) -> int:
+        self.fields.update(fields)
+        return 0
+
+    def update(self, task: int, advance: int = 0, **fields: Any) -> None:
+        self.fields.update(fields)
+        if self.verbose and "acc" in fields:  # the end of an epoch
+            f = self.fields
+            print(f"epoch {f['epoch']}  loss {f['loss']}  acc {f['acc']}{f['val']}")
+
+    def print(self, text: str) -> None:
+        if self.verbose:
+            import re
+
+            print(re.sub(r"\[/?[a-z ]*\]", "", text))

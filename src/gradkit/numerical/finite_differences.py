@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -631,45 +631,52 @@ def _retry_without_jump(
     fallback: np.ndarray,
     power: int,
     n: int,
-    affordable: Callable[[], bool] | None = None,
+    affordable: Callable[..., bool] | None = None,
 ) -> AdaptiveResult:
-    """Search again without the jump to ``|x|``'s scale where the first search lost digits.
+    """Search again, without the jump to ``|x|``'s scale and from that scale, where the
+    first search lost digits; the smaller error wins, element by element.
 
     The search jumps to steps of ``|x|``'s scale once the steps of ``max(|x|, 1)``'s
     scale disagree: right where ``f`` varies on that scale (``log`` near 0), wrong where
     they disagreed only through a large higher-order term and the derivative is small
     next to ``f`` (``x**5 + 1.125 x**2 + 4`` at 1.19e-7: steps of 1e-8 drown the
     derivative, 2.7e-7, in the rounding of 4 and gave it 11% wrong, inside an error bar
-    that included 0, so without a warning). Where the first search's error exceeds the
-    warning level of order ``n``, the search without the jump runs too (mostly on cached
-    points) and the smaller error wins, element by element.
+    that included 0, so without a warning). And a noise floor measured over the wide
+    steps can make them agree within it before the jump (``tanh(1000 y)`` at
+    ``y = 0.002``, second derivative: -123 +- 996 for -136219). Where the first search's
+    error exceeds the warning level of order ``n``, both other searches run (mostly on
+    cached points).
     """
     with np.errstate(all="ignore"):
         rel = np.asarray(result.error) / np.abs(result.estimate)
     poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
-    jumped = np.broadcast_to(np.isfinite(fallback), np.shape(poor))
-    if not np.any(poor & jumped) or (affordable is not None and not affordable()):
-        return result
-    again = adaptive_difference(level_fn, s0, np.full(np.shape(s0), np.inf), power, order=n,
-                                affordable=affordable)
-    use = (poor & jumped & np.asarray(again.any_valid) & np.asarray(again.converged)
-           & (np.asarray(again.error) < np.asarray(result.error)))
-    if not np.any(use):
-        return replace(result, levels=result.levels + again.levels)
+    jumps = np.broadcast_to(np.isfinite(fallback), np.shape(poor))
+    for start, jump in ((s0, np.full(np.shape(s0), np.inf)), (fallback, fallback / 8)):
+        if not np.any(poor & jumps) or (affordable is not None and not affordable()):
+            break
+        start = np.where(np.isfinite(start), start, s0)
+        again = adaptive_difference(level_fn, start, np.where(np.isfinite(start), jump, np.inf),
+                                    power, order=n, affordable=affordable)
+        use = (poor & jumps & np.asarray(again.any_valid) & np.asarray(again.converged)
+               & (np.asarray(again.error) < np.asarray(result.error)))
 
-    def pick(a: Any, b: Any) -> np.ndarray:
-        return np.where(use, a, b)
+        def pick(a: Any, b: Any, use: np.ndarray = use) -> np.ndarray:
+            return np.where(use, a, b)
 
-    return AdaptiveResult(
-        pick(again.estimate, result.estimate),
-        pick(again.error, result.error),
-        pick(again.truncation, result.truncation),
-        pick(again.rounding, result.rounding),
-        pick(again.step, result.step),
-        pick(again.converged, result.converged),
-        result.any_valid,
-        result.levels + again.levels,
-    )
+        result = AdaptiveResult(
+            pick(again.estimate, result.estimate),
+            pick(again.error, result.error),
+            pick(again.truncation, result.truncation),
+            pick(again.rounding, result.rounding),
+            pick(again.step, result.step),
+            pick(again.converged, result.converged),
+            result.any_valid,
+            result.levels + again.levels,
+        )
+        with np.errstate(all="ignore"):
+            rel = np.asarray(result.error) / np.abs(result.estimate)
+        poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
+    return result
 
 
 def _last_good_step(result: AdaptiveResult) -> np.ndarray:
@@ -746,12 +753,21 @@ def check_quality(
 
     ``scale``: the size a difference of ``f`` has at the first step of the search
     (``sum |w f| / h**n``). An estimate inside its error bar of 0 is a zero derivative
-    only if that bar is small next to it; a bar that is not (``sigmoid(x / 6e-6)`` at
-    0, where the steps from 1/8 never saw the feature) warns as lost digits do.
+    only if that bar is small next to it; a bar that is not holds no digit, and raises
+    as a search that did not converge does.
     """
     rel = info._set_relative(estimate)
-    scale = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
-    hopeless = ~scale & ~(rel <= _WARN_RELATIVE[info.n])
+    converged = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
+    error = np.asarray(info.error)
+    with np.errstate(all="ignore"):
+        # an error bar wider than the estimate and than the differences' first scale
+        # holds no digit: no step resolved f (tanh(x / 1e-3) at 1e-3 under a noise that
+        # could only be bounded by f's spread: 16 +- 48 for 420)
+        vague = ((error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale)
+                 & (scale > 0))  # f of 0 all over the first stencil: its zeros are exact
+    # (a caller that judges the result itself, warn=False, as the Hessian does with its
+    # own warning, gets the vague estimate with its error)
+    hopeless = (~converged | (vague & warn)) & ~(rel <= _WARN_RELATIVE[info.n])
     if np.any(hopeless):
         bad_x = hopeless if hopeless.shape == x.shape else np.array(True)
         raise NumericalDerivativeError(
@@ -763,10 +779,7 @@ def check_quality(
     if not warn:
         return
     # a zero derivative known to within its error is fine; warn when digits are lost
-    error = np.asarray(info.error)
-    with np.errstate(all="ignore"):
-        vague = (error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale)
-    poor = (rel > _WARN_RELATIVE[info.n]) & ((np.abs(estimate) > error) | vague)
+    poor = (rel > _WARN_RELATIVE[info.n]) & (np.abs(estimate) > error)
     if np.any(poor):
         bad_x = poor if poor.shape == x.shape else np.array(True)
         warnings.warn(
