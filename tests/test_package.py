@@ -60,7 +60,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_quickstart_main_command_runs_the_tour() -> None:
     cmd = _readme_command("quickstart-main")
-    assert cmd.startswith("pip install -e .") and "gradkit tour" in cmd
+    assert cmd.startswith('pip install -e ".[all]"') and "gradkit tour" in cmd
 
 
 def test_python_dash_m_gradkit_version() -> None:
