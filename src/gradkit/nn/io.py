@@ -79,7 +79,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
         # numpy.savez's would
         os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
+            np.savez(stream, **arrays)  # type: ignore[arg-type]  # numpy's stub: names vs allow_pickle
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)

@@ -551,7 +551,7 @@ def _check_even_part(
     fallback: np.ndarray,
     floor: Any,
     n: int,
-    affordable: Callable[[], bool] | None = None,
+    affordable: Callable[..., bool] | None = None,
     always: bool = False,
 ) -> AdaptiveResult:
     """Check, with ``f(x)``, a central estimate whose last two differences are identical.
@@ -568,13 +568,22 @@ def _check_even_part(
     under differences that are not identical but all far below it: ``exp(-(x/L)**2)`` at
     ``x = L/10`` is ``1e-104`` at the steps, 1 at ``x``).
     """
-    steps = [np.asarray(lv.step) for lv in result.levels]
-    values = [np.asarray(lv.value) for lv in result.levels]
-    if len(steps) < 2 or np.shape(steps[-1]) != np.shape(x):
+    # the chosen entry's step and the next larger step tried (both cached)
+    h2 = np.asarray(result.step)
+    if np.shape(h2) != np.shape(x) or not np.all(np.isfinite(h2) & (h2 > 0)):
         return result
-    h1, h2 = steps[-2], steps[-1]
-    same = ((values[-1] == values[-2]) | always) & np.asarray(result.converged) & (h2 < h1)
-    if not np.any(same) or (affordable is not None and not affordable(1)):
+    h1 = np.full(np.shape(h2), np.inf)
+    for level in result.levels:
+        step = np.broadcast_to(np.asarray(level.step), np.shape(h2))
+        h1 = np.where((step > h2) & (step < h1), step, h1)
+    h1 = np.where(np.isfinite(h1), h1, 2 * h2)
+    if affordable is not None and not affordable(3):
+        return result
+    with np.errstate(all="ignore"):
+        d1 = (evaluate(x + h1) - evaluate(x - h1)) / (2 * h1)
+        d2 = (evaluate(x + h2) - evaluate(x - h2)) / (2 * h2)
+    same = ((d1 == d2) | always) & np.asarray(result.converged)
+    if not np.any(same):
         return result
     f0 = evaluate(x)
 
@@ -717,7 +726,14 @@ def _check_finite(value: np.ndarray, x: np.ndarray, method: str, name: str) -> N
         )
 
 
-def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
+def _raise_no_valid(
+    any_valid: Any,
+    x: np.ndarray,
+    evaluate: FunctionEvaluator,
+    levels: list[Any],
+    method: str,
+    name: str,
+) -> None:
     bad = ~np.asarray(any_valid)
     bad_x = bad if bad.shape == x.shape else np.array(True)
     f_at_x = evaluate(x)
@@ -805,13 +821,14 @@ def _smallest_step(info: DerivativeInfo) -> str:
 
 
 def _finish(value: np.ndarray, info: DerivativeInfo, full_output: bool) -> Any:
-    value = np.asarray(value)
+    array = np.asarray(value)
+    result: Any = array
     if info._relative is None:
-        info._set_relative(value)
-    if value.ndim == 0:
-        value = complex(value) if np.iscomplexobj(value) else float(value)
+        info._set_relative(array)
+    if array.ndim == 0:
+        result = complex(array) if np.iscomplexobj(array) else float(array)
         info.error = float(np.asarray(info.error))
         info.step = float(np.asarray(info.step))
         info._relative = float(np.asarray(info._relative))
         info.converged = bool(np.all(info.converged))
-    return (value, info) if full_output else value
+    return (result, info) if full_output else result

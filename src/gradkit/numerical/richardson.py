@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -213,7 +214,9 @@ def adaptive_difference(
     n_prev = np.zeros(shape_s, dtype=int)  # valid levels seen while searching
     prev_idx = np.zeros(shape_s, dtype=int)
     levels: list[Level] = []
-    prev = prev2 = None  # (value, noise, t) of the last two valid levels while searching
+    # (value, noise, t) of the last two valid levels while searching
+    prev: Any = None
+    prev2: Any = None
     best_err_prev = None
     stalls = np.zeros(shape_s, dtype=int)
     reduce = None
