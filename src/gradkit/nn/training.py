@@ -425,8 +425,8 @@ def _percent(value: float | None) -> str:
 def _progress(verbose: bool) -> Any:
     from gradkit._optional import available
 
-    if not available("rich"):  # the core needs NumPy only: plain lines, or nothing
-        return _PlainProgress(verbose)
+    if not verbose or not available("rich"):  # silent, or the core without rich:
+        return _PlainProgress(verbose)  # plain lines (rich's disabled bar may print one)
     from rich.progress import (
         BarColumn,
         Progress,

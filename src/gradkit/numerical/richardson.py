@@ -390,7 +390,11 @@ def confirm_at_scale(
         return result
     again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power,
                                 affordable=affordable)
-    use = wrong & np.broadcast_to(np.asarray(again.any_valid), np.shape(wrong))
+    # the search from the small scale replaces the first where it converged, or where
+    # neither did (x[3] = -2.2e-16 beside x[1] = -0.5 in a Hessian: steps of 1e-22 are
+    # rounding alone, and replaced a converged mixed entry by a search that never did)
+    settled = np.asarray(again.converged) | ~np.asarray(result.converged)
+    use = wrong & np.broadcast_to(np.asarray(again.any_valid) & settled, np.shape(wrong))
 
     def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(use, a, b)
