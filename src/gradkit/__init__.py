@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 # the public subpackages (loaded on first use); `autodiff` (the engine, whose public
 # names are re-exported here) and `cli` load the same way but are not the API
-_SUBMODULES = ("numerical", "symbolic", "nn", "optim", "functions", "viz", "tree")
+_SUBMODULES = ("numerical", "symbolic", "nn", "optim", "functions", "viz", "tree", "scipy")
 _LAZY_MODULES = (*_SUBMODULES, "autodiff", "cli")
 
 __all__ = [
@@ -85,6 +85,7 @@ if TYPE_CHECKING:  # what checkers and IDEs see through `import gradkit as gk`
     from gradkit import nn as nn
     from gradkit import numerical as numerical
     from gradkit import optim as optim
+    from gradkit import scipy as scipy
     from gradkit import symbolic as symbolic
     from gradkit import tree as tree
     from gradkit import viz as viz

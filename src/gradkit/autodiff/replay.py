@@ -488,6 +488,7 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
     finally:
         stack.pop()
         tr.active = False
+    _refuse_written_inputs(fun, boxed, tr)
     out_leaves, out_def = tree_flatten(out)
     Tensor = primitives._Tensor
     outputs = []
@@ -510,6 +511,24 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
     # this call's results, handed over as a replay's are
     values = [_HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
+
+
+def _refuse_written_inputs(fun: Callable, boxed: list, tr: JitTrace) -> None:
+    """A function that writes into its own argument (``x[0] = 0``, ``x += 1``, or through
+    a view of ``x``) changes the caller's array when called, which a replay cannot do:
+    jit refuses it rather than silently leave the array as it was (JAX's inputs are
+    immutable too). Inside gk.grad and the other transforms such writes are fine: they
+    change the function's own copy."""
+    Tensor = primitives._Tensor
+    for k, box in enumerate(leaf for leaf in boxed if type(leaf) is Tensor):
+        if box._trace is not tr or box._node != k:
+            name = getattr(fun, "__name__", "the function")
+            raise JitError(
+                f"gk.jit: {name} writes into its traced argument (input {k}) in place "
+                "(x[i] = ..., x += ..., np.copyto, out=, or through a view of x). Called "
+                "without jit that changes your array; a replay cannot. Write into a copy "
+                "(x = x.copy()) and return it, or call the function without gk.jit."
+            )
 
 
 def _check_replay(expected: Any, got: Any, fun: Callable) -> None:
