@@ -16,6 +16,7 @@ _NEEDS = {
     "sympy": ["test_symbolic_*.py", "test_docs.py", "test_cli.py", "test_tour.py"],
     "matplotlib": ["test_viz.py", "test_docs.py", "test_cli.py", "test_tour.py"],
     "rich": ["test_cli.py", "test_tour.py"],
+    "scipy": ["test_autodiff_readme.py"],  # the README's engine section uses gk.scipy
 }
 collect_ignore_glob = sorted({
     pattern

@@ -27,6 +27,7 @@ def test_licence_and_spdx_metadata() -> None:
     notice = ROOT / "src" / "gradkit" / "nn" / "data" / "DIGITS-LICENSE.txt"
     assert "CC BY 4.0" in notice.read_text()
     assert "Programming Language :: Python :: 3.13" in text
+    assert '"nn/data/*.md"' in text  # the data's README (source and licence) ships too
 
 
 def test_the_version_has_one_source() -> None:
