@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,16 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import JitError
+from gradkit.autodiff.jit_inputs import (
+    CallThrough,
+    check_unwritten,
+    read_object,
+    reads_inside,
+    rebuild,
+    snapshot,
+    static_key,
+    write_error,
+)
 from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
@@ -328,20 +339,6 @@ _HAND_OVER = {
 }
 
 
-def _static_key(leaf: Any, where: str) -> Any:
-    if isinstance(leaf, np.ndarray):
-        return ("a", leaf.shape, leaf.dtype.str, leaf.tobytes())
-    try:
-        hash(leaf)
-    except TypeError:
-        raise TypeError(
-            f"gk.jit: {where} is a {type(leaf).__name__}, which jit can neither trace (only "
-            "float and complex arrays and numbers are traced) nor use as a static value "
-            "(it is not hashable). Pass an array, or a hashable value."
-        ) from None
-    return ("v", type(leaf), leaf)
-
-
 def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     """Return ``fun`` recorded once per shape of its inputs and replayed without the engine.
 
@@ -377,82 +374,117 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in statics):
         raise TypeError(f"gk.jit: static_argnums must be ints, got {static_argnums!r}")
     cache: collections.OrderedDict = collections.OrderedDict()
+    lock = threading.Lock()  # guards the cache and the count; replays run unlocked
     recordings = [0]
-    last: list = [None, None]  # the last call's key and program: a loop's calls match it
+    last: list = [None]  # (key, program) of the last call, one object: a loop's calls match it
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        static_pos = _static_positions(statics, len(args)) if statics else ()
-        if static_pos:
-            dynamic = [a if k not in static_pos else None for k, a in enumerate(args)]
+        try:
+            call = _read_call(args, kwargs, statics)
+        except CallThrough:
+            # Called on traced values (inside grad, or inside another jit): run it as is,
+            # so that the enclosing transform records it.
+            return fun(*args, **kwargs)
+        key, inputs = call[0], call[1]
+        hit = last[0]  # read once: another thread may replace it meanwhile
+        if hit is not None and key == hit[0]:  # compared, not hashed: cheaper
+            program = hit[1]
         else:
-            dynamic = args
-        leaves, treedef = tree_flatten((dynamic, kwargs) if kwargs else dynamic)
-        Tensor = primitives._Tensor
-        key = [treedef]
-        inputs = []
-        for n, leaf in enumerate(leaves):
-            kind = type(leaf)
-            if kind is np.ndarray:
-                dtype = leaf.dtype
-                if dtype.kind in _TRACED_KINDS:
-                    key.append(leaf.shape)
-                    key.append(dtype)
-                    inputs.append(leaf)
-                    continue
-            elif kind is Tensor:
-                # Called on traced values (inside grad, or inside another jit): run it as
-                # is, so that the enclosing transform records it.
-                return fun(*args, **kwargs)
-            elif _traced(leaf):  # a Python float or a NumPy scalar
-                leaf = np.asarray(leaf)
-                key.append(leaf.shape)
-                key.append(leaf.dtype)
-                inputs.append(leaf)
-                continue
-            key.append(_static_key(leaf, f"argument leaf {n}"))
-        for i in static_pos:
-            if type(args[i]) is Tensor:
-                return fun(*args, **kwargs)
-            key.append((i, _static_key(args[i], f"static argument {i}")))
-        key = tuple(key)
-        if key == last[0]:  # compared, not hashed: cheaper, and no reordering to do
-            program = last[1]
-        else:
-            program = cache.get(key)
+            with lock:
+                program = cache.get(key)
+                if program is not None:
+                    cache.move_to_end(key)
+            if program is not None:
+                last[0] = (key, program)
         if program is None:
-            program, out = _record(fun, args, kwargs, static_pos, leaves, treedef)
-            recordings[0] += 1
-            if recordings[0] == WARN_AFTER + 1:
+            program, out = _record(fun, args, kwargs, call)
+            with lock:
+                recordings[0] += 1
+                count = recordings[0]
+                cache[key] = program
+                if len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
+            last[0] = (key, program)
+            if count == WARN_AFTER + 1:
                 warnings.warn(
                     f"gk.jit has recorded {getattr(fun, '__name__', 'the function')} "
-                    f"{recordings[0]} times: its static inputs (integer arrays, Python "
-                    "numbers, shapes) keep changing, so each call records again. Pass "
-                    "changing integer data as floats (one-hot labels), or drop gk.jit.",
+                    f"{count} times: its static inputs (integer arrays, Python "
+                    "numbers, shapes, the settings of objects it is passed) keep changing, "
+                    "so each call records again. Pass changing integer data as floats "
+                    "(one-hot labels), or drop gk.jit.",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            cache[key] = program
-            if len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-            last[0], last[1] = key, program
             return out
-        if program is not last[1]:
-            cache.move_to_end(key)
-            last[0], last[1] = key, program
         result = program(inputs)
         if not program.checked:
             try:
                 _check_replay(fun(*args, **kwargs), result, fun)
             except JitError:
-                del cache[key]
-                last[0] = last[1] = None
+                with lock:
+                    cache.pop(key, None)
+                last[0] = None
                 raise
             program.checked = True
         return result
 
     jitted.recordings = recordings  # type: ignore[attr-defined]  # for tests: [count]
     return jitted
+
+
+def _read_call(args: tuple, kwargs: dict, statics: tuple) -> tuple:
+    """Read a call's arguments: ``(key, inputs, objects, leaves, treedef, static_pos)``.
+
+    ``key`` is what a recording fixes (structure, shapes and dtypes, static values),
+    ``inputs`` the traced arrays in order, ``objects`` ``{leaf number: (recipe, inputs
+    read so far)}`` for the leaves read through their attributes (see
+    :mod:`~gradkit.autodiff.jit_inputs`). Raises CallThrough for traced arguments.
+    """
+    static_pos = _static_positions(statics, len(args)) if statics else ()
+    if static_pos:
+        dynamic = [a if k not in static_pos else None for k, a in enumerate(args)]
+    else:
+        dynamic = args
+    leaves, treedef = tree_flatten((dynamic, kwargs) if kwargs else dynamic)
+    Tensor = primitives._Tensor
+    key: list = [treedef]
+    inputs: list = []
+    objects = None
+    for n, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind is np.ndarray:
+            dtype = leaf.dtype
+            if dtype.kind in _TRACED_KINDS:
+                key.append(leaf.shape)
+                key.append(dtype)
+                inputs.append(leaf)
+                continue
+        elif kind is Tensor:
+            raise CallThrough
+        elif _traced(leaf):  # a Python float or a NumPy scalar
+            leaf = np.asarray(leaf)
+            key.append(leaf.shape)
+            key.append(leaf.dtype)
+            inputs.append(leaf)
+            continue
+        elif reads_inside(leaf):
+            if objects is None:
+                objects = {}
+            recipe = read_object(leaf, inputs, key, True, f"argument leaf {n}")
+            objects[n] = (recipe, len(inputs))
+            continue
+        key.append(static_key(leaf, f"argument leaf {n}"))
+    for i in static_pos:
+        a = args[i]
+        if type(a) is Tensor:
+            raise CallThrough
+        key.append(i)
+        if reads_inside(a):  # compared through its attributes, arrays by their bytes
+            read_object(a, [], key, False, f"static argument {i}")
+        else:
+            key.append(static_key(a, f"static argument {i}"))
+    return tuple(key), inputs, objects, leaves, treedef, static_pos
 
 
 def _static_positions(statics: tuple, nargs: int) -> tuple:
@@ -472,22 +504,38 @@ def _traced(leaf: Any) -> bool:
     return isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
 
 
-def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
+def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
+    key, inputs, objects, leaves, treedef, static_pos = call
+    name = getattr(fun, "__name__", "the function")
     tr = JitTrace(next_level())
     stack = running()
     stack.append(tr)
     try:
-        boxed = [tr.box(np.asarray(leaf)) if _traced(leaf) else leaf for leaf in leaves]
-        n_inputs = tr.slots  # the boxes are its first slots
+        boxes = [tr.box(a) for a in inputs]  # the boxes are its first slots
+        n_inputs = tr.slots
+        made: list = []  # the copies of objects handed to the function
+        call_leaves = []
+        k = 0  # the next input of a leaf traced itself
+        for n, leaf in enumerate(leaves):
+            if objects is not None and n in objects:
+                recipe, k = objects[n]
+                call_leaves.append(rebuild(recipe, boxes, made))
+            elif _traced(leaf):
+                call_leaves.append(boxes[k])
+                k += 1
+            else:
+                call_leaves.append(leaf)
         if kwargs:
-            dynamic, kw = tree_unflatten(treedef, boxed)
+            dynamic, kw = tree_unflatten(treedef, call_leaves)
         else:
-            dynamic, kw = tree_unflatten(treedef, boxed), {}
+            dynamic, kw = tree_unflatten(treedef, call_leaves), {}
         call_args = [args[k] if k in static_pos else a for k, a in enumerate(dynamic)]
+        handed = snapshot((dynamic, kw), made)
         out = fun(*call_args, **kw)
     finally:
         stack.pop()
         tr.active = False
+    _check_unwritten(boxes, handed, args, kwargs, key, static_pos, name)
     out_leaves, out_def = tree_flatten(out)
     Tensor = primitives._Tensor
     outputs = []
@@ -510,6 +558,25 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
     # this call's results, handed over as a replay's are
     values = [_HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
+
+
+def _check_unwritten(
+    boxes: list, handed: list, args: tuple, kwargs: dict, key: tuple, static_pos: tuple, name: str
+) -> None:
+    """Refuse a recording whose function wrote into its inputs: a replay would not
+    repeat the write (see :mod:`~gradkit.autodiff.jit_inputs`)."""
+    for j, box in enumerate(boxes):
+        if box._node != j:  # the box was written into (x[0] = ..., x += ..., out=x)
+            raise write_error(name, "one of its traced input arrays (a write through the "
+                              "array or a view of it)")
+    check_unwritten(handed, name)
+    try:
+        again = _read_call(args, kwargs, static_pos)[0]
+    except CallThrough:  # pragma: no cover - the arguments were read before the call
+        return
+    if again != key:
+        raise write_error(name, "one of the values it was passed (an integer array, or "
+                          "an object's attribute)")
 
 
 def _check_replay(expected: Any, got: Any, fun: Callable) -> None:

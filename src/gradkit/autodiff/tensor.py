@@ -403,7 +403,7 @@ class Tensor:
     def _in_place(self, op: Any, other: Any) -> Tensor:
         self._check_writable("y = x + v")
         updated = op(self, other)
-        old, new = value_of(self), value_of(updated)
+        old, new = peek(self), peek(updated)  # shapes and dtypes only (jit's values too)
         if np.shape(new) != np.shape(old):
             raise ValueError(
                 f"an in-place operation on a Tensor of shape {np.shape(old)} gave shape "
@@ -538,6 +538,14 @@ class Tensor:
     def copy(self):
         """A new tensor with the same value, differentiable like the original."""
         return numpy_api.copy(self)
+
+    def any(self, axis=None, out=None, keepdims=False):
+        """Whether any element is nonzero (a plain boolean: no gradient), as ``ndarray.any``."""
+        return apply_constant(np.any, (self,), {"axis": axis, "out": out, "keepdims": keepdims})
+
+    def all(self, axis=None, out=None, keepdims=False):
+        """Whether every element is nonzero (a plain boolean: no gradient), as ``ndarray.all``."""
+        return apply_constant(np.all, (self,), {"axis": axis, "out": out, "keepdims": keepdims})
 
     def argmax(self, axis=None, out=None, *, keepdims=False):
         """Index of the maximum (a plain array: no gradient)."""
