@@ -201,12 +201,24 @@ def bind(prim: Primitive, args: tuple | list, kw: dict) -> Any:
                 const = True
             elif top is None or tr.level > top.level:
                 top = tr
+    if top is None and kw:
+        top = _keyword_trace(kw)  # an index that gk.jit records (x[np.argsort(y)])
     if top is not None:
         return top.process(prim, args, kw)
     if const:
         vals = [a._value if type(a) is Tensor else a for a in args]
         return Tensor._const(prim.impl(*vals, **kw))
     return prim.impl(*args, **kw)
+
+
+def _keyword_trace(kw: dict) -> Any:
+    """The trace of a traced value among keyword arguments (or inside a tuple of them)."""
+    Tensor = _Tensor
+    for v in kw.values():
+        for e in v if type(v) is tuple else (v,):
+            if type(e) is Tensor and e._trace is not None:
+                return e._trace
+    return None
 
 
 def shape_of(x: Any) -> tuple:

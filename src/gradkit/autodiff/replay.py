@@ -107,9 +107,14 @@ class JitTrace(Trace):
                     )
             spec.append(a)
             vals.append(a)
-        for v in kw.values():
-            if type(v) is Tensor:
-                primitives.value_of(v)  # raises: a keyword's value is fixed in the recording
+        if kw:
+            kw_call = self._traced_keywords(prim, kw, vals, spec)
+            if kw_call is not None:  # an index computed from traced values (argsort)
+                kw = kw_call.values
+                ans = prim.impl(*vals[: kw_call.n_positional], **kw)
+                out = self._slot(ans)
+                self.steps.append((kw_call, tuple(spec), {}, out))
+                return primitives._Tensor._new(ans, self, out)
         ans = prim.impl(*vals, **kw) if kw else prim.impl(*vals)
         out = None
         if prim.lower is not None:
@@ -120,6 +125,40 @@ class JitTrace(Trace):
             out = self._slot(ans)
             self.steps.append((prim.impl, tuple(spec), kw, out))
         return primitives._Tensor._new(ans, self, out)
+
+    def _traced_keywords(self, prim: Any, kw: dict, vals: list, spec: list) -> Any:
+        """For keywords that hold this trace's values (directly or in a tuple, as an
+        index does): a :class:`_KeywordCall` that takes them as operands after the
+        positional ones (appended to ``vals`` and ``spec``), else None."""
+        Tensor = primitives._Tensor
+        template: dict = {}
+        values: dict = {}
+        found = False
+        n_positional = len(vals)
+        for name, v in kw.items():
+            parts = v if type(v) is tuple else (v,)
+            shape: list = []
+            real: list = []
+            for e in parts:
+                if type(e) is Tensor:
+                    if e._trace is not self:
+                        e = primitives.value_of(e)  # raises for another jit's value
+                    else:
+                        found = True
+                        shape.append(len(spec))
+                        spec.append(e._node)
+                        vals.append(e._value)
+                        real.append(e._value)
+                        continue
+                shape.append(_Const(e))
+                real.append(e)
+            template[name] = (type(v) is tuple, tuple(shape))
+            values[name] = tuple(real) if type(v) is tuple else real[0]
+        if not found:
+            return None
+        call = _KeywordCall(prim.impl, template, n_positional)
+        call.values = values
+        return call
 
     def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> _Slot | None:
         """Record a primitive's ``lower`` form in place of its impl, if the form computes
@@ -147,6 +186,36 @@ class JitTrace(Trace):
             "result, so it would silently be wrong. Call the function without gk.jit, or "
             "pass the value that decides it through static_argnums."
         )
+
+
+class _Const:
+    """A constant part of a keyword in a :class:`_KeywordCall`'s template."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _KeywordCall:
+    """A primitive's impl called with keywords some of whose parts are recorded values
+    (an index computed from traced values, such as ``x[np.argsort(x)]``): the replay
+    passes those as trailing positional operands, and this rebuilds the keywords."""
+
+    __slots__ = ("impl", "template", "n_positional", "values", "__name__")
+
+    def __init__(self, impl: Callable, template: dict, n_positional: int) -> None:
+        self.impl = impl
+        self.template = template
+        self.n_positional = n_positional
+        self.__name__ = getattr(impl, "__name__", "primitive")
+
+    def __call__(self, *operands: Any) -> Any:
+        kw = {}
+        for name, (is_tuple, parts) in self.template.items():
+            got = tuple(p.value if type(p) is _Const else operands[p] for p in parts)
+            kw[name] = got if is_tuple else got[0]
+        return self.impl(*operands[: self.n_positional], **kw)
 
 
 class _Slot(int):
