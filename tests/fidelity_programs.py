@@ -72,8 +72,9 @@ _UNARY = (
     "np.logaddexp({a}, 0.5)", "np.exp2({a} * 0.5)", "np.log(2.0 + np.cos({a}))",
 )  # fmt: skip
 _BINARY = (
-    "{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / (1.5 + np.sin({b}))", "np.hypot({a}, 1.0 + {b} * {b})",
-    "np.add({a}, {b})", "np.multiply({b}, {a})", "{a} * np.tanh({b})", "np.logaddexp({a}, {b})",
+    "{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / (1.5 + np.sin({b}))",
+    "np.hypot({a}, 1.0 + {b} * {b})", "np.add({a}, {b})", "np.multiply({b}, {a})",
+    "{a} * np.tanh({b})", "np.logaddexp({a}, {b})",
 )  # fmt: skip
 
 

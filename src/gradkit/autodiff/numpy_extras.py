@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     _one_axis,
@@ -43,7 +44,6 @@ from gradkit.autodiff.numpy_api import (
     sum_,
     where,
 )
-from gradkit.autodiff import primitives
 from gradkit.autodiff.primitives import apply_constant, ndim_of, peek, shape_of, strip, value_of
 from gradkit.autodiff.rules import linalg, shape
 

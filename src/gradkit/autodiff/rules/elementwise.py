@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive, peek, value_of
+from gradkit.autodiff.primitives import Primitive, peek
 
 LOG2 = math.log(2.0)
 LOG10 = math.log(10.0)
