@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 import sys
 import sysconfig
+import zlib
 from typing import Any
 
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
 from gradkit.shared_arrays import readonly_ones
@@ -48,10 +50,13 @@ class Node:
     - ``parents``: ``[(argnum, parent node)]`` for the traced arguments;
     - ``ans``: its output value;
     - ``seq``: its creation number (set only where the trace keeps no tape);
-    - ``tensor``: for a leaf, the Tensor whose ``.grad`` ``backward()`` fills.
+    - ``tensor``: for a leaf, the Tensor whose ``.grad`` ``backward()`` fills;
+    - ``saved``: on a trace that guards its saved values by fingerprint (see
+      :class:`ReverseTrace`), ``((argnum, fingerprint), ...)`` of the constant arrays
+      its rules will read (argnum None: a leaf's own value). Set only there.
     """
 
-    __slots__ = ("prim", "args", "kw", "parents", "ans", "seq", "tensor")
+    __slots__ = ("prim", "args", "kw", "parents", "ans", "seq", "tensor", "saved")
 
 
 class ReverseTrace(Trace):
@@ -60,13 +65,62 @@ class ReverseTrace(Trace):
     A transform's trace keeps a tape, its operations in creation order, which is a ready
     reverse topological order for the backward pass. The long-lived trace of
     hand-made Tensors keeps none (it would never be freed) and sorts instead.
+
+    Saved values are guarded: a plain array an operation's rules will read (``c`` in
+    ``w * c``) must not change before the backward pass, or the gradient would use the
+    new values. Plain arrays carry no version counter, so ``guard`` says how:
+
+    - ``"fingerprint"`` (hand-made Tensors, whose ``backward()`` comes whenever the user
+      calls it): a CRC-32 of each saved constant array and of each leaf's value, checked
+      by the backward pass, which raises InPlaceError naming the operation;
+    - ``"lock"`` (``gk.grad``, whose backward pass follows the function at once): each
+      saved writeable array, and its base, is made read-only until :meth:`unlock`, so a
+      write inside the function raises NumPy's "assignment destination is read-only"
+      where it is made; no cost per byte;
+    - None: no guard.
+
+    Operations whose rules read only their arguments' shapes (``add``, ``sum``,
+    ``reshape``...) save nothing, as PyTorch's do not.
     """
 
-    __slots__ = ("tape",)
+    __slots__ = ("tape", "guard", "locked")
 
-    def __init__(self, level: int, name: str, tape: bool = True) -> None:
+    def __init__(self, level: int, name: str, tape: bool = True, guard: str | None = None) -> None:
         super().__init__(level, name)
         self.tape = [] if tape else None
+        self.guard = guard if tape else "fingerprint"
+        self.locked: list = []
+
+    def _save(self, prim: Any, node: Node, vals: Any, parents: Any) -> None:
+        """Guard the constant arrays among ``vals`` that ``prim``'s rules will read."""
+        if prim.name in SHAPE_ONLY:
+            return
+        traced = [i for i, _ in parents]
+        saved = []
+        for i, v in enumerate(vals):
+            if type(v) is not np.ndarray or i in traced:
+                continue
+            if self.guard == "fingerprint":
+                saved.append((i, fingerprint(v)))
+            else:
+                self._lock(v)
+        if saved:
+            node.saved = tuple(saved)
+
+    def _lock(self, a: np.ndarray) -> None:
+        for arr in (a, a.base):
+            if type(arr) is np.ndarray and arr.flags.writeable:
+                arr.flags.writeable = False
+                self.locked.append(arr)
+
+    def unlock(self) -> None:
+        """Make the arrays :meth:`_save` made read-only writeable again (bases first)."""
+        locked, self.locked = self.locked, []
+        for arr in reversed(locked):
+            try:
+                arr.flags.writeable = True
+            except ValueError:  # pragma: no cover - its base was made read-only meanwhile
+                pass
 
     def leaf(self, value: Any) -> Any:
         """Box ``value`` as an input of this trace (leaves are never on the tape)."""
@@ -87,6 +141,8 @@ class ReverseTrace(Trace):
             node.ans = value
             if sort:
                 node.seq = next(_seq)
+                if type(value) is np.ndarray:  # a hand-made leaf: its value is guarded too
+                    node.saved = ((None, fingerprint(value)),)
             node.tensor = None
             t = _new_object(Tensor)
             t._value = value
@@ -127,7 +183,10 @@ class ReverseTrace(Trace):
         if not self.active or type(v) is primitives._Tensor:
             return self.process(prim, (a, const) if pos == 0 else (const, a), _NO_KW)
         vals = (v, const) if pos == 0 else (const, v)
-        return self._record(prim, vals, ((pos, a._node),), prim.impl(*vals))
+        t = self._record(prim, vals, ((pos, a._node),), prim.impl(*vals))
+        if type(const) is np.ndarray and self.guard is not None:
+            self._save(prim, t._node, vals, ((pos, None),))
+        return t
 
     def binary(self, prim: Any, a: Any, b: Any) -> Any:
         va = a._value
@@ -171,7 +230,46 @@ class ReverseTrace(Trace):
         if not rules.complete or i > len(rules):
             for i, _ in parents:
                 prim.vjp_rule(i)  # fail here, at the call site, if a rule is missing
-        return self._record(prim, vals, parents, ans, kw)
+        t = self._record(prim, vals, parents, ans, kw)
+        if self.guard is not None and len(parents) < len(vals):
+            self._save(prim, t._node, vals, parents)
+        return t
+
+
+#: Primitives whose rules read only their arguments' shapes: they save no constant.
+SHAPE_ONLY = frozenset((
+    "add", "subtract", "negative", "positive", "broadcast_to", "concatenate", "cumsum",
+    "deg2rad", "rad2deg", "getitem", "index_update", "reshape", "transpose", "sum", "mean",
+    "astype", "scatter_add",
+))  # fmt: skip
+
+
+def fingerprint(a: np.ndarray) -> int:
+    """A CRC-32 of an array's bytes: any write into it changes it (but for 1 in 2**32)."""
+    try:
+        return zlib.crc32(a)
+    except (BufferError, ValueError, TypeError):  # not contiguous: its bytes copied first
+        return zlib.crc32(a.tobytes())
+
+
+def check_saved(node: Node) -> None:
+    """Raise InPlaceError if an array ``node`` saved changed since it was recorded."""
+    for i, before in node.saved:
+        value = node.ans if i is None else node.args[i]
+        if fingerprint(value) == before:
+            continue
+        if i is None:
+            raise InPlaceError(
+                f"backward(): the value of a leaf Tensor of shape {value.shape} was written "
+                "in place after operations used it; the gradient would be taken at the new "
+                "values. Write into a copy (t.detach().numpy()), or call backward() first."
+            )
+        raise InPlaceError(
+            f"backward(): the array of shape {value.shape} passed as argument {i} of "
+            f"{node.prim.name} was modified in place after the operation was recorded and "
+            "before backward(); the gradient would use the new values. Modify a copy "
+            "(c = c.copy()) or call backward() first."
+        )
 
 
 def unbroadcast(r: Any, shape: tuple) -> Any:
@@ -238,10 +336,13 @@ def backward_pass(
     order = reversed(tape) if tape is not None else _reachable(roots)
     result = {}
     pop = grads.pop
+    guarded = tape is None  # the trace of hand-made Tensors fingerprints its saved arrays
     for node in order:
         g = pop(node, None)
         if g is None:
             continue
+        if guarded and getattr(node, "saved", None) is not None:
+            check_saved(node)
         prim = node.prim
         if prim is None or keep_all:
             result[node] = g

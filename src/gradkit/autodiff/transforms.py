@@ -248,8 +248,8 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 
 
 # --- reverse mode ----------------------------------------------------------------------
-def _reverse(fun, args, kwargs, nums, who, has_aux):
-    tr = ReverseTrace(next_level(), who)
+def _reverse(fun, args, kwargs, nums, who, has_aux, guard=None):
+    tr = ReverseTrace(next_level(), who, guard=guard)
     stack = running()
     stack.append(tr)  # what `with opened(tr)` does, without its three calls
     try:
@@ -258,6 +258,9 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
+    except BaseException:
+        tr.unlock()
+        raise
     finally:
         stack.pop()
         tr.active = False
@@ -332,14 +335,19 @@ def _grads_from(tr, out, nodes, defs, originals, seed=None):
 
 def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
     nums = _argnums(argnums, len(args), who)
-    tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
-    v = out._value if type(out) is Tensor else out
-    if not (  # the commonest outputs, a float64 scalar or a float array of one number
-        (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
-        and v.shape in _SCALAR_SHAPES
-    ):
-        _scalar_output(out, who, fun)
-    g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
+    # "lock": the arrays the rules will read stay read-only until the backward pass ends
+    tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux, "lock")
+    try:
+        v = out._value if type(out) is Tensor else out
+        if not (  # the commonest outputs, a float64 scalar or a float array of one number
+            (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
+            and v.shape in _SCALAR_SHAPES
+        ):
+            _scalar_output(out, who, fun)
+        g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
+    finally:
+        if tr.locked:
+            tr.unlock()
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
         return (value, _lower(aux, tr)), g
