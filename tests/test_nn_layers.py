@@ -95,7 +95,7 @@ def test_dropout_trains_with_scaled_masks_and_evaluates_as_identity():
 def test_num_parameters_and_repr():
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     assert model.num_parameters() == 64 * 64 + 64 + 64 * 10 + 10
-    assert "(2): Linear(64, 10)" in repr(model)
+    assert "(2): Linear(in_features=64, out_features=10, bias=True)" in repr(model)
 
 
 def test_layer_errors_are_clear():

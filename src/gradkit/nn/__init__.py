@@ -6,6 +6,14 @@ Everything here is plain NumPy that ``gk.grad`` differentiates. The pieces:
 - :mod:`~gradkit.nn.losses`: losses and their closed-form gradients;
 - :mod:`~gradkit.nn.layers`: ``Module``, ``Linear``, ``Sequential``, activation layers,
   ``Dropout``; :mod:`~gradkit.nn.init`: initializers;
+- the layers past the MLP, with torch's arguments and weight layouts:
+  :mod:`~gradkit.nn.conv_layers` (convolution, pooling), :mod:`~gradkit.nn.norm_layers`
+  (batch, layer and group normalization, ``Embedding``), :mod:`~gradkit.nn.recurrent_layers`
+  (``RNN``, ``LSTM``, ``GRU``), :mod:`~gradkit.nn.attention_layers` (``MultiheadAttention``,
+  ``TransformerEncoderLayer``), :mod:`~gradkit.nn.containers` (``ModuleList``,
+  ``ModuleDict``, ``Flatten``, ``Identity``); their functional forms are in
+  ``gk.nn.functional`` (``conv2d``, ``max_pool2d``, ``layer_norm``,
+  ``scaled_dot_product_attention``, ...);
 - :mod:`~gradkit.nn.training`: ``fit`` and its ``History``;
 - :mod:`~gradkit.nn.datasets`: the tutorial's data, two moons, spirals, UCI digits;
 - :mod:`~gradkit.nn.tutorial`: the tutorial's ``SimpleNeuralNetwork``;
@@ -33,6 +41,18 @@ from gradkit.nn.activation_layers import (
     Softmax,
     Softplus,
     Tanh,
+)
+from gradkit.nn.attention_layers import MultiheadAttention, TransformerEncoderLayer
+from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
+from gradkit.nn.conv_layers import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
 )
 from gradkit.nn.functional import (
     elu,
@@ -76,6 +96,8 @@ from gradkit.nn.losses import (
     mse_loss,
     one_hot,
 )
+from gradkit.nn.norm_layers import BatchNorm1d, BatchNorm2d, Embedding, GroupNorm, LayerNorm
+from gradkit.nn.recurrent_layers import GRU, LSTM, RNN
 from gradkit.nn.training import History, TrainingDivergedWarning, evaluate, fit
 from gradkit.nn.tutorial import SimpleNeuralNetwork, tutorial_model
 
@@ -135,6 +157,28 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Dropout",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+    "GroupNorm",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "Flatten",
+    "Identity",
+    "ModuleList",
+    "ModuleDict",
     # training
     "fit",
     "evaluate",

@@ -765,3 +765,34 @@ def softmax_jacobian(x: ArrayLike) -> np.ndarray:
     """
     s = np.asarray(softmax(x, axis=-1), dtype=float)
     return s[..., :, None] * np.eye(s.shape[-1]) - s[..., :, None] * s[..., None, :]
+
+
+
+# The functional forms of the layers past the MLP, under gk.nn.functional as in torch.
+# They live in their own modules, which use the activations above; they are looked up
+# on first use so that no two modules import each other.
+_LAYER_FUNCTIONS = {
+    "conv1d": "conv", "conv2d": "conv", "conv_transpose2d": "conv", "max_pool1d": "conv",
+    "max_pool2d": "conv", "avg_pool1d": "conv", "avg_pool2d": "conv",
+    "adaptive_avg_pool2d": "conv", "batch_norm": "normalization",
+    "layer_norm": "normalization", "group_norm": "normalization",
+    "scaled_dot_product_attention": "attention", "multi_head_attention": "attention",
+    "rnn_cell": "recurrent", "lstm_cell": "recurrent", "gru_cell": "recurrent",
+    **{name: "torch_losses" for name in (
+        "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "mse_loss",
+        "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
+        "margin_ranking_loss", "triplet_margin_loss")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAYER_FUNCTIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gradkit.nn.functional' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"gradkit.nn.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAYER_FUNCTIONS))

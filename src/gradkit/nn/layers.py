@@ -198,7 +198,7 @@ class Module:
         """
         raise NotImplementedError(f"{type(self).__name__} must define forward(params, x)")
 
-    def apply(self, params: Params, x: Any) -> Any:
+    def apply(self, params: Params, x: Any, *args: Any, **kwargs: Any) -> Any:
         """Return the output for input ``x`` computed with ``params``: the differentiable form.
 
         Args:
@@ -213,15 +213,15 @@ class Module:
         >>> sorted(grads), grads["weight"].shape
         (['bias', 'weight'], (2, 1))
         """
-        return self.forward(params, _as_batch(x))
+        return self.forward(params, _as_batch(x), *args, **kwargs)
 
-    def __call__(self, x: Any) -> Any:
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """Return the output for input ``x`` with the model's own parameters.
 
         >>> Linear(2, 3, init="zeros")([[1.0, 1.0]])
         array([[0., 0., 0.]])
         """
-        return self.apply(self._params_for_call(), x)
+        return self.apply(self._params_for_call(), x, *args, **kwargs)
 
     def _params_for_call(self) -> Params:
         return self._params
@@ -249,10 +249,108 @@ class Module:
     def children(self) -> list[Module]:
         """Return the direct sub-modules (none for a plain layer).
 
-        >>> Sequential(Linear(1, 1), Linear(1, 2)).children()
-        [Linear(1, 1), Linear(1, 2)]
+        >>> Sequential(Linear(1, 1), Linear(1, 2)).children()  # doctest: +NORMALIZE_WHITESPACE
+        [Linear(in_features=1, out_features=1, bias=True),
+         Linear(in_features=1, out_features=2, bias=True)]
         """
         return []
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """Return ``(name, module)`` for each direct sub-module; its parameters are
+        ``"name.<its parameter>"`` (as in torch).
+
+        >>> [name for name, _ in Sequential(Linear(1, 1), Linear(1, 2)).named_children()]
+        ['0', '1']
+        """
+        return [(str(i), child) for i, child in enumerate(self.children())]
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Return the module's own non-trainable state (e.g. running statistics).
+
+        >>> Linear(1, 1).buffers()
+        {}
+        """
+        return {}
+
+    # -- PyTorch weights ------------------------------------------------------------------
+    def _to_torch(self, name: str, value: Any) -> np.ndarray:
+        """One parameter in torch's layout (the identity unless a layer's layout differs)."""
+        return np.asarray(value)
+
+    def _from_torch(self, name: str, value: Any) -> np.ndarray:
+        """One torch parameter in this layer's layout."""
+        return np.asarray(value)
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """Return the parameters (and buffers) keyed and laid out as the equivalent
+        ``torch.nn`` model's ``state_dict()``, as NumPy arrays.
+
+        ``model.params = grads; model.torch_state_dict()`` lays gradients out as torch's.
+
+        >>> sd = Linear(3, 2, rng=0).torch_state_dict()
+        >>> {k: v.shape for k, v in sd.items()}                # torch keeps (out, in)
+        {'weight': (2, 3), 'bias': (2,)}
+        """
+        entries = self.named_children()
+        if entries:
+            out: dict[str, np.ndarray] = {}
+            for prefix, child in entries:
+                for key, value in child.torch_state_dict().items():
+                    out[f"{prefix}.{key}"] = value
+            return out
+        out = {name: self._to_torch(name, value) for name, value in self.params.items()}
+        out.update({name: np.array(value) for name, value in self.buffers().items()})
+        return out
+
+    def load_torch_state_dict(self, state_dict: dict[str, Any]) -> Module:
+        """Load a torch ``state_dict`` (a dict of NumPy arrays, or anything ``np.asarray``
+        takes) into this model and return it; every key must be there, with its shape.
+
+        Raises:
+            ParameterError: naming the missing, unexpected or mis-shaped entry.
+
+        >>> layer = Linear(3, 2).load_torch_state_dict(
+        ...     {"weight": np.arange(6.0).reshape(2, 3), "bias": np.zeros(2)})
+        >>> layer.params["weight"].shape
+        (3, 2)
+        """
+        expected = self.torch_state_dict()
+        given = {key: np.asarray(value) for key, value in state_dict.items()}
+        for key, value in expected.items():
+            if key not in given:
+                raise ParameterError(
+                    f"load_torch_state_dict: {key!r} is missing; this model needs "
+                    f"{sorted(expected)}"
+                )
+            if given[key].shape != value.shape:
+                raise ParameterError(
+                    f"load_torch_state_dict: {key!r} has shape {given[key].shape} but this "
+                    f"model needs {value.shape}"
+                )
+        unexpected = sorted(set(given) - set(expected))
+        if unexpected:
+            raise ParameterError(
+                f"load_torch_state_dict: unexpected key {unexpected[0]!r}; this model has "
+                f"{sorted(expected)}"
+            )
+        self._load_torch(given)
+        return self
+
+    def _load_torch(self, given: dict[str, np.ndarray]) -> None:
+        entries = self.named_children()
+        if entries:
+            for prefix, child in entries:
+                start = prefix + "."
+                mine = {k[len(start) :]: v for k, v in given.items() if k.startswith(start)}
+                child._load_torch(mine)
+            return
+        buffers = self.buffers()
+        self.params = {
+            name: self._from_torch(name, value) for name, value in given.items()
+            if name not in buffers
+        }
+        for name, value in buffers.items():
+            value[...] = given[name]
 
     # -- description and files -------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -277,7 +375,7 @@ class Module:
         """Build an untrained module from :meth:`spec` output.
 
         >>> Module.from_spec(Linear(3, 2).spec())
-        Linear(3, 2)
+        Linear(in_features=3, out_features=2, bias=True)
         """
         try:
             cls = Module.registry[spec["type"]]
@@ -316,7 +414,7 @@ class Module:
         >>> import tempfile, pathlib
         >>> path = Linear(2, 1, rng=0).save(pathlib.Path(tempfile.mkdtemp()) / "layer.npz")
         >>> Module.load(path)
-        Linear(2, 1)
+        Linear(in_features=2, out_features=1, bias=True)
         >>> Linear(2, 1).load(path).params["weight"].shape
         (2, 1)
         """
@@ -413,9 +511,14 @@ class Linear(Module):
             config["init"] = self.init
         return config
 
+    def _to_torch(self, name: str, value: Any) -> np.ndarray:
+        return np.asarray(value).T if name == "weight" else np.asarray(value)
+
+    _from_torch = _to_torch  # a transpose both ways
+
     def __repr__(self) -> str:
-        extra = "" if self.bias else ", bias=False"
-        return f"Linear({self.in_features}, {self.out_features}{extra})"
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias})")  # as torch prints it
 
 
 class Sequential(Module):
@@ -428,9 +531,9 @@ class Sequential(Module):
     >>> model = Sequential(Linear(2, 4, rng=0), Sigmoid(), Linear(4, 1, rng=0), Sigmoid())
     >>> model
     Sequential(
-      (0): Linear(2, 4)
+      (0): Linear(in_features=2, out_features=4, bias=True)
       (1): Sigmoid()
-      (2): Linear(4, 1)
+      (2): Linear(in_features=4, out_features=1, bias=True)
       (3): Sigmoid()
     )
     >>> model.num_parameters()

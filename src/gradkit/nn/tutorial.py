@@ -276,9 +276,9 @@ def tutorial_model(input_size: int = 2, hidden_size: int = 4, output_size: int =
 
     >>> tutorial_model(rng=0)
     Sequential(
-      (0): Linear(2, 4)
+      (0): Linear(in_features=2, out_features=4, bias=True)
       (1): Sigmoid()
-      (2): Linear(4, 1)
+      (2): Linear(in_features=4, out_features=1, bias=True)
       (3): Sigmoid()
     )
     """

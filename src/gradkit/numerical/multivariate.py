@@ -473,12 +473,14 @@ def _mixed(
             noise = sum(_value_noise(v, floor) for v in values) / (wi * wj)
         return value, noise, magnitude
 
-    result = adaptive_difference(level, np.array(_MIXED_FIRST_STEP), np.array(fallback), 2)
+    result = adaptive_difference(
+        level, np.array(_MIXED_FIRST_STEP), np.array(fallback), 2, order=2
+    )
     if np.isfinite(fallback) and not (
         bool(result.converged) and result.error <= _MIXED_RETRY * abs(result.estimate)
     ):
         result = _better(result, adaptive_difference(
-            level, np.array(_MIXED_FIRST_STEP), np.array(np.inf), 2
+            level, np.array(_MIXED_FIRST_STEP), np.array(np.inf), 2, order=2
         ))
     # steps scaled to 1 for a coordinate much smaller than 1 can saturate f at all four
     # corners (tanh(x y) at (1000, 0.002)), whose differences are then exactly 0 at every

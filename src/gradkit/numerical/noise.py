@@ -34,8 +34,11 @@ NOISE_OFFSETS = (-1.7071, -0.7236, 0.0, 1.2361, 2.4142)
 # step h is below f's length scale L, as the step search makes it
 _SPACING = 2.0**-26
 # where f is quantized more coarsely than it varies over the probe (its values repeat),
-# the probe is widened by this factor, once
+# the probe is widened by this factor (by default up to twice: the widest probe spans
+# 2**-8 of the step, over which f is still a line to far below its quantum, since f
+# varies by less than one quantum over the narrower probe)
 _WIDEN = 2.0**8
+_WIDENINGS = 2
 
 
 def noise_from_values(t: np.ndarray, values: np.ndarray, degree: int = 1) -> np.ndarray:
@@ -79,11 +82,14 @@ def measure_noise(
     step: np.ndarray,
     varies: Any = True,
     degree: int = 1,
+    widenings: int = _WIDENINGS,
 ) -> np.ndarray:
     """The noise level of ``f`` at ``center``, from 5 values of ``f`` over ``6e-8 * step``.
 
-    Where ``f``'s values repeat among them (``f`` is quantized: ``(1e8 + g) - 1e8``),
-    the probe is widened 256 times, once: it must see the steps of the staircase.
+    Where ``f``'s values repeat among them (``f`` is quantized: ``(1e8 + g) - 1e8``,
+    or comes out of cancellation and varies by less than one unit of the cancelled
+    terms over the probe: ``1 - cosh(1 / (t**2 + 1))`` at 137), the probe is widened
+    256 times, up to ``widenings`` times: it must see the steps of the staircase.
     Values that ``varies`` says are constant (a component of ``f`` that does not
     depend on this variable) do not count.
 
@@ -96,6 +102,7 @@ def measure_noise(
         varies: where ``f`` is known to vary over ``step`` (shaped like the values).
         degree: the scatter is taken about a line (1) or a parabola (2), see
             :func:`noise_from_values`.
+        widenings: how many times the probe may be widened (4 evaluations each).
 
     Returns:
         The estimated standard deviation of the noise in each value of ``f``.
@@ -106,7 +113,7 @@ def measure_noise(
     >>> bool(1e-18 < sigma < 1e-15)                     # ulps of 1, not of 5e-7
     True
     """
-    return noise_from_values(*probe(evaluate, center, step, varies), degree)
+    return noise_from_values(*probe(evaluate, center, step, varies, widenings), degree)
 
 
 def probe(
@@ -114,6 +121,7 @@ def probe(
     center: np.ndarray,
     step: np.ndarray,
     varies: Any = True,
+    widenings: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The offsets from ``center`` and the values of ``f`` that :func:`measure_noise`
     fits (arguments as there), for a caller that fits them more than one way.
@@ -125,7 +133,7 @@ def probe(
     """
     center = np.asarray(center, dtype=float)
     delta = _SPACING * np.asarray(step, dtype=float)
-    for _ in range(2):
+    for _ in range(widenings + 1):
         points = [center + o * delta for o in NOISE_OFFSETS]
         values = np.array([evaluate(p) for p in points])
         if np.all((_distinct(values) >= len(NOISE_OFFSETS) - 1) | ~np.asarray(varies)):

@@ -29,6 +29,9 @@ import numpy as np
 
 __all__ = ["Level", "Extrapolation", "extrapolate", "adaptive_difference", "confirm_at_scale"]
 
+# an aimed step keeps the rounding noise of a difference below this fraction of it
+_NOISE_TARGET = 5e-7
+
 LevelFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
@@ -172,6 +175,7 @@ def adaptive_difference(
     jump: float = 8.0,
     ideal: float = 5e-4,
     safety: float = 2.0,
+    order: int = 1,
 ) -> AdaptiveResult:
     """Search for a good step, then extrapolate; return the best estimate per element.
 
@@ -191,6 +195,9 @@ def adaptive_difference(
         ideal: once two differences agree, the next step is chosen so that halving
             it would change the difference by about this fraction.
         safety: factor applied to the truncation estimate.
+        order: the noise of a difference grows like ``h**-order`` (the derivative
+            order): an aimed step stays where the noise is below ``_NOISE_TARGET``
+            of the difference.
 
     Returns:
         An :class:`AdaptiveResult` (estimate, error, step, convergence flags, levels).
@@ -286,6 +293,12 @@ def adaptive_difference(
             kappa = _curvature(prev, value, t, shape_s)
             t_star = ideal / (kappa * (1 - 2.0**-power))
             s_star = np.where(np.isfinite(t_star) & (t_star > 0), t_star ** (1 / power), s)
+            # ... but not where the noise of f would exceed _NOISE_TARGET of the difference
+            # (f noisy, or much larger than its variation): extrapolation removes
+            # truncation, never noise
+            rel_noise = _worst(noise / np.abs(value), shape_s)
+            s_quiet = s * (rel_noise / _NOISE_TARGET) ** (1.0 / order)
+            s_star = np.where(np.isfinite(s_quiet) & (s_quiet > s_star), s_quiet, s_star)
         aimed = np.clip(2.0 ** np.floor(np.log2(np.maximum(s_star, 1e-300))), s / 8, s / 2)
         s_next = np.where(agree, aimed, s_next)
         with np.errstate(all="ignore"):
