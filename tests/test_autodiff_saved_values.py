@@ -184,3 +184,18 @@ def test_good_custom_rules_that_rely_on_broadcasting_still_work() -> None:
     np.testing.assert_allclose(gs, 6.0)
     _, t = gk.jvp(lambda s: scale(x, s), (2.0,), (1.0,))
     np.testing.assert_allclose(t, x)
+
+
+def test_vjp_refuses_a_constant_or_a_primal_modified_before_vjp_fn() -> None:
+    c = np.array([2.0, 3.0])
+    x = np.array([1.0, -1.0])
+    out, vjp_fn = gk.vjp(lambda x: np.sin(x) * c, x)
+    np.testing.assert_allclose(vjp_fn(np.ones(2))[0], np.cos(x) * c)  # unchanged: right
+    c[1] = 30.0
+    with pytest.raises(InPlaceError, match="argument 1 of multiply"):
+        vjp_fn(np.ones(2))
+    c[1] = 3.0  # back as it was: accepted again
+    np.testing.assert_allclose(vjp_fn(np.ones(2))[0], np.cos(x) * c)
+    x[0] = 5.0
+    with pytest.raises(InPlaceError, match="primal argument 0"):
+        vjp_fn(np.ones(2))

@@ -259,7 +259,7 @@ def fingerprint(a: np.ndarray) -> bytes:
     return a.tobytes()
 
 
-def check_saved(node: Node) -> None:
+def verify_saved(node: Node) -> None:
     """Raise InPlaceError if an array ``node`` saved changed since it was recorded."""
     for i, before in node.saved:
         value = node.ans if i is None else node.args[i]
@@ -325,7 +325,11 @@ def _by_seq(node: Node) -> int:
 
 
 def backward_pass(
-    roots: list, keep_all: bool = False, tape: list | None = None, release: bool = False
+    roots: list,
+    keep_all: bool = False,
+    tape: list | None = None,
+    release: bool = False,
+    check_saved: bool = False,
 ) -> dict:
     """Propagate cotangents from ``roots``, a list of ``(node, cotangent)``, backwards.
 
@@ -336,6 +340,8 @@ def backward_pass(
     soon as its rules have run, as PyTorch frees saved tensors: an intermediate array is
     freed as soon as the last rule that reads it is done, so the backward pass reuses
     memory that is still in the cache instead of holding the whole forward pass.
+    With ``check_saved`` (and always without a tape) each node's fingerprinted arrays
+    are checked first (:func:`verify_saved`).
     """
     grads: dict = {}
     for node, g in roots:
@@ -343,13 +349,14 @@ def backward_pass(
     order = reversed(tape) if tape is not None else _reachable(roots)
     result = {}
     pop = grads.pop
-    guarded = tape is None  # the trace of hand-made Tensors fingerprints its saved arrays
+    # the trace of hand-made Tensors, and vjp's, fingerprint the arrays their rules read
+    guarded = tape is None or check_saved
     for node in order:
         g = pop(node, None)
         if g is None:
             continue
         if guarded and getattr(node, "saved", None) is not None:
-            check_saved(node)
+            verify_saved(node)
         prim = node.prim
         if prim is None or keep_all:
             result[node] = g

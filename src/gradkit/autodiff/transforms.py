@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
-from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass, fingerprint
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened, running
 from gradkit.shared_arrays import readonly_ones
@@ -420,8 +421,15 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     (array([ 2., 60.]),)
     """
     nums = tuple(range(len(primals)))
-    tr, out, aux, nodes, defs, originals = _reverse(fun, primals, {}, nums, "vjp", has_aux)
+    # vjp_fn may run at any later time: the arrays it will read are fingerprinted
+    tr, out, aux, nodes, defs, originals = _reverse(
+        fun, primals, {}, nums, "vjp", has_aux, "fingerprint"
+    )
     out_leaves, out_def = tree_flatten(out)
+    primal_prints = [
+        (k, x, fingerprint(x)) for k, xs in enumerate(originals) for x in xs
+        if type(x) is np.ndarray
+    ]  # fmt: skip
 
     def vjp_fn(cotangent: Any) -> tuple:
         ct_leaves, ct_def = tree_flatten(cotangent)
@@ -438,7 +446,14 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
-        grads = backward_pass(roots, tape=tr.tape) if roots else {}
+        for k, x, before in primal_prints:
+            if fingerprint(x) != before:
+                raise InPlaceError(
+                    f"vjp_fn: primal argument {k} (shape {x.shape}) was modified in place "
+                    "after gk.vjp evaluated the function; the cotangents would mix old and "
+                    "new values. Pass a copy to gk.vjp, or call vjp_fn before writing."
+                )
+        grads = backward_pass(roots, tape=tr.tape, check_saved=True) if roots else {}
         given = tuple(c for c in ct_leaves if type(c) is np.ndarray)
         return tuple(_gradients(grads, nodes, defs, originals, given))
 
