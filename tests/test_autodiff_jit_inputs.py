@@ -305,3 +305,22 @@ def test_one_jitted_step_shared_by_threads_with_different_static_arguments() -> 
 
     _run_threads(work, 8)
     assert wrong == []
+
+
+def _through_a_view(x):
+    v = x[1:]
+    v[0] = v[0] * 2.0  # NumPy writes into x
+    return np.sum(x)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a write through a view reaches its base once views are views (issue 23, point "
+    "1, another branch); jit then sees its input written and refuses it. Remove this mark "
+    "when that lands.",
+)
+def test_a_write_through_a_view_of_an_input_is_a_jit_error_on_the_first_call() -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(JitError, match="wrote into"):
+        gk.jit(_through_a_view)(x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])  # the caller's array untouched
