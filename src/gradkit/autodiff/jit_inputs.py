@@ -143,8 +143,23 @@ def read_object(obj: Any, inputs: list, key: list, trace: bool, where: str) -> t
     return _read(obj, inputs, key, trace, {}, 0, where)
 
 
+_PLAIN = frozenset((int, float, str, bool, type(None), complex, bytes))
+
+
 def _read(value: Any, inputs: list, key: list, trace: bool, seen: dict, depth: int, where):
-    if type(value) is primitives._Tensor:
+    cls = type(value)
+    if cls in _PLAIN:  # the commonest attributes: settings compared by value
+        key.append(("v", cls, value))
+        return ("const", value)
+    if cls is list or cls is tuple:
+        key.append((cls, len(value)))
+        return ("seq", cls, [_read(v, inputs, key, trace, seen, depth + 1, where) for v in value])
+    if cls is dict:
+        names = tuple(value)
+        key.append((dict, names))
+        return ("dict", names, [_read(value[k], inputs, key, trace, seen, depth + 1, where)
+                                for k in names])  # fmt: skip
+    if cls is primitives._Tensor:
         if value._trace is not None:
             raise CallThrough
         value = value._value
@@ -154,6 +169,11 @@ def _read(value: Any, inputs: list, key: list, trace: bool, seen: dict, depth: i
             key.append((value.shape, value.dtype))
             inputs.append(value)
             return ("in", len(inputs) - 1)
+        leaves, treedef = tree_flatten(value)
+        if treedef.kind is not None:  # a namedtuple, an OrderedDict, a defaultdict
+            key.append(treedef)
+            children = [_read(v, inputs, key, trace, seen, depth + 1, where) for v in leaves]
+            return ("tree", treedef, children)
         key.append(static_key(value, where))
         return ("const", value)
     if depth > MAX_DEPTH:
@@ -171,21 +191,28 @@ def _read(value: Any, inputs: list, key: list, trace: bool, seen: dict, depth: i
         inner = _read(value.__self__, inputs, key, trace, seen, depth + 1, where)
         return ("method", value.__func__, inner)
     state = _state(value)
-    leaves, treedef = tree_flatten(state)
-    key.append(("o", type(value), treedef))
-    children = [_read(v, inputs, key, trace, seen, depth + 1, where) for v in leaves]
-    return ("obj", value, treedef, children)
+    names = tuple(state)
+    key.append(("o", cls, names))
+    children = [_read(v, inputs, key, trace, seen, depth + 1, where) for v in state.values()]
+    return ("obj", value, names, children)
 
 
 def rebuild(recipe: tuple, boxes: list, made: list) -> Any:
     """The argument a recording's function receives: ``recipe`` with each traced input
-    replaced by its box, and each object by a shallow copy holding the rebuilt
-    attributes (appended to ``made``, where a ``"ref"`` finds it again)."""
+    replaced by its box, each list, tuple and dict rebuilt, and each object by a shallow
+    copy holding the rebuilt attributes (appended to ``made``, where a ``"ref"`` finds
+    it again)."""
     tag = recipe[0]
     if tag == "in":
         return boxes[recipe[1]]
     if tag == "const":
         return recipe[1]
+    if tag == "seq":
+        return recipe[1]([rebuild(c, boxes, made) for c in recipe[2]])
+    if tag == "dict":
+        return {k: rebuild(c, boxes, made) for k, c in zip(recipe[1], recipe[2])}
+    if tag == "tree":
+        return tree_unflatten(recipe[1], [rebuild(c, boxes, made) for c in recipe[2]])
     if tag == "ref":
         return made[recipe[1]]
     if tag == "method":
@@ -193,14 +220,12 @@ def rebuild(recipe: tuple, boxes: list, made: list) -> Any:
         made.append(None)  # its number, taken before its object's (as _read counted)
         made[slot] = types.MethodType(recipe[1], rebuild(recipe[2], boxes, made))
         return made[slot]
-    _, obj, treedef, children = recipe
+    _, obj, names, children = recipe
     new = copy.copy(obj)
     made.append(new)
-    state = tree_unflatten(treedef, [rebuild(c, boxes, made) for c in children])
-    for name, v in state.items():
-        object.__setattr__(new, name, v)
+    for name, c in zip(names, children):
+        object.__setattr__(new, name, rebuild(c, boxes, made))
     return new
-
 
 
 def snapshot(value: Any, made: list) -> list:
