@@ -10,8 +10,13 @@ replayed (the loss value of ``jit(grad(loss))`` is never computed), and each
 intermediate array is let go after its last use.
 
 What jit cannot see it refuses: reading a traced value (``float(x)``, ``if x > 0``,
-``np.asarray(x)``) raises :class:`~gradkit.autodiff.errors.JitError` while recording,
-and the first replay for each recording is checked against an ordinary call.
+``np.asarray(x)``) or writing into an input raises
+:class:`~gradkit.autodiff.errors.JitError` while recording, and the first replay for
+each recording is checked against an ordinary call. Objects among the arguments are read
+through their attributes (:mod:`~gradkit.autodiff.jit_inputs`), so a changed object never
+replays a stale recording. The replayed program itself is built by
+:mod:`~gradkit.autodiff.jit_program`. A jitted function may be called from several
+threads at once: the cache is locked, the replays share nothing mutable.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from gradkit.autodiff.jit_inputs import (
     static_key,
     write_error,
 )
+from gradkit.autodiff.jit_program import HAND_OVER, Program, Slot
 from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
@@ -55,7 +61,7 @@ class JitTrace(Trace):
     """The trace of one recording: each of its values is a numbered slot.
 
     ``steps`` holds ``(function, arguments, keywords, output slot)``, where an argument
-    is a :class:`_Slot` or a constant, and the function is a primitive's ``impl`` or a
+    is a :class:`Slot` or a constant, and the function is a primitive's ``impl`` or a
     call of its ``lower`` form. ``arrays`` holds the shape and dtype of each slot that
     holds an array (what the replay needs to know to write into it).
     """
@@ -69,8 +75,8 @@ class JitTrace(Trace):
         self.slots = 0
         self.arrays: dict = {}
 
-    def _slot(self, value: Any) -> _Slot:
-        out = _Slot(self.slots)
+    def _slot(self, value: Any) -> Slot:
+        out = Slot(self.slots)
         self.slots += 1
         if type(value) is np.ndarray:
             self.arrays[out] = (value.shape, value.dtype)
@@ -78,7 +84,7 @@ class JitTrace(Trace):
 
     def box(self, value: Any) -> Any:
         """A new input slot holding ``value``."""
-        t = primitives._Tensor._new(value, self, _Slot(self.slots))
+        t = primitives._Tensor._new(value, self, Slot(self.slots))
         self.slots += 1
         return t
 
@@ -160,7 +166,7 @@ class JitTrace(Trace):
         call.values = values
         return call
 
-    def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> _Slot | None:
+    def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> Slot | None:
         """Record a primitive's ``lower`` form in place of its impl, if the form computes
         the very same result (bit for bit) as the impl just did; return its result's
         slot, or None (then the impl is recorded)."""
@@ -218,194 +224,11 @@ class _KeywordCall:
         return self.impl(*operands[: self.n_positional], **kw)
 
 
-class _Slot(int):
-    """The number of a recorded value (an int subclass, to tell it from constants)."""
-
-    __slots__ = ()
-
-
 def _identical(a: Any, b: Any) -> bool:
     """Whether two NumPy results are the same, bit for bit (type, shape, dtype, bytes)."""
     if type(a) is not type(b) or not isinstance(a, (np.ndarray, np.generic)):
         return False
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
-
-
-class _Program:
-    """A recording, ready to replay: the steps the outputs need, freed after last use,
-    with a ufunc's result written into an operand array nothing needs any more.
-
-    The steps become the body of one generated Python function (``v7 = f3(v6, v0)``,
-    ``del v0``), so a replay costs each NumPy call and nearly nothing else, as
-    ``collections.namedtuple`` and ``dataclasses`` generate their methods. The
-    generated text holds only slot numbers: the functions and constants it calls are
-    passed in by name (``f3``, ``c3_1``), never written out as text.
-    """
-
-    __slots__ = ("run", "treedef", "checked", "size", "kept", "reused", "source", "handovers")
-
-    def __init__(self, tr: JitTrace, n_inputs: int, outputs: list, treedef: Any) -> None:
-        needed = {o for o in outputs if type(o) is _Slot}
-        kept = []
-        for fn, spec, kw, out in reversed(tr.steps):  # dead-code elimination
-            if out in needed:
-                kept.append((fn, spec, kw, out))
-                needed.update(a for a in spec if type(a) is _Slot)
-        kept.reverse()
-        last_use: dict = {}
-        for k, (_, spec, _, _) in enumerate(kept):
-            for a in spec:
-                if type(a) is _Slot:
-                    last_use[a] = k
-        returned = {o for o in outputs if type(o) is _Slot}
-        frees: list = [[] for _ in kept]
-        for slot, k in last_use.items():
-            if slot not in returned:
-                frees[k].append(int(slot))
-        made_new = {out for fn, spec, kw, out in kept if _makes_new_array(fn, spec, kw)}
-        into = _reuse(kept, last_use, returned, n_inputs, tr.arrays, made_new)
-        self.reused = len(into)
-        names: dict = {"_fresh": _fresh, "_writeable": _writeable}
-        lines = ["def replay(" + "".join(f"v{i}, " for i in range(n_inputs)) + "):"]
-        for k, (fn, spec, kw, out) in enumerate(kept):
-            names[f"f{k}"] = fn
-            args = []
-            for j, a in enumerate(spec):
-                if type(a) is _Slot:
-                    args.append(f"v{int(a)}")
-                else:
-                    names[f"c{k}_{j}"] = a
-                    args.append(f"c{k}_{j}")
-            if kw:
-                names[f"k{k}"] = kw
-                args.append(f"**k{k}")
-            if k in into:
-                args.append(f"out=v{int(into[k])}")
-            lines.append(f"    v{int(out)} = f{k}({', '.join(args)})")
-            if frees[k]:
-                lines.append("    del " + ", ".join(f"v{s}" for s in sorted(frees[k])))
-        self.handovers = _handovers(outputs, n_inputs, made_new)
-        results = []
-        for j, (o, how) in enumerate(zip(outputs, self.handovers)):
-            if how == "fresh":
-                names[f"out{j}"] = o
-                results.append(f"_fresh(out{j})")
-            else:
-                results.append(_RETURN[how].format(int(o)))
-        lines.append(f"    return [{', '.join(results)}]")
-        self.source = "\n".join(lines)
-        exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
-        self.run = names["replay"]
-        self.treedef = treedef
-        self.checked = False
-        self.size = len(tr.steps)
-        self.kept = len(kept)
-
-    def __call__(self, inputs: list) -> Any:
-        return tree_unflatten(self.treedef, self.run(*inputs))
-
-
-def _makes_new_array(fn: Any, spec: tuple, kw: dict) -> bool:
-    """Whether ``fn(*spec, **kw)`` returns memory of its own (never an argument's): a
-    ufunc, or a ufunc's reduce, given no ``out`` (by keyword or position)."""
-    if "out" in kw:
-        return False
-    if type(fn) is np.ufunc:
-        return len(spec) <= fn.nin
-    if type(getattr(fn, "__self__", None)) is np.ufunc and fn.__name__ == "reduce":
-        return len(spec) < 4 or spec[3] is None  # reduce(array, axis, dtype, out, ...)
-    return False
-
-
-def _reuse(
-    kept: list, last_use: dict, returned: set, n_inputs: int, arrays: dict, made_new: set
-) -> dict:
-    """For each step (by number) that can write its result into an operand's array, the
-    operand's slot.
-
-    A ufunc step may write into an operand array the replay made itself (a new array of
-    an earlier ufunc or reduction), of the result's shape and dtype, when nothing reads
-    that memory afterwards: not the operand, not any value that may be a view of it
-    (any result of a step that is not known to return new memory counts as a view of
-    all its operands: a transpose, a reshape, a primitive's Python impl), and not the
-    caller (inputs and outputs are never written).
-    """
-    group: dict = {}  # union-find: slots that may share memory end up in one group
-
-    def find(s: Any) -> Any:
-        while group.get(s, s) != s:
-            s = group[s]
-        return s
-
-    for _, spec, _, out in kept:
-        if out in made_new:
-            continue
-        for a in spec:
-            if type(a) is _Slot:
-                group[find(a)] = find(out)
-    end: dict = {}  # the last step at which some member of the group is read
-    pinned = {find(s) for s in returned}  # groups holding the caller's memory: outputs,
-    for s, k in last_use.items():
-        r = find(s)
-        end[r] = max(end.get(r, -1), k)
-        if s < n_inputs:  # and inputs
-            pinned.add(r)
-    into = {}
-    for k, (fn, spec, kw, out) in enumerate(kept):
-        if kw or type(fn) is not np.ufunc or fn.nout != 1 or len(spec) != fn.nin:
-            continue
-        shape = arrays.get(out)  # (shape, dtype); None for a NumPy scalar
-        if shape is None:
-            continue
-        for a in spec:
-            if type(a) is not _Slot or a not in made_new or arrays.get(a) != shape:
-                continue
-            r = find(a)
-            if r not in pinned and end[r] == k:
-                into[k] = a
-                break
-    return into
-
-
-def _writeable(value: Any) -> Any:
-    """A replayed output as ordinary calls return it: writeable (not a broadcast view)."""
-    if type(value) is np.ndarray and not value.flags.writeable:
-        return value.copy()
-    return value
-
-
-def _handovers(outputs: list, n_inputs: int, made_new: set) -> list[str]:
-    """How each output reaches the caller as its own writeable array: ``"copy"`` (an
-    input's array, or a value returned a second time), ``"own"`` (new memory of a ufunc
-    or reduction, handed over as it is), ``"writeable"`` (copied only if read-only: a
-    broadcast view) or ``"fresh"`` (a recorded constant, copied)."""
-    seen: set = set()
-    how = []
-    for o in outputs:
-        if type(o) is _Slot:
-            if o < n_inputs or o in seen:
-                how.append("copy")
-            else:
-                how.append("own" if o in made_new else "writeable")
-            seen.add(o)
-        else:
-            how.append("fresh")
-    return how
-
-
-def _fresh(value: Any) -> Any:
-    """A recorded constant output, copied so that the caller may write into it."""
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-#: Each way of handing an output over, as the generated replay writes it and as a function.
-_RETURN = {"copy": "v{}.copy()", "own": "v{}", "writeable": "_writeable(v{})"}
-_HAND_OVER = {
-    "copy": lambda v: v.copy(),
-    "own": lambda v: v,
-    "writeable": _writeable,
-    "fresh": _fresh,
-}
 
 
 def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
@@ -414,7 +237,11 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     The float and complex arrays (and Python floats) among the arguments, nested in
     tuples, lists and dicts, are the traced inputs; everything else (integer arrays such
     as class labels, Python ints, strings, the arguments named in ``static_argnums``) is
-    part of the recording, compared by value: a new value records again. The replay runs
+    part of the recording, compared by value: a new value records again. An object (a
+    ``gk.nn`` model, a dataclass, any instance of a Python class) is read through its
+    attributes: its float and complex arrays are traced, the rest is compared, so
+    replacing a model's parameters replays and changing its settings records again
+    (:mod:`~gradkit.autodiff.jit_inputs`). Writing into an input raises JitError. The replay runs
     the NumPy calls the recording made and nothing else, which makes a training step
     ``jit(grad(loss))`` cost little more than the same step written by hand.
 
@@ -623,9 +450,9 @@ def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
             leaf = leaf._value
         outputs.append(leaf)
         values.append(leaf)
-    program = _Program(tr, n_inputs, outputs, out_def)
+    program = Program(tr, n_inputs, outputs, out_def)
     # this call's results, handed over as a replay's are
-    values = [_HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
+    values = [HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
 
 
