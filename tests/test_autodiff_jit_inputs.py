@@ -324,3 +324,14 @@ def test_a_write_through_a_view_of_an_input_is_a_jit_error_on_the_first_call() -
     with pytest.raises(JitError, match="wrote into"):
         gk.jit(_through_a_view)(x)
     np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])  # the caller's array untouched
+
+
+def test_augmented_assignment_to_a_number_argument_is_no_write() -> None:
+    def f(x, y):
+        x += 1.0  # a Python float (or NumPy scalar) is immutable: this renames x
+        return x * y
+
+    jf = gk.jit(f)
+    for x in (3.0, np.float64(-2.0), 0.5):
+        np.testing.assert_array_equal(jf(x, np.array([1.0, 2.0])), f(x, np.array([1.0, 2.0])))
+    assert jf.recordings == [1]

@@ -411,12 +411,15 @@ def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
         n_inputs = tr.slots
         made: list = []  # the copies of objects handed to the function
         call_leaves = []
+        numbers: set = set()  # inputs passed as Python or NumPy numbers (immutable)
         k = 0  # the next input of a leaf traced itself
         for n, leaf in enumerate(leaves):
             if objects is not None and n in objects:
                 recipe, k = objects[n]
                 call_leaves.append(rebuild(recipe, boxes, made))
             elif _traced(leaf):
+                if type(leaf) is not np.ndarray:  # a number: `x += 1` only renames it
+                    numbers.add(k)
                 call_leaves.append(boxes[k])
                 k += 1
             else:
@@ -431,7 +434,7 @@ def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
     finally:
         stack.pop()
         tr.active = False
-    _check_unwritten(boxes, handed, args, kwargs, key, static_pos, name)
+    _check_unwritten(boxes, numbers, handed, args, kwargs, key, static_pos, name)
     out_leaves, out_def = tree_flatten(out)
     Tensor = primitives._Tensor
     outputs = []
@@ -457,12 +460,21 @@ def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
 
 
 def _check_unwritten(
-    boxes: list, handed: list, args: tuple, kwargs: dict, key: tuple, static_pos: tuple, name: str
+    boxes: list,
+    numbers: set,
+    handed: list,
+    args: tuple,
+    kwargs: dict,
+    key: tuple,
+    static_pos: tuple,
+    name: str,
 ) -> None:
     """Refuse a recording whose function wrote into its inputs: a replay would not
-    repeat the write (see :mod:`~gradkit.autodiff.jit_inputs`)."""
+    repeat the write (see :mod:`~gradkit.autodiff.jit_inputs`). A number passed in is
+    immutable: ``x += 1`` on it renames, as in Python, and is no write."""
     for j, box in enumerate(boxes):
-        if box._node != j:  # the box was written into (x[0] = ..., x += ..., out=x)
+        # the box was written into (x[0] = ..., x += ..., out=x)
+        if box._node != j and j not in numbers:
             raise write_error(name, "one of its traced input arrays (a write through the "
                               "array or a view of it)")
     check_unwritten(handed, name)
