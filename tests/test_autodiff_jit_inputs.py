@@ -227,7 +227,7 @@ def _bump_counter(m):
         (_set_item, lambda: (np.ones(3),), "traced input"),
         (_augmented, lambda: (np.ones(3),), "traced input"),
         (_into_dict, lambda: ({"a": np.ones(2)},), "a dict"),
-        (_into_labels, lambda: (np.ones(2), np.arange(3)), "values it was passed"),
+        (_into_labels, lambda: (np.ones(2), np.arange(3)), "an array of int"),
         (_assign_attribute, lambda: (_Mutable(np.ones(2)),), "attribute of the _Mutable"),
         (_bump_counter, lambda: (_Mutable(np.ones(2)),), "attribute of the _Mutable"),
     ],
@@ -335,3 +335,26 @@ def test_augmented_assignment_to_a_number_argument_is_no_write() -> None:
     for x in (3.0, np.float64(-2.0), 0.5):
         np.testing.assert_array_equal(jf(x, np.array([1.0, 2.0])), f(x, np.array([1.0, 2.0])))
     assert jf.recordings == [1]
+
+
+def test_every_gk_nn_layer_passed_as_an_argument_replays_its_own_output() -> None:
+    # Each layer is passed to one jitted function; its parameters change between calls.
+    # BatchNorm in training mode updates a counter in place: refused, by name of its kind.
+    rng = np.random.default_rng(4)
+    layers = [
+        (nn.Conv2d(2, 3, 3, rng=0), (2, 2, 6, 6)),
+        (nn.LSTM(4, 3, rng=0), (2, 5, 4)),
+        (nn.LayerNorm(4), (5, 4)),
+        (nn.BatchNorm1d(4).eval(), (5, 4)),
+    ]
+    f = gk.jit(_model_call)
+    for layer, shape in layers:
+        for _ in range(3):
+            layer.params = {k: rng.standard_normal(v.shape) for k, v in layer.params.items()}
+            x = rng.standard_normal(shape)
+            got, want = f(layer, x), layer(x)
+            for g, w in zip(gk.tree.tree_leaves(got), gk.tree.tree_leaves(want)):
+                np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+    assert f.recordings == [len(layers)]
+    with pytest.raises(JitError, match="wrote into an array of int"):
+        f(nn.BatchNorm1d(4).train(), rng.standard_normal((5, 4)))

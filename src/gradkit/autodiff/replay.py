@@ -483,8 +483,14 @@ def _check_unwritten(
     except CallThrough:  # pragma: no cover - the arguments were read before the call
         return
     if again != key:
-        raise write_error(name, "one of the values it was passed (an integer array, or "
-                          "an object's attribute)")
+        before = next((k for k, a in zip(key, again) if k != a), None)
+        what = "a value"
+        if type(before) is tuple and before and before[0] == "a":
+            what = f"an array of {np.dtype(before[2])} and shape {before[1]}"
+        elif type(before) is tuple and before and before[0] == "v":
+            what = f"a {before[1].__name__}"
+        raise write_error(name, f"{what} it was passed (in place, or as an attribute of an "
+                          "object it was passed)")  # fmt: skip
 
 
 def _check_replay(expected: Any, got: Any, fun: Callable) -> None:
