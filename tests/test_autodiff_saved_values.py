@@ -2,9 +2,10 @@
 
 A plain array an operation's derivative rule will read (``c`` in ``w * c``) that changes
 before the backward pass would silently change the gradient: hand-made Tensors refuse it
-at ``backward()`` (InPlaceError naming the operation), gk.grad makes such arrays
-read-only while it runs. A custom rule that returns None, a wrong shape or a complex
-value for a real input is refused with an error naming the rule and the primitive.
+at ``backward()`` (InPlaceError naming the operation); gk.grad compares the small ones
+when the function returns and makes the large ones read-only while it runs. A custom
+rule that returns None, a wrong shape or a complex value for a real input is refused
+with an error naming the rule and the primitive.
 Gradients are compared with closed forms.
 """
 
@@ -78,25 +79,41 @@ def test_a_leaf_written_in_place_is_caught() -> None:
 
 
 # --- gk.grad: saved arrays are read-only while it runs -----------------------------------
-def test_inside_grad_a_write_into_a_saved_constant_raises_where_it_is_made() -> None:
+def test_inside_grad_a_small_saved_constant_written_is_refused_by_name() -> None:
     c = np.array([1.0, 2.0])
 
     def f(x):
         y = x * c
-        c[0] = 5.0  # y's derivative is c as it was: NumPy refuses the write
+        c[0] = 5.0  # y's derivative is c as it was
+        return np.sum(y)
+
+    with pytest.raises(InPlaceError, match="gk.grad: .*argument 1 of multiply"):
+        gk.grad(f)(np.ones(2))
+    np.testing.assert_array_equal(gk.grad(lambda x: np.sum(x * c))(np.ones(2)), [5.0, 2.0])
+
+
+def test_inside_grad_a_large_saved_constant_is_read_only_until_the_end() -> None:
+    from gradkit.autodiff.reverse import SMALL
+
+    n = SMALL // 8 + 1  # more than SMALL bytes: locked instead of copied
+    c = np.linspace(1.0, 2.0, n)
+
+    def f(x):
+        y = x * c
+        c[0] = 5.0  # NumPy refuses the write where it is made
         return np.sum(y)
 
     with pytest.raises(ValueError, match="read-only"):
-        gk.grad(f)(np.ones(2))
+        gk.grad(f)(np.ones(n))
     assert c.flags.writeable  # restored on the way out of the error
-    c[0] = 5.0
-    np.testing.assert_array_equal(gk.grad(lambda x: np.sum(x * c))(np.ones(2)), [5.0, 2.0])
+    g = gk.grad(lambda x: np.sum(x * c))(np.ones(n))
+    np.testing.assert_array_equal(g, c)
     assert c.flags.writeable  # and after a normal return
 
 
 def test_grad_restores_views_bases_and_leaves_read_only_arrays_read_only() -> None:
-    base = np.arange(6.0).reshape(2, 3).copy()  # owns its memory
-    frozen = np.array([2.0, 3.0, 4.0])
+    base = np.arange(3000.0).reshape(2, 1500).copy()  # owns its memory; rows of 12 KB
+    frozen = np.linspace(2.0, 3.0, 1500)
     frozen.flags.writeable = False
     seen = {}
 
@@ -105,7 +122,7 @@ def test_grad_restores_views_bases_and_leaves_read_only_arrays_read_only() -> No
         seen["base"] = base.flags.writeable
         return np.sum(y)
 
-    g = gk.grad(f)(np.ones(3))
+    g = gk.grad(f)(np.ones(1500))
     np.testing.assert_array_equal(g, base[1] * frozen)
     assert seen["base"] is False  # a write through the base would have raised
     assert base.flags.writeable and not frozen.flags.writeable

@@ -74,23 +74,27 @@ class ReverseTrace(Trace):
       value, compared by the backward pass, which raises InPlaceError naming the
       operation (plain arrays carry no version counter: this costs a copy per saved
       array, see :func:`fingerprint`);
-    - ``"lock"`` (``gk.grad``, whose backward pass follows the function at once): each
-      saved writeable array, and its base, is made read-only until :meth:`unlock`, so a
-      write inside the function raises NumPy's "assignment destination is read-only"
-      where it is made; no cost per byte;
+    - ``"lock"`` (``gk.grad``, whose backward pass follows the function at once): a
+      saved array of at most ``SMALL`` bytes is copied as bytes and compared once the
+      function has returned (:meth:`verify`: InPlaceError naming the operation); a larger
+      writeable one, and its base, is made read-only until :meth:`unlock`, so a write
+      inside the function raises NumPy's "assignment destination is read-only" where it
+      is made, at no cost per byte (flipping the flag twice costs about 2 us, a copy and
+      a comparison of 8 KB about as much);
     - None: no guard.
 
     Operations whose rules read only their arguments' shapes (``add``, ``sum``,
     ``reshape``...) save nothing, as PyTorch's do not.
     """
 
-    __slots__ = ("tape", "guard", "locked")
+    __slots__ = ("tape", "guard", "locked", "prints")
 
     def __init__(self, level: int, name: str, tape: bool = True, guard: str | None = None) -> None:
         super().__init__(level, name)
         self.tape = [] if tape else None
         self.guard = guard if tape else "fingerprint"
         self.locked: list = []
+        self.prints: list = []  # (array, its bytes, primitive, argnum) under "lock"
 
     def _save(self, prim: Any, node: Node, vals: Any, parents: Any) -> None:
         """Guard the constant arrays among ``vals`` that ``prim``'s rules will read."""
@@ -104,11 +108,15 @@ class ReverseTrace(Trace):
             if self.guard == "fingerprint":
                 saved.append((i, fingerprint(v)))
             else:
-                self._lock(v)
+                self._hold(prim, v, i)
         if saved:
             node.saved = tuple(saved)
 
-    def _lock(self, a: np.ndarray) -> None:
+    def _hold(self, prim: Any, a: np.ndarray, i: int) -> None:
+        """Guard ``a`` (argument ``i`` of ``prim``) until the backward pass: see above."""
+        if a.nbytes <= SMALL:
+            self.prints.append((a, a.tobytes(), prim, i))
+            return
         flags = a.flags
         if flags.writeable:
             flags.writeable = False
@@ -118,8 +126,19 @@ class ReverseTrace(Trace):
             base.flags.writeable = False
             self.locked.append(base)
 
+    def verify(self) -> None:
+        """Raise InPlaceError if a small saved array changed since its operation ran."""
+        for a, before, prim, i in self.prints:
+            if a.tobytes() != before:
+                raise InPlaceError(
+                    f"gk.{self.name}: the array of shape {a.shape} passed as argument {i} of "
+                    f"{prim.name} was modified in place after the operation used it; its "
+                    "derivative would use the new values. Modify a copy (c = c.copy())."
+                )
+
     def unlock(self) -> None:
         """Make the arrays :meth:`_save` made read-only writeable again (bases first)."""
+        self.prints = []
         locked, self.locked = self.locked, []
         for arr in reversed(locked):
             try:
@@ -192,8 +211,10 @@ class ReverseTrace(Trace):
         if type(const) is np.ndarray and self.guard is not None and prim.name not in SHAPE_ONLY:
             if self.guard == "fingerprint":
                 t._node.saved = ((1 - pos, fingerprint(const)),)
+            elif const.nbytes <= SMALL:  # _hold's commonest case, without its call
+                self.prints.append((const, const.tobytes(), prim, 1 - pos))
             else:
-                self._lock(const)
+                self._hold(prim, const, 1 - pos)
         return t
 
     def binary(self, prim: Any, a: Any, b: Any) -> Any:
@@ -244,6 +265,8 @@ class ReverseTrace(Trace):
         return t
 
 
+#: Under gk.grad, saved arrays of at most this many bytes are compared, larger ones locked.
+SMALL = 8192
 #: Primitives whose rules read only their arguments' shapes: they save no constant.
 SHAPE_ONLY = frozenset((
     "add", "subtract", "negative", "positive", "broadcast_to", "concatenate", "cumsum",

@@ -345,9 +345,11 @@ def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
             and v.shape in _SCALAR_SHAPES
         ):
             _scalar_output(out, who, fun)
+        if tr.prints:
+            tr.verify()  # the small saved arrays, before the backward pass reads them
         g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
     finally:
-        if tr.locked:
+        if tr.locked or tr.prints:
             tr.unlock()
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
