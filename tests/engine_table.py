@@ -18,12 +18,13 @@ REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std",
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
           "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
           "linalg.matrix_power"}  # fmt: skip
-ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
     "split ties evenly; `clip` passes the gradient on `[lo, hi]`; `where` sends none to the "
-    "branch not taken",
+    "branch not taken; complex numbers throughout (`abs`, `real`, `imag`, `conjugate`, "
+    "`angle` and the complex `sign` with rules of their own; a real `sign` is constant)",
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
     "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",

@@ -24,7 +24,9 @@ import fd
 import numpy as np
 import pytest
 from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
+from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
+from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,7 +38,9 @@ SEEDS = st.integers(0, 2**32 - 1)
 # stay within a few seconds per 10 examples.
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
-ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED
+ALL_CASES = (
+    UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX
+)
 
 
 def _weights(rng, shape):

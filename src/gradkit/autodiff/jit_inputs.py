@@ -290,7 +290,7 @@ def check_unwritten(before: list, fun_name: str) -> None:
 def write_error(fun_name: str, what: str) -> JitError:
     """The error for a recorded function that wrote into one of its inputs."""
     return JitError(
-        f"gk.jit: {fun_name} wrote into {what}. A replay runs only the recorded NumPy "
+        f"gk.jit: {fun_name} writes into {what}. A replay runs only the recorded NumPy "
         "calls on new inputs, so it would not repeat the write, and the caller's value "
         "would not change as it does without jit. Return the new value instead of "
         "writing it into an argument (copy first: x = x.copy()), or call the function "

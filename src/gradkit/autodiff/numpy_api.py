@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import casts, views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -26,6 +27,7 @@ from gradkit.autodiff.primitives import (
     value_of,
 )
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
+from gradkit.autodiff.rules.complex_parts import is_complex
 
 #: ufunc -> function taking the ufunc's inputs
 UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
@@ -101,10 +103,9 @@ for _f in (np.argwhere, np.nonzero, np.flatnonzero, np.unique):
 
 for _f in (
     np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj,
-    np.can_cast, np.min_scalar_type, np.zeros_like, np.ones_like, np.empty_like,
+    np.can_cast, np.min_scalar_type,
 ):  # fmt: skip
     FUNCTIONS[_f] = _constant_metadata(_f)
-FUNCTIONS[np.full_like] = _constant(np.full_like)  # the fill value may be traced
 
 
 def _no(name: str, **given: Any) -> None:
@@ -161,12 +162,10 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     from gradkit.autodiff.errors import NoRuleError
 
     name = ufunc.__name__
-    if "out" in kwargs:
-        raise InPlaceError(
-            f"np.{name} with out= (or an augmented assignment like `a += t` on a NumPy array "
-            f"a) would write a traced value into a plain array and drop its gradient. Write "
-            f"`a = a + t` instead, or keep the values in a gk.Tensor."
-        )
+    if "out" in kwargs or "where" in kwargs or method == "at":
+        from gradkit.autodiff import numpy_writes  # writes: out=, where=, ufunc.at
+
+        return numpy_writes.apply_ufunc_writing(ufunc, method, inputs, kwargs)
     if method == "reduce":
         reducers = {np.add: sum_, np.multiply: prod, np.maximum: _max, np.minimum: _min}
         if ufunc in reducers:
@@ -190,8 +189,10 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
             raise TypeError(
                 f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
             )
-        if kwargs.get("dtype") is not None:
-            return astype(fn(*inputs), kwargs["dtype"])
+        if kwargs.get("dtype") is not None:  # computed in dtype, as NumPy does
+            return casts.ufunc_in_dtype(
+                ufunc, fn, inputs, kwargs["dtype"], kwargs.get("casting", "same_kind")
+            )
     return fn(*inputs)
 
 
@@ -200,8 +201,10 @@ def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if out is not None or initial is not None or where is not None:
             _no(name, out=out, initial=initial, where=where)
-        r = prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
-        return r if dtype is None else astype(r, dtype)
+        kw = {"axis": norm_axis(axis, ndim_of(a), name), "keepdims": bool(keepdims)}
+        if dtype is not None:  # the entries cast first, as NumPy does
+            return casts.reduce_in_dtype(getattr(np, name), prim, a, dtype, kw)
+        return prim(a, **kw)
 
     reduce.__name__ = name
     return reduce
@@ -232,8 +235,10 @@ amin = implements(np.min, np.amin)(_without_dtype(_min))
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if out is not None or where is not None:
         _no("mean", out=out, where=where)
-    r = reductions.mean_p(a, axis=norm_axis(axis, ndim_of(a), "mean"), keepdims=bool(keepdims))
-    return r if dtype is None else astype(r, dtype)
+    kw = {"axis": norm_axis(axis, ndim_of(a), "mean"), "keepdims": bool(keepdims)}
+    if dtype is not None:  # computed in dtype, as NumPy does
+        return casts.reduce_in_dtype(np.mean, reductions.mean_p, a, dtype, kw)
+    return reductions.mean_p(a, **kw)
 
 
 @implements(np.var)
@@ -244,7 +249,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     axes = norm_axis(axis, ndim_of(a), "var")
     centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
     n = reductions._count(shape_of(a), axes)
-    return sum_(centered * centered, axis=axes, keepdims=keepdims) / (n - ddof)
+    return sum_(_abs2(centered), axis=axes, keepdims=keepdims) / (n - ddof)
 
 
 @implements(np.std)
@@ -309,7 +314,7 @@ def shape_prim_reshape(a: Any, new_shape: tuple) -> Any:
         raise ValueError(f"cannot reshape an array of shape {old_shape} into {new_shape}")
     if new_shape == old_shape:
         return a
-    return _reshape_p(a, shape=new_shape)
+    return views.link(a, _reshape_p(a, shape=new_shape), ("reshape", old_shape, new_shape))
 
 
 _reshape_p = shape.reshape_p
@@ -331,7 +336,7 @@ def transpose(a, axes=None):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {nd} axes")
     if axes == tuple(range(nd)):
         return a
-    return shape.transpose_p(a, axes=axes)
+    return views.link(a, shape.transpose_p(a, axes=axes), ("transpose", axes))
 
 
 @implements(np.swapaxes)
@@ -398,9 +403,8 @@ def atleast_2d(*arys):
 @implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if shape_of(array) == shape:
-        return array
-    return _broadcast_to_p(array, shape=shape)
+    # NumPy's result is a read-only view, even of the same shape
+    return views.link(array, _broadcast_to_p(array, shape=shape), ("broadcast", shape), True)
 
 
 _broadcast_to_p = shape.broadcast_to_p  # the parameter `shape` hides the module inside
@@ -445,20 +449,17 @@ def flip(m, axis=None):
 
 
 @implements(np.diagonal)
-def diagonal(a, offset=0, axis1=0, axis2=1):
+def diagonal(a, offset=0, axis1=0, axis2=1, *, readonly=True):
     nd = ndim_of(a)
     if nd < 2:
         raise ValueError(f"diagonal: needs at least 2 dimensions, got {nd}")
     axis1, axis2 = _one_axis(axis1, nd, "diagonal"), _one_axis(axis2, nd, "diagonal")
     if axis1 == axis2:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
-    n = min(shape_of(a)[axis1], shape_of(a)[axis2] - offset) if offset >= 0 else min(
-        shape_of(a)[axis1] + offset, shape_of(a)[axis2]
-    )
-    rows = np.arange(n) + max(-offset, 0)
-    cols = np.arange(n) + max(offset, 0)
-    moved = moveaxis(a, (axis1, axis2), (-2, -1))
-    return moved[..., rows, cols]
+    kw = {"offset": int(offset), "axis1": axis1, "axis2": axis2}
+    step = ("diagonal", (kw["offset"], axis1, axis2))
+    # NumPy's np.diagonal is a read-only view; einsum's diagonal ('ii->i') a writeable one
+    return views.link(a, shape.diagonal_p(a, **kw), step, readonly)
 
 
 @implements(np.trace)
@@ -487,7 +488,7 @@ def dot(a, b, out=None):
 
 @implements(np.vdot)
 def vdot(a, b):
-    return sum_(ravel(a) * ravel(b))
+    return sum_(ravel(np.conjugate(a) if is_complex(a) else a) * ravel(b))
 
 
 @implements(np.inner)
@@ -559,9 +560,12 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
             c = next(c for c in sub if sub.count(c) > 1)
             p = sub.index(c)
             q = sub.index(c, p + 1)
-            operands[k] = diagonal(operands[k], 0, p, q)
+            operands[k] = diagonal(operands[k], 0, p, q, readonly=False)
             sub = sub[:p] + sub[p + 1 : q] + sub[q + 1 :] + c
         ins[k] = sub
+    if len(operands) == 1 and sorted(ins[0]) == sorted(outs):
+        # no sum: a writeable view in NumPy (diagonals, then a transpose)
+        return transpose(operands[0], [ins[0].index(c) for c in outs])
     return linalg.einsum_p(*operands, subscripts=",".join(ins) + "->" + outs)
 
 
@@ -587,7 +591,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord == "fro" and vector:
         raise ValueError("norm: invalid norm order 'fro' for vectors; use ord=None or 2")
     if ord in (None, "fro") or (ord == 2 and vector):
-        return _safe_root(sum_(x * x, axis=axes, keepdims=keepdims), 2)
+        return _safe_root(sum_(_abs2(x), axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == np.inf and vector:
@@ -602,11 +606,15 @@ def norm(x, ord=None, axis=None, keepdims=False):
     )
 
 
-def astype(a: Any, dtype: Any) -> Any:
-    """Cast ``a`` to ``dtype``; the gradient is cast back to ``a``'s dtype."""
-    if np.result_type(value_of(a)) == np.dtype(dtype):
-        return a
-    return shape.astype_p(a, dtype=np.dtype(dtype))
+astype = casts.astype
+
+
+def _abs2(x: Any) -> Any:
+    """``|x|**2``, smooth everywhere: ``x * x`` for real ``x``, ``re**2 + im**2`` else."""
+    if not is_complex(x):
+        return x * x
+    re, im = np.real(x), np.imag(x)
+    return re * re + im * im
 
 
 # np.matmul is a ufunc in NumPy 2 (and reaches __array_ufunc__), a function before.
@@ -614,4 +622,8 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras  # noqa: E402,F401 - registers more functions
+from gradkit.autodiff import (  # noqa: E402,F401 - register more
+    numpy_complex,
+    numpy_extras,
+    numpy_writes,
+)

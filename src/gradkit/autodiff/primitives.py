@@ -356,6 +356,8 @@ def defvjp(fn: Primitive, *vjpmakers: Callable | None) -> None:
             return None
 
         def rule(g: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+            if _integer_valued(ans):  # piecewise constant: derivative 0, whatever the rule
+                return _zero_cotangent(args[i])
             r = maker(ans, *args, **kw)(g)
             _check_rule_output(r, args[i], prim, f"VJP rule for argument {i}", maker, True)
             return r
@@ -385,7 +387,24 @@ def defjvp(fn: Primitive, *jvpfuns: Callable | None) -> None:
     prim.jvp = functools.partial(_user_jvp, prim)
 
 
+def _integer_valued(ans: Any) -> bool:
+    """Whether a custom primitive's output is integers or booleans (a constant)."""
+    import numpy as np
+
+    return np.result_type(peek(ans)).kind in "biu"
+
+
+def _zero_cotangent(x: Any) -> Any:
+    import numpy as np
+
+    return np.zeros(shape_of(x), dtype=np.result_type(peek(x), 0.0))
+
+
 def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+    if _integer_valued(ans):  # piecewise constant: derivative 0
+        import numpy as np
+
+        return np.zeros(shape_of(t)[:nb] + shape_of(ans), dtype=np.result_type(peek(t)))
     rules = prim.user_jvps
     rule = rules[i] if i < len(rules) else None
     if rule is None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import numpy_api, primitives, trace
+from gradkit.autodiff import numpy_api, primitives, trace, views
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
@@ -53,13 +53,13 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
-    if arr.dtype.kind == "f":  # must not change the recorded graph or the gradient
+    if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64, copy=False)
     raise TypeError(
-        f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
-        "Convert it first, e.g. np.asarray(data, dtype=float)."
+        f"gk.Tensor holds real floating-point or complex numbers; got data of dtype "
+        f"{arr.dtype}. Convert it first, e.g. np.asarray(data, dtype=float)."
     )
 
 
@@ -109,7 +109,8 @@ class Tensor:
     """A value (a NumPy array) that carries what is needed to differentiate through it.
 
     Args:
-        data: an array-like of real numbers; integers become float64, float32 stays.
+        data: an array-like of real or complex numbers; integers become float64, float32
+            and complex stay.
             An array is copied (as ``torch.tensor`` does), so writing into it afterwards
             changes neither the Tensor nor a gradient computed from it.
         requires_grad: record operations on this tensor so that ``backward()`` fills
@@ -123,7 +124,9 @@ class Tensor:
     8.0
     """
 
-    __slots__ = ("_value", "_trace", "_node", "_grad", "__weakref__")
+    # _base (a view: its root and steps) and _views (a root: its live views) are set only
+    # on views and their roots (autodiff/views.py); other Tensors never touch them.
+    __slots__ = ("_value", "_trace", "_node", "_grad", "_base", "_views", "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
@@ -188,6 +191,22 @@ class Tensor:
         return numpy_api.transpose(self)
 
     @property
+    def real(self) -> Any:
+        """The real part (``np.real``)."""
+        return np.real(self)
+
+    @property
+    def imag(self) -> Any:
+        """The imaginary part (``np.imag``)."""
+        return np.imag(self)
+
+    def conj(self) -> Any:
+        """The complex conjugate (``np.conjugate``)."""
+        return np.conjugate(self)
+
+    conjugate = conj
+
+    @property
     def requires_grad(self) -> bool:
         """True when operations on this tensor are recorded for differentiation."""
         return self._trace is not None
@@ -236,6 +255,8 @@ class Tensor:
         if self._trace is not None and self._trace.jit:
             raise self._trace.escape_error()
         if self._trace is not None:
+            if views.storing_into_an_array():
+                raise views.into_ndarray_error(self)
             raise TracerConversionError(
                 f"np.asarray/np.array (or writing into a NumPy array, a[i] = t) was called on "
                 f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
@@ -246,6 +267,8 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __float__(self) -> float:
+        if self._trace is not None and views.storing_into_an_array():
+            raise views.into_ndarray_error(self)  # a[i] = t, a a NumPy array
         return float(self._eager_or_raise("float()"))
 
     def __int__(self) -> int:
@@ -313,6 +336,12 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): the output has shape {self.shape}; only a scalar output has "
                     "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                )
+            if value_of(self).dtype.kind == "c":
+                raise RuntimeError(
+                    "backward(): the output is complex, and only a real scalar output has an "
+                    "implicit gradient. Call backward() on a real number computed from it "
+                    "(np.real, np.abs, ...), or pass gradient=..."
                 )
             gradient = np.ones((), dtype=value_of(self).dtype)
         elif np.shape(gradient) != self.shape:
@@ -393,11 +422,12 @@ class Tensor:
         return apply_constant(np.invert, (self,), _NO_KW)
 
     def __getitem__(self, idx):
-        return bind(_getitem, (self,), {"idx": _index(idx)})
+        idx = _index(idx)
+        return views.link(self, bind(_getitem, (self,), {"idx": idx}), ("index", idx))
 
     def __setitem__(self, idx, v) -> None:
         self._check_writable("y = np.where(mask, v, x)")
-        self._overwrite(bind(_index_update, (self, v), {"idx": _index(idx)}))
+        views.setitem(self, _index(idx), v)
 
     # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
     # value (a fresh object, as Python makes without these methods, would leave them the
@@ -423,7 +453,7 @@ class Tensor:
     def _in_place(self, op: Any, other: Any) -> Tensor:
         self._check_writable("y = x + v")
         updated = op(self, other)
-        old, new = peek(self), peek(updated)  # shapes and dtypes only (jit's values too)
+        old, new = peek(self), peek(updated)  # shapes and dtypes only (jit too)
         if np.shape(new) != np.shape(old):
             raise ValueError(
                 f"an in-place operation on a Tensor of shape {np.shape(old)} gave shape "
@@ -437,11 +467,9 @@ class Tensor:
     def _overwrite(self, updated: Any) -> Tensor:
         """Make this object name ``updated``. The old value stays in the recorded graph
         untouched: exactly as if the user had written ``x = updated``, except that every
-        name for this object sees it."""
-        if type(updated) is not Tensor:
-            updated = Tensor._const(updated)
-        self._value, self._trace, self._node = updated._value, updated._trace, updated._node
-        return self
+        name for this object sees it, and so do the array it is a view of and that
+        array's other views (see autodiff/views.py)."""
+        return views.write(self, updated)
 
     # --- NumPy protocols -------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -538,10 +566,16 @@ class Tensor:
         return numpy_api.squeeze(self, axis)
 
     def ravel(self):
-        """The values as a 1-d tensor."""
+        """The values as a 1-d tensor (a view when NumPy's would be one)."""
         return numpy_api.ravel(self)
 
-    flatten = ravel
+    def flatten(self):
+        """The values as a new 1-d tensor (a copy, as ``ndarray.flatten``)."""
+        return numpy_api.copy(numpy_api.ravel(self))
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """The diagonal, a read-only view (as ``ndarray.diagonal``)."""
+        return numpy_api.diagonal(self, offset, axis1, axis2)
 
     def dot(self, other):
         """``np.dot(self, other)``."""
@@ -552,7 +586,8 @@ class Tensor:
         return numpy_api.clip(self, min, max, out)
 
     def astype(self, dtype):
-        """Cast to ``dtype`` (the gradient is cast back)."""
+        """Cast to ``dtype`` (the gradient is cast back; to an integer or boolean dtype
+        the result is a constant, derivative 0)."""
         return numpy_api.astype(self, dtype)
 
     def copy(self):

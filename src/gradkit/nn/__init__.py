@@ -43,7 +43,14 @@ from gradkit.nn.activation_layers import (
     Tanh,
 )
 from gradkit.nn.attention_layers import MultiheadAttention, TransformerEncoderLayer
-from gradkit.nn.containers import Flatten, Identity, ModuleDict, ModuleList
+from gradkit.nn.callbacks import (
+    EarlyStopping,
+    KeepBest,
+    StepOnPlateau,
+    batches,
+    pad_sequences,
+)
+from gradkit.nn.containers import Container, Flatten, Identity, ModuleDict, ModuleList
 from gradkit.nn.conv_layers import (
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -175,12 +182,18 @@ __all__ = [
     "GRU",
     "MultiheadAttention",
     "TransformerEncoderLayer",
+    "Container",
     "Flatten",
     "Identity",
     "ModuleList",
     "ModuleDict",
     # training
     "fit",
+    "EarlyStopping",
+    "KeepBest",
+    "StepOnPlateau",
+    "batches",
+    "pad_sequences",
     "evaluate",
     "History",
     "TrainingDivergedWarning",

@@ -130,6 +130,50 @@ class History:
     def __getitem__(self, key: str) -> list:
         return self.as_dict()[key]
 
+    def __repr__(self) -> str:
+        """A one-line summary (the lists themselves are in :meth:`as_dict`).
+
+        >>> History(loss=[0.9, 0.25], accuracy=[0.5, 0.875], steps=8)
+        History(2 epochs, 8 steps: loss 0.9 -> 0.25, accuracy 87.5%)
+        """
+        if not self.loss:
+            return f"History(no epochs{', stopped: ' + self.message if self.stopped else ''})"
+        parts = [f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}"]
+        if self.accuracy and self.accuracy[-1] is not None:
+            parts.append(f"accuracy {100 * self.accuracy[-1]:.4g}%")
+        if self.val_loss:
+            parts.append(f"val_loss {self.val_loss[-1]:.4g}")
+        if self.val_accuracy and self.val_accuracy[-1] is not None:
+            parts.append(f"val_accuracy {100 * self.val_accuracy[-1]:.4g}%")
+        if self.stopped:
+            parts.append("stopped early")
+        n = len(self.loss)
+        return f"History({n} epoch{'s' * (n != 1)}, {self.steps} steps: {', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the epochs (the first three and last three of a long run)."""
+        import html
+
+        rows = self.as_dict()
+        keys = [k for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+                if rows[k] and any(v is not None for v in rows[k])]
+        shown = list(range(len(self.loss)))
+        if len(shown) > 6:
+            shown = shown[:3] + [-1] + shown[-3:]
+
+        def cell(key: str, i: int) -> str:
+            value = rows[key][i]
+            if value is None:
+                return ""
+            return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+        head = "".join(f"<th>{k}</th>" for k in keys)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{'...' if i < 0 else cell(k, i)}</td>" for k in keys) + "</tr>"
+            for i in shown
+        )
+        return f"<p>{html.escape(repr(self))}</p><table><tr>{head}</tr>{body}</table>"
+
 
 # ----------------------------------------------------------------------------- accuracy
 
@@ -248,7 +292,8 @@ def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
 
 def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: Any = None,
         epochs: int = 10, batch_size: int | None = 32, validation: tuple[Any, Any] | None = None,
-        verbose: bool = True, seed: int = 0, accuracy: Any = "auto") -> History:
+        verbose: bool = True, seed: int = 0, accuracy: Any = "auto",
+        callbacks: Any = ()) -> History:
     """Train ``model`` on ``(X, y)`` with shuffled minibatches; return the :class:`History`.
 
     Args:
@@ -269,6 +314,11 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
         seed: seed of the shuffling (training is reproducible for a fixed seed).
         accuracy: ``"auto"`` (arg-max for cross-entropy, a 0.5 threshold for 0/1
             targets, none otherwise), ``None``, or a function ``(y_pred, y) -> float``.
+        callbacks: objects with ``on_epoch_end(epoch, history, params) -> bool`` (True
+            stops training), e.g. :class:`~gradkit.nn.callbacks.EarlyStopping`,
+            :class:`~gradkit.nn.callbacks.KeepBest`,
+            :class:`~gradkit.nn.callbacks.StepOnPlateau`; one with ``final_params``
+            chooses the parameters left in the model.
 
     Returns:
         The :class:`History`. When the loss becomes NaN or infinite, training stops,
@@ -404,6 +454,13 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                 model.train(True)
                 history.seconds.append(time.perf_counter() - started)
                 progress.update(task, **fields)
+                stop = [cb.on_epoch_end(epoch, history, params) for cb in callbacks]
+                if any(stop):
+                    history.message = f"fit: stopped by a callback after epoch {epoch + 1}"
+                    break
+        for cb in callbacks:
+            if hasattr(cb, "final_params"):
+                params = cb.final_params(params)
     finally:
         model.params = params
         model.train(was_training)
@@ -422,14 +479,53 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _progress(verbose: bool) -> Any:
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, where rich's live display needs ipywidgets."""
+    import sys
 
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class _LineProgress:
+    """A progress report of one line per epoch: in notebooks and without rich."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.console = self
+        self.fields: dict[str, Any] = {}
+        self._epoch = ""
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def add_task(self, name: str, total: int, **fields: Any) -> int:
+        self.fields = dict(fields)
+        return 0
+
+    def update(self, task: int, advance: int = 0, **fields: Any) -> None:
+        self.fields.update(fields)
+        if "acc" in fields and self.enabled:  # the end-of-epoch update
+            f = self.fields
+            print(f"epoch {f['epoch']}  loss {f['loss']}  acc {f['acc']}{f['val']}", flush=True)
+
+    def print(self, text: str) -> None:
+        if self.enabled:
+            import re
+
+            print(re.sub(r"\[/?[a-z ]*\]", "", text), flush=True)
+
+
+def _progress(verbose: bool) -> Any:
+    if _in_notebook():
+        return _LineProgress(verbose)
+    try:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    except ImportError:  # the core install has no rich: plain lines instead of a bar
+        return _LineProgress(verbose)
     return Progress(
         TextColumn("epoch {task.fields[epoch]}"),
         BarColumn(bar_width=20),

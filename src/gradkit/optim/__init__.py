@@ -32,7 +32,18 @@ from gradkit.optim.base import (
     identity,
     scale,
 )
+from gradkit.optim.groups import ParameterEMA, accumulate, frozen, partition
+from gradkit.optim.lbfgs import lbfgs
 from gradkit.optim.minimize import MinimizeResult, minimize
+from gradkit.optim.more_named import adafactor, asgd, lamb, lion, radam, rprop
+from gradkit.optim.more_schedules import (
+    cosine_with_restarts,
+    linear_warmup,
+    one_cycle,
+    polynomial,
+    reduce_on_plateau,
+    sequential,
+)
 from gradkit.optim.named import (
     adadelta,
     adagrad,
@@ -44,7 +55,14 @@ from gradkit.optim.named import (
     rmsprop,
     sgd,
 )
-from gradkit.optim.race import Racer, RaceResult, default_racers, race
+from gradkit.optim.race import (
+    Racer,
+    RaceResult,
+    default_racers,
+    fair_racers,
+    race,
+    tuned_racers,
+)
 from gradkit.optim.schedules import (
     constant_schedule,
     cosine_schedule,
@@ -71,6 +89,25 @@ __all__ = [
     "identity",
     "scale",
     "sgd",
+    "radam",
+    "lbfgs",
+    "rprop",
+    "asgd",
+    "adafactor",
+    "lion",
+    "lamb",
+    "partition",
+    "frozen",
+    "accumulate",
+    "ParameterEMA",
+    "one_cycle",
+    "linear_warmup",
+    "polynomial",
+    "cosine_with_restarts",
+    "sequential",
+    "reduce_on_plateau",
+    "fair_racers",
+    "tuned_racers",
     "momentum",
     "adam",
     "adamw",

@@ -193,7 +193,10 @@ def minimize(
         if k == steps:
             break
         with np.errstate(all="ignore"):
-            updates, state = optimizer.update(g, state, x)
+            if getattr(optimizer.update, "needs_value_and_grad", False):  # L-BFGS
+                updates, state = optimizer.update(g, state, x, value_and_grad=value_and_grad)
+            else:
+                updates, state = optimizer.update(g, state, x)
             x = np.asarray(apply_updates(x, updates), dtype=float)
         k += 1
 

@@ -35,6 +35,23 @@ def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
+
+class NotebookFigure(Figure):
+    """A matplotlib ``Figure`` that Jupyter shows when a cell returns it.
+
+    gradkit builds figures without pyplot (no global state), so IPython's pyplot hooks
+    never see them; ``_repr_png_`` lets IPython render the figure itself, at twice the
+    screen resolution so that it stays sharp on HiDPI screens and projectors.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=2 * 72)
+        return buffer.getvalue()
+
+
 # A fixed colour cycle, so the n-th optimizer has the same colour in every figure.
 COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -45,7 +62,7 @@ COLORS = (
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0,
                height: float = 4.0, **subplot_kw: Any) -> tuple[Figure, Any]:
     """Return a constrained-layout ``Figure`` and its grid of axes (flattened array)."""
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    fig = NotebookFigure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw=subplot_kw or None)
     return fig, axes.ravel()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from gradkit.viz._common import NotebookFigure
 from gradkit.viz.graph import KINDS, graph_nodes, node_lines, topological_order
 
 __all__ = ["plot_graph", "layered_layout"]
@@ -90,8 +91,8 @@ def plot_graph(graph: Any, *, title: str | None = None) -> Figure:
     widest = max(sum(1 for depth, _ in layout.values() if depth == d) for d in range(n_layers))
     longest = max(len(line) for node in nodes for line in node_lines(node))
     column = max(1.6, 0.085 * longest + 0.6)
-    fig = Figure(figsize=(min(40.0, column * n_layers + 0.8), min(40.0, 1.1 * widest + 1.2)),
-                 layout="constrained")
+    size = (min(40.0, column * n_layers + 0.8), min(40.0, 1.1 * widest + 1.2))
+    fig = NotebookFigure(figsize=size, layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     boxes = {}
     for node in nodes:

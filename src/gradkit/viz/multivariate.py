@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from gradkit.viz._common import (
     FigureInputError,
+    NotebookFigure,
     as_point,
     check_callable,
     check_num,
@@ -105,7 +106,7 @@ def plot_surface(f: Callable[..., Any], domain: Any = None, *, num: int = 50,
     '3d'
     """
     X, Y, Z = _mesh(f, domain, num)
-    fig = Figure(figsize=(6.5, 5.0), layout="constrained")
+    fig = NotebookFigure(figsize=(6.5, 5.0), layout="constrained")
     ax = fig.add_subplot(1, 1, 1, projection="3d")
     _draw_surface(ax, X, Y, Z, title or "Surface of f(x, y)")
     if point is not None:
@@ -229,7 +230,7 @@ def plot_partial_derivatives(f: Callable[..., Any], point: Sequence[float] = (1.
     X, Y, Z = _mesh(f, domain, num)
     p = as_point(point)
     box = resolve_domain(f, domain)
-    fig = Figure(figsize=(16.0, 4.8), layout="constrained")
+    fig = NotebookFigure(figsize=(16.0, 4.8), layout="constrained")
     ax3d = fig.add_subplot(1, 3, 1, projection="3d")
     _draw_surface(ax3d, X, Y, Z, "Surface of f(x, y)")
     ax3d.scatter([p[0]], [p[1]], [scalar_value(f, p)], color="red", s=30, depthshade=False)

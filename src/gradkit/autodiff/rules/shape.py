@@ -12,7 +12,7 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of
 
 
 def _batch_index(idx: tuple, nb: int) -> tuple:
@@ -223,6 +223,59 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
+def _cast_derivative(t, dtype):
+    """A tangent or cotangent in ``dtype``; a complex one cast to a real dtype keeps its
+    real part (the derivative of a complex-to-real cast), without NumPy's warning."""
+    if dtype.kind != "c" and np.result_type(peek(t)).kind == "c":
+        t = np.real(t)
+    return astype_p(t, dtype=dtype)
+
+
 astype_p = Primitive("astype", _astype)
-astype_p.vjps = (lambda g, ans, x, dtype: astype_p(g, dtype=np.result_type(x)),)
-astype_p.jvp = lambda nb, i, t, ans, x, dtype: astype_p(t, dtype=dtype)
+astype_p.vjps = (lambda g, ans, x, dtype: _cast_derivative(g, np.result_type(peek(x))),)
+astype_p.jvp = lambda nb, i, t, ans, x, dtype: _cast_derivative(t, dtype)
+
+
+# diagonal ----------------------------------------------------------------------------
+# np.diagonal is a view (read-only in NumPy), so it is a primitive of its own rather than
+# indexing with index arrays, which would be a copy.
+def _diagonal(x, offset, axis1, axis2):
+    return np.diagonal(x, offset, axis1, axis2)
+
+
+def diagonal_positions(shape: tuple, offset: int, axis1: int, axis2: int) -> tuple:
+    """The row and column numbers of ``np.diagonal``'s entries along ``axis1``/``axis2``."""
+    n1, n2 = shape[axis1], shape[axis2]
+    n = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    return np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+
+
+def _diagonal_scatter(g, shape, offset, axis1, axis2):
+    """Zeros of ``shape`` with ``g`` on the diagonal: the transpose of ``np.diagonal``."""
+    if _traced(g):
+        return diagonal_scatter_p(g, shape=shape, offset=offset, axis1=axis1, axis2=axis2)
+    out = np.zeros(shape, dtype=np.result_type(g))
+    rows, cols = diagonal_positions(shape, offset, axis1, axis2)
+    np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, cols] = g
+    return out
+
+
+diagonal_p = Primitive("diagonal", _diagonal)
+diagonal_p.vjps = (
+    lambda g, ans, x, offset, axis1, axis2: diagonal_scatter_p(
+        g, shape=shape_of(x), offset=offset, axis1=axis1, axis2=axis2
+    ),
+)
+diagonal_p.jvp = lambda nb, i, t, ans, x, offset, axis1, axis2: diagonal_p(
+    t, offset=offset, axis1=axis1 + nb, axis2=axis2 + nb
+)
+
+diagonal_scatter_p = Primitive("diagonal_scatter", _diagonal_scatter)
+diagonal_scatter_p.vjps = (
+    lambda g, ans, x, shape, offset, axis1, axis2: diagonal_p(
+        g, offset=offset, axis1=axis1, axis2=axis2
+    ),
+)
+diagonal_scatter_p.jvp = lambda nb, i, t, ans, x, shape, offset, axis1, axis2: diagonal_scatter_p(
+    t, shape=shape_of(t)[:nb] + tuple(shape), offset=offset, axis1=axis1 + nb, axis2=axis2 + nb
+)
