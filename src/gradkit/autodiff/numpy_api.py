@@ -10,12 +10,14 @@ A function in none of these tables raises :class:`NoRuleError` naming it.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gradkit.autodiff import casts, views
+from gradkit.autodiff import scipy_names
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -161,39 +163,52 @@ def as_operands(inputs: tuple) -> tuple:
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     from gradkit.autodiff.errors import NoRuleError
 
-    name = ufunc.__name__
     if "out" in kwargs or "where" in kwargs or method == "at":
         from gradkit.autodiff import numpy_writes  # writes: out=, where=, ufunc.at
 
         return numpy_writes.apply_ufunc_writing(ufunc, method, inputs, kwargs)
+    fn = UFUNCS.get(ufunc)
+    if fn is None and "scipy.special" in sys.modules:
+        fn = _load_scipy_special_rules().get(ufunc)
     if method == "reduce":
         reducers = {np.add: sum_, np.multiply: prod, np.maximum: _max, np.minimum: _min}
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
             return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
-    if method == "outer" and ufunc in UFUNCS:
+    if method == "outer" and fn is not None:
         a, b = inputs
-        return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
+        return fn(np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
     if method != "__call__":
-        raise NoRuleError(f"np.{name}.{method} has no derivative rule in gradkit")
-    fn = UFUNCS.get(ufunc)
+        raise NoRuleError(
+            f"{scipy_names.ufunc_name(ufunc)}.{method} has no derivative rule in gradkit"
+        )
     if fn is None:
         raise NoRuleError(
-            f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
-            "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
+            f"{scipy_names.ufunc_name(ufunc)} has no derivative rule in gradkit. Wrap your "
+            "own version with @gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
         )
     inputs = as_operands(inputs)
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
             raise TypeError(
-                f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
+                f"{scipy_names.ufunc_name(ufunc)}: arguments {sorted(extra)} are not "
+                "supported on traced values"
             )
         if kwargs.get("dtype") is not None:  # computed in dtype, as NumPy does
             return casts.ufunc_in_dtype(
                 ufunc, fn, inputs, kwargs["dtype"], kwargs.get("casting", "same_kind")
             )
     return fn(*inputs)
+
+
+def _load_scipy_special_rules() -> dict:
+    """Register the scipy.special ufuncs' rules (rules/special.py imports SciPy, so it is
+    loaded when one of its ufuncs first meets a traced value, never by import gradkit)."""
+    from gradkit.autodiff.rules import special
+
+    UFUNCS.update(special.UFUNC_PRIMITIVES)
+    return UFUNCS
 
 
 # reductions -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import numpy_api, primitives, trace, views
+from gradkit.autodiff import numpy_api, primitives, scipy_names, trace, views
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
@@ -262,6 +262,7 @@ class Tensor:
                 f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
                 "cannot carry its gradient. Build arrays with np.stack/np.concatenate/np.where, "
                 "or call .detach() (or gk.stop_gradient) if you want the value without gradient."
+                + scipy_names.asarray_hint()
             )
         arr = np.asarray(self._value)
         return arr if dtype is None else arr.astype(dtype)
@@ -348,6 +349,11 @@ class Tensor:
             raise ValueError(
                 f"backward(): gradient has shape {np.shape(gradient)} but the output has "
                 f"shape {self.shape}"
+            )
+        elif np.iscomplexobj(gradient) and value_of(self).dtype.kind != "c":
+            raise TypeError(
+                "backward(): a complex gradient was given for a real output; its imaginary "
+                "part would be ignored. Pass a real one (np.real(gradient))"
             )
         for node, g in backward_pass([(self._node, gradient)]).items():
             leaf = node.tensor
