@@ -17,9 +17,8 @@ from gradkit.autodiff import numpy_api, scipy_names
 
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
               "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
-LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
-          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
-          "linalg.matrix_power"}  # fmt: skip
+LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross",
+          "vecdot", "matvec", "vecmat", "matrix_transpose"}  # fmt: skip (and np.linalg.*)
 ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 
 NOTES = {
@@ -30,11 +29,13 @@ NOTES = {
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
     "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",
-    "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
-    "explicit or implicit output, `...`, and repeated letters (traces, diagonals); `norm`: "
-    "vector p-norms, `'fro'`, `None`; `inv`/`slogdet`/`solve` need invertible matrices "
-    "(`solve(a, b)` is `inv(a) @ b`); `det`'s gradient at a singular matrix is its cofactor "
-    "matrix (first order only)",
+    "linalg": "stacks of matrices wherever NumPy takes them; `einsum` with explicit or "
+    "implicit output, `...`, and repeated letters (traces, diagonals); `norm`: vector "
+    "p-norms and every matrix order (`2`, `-2`, `'nuc'`, `1`, `-1`, `inf`, `-inf`, "
+    "`'fro'`) over any axis pair; decompositions by the matrix-calculus rules, `solve` by "
+    "its own; `eigh`/`eigvalsh`/`cholesky` read one triangle, as NumPy (see the notes "
+    "above for ties, signs and rank); `inv`/`slogdet`/`solve` need invertible matrices; "
+    "`det`'s gradient at a singular matrix is its cofactor matrix (first order only)",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
     "arrays with repeats, boolean masks) via `x[...]`; `sort`, `take`, `repeat`, `tile`, "
     "`roll` and `pad` gather by index, so the gradient follows each value to where it went",
@@ -72,7 +73,7 @@ def families() -> dict[str, list[str]]:
             out["scipy"].add(name)
         elif _is_constant(impl):
             out["zero"].add(name)
-        elif ufunc.__name__ == "matmul":
+        elif ufunc.__name__ in LINALG:
             out["linalg"].add(name)
         else:
             out["elementwise"].add(name)
@@ -83,7 +84,7 @@ def families() -> dict[str, list[str]]:
             out["zero"].add(name)
         elif short in REDUCTIONS:
             out["reductions"].add(name)
-        elif short in LINALG:
+        elif short in LINALG or short.startswith("linalg."):
             out["linalg"].add(name)
         elif short in ELEMENTWISE_FUNCTIONS:
             out["elementwise"].add(name)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import casts, views
-from gradkit.autodiff import scipy_names
+from gradkit.autodiff import casts, scipy_names, views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -640,5 +639,6 @@ if isinstance(np.matmul, np.ufunc):
 from gradkit.autodiff import (  # noqa: E402,F401 - register more
     numpy_complex,
     numpy_extras,
+    numpy_linalg,
     numpy_writes,
 )

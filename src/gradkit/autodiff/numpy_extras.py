@@ -375,13 +375,6 @@ def slogdet(a):
     return sign, linalg.logabsdet_p(a)
 
 
-@implements(np.linalg.solve)
-def solve(a, b):
-    """The solution of ``a x = b``, as ``inv(a) @ b`` (differentiable in ``a`` and ``b``)."""
-    _square(a, "solve")
-    return matmul(inv(a), b)
-
-
 @implements(np.kron)
 def kron(a, b):
     a2, b2 = atleast_2d(a), atleast_2d(b)
