@@ -382,8 +382,8 @@ def kron(a, b):
         raise NoRuleError("np.kron on traced values supports 1-d and 2-d inputs only")
     (p, q), (r, s) = shape_of(a2), shape_of(b2)
     out = reshape(reshape(a2, (p, 1, q, 1)) * reshape(b2, (1, r, 1, s)), (p * r, q * s))
-    if ndim_of(a) < 2 and ndim_of(b) < 2:
-        return reshape(out, (-1,))
+    if ndim_of(a) < 2 and ndim_of(b) < 2:  # NumPy's shape: () for two 0-d values
+        return reshape(out, () if ndim_of(a) == ndim_of(b) == 0 else (-1,))
     return out
 
 
