@@ -159,7 +159,6 @@ def test_under_grad_and_inside_jit_it_runs_as_a_plain_call() -> None:
         lambda x: x if np.sum(x) > 0 else -x,  # Python control flow on a value
         lambda x: x * float(x[0]),
         lambda x: np.asarray(x, dtype=float) * 2.0,  # (without a dtype: an object array, replayed)
-        gk.grad(lambda x: np.max(x)),  # a derivative that reads the values
         lambda x: x[np.argwhere(x > 0)[:, 0]],  # a shape that depends on the values
     ],
 )
@@ -371,3 +370,21 @@ def test_repr_of_a_traced_array_shows_shape_not_values() -> None:
     seen = []
     gk.jit(lambda x: seen.append(repr(x)) or x * 2.0)(np.ones((2, 3)))
     assert seen == ["Tensor(shape=(2, 3), dtype=float64, traced by gk.jit)"]
+
+
+def test_derivatives_that_depend_on_the_values_are_recorded_not_read() -> None:
+    # max's gradient (ties shared), maximum's, prod's with zeros, sort's permutation: each
+    # computed from recorded comparisons and argsort, so every replay follows its input.
+    def f(x):
+        sorted_part = np.sum(np.sort(x) * np.arange(4.0))
+        return np.max(x) + np.sum(np.maximum(x, 0.5)) + np.prod(x) + sorted_part
+
+    step = gk.jit(gk.grad(f))
+    for x in ([3.0, 1.0, 3.0, 0.2], [0.0, 2.0, -1.0, 1.0], [-1.0, -2.0, 0.7, 0.0]):
+        x = np.array(x)
+        top = (x == x.max()) / np.sum(x == x.max())
+        rest = np.array([np.prod(np.delete(x, k)) for k in range(4)])
+        rank = np.argsort(np.argsort(x)).astype(float)
+        want = top + (x > 0.5) + rest + rank
+        np.testing.assert_allclose(step(x), want, rtol=1e-14, atol=1e-15)
+    assert step.recordings == [1]

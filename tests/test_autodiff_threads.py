@@ -135,3 +135,51 @@ def test_a_transform_that_raises_leaves_its_threads_stack_empty(transform) -> No
 
     t, out = _in_thread(run)
     assert _result(t, out) == []
+
+
+def _thread_problem(k: int):
+    """Thread ``k``'s own function, argument and closed-form gradient (all different)."""
+    a = 1.0 + 0.25 * k
+    x = np.linspace(-1.0, 1.0, 3 + k % 3) * (1 + 0.1 * k)
+
+    def f(v):
+        return np.sum(np.sin(a * v) * v**2)
+
+    want = a * np.cos(a * x) * x**2 + 2 * x * np.sin(a * x)
+    return f, x, want
+
+
+@pytest.mark.parametrize("use_jit", [False, True])
+def test_eight_threads_each_get_their_own_gradient_two_thousand_times(use_jit) -> None:
+    # Eight different functions differentiated at once; with jit, one jitted function of
+    # (k, x) shared by all threads, so recordings and replays interleave as well.
+    shared = gk.jit(gk.grad(lambda x, k: _thread_problem(k)[0](x)), static_argnums=1)
+    wrong: list = []
+    errors: list = []
+
+    def work(k):
+        f, x, want = _thread_problem(k)
+        g = (lambda v: shared(v, k)) if use_jit else gk.grad(f)
+        try:
+            for _ in range(2000):
+                got = g(x)
+                if got.shape != want.shape or not np.allclose(got, want, rtol=1e-13, atol=1e-15):
+                    wrong.append(k)
+        except BaseException as err:  # handed to the test
+            errors.append(err)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+    finally:
+        sys.setswitchinterval(old)
+    assert not any(t.is_alive() for t in threads)
+    if errors:
+        raise errors[0]
+    assert wrong == []
+    assert trace.running() == []

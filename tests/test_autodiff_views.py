@@ -71,14 +71,10 @@ def check_program(prog, seed: int) -> None:
     _close(gk.grad(lambda y: np.sum(gk.grad(loss)(y) * v))(x), hv, "reverse-over-reverse", 1e-5)
 
     # gk.jit of the gradient, on two inputs; an eager Tensor's backward()
+    # (np.maximum's ties, which split the gradient, are recorded comparisons under jit)
     jg = gk.jit(gk.grad(loss))
-    if "maximum" in prog.source or "minimum" in prog.source:
-        # their ties split the gradient, which reads the values: jit refuses, by name
-        with pytest.raises(JitError, match="value of a traced array was read"):
-            jg(x)
-    else:
-        _close(jg(x), g, "jit(grad) recording", 1e-12)
-        _close(jg(x2), gk.grad(loss)(x2), "jit(grad) replay", 1e-12)
+    _close(jg(x), g, "jit(grad) recording", 1e-12)
+    _close(jg(x2), gk.grad(loss)(x2), "jit(grad) replay", 1e-12)
     t = gk.Tensor(x, requires_grad=True)
     loss(t).backward()
     _close(t.grad, g, "eager backward()", 1e-12)

@@ -609,6 +609,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord == "fro" and vector:
         raise ValueError("norm: invalid norm order 'fro' for vectors; use ord=None or 2")
     if ord in (None, "fro") or (ord == 2 and vector):
+        if axes is None and not keepdims and np.result_type(peek(x)).kind == "f":
+            flat = ravel(x)  # NumPy's own sum here: a dot product, so the bits agree
+            return _safe_root(dot(flat, flat), 2)
         return _safe_root(sum_(_abs2(x), axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import primitives
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     _one_axis,
@@ -43,7 +44,7 @@ from gradkit.autodiff.numpy_api import (
     sum_,
     where,
 )
-from gradkit.autodiff.primitives import ndim_of, shape_of, strip, value_of
+from gradkit.autodiff.primitives import apply_constant, ndim_of, peek, shape_of, strip, value_of
 from gradkit.autodiff.rules import complex_parts, linalg, shape
 
 # Nothing here is imported by users: these functions are reached through NumPy itself
@@ -67,7 +68,9 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 @implements(np.take_along_axis)
 def take_along_axis(arr, indices, axis=-1):
     """``arr`` at ``indices`` matched along ``axis``, as NumPy's ``take_along_axis``."""
-    indices = np.asarray(value_of(indices))
+    indices = strip(indices)  # recorded, not read, under gk.jit (np.argsort's result)
+    if type(indices) is not primitives._Tensor:
+        indices = np.asarray(indices)
     if axis is None:
         arr, axis = ravel(arr), 0
     nd = ndim_of(arr)
@@ -87,7 +90,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         raise TypeError("sort: order= is not supported on traced values")
     if axis is None:
         a, axis = ravel(a), 0
-    idx = np.argsort(value_of(a), axis=axis, kind=kind, stable=stable)
+    idx = apply_constant(np.argsort, (a,), {"axis": axis, "kind": kind, "stable": stable})
     return take_along_axis(a, idx, axis)
 
 
@@ -139,7 +142,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
         shp = shape_of(array)
         new_shape = tuple(int(n + lo + hi) for n, (lo, hi) in zip(shp, widths))
         idx = tuple(slice(int(lo), int(lo) + n) for n, (lo, _) in zip(shp, widths))
-        dtype = np.result_type(value_of(array), 0.0)  # 0.0 is weak: float32 stays
+        dtype = np.result_type(peek(array), 0.0)  # 0.0 is weak: float32 stays
         return shape.index_update_p(np.full(new_shape, c, dtype=dtype), array, idx=idx)
     if mode not in ("edge", "wrap", "reflect", "symmetric"):
         raise NoRuleError(
@@ -155,7 +158,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
         if odd:
             # odd reflection computes 2 * edge - mirror image: not a copy of entries but a
             # linear map, found by padding the identity the same way (one row per output)
-            dtype = np.result_type(value_of(array), 0.0)
+            dtype = np.result_type(peek(array), 0.0)
             rows = np.pad(np.eye(n, dtype=dtype), ((lo, hi), (0, 0)), mode=mode, **kwargs)
             array = np.moveaxis(np.tensordot(rows, array, axes=([1], [k])), 0, k)
         else:
@@ -245,7 +248,7 @@ def cumprod(a, axis=None, dtype=None, out=None):
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        total = np.full(shape_of(avg), np.size(value_of(a)) / max(np.size(value_of(avg)), 1))
+        total = np.full(shape_of(avg), np.size(peek(a)) / max(np.size(peek(avg)), 1))
         return (avg, total) if returned else avg
     w = weights
     if shape_of(w) != shape_of(a):
@@ -274,7 +277,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
     if out is not None:
         raise TypeError("nansum: out= is not supported on traced values")
     # dtype= casts the entries first, as NumPy does (an integer dtype gives a constant)
-    return sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
+    nan = np.isnan(a)  # recorded, not read, under gk.jit
+    return sum_(where(nan, 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 @implements(np.nanmean)

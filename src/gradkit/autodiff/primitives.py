@@ -201,12 +201,24 @@ def bind(prim: Primitive, args: tuple | list, kw: dict) -> Any:
                 const = True
             elif top is None or tr.level > top.level:
                 top = tr
+    if top is None and kw:
+        top = _keyword_trace(kw)  # an index that gk.jit records (x[np.argsort(y)])
     if top is not None:
         return top.process(prim, args, kw)
     if const:
         vals = [a._value if type(a) is Tensor else a for a in args]
         return Tensor._const(prim.impl(*vals, **kw))
     return prim.impl(*args, **kw)
+
+
+def _keyword_trace(kw: dict) -> Any:
+    """The trace of a traced value among keyword arguments (or inside a tuple of them)."""
+    Tensor = _Tensor
+    for v in kw.values():
+        for e in v if type(v) is tuple else (v,):
+            if type(e) is Tensor and e._trace is not None:
+                return e._trace
+    return None
 
 
 def shape_of(x: Any) -> tuple:
@@ -343,10 +355,12 @@ def defvjp(fn: Primitive, *vjpmakers: Callable | None) -> None:
         if maker is None:
             return None
 
-        def rule(g, ans, *args, **kw):
+        def rule(g: Any, ans: Any, *args: Any, **kw: Any) -> Any:
             if _integer_valued(ans):  # piecewise constant: derivative 0, whatever the rule
                 return _zero_cotangent(args[i])
-            return maker(ans, *args, **kw)(g)
+            r = maker(ans, *args, **kw)(g)
+            _check_rule_output(r, args[i], prim, f"VJP rule for argument {i}", maker, True)
+            return r
 
         return rule
 
@@ -398,8 +412,55 @@ def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **
             f"{prim.name}: no forward-mode (JVP) rule for argument {i}; add it with gk.defjvp."
         )
     if nb == 0:
-        return rule(t, ans, *args, **kw)
+        r = rule(t, ans, *args, **kw)
+        _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
+        return r
     # A user rule knows nothing of batch dimensions: apply it to one direction at a time.
     import numpy as np
 
-    return np.stack([rule(t[k], ans, *args, **kw) for k in range(t.shape[0])])
+    out = []
+    for k in range(t.shape[0]):
+        r = rule(t[k], ans, *args, **kw)
+        _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
+        out.append(r)
+    return np.stack(out)
+
+
+def _check_rule_output(
+    r: Any, like: Any, prim: Primitive, which: str, rule: Any, reverse: bool
+) -> None:
+    """Refuse what a custom rule returned if the engine would silently misuse it: None, a
+    shape that is not ``like``'s (a VJP's may be larger: broadcasting is summed out), or
+    a complex value where ``like`` is real."""
+    import numpy as np
+
+    code = getattr(rule, "__code__", None)
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    name = f"the {which} of {prim.name}{where}"
+    what = "argument" if reverse else "output"
+    if r is None:
+        raise TypeError(
+            f"{name} returned None; it must return the {'cotangent' if reverse else 'tangent'} "
+            f"as an array shaped like the {what} (is a `return` missing?)"
+        )
+    r_value, like_value = peek(r), peek(like)
+    r_shape, like_shape = np.shape(r_value), np.shape(like_value)
+    if r_shape != like_shape:
+        # A VJP's cotangent may carry the axes broadcasting added (they are summed out);
+        # a JVP's tangent may broadcast up to the output. Nothing else fits.
+        target = r_shape if reverse else like_shape
+        try:
+            fits = np.broadcast_shapes(r_shape, like_shape) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{name} returned shape {r_shape}, but the {what} has shape {like_shape}; "
+                "return an array of that shape (the engine would otherwise broadcast it "
+                "and give a wrong derivative)"
+            )
+    if np.iscomplexobj(r_value) and not np.iscomplexobj(like_value):
+        raise TypeError(
+            f"{name} returned a complex value for a real {what}; return the real part "
+            "(np.real(...)) if that is the derivative you mean"
+        )

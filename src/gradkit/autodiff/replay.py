@@ -10,14 +10,20 @@ replayed (the loss value of ``jit(grad(loss))`` is never computed), and each
 intermediate array is let go after its last use.
 
 What jit cannot see it refuses: reading a traced value (``float(x)``, ``if x > 0``,
-``np.asarray(x)``) raises :class:`~gradkit.autodiff.errors.JitError` while recording,
-and the first replay for each recording is checked against an ordinary call.
+``np.asarray(x)``) or writing into an input raises
+:class:`~gradkit.autodiff.errors.JitError` while recording, and the first replay for
+each recording is checked against an ordinary call. Objects among the arguments are read
+through their attributes (:mod:`~gradkit.autodiff.jit_inputs`), so a changed object never
+replays a stale recording. The replayed program itself is built by
+:mod:`~gradkit.autodiff.jit_program`. A jitted function may be called from several
+threads at once: the cache is locked, the replays share nothing mutable.
 """
 
 from __future__ import annotations
 
 import collections
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +32,17 @@ import numpy as np
 
 from gradkit.autodiff import primitives, sequences
 from gradkit.autodiff.errors import JitError
+from gradkit.autodiff.jit_inputs import (
+    CallThrough,
+    check_unwritten,
+    read_object,
+    reads_inside,
+    rebuild,
+    snapshot,
+    static_key,
+    write_error,
+)
+from gradkit.autodiff.jit_program import HAND_OVER, Program, Slot
 from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
@@ -44,7 +61,7 @@ class JitTrace(Trace):
     """The trace of one recording: each of its values is a numbered slot.
 
     ``steps`` holds ``(function, arguments, keywords, output slot)``, where an argument
-    is a :class:`_Slot` or a constant, and the function is a primitive's ``impl`` or a
+    is a :class:`Slot` or a constant, and the function is a primitive's ``impl`` or a
     call of its ``lower`` form. ``arrays`` holds the shape and dtype of each slot that
     holds an array (what the replay needs to know to write into it).
     """
@@ -58,8 +75,8 @@ class JitTrace(Trace):
         self.slots = 0
         self.arrays: dict = {}
 
-    def _slot(self, value: Any) -> _Slot:
-        out = _Slot(self.slots)
+    def _slot(self, value: Any) -> Slot:
+        out = Slot(self.slots)
         self.slots += 1
         if type(value) is np.ndarray:
             self.arrays[out] = (value.shape, value.dtype)
@@ -67,7 +84,7 @@ class JitTrace(Trace):
 
     def box(self, value: Any) -> Any:
         """A new input slot holding ``value``."""
-        t = primitives._Tensor._new(value, self, _Slot(self.slots))
+        t = primitives._Tensor._new(value, self, Slot(self.slots))
         self.slots += 1
         return t
 
@@ -96,9 +113,14 @@ class JitTrace(Trace):
                     )
             spec.append(a)
             vals.append(a)
-        for v in kw.values():
-            if type(v) is Tensor:
-                primitives.value_of(v)  # raises: a keyword's value is fixed in the recording
+        if kw:
+            kw_call = self._traced_keywords(prim, kw, vals, spec)
+            if kw_call is not None:  # an index computed from traced values (argsort)
+                kw = kw_call.values
+                ans = prim.impl(*vals[: kw_call.n_positional], **kw)
+                out = self._slot(ans)
+                self.steps.append((kw_call, tuple(spec), {}, out))
+                return primitives._Tensor._new(ans, self, out)
         ans = prim.impl(*vals, **kw) if kw else prim.impl(*vals)
         out = None
         if prim.lower is not None:
@@ -110,7 +132,41 @@ class JitTrace(Trace):
             self.steps.append((prim.impl, tuple(spec), kw, out))
         return primitives._Tensor._new(ans, self, out)
 
-    def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> _Slot | None:
+    def _traced_keywords(self, prim: Any, kw: dict, vals: list, spec: list) -> Any:
+        """For keywords that hold this trace's values (directly or in a tuple, as an
+        index does): a :class:`_KeywordCall` that takes them as operands after the
+        positional ones (appended to ``vals`` and ``spec``), else None."""
+        Tensor = primitives._Tensor
+        template: dict = {}
+        values: dict = {}
+        found = False
+        n_positional = len(vals)
+        for name, v in kw.items():
+            parts = v if type(v) is tuple else (v,)
+            shape: list = []
+            real: list = []
+            for e in parts:
+                if type(e) is Tensor:
+                    if e._trace is not self:
+                        e = primitives.value_of(e)  # raises for another jit's value
+                    else:
+                        found = True
+                        shape.append(len(spec))
+                        spec.append(e._node)
+                        vals.append(e._value)
+                        real.append(e._value)
+                        continue
+                shape.append(_Const(e))
+                real.append(e)
+            template[name] = (type(v) is tuple, tuple(shape))
+            values[name] = tuple(real) if type(v) is tuple else real[0]
+        if not found:
+            return None
+        call = _KeywordCall(prim.impl, template, n_positional)
+        call.values = values
+        return call
+
+    def _record_form(self, form: list, vals: list, spec: list, ans: Any) -> Slot | None:
         """Record a primitive's ``lower`` form in place of its impl, if the form computes
         the very same result (bit for bit) as the impl just did; return its result's
         slot, or None (then the impl is recorded)."""
@@ -138,10 +194,34 @@ class JitTrace(Trace):
         )
 
 
-class _Slot(int):
-    """The number of a recorded value (an int subclass, to tell it from constants)."""
+class _Const:
+    """A constant part of a keyword in a :class:`_KeywordCall`'s template."""
 
-    __slots__ = ()
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _KeywordCall:
+    """A primitive's impl called with keywords some of whose parts are recorded values
+    (an index computed from traced values, such as ``x[np.argsort(x)]``): the replay
+    passes those as trailing positional operands, and this rebuilds the keywords."""
+
+    __slots__ = ("impl", "template", "n_positional", "values", "__name__")
+
+    def __init__(self, impl: Callable, template: dict, n_positional: int) -> None:
+        self.impl = impl
+        self.template = template
+        self.n_positional = n_positional
+        self.__name__ = getattr(impl, "__name__", "primitive")
+
+    def __call__(self, *operands: Any) -> Any:
+        kw = {}
+        for name, (is_tuple, parts) in self.template.items():
+            got = tuple(p.value if type(p) is _Const else operands[p] for p in parts)
+            kw[name] = got if is_tuple else got[0]
+        return self.impl(*operands[: self.n_positional], **kw)
 
 
 def _identical(a: Any, b: Any) -> bool:
@@ -151,204 +231,17 @@ def _identical(a: Any, b: Any) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
-class _Program:
-    """A recording, ready to replay: the steps the outputs need, freed after last use,
-    with a ufunc's result written into an operand array nothing needs any more.
-
-    The steps become the body of one generated Python function (``v7 = f3(v6, v0)``,
-    ``del v0``), so a replay costs each NumPy call and nearly nothing else, as
-    ``collections.namedtuple`` and ``dataclasses`` generate their methods. The
-    generated text holds only slot numbers: the functions and constants it calls are
-    passed in by name (``f3``, ``c3_1``), never written out as text.
-    """
-
-    __slots__ = ("run", "treedef", "checked", "size", "kept", "reused", "source", "handovers")
-
-    def __init__(self, tr: JitTrace, n_inputs: int, outputs: list, treedef: Any) -> None:
-        needed = {o for o in outputs if type(o) is _Slot}
-        kept = []
-        for fn, spec, kw, out in reversed(tr.steps):  # dead-code elimination
-            if out in needed:
-                kept.append((fn, spec, kw, out))
-                needed.update(a for a in spec if type(a) is _Slot)
-        kept.reverse()
-        last_use: dict = {}
-        for k, (_, spec, _, _) in enumerate(kept):
-            for a in spec:
-                if type(a) is _Slot:
-                    last_use[a] = k
-        returned = {o for o in outputs if type(o) is _Slot}
-        frees: list = [[] for _ in kept]
-        for slot, k in last_use.items():
-            if slot not in returned:
-                frees[k].append(int(slot))
-        made_new = {out for fn, spec, kw, out in kept if _makes_new_array(fn, spec, kw)}
-        into = _reuse(kept, last_use, returned, n_inputs, tr.arrays, made_new)
-        self.reused = len(into)
-        names: dict = {"_fresh": _fresh, "_writeable": _writeable}
-        lines = ["def replay(" + "".join(f"v{i}, " for i in range(n_inputs)) + "):"]
-        for k, (fn, spec, kw, out) in enumerate(kept):
-            names[f"f{k}"] = fn
-            args = []
-            for j, a in enumerate(spec):
-                if type(a) is _Slot:
-                    args.append(f"v{int(a)}")
-                else:
-                    names[f"c{k}_{j}"] = a
-                    args.append(f"c{k}_{j}")
-            if kw:
-                names[f"k{k}"] = kw
-                args.append(f"**k{k}")
-            if k in into:
-                args.append(f"out=v{int(into[k])}")
-            lines.append(f"    v{int(out)} = f{k}({', '.join(args)})")
-            if frees[k]:
-                lines.append("    del " + ", ".join(f"v{s}" for s in sorted(frees[k])))
-        self.handovers = _handovers(outputs, n_inputs, made_new)
-        results = []
-        for j, (o, how) in enumerate(zip(outputs, self.handovers)):
-            if how == "fresh":
-                names[f"out{j}"] = o
-                results.append(f"_fresh(out{j})")
-            else:
-                results.append(_RETURN[how].format(int(o)))
-        lines.append(f"    return [{', '.join(results)}]")
-        self.source = "\n".join(lines)
-        exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
-        self.run = names["replay"]
-        self.treedef = treedef
-        self.checked = False
-        self.size = len(tr.steps)
-        self.kept = len(kept)
-
-    def __call__(self, inputs: list) -> Any:
-        return tree_unflatten(self.treedef, self.run(*inputs))
-
-
-def _makes_new_array(fn: Any, spec: tuple, kw: dict) -> bool:
-    """Whether ``fn(*spec, **kw)`` returns memory of its own (never an argument's): a
-    ufunc, or a ufunc's reduce, given no ``out`` (by keyword or position)."""
-    if "out" in kw:
-        return False
-    if type(fn) is np.ufunc:
-        return len(spec) <= fn.nin
-    if type(getattr(fn, "__self__", None)) is np.ufunc and fn.__name__ == "reduce":
-        return len(spec) < 4 or spec[3] is None  # reduce(array, axis, dtype, out, ...)
-    return False
-
-
-def _reuse(
-    kept: list, last_use: dict, returned: set, n_inputs: int, arrays: dict, made_new: set
-) -> dict:
-    """For each step (by number) that can write its result into an operand's array, the
-    operand's slot.
-
-    A ufunc step may write into an operand array the replay made itself (a new array of
-    an earlier ufunc or reduction), of the result's shape and dtype, when nothing reads
-    that memory afterwards: not the operand, not any value that may be a view of it
-    (any result of a step that is not known to return new memory counts as a view of
-    all its operands: a transpose, a reshape, a primitive's Python impl), and not the
-    caller (inputs and outputs are never written).
-    """
-    group: dict = {}  # union-find: slots that may share memory end up in one group
-
-    def find(s: Any) -> Any:
-        while group.get(s, s) != s:
-            s = group[s]
-        return s
-
-    for _, spec, _, out in kept:
-        if out in made_new:
-            continue
-        for a in spec:
-            if type(a) is _Slot:
-                group[find(a)] = find(out)
-    end: dict = {}  # the last step at which some member of the group is read
-    pinned = {find(s) for s in returned}  # groups holding the caller's memory: outputs,
-    for s, k in last_use.items():
-        r = find(s)
-        end[r] = max(end.get(r, -1), k)
-        if s < n_inputs:  # and inputs
-            pinned.add(r)
-    into = {}
-    for k, (fn, spec, kw, out) in enumerate(kept):
-        if kw or type(fn) is not np.ufunc or fn.nout != 1 or len(spec) != fn.nin:
-            continue
-        shape = arrays.get(out)  # (shape, dtype); None for a NumPy scalar
-        if shape is None:
-            continue
-        for a in spec:
-            if type(a) is not _Slot or a not in made_new or arrays.get(a) != shape:
-                continue
-            r = find(a)
-            if r not in pinned and end[r] == k:
-                into[k] = a
-                break
-    return into
-
-
-def _writeable(value: Any) -> Any:
-    """A replayed output as ordinary calls return it: writeable (not a broadcast view)."""
-    if type(value) is np.ndarray and not value.flags.writeable:
-        return value.copy()
-    return value
-
-
-def _handovers(outputs: list, n_inputs: int, made_new: set) -> list[str]:
-    """How each output reaches the caller as its own writeable array: ``"copy"`` (an
-    input's array, or a value returned a second time), ``"own"`` (new memory of a ufunc
-    or reduction, handed over as it is), ``"writeable"`` (copied only if read-only: a
-    broadcast view) or ``"fresh"`` (a recorded constant, copied)."""
-    seen: set = set()
-    how = []
-    for o in outputs:
-        if type(o) is _Slot:
-            if o < n_inputs or o in seen:
-                how.append("copy")
-            else:
-                how.append("own" if o in made_new else "writeable")
-            seen.add(o)
-        else:
-            how.append("fresh")
-    return how
-
-
-def _fresh(value: Any) -> Any:
-    """A recorded constant output, copied so that the caller may write into it."""
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-#: Each way of handing an output over, as the generated replay writes it and as a function.
-_RETURN = {"copy": "v{}.copy()", "own": "v{}", "writeable": "_writeable(v{})"}
-_HAND_OVER = {
-    "copy": lambda v: v.copy(),
-    "own": lambda v: v,
-    "writeable": _writeable,
-    "fresh": _fresh,
-}
-
-
-def _static_key(leaf: Any, where: str) -> Any:
-    if isinstance(leaf, np.ndarray):
-        return ("a", leaf.shape, leaf.dtype.str, leaf.tobytes())
-    try:
-        hash(leaf)
-    except TypeError:
-        raise TypeError(
-            f"gk.jit: {where} is a {type(leaf).__name__}, which jit can neither trace (only "
-            "float and complex arrays and numbers are traced) nor use as a static value "
-            "(it is not hashable). Pass an array, or a hashable value."
-        ) from None
-    return ("v", type(leaf), leaf)
-
-
 def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     """Return ``fun`` recorded once per shape of its inputs and replayed without the engine.
 
     The float and complex arrays (and Python floats) among the arguments, nested in
     tuples, lists and dicts, are the traced inputs; everything else (integer arrays such
     as class labels, Python ints, strings, the arguments named in ``static_argnums``) is
-    part of the recording, compared by value: a new value records again. The replay runs
+    part of the recording, compared by value: a new value records again. An object (a
+    ``gk.nn`` model, a dataclass, any instance of a Python class) is read through its
+    attributes: its float and complex arrays are traced, the rest is compared, so
+    replacing a model's parameters replays and changing its settings records again
+    (:mod:`~gradkit.autodiff.jit_inputs`). Writing into an input raises JitError. The replay runs
     the NumPy calls the recording made and nothing else, which makes a training step
     ``jit(grad(loss))`` cost little more than the same step written by hand.
 
@@ -377,82 +270,117 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in statics):
         raise TypeError(f"gk.jit: static_argnums must be ints, got {static_argnums!r}")
     cache: collections.OrderedDict = collections.OrderedDict()
+    lock = threading.Lock()  # guards the cache and the count; replays run unlocked
     recordings = [0]
-    last: list = [None, None]  # the last call's key and program: a loop's calls match it
+    last: list = [None]  # (key, program) of the last call, one object: a loop's calls match it
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        static_pos = _static_positions(statics, len(args)) if statics else ()
-        if static_pos:
-            dynamic = [a if k not in static_pos else None for k, a in enumerate(args)]
+        try:
+            call = _read_call(args, kwargs, statics)
+        except CallThrough:
+            # Called on traced values (inside grad, or inside another jit): run it as is,
+            # so that the enclosing transform records it.
+            return fun(*args, **kwargs)
+        key, inputs = call[0], call[1]
+        hit = last[0]  # read once: another thread may replace it meanwhile
+        if hit is not None and key == hit[0]:  # compared, not hashed: cheaper
+            program = hit[1]
         else:
-            dynamic = args
-        leaves, treedef = tree_flatten((dynamic, kwargs) if kwargs else dynamic)
-        Tensor = primitives._Tensor
-        key = [treedef]
-        inputs = []
-        for n, leaf in enumerate(leaves):
-            kind = type(leaf)
-            if kind is np.ndarray:
-                dtype = leaf.dtype
-                if dtype.kind in _TRACED_KINDS:
-                    key.append(leaf.shape)
-                    key.append(dtype)
-                    inputs.append(leaf)
-                    continue
-            elif kind is Tensor:
-                # Called on traced values (inside grad, or inside another jit): run it as
-                # is, so that the enclosing transform records it.
-                return fun(*args, **kwargs)
-            elif _traced(leaf):  # a Python float or a NumPy scalar
-                leaf = np.asarray(leaf)
-                key.append(leaf.shape)
-                key.append(leaf.dtype)
-                inputs.append(leaf)
-                continue
-            key.append(_static_key(leaf, f"argument leaf {n}"))
-        for i in static_pos:
-            if type(args[i]) is Tensor:
-                return fun(*args, **kwargs)
-            key.append((i, _static_key(args[i], f"static argument {i}")))
-        key = tuple(key)
-        if key == last[0]:  # compared, not hashed: cheaper, and no reordering to do
-            program = last[1]
-        else:
-            program = cache.get(key)
+            with lock:
+                program = cache.get(key)
+                if program is not None:
+                    cache.move_to_end(key)
+            if program is not None:
+                last[0] = (key, program)
         if program is None:
-            program, out = _record(fun, args, kwargs, static_pos, leaves, treedef)
-            recordings[0] += 1
-            if recordings[0] == WARN_AFTER + 1:
+            program, out = _record(fun, args, kwargs, call)
+            with lock:
+                recordings[0] += 1
+                count = recordings[0]
+                cache[key] = program
+                if len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
+            last[0] = (key, program)
+            if count == WARN_AFTER + 1:
                 warnings.warn(
                     f"gk.jit has recorded {getattr(fun, '__name__', 'the function')} "
-                    f"{recordings[0]} times: its static inputs (integer arrays, Python "
-                    "numbers, shapes) keep changing, so each call records again. Pass "
-                    "changing integer data as floats (one-hot labels), or drop gk.jit.",
+                    f"{count} times: its static inputs (integer arrays, Python "
+                    "numbers, shapes, the settings of objects it is passed) keep changing, "
+                    "so each call records again. Pass changing integer data as floats "
+                    "(one-hot labels), or drop gk.jit.",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-            cache[key] = program
-            if len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-            last[0], last[1] = key, program
             return out
-        if program is not last[1]:
-            cache.move_to_end(key)
-            last[0], last[1] = key, program
         result = program(inputs)
         if not program.checked:
             try:
                 _check_replay(fun(*args, **kwargs), result, fun)
             except JitError:
-                del cache[key]
-                last[0] = last[1] = None
+                with lock:
+                    cache.pop(key, None)
+                last[0] = None
                 raise
             program.checked = True
         return result
 
     jitted.recordings = recordings  # type: ignore[attr-defined]  # for tests: [count]
     return jitted
+
+
+def _read_call(args: tuple, kwargs: dict, statics: tuple) -> tuple:
+    """Read a call's arguments: ``(key, inputs, objects, leaves, treedef, static_pos)``.
+
+    ``key`` is what a recording fixes (structure, shapes and dtypes, static values),
+    ``inputs`` the traced arrays in order, ``objects`` ``{leaf number: (recipe, inputs
+    read so far)}`` for the leaves read through their attributes (see
+    :mod:`~gradkit.autodiff.jit_inputs`). Raises CallThrough for traced arguments.
+    """
+    static_pos = _static_positions(statics, len(args)) if statics else ()
+    if static_pos:
+        dynamic = [a if k not in static_pos else None for k, a in enumerate(args)]
+    else:
+        dynamic = args
+    leaves, treedef = tree_flatten((dynamic, kwargs) if kwargs else dynamic)
+    Tensor = primitives._Tensor
+    key: list = [treedef]
+    inputs: list = []
+    objects = None
+    for n, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind is np.ndarray:
+            dtype = leaf.dtype
+            if dtype.kind in _TRACED_KINDS:
+                key.append(leaf.shape)
+                key.append(dtype)
+                inputs.append(leaf)
+                continue
+        elif kind is Tensor:
+            raise CallThrough
+        elif _traced(leaf):  # a Python float or a NumPy scalar
+            leaf = np.asarray(leaf)
+            key.append(leaf.shape)
+            key.append(leaf.dtype)
+            inputs.append(leaf)
+            continue
+        elif reads_inside(leaf):
+            if objects is None:
+                objects = {}
+            recipe = read_object(leaf, inputs, key, True, f"argument leaf {n}")
+            objects[n] = (recipe, len(inputs))
+            continue
+        key.append(static_key(leaf, f"argument leaf {n}"))
+    for i in static_pos:
+        a = args[i]
+        if type(a) is Tensor:
+            raise CallThrough
+        key.append(i)
+        if reads_inside(a):  # compared through its attributes, arrays by their bytes
+            read_object(a, [], key, False, f"static argument {i}")
+        else:
+            key.append(static_key(a, f"static argument {i}"))
+    return tuple(key), inputs, objects, leaves, treedef, static_pos
 
 
 def _static_positions(statics: tuple, nargs: int) -> tuple:
@@ -474,23 +402,41 @@ def _traced(leaf: Any) -> bool:
     return isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
 
 
-def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
+def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
+    key, inputs, objects, leaves, treedef, static_pos = call
+    name = getattr(fun, "__name__", "the function")
     tr = JitTrace(next_level())
     stack = running()
     stack.append(tr)
     try:
-        boxed = [tr.box(np.asarray(leaf)) if _traced(leaf) else leaf for leaf in leaves]
-        n_inputs = tr.slots  # the boxes are its first slots
+        boxes = [tr.box(a) for a in inputs]  # the boxes are its first slots
+        n_inputs = tr.slots
+        made: list = []  # the copies of objects handed to the function
+        call_leaves = []
+        numbers: set = set()  # inputs passed as Python or NumPy numbers (immutable)
+        k = 0  # the next input of a leaf traced itself
+        for n, leaf in enumerate(leaves):
+            if objects is not None and n in objects:
+                recipe, k = objects[n]
+                call_leaves.append(rebuild(recipe, boxes, made))
+            elif _traced(leaf):
+                if type(leaf) is not np.ndarray:  # a number: `x += 1` only renames it
+                    numbers.add(k)
+                call_leaves.append(boxes[k])
+                k += 1
+            else:
+                call_leaves.append(leaf)
         if kwargs:
-            dynamic, kw = tree_unflatten(treedef, boxed)
+            dynamic, kw = tree_unflatten(treedef, call_leaves)
         else:
-            dynamic, kw = tree_unflatten(treedef, boxed), {}
+            dynamic, kw = tree_unflatten(treedef, call_leaves), {}
         call_args = [args[k] if k in static_pos else a for k, a in enumerate(dynamic)]
+        handed = snapshot((dynamic, kw), made)
         out = sequences.pack_output(fun(*call_args, **kw))  # object arrays: one array
     finally:
         stack.pop()
         tr.active = False
-    _refuse_written_inputs(fun, boxed, tr)
+    _check_unwritten(boxes, numbers, handed, args, kwargs, key, static_pos, name)
     out_leaves, out_def = tree_flatten(out)
     Tensor = primitives._Tensor
     outputs = []
@@ -509,28 +455,44 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
             leaf = leaf._value
         outputs.append(leaf)
         values.append(leaf)
-    program = _Program(tr, n_inputs, outputs, out_def)
+    program = Program(tr, n_inputs, outputs, out_def)
     # this call's results, handed over as a replay's are
-    values = [_HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
+    values = [HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
 
 
-def _refuse_written_inputs(fun: Callable, boxed: list, tr: JitTrace) -> None:
-    """A function that writes into its own argument (``x[0] = 0``, ``x += 1``, or through
-    a view of ``x``) changes the caller's array when called, which a replay cannot do:
-    jit refuses it rather than silently leave the array as it was (JAX's inputs are
-    immutable too). Inside gk.grad and the other transforms such writes are fine: they
-    change the function's own copy."""
-    Tensor = primitives._Tensor
-    for k, box in enumerate(leaf for leaf in boxed if type(leaf) is Tensor):
-        if box._trace is not tr or box._node != k:
-            name = getattr(fun, "__name__", "the function")
-            raise JitError(
-                f"gk.jit: {name} writes into its traced argument (input {k}) in place "
-                "(x[i] = ..., x += ..., np.copyto, out=, or through a view of x). Called "
-                "without jit that changes your array; a replay cannot. Write into a copy "
-                "(x = x.copy()) and return it, or call the function without gk.jit."
-            )
+def _check_unwritten(
+    boxes: list,
+    numbers: set,
+    handed: list,
+    args: tuple,
+    kwargs: dict,
+    key: tuple,
+    static_pos: tuple,
+    name: str,
+) -> None:
+    """Refuse a recording whose function wrote into its inputs: a replay would not
+    repeat the write (see :mod:`~gradkit.autodiff.jit_inputs`). A number passed in is
+    immutable: ``x += 1`` on it renames, as in Python, and is no write."""
+    for j, box in enumerate(boxes):
+        # the box was written into (x[0] = ..., x += ..., out=x)
+        if box._node != j and j not in numbers:
+            raise write_error(name, f"its traced argument (input {j}) in place (x[i] = ..., "
+                              "x += ..., np.copyto, out=, or through a view of x)")
+    check_unwritten(handed, name)
+    try:
+        again = _read_call(args, kwargs, static_pos)[0]
+    except CallThrough:  # pragma: no cover - the arguments were read before the call
+        return
+    if again != key:
+        before = next((k for k, a in zip(key, again) if k != a), None)
+        what = "a value"
+        if type(before) is tuple and before and before[0] == "a":
+            what = f"an array of {np.dtype(before[2])} and shape {before[1]}"
+        elif type(before) is tuple and before and before[0] == "v":
+            what = f"a {before[1].__name__}"
+        raise write_error(name, f"{what} it was passed (in place, or as an attribute of an "
+                          "object it was passed)")  # fmt: skip
 
 
 def _check_replay(expected: Any, got: Any, fun: Callable) -> None:

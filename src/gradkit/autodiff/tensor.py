@@ -78,10 +78,11 @@ def _as_array(data: Any) -> Any:
 
 
 def _index(idx: Any) -> tuple:
-    """Normalize an index to a tuple of plain (untraced) entries."""
+    """Normalize an index to a tuple of entries without differentiation boxes (an index
+    gk.jit traces, such as ``np.argsort(x)``, stays recorded)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
-    return tuple(value_of(k) if type(k) is Tensor else k for k in idx)
+    return tuple(strip(k) if type(k) is Tensor else k for k in idx)
 
 
 def _operator(prim: Any) -> tuple:
@@ -439,6 +440,25 @@ class Tensor:
     def __ne__(self, other):  # type: ignore[override]
         return apply_constant(np.not_equal, (self, other), _NO_KW)
 
+    # Logical operators: a zero derivative, so a plain result (recorded under gk.jit).
+    def __and__(self, other):
+        return apply_constant(np.bitwise_and, (self, other), _NO_KW)
+
+    def __rand__(self, other):
+        return apply_constant(np.bitwise_and, (other, self), _NO_KW)
+
+    def __or__(self, other):
+        return apply_constant(np.bitwise_or, (self, other), _NO_KW)
+
+    def __ror__(self, other):
+        return apply_constant(np.bitwise_or, (other, self), _NO_KW)
+
+    def __xor__(self, other):
+        return apply_constant(np.bitwise_xor, (self, other), _NO_KW)
+
+    def __invert__(self):
+        return apply_constant(np.invert, (self,), _NO_KW)
+
     def __getitem__(self, idx):
         idx = _index(idx)
         return views.link(self, bind(_getitem, (self,), {"idx": idx}), ("index", idx))
@@ -628,6 +648,14 @@ class Tensor:
     def copy(self):
         """A new tensor with the same value, differentiable like the original."""
         return numpy_api.copy(self)
+
+    def any(self, axis=None, out=None, keepdims=False):
+        """Whether any element is nonzero (a plain boolean: no gradient), as ``ndarray.any``."""
+        return apply_constant(np.any, (self,), {"axis": axis, "out": out, "keepdims": keepdims})
+
+    def all(self, axis=None, out=None, keepdims=False):
+        """Whether every element is nonzero (a plain boolean: no gradient), as ``ndarray.all``."""
+        return apply_constant(np.all, (self,), {"axis": axis, "out": out, "keepdims": keepdims})
 
     def argmax(self, axis=None, out=None, *, keepdims=False):
         """Index of the maximum (a plain array: no gradient)."""

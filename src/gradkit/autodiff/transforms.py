@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
-from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass, fingerprint
 from gradkit.autodiff.sequences import check_input, pack_output
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened, running
@@ -254,8 +255,8 @@ def _pack(per_arg: list, nums_given: Argnums) -> Any:
 
 
 # --- reverse mode ----------------------------------------------------------------------
-def _reverse(fun, args, kwargs, nums, who, has_aux):
-    tr = ReverseTrace(next_level(), who)
+def _reverse(fun, args, kwargs, nums, who, has_aux, guard=None):
+    tr = ReverseTrace(next_level(), who, guard=guard)
     stack = running()
     stack.append(tr)  # what `with opened(tr)` does, without its three calls
     try:
@@ -266,6 +267,9 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
+    except BaseException:
+        tr.unlock()
+        raise
     finally:
         stack.pop()
         tr.active = False
@@ -371,14 +375,21 @@ def _value_and_grad(fun, args, kwargs, argnums, has_aux, who, holomorphic=False)
     nums = _argnums(argnums, len(args), who)
     if holomorphic:
         _check_holomorphic([args[a] for a in nums], who)
-    tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
-    v = out._value if type(out) is Tensor else out
-    if holomorphic or not (  # the commonest outputs, a float64 scalar or a float array
-        (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
-        and v.shape in _SCALAR_SHAPES
-    ):
-        _scalar_output(out, who, fun, holomorphic)
-    g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
+    # "lock": the arrays the rules will read are guarded until the backward pass ends
+    tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux, "lock")
+    try:
+        v = out._value if type(out) is Tensor else out
+        if holomorphic or not (  # the commonest outputs, a float64 scalar or a float array
+            (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
+            and v.shape in _SCALAR_SHAPES
+        ):
+            _scalar_output(out, who, fun, holomorphic)
+        if tr.prints:
+            tr.verify()  # the small saved arrays, before the backward pass reads them
+        g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
+    finally:
+        if tr.locked or tr.prints:
+            tr.unlock()
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
         return (value, _lower(aux, tr)), g
@@ -469,8 +480,15 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     (array([ 2., 60.]),)
     """
     nums = tuple(range(len(primals)))
-    tr, out, aux, nodes, defs, originals = _reverse(fun, primals, {}, nums, "vjp", has_aux)
+    # vjp_fn may run at any later time: the arrays it will read are fingerprinted
+    tr, out, aux, nodes, defs, originals = _reverse(
+        fun, primals, {}, nums, "vjp", has_aux, "fingerprint"
+    )
     out_leaves, out_def = tree_flatten(out)
+    primal_prints = [
+        (k, x, fingerprint(x)) for k, xs in enumerate(originals) for x in xs
+        if type(x) is np.ndarray
+    ]  # fmt: skip
 
     def vjp_fn(cotangent: Any) -> tuple:
         ct_leaves, ct_def = tree_flatten(cotangent)
@@ -493,7 +511,14 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
-        grads = backward_pass(roots, tape=tr.tape) if roots else {}
+        for k, x, before in primal_prints:
+            if fingerprint(x) != before:
+                raise InPlaceError(
+                    f"vjp_fn: primal argument {k} (shape {x.shape}) was modified in place "
+                    "after gk.vjp evaluated the function; the cotangents would mix old and "
+                    "new values. Pass a copy to gk.vjp, or call vjp_fn before writing."
+                )
+        grads = backward_pass(roots, tape=tr.tape, check_saved=True) if roots else {}
         given = tuple(c for c in ct_leaves if type(c) is np.ndarray)
         return tuple(_gradients(grads, nodes, defs, originals, given))
 

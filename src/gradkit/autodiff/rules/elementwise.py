@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Primitive, value_of
+from gradkit.autodiff.primitives import Primitive, peek
 from gradkit.autodiff.rules import complex_parts
 
 LOG2 = math.log(2.0)
@@ -30,7 +30,9 @@ def _tie(win: np.ndarray, tie: np.ndarray, ans) -> np.ndarray:
     """1 where an argument wins, 1/2 where it ties: ties split the gradient evenly.
 
     The weights take the output's dtype, so float32 tangents stay float32."""
-    return (win + 0.5 * tie).astype(np.result_type(value_of(ans)), copy=False)
+    w = win + 0.5 * tie
+    dtype = np.result_type(peek(ans))
+    return w if peek(w).dtype == dtype else w.astype(dtype)
 
 
 def _pow_dx(g, ans, x, y):

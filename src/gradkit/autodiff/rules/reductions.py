@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, shape_of, value_of
+from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of, strip
 
 
 def _shift(axis, nb: int, ndim: int):
@@ -93,9 +93,11 @@ mean_p.lower = lambda x, axis, keepdims: [  # the sum's form, then the division
 
 def _extreme_weights(ans, x, axis, keepdims):
     """Weights that share the gradient evenly among the entries equal to the extreme."""
-    xv = value_of(x)
-    hit = xv == expand(value_of(ans), xv.shape, axis, keepdims)
-    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(xv.dtype, copy=False)
+    xv = strip(x)  # constants to differentiation; recorded (not read) under gk.jit
+    hit = xv == expand(strip(ans), shape_of(xv), axis, keepdims)
+    w = hit / np.sum(hit, axis=axis, keepdims=True)
+    dtype = peek(xv).dtype
+    return w if peek(w).dtype == dtype else w.astype(dtype)
 
 
 def _extreme_vjp(g, ans, x, axis, keepdims):
@@ -117,11 +119,12 @@ min_p.jvp = _extreme_jvp
 
 def _prod_others(ans, x, axis, keepdims):
     """For each entry, the product of the other entries in its reduction group."""
-    xv = value_of(x)
-    if np.all(xv != 0):
-        return expand(ans, shape_of(x), axis, keepdims) / x
-    # With zeros, ans / x is 0/0: form the products of the others explicitly.
     shape = shape_of(x)
+    nonzero = strip(x) != 0  # recorded, not read, under gk.jit: no Python decision on it
+    if type(nonzero) is np.ndarray and nonzero.all():
+        return expand(ans, shape, axis, keepdims) / x
+    # With zeros, ans / x is 0/0 there: the products of the others, formed explicitly,
+    # where x is 0 (elsewhere ans / x, as without zeros, so jit's answer is the same).
     axes = tuple(range(len(shape))) if axis is None else axis
     keep = tuple(k for k in range(len(shape)) if k not in axes)
     order = keep + axes
@@ -132,7 +135,9 @@ def _prod_others(ans, x, axis, keepdims):
     eye = np.eye(n, dtype=bool)
     others = np.prod(np.where(eye, 1.0, np.expand_dims(flat, -2)), axis=-1)
     others = np.reshape(others, tuple(shape[k] for k in order))
-    return np.transpose(others, tuple(np.argsort(order)))
+    others = np.transpose(others, tuple(np.argsort(order)))
+    quotient = expand(ans, shape, axis, keepdims) / np.where(nonzero, x, 1.0)
+    return np.where(nonzero, quotient, others)
 
 
 prod_p = Primitive("prod", _prod)
