@@ -215,7 +215,7 @@ def test_writing_a_traced_value_into_a_numpy_array_says_to_use_a_traced_array() 
         gk.grad(item)(X)
     assert isinstance(info.value.__cause__, TracerConversionError)
     assert "np.zeros_like(x)" in str(info.value.__cause__)
-    with pytest.raises(TracerConversionError, match=r"into a plain NumPy array.*zeros_like"):
+    with pytest.raises(TracerConversionError, match=r"NumPy array.*zeros_like"):
         gk.grad(piece)(X)
     for write in (
         lambda x: np.copyto(np.zeros(3), x[0]),

@@ -55,8 +55,9 @@ def element_array(t: Any, dtype: Any, copy: Any) -> np.ndarray:
             f"np.asarray/np.array with dtype={np.dtype(dtype)} (or writing into a NumPy "
             f"array, a[i] = t) was called on a Tensor of shape {t.shape} that is being "
             "differentiated; a plain array cannot carry its gradient. Build arrays with "
-            "np.stack/np.concatenate/np.where or np.array([...]) without a dtype, or call "
-            ".detach() (or gk.stop_gradient) if you want the value without gradient."
+            "np.stack/np.concatenate/np.where or np.array([...]) without a dtype; to fill "
+            "a NumPy array with traced values, make it traced: a = np.zeros_like(x), then "
+            "a[i] = t; or call .detach() (or gk.stop_gradient) for the value alone."
             + (scipy_names.asarray_hint() or conversions.hint("np.asarray"))
         )
     _refuse_caller(sys._getframe(2), t)
