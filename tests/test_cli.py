@@ -309,6 +309,17 @@ def test_train_every_dataset_holds_out_a_quarter(capsys, dataset, n_samples):
     assert held_out == round(0.25 * n_samples)
 
 
+def test_train_a_cnn_on_digits(capsys):
+    # two epochs of the CNN already beat chance (10%) by far on the held-out quarter
+    status, out, _ = run(capsys, "train", "digits", "--model", "cnn", "--epochs", "2",
+                         "--lr", "0.003")
+    assert status == 0
+    match = re.search(r"test accuracy (\d+\.\d)%", out)
+    assert match and float(match.group(1)) >= 80.0
+    status, _, err = run(capsys, "train", "moons", "--model", "cnn")
+    assert_one_line_error(status, err, "digits")
+
+
 def test_train_bad_dataset_and_options(capsys):
     status, _, err = run(capsys, "train", "imagenet")
     assert_one_line_error(status, err, "imagenet")

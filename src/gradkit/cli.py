@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", metavar="DATASET", choices=["tutorial", "moons", "spirals", "digits"],
                    help="tutorial, moons, spirals or digits")
     p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--model", default="mlp", choices=["mlp", "cnn"],
+                   help="mlp (default) or cnn (two convolutions; digits only)")
     p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
     p.add_argument("--optimizer", default="adam", help="sgd, momentum, adam, ... (default adam)")
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
