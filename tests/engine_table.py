@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gradkit.autodiff import numpy_api
+import numpy as np
+
+from gradkit.autodiff import numpy_api, scipy_names
 
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
               "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
 LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
           "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
           "linalg.matrix_power"}  # fmt: skip
-ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag"}
+ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
     "split ties evenly; `clip` passes the gradient on `[lo, hi]`; `where` sends none to the "
-    "branch not taken",
+    "branch not taken; complex numbers throughout (`abs`, `real`, `imag`, `conjugate`, "
+    "`angle` and the complex `sign` with rules of their own; a real `sign` is constant)",
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
     "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",
@@ -37,11 +40,18 @@ NOTES = {
     "`roll` and `pad` gather by index, so the gradient follows each value to where it went",
     "zero": "piecewise constant, boolean or integer-valued: computed on plain values, zero "
     "derivative",
+    "scipy": "with `gradkit[scipy]`: rules load when a scipy.special ufunc first meets a "
+    "traced value; closed forms in scipy.special ufuncs, so any order; order arguments "
+    "(`v`, `n`, `a`, `b`, `df`, `s`, `lmbda`) are constants (a traced one raises "
+    "`NoRuleError` naming it); `xlogy(0, y)` has slope 0 in `y`",
 }
 
 
 def public_name(fn: Any) -> str:
-    """``np.<name>`` as a user writes it (``np.linalg.norm`` for submodule functions)."""
+    """``np.<name>`` as a user writes it (``np.linalg.norm`` for submodule functions;
+    ``scipy.special.<name>`` for SciPy's ufuncs)."""
+    if isinstance(fn, np.ufunc) and getattr(np, fn.__name__, None) is not fn:
+        return scipy_names.ufunc_name(fn)
     module = getattr(fn, "__module__", None) or "numpy"
     sub = module.replace("numpy", "", 1).strip(".")
     sub = "" if not sub or sub.startswith(("_", "core")) else sub + "."
@@ -54,10 +64,13 @@ def _is_constant(impl: Callable) -> bool:
 
 def families() -> dict[str, list[str]]:
     """Every registered NumPy function and ufunc, by family, as ``np.<name>`` strings."""
+    _load_scipy_rules()
     out: dict[str, set[str]] = {k: set() for k in NOTES}
     for ufunc, impl in numpy_api.UFUNCS.items():
         name = public_name(ufunc)
-        if _is_constant(impl):
+        if name.startswith("scipy."):
+            out["scipy"].add(name)
+        elif _is_constant(impl):
             out["zero"].add(name)
         elif ufunc.__name__ == "matmul":
             out["linalg"].add(name)
@@ -76,7 +89,17 @@ def families() -> dict[str, list[str]]:
             out["elementwise"].add(name)
         else:
             out["shapes"].add(name)
-    return {k: sorted(v) for k, v in out.items()}
+    return {k: sorted(v) for k, v in out.items() if v}
+
+
+def _load_scipy_rules() -> None:
+    """The scipy.special rules load on first use: load them, where SciPy is installed, so
+    the table does not depend on what ran before."""
+    try:
+        import scipy.special  # noqa: F401
+    except ImportError:
+        return
+    numpy_api._load_scipy_special_rules()
 
 
 TITLES = {
@@ -85,6 +108,7 @@ TITLES = {
     "linalg": "Linear algebra",
     "shapes": "Shapes, joining, indexing",
     "zero": "Zero derivative",
+    "scipy": "SciPy special functions (ufuncs)",
 }
 
 

@@ -24,9 +24,11 @@ import fd
 import numpy as np
 import pytest
 from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
+from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
 from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
+from autodiff_cases_special import SPECIAL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +39,9 @@ SEEDS = st.integers(0, 2**32 - 1)
 # stay within a few seconds per 10 examples.
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
-ALL_CASES = UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER
+ALL_CASES = (
+    UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX + SPECIAL
+)
 
 
 def _weights(rng, shape):
@@ -134,7 +138,7 @@ def test_every_registered_ufunc_is_exercised() -> None:
     from gradkit.autodiff import numpy_api
     from gradkit.autodiff.rules import elementwise
 
-    covered = {c.fn for c in ALL_CASES}
+    covered = {getattr(c, "ufunc", None) or c.fn for c in ALL_CASES}  # ufunc: in x only
     constant = set(elementwise.UFUNC_CONSTANT)
     missing = [
         u.__name__

@@ -301,3 +301,15 @@ def test_lbfgs_steps_equal_torch(kwargs):
         np.testing.assert_allclose(
             res.trajectory[k + 1], tx.detach().numpy(), rtol=1e-10, atol=1e-12
         )
+
+
+def test_the_fair_race_rates_are_the_tuned_ones():
+    # Re-derive FAIR_RATES: each optimizer's best rate of LR_GRID on the tutorial's race.
+    from gradkit.optim.race import FAIR_RATES, tuned_racers
+
+    tuned = {r.name: r.settings.split()[0] for r in tuned_racers()}
+    assert tuned == {name: f"lr={lr:.0e}".replace("e-0", "e-") for name, lr in FAIR_RATES.items()}
+    fair = gk.optim.race(racers=gk.optim.fair_racers())
+    values = {row["optimizer"]: row["final_value"] for row in fair.rows()}
+    # tuned, the tutorial's momentum and PyTorch's (rate / 10) are the same method
+    assert values["momentum (tutorial)"] == pytest.approx(values["momentum (PyTorch)"], rel=1e-9)

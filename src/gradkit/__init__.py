@@ -21,7 +21,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "autodiff", "numerical", "symbolic", "nn", "optim", "functions", "viz", "tree", "cli"
+    "autodiff", "numerical", "symbolic", "nn", "optim", "functions", "viz", "tree", "cli",
+    "scipy",
 )
 
 __all__ = [

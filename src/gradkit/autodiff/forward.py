@@ -70,7 +70,10 @@ class ForwardTrace(Trace):
         dtype = getattr(ans, "dtype", None)
         if dtype is not None and tout.dtype != dtype:
             # A float64 constant mixed into float32 code promotes the value: keep the
-            # tangent in the value's dtype, as the reverse mode does.
+            # tangent in the value's dtype, as the reverse mode does. A real value's
+            # tangent is real (a complex one from a rule would be rounding in Im).
+            if tout.dtype.kind == "c" and dtype.kind != "c":
+                tout = np.real(tout)
             tout = tout.astype(dtype)
         return Tensor._new(ans, self, tout)
 

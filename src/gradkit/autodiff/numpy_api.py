@@ -10,12 +10,14 @@ A function in none of these tables raises :class:`NoRuleError` naming it.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import views
+from gradkit.autodiff import casts, views
+from gradkit.autodiff import scipy_names
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -27,6 +29,7 @@ from gradkit.autodiff.primitives import (
     value_of,
 )
 from gradkit.autodiff.rules import elementwise, linalg, reductions, shape
+from gradkit.autodiff.rules.complex_parts import is_complex
 
 #: ufunc -> function taking the ufunc's inputs
 UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
@@ -160,37 +163,52 @@ def as_operands(inputs: tuple) -> tuple:
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     from gradkit.autodiff.errors import NoRuleError
 
-    name = ufunc.__name__
     if "out" in kwargs or "where" in kwargs or method == "at":
         from gradkit.autodiff import numpy_writes  # writes: out=, where=, ufunc.at
 
         return numpy_writes.apply_ufunc_writing(ufunc, method, inputs, kwargs)
+    fn = UFUNCS.get(ufunc)
+    if fn is None and "scipy.special" in sys.modules:
+        fn = _load_scipy_special_rules().get(ufunc)
     if method == "reduce":
         reducers = {np.add: sum_, np.multiply: prod, np.maximum: _max, np.minimum: _min}
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
             return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
-    if method == "outer" and ufunc in UFUNCS:
+    if method == "outer" and fn is not None:
         a, b = inputs
-        return UFUNCS[ufunc](np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
+        return fn(np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
     if method != "__call__":
-        raise NoRuleError(f"np.{name}.{method} has no derivative rule in gradkit")
-    fn = UFUNCS.get(ufunc)
+        raise NoRuleError(
+            f"{scipy_names.ufunc_name(ufunc)}.{method} has no derivative rule in gradkit"
+        )
     if fn is None:
         raise NoRuleError(
-            f"np.{name} has no derivative rule in gradkit. Wrap your own version with "
-            "@gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
+            f"{scipy_names.ufunc_name(ufunc)} has no derivative rule in gradkit. Wrap your "
+            "own version with @gk.primitive and give its derivative with gk.defvjp / gk.defjvp."
         )
     inputs = as_operands(inputs)
     if kwargs:
         extra = {k: v for k, v in kwargs.items() if k not in ("dtype", "casting")}
         if extra:
             raise TypeError(
-                f"np.{name}: arguments {sorted(extra)} are not supported on traced values"
+                f"{scipy_names.ufunc_name(ufunc)}: arguments {sorted(extra)} are not "
+                "supported on traced values"
             )
-        if kwargs.get("dtype") is not None:
-            return astype(fn(*inputs), kwargs["dtype"])
+        if kwargs.get("dtype") is not None:  # computed in dtype, as NumPy does
+            return casts.ufunc_in_dtype(
+                ufunc, fn, inputs, kwargs["dtype"], kwargs.get("casting", "same_kind")
+            )
     return fn(*inputs)
+
+
+def _load_scipy_special_rules() -> dict:
+    """Register the scipy.special ufuncs' rules (rules/special.py imports SciPy, so it is
+    loaded when one of its ufuncs first meets a traced value, never by import gradkit)."""
+    from gradkit.autodiff.rules import special
+
+    UFUNCS.update(special.UFUNC_PRIMITIVES)
+    return UFUNCS
 
 
 # reductions -------------------------------------------------------------------------
@@ -198,8 +216,10 @@ def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if out is not None or initial is not None or where is not None:
             _no(name, out=out, initial=initial, where=where)
-        r = prim(a, axis=norm_axis(axis, ndim_of(a), name), keepdims=bool(keepdims))
-        return r if dtype is None else astype(r, dtype)
+        kw = {"axis": norm_axis(axis, ndim_of(a), name), "keepdims": bool(keepdims)}
+        if dtype is not None:  # the entries cast first, as NumPy does
+            return casts.reduce_in_dtype(getattr(np, name), prim, a, dtype, kw)
+        return prim(a, **kw)
 
     reduce.__name__ = name
     return reduce
@@ -230,8 +250,10 @@ amin = implements(np.min, np.amin)(_without_dtype(_min))
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if out is not None or where is not None:
         _no("mean", out=out, where=where)
-    r = reductions.mean_p(a, axis=norm_axis(axis, ndim_of(a), "mean"), keepdims=bool(keepdims))
-    return r if dtype is None else astype(r, dtype)
+    kw = {"axis": norm_axis(axis, ndim_of(a), "mean"), "keepdims": bool(keepdims)}
+    if dtype is not None:  # computed in dtype, as NumPy does
+        return casts.reduce_in_dtype(np.mean, reductions.mean_p, a, dtype, kw)
+    return reductions.mean_p(a, **kw)
 
 
 @implements(np.var)
@@ -242,7 +264,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     axes = norm_axis(axis, ndim_of(a), "var")
     centered = a - reductions.mean_p(a, axis=axes, keepdims=True)
     n = reductions._count(shape_of(a), axes)
-    return sum_(centered * centered, axis=axes, keepdims=keepdims) / (n - ddof)
+    return sum_(_abs2(centered), axis=axes, keepdims=keepdims) / (n - ddof)
 
 
 @implements(np.std)
@@ -481,7 +503,7 @@ def dot(a, b, out=None):
 
 @implements(np.vdot)
 def vdot(a, b):
-    return sum_(ravel(a) * ravel(b))
+    return sum_(ravel(np.conjugate(a) if is_complex(a) else a) * ravel(b))
 
 
 @implements(np.inner)
@@ -584,7 +606,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord == "fro" and vector:
         raise ValueError("norm: invalid norm order 'fro' for vectors; use ord=None or 2")
     if ord in (None, "fro") or (ord == 2 and vector):
-        return _safe_root(sum_(x * x, axis=axes, keepdims=keepdims), 2)
+        return _safe_root(sum_(_abs2(x), axis=axes, keepdims=keepdims), 2)
     if ord == 1 and vector:
         return sum_(np.abs(x), axis=axes, keepdims=keepdims)
     if ord == np.inf and vector:
@@ -599,11 +621,15 @@ def norm(x, ord=None, axis=None, keepdims=False):
     )
 
 
-def astype(a: Any, dtype: Any) -> Any:
-    """Cast ``a`` to ``dtype``; the gradient is cast back to ``a``'s dtype."""
-    if np.result_type(value_of(a)) == np.dtype(dtype):
-        return a
-    return shape.astype_p(a, dtype=np.dtype(dtype))
+astype = casts.astype
+
+
+def _abs2(x: Any) -> Any:
+    """``|x|**2``, smooth everywhere: ``x * x`` for real ``x``, ``re**2 + im**2`` else."""
+    if not is_complex(x):
+        return x * x
+    re, im = np.real(x), np.imag(x)
+    return re * re + im * im
 
 
 # np.matmul is a ufunc in NumPy 2 (and reaches __array_ufunc__), a function before.
@@ -611,4 +637,8 @@ if isinstance(np.matmul, np.ufunc):
     UFUNCS[np.matmul] = matmul
     elementwise.UFUNC_PRIMITIVES[np.matmul] = linalg.matmul_p  # the operator fast path
 
-from gradkit.autodiff import numpy_extras, numpy_writes  # noqa: E402,F401 - registers more
+from gradkit.autodiff import (  # noqa: E402,F401 - register more
+    numpy_complex,
+    numpy_extras,
+    numpy_writes,
+)

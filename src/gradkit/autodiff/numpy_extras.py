@@ -43,8 +43,8 @@ from gradkit.autodiff.numpy_api import (
     sum_,
     where,
 )
-from gradkit.autodiff.primitives import ndim_of, shape_of, value_of
-from gradkit.autodiff.rules import linalg, shape
+from gradkit.autodiff.primitives import ndim_of, shape_of, strip, value_of
+from gradkit.autodiff.rules import complex_parts, linalg, shape
 
 # Nothing here is imported by users: these functions are reached through NumPy itself
 # (np.sort(t) on a traced t) and keep NumPy's signatures, documented by NumPy.
@@ -273,8 +273,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
     """Sum ignoring NaNs: NaN entries count as 0 and get a zero gradient."""
     if out is not None:
         raise TypeError("nansum: out= is not supported on traced values")
-    r = sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, keepdims=keepdims)
-    return r if dtype is None else r.astype(dtype)
+    # dtype= casts the entries first, as NumPy does (an integer dtype gives a constant)
+    return sum_(where(np.isnan(value_of(a)), 0.0, a), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 @implements(np.nanmean)
@@ -302,18 +302,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
     c = np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return moveaxis(c, -1, axisc)
-
-
-# real-valued views of complex functions -----------------------------------------------------
-@implements(np.real)
-def real(val):
-    """Traced values are real, so ``np.real`` is the identity (and ``np.imag`` is zero)."""
-    return val
-
-
-@implements(np.imag)
-def imag(val):
-    return np.zeros(shape_of(val), dtype=np.result_type(value_of(val)))
 
 
 # joining -------------------------------------------------------------------------------------
@@ -373,9 +361,13 @@ def det(a):
 
 @implements(np.linalg.slogdet)
 def slogdet(a):
-    """``(sign, log|det a|)``; the sign is piecewise constant, so it is a plain array."""
+    """``(sign, log|det a|)``; a real sign is piecewise constant, so it is a plain array;
+    a complex one, ``exp(i arg det a)``, moves with ``a``."""
     _square(a, "slogdet")
     sign = np.linalg.slogdet(value_of(a))[0]
+    if complex_parts.is_complex(a):  # NumPy's value, and the derivative of arg det a
+        phase = np.imag(complex_parts.logdet_p(a))
+        sign = sign * np.exp(1j * (phase - strip(phase)))
     return sign, linalg.logabsdet_p(a)
 
 

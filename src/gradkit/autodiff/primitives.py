@@ -339,12 +339,18 @@ def defvjp(fn: Primitive, *vjpmakers: Callable | None) -> None:
     """
     prim = _check_primitive(fn, "defvjp")
 
-    def wrap(maker: Callable | None) -> Callable | None:
+    def wrap(i: int, maker: Callable | None) -> Callable | None:
         if maker is None:
             return None
-        return lambda g, ans, *args, **kw: maker(ans, *args, **kw)(g)
 
-    prim.vjps = tuple(wrap(m) for m in vjpmakers)
+        def rule(g, ans, *args, **kw):
+            if _integer_valued(ans):  # piecewise constant: derivative 0, whatever the rule
+                return _zero_cotangent(args[i])
+            return maker(ans, *args, **kw)(g)
+
+        return rule
+
+    prim.vjps = tuple(wrap(i, m) for i, m in enumerate(vjpmakers))
 
 
 def defjvp(fn: Primitive, *jvpfuns: Callable | None) -> None:
@@ -367,7 +373,24 @@ def defjvp(fn: Primitive, *jvpfuns: Callable | None) -> None:
     prim.jvp = functools.partial(_user_jvp, prim)
 
 
+def _integer_valued(ans: Any) -> bool:
+    """Whether a custom primitive's output is integers or booleans (a constant)."""
+    import numpy as np
+
+    return np.result_type(peek(ans)).kind in "biu"
+
+
+def _zero_cotangent(x: Any) -> Any:
+    import numpy as np
+
+    return np.zeros(shape_of(x), dtype=np.result_type(peek(x), 0.0))
+
+
 def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+    if _integer_valued(ans):  # piecewise constant: derivative 0
+        import numpy as np
+
+        return np.zeros(shape_of(t)[:nb] + shape_of(ans), dtype=np.result_type(peek(t)))
     rules = prim.user_jvps
     rule = rules[i] if i < len(rules) else None
     if rule is None:

@@ -199,6 +199,22 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
 
 _F64 = np.dtype(np.float64)
 
+
+def real_part(r: Any) -> Any:
+    """The cotangent of a real value from the complex cotangent ``r`` that reached it.
+
+    Cotangents pair with tangents by ``Re(sum(c * v))``; for a real tangent ``v`` only
+    ``Re(c)`` matters, and a real input takes it as its own (as JAX does). A new array,
+    not a strided view into ``r``.
+    """
+    if type(r) is np.ndarray:
+        return r.real.copy()
+    return np.real(r)
+
+
+def _is_complex(value: Any) -> bool:
+    return np.result_type(primitives.peek(value)).kind == "c"
+
 def _reachable(roots: list) -> list:
     """Nodes reachable from ``roots``, consumers before producers (decreasing seq)."""
     seen = set()
@@ -275,6 +291,8 @@ def backward_pass(
                     r = unbroadcast(r, args[i].shape)
             except AttributeError:  # a Python number: unbroadcast broadcasts it
                 r = unbroadcast(r, args[i].shape)
+            if r.dtype is not _F64 and r.dtype.kind == "c" and not _is_complex(args[i]):
+                r = real_part(r)  # a real input met a complex value: Re of its cotangent
             if parent in grads:
                 grads[parent] = grads[parent] + r
             else:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import numpy_api, primitives, trace, views
+from gradkit.autodiff import numpy_api, primitives, scipy_names, trace, views
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
@@ -53,13 +53,13 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
-    if arr.dtype.kind == "f":  # must not change the recorded graph or the gradient
+    if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64, copy=False)
     raise TypeError(
-        f"gk.Tensor holds real floating-point numbers; got data of dtype {arr.dtype}. "
-        "Convert it first, e.g. np.asarray(data, dtype=float)."
+        f"gk.Tensor holds real floating-point or complex numbers; got data of dtype "
+        f"{arr.dtype}. Convert it first, e.g. np.asarray(data, dtype=float)."
     )
 
 
@@ -108,7 +108,8 @@ class Tensor:
     """A value (a NumPy array) that carries what is needed to differentiate through it.
 
     Args:
-        data: an array-like of real numbers; integers become float64, float32 stays.
+        data: an array-like of real or complex numbers; integers become float64, float32
+            and complex stay.
             An array is copied (as ``torch.tensor`` does), so writing into it afterwards
             changes neither the Tensor nor a gradient computed from it.
         requires_grad: record operations on this tensor so that ``backward()`` fills
@@ -189,6 +190,22 @@ class Tensor:
         return numpy_api.transpose(self)
 
     @property
+    def real(self) -> Any:
+        """The real part (``np.real``)."""
+        return np.real(self)
+
+    @property
+    def imag(self) -> Any:
+        """The imaginary part (``np.imag``)."""
+        return np.imag(self)
+
+    def conj(self) -> Any:
+        """The complex conjugate (``np.conjugate``)."""
+        return np.conjugate(self)
+
+    conjugate = conj
+
+    @property
     def requires_grad(self) -> bool:
         """True when operations on this tensor are recorded for differentiation."""
         return self._trace is not None
@@ -244,6 +261,7 @@ class Tensor:
                 f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
                 "cannot carry its gradient. Build arrays with np.stack/np.concatenate/np.where, "
                 "or call .detach() (or gk.stop_gradient) if you want the value without gradient."
+                + scipy_names.asarray_hint()
             )
         arr = np.asarray(self._value)
         return arr if dtype is None else arr.astype(dtype)
@@ -318,6 +336,12 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): the output has shape {self.shape}; only a scalar output has "
                     "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                )
+            if value_of(self).dtype.kind == "c":
+                raise RuntimeError(
+                    "backward(): the output is complex, and only a real scalar output has an "
+                    "implicit gradient. Call backward() on a real number computed from it "
+                    "(np.real, np.abs, ...), or pass gradient=..."
                 )
             gradient = np.ones((), dtype=value_of(self).dtype)
         elif np.shape(gradient) != self.shape:
@@ -543,7 +567,8 @@ class Tensor:
         return numpy_api.clip(self, min, max, out)
 
     def astype(self, dtype):
-        """Cast to ``dtype`` (the gradient is cast back)."""
+        """Cast to ``dtype`` (the gradient is cast back; to an integer or boolean dtype
+        the result is a constant, derivative 0)."""
         return numpy_api.astype(self, dtype)
 
     def copy(self):

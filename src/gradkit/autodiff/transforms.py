@@ -69,23 +69,23 @@ def _input(x: Any, who: str, argnum: int) -> Any:
             x = x._value
         else:
             kind = np.result_type(peek(x)).kind
-            if kind != "f":
+            if kind not in "fc":
                 raise TypeError(f"{who}: argument {argnum} is a Tensor of dtype {x.dtype}")
             return x
     if isinstance(x, _INTS):
         raise TypeError(
             f"{who}: argument {argnum} is the integer {x!r}; derivatives are taken with respect "
-            f"to real floating-point values. Pass {float(x)!r} instead."
+            f"to floating-point (real or complex) values. Pass {float(x)!r} instead."
         )
     try:
         arr = np.asarray(x)
     except Exception as err:  # pragma: no cover - unusual array-likes
         raise TypeError(f"{who}: argument {argnum} is not an array: {type(x).__name__}") from err
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fc":
         hint = " Use x.astype(float)." if arr.dtype.kind in "biu" else ""
         raise TypeError(
             f"{who}: argument {argnum} has dtype {arr.dtype}; derivatives are taken with respect "
-            f"to real floating-point arrays.{hint}"
+            f"to real floating-point (or complex) arrays.{hint}"
         )
     return arr
 
@@ -186,15 +186,19 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
         if gv.shape != shape_of(lv):
             g = np.broadcast_to(g, shape_of(lv))
         if gv.dtype != dtype:
+            if gv.dtype.kind == "c" and dtype.kind != "c":
+                g = np.real(g)  # a real input's share of a complex cotangent
             g = g.astype(dtype)
         return g
     if g is None:
         g = np.zeros(shape_of(lv), dtype=dtype)
     else:
         g = np.asarray(g)
+        if g.dtype.kind == "c" and dtype.kind != "c":
+            g = g.real
         if g.shape != shape_of(lv) or g.dtype != dtype or not g.flags.writeable:
             g = np.array(np.broadcast_to(g, shape_of(lv)), dtype=dtype)
-    if isinstance(original, (float, np.floating)) and not isinstance(original, np.ndarray):
+    if isinstance(original, (float, complex, np.inexact)) and not isinstance(original, np.ndarray):
         return g[()]
     return g
 
@@ -285,10 +289,16 @@ def _real_output(value: Any, who: str, fun: Callable, allowed: str = "iuf") -> N
             "`return` missing?)"
         )
     if kind == "c":
+        holomorphic = (
+            f"If {name} is holomorphic, pass holomorphic=True (gk.{who}(f, holomorphic=True)) "
+            "for f'(z); otherwise return"
+            if who in _HOLOMORPHIC
+            else "Return"
+        )
         raise TypeError(
-            f"gk.{who}: {name} returned a complex value; reverse mode differentiates real "
-            "outputs. Return np.real(...), np.imag(...) or np.abs(...) of it, or use gk.jvp "
-            "or gk.jacfwd, which carry complex outputs."
+            f"gk.{who}: {name} returned a complex value; {who} differentiates a real output. "
+            f"{holomorphic} np.real(...), np.imag(...) or np.abs(...) of it, or use gk.vjp or "
+            "gk.jvp, which carry complex outputs."
         )
     if kind == "b":
         raise TypeError(
@@ -301,7 +311,27 @@ def _real_output(value: Any, who: str, fun: Callable, allowed: str = "iuf") -> N
     )
 
 
-def _scalar_output(out: Any, who: str, fun: Callable) -> None:
+#: The transforms with a ``holomorphic`` option.
+_HOLOMORPHIC = ("grad", "value_and_grad", "jacrev", "jacfwd", "hessian")
+
+
+def _check_holomorphic(values: Any, who: str, what: str = "inputs") -> None:
+    """With ``holomorphic=True``, every input (or output) must be complex, as in JAX."""
+    for leaf in tree_flatten(values)[0]:
+        dtype = np.result_type(peek(leaf))
+        if dtype.kind != "c":
+            fix = (
+                "pass complex arrays, e.g. x.astype(complex)"
+                if what == "inputs"
+                else "return a complex value, or drop holomorphic=True for a real one"
+            )
+            raise TypeError(
+                f"gk.{who} with holomorphic=True requires {what} with complex dtype, but got "
+                f"{dtype}: {fix}"
+            )
+
+
+def _scalar_output(out: Any, who: str, fun: Callable, holomorphic: bool = False) -> None:
     if type(out) is not Tensor and isinstance(out, (tuple, list, dict)):
         raise TypeError(
             f"gk.{who}: {getattr(fun, '__name__', 'the function')} returned a "
@@ -309,7 +339,10 @@ def _scalar_output(out: Any, who: str, fun: Callable) -> None:
             "return extra values, or gk.jacobian for several outputs."
         )
     value = peek(out)  # its dtype and shape
-    _real_output(value, who, fun)
+    if holomorphic:
+        _check_holomorphic(value, who, "outputs")
+    else:
+        _real_output(value, who, fun)
     shape = shape_of(value)
     if shape != () and shape != (1,):
         raise TypeError(
@@ -330,15 +363,17 @@ def _grads_from(tr, out, nodes, defs, originals, seed=None):
     return _gradients(grads, nodes, defs, originals)
 
 
-def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
+def _value_and_grad(fun, args, kwargs, argnums, has_aux, who, holomorphic=False):
     nums = _argnums(argnums, len(args), who)
+    if holomorphic:
+        _check_holomorphic([args[a] for a in nums], who)
     tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, who, has_aux)
     v = out._value if type(out) is Tensor else out
-    if not (  # the commonest outputs, a float64 scalar or a float array of one number
+    if holomorphic or not (  # the commonest outputs, a float64 scalar or a float array
         (type(v) is np.float64 or (type(v) is np.ndarray and v.dtype.kind == "f"))
         and v.shape in _SCALAR_SHAPES
     ):
-        _scalar_output(out, who, fun)
+        _scalar_output(out, who, fun, holomorphic)
     g = _pack(_grads_from(tr, out, nodes, defs, originals), argnums)
     value = out._value if type(out) is Tensor and out._trace is tr else out
     if has_aux:
@@ -347,7 +382,12 @@ def _value_and_grad(fun, args, kwargs, argnums, has_aux, who):
 
 
 def value_and_grad(
-    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, *, _who: str = "value_and_grad"
+    fun: Callable,
+    argnums: Argnums = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+    *,
+    _who: str = "value_and_grad",
 ) -> Callable:
     """Return a function computing ``fun``'s value and its gradient.
 
@@ -356,6 +396,8 @@ def value_and_grad(
             (or ``(scalar, aux)`` with ``has_aux=True``).
         argnums: which positional argument(s) to differentiate; a tuple gives a tuple.
         has_aux: ``fun`` returns ``(value, aux)``; aux is passed through untouched.
+        holomorphic: ``fun`` is holomorphic, of complex inputs with a complex output:
+            the gradient is ``f'(z)``, as :func:`grad`'s.
 
     Returns:
         A function returning ``(value, gradient)`` (``((value, aux), gradient)`` with aux).
@@ -369,15 +411,22 @@ def value_and_grad(
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
-        return _value_and_grad(fun, args, kwargs, argnums, has_aux, _who)
+        return _value_and_grad(fun, args, kwargs, argnums, has_aux, _who, holomorphic)
 
     return value_and_grad_fun
 
 
-def grad(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+def grad(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """Return a function computing the gradient of scalar-valued ``fun``.
 
     The gradient has the structure, shape and dtype of the argument(s) at ``argnums``.
+
+    Complex numbers follow JAX's conventions. For a real-valued ``fun`` of a complex
+    ``z = x + iy`` the gradient is ``df/dx - i df/dy``. With ``holomorphic=True``,
+    ``fun`` of complex inputs returns a complex value and the gradient is ``f'(z)``; a
+    complex output without it is an error (pass ``holomorphic=True`` or take a real part).
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -389,11 +438,15 @@ def grad(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable
     [array([ 1., -4.]), array([0., 0.])]
     >>> bool(gk.grad(gk.grad(np.sin))(0.5) == -np.sin(0.5))
     True
+    >>> gk.grad(lambda z: z**3, holomorphic=True)(np.complex128(1 + 1j))  # 3 z**2
+    np.complex128(6j)
+    >>> gk.grad(lambda z: np.abs(z) ** 2)(np.complex128(1 + 2j))  # 2x - 2iy
+    np.complex128(2-4j)
     """
 
     @functools.wraps(fun)
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
-        value_aux, g = _value_and_grad(fun, args, kwargs, argnums, has_aux, "grad")
+        value_aux, g = _value_and_grad(fun, args, kwargs, argnums, has_aux, "grad", holomorphic)
         return (g, value_aux[1]) if has_aux else g
 
     return grad_fun
@@ -427,6 +480,12 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 raise ValueError(
                     f"vjp_fn: a cotangent of shape {shape_of(c)} was given for an output of "
                     f"shape {shape_of(peek(o))}; they must match"
+                )
+            if np.result_type(peek(c)).kind == "c" and np.result_type(peek(o)).kind != "c":
+                raise TypeError(
+                    f"vjp_fn: a complex cotangent was given for a real output of dtype "
+                    f"{np.result_type(peek(o))}; its imaginary part would be ignored. Give a "
+                    "real cotangent (np.real(c))"
                 )
             if type(o) is Tensor and o._trace is tr:
                 roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
@@ -483,7 +542,16 @@ def _tangent(t: Any, primal: Any, k: int) -> Any:
             f"jvp: tangent {k} has shape {shape_of(tv)} but its primal has shape {shape_of(pv)}; "
             "each tangent must have its primal's shape"
         )
-    if np.result_type(tv) != pdtype:
+    tdtype = np.result_type(tv)
+    if tdtype != pdtype and pdtype.kind == "c" and tdtype.kind in "biuf":
+        return t.astype(pdtype)  # a real direction in the complex plane
+    if tdtype.kind == "c" and pdtype.kind != "c":
+        raise TypeError(
+            f"jvp: tangent {k} is complex but its primal has the real dtype {pdtype}; a "
+            "complex direction leaves the real numbers. Make the primal complex "
+            "(x.astype(complex)) or pass a real tangent"
+        )
+    if tdtype != pdtype:
         raise TypeError(
             f"jvp: tangent {k} has dtype {np.result_type(tv)} but its primal has dtype {pdtype}; "
             f"cast it with .astype({pdtype.name!r})"
@@ -496,7 +564,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
 
     Returns ``(fun(*primals), tangent_out)``: the directional derivative of ``fun`` at
     ``primals`` in the direction ``tangents``, computed by pushing tangents forward
-    through every operation.
+    through every operation. Primals and tangents may be complex (a real tangent of a
+    complex primal is a direction along the real axis).
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -545,12 +614,19 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     return (*result, _lower(aux, tr)) if has_aux else result
 
 
-def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """Return a function computing the Jacobian of ``fun`` by forward mode.
 
     All basis directions go through ``fun`` in one batched pass (no loop over the input
     size). The Jacobian of an output of shape ``S`` with respect to an input of shape
     ``T`` has shape ``S + T``; containers nest as output structure, then input structure.
+
+    Complex numbers follow JAX: real inputs may give complex outputs (the Jacobian is
+    then complex, ``d Re f/dx + i d Im f/dx``); complex inputs need ``holomorphic=True``
+    and give ``f'(z)``. For a function of complex inputs that is not holomorphic, use
+    :func:`jvp` along ``1`` and ``1j``.
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -568,6 +644,7 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
             leaves, treedef = tree_flatten(args[a])
             defs.append(treedef)
             flat.extend((pos, _input(leaf, "jacfwd", a)) for leaf in leaves)
+        _jacfwd_input_kinds([x for _, x in flat], holomorphic)
         sizes = [int(np.prod(shape_of(peek(x)))) for _, x in flat]
         total = sum(sizes)
         dtype = np.result_type(*[peek(x) for _, x in flat]) if flat else np.float64
@@ -612,11 +689,31 @@ def jacfwd(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
     return jac_fun
 
 
-def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callable:
+def _jacfwd_input_kinds(inputs: list, holomorphic: bool) -> None:
+    if holomorphic:
+        _check_holomorphic(inputs, "jacfwd")
+        return
+    for x in inputs:
+        dtype = np.result_type(peek(x))
+        if dtype.kind == "c":
+            raise TypeError(
+                f"gk.jacfwd: an input has the complex dtype {dtype}; jacfwd takes real inputs. "
+                "For a holomorphic function pass holomorphic=True (the Jacobian is f'(z)); "
+                "otherwise use gk.jacrev for a real output, or gk.jvp along 1 and 1j"
+            )
+
+
+def jacrev(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """Return a function computing the Jacobian of ``fun`` by reverse mode.
 
     One forward pass, then one backward pass per output element (a single backward pass
     for a scalar output). Same layout as :func:`jacfwd`.
+
+    Complex numbers follow JAX: a real output of complex inputs has the rows
+    ``df/dx - i df/dy`` (each row is :func:`grad`'s); complex outputs need
+    ``holomorphic=True`` (complex inputs too) and give ``f'(z)``, as :func:`jacfwd`.
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -628,12 +725,17 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
     @functools.wraps(fun)
     def jac_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacrev")
+        if holomorphic:
+            _check_holomorphic([args[a] for a in nums], "jacrev")
         tr, out, aux, nodes, defs, originals = _reverse(fun, args, kwargs, nums, "jacrev", has_aux)
         out_leaves, out_def = tree_flatten(out)
         jac_leaves = []
         for o in out_leaves:
             ov = peek(o)
-            _real_output(ov, "jacrev", fun)
+            if holomorphic:
+                _check_holomorphic(ov, "jacrev", "outputs")
+            else:
+                _real_output(ov, "jacrev", fun)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
             rows: list[list] = [[[] for _ in lb] for lb in nodes]
@@ -667,11 +769,13 @@ def jacrev(fun: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callab
 jacobian = jacrev
 
 
-def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
+def hessian(fun: Callable, argnums: Argnums = 0, holomorphic: bool = False) -> Callable:
     """Return a function computing the Hessian of scalar ``fun`` (forward over reverse).
 
     The gradient is differentiated by a batched forward pass, so every Hessian column
     comes out of one sweep. For an input of shape ``T`` the Hessian has shape ``T + T``.
+    ``holomorphic=True``: ``fun`` is holomorphic in complex inputs, and the result is
+    ``f''(z)``.
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -679,12 +783,12 @@ def hessian(fun: Callable, argnums: Argnums = 0) -> Callable:
     array([[4., 2.],
            [2., 0.]])
     """
-    inner = value_and_grad(fun, argnums, _who="hessian")
+    inner = value_and_grad(fun, argnums, holomorphic=holomorphic, _who="hessian")
 
     def gradient_only(*args: Any, **kwargs: Any) -> Any:
         return inner(*args, **kwargs)[1]
 
-    return functools.wraps(fun)(jacfwd(gradient_only, argnums))
+    return functools.wraps(fun)(jacfwd(gradient_only, argnums, holomorphic=holomorphic))
 
 
 def hvp(fun: Callable, x: Any, v: Any) -> Any:

@@ -175,9 +175,14 @@ class Conv2d(_ConvNd):
     """A 2-d convolution layer, as ``torch.nn.Conv2d`` (input ``(N, C, H, W)``).
 
     Args:
-        in_channels, out_channels, kernel_size: as torch.
-        stride, padding (int, pair, ``'same'`` or ``'valid'``), dilation, groups, bias:
-            as torch (zero padding only).
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int, a pair, ``'same'`` or ``'valid'`` (zero padding only).
+        dilation: an int or a pair.
+        groups: split the channels into this many independent convolutions.
+        bias: whether to add a learned bias.
         rng: seed or generator for the initial weights.
 
     >>> Conv2d(3, 6, (3, 5), stride=2, groups=3, bias=False)

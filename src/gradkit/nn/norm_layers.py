@@ -234,7 +234,8 @@ class Embedding(Module):
     """A lookup table ``weight[indices]``, as ``torch.nn.Embedding``.
 
     Args:
-        num_embeddings, embedding_dim: the table's shape.
+        num_embeddings: rows of the table (the number of distinct indices).
+        embedding_dim: the size of each embedding vector.
         padding_idx: this row starts at zero and gets no gradient (as in torch).
         rng: seed or generator; the table starts ``N(0, 1)`` as in torch.
 

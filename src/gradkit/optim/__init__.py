@@ -55,7 +55,14 @@ from gradkit.optim.named import (
     rmsprop,
     sgd,
 )
-from gradkit.optim.race import Racer, RaceResult, default_racers, race
+from gradkit.optim.race import (
+    Racer,
+    RaceResult,
+    default_racers,
+    fair_racers,
+    race,
+    tuned_racers,
+)
 from gradkit.optim.schedules import (
     constant_schedule,
     cosine_schedule,
@@ -99,6 +106,8 @@ __all__ = [
     "cosine_with_restarts",
     "sequential",
     "reduce_on_plateau",
+    "fair_racers",
+    "tuned_racers",
     "momentum",
     "adam",
     "adamw",

@@ -26,7 +26,13 @@ from gradkit.optim.base import GradientTransformation
 from gradkit.optim.minimize import MinimizeResult, minimize
 from gradkit.optim.named import adam, momentum, rmsprop, sgd
 
-__all__ = ["Racer", "RaceResult", "default_racers", "race"]
+__all__ = [
+    "Racer", "RaceResult", "default_racers", "tuned_racers", "fair_racers", "race", "LR_GRID",
+    "FAIR_RATES",
+]  # fmt: skip
+
+#: Half-decades from 1e-5 to 0.3: the learning rates a fair race tries for everyone.
+LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,68 @@ class RaceResult:
             for row in cells[2:]
         )
         return f"<table><tr>{head}</tr>{body}</table>"
+
+
+_FAMILIES: dict[str, tuple[Callable[[float], GradientTransformation], str]] = {
+    "gradient descent": (lambda lr: sgd(lr), ""),
+    "momentum (tutorial)": (lambda lr: momentum(lr, beta=0.9), ", v=0.9v+0.1g"),
+    "momentum (PyTorch)": (lambda lr: sgd(lr, momentum=0.9), ", momentum=0.9"),
+    "nesterov": (lambda lr: sgd(lr, momentum=0.9, nesterov=True), ", momentum=0.9"),
+    "rmsprop": (lambda lr: rmsprop(lr), ", alpha=0.99"),
+    "adam": (lambda lr: adam(lr), ", betas=(0.9, 0.999)"),
+}
+
+
+def tuned_racers(function: Callable | None = None, x0: Sequence[float] = (-1.5, -1.5),
+                 steps: int = 1000, grid: Sequence[float] = LR_GRID) -> list[Racer]:
+    """Return every optimizer at its own best learning rate: a fair race.
+
+    Each of gradient descent, the tutorial's momentum (``v = 0.9 v + 0.1 g``), PyTorch's
+    momentum (``v = 0.9 v + g``), Nesterov, RMSprop and Adam runs ``steps`` steps from
+    ``x0`` at every rate of the same ``grid``; the rate with the lowest final value
+    (ignoring runs that diverge) is kept, and the racer's settings say so. The tutorial's
+    momentum at rate ``lr`` is PyTorch's momentum at ``lr / 10``: tuning both shows the
+    difference between them is the step size, not the method.
+
+    >>> [r.settings for r in tuned_racers(steps=50, grid=(1e-4, 1e-3))][:2]
+    ['lr=1e-3 (best of 2 rates)', 'lr=1e-3 (best of 2 rates), v=0.9v+0.1g']
+    """
+    if function is None:
+        from gradkit.functions import rosenbrock as function
+    closed_form = getattr(function, "grad", None)
+    racers = []
+    for name, (make, extra) in _FAMILIES.items():
+        best, best_lr = np.inf, None
+        for lr in grid:
+            res = minimize(function, x0, make(lr), steps=steps, tol=0.0, grad=closed_form)
+            if not res.diverged and res.fun < best:
+                best, best_lr = res.fun, lr
+        if best_lr is None:
+            continue
+        settings = f"lr={best_lr:.0e} (best of {len(grid)} rates){extra}".replace("e-0", "e-")
+        racers.append(Racer(name, make(best_lr), settings))
+    return racers
+
+
+#: The rates :func:`tuned_racers` picks on the tutorial's race (Rosenbrock, 1000 steps
+#: from (-1.5, -1.5), LR_GRID); a test re-derives them.
+FAIR_RATES = {"gradient descent": 1e-3, "momentum (tutorial)": 3e-3,
+              "momentum (PyTorch)": 3e-4, "nesterov": 1e-4, "rmsprop": 3e-2, "adam": 3e-1}
+
+
+def fair_racers() -> list[Racer]:
+    """Return :func:`tuned_racers` for the tutorial's race without re-running the tuning:
+    every optimizer at the best of the same ten rates (``FAIR_RATES``).
+
+    >>> [r.settings for r in fair_racers()][1]
+    'lr=3e-3 (best of 10 rates), v=0.9v+0.1g'
+    """
+    racers = []
+    for name, (make, extra) in _FAMILIES.items():
+        lr = FAIR_RATES[name]
+        settings = f"lr={lr:.0e} (best of {len(LR_GRID)} rates){extra}".replace("e-0", "e-")
+        racers.append(Racer(name, make(lr), settings))
+    return racers
 
 
 def race(

@@ -1,13 +1,15 @@
 """gradkit.viz: figures of calculus and deep learning, and computational-graph drawing.
 
 Every figure function returns a ``matplotlib.figure.Figure`` built without pyplot, so it
-works headless and leaves pyplot's global state alone; save it with ``gk.viz.save``.
+works headless and leaves pyplot's global state alone; save it with ``gk.viz.save``. In
+Jupyter, a cell that returns one shows it (the figures render themselves as PNG).
 matplotlib is imported only when a figure function is first used.
 
 >>> import gradkit as gk
+>>> from matplotlib.figure import Figure
 >>> fig = gk.viz.plot_derivative(lambda x: x**3, (-2, 2), at=1.0, num=21)
->>> type(fig).__name__
-'Figure'
+>>> isinstance(fig, Figure)
+True
 """
 
 from __future__ import annotations

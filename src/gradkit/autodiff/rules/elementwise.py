@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from gradkit.autodiff.primitives import Primitive, value_of
+from gradkit.autodiff.rules import complex_parts
 
 LOG2 = math.log(2.0)
 LOG10 = math.log(10.0)
@@ -42,8 +43,19 @@ def _pow_dy(g, ans, x, y):
     # d/dy x**y = log(x) x**y; where x == 0 the limit used is 0 (x**y is 0 or 1 there).
     if isinstance(x, (int, float)):  # a Python number: keep it weakly typed (float32 stays)
         return g * (math.log(x) if x > 0 else 0.0) * ans
+    if isinstance(x, complex) or complex_parts.is_complex(x):  # the principal log
+        safe = np.where(x != 0, x, 1.0)
+        return g * np.log(safe) * ans
     safe = np.where(x > 0, x, 1.0)
     return g * np.log(safe) * ans
+
+
+def _sqrt_x2_minus_1(x):
+    """``sqrt(x*x - 1)``; for complex x ``sqrt(x - 1) sqrt(x + 1)``, which agrees with
+    the principal branch of arccosh (the other has the wrong sign off the real line)."""
+    if complex_parts.is_complex(x):
+        return np.sqrt(x - 1.0) * np.sqrt(x + 1.0)
+    return np.sqrt(x * x - 1.0)
 
 
 UNARY = {
@@ -60,7 +72,6 @@ UNARY = {
     "cbrt": (np.cbrt, lambda g, ans, x: g / (3.0 * ans * ans)),
     "square": (np.square, lambda g, ans, x: g * (2.0 * x)),
     "reciprocal": (np.reciprocal, lambda g, ans, x: -g * (ans * ans)),
-    "absolute": (np.absolute, lambda g, ans, x: g * np.sign(x)),
     "sin": (np.sin, lambda g, ans, x: g * np.cos(x)),
     "cos": (np.cos, lambda g, ans, x: -(g * np.sin(x))),
     "tan": (np.tan, lambda g, ans, x: g * (1.0 + ans * ans)),
@@ -71,7 +82,7 @@ UNARY = {
     "cosh": (np.cosh, lambda g, ans, x: g * np.sinh(x)),
     "tanh": (np.tanh, lambda g, ans, x: g * (1.0 - ans * ans)),
     "arcsinh": (np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1.0)),
-    "arccosh": (np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1.0)),
+    "arccosh": (np.arccosh, lambda g, ans, x: g / _sqrt_x2_minus_1(x)),
     "arctanh": (np.arctanh, lambda g, ans, x: g / (1.0 - x * x)),
     "deg2rad": (np.deg2rad, lambda g, ans, x: g * DEG),
     "rad2deg": (np.rad2deg, lambda g, ans, x: g / DEG),
@@ -221,6 +232,8 @@ def _make(name: str, impl, *rules) -> Primitive:
 P = {}
 for _name, (_impl, *_rules) in {**UNARY, **BINARY, **TERNARY}.items():
     P[_name] = _make(_name, _impl, *_rules)
+# |z| has a reverse rule and a forward rule of its own (it is not holomorphic)
+P["absolute"] = complex_parts.abs_p
 
 #: NumPy ufuncs that map directly onto a primitive of the same meaning.
 UFUNC_PRIMITIVES = {
@@ -271,7 +284,7 @@ UFUNC_PRIMITIVES = {
     np.radians: P["deg2rad"],
     np.rad2deg: P["rad2deg"],
     np.degrees: P["rad2deg"],
-    np.conjugate: P["positive"],  # traced values are real
+    np.conjugate: complex_parts.conj_p,
 }
 
 #: Ufuncs whose output is piecewise constant (or boolean): their derivative is zero, so

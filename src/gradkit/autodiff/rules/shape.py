@@ -12,7 +12,7 @@ import numpy as np
 
 from gradkit.autodiff import primitives
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of
 
 
 def _batch_index(idx: tuple, nb: int) -> tuple:
@@ -223,9 +223,17 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
+def _cast_derivative(t, dtype):
+    """A tangent or cotangent in ``dtype``; a complex one cast to a real dtype keeps its
+    real part (the derivative of a complex-to-real cast), without NumPy's warning."""
+    if dtype.kind != "c" and np.result_type(peek(t)).kind == "c":
+        t = np.real(t)
+    return astype_p(t, dtype=dtype)
+
+
 astype_p = Primitive("astype", _astype)
-astype_p.vjps = (lambda g, ans, x, dtype: astype_p(g, dtype=np.result_type(x)),)
-astype_p.jvp = lambda nb, i, t, ans, x, dtype: astype_p(t, dtype=dtype)
+astype_p.vjps = (lambda g, ans, x, dtype: _cast_derivative(g, np.result_type(peek(x))),)
+astype_p.jvp = lambda nb, i, t, ans, x, dtype: _cast_derivative(t, dtype)
 
 
 # diagonal ----------------------------------------------------------------------------
