@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import casts, views
-from gradkit.autodiff import scipy_names
+from gradkit.autodiff import casts, scipy_names, views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,

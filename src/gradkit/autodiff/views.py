@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import casts, primitives
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import peek
 from gradkit.autodiff.rules import shape
@@ -221,7 +221,7 @@ def setitem(t: Any, idx: tuple, v: Any) -> None:
     dtype = peek(t).dtype
     vv = peek(v)
     if isinstance(vv, (np.ndarray, np.generic)) and vv.dtype != dtype:
-        v = shape.astype_p(v, dtype=dtype)  # NumPy casts what it writes to the array's dtype
+        v = casts.astype(v, dtype)  # NumPy casts what it writes to the array's dtype
     write(t, _index_update(t, v, idx=idx))
 
 
