@@ -77,6 +77,18 @@ def is_view(t: Any) -> bool:
     return getattr(t, "_base", None) is not None
 
 
+_BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _is_basic(idx: tuple) -> bool:
+    """Whether NumPy indexes with ``idx`` by basic indexing (a view, unless it picks one
+    element of an array, which gives a scalar): ints, slices, ``...``, ``None``."""
+    for k in idx:
+        if type(k) not in _BASIC and not isinstance(k, np.integer):
+            return False
+    return True
+
+
 def link(base: Any, view: Any, step: tuple, readonly: bool = False) -> Any:
     """Record that ``view`` (a Tensor just computed from ``base`` by ``step``) is a view
     of ``base`` when NumPy's result shares ``base``'s memory, and return it."""
@@ -84,7 +96,12 @@ def link(base: Any, view: Any, step: tuple, readonly: bool = False) -> Any:
     if type(view) is not Tensor or view is base or type(base) is not Tensor:
         return view
     value = peek(view)
-    shares = type(value) is np.ndarray and _may_share_memory(value, peek(base))
+    if type(value) is not np.ndarray or type(peek(base)) is not np.ndarray:
+        shares = False
+    elif step[0] == "reshape":  # a view or a copy, as the strides allow: NumPy decided
+        shares = _may_share_memory(value, peek(base))
+    else:  # transposes, diagonals, broadcasts are views; indexing is one when basic
+        shares = step[0] != "index" or _is_basic(step[1])
     if not shares:
         if readonly:  # a broadcast scalar: read-only, but tied to nothing
             view._base = _View(None, (), True)
