@@ -17,10 +17,14 @@ from gradkit.autodiff import numpy_api, scipy_names
 
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
               "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
-LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "linalg.norm",
-          "linalg.det", "linalg.slogdet", "linalg.inv", "linalg.solve", "kron", "cross",
-          "linalg.matrix_power"}  # fmt: skip
+LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross",
+          "vecdot", "matvec", "vecmat", "matrix_transpose"}  # fmt: skip (and np.linalg.*)
 ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
+MORE = {"convolve", "correlate", "interp", "polyval", "trapezoid", "trapz", "gradient", "median",
+        "percentile", "quantile", "cov", "corrcoef", "linspace", "select", "piecewise", "sinc",
+        "i0", "nan_to_num", "cumulative_sum", "cumulative_prod", "nanmax", "nanmin", "nanprod",
+        "nancumsum", "nancumprod", "nanvar", "nanstd", "nanmedian", "nanquantile",
+        "nanpercentile"}  # fmt: skip
 
 NOTES = {
     "elementwise": "broadcasting undone in reverse mode; `abs'(0) = 0`; `maximum`/`minimum` "
@@ -30,14 +34,33 @@ NOTES = {
     "reductions": "`axis` (int, tuple, negative), `keepdims`; `max`/`min` share ties evenly; "
     "`prod` is exact with zeros; `var`/`std` take `ddof`; the ufunc method `reduce` of "
     "add, multiply, maximum and minimum too (axis 0 by default, as in NumPy)",
-    "linalg": "any batch dimensions for `matmul`, `inv`, `det`, `slogdet`; `einsum` with "
-    "explicit or implicit output, `...`, and repeated letters (traces, diagonals); `norm`: "
-    "vector p-norms, `'fro'`, `None`; `inv`/`slogdet`/`solve` need invertible matrices "
-    "(`solve(a, b)` is `inv(a) @ b`); `det`'s gradient at a singular matrix is its cofactor "
-    "matrix (first order only)",
+    "linalg": "stacks of matrices wherever NumPy takes them; `einsum` with explicit or "
+    "implicit output, `...`, and repeated letters (traces, diagonals); `norm`: vector "
+    "p-norms and every matrix order (`2`, `-2`, `'nuc'`, `1`, `-1`, `inf`, `-inf`, "
+    "`'fro'`) over any axis pair; decompositions by the matrix-calculus rules, `solve` by "
+    "its own; `eigh`/`eigvalsh`/`cholesky` read one triangle, as NumPy (see the notes "
+    "above for ties, signs and rank); `inv`/`slogdet`/`solve` need invertible matrices; "
+    "`det`'s gradient at a singular matrix is its cofactor matrix (first order only)",
+    "fft": "every `norm` (`None`/`\"backward\"`, `\"ortho\"`, `\"forward\"`), `n`/`s` "
+    "cropping or zero-padding, `axis`/`axes`; complex values pair with cotangents by "
+    "`Re(sum(c * v))` (JAX's convention), so each transform's reverse rule is its plain "
+    "transpose (`fft`'s is `fft` with the same `norm`) and a real input gets a real "
+    "gradient; `rfft`/`irfft`/`hfft`/`ihfft` weigh each half-spectrum bin by the bins it "
+    "stands for (DC and Nyquist once, the others twice); `irfft` ignores the imaginary "
+    "parts of its DC and Nyquist bins, so they get no gradient; `fftfreq`/`rfftfreq` are "
+    "arithmetic in the spacing `d`",
     "shapes": "linear maps: their transposes are the reverse rules; indexing (basic, integer "
     "arrays with repeats, boolean masks) via `x[...]`; `sort`, `take`, `repeat`, `tile`, "
-    "`roll` and `pad` gather by index, so the gradient follows each value to where it went",
+    "`roll` and `pad` gather by index, so the gradient follows each value to where it went; "
+    "`rot90`, `block`, `insert`, `delete`, `meshgrid`, `sliding_window_view` and the other "
+    "functions that only move entries run NumPy itself on index arrays and gather the values "
+    "by its answer (an entry in two windows gets both cotangents)",
+    "more": "NumPy's formulas step by step; `median`/`quantile`/`percentile` (methods linear, "
+    "lower, higher, nearest, midpoint; `q` may be traced) send the gradient to the order "
+    "statistics they interpolate; `interp`'s derivative in `x` is the slope of the piece (0 "
+    "outside); `cov` weights are constants; `sinc` at 0 has derivative 0; the ufunc methods "
+    "`maximum`/`minimum`/`add`/`multiply.accumulate` (a running extremum's gradient goes to "
+    "the entry that set it, the latest at a tie) and `logaddexp(2).reduce`",
     "zero": "piecewise constant, boolean or integer-valued: computed on plain values, zero "
     "derivative",
     "scipy": "with `gradkit[scipy]`: rules load when a scipy.special ufunc first meets a "
@@ -72,7 +95,7 @@ def families() -> dict[str, list[str]]:
             out["scipy"].add(name)
         elif _is_constant(impl):
             out["zero"].add(name)
-        elif ufunc.__name__ == "matmul":
+        elif ufunc.__name__ in LINALG:
             out["linalg"].add(name)
         else:
             out["elementwise"].add(name)
@@ -83,10 +106,14 @@ def families() -> dict[str, list[str]]:
             out["zero"].add(name)
         elif short in REDUCTIONS:
             out["reductions"].add(name)
-        elif short in LINALG:
+        elif short in LINALG or short.startswith("linalg."):
             out["linalg"].add(name)
         elif short in ELEMENTWISE_FUNCTIONS:
             out["elementwise"].add(name)
+        elif short.startswith("fft."):
+            out["fft"].add(name)
+        elif short in MORE:
+            out["more"].add(name)
         else:
             out["shapes"].add(name)
     return {k: sorted(v) for k, v in out.items() if v}
@@ -106,7 +133,9 @@ TITLES = {
     "elementwise": "Elementwise (ufuncs and friends)",
     "reductions": "Reductions",
     "linalg": "Linear algebra",
+    "fft": "Fourier transforms (np.fft)",
     "shapes": "Shapes, joining, indexing",
+    "more": "Signal, statistics, construction",
     "zero": "Zero derivative",
     "scipy": "SciPy special functions (ufuncs)",
 }

@@ -261,6 +261,8 @@ def test_backward_of_a_complex_output_needs_a_gradient() -> None:
     out = t * t
     out.backward(gradient=np.ones(3))  # the cotangent given: transpose of 2z
     np.testing.assert_allclose(t.grad, 2 * Z, rtol=1e-15)
+    with pytest.raises(TypeError, match="complex gradient was given for a real output"):
+        np.abs(t).backward(gradient=np.ones(3) * 1j)
 
 
 def test_real_tangent_for_a_complex_primal_is_a_direction_along_x() -> None:

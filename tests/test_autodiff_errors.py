@@ -91,11 +91,11 @@ def test_integer_outputs_are_constants_and_forward_mode_keeps_complex_ones() -> 
 @pytest.mark.parametrize(
     ("fn", "name"),
     [
-        (lambda x: np.partition(x, 1), "np.partition"),
-        (np.median, "np.median"),
-        (lambda x: np.fft.fft(x), "fft"),
-        (np.sinc, "np.sinc"),
-        (np.i0, "np.i0"),
+        (lambda x: np.unwrap(x), "np.unwrap"),
+        (lambda x: np.histogram(x)[0], "np.histogram"),
+        (lambda x: np.polyfit(x, x, 1), "np.polyfit"),
+        (lambda x: np.emath.log(x), "np.lib.scimath.log"),
+        (lambda x: np.interp(x, x, x, period=1.0), "np.interp with period="),
     ],
 )
 def test_numpy_function_without_a_rule_is_named(fn, name) -> None:
@@ -107,8 +107,8 @@ def test_numpy_function_without_a_rule_is_named(fn, name) -> None:
 
 
 def test_ufunc_method_without_a_rule() -> None:
-    with pytest.raises(NoRuleError, match=r"np\.add\.accumulate"):
-        gk.grad(lambda x: np.sum(np.add.accumulate(x)))(X)
+    with pytest.raises(NoRuleError, match=r"np\.subtract\.accumulate"):
+        gk.grad(lambda x: np.sum(np.subtract.accumulate(x)))(X)
 
 
 def test_custom_primitive_without_rules() -> None:
@@ -140,17 +140,21 @@ def test_defvjp_needs_a_primitive() -> None:
         gk.defjvp(lambda x: x, lambda g, ans, x: g)
 
 
-def test_unsupported_norm_is_named() -> None:
-    with pytest.raises(NoRuleError, match=r"linalg\.norm.*ord=2"):
-        gk.grad(lambda a: np.linalg.norm(a, ord=2))(np.eye(2))
+def test_invalid_norm_order_is_named() -> None:
+    # every order NumPy takes is differentiated (ord=2 of a matrix is its largest
+    # singular value); an order NumPy refuses is refused the same way, with its value
+    with pytest.raises(ValueError, match=r"linalg\.norm: invalid norm order 3 for matrices"):
+        gk.grad(lambda a: np.linalg.norm(a, ord=3))(np.eye(2))
+    with pytest.raises(ValueError, match=r"linalg\.norm: invalid norm order 'nuc' for vectors"):
+        gk.grad(lambda a: np.linalg.norm(a, ord="nuc"))(np.ones(2))
 
 
 # --- leaving the traced world -----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("convert", "what"),
     [
-        (lambda t: np.asarray(t), "np.asarray"),
-        (lambda t: np.array(t), "np.array"),
+        (lambda t: np.asarray(t, dtype=float), "np.asarray"),
+        (lambda t: np.array(t, dtype=np.float64), "np.asarray/np.array"),
         (lambda t: float(t[0]), "float()"),
         (lambda t: int(t[0]), "int()"),
         (lambda t: t[0].item(), ".item()"),
@@ -179,7 +183,7 @@ def test_conversion_message_names_shape_and_transform() -> None:
 
 def test_conversion_in_jvp_raises_too() -> None:
     with pytest.raises(TracerConversionError):
-        gk.jvp(lambda x: np.asarray(x) * 2.0, (X,), (X,))
+        gk.jvp(lambda x: np.asarray(x, dtype=float) * 2.0, (X,), (X,))
 
 
 def test_eager_tensors_convert_freely() -> None:
@@ -187,7 +191,7 @@ def test_eager_tensors_convert_freely() -> None:
     np.testing.assert_array_equal(t.numpy(), [1.5, 2.5])
     assert float(t[0]) == 1.5 and t[1].item() == 2.5 and int(t[0]) == 1
     with pytest.raises(TracerConversionError, match="detach"):
-        np.asarray(t)  # still refused: it would silently cut the graph of t
+        np.asarray(t, dtype=float)  # still refused: it would silently cut the graph of t
 
 
 # --- in-place writes into NumPy arrays ------------------------------------------------------

@@ -26,6 +26,9 @@ import pytest
 from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
 from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
+from autodiff_cases_fft import FFT
+from autodiff_cases_linalg import LINALG_CASES
+from autodiff_cases_more import MORE
 from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from autodiff_cases_special import SPECIAL
@@ -41,6 +44,9 @@ FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
 ALL_CASES = (
     UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX + SPECIAL
+    + LINALG_CASES
+    + FFT
+    + MORE
 )
 
 

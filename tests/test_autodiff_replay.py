@@ -158,7 +158,7 @@ def test_under_grad_and_inside_jit_it_runs_as_a_plain_call() -> None:
     [
         lambda x: x if np.sum(x) > 0 else -x,  # Python control flow on a value
         lambda x: x * float(x[0]),
-        lambda x: np.asarray(x) * 2.0,
+        lambda x: np.asarray(x, dtype=float) * 2.0,  # (without a dtype: an object array, replayed)
         gk.grad(lambda x: np.max(x)),  # a derivative that reads the values
         lambda x: x[np.argwhere(x > 0)[:, 0]],  # a shape that depends on the values
     ],

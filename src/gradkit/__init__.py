@@ -51,6 +51,7 @@ __all__ = [
     "LeakedTracerError",
     "GradCheckError",
     "JitError",
+    "UnsupportedArrayTypeError",
     "__version__",
     *_SUBMODULES,
 ]

@@ -12,6 +12,7 @@ from gradkit.autodiff.errors import (
     LeakedTracerError,
     NoRuleError,
     TracerConversionError,
+    UnsupportedArrayTypeError,
 )
 from gradkit.autodiff.primitives import REGISTRY, Primitive, defjvp, defvjp, primitive
 from gradkit.autodiff.replay import jit
@@ -58,4 +59,5 @@ __all__ = [
     "LeakedTracerError",
     "GradCheckError",
     "JitError",
+    "UnsupportedArrayTypeError",
 ]

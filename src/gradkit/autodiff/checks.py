@@ -277,10 +277,11 @@ def check_grads(
             and from the right disagree), or a point where ``fun`` is not finite, the
             step is divided by 4 until they agree; a point too close to a kink for any
             step is a ``ValueError`` that says so, never a false alarm.
-        rtol, atol: tolerances of the comparison. The default ``atol`` is 1e-6 times the
-            largest ``|fun|`` near the point over the inputs' scale (at each order, of
-            the function checked there), so a wrong rule is caught however small or large
-            the function's values are.
+        rtol: relative tolerance of the comparison.
+        atol: absolute tolerance of the comparison. The default is 1e-6 times the largest
+            ``|fun|`` near the point over the inputs' scale (at each order, of the
+            function checked there), so a wrong rule is caught however small or large the
+            function's values are.
         seed: seed of the random directions.
 
     Complex arguments are checked along complex directions (both ``d/dx`` and ``d/dy``),

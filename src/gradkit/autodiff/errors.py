@@ -10,6 +10,7 @@ __all__ = [
     "LeakedTracerError",
     "GradCheckError",
     "JitError",
+    "UnsupportedArrayTypeError",
 ]
 
 
@@ -39,3 +40,7 @@ class GradCheckError(GradkitError, AssertionError):
 
 class JitError(GradkitError, TypeError):
     """gk.jit met a function it cannot record and replay faithfully."""
+
+
+class UnsupportedArrayTypeError(GradkitError, TypeError):
+    """An array type whose semantics gradkit does not implement (np.matrix, np.ma, ...)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import casts, scipy_names, views
+from gradkit.autodiff import casts, scipy_names, sequences, views
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import (
     SEQUENCES,
@@ -34,6 +34,8 @@ from gradkit.autodiff.rules.complex_parts import is_complex
 UFUNCS: dict[Any, Callable] = dict(elementwise.UFUNC_PRIMITIVES)
 #: NumPy function -> our implementation with NumPy's signature
 FUNCTIONS: dict[Any, Callable] = {}
+#: (ufunc, method) -> implementation of that ufunc method (``np.maximum.accumulate``...)
+UFUNC_METHODS: dict[tuple, Callable] = {}
 
 
 def implements(*np_functions: Any) -> Callable:
@@ -156,7 +158,7 @@ def _one_axis(axis: Any, ndim: int, name: str) -> int:
 def as_operands(inputs: tuple) -> tuple:
     """A ufunc's inputs with each list or tuple made the array the ufunc reads it as: its
     rules index and multiply it, where a list would repeat or fail."""
-    return tuple(np.asarray(x) if type(x) in SEQUENCES else x for x in inputs)
+    return tuple([sequences.operand(x) for x in inputs])
 
 
 def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -174,6 +176,8 @@ def apply_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         if ufunc in reducers:
             # ufunc.reduce reduces axis 0 unless told otherwise (np.sum and co. reduce all)
             return reducers[ufunc](*inputs, **{"axis": 0, **kwargs})
+    if (ufunc, method) in UFUNC_METHODS:
+        return UFUNC_METHODS[ufunc, method](*as_operands(inputs), **kwargs)
     if method == "outer" and fn is not None:
         a, b = inputs
         return fn(np.reshape(a, shape_of(a) + (1,) * ndim_of(b)), b)
@@ -639,5 +643,10 @@ if isinstance(np.matmul, np.ufunc):
 from gradkit.autodiff import (  # noqa: E402,F401 - register more
     numpy_complex,
     numpy_extras,
+    numpy_fft,
+    numpy_linalg,
+    numpy_more,
+    numpy_order,
+    numpy_rearrange,
     numpy_writes,
 )

@@ -371,13 +371,6 @@ def slogdet(a):
     return sign, linalg.logabsdet_p(a)
 
 
-@implements(np.linalg.solve)
-def solve(a, b):
-    """The solution of ``a x = b``, as ``inv(a) @ b`` (differentiable in ``a`` and ``b``)."""
-    _square(a, "solve")
-    return matmul(inv(a), b)
-
-
 @implements(np.kron)
 def kron(a, b):
     a2, b2 = atleast_2d(a), atleast_2d(b)
@@ -385,8 +378,8 @@ def kron(a, b):
         raise NoRuleError("np.kron on traced values supports 1-d and 2-d inputs only")
     (p, q), (r, s) = shape_of(a2), shape_of(b2)
     out = reshape(reshape(a2, (p, 1, q, 1)) * reshape(b2, (1, r, 1, s)), (p * r, q * s))
-    if ndim_of(a) < 2 and ndim_of(b) < 2:
-        return reshape(out, (-1,))
+    if ndim_of(a) < 2 and ndim_of(b) < 2:  # NumPy's shape: () for two 0-d values
+        return reshape(out, () if ndim_of(a) == ndim_of(b) == 0 else (-1,))
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import primitives, sequences
 from gradkit.autodiff.errors import JitError
 from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
@@ -469,6 +469,8 @@ def _traced(leaf: Any) -> bool:
     """Whether jit traces this argument leaf (see :func:`jit`)."""
     if type(leaf) is float or type(leaf) is complex:
         return True
+    if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
+        sequences.check_input(leaf, "jit", 0)  # np.matrix, np.ma: refused by name
     return isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
 
 
@@ -484,7 +486,7 @@ def _record(fun, args, kwargs, static_pos, leaves, treedef) -> tuple:
         else:
             dynamic, kw = tree_unflatten(treedef, boxed), {}
         call_args = [args[k] if k in static_pos else a for k, a in enumerate(dynamic)]
-        out = fun(*call_args, **kw)
+        out = sequences.pack_output(fun(*call_args, **kw))  # object arrays: one array
     finally:
         stack.pop()
         tr.active = False

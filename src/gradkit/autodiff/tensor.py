@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import numpy_api, primitives, scipy_names, trace, views
+from gradkit.autodiff import (
+    conversions,
+    numpy_api,
+    primitives,
+    sequences,
+    trace,
+    views,
+)
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
 from gradkit.autodiff.reverse import ReverseTrace, backward_pass
@@ -35,6 +42,13 @@ _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index
 _NO_KW: dict = {}
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
+_ndarray = np.ndarray
+_OBJECT = np.dtype(object)  # the one object dtype NumPy's arrays carry (an `is` test is cheap)
+_operand = sequences.operand
+#: Constants that need no look (anything else goes through sequences.operand: a list,
+#: an object array of traced values, an array type gradkit does not handle).
+_SCALARS = frozenset((float, int, bool, complex, np.float64, np.float32, np.float16,
+                      np.int64, np.int32, np.bool_, np.complex128, np.complex64))
 
 #: Tensors created with requires_grad=True outside any transform live on this trace.
 GLOBAL_EAGER = ReverseTrace(0, "Tensor", tape=False)
@@ -76,8 +90,13 @@ def _operator(prim: Any) -> tuple:
     def op(self, other):
         tr = self._trace
         if type(other) is not Tensor:
-            if type(other) in SEQUENCES:  # a list is an array to NumPy, and to the rules
-                other = np.asarray(other)
+            tp = type(other)
+            if (tp is _ndarray and other.dtype is _OBJECT) or (
+                tp is not _ndarray and tp not in _SCALARS
+            ):  # a list is an array to NumPy, and to the rules
+                other = _operand(other)
+                if type(other) is Tensor:
+                    return bind(prim, (self, other), _NO_KW)
             if tr is not None:
                 return tr.with_constant(prim, self, other, 0)
         elif tr is not None and other._trace is tr:
@@ -85,8 +104,11 @@ def _operator(prim: Any) -> tuple:
         return bind(prim, (self, other), _NO_KW)
 
     def rop(self, other):
-        if type(other) in SEQUENCES:
-            other = np.asarray(other)
+        tp = type(other)
+        if (tp is _ndarray and other.dtype is _OBJECT) or (
+            tp is not _ndarray and tp not in _SCALARS
+        ):
+            other = _operand(other)
         tr = self._trace
         if tr is not None and type(other) is not Tensor:
             return tr.with_constant(prim, self, other, 1)
@@ -241,6 +263,7 @@ class Tensor:
             "the result would be a plain number with no gradient, so the derivative would "
             "silently be wrong. Keep computing with NumPy operations on the value, or use "
             "gk.stop_gradient(x) if you really mean to treat it as a constant."
+            + conversions.hint(what)
         )
 
     def _eager_or_raise(self, what: str) -> Any:
@@ -251,18 +274,10 @@ class Tensor:
         raise self._conversion_error(what)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self._trace is not None and self._trace.jit:
-            raise self._trace.escape_error()
-        if self._trace is not None:
+        if self._trace is not None:  # an object array of traced elements (sequences.py)
             if views.storing_into_an_array():
                 raise views.into_ndarray_error(self)
-            raise TracerConversionError(
-                f"np.asarray/np.array (or writing into a NumPy array, a[i] = t) was called on "
-                f"a Tensor of shape {self.shape} that is being differentiated; a plain array "
-                "cannot carry its gradient. Build arrays with np.stack/np.concatenate/np.where, "
-                "or call .detach() (or gk.stop_gradient) if you want the value without gradient."
-                + scipy_names.asarray_hint()
-            )
+            return sequences.element_array(self, dtype, copy)
         arr = np.asarray(self._value)
         return arr if dtype is None else arr.astype(dtype)
 
@@ -287,6 +302,23 @@ class Tensor:
     def tolist(self) -> Any:
         """The value as nested Python lists (only outside transforms)."""
         return np.asarray(self._eager_or_raise(".tolist()")).tolist()
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        v = self._eager_or_raise("round()")
+        if np.ndim(v):
+            raise TypeError(f"round() of a Tensor of shape {np.shape(v)}; use np.round(x)")
+        v = np.asarray(v)[()]
+        return round(v) if ndigits is None else round(v, ndigits)
+
+    # math.floor(t) and NumPy's object loops: zero-derivative values that stay Tensors
+    def __floor__(self) -> Any:
+        return np.floor(self)
+
+    def __ceil__(self) -> Any:
+        return np.ceil(self)
+
+    def __trunc__(self) -> Any:
+        return np.trunc(self)
 
     def __bool__(self) -> bool:
         return bool(value_of(self))
@@ -349,6 +381,11 @@ class Tensor:
                 f"backward(): gradient has shape {np.shape(gradient)} but the output has "
                 f"shape {self.shape}"
             )
+        elif np.iscomplexobj(gradient) and value_of(self).dtype.kind != "c":
+            raise TypeError(
+                "backward(): a complex gradient was given for a real output; its imaginary "
+                "part would be ignored. Pass a real one (np.real(gradient))"
+            )
         for node, g in backward_pass([(self._node, gradient)]).items():
             leaf = node.tensor
             if leaf is None:
@@ -408,6 +445,7 @@ class Tensor:
 
     def __setitem__(self, idx, v) -> None:
         self._check_writable("y = np.where(mask, v, x)")
+        v = _operand(v)  # a list (of traced values too) is the array NumPy reads it as
         views.setitem(self, _index(idx), v)
 
     # In-place arithmetic, y += x: as in NumPy, every name for this object sees the new
@@ -466,20 +504,36 @@ class Tensor:
                         # A constant beside this tensor: record without the general search.
                         if a is self:
                             if type(b) is not Tensor:
-                                if type(b) in SEQUENCES:  # an array to the rules too
-                                    b = np.asarray(b)
-                                return tr.with_constant(prim, self, b, 0)
-                            if b._trace is tr:
+                                tp = type(b)
+                                if (tp is _ndarray and b.dtype is not _OBJECT) or tp in _SCALARS:
+                                    return tr.with_constant(prim, self, b, 0)
+                            elif b._trace is tr:
                                 return tr.binary(prim, a, b)
                         elif type(a) is not Tensor:
-                            if type(a) in SEQUENCES:
-                                a = np.asarray(a)
-                            return tr.with_constant(prim, self, a, 1)
+                            tp = type(a)
+                            if (tp is _ndarray and a.dtype is not _OBJECT) or tp in _SCALARS:
+                                return tr.with_constant(prim, self, a, 1)
                 return bind(prim, numpy_api.as_operands(inputs), _NO_KW)
         return numpy_api.apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         fn = numpy_api.FUNCTIONS.get(func)
+        for tp in types:
+            if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
+                sequences.other_types(func, types)  # raises, or allows Elements through
+                args, kwargs = sequences.pack_arguments(func, args, kwargs)
+                break
+        for a in args:  # lists and object arrays that hold traced values are packed
+            tp = type(a)
+            if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
+                args, kwargs = sequences.pack_arguments(func, args, kwargs)
+                break
+        else:
+            for a in kwargs.values():
+                tp = type(a)
+                if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
+                    args, kwargs = sequences.pack_arguments(func, args, kwargs)
+                    break
         if fn is None:
             from gradkit.autodiff.errors import NoRuleError
 
@@ -601,3 +655,4 @@ def stop_gradient(x: Any) -> Any:
 
 
 primitives._Tensor = Tensor
+sequences.add_ufunc_methods(Tensor)

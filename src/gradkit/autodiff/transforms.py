@@ -18,6 +18,7 @@ import numpy as np
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
 from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass
+from gradkit.autodiff.sequences import check_input, pack_output
 from gradkit.autodiff.tensor import Tensor
 from gradkit.autodiff.trace import next_level, opened, running
 from gradkit.shared_arrays import readonly_ones
@@ -72,6 +73,7 @@ def _input(x: Any, who: str, argnum: int) -> Any:
             if kind not in "fc":
                 raise TypeError(f"{who}: argument {argnum} is a Tensor of dtype {x.dtype}")
             return x
+    check_input(x, who, argnum)  # np.matrix, np.ma, foreign arrays: refused by name
     if isinstance(x, _INTS):
         raise TypeError(
             f"{who}: argument {argnum} is the integer {x!r}; derivatives are taken with respect "
@@ -259,6 +261,8 @@ def _reverse(fun, args, kwargs, nums, who, has_aux):
     try:
         new_args, nodes, defs, originals = _box_inputs(args, nums, who, tr)
         out = fun(*new_args, **kwargs)
+        if type(out) is not Tensor:  # np.array([...]) of traced values: one array
+            out = pack_output(out)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, who)
@@ -597,6 +601,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
             ]
             args.append(tree_unflatten(p_def, boxed))
         out = fun(*args)
+        if type(out) is not Tensor:  # np.array([...]) of traced values: one array
+            out = pack_output(out)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, "jvp")
@@ -662,6 +668,8 @@ def jacfwd(
             for pos, a in enumerate(nums):
                 new_args[a] = tree_unflatten(defs[pos], boxed_by_pos[pos])
             out = fun(*new_args, **kwargs)
+            if type(out) is not Tensor:  # np.array([...]) of traced values: one array
+                out = pack_output(out)
             aux = None
             if has_aux:
                 out, aux = _split_aux(out, "jacfwd")

@@ -1,5 +1,13 @@
 """Derivative rules, grouped by family; importing this package registers them all."""
 
-from gradkit.autodiff.rules import elementwise, linalg, reductions, scatter, shape
+from gradkit.autodiff.rules import (
+    decompositions,
+    elementwise,
+    fft,
+    linalg,
+    reductions,
+    scatter,
+    shape,
+)
 
-__all__ = ["elementwise", "linalg", "reductions", "scatter", "shape"]
+__all__ = ["decompositions", "elementwise", "fft", "linalg", "reductions", "scatter", "shape"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import SEQUENCES, Operand, Primitive, ndim_of, shape_of
+from gradkit.autodiff.primitives import SEQUENCES, Operand, Primitive, ndim_of, peek, shape_of
 
 
 def _swap(a):
@@ -287,3 +287,76 @@ logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(_inverse_for_slogdet(
 logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(
     _swap(_inverse_for_slogdet(a)) * t, axis=(-2, -1)
 )
+
+
+# solve and pinv ----------------------------------------------------------------------------
+# solve's own rules: x = a^-1 b, so b's cotangent is solve(a^T, g) and a's is -that x^T;
+# the tangent is solve(a, db - da x). ``b`` is a stack of matrices here (the NumPy-level
+# wrapper makes a vector a column), so every solve below is a matrix solve.
+def _solve(a, b):
+    return np.linalg.solve(a, b)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    return -np.matmul(np.linalg.solve(_swap(a), g), _swap(ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return np.linalg.solve(_swap(a), g)
+
+
+def _solve_jvp(nb, i, t, ans, a, b):
+    t = insert_axes_after_batch(t, nb, ndim_of(ans) - ndim_of(b if i else a))
+    return np.linalg.solve(a, t if i else -np.matmul(t, ans))
+
+
+solve_p = Primitive("solve", _solve)
+solve_p.vjps = (_solve_vjp_a, _solve_vjp_b)
+solve_p.jvp = _solve_jvp
+
+
+# pinv (Golub and Pereyra): with P = pinv(A),
+#   dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P,
+# the derivative along perturbations that keep the rank (NumPy's rcond cut-off decides it).
+def _pinv(a, **kw):
+    return np.linalg.pinv(a, **kw)
+
+
+def _eye_minus(x):
+    return np.eye(shape_of(x)[-1], dtype=np.result_type(peek(x))) - x
+
+
+def _adjoint(x):
+    """The conjugate transpose (the transpose of real matrices)."""
+    return np.conj(_swap(x)) if np.iscomplexobj(peek(x)) else _swap(x)
+
+
+def _conj(x):
+    return np.conj(x) if np.iscomplexobj(peek(x)) else x
+
+
+def _pinv_jvp(nb, i, t, ans, a, **kw):
+    p, th = ans, _adjoint(t)
+    return (
+        -np.matmul(p, np.matmul(t, p))
+        + np.matmul(np.matmul(p, _adjoint(p)), np.matmul(th, _eye_minus(np.matmul(a, p))))
+        + np.matmul(_eye_minus(np.matmul(p, a)), np.matmul(th, np.matmul(_adjoint(p), p)))
+    )
+
+
+def _pinv_vjp(g, ans, a, **kw):
+    # The adjoint for the Hermitian pairing Re sum(conj(c) v), taken with conj(g) and
+    # conjugated back: the engine pairs cotangents and tangents by Re sum(c v).
+    p, g = ans, _conj(g)
+    ph, gh = _adjoint(p), _adjoint(g)
+    r = (
+        -np.matmul(ph, np.matmul(g, ph))
+        + np.matmul(_eye_minus(np.matmul(a, p)), np.matmul(gh, np.matmul(p, ph)))
+        + np.matmul(np.matmul(ph, p), np.matmul(gh, _eye_minus(np.matmul(p, a))))
+    )
+    return _conj(r)
+
+
+pinv_p = Primitive("pinv", _pinv)
+pinv_p.vjps = (_pinv_vjp,)
+pinv_p.jvp = _pinv_jvp
