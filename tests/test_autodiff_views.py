@@ -44,6 +44,7 @@ def check_program(prog, seed: int) -> None:
     rng = np.random.default_rng(seed)
     f = prog.function()
     x, x2 = inputs(rng, prog.shape), inputs(rng, prog.shape)
+    x_before = x.copy()
     want = f(x.copy())
     weights = [rng.uniform(-1.0, 1.0, np.shape(v)) for v in want]
     loss = prog.loss(weights)
@@ -56,7 +57,6 @@ def check_program(prog, seed: int) -> None:
     jf = gk.jit(f)
     _same(jf(x), want, "gk.jit's recording")
     _same(jf(x2), f(x2.copy()), "gk.jit's replay")
-    np.testing.assert_array_equal(x, want[0] * 0 + x)  # the input was not written
 
     # first derivatives against finite differences of the NumPy program
     g = gk.grad(loss)(x)
@@ -78,6 +78,7 @@ def check_program(prog, seed: int) -> None:
     t = gk.Tensor(x, requires_grad=True)
     loss(t).backward()
     _close(t.grad, g, "eager backward()", 1e-12)
+    _same(x, x_before, "the caller's array after every transform")
 
 
 @settings(max_examples=60, deadline=None)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives, views
+from gradkit.autodiff import casts, primitives, views
 from gradkit.autodiff.errors import InPlaceError, NoRuleError
 from gradkit.autodiff.numpy_api import _one_axis, implements
 from gradkit.autodiff.numpy_api import where as _where
@@ -181,7 +181,7 @@ def _at(ufunc: Any, a: Any, indices: Any, b: Any = None) -> None:
         b = np.asarray(b)
     if b is not None and ufunc in (np.add, np.subtract):
         if np.result_type(peek(b)) != dtype:
-            b = shape.astype_p(b, dtype=dtype)
+            b = casts.astype(b, dtype)
         if ufunc is np.subtract:
             b = -b  # a - b rounds as a + (-b)
         views.write(a, scatter.add_at_p(a, b, idx=idx))
@@ -204,7 +204,7 @@ def _at(ufunc: Any, a: Any, indices: Any, b: Any = None) -> None:
         old = shape.getitem_p(values, idx=where_to)
         new = ufunc(old) if b is None else ufunc(old, shape.getitem_p(b_flat, idx=(picked,)))
         if np.result_type(peek(new)) != dtype:
-            new = shape.astype_p(new, dtype=dtype)
+            new = casts.astype(new, dtype)
         values = shape.index_update_p(values, new, idx=where_to)
     views.write(a, values if len(a_shape) == 1 else shape.reshape_p(values, shape=a_shape))
     return None
@@ -225,7 +225,7 @@ def _write_flat(a: Any, positions: np.ndarray, v: Any, name: str) -> None:
         v_flat = shape.getitem_p(v_flat, idx=(np.arange(n) % v_size,))
     dtype = np.result_type(peek(a))
     if np.result_type(peek(v_flat)) != dtype:
-        v_flat = shape.astype_p(v_flat, dtype=dtype)
+        v_flat = casts.astype(v_flat, dtype)
     a_shape = shape_of(a)
     size = int(np.prod(a_shape))
     values = shape.reshape_p(a, shape=(size,))

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import casts, primitives
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import peek
 from gradkit.autodiff.rules import shape
@@ -77,6 +77,18 @@ def is_view(t: Any) -> bool:
     return getattr(t, "_base", None) is not None
 
 
+_BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _is_basic(idx: tuple) -> bool:
+    """Whether NumPy indexes with ``idx`` by basic indexing (a view, unless it picks one
+    element of an array, which gives a scalar): ints, slices, ``...``, ``None``."""
+    for k in idx:
+        if type(k) not in _BASIC and not isinstance(k, np.integer):
+            return False
+    return True
+
+
 def link(base: Any, view: Any, step: tuple, readonly: bool = False) -> Any:
     """Record that ``view`` (a Tensor just computed from ``base`` by ``step``) is a view
     of ``base`` when NumPy's result shares ``base``'s memory, and return it."""
@@ -84,7 +96,12 @@ def link(base: Any, view: Any, step: tuple, readonly: bool = False) -> Any:
     if type(view) is not Tensor or view is base or type(base) is not Tensor:
         return view
     value = peek(view)
-    shares = type(value) is np.ndarray and _may_share_memory(value, peek(base))
+    if type(value) is not np.ndarray or type(peek(base)) is not np.ndarray:
+        shares = False
+    elif step[0] == "reshape":  # a view or a copy, as the strides allow: NumPy decided
+        shares = _may_share_memory(value, peek(base))
+    else:  # transposes, diagonals, broadcasts are views; indexing is one when basic
+        shares = step[0] != "index" or _is_basic(step[1])
     if not shares:
         if readonly:  # a broadcast scalar: read-only, but tied to nothing
             view._base = _View(None, (), True)
@@ -221,7 +238,7 @@ def setitem(t: Any, idx: tuple, v: Any) -> None:
     dtype = peek(t).dtype
     vv = peek(v)
     if isinstance(vv, (np.ndarray, np.generic)) and vv.dtype != dtype:
-        v = shape.astype_p(v, dtype=dtype)  # NumPy casts what it writes to the array's dtype
+        v = casts.astype(v, dtype)  # NumPy casts what it writes to the array's dtype
     write(t, _index_update(t, v, idx=idx))
 
 
