@@ -43,6 +43,8 @@ __all__ = [
     "defvjp",
     "defjvp",
     "check_grads",
+    "custom_vjp",
+    "custom_jvp",
     "stop_gradient",
     "GradkitError",
     "NoRuleError",

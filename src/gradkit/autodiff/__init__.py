@@ -4,6 +4,7 @@ This package imports nothing from the rest of gradkit (no plotting, no symbols).
 """
 
 from gradkit.autodiff.checks import check_grads
+from gradkit.autodiff.custom import custom_jvp, custom_vjp
 from gradkit.autodiff.errors import (
     GradCheckError,
     GradkitError,
@@ -50,6 +51,8 @@ __all__ = [
     "defvjp",
     "defjvp",
     "check_grads",
+    "custom_vjp",
+    "custom_jvp",
     "Primitive",
     "REGISTRY",
     "GradkitError",
