@@ -45,6 +45,8 @@ __all__ = [
     "check_grads",
     "custom_vjp",
     "custom_jvp",
+    "checkpoint",
+    "linearize",
     "stop_gradient",
     "GradkitError",
     "NoRuleError",
