@@ -1,4 +1,7 @@
-"""The tour: it runs end to end, every image it references exists, and it is self-contained."""
+"""The tour: it runs end to end, every file it references exists, it needs no network, its
+formulas are typeset math, its shown code runs as written, and its interactive data is
+right (checked against closed forms and an independent re-implementation of the race).
+The page in a real browser: tests/test_tour_browser.py."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from gradkit.viz.tour_sections import SECTIONS
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.images, self.links, self.scripts, self.h2 = [], [], 0, []
+        self.images, self.links, self.scripts, self.h2 = [], [], [], []
         self._in_h2 = False
 
     def handle_starttag(self, tag, attrs):
@@ -25,7 +28,7 @@ class _Page(HTMLParser):
         if tag == "link":
             self.links.append(attrs.get("href"))
         if tag == "script":
-            self.scripts += 1
+            self.scripts.append(attrs.get("src") or attrs.get("type"))
         if tag == "h2":
             self._in_h2 = True
             self.h2.append("")
@@ -65,23 +68,55 @@ def test_every_section_has_its_heading(tour):
         assert needed in titles
 
 
-def test_every_referenced_image_exists_and_is_a_png(tour):
+def test_every_referenced_image_exists_and_is_an_svg(tour):
     out, _, page = tour
-    assert len(page.images) >= 10
+    assert len(page.images) >= 5
     for src in page.images:
         assert not src.startswith(("http:", "https:", "/", "file:"))  # relative paths only
         path = out / src
         assert path.is_file(), src
-        data = path.read_bytes()
-        assert len(data) > 2000 and data[:8] == b"\x89PNG\r\n\x1a\n", src
+        data = path.read_text(encoding="utf-8")
+        assert len(data) > 2000 and "<svg" in data[:2000], src  # vector: sharp at any size
 
 
-def test_the_page_is_self_contained(tour):
-    _, text, page = tour
-    assert page.scripts == 0
-    assert page.links == []  # CSS is inline
-    assert "<style>" in text
+def test_the_page_needs_no_network(tour):
+    out, text, page = tour
     assert "http://" not in text and "https://" not in text
+    local = [src for src in page.scripts if src != "application/json"] + page.links
+    assert sorted(local) == ["assets/katex.min.css", "assets/katex.min.js", "assets/tour.js"]
+    for name in local:
+        assert (out / name).is_file(), name
+    css = (out / "assets/katex.min.css").read_text(encoding="utf-8")
+    assert re.findall(r"url\((?!data:)", css) == []  # KaTeX's fonts are inlined
+    assert "Permission is hereby granted" in css  # the MIT licence travels with the files
+    assert "Permission is hereby granted" in (out / "assets/katex.min.js").read_text()
+    js = (out / "assets/tour.js").read_text(encoding="utf-8")
+    assert "fetch(" not in js and "XMLHttpRequest" not in js
+
+
+def test_formulas_are_typeset_math_not_python(tour):
+    _, text, _ = tour
+    prose = re.sub(r"<details.*?</details>", "", text, flags=re.DOTALL)  # not the code
+    prose = re.sub(r'<script type="application/json">.*?</script>', "", prose, flags=re.DOTALL)
+    prose = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', "", prose, flags=re.DOTALL)
+    for pythonish in ["**", "x*(", "sigmoid(x)", "-> 0", "lim (", "1e-7 and"]:
+        assert pythonish not in prose, pythonish
+    displays = re.findall(r'<div class="math display">(.*?)</div>', text, re.DOTALL)
+    assert len(displays) >= 8
+    assert any("\\lim_{h \\to 0}" in html.unescape(d) for d in displays)
+    assert text.count('<span class="math">') >= 30
+    assert "begin{aligned}" in text  # the derivation steps, as display math
+
+
+def test_the_tutorial_is_named_and_linked(tour):
+    _, text, _ = tour
+    assert "Calculus for Deep Learning" in text and 'id="about-tutorial"' in text
+    # the header names the tutorial; every mention in the sections' prose links to it
+    prose = re.sub(r"<(header|details|figcaption|caption|table|script)[ >].*?</\1>", "", text,
+                   flags=re.DOTALL)
+    prose = re.sub(r'<a class="tutorial"[^>]*>[Tt]he tutorial</a>', "", prose)
+    assert re.findall(r"\b[Tt]he tutorial\b", re.sub(r"<[^>]+>", "", prose)) == []
+    assert text.count('<a class="tutorial"') >= 10
 
 
 def test_no_section_failed_and_each_shows_its_code(tour):
@@ -91,6 +126,36 @@ def test_no_section_failed_and_each_shows_its_code(tour):
     for section in SECTIONS:
         _, code = section_code(section.run)
         assert html.escape(code) in text
+        assert "report" not in code  # the shown code stands alone
+
+
+def code_blocks(text):
+    return [html.unescape(block) for block in
+            re.findall(r'<pre class="code"><code>(.*?)</code></pre>', text, re.DOTALL)]
+
+
+def test_every_code_block_runs_as_written_in_a_fresh_python(tour, tmp_path):
+    """Each block the page shows, copied as it is into a new Python process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _, text, _ = tour
+    blocks = code_blocks(text)
+    assert len(blocks) == len(SECTIONS)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "MPLBACKEND": "Agg",
+           "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    for number, block in enumerate(blocks):
+        script = tmp_path / f"block{number}.py"
+        script.write_text(block, encoding="utf-8")
+        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"block {number} failed:\n{block}\n{done.stderr}"
+        # what the page says the block prints is what it prints
+        printed = re.findall(r'<pre class="output">(.*?)</pre>', text, re.DOTALL)[number]
+        assert done.stdout.rstrip() == html.unescape(printed)
 
 
 def tables(text):
@@ -225,3 +290,164 @@ def test_render_html_has_navigation():
     page = render_html([{"key": "k", "title": "T", "intro": "i", "code": "c", "body": "",
                          "seconds": 0.0, "error": None}], "9.9", 1.0)
     assert '<a href="#k">T</a>' in page and "9.9" in page
+
+
+# ------------------------------------------------------------------ the interactive data
+def widget_data(text):
+    """``{kind: data}`` of every interactive picture on the page."""
+    import json
+
+    return {kind: json.loads(blob.replace("<\\/", "</")) for kind, blob in re.findall(
+        r'<figure class="widget" data-widget="(\w+)"><script type="application/json">(.*?)'
+        r"</script>", text, re.DOTALL)}
+
+
+def test_the_page_embeds_every_interactive_picture(tour):
+    _, text, _ = tour
+    assert sorted(widget_data(text)) == ["boundary", "direction", "graph", "race", "step",
+                                         "tangent"]
+
+
+def test_tangent_slopes_against_the_closed_form(tour):
+    import numpy as np
+
+    data = widget_data(tour[1])["tangent"]
+    x = np.array(data["x"])
+    assert np.allclose(data["y"], x**3 / 3 - x, rtol=1e-5, atol=1e-6)
+    assert np.allclose(data["slope"], x**2 - 1, rtol=1e-5, atol=1e-6)
+
+
+def test_step_errors_against_difference_quotients_done_by_hand(tour):
+    import numpy as np
+
+    data = widget_data(tour[1])["step"]
+    h = np.array(data["h"])
+    assert h[0] == pytest.approx(1e-16) and h[-1] == pytest.approx(1.0) and len(h) == 97
+    forward = np.abs((np.sin(1.0 + h) - np.sin(1.0)) / h - np.cos(1.0))
+    central = np.abs((np.sin(1.0 + h) - np.sin(1.0 - h)) / (2 * h) - np.cos(1.0))
+    big = h > 1e-6  # above rounding, where the two computations cannot differ by roundoff
+    assert np.allclose(np.array(data["errors"]["forward"])[big], forward[big], rtol=0.02)
+    assert np.allclose(np.array(data["errors"]["central"])[big], central[big], rtol=0.02)
+    # the V: the forward error is smallest near sqrt(eps), not at either end
+    best = h[np.nanargmin(np.array(data["errors"]["forward"], dtype=float))]
+    assert 1e-10 < best < 1e-6
+
+
+def test_directional_derivatives_follow_the_cosine(tour):
+    import numpy as np
+
+    data = widget_data(tour[1])["direction"]
+    x, y = data["point"]
+    grad = np.array([2 * x + 0.3 * y, y + 0.3 * x])  # f = x² + y²/2 + 0.3xy
+    assert np.allclose(data["grad"], grad)
+    theta = np.radians(data["angles"])
+    assert np.allclose(data["D"], grad[0] * np.cos(theta) + grad[1] * np.sin(theta), atol=1e-9)
+    assert len(data["contours"]) >= 5
+
+
+def _race_by_hand(rule, lr, beta, steps=1000, x0=(-1.5, -1.5)):
+    """The race's update rules written out with NumPy (as tour.js has them)."""
+    import numpy as np
+
+    def f(p):
+        return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+
+    def g(p):
+        return np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
+                         200 * (p[1] - p[0] ** 2)])
+
+    p, v, m, s = np.array(x0, dtype=float), np.zeros(2), np.zeros(2), np.zeros(2)
+    for t in range(1, steps + 1):
+        grad = g(p)
+        if rule == "gradient descent":
+            step = lr * grad
+        elif rule == "momentum (tutorial)":
+            v = beta * v + (1 - beta) * grad
+            step = lr * v
+        elif rule == "nesterov":
+            v = beta * v + grad if t > 1 else grad
+            step = lr * (grad + beta * v)
+        else:  # adam
+            m = beta * m + (1 - beta) * grad
+            s = 0.999 * s + 0.001 * grad**2
+            step = lr * (m / (1 - beta**t)) / (np.sqrt(s / (1 - 0.999**t)) + 1e-8)
+        p = p - step
+    return f(p)
+
+
+def test_the_race_reference_matches_the_update_rules_written_out(tour):
+    data = widget_data(tour[1])["race"]
+    assert (data["lr"], data["beta"], data["steps"]) == (1e-4, 0.9, 1000)
+    for name, final in data["reference"].items():
+        assert final == pytest.approx(_race_by_hand(name, data["lr"], data["beta"]), rel=1e-6)
+    # the tutorial's settings: the same numbers as the first race table
+    rows = {row[0]: row for row in table_starting(tour[1], "The optimizer race on Rosenbrock")}
+    for name in ["gradient descent", "momentum (tutorial)", "nesterov"]:
+        assert float(rows[name][2]) == pytest.approx(data["reference"][name], rel=1e-6)
+
+
+def test_graph_local_derivatives_against_closed_forms(tour):
+    import math
+
+    data = widget_data(tour[1])["graph"]
+    labels = [n["label"] for n in data["nodes"]]
+    assert labels == ["w", "x", "b", "multiply", "add", "sigmoid"]
+    local = {(labels[e["from"]], labels[e["to"]]): e["local"] for e in data["edges"]}
+    s = 1 / (1 + math.exp(-(0.5 * 2.0 - 1.0)))
+    assert local == pytest.approx({("w", "multiply"): 2.0, ("x", "multiply"): 0.5,
+                                   ("multiply", "add"): 1.0, ("b", "add"): 1.0,
+                                   ("add", "sigmoid"): s * (1 - s)})
+    values = {n["label"]: n["value"] for n in data["nodes"]}
+    grads = {n["label"]: n["grad"] for n in data["nodes"]}
+    assert values["sigmoid"] == pytest.approx(s)
+    assert grads == pytest.approx({"w": 2.0 * s * (1 - s), "x": 0.5 * s * (1 - s),
+                                   "b": s * (1 - s), "multiply": s * (1 - s),
+                                   "add": s * (1 - s), "sigmoid": 1.0})
+    assert [n["layer"] for n in data["nodes"]] == [0, 0, 0, 1, 2, 3]
+
+
+def test_graph_data_refuses_what_it_cannot_show():
+    import numpy as np
+
+    from gradkit.autodiff.graph import trace_graph
+    from gradkit.viz.tour_interactive import graph_data
+
+    with pytest.raises(ValueError, match="scalar graphs only"):
+        graph_data(trace_graph(lambda v: np.sum(v * v), np.ones(3)))
+
+
+def test_the_decision_boundary_snapshots(tour):
+    import numpy as np
+
+    data = widget_data(tour[1])["boundary"]
+    epochs = [s["epoch"] for s in data["snapshots"]]
+    assert epochs == sorted(epochs) and epochs[0] == 0 and epochs[-1] == 1000
+    for snap in data["snapshots"]:
+        p = np.array(snap["p"])
+        assert p.shape == (data["grid"], data["grid"]) and p.min() >= 0 and p.max() <= 1
+    assert data["snapshots"][-1]["accuracy"] >= 0.9 > data["snapshots"][0]["accuracy"]
+    assert len(data["X"]) == len(data["y"]) == 100
+
+
+def test_report_widget_checks_its_input():
+    report = Report()
+    with pytest.raises(ValueError, match="letters only"):
+        report.widget("x-y", {}, "c")
+    with pytest.raises(TypeError):
+        report.widget("ok", {"f": object()}, "c")
+
+
+def test_readable_moves_legends_below_and_enlarges_small_text():
+    import gradkit as gk
+    from gradkit.viz.tour_interactive import readable
+
+    fig = gk.viz.plot_activations(["sigmoid", "relu"])
+    readable(fig)
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            fig.canvas.draw()
+            box = legend.get_window_extent()
+            assert box.y1 <= ax.get_window_extent().y0  # below the axes: off the data
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize"))]
+    assert min(sizes) >= 9.0
