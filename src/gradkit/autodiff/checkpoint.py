@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff.custom import _positional, _top_trace, custom_vjp
+from gradkit.autodiff.custom import custom_vjp
+from gradkit.autodiff.custom_node import _positional, _top_trace
 from gradkit.autodiff.primitives import peek
 from gradkit.autodiff.reverse import ReverseTrace
 from gradkit.autodiff.transforms import vjp
