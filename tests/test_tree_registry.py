@@ -17,6 +17,8 @@ from gradkit.tree import (
     register_pytree_node,
     tree_flatten,
     tree_map,
+    tree_reduce,
+    tree_structure,
     tree_unflatten,
 )
 
@@ -240,3 +242,14 @@ def test_a_type_met_as_a_leaf_becomes_a_container_once_registered():
     register_pytree_node(Late, lambda o: ((o.x,), None), lambda a, c: Late(c[0]))
     leaves, _ = tree_flatten([Late(1.0), 2.0])
     assert leaves == [1.0, 2.0]
+
+
+def test_tree_structure_and_tree_reduce():
+    net = Net(Dense(np.ones((2, 2)), np.zeros(2)), Dense(np.eye(2), np.ones(2)))
+    assert tree_structure(net) == tree_flatten(net)[1]
+    assert tree_structure(net).num_leaves == 4
+    total = tree_reduce(lambda acc, leaf: acc + np.sum(leaf), net, 0.0)
+    assert total == 4.0 + 0.0 + 2.0 + 2.0
+    assert tree_reduce(max, [3, (7, 1)]) == 7
+    with pytest.raises(TypeError, match="needs an initializer"):
+        tree_reduce(max, [])

@@ -24,7 +24,8 @@ from typing import Any
 
 __all__ = [
     "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "TreeDef",
-    "register_pytree_node", "register_dataclass", "ravel_pytree",
+    "register_pytree_node", "register_dataclass", "ravel_pytree", "tree_structure",
+    "tree_reduce",
 ]  # fmt: skip
 
 
@@ -206,6 +207,34 @@ def tree_leaves(tree: Any) -> list:
     [2, 1]
     """
     return tree_flatten(tree)[0]
+
+
+def tree_structure(tree: Any) -> TreeDef:
+    """Return the structure of ``tree`` alone (what :func:`tree_flatten` returns second).
+
+    >>> tree_structure({"w": 1.0, "b": (2.0, 3.0)})
+    {'b': tuple(*, *), 'w': *}
+    """
+    return tree_flatten(tree)[1]
+
+
+_NO_INITIAL = object()
+
+
+def tree_reduce(fn: Callable, tree: Any, initializer: Any = _NO_INITIAL) -> Any:
+    """Fold ``fn`` over the leaves of ``tree`` from the left, as ``functools.reduce``.
+
+    >>> tree_reduce(lambda total, leaf: total + leaf, {"a": 1, "b": [2, 3]}, 10)
+    16
+    """
+    import functools
+
+    leaves = tree_flatten(tree)[0]
+    if initializer is _NO_INITIAL:
+        if not leaves:
+            raise TypeError("tree_reduce of a tree with no leaves needs an initializer")
+        return functools.reduce(fn, leaves)
+    return functools.reduce(fn, leaves, initializer)
 
 
 def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
