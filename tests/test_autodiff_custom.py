@@ -258,3 +258,26 @@ def test_closure_over_a_traced_value_is_refused():
 
     with pytest.raises(TypeError, match="closure over a traced value"):
         gk.grad(loss)(1.5)
+
+
+def test_vjp_fn_called_twice_with_the_same_array_runs_bwd_each_time():
+    calls = []
+
+    @gk.custom_vjp
+    def f(x, y):
+        return x * y
+
+    def bwd(res, g):
+        calls.append(1)
+        return g * res[1], g * res[0]
+
+    f.defvjp(lambda x, y: (x * y, (x, y)), bwd)
+    _, pull = gk.vjp(f, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    c = np.array([1.0, 1.0])
+    first = pull(c)
+    c *= 2.0  # the same array, changed in place: the answer must follow it
+    second = pull(c)
+    assert len(calls) == 2  # once per backward pass, shared by both arguments
+    np.testing.assert_array_equal(first[0], [3.0, 4.0])
+    np.testing.assert_array_equal(second[0], [6.0, 8.0])
+    np.testing.assert_array_equal(second[1], [2.0, 4.0])

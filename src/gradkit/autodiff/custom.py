@@ -180,7 +180,7 @@ class custom_vjp:  # noqa: N801 - JAX's name
                 for i in range(len(flat))
             ]
 
-        y = _record(top, self._prim, vals, parents, packed, {"call": _Call(backward, len(vals))})
+        y = _record(top, self._prim, vals, parents, packed, {"call": _Call(backward, len(parents))})
         return tree_unflatten(out_def, unpack(y))
 
 
@@ -378,7 +378,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
             _check_linear(name, gs, t_vals, cts, t0s)
             return cts
 
-        y = _record(top, self._prim, vals, parents, packed, {"call": _Call(backward, len(vals))})
+        y = _record(top, self._prim, vals, parents, packed, {"call": _Call(backward, len(parents))})
         return tree_unflatten(out_def, unpack(y))
 
 

@@ -145,21 +145,28 @@ def _check_cotangent(ct: Any, like: Any, name: str, argnum: int, what: str) -> A
 class _Call:
     """What one recorded call needs in the backward pass (passed to the rule as ``kw``)."""
 
-    __slots__ = ("backward", "nleaves", "last_g", "last_cts")
+    __slots__ = ("backward", "ntraced", "served", "last_g", "last_cts")
 
-    def __init__(self, backward: Callable, nleaves: int) -> None:
+    def __init__(self, backward: Callable, ntraced: int) -> None:
         self.backward = backward  # g -> one cotangent per argument leaf
-        self.nleaves = nleaves
+        self.ntraced = ntraced  # how many leaves the backward pass asks about
+        self.served = 0
         self.last_g: Any = None
         self.last_cts: Any = None
 
     def cotangent(self, i: int, g: Any) -> Any:
         # The backward pass asks for each traced leaf in turn with the same g: run the
-        # user's rule once per g.
-        if self.last_g is not g:
+        # user's rule once, and forget its answer once every leaf has had its share (a
+        # later backward pass, even with the same array g, runs the rule again).
+        if self.served == 0 or self.last_g is not g:
             self.last_cts = self.backward(g)
             self.last_g = g
-        return self.last_cts[i]
+            self.served = 0
+        ct = self.last_cts[i]
+        self.served += 1
+        if self.served >= self.ntraced:
+            self.served, self.last_g, self.last_cts = 0, None, None
+        return ct
 
 
 def _custom_rule(i: int, g: Any, ans: Any, *args: Any, call: _Call) -> Any:
