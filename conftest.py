@@ -1,17 +1,31 @@
-"""Collection settings for the whole tree: SciPy is an optional extra.
+"""Collection settings for the whole tree: the doctests of modules whose extra is not
+installed are not collected, so the core's tests and doctests run with NumPy alone.
 
 Without SciPy the doctests of the modules that need it (gk.scipy's stats, linalg, signal,
 integrate, and the scipy.special rules) are not collected; everything else runs.
 """
 
+from __future__ import annotations
+
 import importlib.util
 
-collect_ignore_glob = []
-try:
-    _have_scipy = importlib.util.find_spec("scipy") is not None
-except ValueError:  # sys.modules["scipy"] is None: blocked
-    _have_scipy = False
-if not _have_scipy:
+
+def _missing(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except ValueError:  # sys.modules[module] is None: blocked
+        return True
+
+
+collect_ignore_glob: list[str] = []
+if _missing("sympy"):
+    collect_ignore_glob += ["src/gradkit/symbolic/*"]
+if _missing("matplotlib"):
+    collect_ignore_glob += ["src/gradkit/viz/*"]
+if _missing("rich") or _missing("sympy") or _missing("matplotlib"):
+    collect_ignore_glob += ["src/gradkit/cli.py", "src/gradkit/cli_commands.py",
+                            "src/gradkit/__main__.py"]
+if _missing("scipy"):
     collect_ignore_glob += [
         "src/gradkit/autodiff/rules/special.py",
         "src/gradkit/scipy/stats.py",

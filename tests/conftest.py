@@ -5,12 +5,31 @@ a red run is reproducible and a green one is not luck. `HYPOTHESIS_PROFILE=thoro
 explores 300 fresh examples per test.
 """
 
+import importlib.util
 import os
 
-import matplotlib
 from hypothesis import HealthCheck, settings
 
-matplotlib.use("Agg")
+# test files that need an extra: not collected where it is missing, so the core's tests
+# run with NumPy alone (`.ci/run` does, in a venv of its own)
+_NEEDS = {
+    "sympy": ["test_symbolic_*.py", "test_docs.py", "test_cli.py", "test_tour.py"],
+    "matplotlib": ["test_viz.py", "test_docs.py", "test_cli.py", "test_tour.py"],
+    "rich": ["test_cli.py", "test_tour.py"],
+}
+collect_ignore_glob = sorted({
+    pattern
+    for module, patterns in _NEEDS.items()
+    if importlib.util.find_spec(module) is None
+    for pattern in patterns
+})
+
+try:  # the viz extra; the core's tests run without it
+    import matplotlib
+except ImportError:
+    pass
+else:
+    matplotlib.use("Agg")
 
 settings.register_profile(
     "default",

@@ -60,6 +60,7 @@ def test_same_seed_same_run_other_seed_other_run():
 
 
 def test_history_records_every_epoch_for_plots():
+    pytest.importorskip("matplotlib")  # the viz extra draws the plot
     X, y = datasets.two_moons(120, noise=0.1, rng=0)
     X_val, y_val = datasets.two_moons(40, noise=0.1, rng=1)
     model = nn.Sequential(nn.Linear(2, 16, rng=0), nn.Tanh(), nn.Linear(16, 2, rng=1))

@@ -78,7 +78,9 @@ def test_ordinary_cases_are_near_machine_precision_in_ten_evaluations(name):
     counted = Counted(f)
     d_full, info = derivative(counted, x, full_output=True)
     assert d_full == d  # an ordinary f: the measured noise changes nothing
-    assert counted.calls <= 14  # and 4 values that measure the noise of f
+    # and 4 values that measure the noise of f, and f(x), which checks that the steps
+    # resolve f at x (odd central stencils never use it)
+    assert counted.calls <= 15
     assert info.n_evals == counted.calls
     assert info.error >= abs(d - true)
 
@@ -93,7 +95,9 @@ def test_badly_scaled_cases_within_sixteen_evaluations(name):
     d, info = derivative(counted, x, full_output=True)
     true = df(x)
     assert abs(d - true) <= 1e-13 * abs(true)
-    assert counted.calls <= 20  # 4 more measure the noise
+    # 4 more measure the noise near the steps used, and 4 more at the first step, where a
+    # part of f that hides its noise from the narrow probe of a small step shows it
+    assert counted.calls <= 25  # and f(x)
     assert info.error >= abs(d - true)
 
 
@@ -345,7 +349,8 @@ def test_info_fields():
     assert info.method == "central" and info.n == 1 and info.converged
     assert 0 < info.step < 1
     assert info.relative_error == pytest.approx(info.error / abs(d))
-    assert len(info.steps) * 2 + 4 == info.n_evals  # and 4 values that measure the noise
+    # and 4 values that measure the noise, and f(x)
+    assert len(info.steps) * 2 + 5 == info.n_evals
 
 
 # --- bad input ---------------------------------------------------------------------

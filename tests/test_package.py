@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -13,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_public_api_names_exist() -> None:
+    missing = {"symbolic": "sympy", "viz": "matplotlib"}  # the extras' subpackages
     for name in gk.__all__:
+        if name in missing and importlib.util.find_spec(missing[name]) is None:
+            continue
         assert getattr(gk, name) is not None, name
     for name in ("grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian",
                  "hessian", "hvp", "directional_derivative", "elementwise_grad", "Tensor",
@@ -33,8 +37,8 @@ def test_import_loads_no_heavy_modules() -> None:
 
 
 def test_version_matches_pyproject() -> None:
-    text = (ROOT / "pyproject.toml").read_text()
-    assert re.search(rf'^version = "{re.escape(gk.__version__)}"$', text, re.M)
+    text = (ROOT / "pyproject.toml").read_text()  # the version is read from gradkit itself
+    assert 'version = { attr = "gradkit.__version__" }' in text
     assert re.search(r'^gradkit = "gradkit.cli:main"$', text, re.M)
     assert re.search(r"^test = \[", text, re.M)
 
@@ -60,7 +64,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_quickstart_main_command_runs_the_tour() -> None:
     cmd = _readme_command("quickstart-main")
-    assert cmd.startswith("pip install -e .") and "gradkit tour" in cmd
+    assert cmd.startswith('pip install -e ".[all]"') and "gradkit tour" in cmd
 
 
 def test_python_dash_m_gradkit_version() -> None:

@@ -286,6 +286,20 @@ def _one_line_warning(command: str) -> Any:
     return show
 
 
+def _missing_extra(error: ImportError) -> str:
+    """The one-line message for a missing optional dependency, naming its extra.
+
+    >>> _missing_extra(ModuleNotFoundError("No module named 'sympy'", name="sympy"))
+    'this command needs sympy, which is not installed: pip install "gradkit[cli]"'
+    """
+    from gradkit._optional import EXTRAS
+
+    name = (getattr(error, "name", None) or "").split(".")[0]
+    if name in EXTRAS:
+        return f'this command needs {name}, which is not installed: pip install "gradkit[cli]"'
+    return _one_line(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
 
@@ -309,13 +323,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
-    from gradkit import cli_commands
-
-    run = getattr(cli_commands, f"run_{args.command}")
     try:
+        from gradkit._optional import require
+
+        require("rich", "the gradkit command")
+        from gradkit import cli_commands
+
+        run = getattr(cli_commands, f"run_{args.command}")
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning(args.command)
             return int(run(args) or 0)
+    except ImportError as error:  # an extra that is not installed: name it
+        sys.stderr.write(f"gradkit {args.command}: error: {_missing_extra(error)}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("gradkit: interrupted\n")
         return 130

@@ -558,8 +558,9 @@ def run_train(args: argparse.Namespace) -> int:
         digits = datasets.load_digits()
         X, y = digits["data"] / 16.0, digits["target"]
     else:
-        X, y = {"tutorial": datasets.tutorial_data, "moons": datasets.two_moons,
-                "spirals": datasets.spirals}[args.dataset]()
+        makers: dict[str, Any] = {"tutorial": datasets.tutorial_data,
+                                  "moons": datasets.two_moons, "spirals": datasets.spirals}
+        X, y = makers[args.dataset]()
     y = np.asarray(y).reshape(-1).astype(int)
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
                                                                  rng=args.seed)

@@ -74,8 +74,12 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
     try:
+        # mkstemp creates the file for its owner only (0600); a saved model gets the
+        # permissions any new file of the user's gets (0666 less the umask), as
+        # numpy.savez's would
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
+            np.savez(stream, **arrays)  # type: ignore[arg-type]  # numpy's stub: names vs allow_pickle
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
@@ -86,6 +90,13 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
             pass
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

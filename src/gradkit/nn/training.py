@@ -520,7 +520,7 @@ class _LineProgress:
 
 
 def _progress(verbose: bool) -> Any:
-    if _in_notebook():
+    if not verbose or _in_notebook():  # (rich's disabled bar may still print a newline)
         return _LineProgress(verbose)
     try:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -533,3 +533,4 @@ def _progress(verbose: bool) -> Any:
         TimeElapsedColumn(),
         disable=not verbose,
     )
+

@@ -2,7 +2,7 @@
 
 ``derivative(f, x, n=1, method="central")`` is accurate to about 1e-13 relative
 error in about 10 evaluations on smooth functions, and reports an honest error
-estimate with ``full_output=True`` (4 more evaluations measure the noise of ``f``).
+estimate with ``full_output=True`` (about 5 more evaluations: the noise of ``f``, and ``f(x)``).
 ``partial``, ``gradient``, ``jacobian``, ``hessian`` and ``directional_derivative``
 handle functions of several variables;
 ``step_error`` shows how the error of plain differences depends on the step.

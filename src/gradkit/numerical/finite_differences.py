@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from gradkit.numerical.errors import NumericalDerivativeError, NumericalDerivativeWarning
-from gradkit.numerical.noise import measure_noise
+from gradkit.numerical.noise import distinct_values, noise_from_values, probe
 from gradkit.numerical.richardson import (
     AdaptiveResult,
     adaptive_difference,
@@ -43,6 +43,9 @@ _NOISE_ULPS = 4.0
 _NOISE_SIGMAS = 8.0
 _TINY = float(np.finfo(float).smallest_subnormal)  # the spacing of the subnormal numbers
 _COMPLEX_STEP = 1e-20
+# levels of the step search; without full_output, every search together stays within
+# this many levels' evaluations (16 for a first derivative)
+_MAX_LEVELS = 8
 # Warn above these relative errors: higher derivatives are intrinsically less accurate.
 _WARN_RELATIVE = {1: 1e-6, 2: 1e-4, 3: 1e-3, 4: 1e-2}
 
@@ -65,7 +68,7 @@ class DerivativeInfo:
 
     >>> import numpy as np
     >>> d, info = derivative(np.exp, 1.0, full_output=True)
-    >>> info.error < 1e-12, info.n_evals <= 14  # 4 of them measure the noise of f
+    >>> info.error < 1e-12, info.n_evals <= 15  # 4 measure the noise of f, 1 is f(x)
     (True, True)
     """
 
@@ -174,21 +177,72 @@ def _value_noise(value: Any, floor: Any = 0.0) -> np.ndarray:
 
 
 def _noise_floor(
-    evaluate: FunctionEvaluator, x: np.ndarray, sten: Stencil, h: np.ndarray
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
+    h: np.ndarray,
+    wider: Any = None,
+    widenings: int = 3,
 ) -> np.ndarray:
     """A bound on the noise of each value of ``f``, measured at the outer point of step h.
 
     ``_NOISE_ULPS`` ulps of ``|f|`` is too small where ``f`` comes out of cancellation
     (``cosh(t) - 1``): its noise is ulps of the terms that cancelled. Five values of
-    ``f`` very close to a point of the stencil (one of them that point) show it.
+    ``f`` very close to a point of the stencil (one of them that point) show it. Where
+    they are all equal even on the widest probe (``f`` varies over the step by less
+    than one unit of the terms that cancelled over the probe, ``cosh(1e-7 + t) - 1``),
+    the noise cannot be told from the values, and is bounded by half of the spread of
+    ``f`` over the stencil instead: the largest it can be while ``f`` still varies.
+
+    ``wider``: a larger step (the first of the search) at which to measure where ``f``
+    takes one value over the whole stencil at ``h``: ``f`` may be quantized there,
+    more coarsely than it varies over the step, rather than constant. ``widenings``:
+    how many times (256 each) the probe may widen where ``f``'s values repeat; the
+    widest of 3 spans about the step itself.
     """
     h = np.where(np.isfinite(h) & (h > 0), h, 0.0)
-    reach = max(sten.offsets, key=abs)
-    center = x + reach * h
     values = [evaluate(x + o * h) for o in sten.offsets]  # cached: the differences' own
     varies = np.any([v != values[0] for v in values[1:]], axis=0)
-    sigma = measure_noise(evaluate, center, h, varies)
-    return _NOISE_SIGMAS * sigma
+    if wider is not None and np.any(~varies) and np.shape(varies) == np.shape(h):
+        h = np.where(varies, h, wider)
+        values = [evaluate(x + o * h) for o in sten.offsets]  # cached: the first level's
+        varies = np.any([v != values[0] for v in values[1:]], axis=0)
+    reach = max(sten.offsets, key=abs)
+    center = x + reach * h
+    t, probed = probe(evaluate, center, h, varies, widenings=widenings)
+    sigma = _NOISE_SIGMAS * noise_from_values(t, probed)
+    unresolved = varies & (distinct_values(probed) < 3)
+    if np.any(unresolved):
+        with np.errstate(all="ignore"):
+            spread = 0.5 * (np.max(values, axis=0) - np.min(values, axis=0))
+        sigma = np.where(unresolved, np.maximum(sigma, spread), sigma)
+    return sigma
+
+
+def _noise_both_ends(
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
+    result: AdaptiveResult,
+    s0: np.ndarray,
+) -> np.ndarray:
+    """The noise of ``f`` measured at the search's last good step and at its first step.
+
+    The probe at a small step is narrow (``6e-8`` of the step), and a part of ``f`` that
+    comes out of cancellation but varies slowly (``exp(u) - 1 - u`` with ``u`` of 1e-9,
+    beside a term that varies faster) moves by less than one unit of its terms over it:
+    its values look smooth and its noise, ulps of 1, stays hidden, while it spoils the
+    differences at that step (a true error of 1e-11 under a bound of 4e-14). The probe at
+    the first step, ``2**16`` times wider or more, sees it. The larger noise is taken.
+    """
+    last = _last_good_step(result)
+    floor = _noise_floor(evaluate, x, sten, last, s0)
+    if np.shape(last) == np.shape(s0) and np.any(last < s0 / 64):
+        with np.errstate(all="ignore"):
+            first = _noise_floor(evaluate, x, sten, np.where(last < s0 / 64, s0, last),
+                                 widenings=1)
+        floor = np.maximum(floor, np.where(np.isfinite(first), first, 0.0))
+    return floor
 
 
 def _complex_step(
@@ -233,9 +287,9 @@ def derivative(
     Richardson-extrapolated: on smooth functions the result is correct to about
     1e-13 relative error or better, at a cost of about 10 evaluations of ``f``
     for ``n = 1`` (never more than 16; one-sided differences near 0 may take up to 30).
-    With ``full_output=True``, 4 more measure the noise of ``f`` and the step is chosen
-    with it, so the error estimate holds where ``f`` comes out of cancellation
-    (``cosh(x) - 1`` near 0), whose noise is far above a few ulps of ``|f|``; there the
+    With ``full_output=True``, 5 more measure the noise of ``f`` and check ``f(x)``; the
+    step is chosen with that noise, so the error estimate holds where ``f`` comes out of
+    cancellation (``cosh(x) - 1`` near 0), whose noise is far above a few ulps of ``|f|``; there the
     value can differ from (and be more accurate than) the value alone.
 
     Args:
@@ -274,7 +328,7 @@ def derivative(
     True
     >>> d, info = derivative(np.log, 2.0, full_output=True)
     >>> abs(d - 0.5) < 1e-14, info.n_evals
-    (True, 14)
+    (True, 15)
     >>> derivative(lambda t: t**4, 1.0, n=3)   # 24 t
     24.0...
     >>> derivative(lambda t: t**2, 1.0, method="forward", step=1e-7)  # the tutorial's
@@ -310,7 +364,7 @@ def estimate_derivative(
     ``name`` labels the variable in error messages (``"x[2]"`` for a partial);
     ``warn=False`` leaves the warning about a large relative error to the caller;
     ``floor``, the noise of ``f`` if already measured. Otherwise it is measured here
-    when ``estimate_error`` (the caller wants the error estimate: 4 more evaluations),
+    when ``estimate_error`` (the caller wants the error estimate: 5 more evaluations or so),
     and taken as a few ulps of ``|f|`` when not. ``least``: a noise level of ``f``
     measured elsewhere (``hessian`` measures it once at the point), below which the
     noise of a scalar ``f`` is not taken, measured here or not.
@@ -346,6 +400,7 @@ def estimate_derivative(
         return value, info
 
     s0, fallback = _first_steps(x_arr, n, method)
+    affordable = None if estimate_error else _budget(evaluate, n, sten)
     result = adaptive_difference(
         lambda h: _plain_difference(evaluate, x_arr, sten, h, exact=True),
         s0,
@@ -367,9 +422,12 @@ def estimate_derivative(
     if not np.all(result.any_valid):
         _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method, name)
     if floor is None:
-        floor = _noise_floor(evaluate, x_arr, sten, _last_good_step(result)) if (
-            estimate_error
-        ) else 0.0
+        if not estimate_error:
+            floor = 0.0
+        elif method == "central":
+            floor = _noise_both_ends(evaluate, x_arr, sten, result, s0)
+        else:  # one-sided steps of the first scale may reach across a kink at 0
+            floor = _noise_floor(evaluate, x_arr, sten, _last_good_step(result), s0)
     floor = np.maximum(floor, least)
     if np.any(floor > 0):
         # search again with the measured noise: mostly on cached points
@@ -382,8 +440,12 @@ def estimate_derivative(
         )
     result = _retry_without_jump(
         lambda h: _plain_difference(evaluate, x_arr, sten, h, True, floor),
-        result, s0, fallback, sten.power, n,
+        result, s0, fallback, sten.power, n, affordable,
     )
+    if method == "central" and n % 2 == 1:
+        result = _check_even_part(
+            evaluate, x_arr, sten, result, fallback, floor, n, affordable, estimate_error,
+        )
     if method != "central":
         result = _confirm_at_point_scale(
             evaluate, x_arr, sten, result, fallback, floor, estimate_error
@@ -399,7 +461,7 @@ def estimate_derivative(
         result.converged,
         [lv.step for lv in result.levels],
     )
-    check_quality(result.estimate, info, x_arr, name, warn)
+    check_quality(result.estimate, info, x_arr, name, warn, result.levels[0].magnitude)
     return result.estimate, info
 
 
@@ -481,36 +543,68 @@ def _confirm_at_point_scale(
     )
 
 
-def _retry_without_jump(
-    level_fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+def _check_even_part(
+    evaluate: FunctionEvaluator,
+    x: np.ndarray,
+    sten: Stencil,
     result: AdaptiveResult,
-    s0: np.ndarray,
     fallback: np.ndarray,
-    power: int,
+    floor: Any,
     n: int,
+    affordable: Callable[..., bool] | None = None,
+    always: bool = False,
 ) -> AdaptiveResult:
-    """Search again without the jump to ``|x|``'s scale where the first search lost digits.
+    """Check, with ``f(x)``, a central estimate whose last two differences are identical.
 
-    The search jumps to steps of ``|x|``'s scale once the steps of ``max(|x|, 1)``'s
-    scale disagree: right where ``f`` varies on that scale (``log`` near 0), wrong where
-    they disagreed only through a large higher-order term and the derivative is small
-    next to ``f`` (``x**5 + 1.125 x**2 + 4`` at 1.19e-7: steps of 1e-8 drown the
-    derivative, 2.7e-7, in the rounding of 4 and gave it 11% wrong, inside an error bar
-    that included 0, so without a warning). Where the first search's error exceeds the
-    warning level of order ``n``, the search without the jump runs too (mostly on cached
-    points) and the smaller error wins, element by element.
+    Odd central stencils never use ``f(x)``: a narrow feature at ``x`` that the steps
+    straddle (``exp(-(x/L)**2)`` at ``x = L = 1e-3`` under steps of 1/8: ``f`` is 0 on
+    both sides) gives identical differences, exactly 0, that agree and extrapolate to 0
+    with an error of 1e-322 for a derivative of -1e6. Identical differences are rare on
+    smooth functions (linear ones give them); there, one more evaluation, ``f(x)``,
+    checks that the even part ``(f(x + h) + f(x - h)) / 2 - f(x)`` shrinks like ``h**2``
+    as a smooth ``f``'s does. Where it does not, the search runs again from an eighth of
+    the smallest step, and its result replaces the first. ``always``: check whatever the
+    differences (``full_output``: the error estimate is the point, and a feature can hide
+    under differences that are not identical but all far below it: ``exp(-(x/L)**2)`` at
+    ``x = L/10`` is ``1e-104`` at the steps, 1 at ``x``).
     """
-    with np.errstate(all="ignore"):
-        rel = np.asarray(result.error) / np.abs(result.estimate)
-    poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
-    jumped = np.broadcast_to(np.isfinite(fallback), np.shape(poor))
-    if not np.any(poor & jumped):
+    # the chosen entry's step and the next larger step tried (both cached)
+    h2 = np.asarray(result.step)
+    if np.shape(h2) != np.shape(x) or not np.all(np.isfinite(h2) & (h2 > 0)):
         return result
-    again = adaptive_difference(level_fn, s0, np.full(np.shape(s0), np.inf), power, order=n)
-    use = (poor & jumped & np.asarray(again.any_valid) & np.asarray(again.converged)
-           & (np.asarray(again.error) < np.asarray(result.error)))
-    if not np.any(use):
-        return replace(result, levels=result.levels + again.levels)
+    h1 = np.full(np.shape(h2), np.inf)
+    for level in result.levels:
+        step = np.broadcast_to(np.asarray(level.step), np.shape(h2))
+        h1 = np.where((step > h2) & (step < h1), step, h1)
+    h1 = np.where(np.isfinite(h1), h1, 2 * h2)
+    if affordable is not None and not affordable(3):
+        return result
+    with np.errstate(all="ignore"):
+        d1 = (evaluate(x + h1) - evaluate(x - h1)) / (2 * h1)
+        d2 = (evaluate(x + h2) - evaluate(x - h2)) / (2 * h2)
+    same = ((d1 == d2) | always) & np.asarray(result.converged)
+    if not np.any(same):
+        return result
+    f0 = evaluate(x)
+
+    def even(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fp, fm = evaluate(x + h), evaluate(x - h)  # cached: the differences' own points
+        noise = _value_noise(fp, floor) + _value_noise(fm, floor) + 2 * _value_noise(f0, floor)
+        return (fp + fm) / 2 - f0, noise / h**2
+
+    with np.errstate(all="ignore"):
+        (s1, e1), (s2, e2) = even(h1), even(h2)
+        c1, c2 = s1 / h1**2, s2 / h2**2
+        gap = np.abs(c1 - c2) - (e1 + e2)
+        unresolved = same & (gap > 0.25 * np.maximum(np.abs(c1), np.abs(c2)))
+    if not np.any(unresolved):
+        return result
+    again = adaptive_difference(
+        lambda h: _plain_difference(evaluate, x, sten, h, True, floor),
+        np.where(unresolved, h2 / 8, h2), fallback, sten.power, order=n,
+        affordable=affordable,
+    )
+    use = unresolved & np.asarray(again.any_valid)
 
     def pick(a: Any, b: Any) -> np.ndarray:
         return np.where(use, a, b)
@@ -521,10 +615,77 @@ def _retry_without_jump(
         pick(again.truncation, result.truncation),
         pick(again.rounding, result.rounding),
         pick(again.step, result.step),
-        pick(again.converged, result.converged),
+        pick(again.converged, result.converged) & ~(unresolved & ~use),
         result.any_valid,
         result.levels + again.levels,
     )
+
+
+def _budget(evaluate: FunctionEvaluator, n: int, sten: Stencil) -> Callable[..., bool]:
+    """Whether ``cost`` more evaluations (a level's, by default) stay within the budget of
+    :func:`derivative` without ``full_output``: 16 evaluations for ``n = 1`` (8 levels of
+    a two-point stencil), ``8 * len(stencil)`` in general."""
+    limit = _MAX_LEVELS * len(sten.offsets)
+
+    def affordable(cost: int = len(sten.offsets)) -> bool:
+        return evaluate.n_evals + cost <= limit
+
+    return affordable
+
+
+def _retry_without_jump(
+    level_fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    result: AdaptiveResult,
+    s0: np.ndarray,
+    fallback: np.ndarray,
+    power: int,
+    n: int,
+    affordable: Callable[..., bool] | None = None,
+) -> AdaptiveResult:
+    """Search again, without the jump to ``|x|``'s scale and from that scale, where the
+    first search lost digits; the smaller error wins, element by element.
+
+    The search jumps to steps of ``|x|``'s scale once the steps of ``max(|x|, 1)``'s
+    scale disagree: right where ``f`` varies on that scale (``log`` near 0), wrong where
+    they disagreed only through a large higher-order term and the derivative is small
+    next to ``f`` (``x**5 + 1.125 x**2 + 4`` at 1.19e-7: steps of 1e-8 drown the
+    derivative, 2.7e-7, in the rounding of 4 and gave it 11% wrong, inside an error bar
+    that included 0, so without a warning). And a noise floor measured over the wide
+    steps can make them agree within it before the jump (``tanh(1000 y)`` at
+    ``y = 0.002``, second derivative: -123 +- 996 for -136219). Where the first search's
+    error exceeds the warning level of order ``n``, both other searches run (mostly on
+    cached points).
+    """
+    with np.errstate(all="ignore"):
+        rel = np.asarray(result.error) / np.abs(result.estimate)
+    poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
+    jumps = np.broadcast_to(np.isfinite(fallback), np.shape(poor))
+    for start, jump in ((s0, np.full(np.shape(s0), np.inf)), (fallback, fallback / 8)):
+        if not np.any(poor & jumps) or (affordable is not None and not affordable()):
+            break
+        start = np.where(np.isfinite(start), start, s0)
+        again = adaptive_difference(level_fn, start, np.where(np.isfinite(start), jump, np.inf),
+                                    power, order=n, affordable=affordable)
+        use = (poor & jumps & np.asarray(again.any_valid) & np.asarray(again.converged)
+               & (np.asarray(again.error) < np.asarray(result.error)))
+
+        def pick(a: Any, b: Any, use: np.ndarray = use) -> np.ndarray:
+            return np.where(use, a, b)
+
+        result = AdaptiveResult(
+            pick(again.estimate, result.estimate),
+            pick(again.error, result.error),
+            pick(again.truncation, result.truncation),
+            pick(again.rounding, result.rounding),
+            pick(again.step, result.step),
+            pick(again.converged, result.converged),
+            result.any_valid,
+            result.levels + again.levels,
+        )
+        with np.errstate(all="ignore"):
+            rel = np.asarray(result.error) / np.abs(result.estimate)
+        poor = ~(rel <= _WARN_RELATIVE[n]) | ~np.asarray(result.converged)
+    return result
 
 
 def _last_good_step(result: AdaptiveResult) -> np.ndarray:
@@ -565,7 +726,14 @@ def _check_finite(value: np.ndarray, x: np.ndarray, method: str, name: str) -> N
         )
 
 
-def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
+def _raise_no_valid(
+    any_valid: Any,
+    x: np.ndarray,
+    evaluate: FunctionEvaluator,
+    levels: list[Any],
+    method: str,
+    name: str,
+) -> None:
     bad = ~np.asarray(any_valid)
     bad_x = bad if bad.shape == x.shape else np.array(True)
     f_at_x = evaluate(x)
@@ -590,12 +758,32 @@ def _raise_no_valid(any_valid, x, evaluate, levels, method, name) -> None:
 
 
 def check_quality(
-    estimate: np.ndarray, info: DerivativeInfo, x: np.ndarray, name: str = "x", warn: bool = True
+    estimate: np.ndarray,
+    info: DerivativeInfo,
+    x: np.ndarray,
+    name: str = "x",
+    warn: bool = True,
+    scale: Any = np.inf,
 ) -> None:
-    """Raise if the estimate has no correct digit and did not converge; warn if poor."""
+    """Raise if the estimate has no correct digit and did not converge; warn if poor.
+
+    ``scale``: the size a difference of ``f`` has at the first step of the search
+    (``sum |w f| / h**n``). An estimate inside its error bar of 0 is a zero derivative
+    only if that bar is small next to it; a bar that is not holds no digit, and raises
+    as a search that did not converge does.
+    """
     rel = info._set_relative(estimate)
-    scale = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
-    hopeless = ~scale & ~(rel <= _WARN_RELATIVE[info.n])
+    converged = np.broadcast_to(np.asarray(info.converged), np.shape(rel))
+    error = np.asarray(info.error)
+    with np.errstate(all="ignore"):
+        # an error bar wider than the estimate and than the differences' first scale
+        # holds no digit: no step resolved f (tanh(x / 1e-3) at 1e-3 under a noise that
+        # could only be bounded by f's spread: 16 +- 48 for 420)
+        vague = ((error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale)
+                 & (scale > 0))  # f of 0 all over the first stencil: its zeros are exact
+    # (a caller that judges the result itself, warn=False, as the Hessian does with its
+    # own warning, gets the vague estimate with its error)
+    hopeless = (~converged | (vague & warn)) & ~(rel <= _WARN_RELATIVE[info.n])
     if np.any(hopeless):
         bad_x = hopeless if hopeless.shape == x.shape else np.array(True)
         raise NumericalDerivativeError(
@@ -607,7 +795,6 @@ def check_quality(
     if not warn:
         return
     # a zero derivative known to within its error is fine; warn when digits are lost
-    error = np.asarray(info.error)
     poor = (rel > _WARN_RELATIVE[info.n]) & (np.abs(estimate) > error)
     if np.any(poor):
         bad_x = poor if poor.shape == x.shape else np.array(True)
@@ -634,13 +821,14 @@ def _smallest_step(info: DerivativeInfo) -> str:
 
 
 def _finish(value: np.ndarray, info: DerivativeInfo, full_output: bool) -> Any:
-    value = np.asarray(value)
+    array = np.asarray(value)
+    result: Any = array
     if info._relative is None:
-        info._set_relative(value)
-    if value.ndim == 0:
-        value = complex(value) if np.iscomplexobj(value) else float(value)
+        info._set_relative(array)
+    if array.ndim == 0:
+        result = complex(array) if np.iscomplexobj(array) else float(array)
         info.error = float(np.asarray(info.error))
         info.step = float(np.asarray(info.step))
         info._relative = float(np.asarray(info._relative))
         info.converged = bool(np.all(info.converged))
-    return (value, info) if full_output else value
+    return (result, info) if full_output else result

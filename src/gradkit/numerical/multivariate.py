@@ -147,9 +147,9 @@ def _partial(
     warn: bool = True,
     measure: bool = False,
     least: float = 0.0,
-):
+) -> tuple[np.ndarray, DerivativeInfo]:
     """One partial derivative; ``measure``: measure the noise of f for an error estimate
-    that holds where f comes out of cancellation (4 more evaluations); ``least``: a
+    that holds where f comes out of cancellation (5 more evaluations or so); ``least``: a
     noise level of f measured elsewhere, below which the noise is not taken."""
     evaluate = problem.coordinate(i, scalar_output)
     value, info = estimate_derivative(
@@ -187,7 +187,9 @@ def _check_complex_zero(
         )
 
 
-def _combine(infos: list[DerivativeInfo], shape: tuple[int, ...], method: str, n: int):
+def _combine(
+    infos: list[DerivativeInfo], shape: tuple[int, ...], method: str, n: int
+) -> DerivativeInfo:
     """One info for a whole gradient or Jacobian: errors shaped like the result."""
     error = np.array([np.asarray(inf.error) for inf in infos])  # (n_inputs, *out_shape)
     error = np.moveaxis(error, 0, -1).reshape(error.shape[1:] + shape)
@@ -252,7 +254,7 @@ def gradient(
 
     Each partial uses a step scaled to its own coordinate, so coordinates of very
     different magnitudes are all accurate.  Costs about 10 evaluations of ``f``
-    per coordinate (14 with ``full_output``, which measures the noise of ``f``).
+    per coordinate (15 with ``full_output``, which measures the noise of ``f``).
 
     Args:
         f: ``f(x) -> float`` or ``f(x, y, ...) -> float``.
@@ -379,8 +381,8 @@ def hessian(
         n_evals += inf.n_evals
     for i in range(size):
         for j in range(i + 1, size):
-            v, err, conv, evals = _mixed(problem, i, j, noise)
-            value[i, j] = value[j, i] = v
+            mixed, err, conv, evals = _mixed(problem, i, j, noise)
+            value[i, j] = value[j, i] = mixed
             error[i, j] = error[j, i] = err
             converged[i, j] = converged[j, i] = conv
             n_evals += evals
@@ -403,8 +405,8 @@ def hessian(
     info = DerivativeInfo(
         error.reshape(shape), None, n_evals, "central", 2, converged=converged.reshape(shape)
     )
-    value = value.reshape(shape)
-    return (value, _with_relative(info, value)) if full_output else value
+    result = value.reshape(shape)
+    return (result, _with_relative(info, result)) if full_output else result
 
 
 def _noise_at(problem: _Problem, evaluate: FunctionEvaluator) -> float:
@@ -532,7 +534,7 @@ def directional_derivative(
     ``u`` is normalized first, as in the tutorial: the result is
     ``gradient(f, x) . u / |u|``, the rate of change per unit distance along
     ``u``.  It is computed from the gradient, so each coordinate keeps a step
-    scaled to its own magnitude (about 10 evaluations per coordinate, 14 with
+    scaled to its own magnitude (about 10 evaluations per coordinate, 15 with
     ``full_output``).
 
     Args:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NOISE_OFFSETS", "noise_from_values", "measure_noise", "probe"]
+__all__ = ["NOISE_OFFSETS", "distinct_values", "noise_from_values", "measure_noise", "probe"]
 
 # offsets of the probe around its centre, in units of its spacing: uneven, with the
 # centre (a point the differences already used) among them, and irrational: with
@@ -136,7 +136,7 @@ def probe(
     for _ in range(widenings + 1):
         points = [center + o * delta for o in NOISE_OFFSETS]
         values = np.array([evaluate(p) for p in points])
-        if np.all((_distinct(values) >= len(NOISE_OFFSETS) - 1) | ~np.asarray(varies)):
+        if np.all((distinct_values(values) >= len(NOISE_OFFSETS) - 1) | ~np.asarray(varies)):
             break
         delta = delta * _WIDEN
     return np.array([p - center for p in points]), values
@@ -164,7 +164,11 @@ def _noise_about_polynomial(t: np.ndarray, v: np.ndarray, degree: int) -> np.nda
     return sigma.reshape(v.shape[1:])
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """How many different values each column holds."""
+def distinct_values(values: np.ndarray) -> np.ndarray:
+    """How many different values each column holds.
+
+    >>> distinct_values(np.array([[1.0, 2.0], [1.0, 3.0], [1.0, 2.0]])).tolist()
+    [1, 2]
+    """
     ordered = np.sort(values, axis=0)
     return 1 + np.sum(ordered[1:] != ordered[:-1], axis=0)

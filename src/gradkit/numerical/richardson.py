@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -176,6 +177,7 @@ def adaptive_difference(
     ideal: float = 5e-4,
     safety: float = 2.0,
     order: int = 1,
+    affordable: Callable[[], bool] | None = None,
 ) -> AdaptiveResult:
     """Search for a good step, then extrapolate; return the best estimate per element.
 
@@ -198,6 +200,8 @@ def adaptive_difference(
         order: the noise of a difference grows like ``h**-order`` (the derivative
             order): an aimed step stays where the noise is below ``_NOISE_TARGET``
             of the difference.
+        affordable: called before each level after the first; the search stops
+            (with what it has) when it returns False: a budget of evaluations.
 
     Returns:
         An :class:`AdaptiveResult` (estimate, error, step, convergence flags, levels).
@@ -210,7 +214,9 @@ def adaptive_difference(
     n_prev = np.zeros(shape_s, dtype=int)  # valid levels seen while searching
     prev_idx = np.zeros(shape_s, dtype=int)
     levels: list[Level] = []
-    prev = prev2 = None  # (value, noise, t) of the last two valid levels while searching
+    # (value, noise, t) of the last two valid levels while searching
+    prev: Any = None
+    prev2: Any = None
     best_err_prev = None
     stalls = np.zeros(shape_s, dtype=int)
     reduce = None
@@ -225,6 +231,8 @@ def adaptive_difference(
         return out
 
     for _ in range(max_levels):
+        if levels and affordable is not None and not affordable():
+            break
         s = s_next.copy()
         was_jump = jumped.copy()
         jumped[...] = False
@@ -354,6 +362,7 @@ def confirm_at_scale(
     scale_step: np.ndarray,
     check: np.ndarray,
     power: int,
+    affordable: Callable[[], bool] | None = None,
 ) -> AdaptiveResult:
     """Confirm ``result`` with two differences at ``scale_step`` where ``check`` holds.
 
@@ -379,8 +388,13 @@ def confirm_at_scale(
         wrong = np.broadcast_to(check, np.shape(gap)) & ~(gap <= result.error + local_err)
     if not np.any(wrong):
         return result
-    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power)
-    use = wrong & np.broadcast_to(np.asarray(again.any_valid), np.shape(wrong))
+    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power,
+                                affordable=affordable)
+    # the search from the small scale replaces the first where it converged, or where
+    # neither did (x[3] = -2.2e-16 beside x[1] = -0.5 in a Hessian: steps of 1e-22 are
+    # rounding alone, and replaced a converged mixed entry by a search that never did)
+    settled = np.asarray(again.converged) | ~np.asarray(result.converged)
+    use = wrong & np.broadcast_to(np.asarray(again.any_valid) & settled, np.shape(wrong))
 
     def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(use, a, b)

@@ -14,6 +14,7 @@ x*(x*cos(x) + 2*sin(x))
 ['product', 'power', 'trigonometric', 'simplify']
 """
 
+from gradkit.symbolic import _requires  # noqa: F401  (first: names the extra if SymPy is missing)
 from gradkit.symbolic.calculus import directional_derivative, gradient, hessian
 from gradkit.symbolic.derivation import Derivation, DerivativeError, Math, Step, derive
 from gradkit.symbolic.functions import relu, sigmoid, softplus

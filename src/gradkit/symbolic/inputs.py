@@ -55,7 +55,7 @@ def _one_symbol_per_name(expr: Any) -> Any:
     ``x`` (see :func:`as_variable`), so every symbol of a shared name becomes the real
     one, or the first by SymPy's order when none is real.
     """
-    symbols = getattr(expr, "free_symbols", set())
+    symbols: set[Any] = getattr(expr, "free_symbols", set())
     by_name: dict[str, list] = {}
     for symbol in symbols:
         by_name.setdefault(symbol.name, []).append(symbol)

@@ -567,7 +567,7 @@ def parse(text: str) -> Any:
     limit = LIMITS["max_length"]
     if len(text) > limit:
         raise ParseError(
-            f"input too long ({len(text)} characters; the limit is {limit})", limit, text
+            f"input too long ({len(text)} characters; the limit is {limit})", int(limit), text
         )
     if not text.strip():
         raise ParseError("empty formula; expected an expression such as x^2", 0, text)

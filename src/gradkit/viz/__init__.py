@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from gradkit._optional import require
+
 # public name -> the submodule that defines it
 _EXPORTS = {
     "plot_derivative": "single",
@@ -48,6 +50,8 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'gradkit.viz' has no attribute {name!r}")
+    if module_name not in ("errors", "graph"):  # these two need no matplotlib
+        require("matplotlib", f"gk.viz.{name}")
     value = getattr(importlib.import_module(f"gradkit.viz.{module_name}"), name)
     globals()[name] = value
     return value
