@@ -3,7 +3,9 @@
 This package imports nothing from the rest of gradkit (no plotting, no symbols).
 """
 
+from gradkit.autodiff.checkpoint import checkpoint
 from gradkit.autodiff.checks import check_grads
+from gradkit.autodiff.custom import custom_jvp, custom_vjp
 from gradkit.autodiff.errors import (
     GradCheckError,
     GradkitError,
@@ -14,6 +16,7 @@ from gradkit.autodiff.errors import (
     TracerConversionError,
     UnsupportedArrayTypeError,
 )
+from gradkit.autodiff.linearize import linearize
 from gradkit.autodiff.primitives import REGISTRY, Primitive, defjvp, defvjp, primitive
 from gradkit.autodiff.replay import jit
 from gradkit.autodiff.tensor import Tensor, stop_gradient
@@ -50,6 +53,10 @@ __all__ = [
     "defvjp",
     "defjvp",
     "check_grads",
+    "custom_vjp",
+    "custom_jvp",
+    "checkpoint",
+    "linearize",
     "Primitive",
     "REGISTRY",
     "GradkitError",
