@@ -35,24 +35,54 @@ BATTERY: list[tuple[str, Callable, Callable, float, bool]] = [
     ("runge 1/(1+x^2)", lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2, 0.8, True),
     ("exp(sin x)", lambda x: np.exp(np.sin(x)), lambda x: np.cos(x) * np.exp(np.sin(x)), 2.0, True),
     ("softplus", lambda x: np.log1p(np.exp(x)), _sigmoid, -1.0, True),
-    ("x exp(-x^2)", lambda x: x * np.exp(-x * x), lambda x: (1 - 2 * x * x) * np.exp(-x * x),
-     0.4, True),
+    (
+        "x exp(-x^2)",
+        lambda x: x * np.exp(-x * x),
+        lambda x: (1 - 2 * x * x) * np.exp(-x * x),
+        0.4,
+        True,
+    ),
     ("log cosh", lambda x: np.log(np.cosh(x)), np.tanh, 0.9, True),
     ("exp at tiny x", np.exp, np.exp, 1e-8, True),
-    ("1e200 exp (huge values)", lambda x: 1e200 * np.exp(x), lambda x: 1e200 * np.exp(x), 1.0,
-     False),
-    ("1e-200 sin (tiny values)", lambda x: 1e-200 * np.sin(x), lambda x: 1e-200 * np.cos(x),
-     0.5, False),
+    (
+        "1e200 exp (huge values)",
+        lambda x: 1e200 * np.exp(x),
+        lambda x: 1e200 * np.exp(x),
+        1.0,
+        False,
+    ),
+    (
+        "1e-200 sin (tiny values)",
+        lambda x: 1e-200 * np.sin(x),
+        lambda x: 1e-200 * np.cos(x),
+        0.5,
+        False,
+    ),
     ("exp at x=30 (large values)", np.exp, np.exp, 30.0, False),
     ("log at 1e8 (long scale)", np.log, lambda x: 1 / x, 1e8, False),
-    ("sin(x/1e6) at 7e5 (long scale)", lambda x: np.sin(x / 1e6),
-     lambda x: np.cos(x / 1e6) / 1e6, 7e5, False),
+    (
+        "sin(x/1e6) at 7e5 (long scale)",
+        lambda x: np.sin(x / 1e6),
+        lambda x: np.cos(x / 1e6) / 1e6,
+        7e5,
+        False,
+    ),
     ("log at 1e-6 (near domain edge)", np.log, lambda x: 1 / x, 1e-6, False),
     ("1/x at 1e-4 (near a pole)", lambda x: 1 / x, lambda x: -1 / x**2, 1e-4, False),
-    ("sin(1000 x) (short scale)", lambda x: np.sin(1000 * x),
-     lambda x: 1000 * np.cos(1000 * x), 1.0, False),
-    ("narrow gaussian, width 1e-2", lambda x: np.exp(-(((x - 1) / 1e-2) ** 2)),
-     lambda x: -2 * (x - 1) / 1e-4 * np.exp(-(((x - 1) / 1e-2) ** 2)), 1.005, False),
+    (
+        "sin(1000 x) (short scale)",
+        lambda x: np.sin(1000 * x),
+        lambda x: 1000 * np.cos(1000 * x),
+        1.0,
+        False,
+    ),
+    (
+        "narrow gaussian, width 1e-2",
+        lambda x: np.exp(-(((x - 1) / 1e-2) ** 2)),
+        lambda x: -2 * (x - 1) / 1e-4 * np.exp(-(((x - 1) / 1e-2) ** 2)),
+        1.005,
+        False,
+    ),
 ]
 
 
@@ -120,8 +150,10 @@ def _fmt(v: float) -> str:
 def main() -> None:
     rows = run()
     has_nd = "nd_rel_error" in rows[0]
-    head = (f"{'function':32s} {'x':>7s} {'rel err':>8s} {'evals':>5s} {'+err':>5s} "
-            f"{'reported':>8s} {'ok':>3s}")
+    head = (
+        f"{'function':32s} {'x':>7s} {'rel err':>8s} {'evals':>5s} {'+err':>5s} "
+        f"{'reported':>8s} {'ok':>3s}"
+    )
     head += f" {'cplx err':>8s}"
     if has_nd:
         head += f" {'nd err':>8s} {'nd ev':>5s}"

@@ -112,16 +112,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.steps < 1:
         parser.error("--steps must be at least 1")
     if shutil.which("valgrind") is None:
-        parser.error("valgrind is not installed (apt install valgrind); it counts the "
-                     "instructions")
+        parser.error("valgrind is not installed (apt install valgrind); it counts the instructions")
     counts = {}
     for version in args.only or VERSIONS:
         counts[version] = per_step(version, args.steps)
         print(f"{version:13s} {counts[version]:10,.0f} instructions per step", flush=True)
     if {"mlp", "mlp_same_ops", "mlp_tape"} <= counts.keys():
         base = counts["mlp_same_ops"]
-        print(f"engine share: gradkit {counts['mlp'] - base:,.0f}, "
-              f"minimal tape {counts['mlp_tape'] - base:,.0f}")
+        print(
+            f"engine share: gradkit {counts['mlp'] - base:,.0f}, "
+            f"minimal tape {counts['mlp_tape'] - base:,.0f}"
+        )
 
 
 if __name__ == "__main__":

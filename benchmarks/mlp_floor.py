@@ -189,8 +189,9 @@ def measure(rounds: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41, help="rounds per process")
-    parser.add_argument("--runs", type=int, default=1,
-                        help="separate processes (each lays out memory anew)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="separate processes (each lays out memory anew)"
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.runs < 1:
         parser.error("--rounds and --runs must be at least 1")

@@ -89,8 +89,13 @@ def measure(extra_us: list[float], rounds: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--us", type=float, nargs="+", default=[50.0, 100.0, 200.0],
-                        help="hot microseconds of Python to add per step (0 is always run)")
+    parser.add_argument(
+        "--us",
+        type=float,
+        nargs="+",
+        default=[50.0, 100.0, 200.0],
+        help="hot microseconds of Python to add per step (0 is always run)",
+    )
     parser.add_argument("--rounds", type=int, default=41, help="rounds of timings")
     args = parser.parse_args(argv)
     if args.rounds < 1 or any(us < 0 for us in args.us):

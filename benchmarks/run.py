@@ -121,9 +121,7 @@ def run(quick: bool = False, only: list[str] | None = None, rounds: int = 41) ->
     jitted = gk.jit(gk.hessian(workloads.rosenbrock))
     for x in (np.linspace(-1.2, 1.2, 100), np.linspace(-1.2, 1.2, 100), np.linspace(0, 2, 100)):
         for h in (gk.hessian(workloads.rosenbrock), jitted):  # jit: records, then replays
-            np.testing.assert_allclose(
-                h(x), workloads.rosenbrock_hessian(x), rtol=1e-12, atol=1e-9
-            )
+            np.testing.assert_allclose(h(x), workloads.rosenbrock_hessian(x), rtol=1e-12, atol=1e-9)
     repeats = 3 if quick else rounds
     results = {"machine": _machine(), "workloads": {}}
     for name, make in workloads.WORKLOADS.items():
@@ -171,9 +169,7 @@ def _machine() -> dict:
 
 
 def _row(name: str, e: dict) -> str:
-    peers = "  ".join(
-        f"{p} {e['ratios'][p]:.2f}x" if p in e["ratios"] else f"{p} -" for p in PEERS
-    )
+    peers = "  ".join(f"{p} {e['ratios'][p]:.2f}x" if p in e["ratios"] else f"{p} -" for p in PEERS)
     extras = [k for k in e["ratios"] if k != "gradkit" and k not in PEERS]
     if extras:  # other spellings of the gradkit step, reported beside the peers
         peers += "  " + "  ".join(f"{k} {e['ratios'][k]:.2f}x" for k in extras)

@@ -55,7 +55,9 @@ def main() -> None:
         n = 2000 if size < 1e5 else 100
         cases[f"eager w * c, {size} numbers"] = (lambda w=w, c=c: w * c, n)
         cases[f"eager w * c + backward, {size}"] = (
-            lambda w=w, c=c: np.sum(w * c).backward(), 1000 if size < 1e5 else 50)
+            lambda w=w, c=c: np.sum(w * c).backward(),
+            1000 if size < 1e5 else 50,
+        )
     c = np.random.default_rng(1).standard_normal(1000)
     g = gk.grad(lambda x: np.sum(x * c))
     x = np.ones(1000)

@@ -90,7 +90,9 @@ FFT = [
         "ifft2 of complex (s pads and crops)",
         _of_complex(lambda z: _re_im(np.fft.ifft2(z, s=(4, 2), norm="ortho"))),
         PARTS,
-        _same((3, 3),),
+        _same(
+            (3, 3),
+        ),
         (0, 1),
     ),
     Case(

@@ -109,6 +109,7 @@ ORDER = [
          uniform(-3, 3), [(2, 3)]),
 ]  # fmt: skip
 
+
 def _nans(x):
     """``x`` with NaN at every third entry (never a whole row of the shapes below): the
     inputs stay finite, as check_grads needs, and the NaN entries are constants."""

@@ -18,12 +18,14 @@ _NEEDS = {
     "rich": ["test_cli.py", "test_tour.py"],
     "scipy": ["test_autodiff_readme.py"],  # the README's engine section uses gk.scipy
 }
-collect_ignore_glob = sorted({
-    pattern
-    for module, patterns in _NEEDS.items()
-    if importlib.util.find_spec(module) is None
-    for pattern in patterns
-})
+collect_ignore_glob = sorted(
+    {
+        pattern
+        for module, patterns in _NEEDS.items()
+        if importlib.util.find_spec(module) is None
+        for pattern in patterns
+    }
+)
 
 try:  # the viz extra; the core's tests run without it
     import matplotlib

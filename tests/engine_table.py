@@ -17,8 +17,21 @@ from gradkit.autodiff import numpy_api, scipy_names
 
 REDUCTIONS = {"sum", "prod", "max", "amax", "min", "amin", "mean", "var", "std", "cumsum",
               "trace", "average", "ptp", "cumprod", "nansum", "nanmean"}  # fmt: skip
-LINALG = {"matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross",
-          "vecdot", "matvec", "vecmat", "matrix_transpose"}  # fmt: skip (and np.linalg.*)
+LINALG = {
+    "matmul",
+    "dot",
+    "vdot",
+    "inner",
+    "outer",
+    "tensordot",
+    "einsum",
+    "kron",
+    "cross",
+    "vecdot",
+    "matvec",
+    "vecmat",
+    "matrix_transpose",
+}  # fmt: skip (and np.linalg.*)
 ELEMENTWISE_FUNCTIONS = {"where", "clip", "copy", "real", "imag", "angle", "real_if_close"}
 MORE = {"convolve", "correlate", "interp", "polyval", "trapezoid", "trapz", "gradient", "median",
         "percentile", "quantile", "cov", "corrcoef", "linspace", "select", "piecewise", "sinc",
@@ -41,7 +54,7 @@ NOTES = {
     "its own; `eigh`/`eigvalsh`/`cholesky` read one triangle, as NumPy (see the notes "
     "above for ties, signs and rank); `inv`/`slogdet`/`solve` need invertible matrices; "
     "`det`'s gradient at a singular matrix is its cofactor matrix (first order only)",
-    "fft": "every `norm` (`None`/`\"backward\"`, `\"ortho\"`, `\"forward\"`), `n`/`s` "
+    "fft": 'every `norm` (`None`/`"backward"`, `"ortho"`, `"forward"`), `n`/`s` '
     "cropping or zero-padding, `axis`/`axes`; complex values pair with cotangents by "
     "`Re(sum(c * v))` (JAX's convention), so each transform's reverse rule is its plain "
     "transpose (`fft`'s is `fft` with the same `norm`) and a real input gets a real "

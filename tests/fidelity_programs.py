@@ -285,8 +285,10 @@ def programs(draw, max_steps: int = 7, shapes: list = SHAPES) -> Program:
 
 def inputs(draw_or_rng, shape: tuple) -> np.ndarray:
     """An input for a program: entries of moderate size (no overflow in a few products)."""
-    rng = draw_or_rng if isinstance(draw_or_rng, np.random.Generator) else np.random.default_rng(
+    rng = (
         draw_or_rng
+        if isinstance(draw_or_rng, np.random.Generator)
+        else np.random.default_rng(draw_or_rng)
     )
     return rng.uniform(-1.5, 1.5, size=shape)
 
@@ -506,8 +508,16 @@ def _draw_line(b: _Builder) -> None:  # noqa: C901 - one branch per family, read
         a = b.pick()
         x = b.names[a]
         name = f"v{len(b.values)}"
-        fn = draw(st.sampled_from(["np.sin({a}, out={o})", "np.multiply({a}, 2.0, out={o})",
-                                   "np.add({a}, {a}, out={o})", "np.tanh({a}, out={o})"]))
+        fn = draw(
+            st.sampled_from(
+                [
+                    "np.sin({a}, out={o})",
+                    "np.multiply({a}, 2.0, out={o})",
+                    "np.add({a}, {a}, out={o})",
+                    "np.tanh({a}, out={o})",
+                ]
+            )
+        )
         b.add(fn.format(a=x, o=f"{name}_out"), family, (f"{name}_out = np.empty_like({x})",))
     elif family == "writes":
         a = b.pick(lambda v: v.ndim > 0 and v.shape[0] > 1)

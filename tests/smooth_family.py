@@ -56,20 +56,30 @@ UNARY: dict[str, tuple[Callable, Callable[[Dual], Dual]]] = {
         lambda u: np.log1p(np.exp(u)),
         _chain(lambda u: mp.log(1 + mp.exp(u)), lambda u: 1 / (1 + mp.exp(-u))),
     ),
-    "log1p_sq": (lambda u: np.log1p(u * u), _chain(lambda u: mp.log(1 + u * u),
-                                                   lambda u: 2 * u / (1 + u * u))),
-    "hypot1": (lambda u: np.sqrt(1 + u * u), _chain(lambda u: mp.sqrt(1 + u * u),
-                                                    lambda u: u / mp.sqrt(1 + u * u))),
-    "runge": (lambda u: 1 / (1 + u * u), _chain(lambda u: 1 / (1 + u * u),
-                                                lambda u: -2 * u / (1 + u * u) ** 2)),
+    "log1p_sq": (
+        lambda u: np.log1p(u * u),
+        _chain(lambda u: mp.log(1 + u * u), lambda u: 2 * u / (1 + u * u)),
+    ),
+    "hypot1": (
+        lambda u: np.sqrt(1 + u * u),
+        _chain(lambda u: mp.sqrt(1 + u * u), lambda u: u / mp.sqrt(1 + u * u)),
+    ),
+    "runge": (
+        lambda u: 1 / (1 + u * u),
+        _chain(lambda u: 1 / (1 + u * u), lambda u: -2 * u / (1 + u * u) ** 2),
+    ),
     "square": (lambda u: u * u, _chain(lambda u: u * u, lambda u: 2 * u)),
     "cube": (lambda u: u**3, _chain(lambda u: u**3, lambda u: 3 * u * u)),
-    "gauss": (lambda u: np.exp(-u * u), _chain(lambda u: mp.exp(-u * u),
-                                               lambda u: -2 * u * mp.exp(-u * u))),
+    "gauss": (
+        lambda u: np.exp(-u * u),
+        _chain(lambda u: mp.exp(-u * u), lambda u: -2 * u * mp.exp(-u * u)),
+    ),
     # values out of cancellation: the noise is ulps of the terms, not of the result
     "cosh_m1": (lambda u: np.cosh(u) - 1, _chain(lambda u: mp.cosh(u) - 1, mp.sinh)),
-    "exp_m1_mu": (lambda u: np.exp(u) - 1 - u, _chain(lambda u: mp.exp(u) - 1 - u,
-                                                      lambda u: mp.exp(u) - 1)),
+    "exp_m1_mu": (
+        lambda u: np.exp(u) - 1 - u,
+        _chain(lambda u: mp.exp(u) - 1 - u, lambda u: mp.exp(u) - 1),
+    ),
     "one_m_cos": (lambda u: 1 - np.cos(u), _chain(lambda u: 1 - mp.cos(u), mp.sin)),
 }
 
@@ -97,8 +107,9 @@ class Expr:
             return x
         if self.kind == "unary":
             inner = self.children[0].dual(x)
-            return UNARY[self.name][1](Dual(mp.mpf(self.a), mp.mpf(0)) * inner
-                                       + Dual(mp.mpf(self.b), mp.mpf(0)))
+            return UNARY[self.name][1](
+                Dual(mp.mpf(self.a), mp.mpf(0)) * inner + Dual(mp.mpf(self.b), mp.mpf(0))
+            )
         left, right = (c.dual(x) for c in self.children)
         return left + right if self.kind == "add" else left * right
 
@@ -134,8 +145,10 @@ def _expr(depth: int) -> st.SearchStrategy[Expr]:
         child,
     )
     binary = st.builds(
-        lambda kind, l, r: Expr(kind, children=(l, r)), st.sampled_from(["add", "mul"]),
-        child, child,
+        lambda kind, l, r: Expr(kind, children=(l, r)),
+        st.sampled_from(["add", "mul"]),
+        child,
+        child,
     )
     return st.one_of(unary, unary, binary)
 
@@ -159,8 +172,10 @@ class Case:
         return mp.mpf(self.scale) * self.expr.dual(inner).d
 
     def __str__(self) -> str:
-        return (f"{self.scale!r} * g(x / {self.length!r}) + {self.offset!r} at x = {self.x!r}, "
-                f"g(x) = {self.expr}")
+        return (
+            f"{self.scale!r} * g(x / {self.length!r}) + {self.offset!r} at x = {self.x!r}, "
+            f"g(x) = {self.expr}"
+        )
 
 
 @st.composite
@@ -180,8 +195,13 @@ def cases(draw) -> Case:
     r = draw(st.one_of(_scales(-2, 0), *near))
     x = float(r * length)
     f0 = abs(float(scale * expr.numpy(np.float64(r))))
-    offset = draw(st.one_of(st.just(0.0), st.just(0.0),
-                            st.sampled_from([1.0, 1e3, 1e6]).map(lambda k: k * max(f0, 1e-300))))
+    offset = draw(
+        st.one_of(
+            st.just(0.0),
+            st.just(0.0),
+            st.sampled_from([1.0, 1e3, 1e6]).map(lambda k: k * max(f0, 1e-300)),
+        )
+    )
     return Case(expr, scale, offset, length, x)
 
 

@@ -30,23 +30,40 @@ def both_modes(f, x):
 INTEGER_VALUED = [
     ("astype(int) * x", lambda x: np.sum(x.astype(int) * x), lambda x: np.trunc(x)),
     ("astype(int)", lambda x: np.sum(x.astype(int)), lambda x: 0 * x),
-    ("astype(np.int32) ** 2 * x", lambda x: np.sum(x.astype(np.int32) ** 2 * x),
-     lambda x: np.trunc(x) ** 2),  # fmt: skip
+    (
+        "astype(np.int32) ** 2 * x",
+        lambda x: np.sum(x.astype(np.int32) ** 2 * x),
+        lambda x: np.trunc(x) ** 2,
+    ),  # fmt: skip
     ("astype(bool) * x", lambda x: np.sum(x.astype(bool) * x), lambda x: (x != 0) * 1.0),
     ("sum(dtype=int)", lambda x: np.sum(x, dtype=int) * 1.0, lambda x: 0 * x),
     ("sum(dtype=int) + sum", lambda x: np.sum(x, dtype=int) + np.sum(x), lambda x: 1 + 0 * x),
-    ("mean(dtype=int) * x", lambda x: np.sum(np.mean(x, dtype=int) * x),
-     lambda x: np.full_like(x, np.mean(x, dtype=int))),  # fmt: skip
+    (
+        "mean(dtype=int) * x",
+        lambda x: np.sum(np.mean(x, dtype=int) * x),
+        lambda x: np.full_like(x, np.mean(x, dtype=int)),
+    ),  # fmt: skip
     ("prod(dtype=int)", lambda x: np.prod(x, dtype=int) + np.sum(x), lambda x: 1 + 0 * x),
-    ("x.sum(dtype=int)", lambda x: x.sum(dtype=int) * np.sum(x**2),
-     lambda x: 2 * x * np.sum(x, dtype=int)),  # fmt: skip
-    ("add(dtype=int, unsafe)", lambda x: np.sum(np.add(x, x, dtype=int, casting="unsafe")),
-     lambda x: 0 * x),  # fmt: skip
-    ("multiply(dtype=int) * x",
-     lambda x: np.sum(np.multiply(x, 3, dtype=int, casting="unsafe") * x),
-     lambda x: 3 * np.trunc(x)),  # fmt: skip
-    ("cumsum(dtype=int)", lambda x: np.sum(np.cumsum(x, dtype=int) * x),
-     lambda x: np.cumsum(np.trunc(x))),  # fmt: skip
+    (
+        "x.sum(dtype=int)",
+        lambda x: x.sum(dtype=int) * np.sum(x**2),
+        lambda x: 2 * x * np.sum(x, dtype=int),
+    ),  # fmt: skip
+    (
+        "add(dtype=int, unsafe)",
+        lambda x: np.sum(np.add(x, x, dtype=int, casting="unsafe")),
+        lambda x: 0 * x,
+    ),  # fmt: skip
+    (
+        "multiply(dtype=int) * x",
+        lambda x: np.sum(np.multiply(x, 3, dtype=int, casting="unsafe") * x),
+        lambda x: 3 * np.trunc(x),
+    ),  # fmt: skip
+    (
+        "cumsum(dtype=int)",
+        lambda x: np.sum(np.cumsum(x, dtype=int) * x),
+        lambda x: np.cumsum(np.trunc(x)),
+    ),  # fmt: skip
 ]
 
 

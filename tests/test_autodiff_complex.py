@@ -335,8 +335,10 @@ COMPLEX_FUNCTIONS = [
     ("slogdet", lambda z: np.linalg.slogdet(np.outer(z, z[::-1]) + np.eye(3))[1]),
     ("slogdet sign", lambda z: np.linalg.slogdet(np.outer(z, z[::-1]) + np.eye(3))[0]),
     ("powers", lambda z: z**3 + z**2.5 + 2.0**z),
-    ("real, imag, conj, angle, sign", lambda z: np.real(z) * np.imag(z) + np.conj(z)
-     * np.angle(z) + np.sign(z)),  # fmt: skip
+    (
+        "real, imag, conj, angle, sign",
+        lambda z: np.real(z) * np.imag(z) + np.conj(z) * np.angle(z) + np.sign(z),
+    ),  # fmt: skip
     ("nansum, average", lambda z: np.nansum(z * z) + np.average(z)),
 ]
 

@@ -346,8 +346,9 @@ def test_det_of_a_stack_with_one_singular_matrix_and_its_second_derivative_there
     # Where it is invertible, the Hessian of det on 2x2 matrices is constant:
     # det = a d - b c, so d2/(da dd) = 1 and d2/(db dc) = -1.
     h = gk.hessian(np.linalg.det)(np.array([[2.0, 1.0], [1.0, 3.0]])).reshape(4, 4)
-    np.testing.assert_allclose(h, [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        h, [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]], atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -402,8 +403,7 @@ def test_ufunc_reduce_reduces_axis_0_by_default_as_numpy_does(ufunc):
     np.testing.assert_allclose(back(w)[0], want)
     _, tangent = gk.jvp(lambda v: ufunc.reduce(v), (x,), (np.ones_like(x),))
     np.testing.assert_allclose(tangent, back(np.ones(3))[0].sum(axis=0))
-    np.testing.assert_allclose(gk.vjp(lambda v: ufunc.reduce(v, None), x)[0],
-                               ufunc.reduce(x, None))
+    np.testing.assert_allclose(gk.vjp(lambda v: ufunc.reduce(v, None), x)[0], ufunc.reduce(x, None))
 
 
 def test_max_and_min_read_positional_arguments_in_numpys_order():

@@ -86,8 +86,10 @@ def test_custom_jvp_forward_mode():
     np.testing.assert_allclose(out, _log1pexp_ref(x))
     np.testing.assert_allclose(t, np.array([1.0, 2.0, 3.0]) * _sigmoid(x))
     np.testing.assert_allclose(gk.jacfwd(log1pexp_jvp)(x), np.diag(_sigmoid(x)))
-    np.testing.assert_allclose(gk.jacfwd(gk.grad(lambda x: np.sum(log1pexp_jvp(x))))(x),
-                               np.diag(_sigmoid(x) * (1 - _sigmoid(x))))
+    np.testing.assert_allclose(
+        gk.jacfwd(gk.grad(lambda x: np.sum(log1pexp_jvp(x))))(x),
+        np.diag(_sigmoid(x) * (1 - _sigmoid(x))),
+    )
 
 
 def test_outside_transforms_the_function_itself_runs():

@@ -43,7 +43,16 @@ SEEDS = st.integers(0, 2**32 - 1)
 FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None)
 
 ALL_CASES = (
-    UNARY + BINARY + REDUCTIONS + SHAPE_OPS + LINALG + EXTRAS + MIXED + SCATTER + COMPLEX + SPECIAL
+    UNARY
+    + BINARY
+    + REDUCTIONS
+    + SHAPE_OPS
+    + LINALG
+    + EXTRAS
+    + MIXED
+    + SCATTER
+    + COMPLEX
+    + SPECIAL
     + LINALG_CASES
     + FFT
     + MORE

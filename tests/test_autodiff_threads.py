@@ -102,10 +102,12 @@ def test_many_threads_differentiate_at_once_and_every_result_is_the_closed_form(
 
     def work(x):
         for _ in range(40):
-            np.testing.assert_allclose(gk.grad(lambda v: np.sum(np.exp(v) * v))(x),
-                                       np.exp(x) * (1 + x), rtol=1e-12)
-            np.testing.assert_allclose(gk.hessian(lambda v: np.sum(v**4))(x),
-                                       np.diag(12 * x**2), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(
+                gk.grad(lambda v: np.sum(np.exp(v) * v))(x), np.exp(x) * (1 + x), rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                gk.hessian(lambda v: np.sum(v**4))(x), np.diag(12 * x**2), rtol=1e-12, atol=1e-12
+            )
             _, tangent = gk.jvp(np.tanh, (x,), (np.ones_like(x),))
             np.testing.assert_allclose(tangent, 1 - np.tanh(x) ** 2, rtol=1e-12)
             w = gk.Tensor(x, requires_grad=True)

@@ -614,8 +614,10 @@ def _with_hand_made_weight(x):
     return np.sum(w * x**2)
 
 
-@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "vjp", "jvp", "jacfwd",
-                                       "jacrev", "hessian", "trace_graph"])
+@pytest.mark.parametrize(
+    "transform",
+    ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "trace_graph"],
+)
 def test_a_tensor_made_with_requires_grad_inside_the_function_keeps_the_derivative(transform):
     # d/dx sum(w x^2) = 2 w x, and the Hessian is diag(2 w). These were silently zero.
     from gradkit.autodiff.graph import trace_graph
@@ -777,8 +779,9 @@ def test_fmax_and_fmin_let_a_nan_lose_in_the_value_and_the_gradient() -> None:
         np.testing.assert_array_equal(gk.jvp(f, (x,), (np.ones(3),))[1], slope)
 
 
-@pytest.mark.parametrize("x,want", [(0.5, (0.0, 0.0, 1.0)), (-1.0, (0.0, 0.0, 1.0)),
-                                    (2.0, (0.0, 0.0, 1.0))])
+@pytest.mark.parametrize(
+    "x,want", [(0.5, (0.0, 0.0, 1.0)), (-1.0, (0.0, 0.0, 1.0)), (2.0, (0.0, 0.0, 1.0))]
+)
 def test_clip_with_lo_above_hi_sends_the_gradient_to_hi(x, want) -> None:
     # np.clip(x, 1, 0) is 0 = hi for every x: d/dhi = 1, the rest 0.
     assert np.clip(x, 1.0, 0.0) == 0.0
@@ -786,13 +789,16 @@ def test_clip_with_lo_above_hi_sends_the_gradient_to_hi(x, want) -> None:
     assert tuple(float(v) for v in got) == want
 
 
-@pytest.mark.parametrize("name,f", [
-    ("var", lambda a: np.var(a, dtype=np.float64)),
-    ("std", lambda a: np.std(a, dtype=np.float64)),
-    ("cumsum", lambda a: np.cumsum(a, dtype=np.float64)),
-    ("cumprod", lambda a: np.cumprod(a, dtype=np.float64)),
-    ("trace", lambda a: np.trace(np.outer(a, a), dtype=np.float64)),
-])
+@pytest.mark.parametrize(
+    "name,f",
+    [
+        ("var", lambda a: np.var(a, dtype=np.float64)),
+        ("std", lambda a: np.std(a, dtype=np.float64)),
+        ("cumsum", lambda a: np.cumsum(a, dtype=np.float64)),
+        ("cumprod", lambda a: np.cumprod(a, dtype=np.float64)),
+        ("trace", lambda a: np.trace(np.outer(a, a), dtype=np.float64)),
+    ],
+)
 def test_a_dtype_argument_is_honoured_under_a_transform(name, f) -> None:
     # It was ignored: float32 in, float32 out, where NumPy computes and returns float64.
     x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
@@ -813,16 +819,19 @@ def test_a_reduction_refuses_an_axis_named_twice_as_numpy_does() -> None:
 _C = [1.0, 2.0, 3.0]
 
 
-@pytest.mark.parametrize("f,want", [
-    (lambda x: np.sum(x ** _C), lambda x, c: c * x ** (c - 1)),
-    (lambda x: np.sum(np.power(x, tuple(_C))), lambda x, c: c * x ** (c - 1)),
-    (lambda x: np.sum(np.power(_C, x)), lambda x, c: c**x * np.log(c)),
-    (lambda x: np.sum(_C ** x), lambda x, c: c**x * np.log(c)),
-    (lambda x: np.sum(np.arctan2(x, _C)), lambda x, c: c / (x * x + c * c)),
-    (lambda x: np.sum(np.arctan2(_C, x)), lambda x, c: -c / (x * x + c * c)),
-    (lambda x: np.sum(x * _C), lambda x, c: c),
-    (lambda x: np.sum(np.cross(x, [1.0, 0.0, 0.0])), lambda x, c: np.array([0.0, -1.0, 1.0])),
-])
+@pytest.mark.parametrize(
+    "f,want",
+    [
+        (lambda x: np.sum(x**_C), lambda x, c: c * x ** (c - 1)),
+        (lambda x: np.sum(np.power(x, tuple(_C))), lambda x, c: c * x ** (c - 1)),
+        (lambda x: np.sum(np.power(_C, x)), lambda x, c: c**x * np.log(c)),
+        (lambda x: np.sum(_C**x), lambda x, c: c**x * np.log(c)),
+        (lambda x: np.sum(np.arctan2(x, _C)), lambda x, c: c / (x * x + c * c)),
+        (lambda x: np.sum(np.arctan2(_C, x)), lambda x, c: -c / (x * x + c * c)),
+        (lambda x: np.sum(x * _C), lambda x, c: c),
+        (lambda x: np.sum(np.cross(x, [1.0, 0.0, 0.0])), lambda x, c: np.array([0.0, -1.0, 1.0])),
+    ],
+)
 def test_a_list_constant_is_an_array_to_the_rules_too(f, want) -> None:
     # The values worked; the rules got the list itself and failed with a bare TypeError.
     x, c = np.array([0.5, 1.5, 2.5]), np.array(_C)

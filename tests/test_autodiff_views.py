@@ -227,6 +227,7 @@ def test_writing_a_traced_value_into_a_numpy_array_says_to_use_a_traced_array() 
             gk.grad(lambda x, write=write: (write(x), np.sum(x))[1])(X)
     with pytest.raises(InPlaceError, match=r"np\.add with out=.*zeros_like"):
         gk.grad(lambda x: np.sum(np.add(x, 1.0, out=np.zeros((2, 3)))))(X)
+
     # the way out the message names works, and matches NumPy
     def filled(x):
         a = np.zeros_like(x)

@@ -24,8 +24,7 @@ def test_the_gates_compare_gradkit_with_the_hand_written_gradients() -> None:
 
 def test_a_wrong_gradient_fails_the_mlp_gate(monkeypatch) -> None:
     real = workloads._mlp_hand_grads
-    monkeypatch.setattr(workloads, "_mlp_hand_grads",
-                        lambda *a: [g * (1 + 1e-6) for g in real(*a)])
+    monkeypatch.setattr(workloads, "_mlp_hand_grads", lambda *a: [g * (1 + 1e-6) for g in real(*a)])
     with pytest.raises(AssertionError):
         workloads.check_mlp()
 
@@ -89,6 +88,7 @@ def test_every_counted_step_is_one_sgd_step_with_the_true_gradient(version) -> N
     p0 = [a.copy() for a in state["p"]]
     X, target = state["data"]
     if version == "tiny_net":  # central differences of the loss, written in plain NumPy
+
         def loss(params):
             W1, b1, W2, b2 = params
             z2 = 1 / (1 + np.exp(-(X @ W1 + b1))) @ W2 + b2
@@ -137,6 +137,7 @@ def test_every_implementation_is_timed_once_per_round_after_untimed_calls() -> N
     def make(k):
         def f():
             calls[k] += 1
+
         return f
 
     samples = run._time_all({k: make(k) for k in calls}, repeats=4, min_seconds=0.0)
@@ -147,9 +148,14 @@ def test_every_implementation_is_timed_once_per_round_after_untimed_calls() -> N
 
 
 def test_the_row_printer_reports_the_target_and_the_spread() -> None:
-    entry = {"numpy_seconds": 1e-3, "ratios": {"gradkit": 1.1, "gradkit_np_ops": 1.2},
-             "ratio_quartiles": {"gradkit": (1.0, 1.1, 1.2)}, "target": 1.05,
-             "target_against": "numpy", "gradkit_vs_target_base": 1.1}
+    entry = {
+        "numpy_seconds": 1e-3,
+        "ratios": {"gradkit": 1.1, "gradkit_np_ops": 1.2},
+        "ratio_quartiles": {"gradkit": (1.0, 1.1, 1.2)},
+        "target": 1.05,
+        "target_against": "numpy",
+        "gradkit_vs_target_base": 1.1,
+    }
     row = run._row("mlp", entry)
     assert "gradkit   1.10x (IQR 1.00-1.20)" in row
     assert "gradkit_np_ops 1.20x" in row

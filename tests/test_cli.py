@@ -54,8 +54,9 @@ def test_version_in_process(capsys):
 def test_version_in_a_real_subprocess():
     import gradkit
 
-    done = subprocess.run([sys.executable, "-m", "gradkit", "--version"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gradkit", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0
     assert done.stdout.strip() == f"gradkit {gradkit.__version__}"
 
@@ -67,8 +68,9 @@ def test_no_command_prints_help(capsys):
         assert command in out
 
 
-@pytest.mark.parametrize("command", ["derive", "grad", "plot", "optimize", "train", "check",
-                                     "graph", "tour"])
+@pytest.mark.parametrize(
+    "command", ["derive", "grad", "plot", "optimize", "train", "check", "graph", "tour"]
+)
 def test_help_shows_an_example(capsys, command):
     status, out, _ = run(capsys, command, "--help")
     assert status == 0
@@ -128,7 +130,6 @@ def test_derive_other_variable_and_latex(capsys):
     assert "x" in out
 
 
-
 def test_derive_at_a_kink_says_which_convention_gave_the_value(capsys) -> None:
     """|x|' = sign(x) has no value at 0: the CLI prints the convention's 0 and says so;
     away from the kink, and for functions without one, there is no note."""
@@ -164,12 +165,15 @@ def test_expression_is_never_evaluated_as_python(capsys, tmp_path):
     assert "position" in err
 
 
-@pytest.mark.parametrize("argv", [
-    ["derive", "1/x", "--at", "0"],
-    ["grad", "1/x + y", "--at", "x=0,y=1"],
-    ["check", "log(x)", "--at", "0"],
-    ["graph", "1/x", "--at", "x=0", "--out", "never-written.dot"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["derive", "1/x", "--at", "0"],
+        ["grad", "1/x + y", "--at", "x=0,y=1"],
+        ["check", "log(x)", "--at", "0"],
+        ["graph", "1/x", "--at", "x=0", "--out", "never-written.dot"],
+    ],
+)
 def test_a_point_outside_the_domain_is_one_line(capsys, argv):
     status, _, err = run(capsys, *argv)
     assert_one_line_error(status, err, "no finite real value at x=0")
@@ -182,8 +186,9 @@ def test_derive_not_real_at_the_point(capsys):
 
 # ----------------------------------------------------------------- grad
 def test_grad_gradient_directional_and_hessian(capsys):
-    status, out, _ = run(capsys, "grad", "x**2 * y + sin(y)", "--at", "x=1,y=2",
-                         "--direction", "1,1")
+    status, out, _ = run(
+        capsys, "grad", "x**2 * y + sin(y)", "--at", "x=1,y=2", "--direction", "1,1"
+    )
     assert status == 0
     # closed forms: grad = (2xy, x^2 + cos y) = (4, 1 + cos 2); H = [[2y, 2x], [2x, -sin y]]
     assert has_number(out, 4.0)
@@ -239,8 +244,9 @@ def test_check_bad_point(capsys):
 # ----------------------------------------------------------------- plot
 def test_plot_writes_an_image(capsys, tmp_path):
     out_file = tmp_path / "sub" / "plot.png"
-    status, out, _ = run(capsys, "plot", "sin(x) * exp(-x/4)", "--range", "-2,8", "--at", "1",
-                         "--out", str(out_file))
+    status, out, _ = run(
+        capsys, "plot", "sin(x) * exp(-x/4)", "--range", "-2,8", "--at", "1", "--out", str(out_file)
+    )
     assert status == 0
     assert out_file.stat().st_size > 1000
     assert out_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -249,8 +255,7 @@ def test_plot_writes_an_image(capsys, tmp_path):
 def test_plot_bad_suffix_and_range(capsys, tmp_path):
     status, _, err = run(capsys, "plot", "x**2", "--out", str(tmp_path / "plot.txt"))
     assert_one_line_error(status, err, ".png")
-    status, _, err = run(capsys, "plot", "x**2", "--range", "3,1", "--out",
-                         str(tmp_path / "p.png"))
+    status, _, err = run(capsys, "plot", "x**2", "--range", "3,1", "--out", str(tmp_path / "p.png"))
     assert_one_line_error(status, err, "--range")
 
 
@@ -269,21 +274,35 @@ def test_plot_needs_one_variable(capsys, tmp_path):
 # ----------------------------------------------------------------- optimize
 def test_optimize_prints_the_race_and_draws_it(capsys, tmp_path):
     out_file = tmp_path / "race.png"
-    status, out, _ = run(capsys, "optimize", "rosenbrock", "--optimizers", "gd,momentum,adam",
-                         "--lr", "1e-3", "--steps", "300", "--out", str(out_file))
+    status, out, _ = run(
+        capsys,
+        "optimize",
+        "rosenbrock",
+        "--optimizers",
+        "gd,momentum,adam",
+        "--lr",
+        "1e-3",
+        "--steps",
+        "300",
+        "--out",
+        str(out_file),
+    )
     assert status == 0
     for name in ("gd", "momentum", "adam"):
         assert name in out
     assert out_file.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["optimize", "banana"], "banana"),
-    (["optimize", "rosenbrock", "--optimizers", "gd,warp"], "warp"),
-    (["optimize", "rosenbrock", "--lr", "-1"], "--lr"),
-    (["optimize", "rosenbrock", "--steps", "0"], "--steps"),
-    (["optimize", "rosenbrock", "--start", "1,2,3"], "start"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["optimize", "banana"], "banana"),
+        (["optimize", "rosenbrock", "--optimizers", "gd,warp"], "warp"),
+        (["optimize", "rosenbrock", "--lr", "-1"], "--lr"),
+        (["optimize", "rosenbrock", "--steps", "0"], "--steps"),
+        (["optimize", "rosenbrock", "--start", "1,2,3"], "start"),
+    ],
+)
 def test_optimize_bad_input(capsys, argv, fragment):
     status, _, err = run(capsys, *argv)
     assert_one_line_error(status, err, fragment)
@@ -292,16 +311,26 @@ def test_optimize_bad_input(capsys, argv, fragment):
 # ----------------------------------------------------------------- train
 def test_train_reaches_a_good_accuracy(capsys, tmp_path):
     out_file = tmp_path / "history.png"
-    status, out, _ = run(capsys, "train", "tutorial", "--epochs", "60", "--hidden", "8",
-                         "--lr", "0.05", "--out", str(out_file))
+    status, out, _ = run(
+        capsys,
+        "train",
+        "tutorial",
+        "--epochs",
+        "60",
+        "--hidden",
+        "8",
+        "--lr",
+        "0.05",
+        "--out",
+        str(out_file),
+    )
     assert status == 0
     match = re.search(r"test accuracy (\d+\.\d)%", out)
     assert match and float(match.group(1)) >= 90.0
     assert out_file.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("dataset, n_samples", [("moons", 200), ("spirals", 300),
-                                                ("digits", 1797)])
+@pytest.mark.parametrize("dataset, n_samples", [("moons", 200), ("spirals", 300), ("digits", 1797)])
 def test_train_every_dataset_holds_out_a_quarter(capsys, dataset, n_samples):
     status, out, _ = run(capsys, "train", dataset, "--epochs", "1")
     assert status == 0
@@ -311,8 +340,9 @@ def test_train_every_dataset_holds_out_a_quarter(capsys, dataset, n_samples):
 
 def test_train_a_cnn_on_digits(capsys):
     # two epochs of the CNN already beat chance (10%) by far on the held-out quarter
-    status, out, _ = run(capsys, "train", "digits", "--model", "cnn", "--epochs", "2",
-                         "--lr", "0.003")
+    status, out, _ = run(
+        capsys, "train", "digits", "--model", "cnn", "--epochs", "2", "--lr", "0.003"
+    )
     assert status == 0
     match = re.search(r"test accuracy (\d+\.\d)%", out)
     assert match and float(match.group(1)) >= 80.0
@@ -332,8 +362,7 @@ def test_train_bad_dataset_and_options(capsys):
 # ----------------------------------------------------------------- graph
 def test_graph_writes_dot_with_values_and_gradients(capsys, tmp_path):
     out_file = tmp_path / "graph.dot"
-    status, _, _ = run(capsys, "graph", "x*y + sin(x)", "--at", "x=2,y=3",
-                       "--out", str(out_file))
+    status, _, _ = run(capsys, "graph", "x*y + sin(x)", "--at", "x=2,y=3", "--out", str(out_file))
     assert status == 0
     dot = out_file.read_text()
     assert dot.lstrip().startswith("digraph")
@@ -384,8 +413,12 @@ def test_parse_point_round_trips(point):
     assert parse_point(text) == point
 
 
-@given(a=st.integers(-9, 9), b=st.integers(-9, 9), c=st.integers(-9, 9),
-       x=st.floats(min_value=-3, max_value=3, allow_nan=False))
+@given(
+    a=st.integers(-9, 9),
+    b=st.integers(-9, 9),
+    c=st.integers(-9, 9),
+    x=st.floats(min_value=-3, max_value=3, allow_nan=False),
+)
 def test_check_matches_the_closed_form_of_a_random_quadratic(a, b, c, x):
     import io
     from contextlib import redirect_stderr, redirect_stdout
@@ -404,23 +437,27 @@ def test_check_matches_the_closed_form_of_a_random_quadratic(a, b, c, x):
 
 
 def test_version_and_help_do_not_load_heavy_modules():
-    code = ("import sys; from gradkit.cli import main; main(['--version']); main([]); "
-            "print(sorted(m for m in ('sympy', 'matplotlib', 'rich') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys; from gradkit.cli import main; main(['--version']); main([]); "
+        "print(sorted(m for m in ('sympy', 'matplotlib', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-@pytest.mark.parametrize("expr,at,what", [
-    ("1/(x-1)", "1", "the expression"),
-    ("1/(x-0.1)", "0.1", "the expression"),
-    ("(x**2-1)/(x-1)", "1", "the expression"),  # 0/0 (its limit, 2, is not its value)
-    ("log(x)/(x-1)", "1", "the expression"),
-    ("asin(x)", "1", "the derivative"),
-    ("acos(x)", "-1", "the derivative"),
-    ("sqrt(1-x**2)", "1", "the derivative"),
-])
+@pytest.mark.parametrize(
+    "expr,at,what",
+    [
+        ("1/(x-1)", "1", "the expression"),
+        ("1/(x-0.1)", "0.1", "the expression"),
+        ("(x**2-1)/(x-1)", "1", "the expression"),  # 0/0 (its limit, 2, is not its value)
+        ("log(x)/(x-1)", "1", "the expression"),
+        ("asin(x)", "1", "the derivative"),
+        ("acos(x)", "-1", "the derivative"),
+        ("sqrt(1-x**2)", "1", "the derivative"),
+    ],
+)
 def test_derive_refuses_a_point_where_a_value_is_not_finite(capsys, expr, at, what):
     # Evaluated with evalf(subs=...), x - 1 at 1 came out as 2e-125, and these printed
     # 1e+135-sized numbers with exit status 0.
@@ -438,8 +475,10 @@ def test_derive_prints_an_exact_zero_where_the_value_cancels(capsys):
     assert "f = 0.8, d/dx = -0.75" in out  # -x/sqrt(1-x^2) = -0.6/0.8
 
 
-@pytest.mark.parametrize("command,extra", [("derive", []), ("graph", ["--out", "g.dot"]),
-                                           ("grad", ["--direction", "1,0"])])
+@pytest.mark.parametrize(
+    "command,extra",
+    [("derive", []), ("graph", ["--out", "g.dot"]), ("grad", ["--direction", "1,0"])],
+)
 def test_the_value_commands_refuse_a_pole(capsys, tmp_path, monkeypatch, command, extra):
     monkeypatch.chdir(tmp_path)
     at = "x=1" if command != "grad" else "x=1,y=0"
@@ -466,8 +505,10 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(capsys, monkeypatch):
     monkeypatch.setattr(cli_commands, "run_train", greedy)
     status, _, err = run(capsys, "train", "moons")
     assert status == 2
-    assert err.strip() == ("gradkit train: error: not enough memory for this run; use smaller "
-                           "sizes (--hidden, --batch-size, --steps, ...)")
+    assert err.strip() == (
+        "gradkit train: error: not enough memory for this run; use smaller "
+        "sizes (--hidden, --batch-size, --steps, ...)"
+    )
 
 
 def test_warnings_are_printed_once_each_on_one_line(capsys, monkeypatch):
@@ -535,8 +576,9 @@ def test_plot_refuses_a_range_where_f_has_no_value_and_notes_a_gap(capsys, tmp_p
 def test_out_paths_a_folder_and_an_empty_name_are_refused_up_front(capsys, tmp_path):
     folder = tmp_path / "looks.png"
     folder.mkdir()
-    status, out, err = run(capsys, "optimize", "booth", "--optimizers", "adam", "--steps", "3",
-                           "--out", str(folder))
+    status, out, err = run(
+        capsys, "optimize", "booth", "--optimizers", "adam", "--steps", "3", "--out", str(folder)
+    )
     assert_one_line_error(status, err, "is a folder")
     assert out == ""  # refused before the race, not after it with "[Errno 21]"
     status, _, err = run(capsys, "tour", "--out", "")
@@ -573,8 +615,9 @@ def test_a_value_beyond_float_range_is_called_that_not_undefined(capsys):
     assert "no finite real value" in err
 
 
-@pytest.mark.parametrize("formula, at, f, slope", [("-x^2", "2", -4.0, -4.0),
-                                                   ("-2x", "1", -2.0, -2.0)])
+@pytest.mark.parametrize(
+    "formula, at, f, slope", [("-x^2", "2", -4.0, -4.0), ("-2x", "1", -2.0, -2.0)]
+)
 def test_a_formula_starting_with_a_minus_sign_is_a_formula_not_an_option(
     capsys, formula, at, f, slope
 ):

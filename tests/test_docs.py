@@ -59,10 +59,14 @@ def test_the_tutorial_has_a_block_per_section():
     blocks = python_blocks(DOCS[0])
     assert len(blocks) >= 15
     text = DOCS[0].read_text(encoding="utf-8")
-    for heading in ("## 1. Single variable calculus", "## 2. Multivariable calculus",
-                    "## 3. Gradients and directional derivatives",
-                    "## 4. Chain rule and backpropagation", "## 5. Optimization techniques",
-                    "## 6. Applications in deep learning"):
+    for heading in (
+        "## 1. Single variable calculus",
+        "## 2. Multivariable calculus",
+        "## 3. Gradients and directional derivatives",
+        "## 4. Chain rule and backpropagation",
+        "## 5. Optimization techniques",
+        "## 6. Applications in deep learning",
+    ):
         assert heading in text
 
 
@@ -83,8 +87,9 @@ def test_every_python_block_runs(path, tmp_path, monkeypatch, capsys):
             else:
                 exec(compile(code, f"{path.name}:{line}", "exec"), namespace)  # our own docs
         except Exception as error:
-            raise AssertionError(f"{path.name}, the block at line {line} failed: "
-                                 f"{type(error).__name__}: {error}") from error
+            raise AssertionError(
+                f"{path.name}, the block at line {line} failed: {type(error).__name__}: {error}"
+            ) from error
         finally:
             plt.close("all")
     written = list(tmp_path.glob("*.png"))

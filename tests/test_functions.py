@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 
 import gradkit.functions as fn
 
-TWO_D = [fn.rosenbrock, fn.beale, fn.himmelblau, fn.booth, fn.ill_conditioned_quadratic,
-         fn.saddle, fn.rastrigin]
+TWO_D = [
+    fn.rosenbrock,
+    fn.beale,
+    fn.himmelblau,
+    fn.booth,
+    fn.ill_conditioned_quadratic,
+    fn.saddle,
+    fn.rastrigin,
+]
 
 
 def five_point(f, x, h=1e-3):
@@ -41,7 +48,7 @@ def test_closed_form_hessian_matches_differences_of_the_gradient(f, data):
     x = data.draw(point_in(f.domain))
     h = f.hessian(x)
     np.testing.assert_allclose(h, h.T, rtol=0, atol=0)
-    numeric = five_point(f.grad, x)          # row i = d grad / d x_i
+    numeric = five_point(f.grad, x)  # row i = d grad / d x_i
     scale = 1 + np.max(np.abs(h))
     np.testing.assert_allclose(h, numeric, rtol=1e-6, atol=1e-7 * scale)
 
@@ -49,11 +56,12 @@ def test_closed_form_hessian_matches_differences_of_the_gradient(f, data):
 @given(n=st.integers(2, 7), data=st.data())
 def test_nd_rosenbrock_closed_forms(n, data):
     x = np.array(data.draw(st.lists(st.floats(-2, 2), min_size=n, max_size=n)))
-    np.testing.assert_allclose(fn.rosenbrock.grad(x), five_point(fn.rosenbrock, x),
-                               rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(
+        fn.rosenbrock.grad(x), five_point(fn.rosenbrock, x), rtol=1e-6, atol=1e-5
+    )
     h = fn.rosenbrock.hessian(x)
     np.testing.assert_allclose(h, five_point(fn.rosenbrock.grad, x), rtol=1e-6, atol=1e-5)
-    assert np.all(np.triu(h, 2) == 0) and np.all(np.tril(h, -2) == 0)   # tridiagonal
+    assert np.all(np.triu(h, 2) == 0) and np.all(np.tril(h, -2) == 0)  # tridiagonal
 
 
 def test_nd_rosenbrock_is_the_textbook_sum():
@@ -67,11 +75,14 @@ def test_nd_rosenbrock_is_the_textbook_sum():
 def test_nd_rastrigin_closed_forms(n, data):
     x = np.array(data.draw(st.lists(st.floats(-5.12, 5.12), min_size=n, max_size=n)))
     assert fn.rastrigin(x) == pytest.approx(
-        10 * n + sum(v * v - 10 * np.cos(2 * np.pi * v) for v in x), rel=1e-12, abs=1e-12)
-    np.testing.assert_allclose(fn.rastrigin.grad(x), five_point(fn.rastrigin, x, h=1e-4),
-                               rtol=1e-6, atol=1e-5)
-    np.testing.assert_allclose(fn.rastrigin.hessian(x), five_point(fn.rastrigin.grad, x, h=1e-4),
-                               rtol=1e-6, atol=1e-4)
+        10 * n + sum(v * v - 10 * np.cos(2 * np.pi * v) for v in x), rel=1e-12, abs=1e-12
+    )
+    np.testing.assert_allclose(
+        fn.rastrigin.grad(x), five_point(fn.rastrigin, x, h=1e-4), rtol=1e-6, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        fn.rastrigin.hessian(x), five_point(fn.rastrigin.grad, x, h=1e-4), rtol=1e-6, atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("f", [f for f in TWO_D if f.minimum], ids=lambda f: f.name)
@@ -85,7 +96,7 @@ def test_minimizers_are_strict_local_minima_with_the_stated_value(f):
 def test_himmelblau_has_four_distinct_minima_each_a_root_of_both_residuals():
     minima = fn.himmelblau.minimum
     assert len(minima) == 4
-    assert min(np.linalg.norm(a - b) for i, a in enumerate(minima) for b in minima[i + 1:]) > 1
+    assert min(np.linalg.norm(a - b) for i, a in enumerate(minima) for b in minima[i + 1 :]) > 1
     for x, y in minima:
         assert abs(x * x + y - 11) < 1e-13 and abs(x + y * y - 7) < 1e-13
 
@@ -234,8 +245,9 @@ def test_coordinates_as_lists_huge_values_and_complex_input():
     """Lists as separate coordinates raised a raw TypeError ('list' and 'int'); 1e200
     raised Python's OverflowError (the vector form gave inf); complex input returned a
     complex value silently."""
-    np.testing.assert_array_equal(fn.rosenbrock([1.0, 2.0], [3.0, 4.0]),
-                                  [400.0, 1.0])  # (1-a)^2 + 100 (b-a^2)^2 at (1,3), (2,4)
+    np.testing.assert_array_equal(
+        fn.rosenbrock([1.0, 2.0], [3.0, 4.0]), [400.0, 1.0]
+    )  # (1-a)^2 + 100 (b-a^2)^2 at (1,3), (2,4)
     np.testing.assert_array_equal(fn.booth([1.0, 2.0], [3.0, 4.0]), [0.0, 18.0])
     with pytest.warns(RuntimeWarning, match="overflow"):
         assert fn.rosenbrock(1e200, 1.0) == np.inf

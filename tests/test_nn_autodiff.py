@@ -30,8 +30,7 @@ points = st.lists(st.floats(-20, 20), min_size=1, max_size=6).map(np.array)
 @pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[1].__name__ for p in PAIRS])
 @given(x=points)
 def test_closed_form_derivative_equals_autodiff(fn, derivative, x):
-    np.testing.assert_allclose(gk.elementwise_grad(fn)(x), derivative(x), rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(gk.elementwise_grad(fn)(x), derivative(x), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("fn, derivative", PAIRS, ids=[p[1].__name__ for p in PAIRS])
@@ -46,26 +45,39 @@ def test_relu_derivative_at_zero_is_zero_in_both_modes():
     assert float(gk.jvp(nn.relu, (np.array(0.0),), (np.array(1.0),))[1]) == 0.0
 
 
-@pytest.mark.parametrize("fn", [F.sigmoid, F.tanh, F.softplus, F.gelu, F.silu, F.elu,
-                                lambda z: F.leaky_relu(z, 0.3), F.normal_cdf,
-                                lambda z: F.gelu(z, approximate=False)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        F.sigmoid,
+        F.tanh,
+        F.softplus,
+        F.gelu,
+        F.silu,
+        F.elu,
+        lambda z: F.leaky_relu(z, 0.3),
+        F.normal_cdf,
+        lambda z: F.gelu(z, approximate=False),
+    ],
+)
 def test_activations_pass_check_grads_to_second_order(fn):
     gk.check_grads(fn, modes=("fwd", "rev"), order=2)(np.array([-2.1, -0.4, 0.6, 1.7]))
 
 
-@pytest.mark.parametrize("fn", [lambda z: F.softmax(z), lambda z: F.log_softmax(z),
-                                lambda z: F.logsumexp(z, axis=-1)])
+@pytest.mark.parametrize(
+    "fn", [lambda z: F.softmax(z), lambda z: F.log_softmax(z), lambda z: F.logsumexp(z, axis=-1)]
+)
 def test_softmax_family_passes_check_grads(fn):
-    gk.check_grads(fn, modes=("fwd", "rev"), order=2)(np.array([[0.3, -1.0, 2.0],
-                                                                  [1.0, 1.0, -0.5]]))
+    gk.check_grads(fn, modes=("fwd", "rev"), order=2)(
+        np.array([[0.3, -1.0, 2.0], [1.0, 1.0, -0.5]])
+    )
 
 
 def test_gradient_of_logsumexp_is_softmax_and_jacobian_matches():
     z = np.array([[0.3, -1.0, 2.0], [1000.0, 0.0, -1000.0]])
-    np.testing.assert_allclose(gk.grad(lambda v: np.sum(F.logsumexp(v, axis=1)))(z),
-                               F.softmax(z), rtol=1e-14)
-    np.testing.assert_allclose(gk.jacobian(F.softmax)(z[0]), F.softmax_jacobian(z[0]),
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        gk.grad(lambda v: np.sum(F.logsumexp(v, axis=1)))(z), F.softmax(z), rtol=1e-14
+    )
+    np.testing.assert_allclose(gk.jacobian(F.softmax)(z[0]), F.softmax_jacobian(z[0]), atol=1e-15)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -76,28 +88,37 @@ P_EDGES = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.25]])  # the clipped points to
 Z = np.array([[0.3, -1.0, 2.0], [40.0, 0.0, -1000.0]])
 LOSS_PAIRS = {
     "mse": (nn.mse_loss, nn.mse_gradient, Y, P),
-    "huber": (lambda y, p: nn.huber_loss(y, p, delta=0.3),
-              lambda y, p: nn.huber_gradient(y, p, delta=0.3), Y, 2 * P),
+    "huber": (
+        lambda y, p: nn.huber_loss(y, p, delta=0.3),
+        lambda y, p: nn.huber_gradient(y, p, delta=0.3),
+        Y,
+        2 * P,
+    ),
     "cross_entropy": (nn.cross_entropy_loss, nn.cross_entropy_gradient, Y, P_EDGES),
-    "binary_cross_entropy": (nn.binary_cross_entropy, nn.binary_cross_entropy_gradient, Y,
-                             P_EDGES),
+    "binary_cross_entropy": (nn.binary_cross_entropy, nn.binary_cross_entropy_gradient, Y, P_EDGES),
 }
 
 
 @pytest.mark.parametrize("name", sorted(LOSS_PAIRS))
 def test_closed_form_loss_gradient_equals_autodiff(name):
     loss, gradient, y_true, y_pred = LOSS_PAIRS[name]
-    np.testing.assert_allclose(gk.grad(loss, argnums=1)(y_true, y_pred),
-                               gradient(y_true, y_pred), rtol=1e-12)
+    np.testing.assert_allclose(
+        gk.grad(loss, argnums=1)(y_true, y_pred), gradient(y_true, y_pred), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("labels", [np.array([2, 0]), Y, 0.5 * P])
 def test_logit_loss_gradients_equal_autodiff(labels):
-    np.testing.assert_allclose(gk.grad(nn.cross_entropy_with_logits)(Z, labels),
-                               nn.cross_entropy_with_logits_gradient(Z, labels), atol=1e-15)
+    np.testing.assert_allclose(
+        gk.grad(nn.cross_entropy_with_logits)(Z, labels),
+        nn.cross_entropy_with_logits_gradient(Z, labels),
+        atol=1e-15,
+    )
     np.testing.assert_allclose(
         gk.grad(nn.binary_cross_entropy_with_logits)(Z, Y),
-        nn.binary_cross_entropy_with_logits_gradient(Z, Y), atol=1e-15)
+        nn.binary_cross_entropy_with_logits_gradient(Z, Y),
+        atol=1e-15,
+    )
 
 
 # ----------------------------------------------------------------------------- networks
@@ -112,8 +133,9 @@ def test_tutorial_backward_equals_autodiff_of_the_cross_entropy_it_differentiate
     for name in hand:
         np.testing.assert_allclose(hand[name], automatic[name], rtol=1e-10, atol=1e-15)
     # ... and not the MSE that compute_loss reports
-    mse = gk.grad(lambda p: nn.mse_loss(y, nn.sigmoid(
-        nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])))(net.params)
+    mse = gk.grad(
+        lambda p: nn.mse_loss(y, nn.sigmoid(nn.sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]))
+    )(net.params)
     assert not np.allclose(hand["W2"], mse["W2"], rtol=0.1)
 
 
@@ -134,8 +156,7 @@ def test_model_gradient_matches_a_hand_written_backward_pass():
     p = model.params
     grads = gk.grad(lambda q: nn.cross_entropy_with_logits(model.apply(q, X), labels))(p)
     hidden = np.tanh(X @ p["0.weight"] + p["0.bias"])
-    d_logits = nn.cross_entropy_with_logits_gradient(hidden @ p["2.weight"] + p["2.bias"],
-                                                     labels)
+    d_logits = nn.cross_entropy_with_logits_gradient(hidden @ p["2.weight"] + p["2.bias"], labels)
     d_hidden = d_logits @ p["2.weight"].T * nn.tanh_derivative(X @ p["0.weight"] + p["0.bias"])
     np.testing.assert_allclose(grads["2.weight"], hidden.T @ d_logits, rtol=1e-12)
     np.testing.assert_allclose(grads["2.bias"], d_logits.sum(0), rtol=1e-12)
@@ -156,8 +177,9 @@ def test_losses_differentiate_with_respect_to_the_targets_too():
     z = np.array([[0.3, -0.7, 1.2]])
     soft = np.array([[0.2, 0.5, 0.3]])
     # d/dy of -sum(y * log_softmax(z)) is -log_softmax(z)
-    np.testing.assert_allclose(gk.grad(nn.cross_entropy_with_logits, argnums=1)(z, soft),
-                               -nn.log_softmax(z), rtol=1e-12)
+    np.testing.assert_allclose(
+        gk.grad(nn.cross_entropy_with_logits, argnums=1)(z, soft), -nn.log_softmax(z), rtol=1e-12
+    )
     y, p = np.array([1.0, 2.0]), np.array([0.5, 3.0])
     np.testing.assert_allclose(gk.grad(nn.mse_loss, argnums=0)(y, p), -nn.mse_gradient(y, p))
 
@@ -273,12 +295,17 @@ def test_linear_second_derivatives_and_forward_mode_equal_the_written_out_layer(
     args = (rng.standard_normal(x_shape), rng.standard_normal((3, 2)), rng.standard_normal(2))
     fused = lambda x, w, b: np.sum(np.tanh(nn.linear(x, w, b)))
     plain = lambda x, w, b: np.sum(np.tanh(x @ w + b))
-    np.testing.assert_allclose(gk.hessian(fused, argnums=argnum)(*args),
-                               gk.hessian(plain, argnums=argnum)(*args), rtol=1e-12, atol=1e-14)
-    layer = lambda a: nn.linear(*args[:argnum], a, *args[argnum + 1:])
-    written = lambda a: (lambda x, w, b: x @ w + b)(*args[:argnum], a, *args[argnum + 1:])
-    np.testing.assert_allclose(gk.jacfwd(layer)(args[argnum]), gk.jacrev(written)(args[argnum]),
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        gk.hessian(fused, argnums=argnum)(*args),
+        gk.hessian(plain, argnums=argnum)(*args),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+    layer = lambda a: nn.linear(*args[:argnum], a, *args[argnum + 1 :])
+    written = lambda a: (lambda x, w, b: x @ w + b)(*args[:argnum], a, *args[argnum + 1 :])
+    np.testing.assert_allclose(
+        gk.jacfwd(layer)(args[argnum]), gk.jacrev(written)(args[argnum]), rtol=1e-13, atol=1e-15
+    )
     gk.check_grads(fused, modes=("fwd", "rev"), order=2)(*args)
 
 
@@ -303,16 +330,24 @@ def test_linear_leaves_its_inputs_alone() -> None:
         np.testing.assert_array_equal(a, kept)
 
 
-@pytest.mark.parametrize("x, w, b, message", [
-    (np.ones((2, 3)), np.ones(3), None, r"weight must be a matrix \(in, out\); got shape \(3,\)"),
-    (np.ones((2, 4)), np.ones((3, 2)), None, r"x has shape \(2, 4\), whose last axis"),
-    (np.ones(()), np.ones((3, 2)), None, r"x has shape \(\)"),
-    (np.float64(2.0), np.ones((3, 2)), None, r"x has shape \(\)"),  # a NumPy scalar
-    (np.ones((2, 3)), np.ones((3, 2)), np.float64(1.0), r"bias must have shape \(2,\)"),
-    ([[1.0, 2.0, 3.0]], np.ones((3, 2)), [1.0], r"bias must have shape \(2,\)"),  # lists
-    (np.ones((2, 3)), np.ones((3, 2)), np.ones(3), r"bias must have shape \(2,\)"),
-    (np.ones((2, 3)), np.ones((3, 2)), np.ones((1, 2)), r"got \(1, 2\)"),
-])
+@pytest.mark.parametrize(
+    "x, w, b, message",
+    [
+        (
+            np.ones((2, 3)),
+            np.ones(3),
+            None,
+            r"weight must be a matrix \(in, out\); got shape \(3,\)",
+        ),
+        (np.ones((2, 4)), np.ones((3, 2)), None, r"x has shape \(2, 4\), whose last axis"),
+        (np.ones(()), np.ones((3, 2)), None, r"x has shape \(\)"),
+        (np.float64(2.0), np.ones((3, 2)), None, r"x has shape \(\)"),  # a NumPy scalar
+        (np.ones((2, 3)), np.ones((3, 2)), np.float64(1.0), r"bias must have shape \(2,\)"),
+        ([[1.0, 2.0, 3.0]], np.ones((3, 2)), [1.0], r"bias must have shape \(2,\)"),  # lists
+        (np.ones((2, 3)), np.ones((3, 2)), np.ones(3), r"bias must have shape \(2,\)"),
+        (np.ones((2, 3)), np.ones((3, 2)), np.ones((1, 2)), r"got \(1, 2\)"),
+    ],
+)
 def test_linear_says_which_shape_is_wrong(x, w, b, message) -> None:
     with pytest.raises(ValueError, match=message) as plain:
         nn.linear(x, w, b)
@@ -372,8 +407,9 @@ def test_cross_entropy_with_class_indices_for_any_layout_dtype_and_cotangent(
     for c in (0.0, -2.5, 1e-300):
         _, back = gk.vjp(lambda z: ce(z, labels), z)
         (gc,) = back(np.array(c, dtype=dtype))
-        np.testing.assert_allclose(gc, np.asarray(c, dtype) * slope.astype(dtype),
-                                   rtol=tol, atol=tol * abs(c))
+        np.testing.assert_allclose(
+            gc, np.asarray(c, dtype) * slope.astype(dtype), rtol=tol, atol=tol * abs(c)
+        )
     # the empty batch: loss NaN, the mean of no samples (as in PyTorch and mse_loss; it
     # was 0, which reads as a perfect fit), gradient of shape (0, 5)
     value, g = gk.value_and_grad(lambda z: ce(z, labels[:0]))(z[:0])
@@ -406,8 +442,10 @@ def test_fused_binary_cross_entropy_matches_its_closed_forms() -> None:
     assert [n.op for n in graph.nodes].count("binary_cross_entropy_with_logits") == 1
 
 
-@pytest.mark.parametrize("bad", [np.array([0.0, 1.5]), np.array([-0.1, 1.0]),
-                                 np.array([np.nan, 1.0]), np.array([np.inf, 0.0])])
+@pytest.mark.parametrize(
+    "bad",
+    [np.array([0.0, 1.5]), np.array([-0.1, 1.0]), np.array([np.nan, 1.0]), np.array([np.inf, 0.0])],
+)
 def test_binary_cross_entropy_refuses_labels_outside_zero_one(bad) -> None:
     z = np.zeros(2)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):

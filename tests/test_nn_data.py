@@ -94,14 +94,17 @@ def test_train_test_split_partitions_the_rows():
     assert len(datasets.train_test_split(X, y, test_size=4)[1]) == 4
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: datasets.tutorial_data(0), "n_samples"),
-    (lambda: datasets.two_moons(10, noise=-1.0), "noise"),
-    (lambda: datasets.spirals(10, n_classes=1), "n_classes"),
-    (lambda: datasets.train_test_split(np.zeros(3), np.zeros(4)), "3 samples but y has 4"),
-    (lambda: datasets.train_test_split(np.zeros(3), np.zeros(3), test_size=1.5), "test_size"),
-    (lambda: datasets.train_test_split(np.zeros(3), np.zeros(3), test_size=0.01), "non-empty"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: datasets.tutorial_data(0), "n_samples"),
+        (lambda: datasets.two_moons(10, noise=-1.0), "noise"),
+        (lambda: datasets.spirals(10, n_classes=1), "n_classes"),
+        (lambda: datasets.train_test_split(np.zeros(3), np.zeros(4)), "3 samples but y has 4"),
+        (lambda: datasets.train_test_split(np.zeros(3), np.zeros(3), test_size=1.5), "test_size"),
+        (lambda: datasets.train_test_split(np.zeros(3), np.zeros(3), test_size=0.01), "non-empty"),
+    ],
+)
 def test_dataset_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -138,8 +141,9 @@ def test_tutorial_normal_with_a_shared_random_state_reproduces_the_tutorial():
 def test_initializers_are_seedable():
     assert np.array_equal(I.he_normal((3, 3), rng=5), I.he_normal((3, 3), rng=5))
     generator = np.random.default_rng(5)
-    assert not np.array_equal(I.he_normal((3, 3), rng=generator),
-                              I.he_normal((3, 3), rng=generator))
+    assert not np.array_equal(
+        I.he_normal((3, 3), rng=generator), I.he_normal((3, 3), rng=generator)
+    )
 
 
 def test_initializer_errors():

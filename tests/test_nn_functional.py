@@ -42,12 +42,31 @@ def test_sigmoid_saturates_without_overflow_and_keeps_tiny_values():
 
 def test_every_activation_is_finite_and_silent_at_plus_minus_1000():
     x = np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])
-    functions = [nn.sigmoid, nn.relu, nn.tanh, nn.leaky_relu, nn.elu, nn.softplus, nn.gelu,
-                 nn.silu, nn.softmax, nn.log_softmax, nn.logsumexp]
-    derivatives = [nn.sigmoid_derivative, nn.relu_derivative, nn.tanh_derivative,
-                   nn.leaky_relu_derivative, nn.elu_derivative, nn.softplus_derivative,
-                   nn.gelu_derivative, nn.silu_derivative, nn.softmax_jacobian,
-                   nn.normal_cdf]
+    functions = [
+        nn.sigmoid,
+        nn.relu,
+        nn.tanh,
+        nn.leaky_relu,
+        nn.elu,
+        nn.softplus,
+        nn.gelu,
+        nn.silu,
+        nn.softmax,
+        nn.log_softmax,
+        nn.logsumexp,
+    ]
+    derivatives = [
+        nn.sigmoid_derivative,
+        nn.relu_derivative,
+        nn.tanh_derivative,
+        nn.leaky_relu_derivative,
+        nn.elu_derivative,
+        nn.softplus_derivative,
+        nn.gelu_derivative,
+        nn.silu_derivative,
+        nn.softmax_jacobian,
+        nn.normal_cdf,
+    ]
     with np.errstate(**RAISE):
         for fn in functions + derivatives:
             assert np.all(np.isfinite(fn(x))), fn.__name__
@@ -197,8 +216,7 @@ def test_elu_is_exact_near_zero() -> None:
     # alpha (exp(x) - 1) through expm1: exp(-1e-8) - 1 lost about 8 digits.
     x = np.array([-1e-8, -1e-12, -0.5])
     np.testing.assert_allclose(F.elu(x), [math.expm1(v) for v in x], rtol=1e-15)
-    np.testing.assert_allclose(F.elu(x, alpha=2.0), [2 * math.expm1(v) for v in x],
-                               rtol=1e-15)
+    np.testing.assert_allclose(F.elu(x, alpha=2.0), [2 * math.expm1(v) for v in x], rtol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.bool_])
@@ -227,7 +245,8 @@ def test_gelu_refuses_pytorchs_string_spelling_of_approximate() -> None:
             with pytest.raises(TypeError, match="approximate=False"):
                 fn(x, approximate=spelling)
     assert nn.gelu(x, approximate=np.bool_(False))[0] == pytest.approx(
-        0.5 * math.erfc(-1.0 / math.sqrt(2.0)), rel=1e-15)
+        0.5 * math.erfc(-1.0 / math.sqrt(2.0)), rel=1e-15
+    )
 
 
 def test_softmax_family_over_an_empty_axis_is_empty_or_minus_inf() -> None:

@@ -67,11 +67,19 @@ def test_initialize_is_seedable_and_layers_are_seedable():
 
 def test_activation_layers_apply_their_functions():
     x = np.array([[-1.0, 0.5, 2.0]])
-    pairs = [(nn.Sigmoid(), nn.sigmoid(x)), (nn.ReLU(), nn.relu(x)), (nn.Tanh(), np.tanh(x)),
-             (nn.LeakyReLU(0.2), nn.leaky_relu(x, 0.2)), (nn.ELU(0.5), nn.elu(x, 0.5)),
-             (nn.Softplus(), nn.softplus(x)), (nn.GELU(), nn.gelu(x)), (nn.SiLU(), nn.silu(x)),
-             (nn.GELU(approximate=False), nn.gelu(x, approximate=False)),
-             (nn.Softmax(), nn.softmax(x)), (nn.LogSoftmax(), nn.log_softmax(x))]
+    pairs = [
+        (nn.Sigmoid(), nn.sigmoid(x)),
+        (nn.ReLU(), nn.relu(x)),
+        (nn.Tanh(), np.tanh(x)),
+        (nn.LeakyReLU(0.2), nn.leaky_relu(x, 0.2)),
+        (nn.ELU(0.5), nn.elu(x, 0.5)),
+        (nn.Softplus(), nn.softplus(x)),
+        (nn.GELU(), nn.gelu(x)),
+        (nn.SiLU(), nn.silu(x)),
+        (nn.GELU(approximate=False), nn.gelu(x, approximate=False)),
+        (nn.Softmax(), nn.softmax(x)),
+        (nn.LogSoftmax(), nn.log_softmax(x)),
+    ]
     for layer, expected in pairs:
         np.testing.assert_array_equal(layer(x), expected)
         assert layer.params == {}
@@ -125,8 +133,12 @@ def test_assigned_parameters_must_be_real_numbers():
     warning, and the string '0.5' became the number 0.5."""
     layer = nn.Linear(2, 1, init="zeros")
     bias = np.zeros(1)
-    for weight in (np.full((2, 1), 1 + 2j), np.array([["0.5"], ["1"]]), [[1.0], [None]],
-                   [[1.0], [2.0, 3.0]]):
+    for weight in (
+        np.full((2, 1), 1 + 2j),
+        np.array([["0.5"], ["1"]]),
+        [[1.0], [None]],
+        [[1.0], [2.0, 3.0]],
+    ):
         with pytest.raises(nn.ParameterError, match="parameter 'weight'.*real numbers"):
             layer.params = {"weight": weight, "bias": bias}
     assert layer(np.ones((1, 2))).tolist() == [[0.0]]  # unchanged by the refused ones
@@ -139,8 +151,14 @@ def test_dropout_takes_numpy_numbers_and_initializers_take_an_int_shape():
     with "'int' object is not iterable"."""
     layer = nn.Dropout(np.float32(0.5), rng=0)
     assert set(layer(np.ones(1000)).tolist()) == {0.0, 2.0}
-    for name in ("xavier_uniform", "xavier_normal", "he_normal", "he_uniform",
-                 "tutorial_normal", "zeros"):
+    for name in (
+        "xavier_uniform",
+        "xavier_normal",
+        "he_normal",
+        "he_uniform",
+        "tutorial_normal",
+        "zeros",
+    ):
         assert getattr(nn.init, name)(3, rng=0).shape == (3,), name
     with pytest.raises(ValueError, match="positive sizes"):
         nn.init.he_normal(0)
@@ -150,8 +168,13 @@ def test_dropout_takes_numpy_numbers_and_initializers_take_an_int_shape():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    model = nn.Sequential(nn.Linear(3, 4, init="he_normal", rng=0), nn.LeakyReLU(0.2),
-                          nn.Dropout(0.1), nn.Linear(4, 2, rng=1), nn.Softmax())
+    model = nn.Sequential(
+        nn.Linear(3, 4, init="he_normal", rng=0),
+        nn.LeakyReLU(0.2),
+        nn.Dropout(0.1),
+        nn.Linear(4, 2, rng=1),
+        nn.Softmax(),
+    )
     path = model.save(tmp_path / "model.npz")
     assert path == tmp_path / "model.npz"
     again = nn.Module.load(path)
@@ -161,8 +184,9 @@ def test_save_and_load_round_trip(tmp_path):
     model.eval()
     again.eval()
     np.testing.assert_array_equal(again(X), model(X))
-    into = small_structure = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.2), nn.Dropout(0.1),
-                                           nn.Linear(4, 2), nn.Softmax())
+    into = small_structure = nn.Sequential(
+        nn.Linear(3, 4), nn.LeakyReLU(0.2), nn.Dropout(0.1), nn.Linear(4, 2), nn.Softmax()
+    )
     assert small_structure.load(path) is into
     np.testing.assert_array_equal(into.params["3.weight"], model.params["3.weight"])
     assert isinstance(nn.Sequential.load(path), nn.Sequential)
@@ -179,11 +203,11 @@ def test_save_appends_npz_and_writes_no_pickles(tmp_path):
 def test_loading_into_a_different_architecture_names_the_parameter(tmp_path):
     path = small_model().save(tmp_path / "m.npz")
     wider = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
-    with pytest.raises(nn.ParameterError,
-                       match=r"'0.weight' has shape \(3, 4\) in the file but \(3, 5\)"):
+    with pytest.raises(
+        nn.ParameterError, match=r"'0.weight' has shape \(3, 4\) in the file but \(3, 5\)"
+    ):
         wider.load(path)
-    deeper = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.ReLU(),
-                           nn.Linear(2, 2))
+    deeper = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.ReLU(), nn.Linear(2, 2))
     with pytest.raises(nn.ParameterError, match="the file has no parameter '4.weight'"):
         deeper.load(path)
     with pytest.raises(nn.ParameterError, match="holds a Sequential, not a Linear"):
@@ -204,8 +228,9 @@ def test_an_interrupted_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert path.read_bytes() == original
     assert os.listdir(tmp_path) == ["m.npz"]  # no temporary file left behind
     monkeypatch.undo()
-    np.testing.assert_array_equal(nn.load(path).params["0.weight"],
-                                  small_model(0).params["0.weight"])
+    np.testing.assert_array_equal(
+        nn.load(path).params["0.weight"], small_model(0).params["0.weight"]
+    )
 
 
 def test_loading_something_else_is_a_clear_error(tmp_path):
@@ -262,11 +287,14 @@ def test_damaged_or_malformed_model_files_are_parameter_errors(tmp_path):
         "one.npz": "holds one array",
         with_header("list.npz", [1, 2]).name: "not a gradkit header",
         with_header("nomodel.npz", {"format": nn_io.FORMAT}).name: "not a gradkit header",
-        with_header("bogus.npz", {"format": nn_io.FORMAT, "model": broken}).name:
-            "cannot be rebuilt",
-        with_header("text.npz", {"format": nn_io.FORMAT, "model": spec},
-                    **{"param:weight": np.array([["1.5", "nan"]]),
-                       "param:bias": np.array(["0", "0"])}).name: "dtype <U3",
+        with_header(
+            "bogus.npz", {"format": nn_io.FORMAT, "model": broken}
+        ).name: "cannot be rebuilt",
+        with_header(
+            "text.npz",
+            {"format": nn_io.FORMAT, "model": spec},
+            **{"param:weight": np.array([["1.5", "nan"]]), "param:bias": np.array(["0", "0"])},
+        ).name: "dtype <U3",
     }
     for name, message in cases.items():
         with pytest.raises(nn.ParameterError, match=message):

@@ -49,25 +49,28 @@ def test_binary_cross_entropy_by_hand():
     assert float(nn.binary_cross_entropy(y, p)) == pytest.approx(expected)
 
 
-@given(st.lists(st.tuples(st.floats(-30, 30), st.sampled_from([0.0, 1.0])),
-                min_size=1, max_size=6))
+@given(st.lists(st.tuples(st.floats(-30, 30), st.sampled_from([0.0, 1.0])), min_size=1, max_size=6))
 def test_bce_with_logits_equals_bce_of_sigmoid(pairs):
     z = np.array([a for a, _ in pairs])
     y = np.array([b for _, b in pairs])
     # -log sigmoid(z) = log1p(exp(-z)) and -log(1 - sigmoid(z)) = log1p(exp(z)), exactly.
-    direct = np.mean([b * math.log1p(math.exp(-a)) + (1 - b) * math.log1p(math.exp(a))
-                      for a, b in zip(z, y)])
+    direct = np.mean(
+        [b * math.log1p(math.exp(-a)) + (1 - b) * math.log1p(math.exp(a)) for a, b in zip(z, y)]
+    )
     assert float(nn.binary_cross_entropy_with_logits(z, y)) == pytest.approx(
-        direct, rel=1e-12, abs=1e-15)
+        direct, rel=1e-12, abs=1e-15
+    )
 
 
 def test_cross_entropy_with_logits_integer_and_one_hot_labels_agree():
     z = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
     labels = np.array([0, 2])
-    expected = np.mean([
-        -(2.0 - math.log(math.exp(2) + 1 + math.exp(-1))),
-        -(3.0 - math.log(2 * math.exp(0.5) + math.exp(3))),
-    ])
+    expected = np.mean(
+        [
+            -(2.0 - math.log(math.exp(2) + 1 + math.exp(-1))),
+            -(3.0 - math.log(2 * math.exp(0.5) + math.exp(3))),
+        ]
+    )
     assert float(nn.cross_entropy_with_logits(z, labels)) == pytest.approx(expected)
     one_hot = np.array([[1.0, 0, 0], [0, 0, 1.0]])
     assert float(nn.cross_entropy_with_logits(z, one_hot)) == pytest.approx(expected)
@@ -80,7 +83,8 @@ def test_huber_is_quadratic_inside_and_linear_outside():
     expected = (0.5 * 0.25 + 1.0 * (2.0 - 0.5) + 1.0 * (4.0 - 0.5)) / 3
     assert float(nn.huber_loss(y_true, y_pred)) == pytest.approx(expected)
     assert float(nn.huber_loss(y_true, y_pred, delta=5.0)) == pytest.approx(
-        float(nn.mse_loss(y_true, y_pred)) / 2)
+        float(nn.mse_loss(y_true, y_pred)) / 2
+    )
 
 
 # ----------------------------------------------------------------------------- stability
@@ -101,8 +105,10 @@ def test_log_of_probability_zero_is_finite_and_silent():
 def test_logit_losses_at_1000_are_exact_and_silent():
     with np.errstate(**RAISE):
         assert float(nn.binary_cross_entropy_with_logits(np.array([1000.0]), np.array([1.0]))) == 0
-        assert float(nn.binary_cross_entropy_with_logits(
-            np.array([-1000.0]), np.array([1.0]))) == 1000.0
+        assert (
+            float(nn.binary_cross_entropy_with_logits(np.array([-1000.0]), np.array([1.0])))
+            == 1000.0
+        )
         assert float(nn.cross_entropy_with_logits(np.array([[0.0, 1000.0]]), [0])) == 1000.0
         grad = nn.cross_entropy_with_logits_gradient(np.array([[0.0, 1000.0]]), [0])
     np.testing.assert_array_equal(grad, [[-1.0, 1.0]])
@@ -116,27 +122,45 @@ P3 = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
 Z3 = rng.normal(size=(2, 3))
 CASES = {
     "mse": (lambda p: nn.mse_loss(Y3, p), lambda p: nn.mse_gradient(Y3, p), P3),
-    "huber": (lambda p: nn.huber_loss(Y3, 3 * p, delta=0.4),
-              lambda p: 3 * nn.huber_gradient(Y3, 3 * p, delta=0.4), P3),
-    "cross_entropy": (lambda p: nn.cross_entropy_loss(Y3, p),
-                      lambda p: nn.cross_entropy_gradient(Y3, p), P3),
-    "binary_cross_entropy": (lambda p: nn.binary_cross_entropy(Y3, p),
-                             lambda p: nn.binary_cross_entropy_gradient(Y3, p), P3),
-    "bce_with_logits": (lambda z: nn.binary_cross_entropy_with_logits(z, Y3),
-                        lambda z: nn.binary_cross_entropy_with_logits_gradient(z, Y3), Z3),
-    "ce_with_logits": (lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])),
-                       lambda z: nn.cross_entropy_with_logits_gradient(z, np.array([1, 0])),
-                       Z3),
-    "ce_with_soft_labels": (lambda z: nn.cross_entropy_with_logits(z, 0.7 * P3),
-                            lambda z: nn.cross_entropy_with_logits_gradient(z, 0.7 * P3), Z3),
+    "huber": (
+        lambda p: nn.huber_loss(Y3, 3 * p, delta=0.4),
+        lambda p: 3 * nn.huber_gradient(Y3, 3 * p, delta=0.4),
+        P3,
+    ),
+    "cross_entropy": (
+        lambda p: nn.cross_entropy_loss(Y3, p),
+        lambda p: nn.cross_entropy_gradient(Y3, p),
+        P3,
+    ),
+    "binary_cross_entropy": (
+        lambda p: nn.binary_cross_entropy(Y3, p),
+        lambda p: nn.binary_cross_entropy_gradient(Y3, p),
+        P3,
+    ),
+    "bce_with_logits": (
+        lambda z: nn.binary_cross_entropy_with_logits(z, Y3),
+        lambda z: nn.binary_cross_entropy_with_logits_gradient(z, Y3),
+        Z3,
+    ),
+    "ce_with_logits": (
+        lambda z: nn.cross_entropy_with_logits(z, np.array([1, 0])),
+        lambda z: nn.cross_entropy_with_logits_gradient(z, np.array([1, 0])),
+        Z3,
+    ),
+    "ce_with_soft_labels": (
+        lambda z: nn.cross_entropy_with_logits(z, 0.7 * P3),
+        lambda z: nn.cross_entropy_with_logits_gradient(z, 0.7 * P3),
+        Z3,
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_closed_form_gradient_matches_finite_differences(name):
     loss, gradient, point = CASES[name]
-    np.testing.assert_allclose(gradient(point), numeric_gradient(lambda p: float(loss(p)), point),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        gradient(point), numeric_gradient(lambda p: float(loss(p)), point), rtol=1e-6, atol=1e-9
+    )
 
 
 # ----------------------------------------------------------------------------- errors
@@ -183,17 +207,24 @@ def test_one_hot():
 
 def test_one_hot_checks_the_range_of_labels_of_any_shape() -> None:
     np.testing.assert_array_equal(nn.one_hot(np.array([[0, 2]]), 3), [[[1, 0, 0], [0, 0, 1]]])
-    for bad, low, high in ((np.array([[0, 5]]), 0, 5), (np.array([[1], [-2]]), -2, 1),
-                           (np.int8(-1), -1, -1)):
-        with pytest.raises(ValueError, match=rf"lie in \[0, 3\) for 3 classes; got values "
-                                             rf"from {low} to {high}"):
+    for bad, low, high in (
+        (np.array([[0, 5]]), 0, 5),
+        (np.array([[1], [-2]]), -2, 1),
+        (np.int8(-1), -1, -1),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=rf"lie in \[0, 3\) for 3 classes; got values "
+            rf"from {low} to {high}",
+        ):
             nn.one_hot(bad, 3)
 
 
 def test_one_hot_of_boolean_labels_is_class_one_and_class_zero() -> None:
     # True and False are the classes 1 and 0, one row each (not a mask over np.eye's rows)
-    np.testing.assert_array_equal(nn.one_hot(np.array([True, False, True]), 2),
-                                  [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(
+        nn.one_hot(np.array([True, False, True]), 2), [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    )
     np.testing.assert_array_equal(nn.one_hot([False], 3), [[1.0, 0.0, 0.0]])
     z = np.array([[0.0, 2.0], [1.0, -1.0]])
     by_bool = nn.cross_entropy_with_logits(z, np.array([True, False]))

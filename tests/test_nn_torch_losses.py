@@ -128,6 +128,7 @@ def test_torch_parity_of_every_loss():
         t_out = getattr(tf, name)(xt, *(torch.tensor(c) for c in consts), **t_kwargs)
         cot = RNG.standard_normal(tuple(t_out.shape))
         (t_out * torch.tensor(cot)).sum().backward()
+
         def fn(v, name=name, consts=consts, kwargs=kwargs):
             return getattr(F, name)(v, *consts, **kwargs)
 

@@ -23,26 +23,47 @@ def test_full_batch_sgd_step_equals_the_closed_form_mse_gradient_step():
     X, y = linear_problem()
     model = nn.Linear(3, 1, rng=0)
     w0, b0 = model.params["weight"], model.params["bias"]
-    nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(0.1), epochs=1, batch_size=None,
-           verbose=False)
+    nn.fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        optimizer=gk.optim.sgd(0.1),
+        epochs=1,
+        batch_size=None,
+        verbose=False,
+    )
     residual = X @ w0 + b0 - y
-    np.testing.assert_allclose(model.params["weight"], w0 - 0.1 * 2 * X.T @ residual / len(X),
-                               rtol=1e-12)
-    np.testing.assert_allclose(model.params["bias"], b0 - 0.1 * 2 * residual.sum(0) / len(X),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        model.params["weight"], w0 - 0.1 * 2 * X.T @ residual / len(X), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        model.params["bias"], b0 - 0.1 * 2 * residual.sum(0) / len(X), rtol=1e-12
+    )
 
 
 def test_minibatches_are_the_shuffled_order_of_the_seed():
     X, y = linear_problem(n=10)
     model = nn.Linear(3, 1, rng=0)
     w, b = model.params["weight"], model.params["bias"]
-    nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(0.05), epochs=1, batch_size=4,
-           verbose=False, seed=7)
+    nn.fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        optimizer=gk.optim.sgd(0.05),
+        epochs=1,
+        batch_size=4,
+        verbose=False,
+        seed=7,
+    )
     order = np.random.default_rng(7).permutation(10)
     for batch in (order[:4], order[4:8], order[8:]):  # the last batch is the remainder
         residual = X[batch] @ w + b - y[batch]
-        w, b = w - 0.05 * 2 * X[batch].T @ residual / len(batch), \
-            b - 0.05 * 2 * residual.sum(0) / len(batch)
+        w, b = (
+            w - 0.05 * 2 * X[batch].T @ residual / len(batch),
+            b - 0.05 * 2 * residual.sum(0) / len(batch),
+        )
     np.testing.assert_allclose(model.params["weight"], w, rtol=1e-12)
     np.testing.assert_allclose(model.params["bias"], b, rtol=1e-12)
 
@@ -52,8 +73,16 @@ def test_same_seed_same_run_other_seed_other_run():
     runs = []
     for seed in (1, 1, 2):
         model = nn.Linear(3, 1, rng=0)
-        nn.fit(model, X, y, optimizer=gk.optim.sgd(0.05), epochs=2, batch_size=5,
-               verbose=False, seed=seed)
+        nn.fit(
+            model,
+            X,
+            y,
+            optimizer=gk.optim.sgd(0.05),
+            epochs=2,
+            batch_size=5,
+            verbose=False,
+            seed=seed,
+        )
         runs.append(model.params["weight"])
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
@@ -64,8 +93,17 @@ def test_history_records_every_epoch_for_plots():
     X, y = datasets.two_moons(120, noise=0.1, rng=0)
     X_val, y_val = datasets.two_moons(40, noise=0.1, rng=1)
     model = nn.Sequential(nn.Linear(2, 16, rng=0), nn.Tanh(), nn.Linear(16, 2, rng=1))
-    history = nn.fit(model, X, y, loss="cross_entropy", optimizer=gk.optim.adam(0.05),
-                     epochs=5, batch_size=32, validation=(X_val, y_val), verbose=False)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=gk.optim.adam(0.05),
+        epochs=5,
+        batch_size=32,
+        validation=(X_val, y_val),
+        verbose=False,
+    )
     assert history.epochs == [1, 2, 3, 4, 5] and history.steps == 5 * 4
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds"):
         assert len(history[key]) == 5
@@ -83,8 +121,16 @@ def test_history_records_every_epoch_for_plots():
 def test_the_tutorial_network_as_layers_trained_by_fit():
     X, y = datasets.tutorial_data()
     model = nn.tutorial_model(rng=0)
-    history = nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=gk.optim.sgd(0.5),
-                     epochs=200, batch_size=None, verbose=False)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="binary_cross_entropy",
+        optimizer=gk.optim.sgd(0.5),
+        epochs=200,
+        batch_size=None,
+        verbose=False,
+    )
     assert history.accuracy[-1] >= 0.95
     assert np.mean((model(X) > 0.5) == (y > 0.5)) == history.accuracy[-1]
 
@@ -97,11 +143,18 @@ def test_losses_by_name_and_by_function_and_one_hot_targets():
         return nn.cross_entropy_with_logits(logits, target)
 
     results = []
-    for loss, target in (("cross_entropy", labels), ("cross_entropy", one_hot),
-                         (custom, labels)):
+    for loss, target in (("cross_entropy", labels), ("cross_entropy", one_hot), (custom, labels)):
         model = nn.Sequential(nn.Linear(2, 32, rng=0), nn.ReLU(), nn.Linear(32, 3, rng=1))
-        history = nn.fit(model, X, target, loss=loss, optimizer=gk.optim.adam(0.02),
-                         epochs=3, batch_size=50, verbose=False)
+        history = nn.fit(
+            model,
+            X,
+            target,
+            loss=loss,
+            optimizer=gk.optim.adam(0.02),
+            epochs=3,
+            batch_size=50,
+            verbose=False,
+        )
         results.append(model.params["2.weight"])
         assert history.loss[-1] < history.loss[0]
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
@@ -113,21 +166,36 @@ def test_mse_accepts_flat_targets_and_logit_bce_works():
     X, y = datasets.tutorial_data()
     flat = y[:, 0]
     model = nn.Sequential(nn.Linear(2, 1, rng=0))
-    history = nn.fit(model, X, flat, loss="binary_cross_entropy_with_logits",
-                     optimizer=gk.optim.sgd(1.0), epochs=30, batch_size=None, verbose=False)
+    history = nn.fit(
+        model,
+        X,
+        flat,
+        loss="binary_cross_entropy_with_logits",
+        optimizer=gk.optim.sgd(1.0),
+        epochs=30,
+        batch_size=None,
+        verbose=False,
+    )
     assert history.accuracy[-1] >= 0.95  # a straight line separates x0 + x1 > 0
-    history = nn.fit(nn.Linear(2, 1, rng=0), X, flat, loss="mse", optimizer=gk.optim.sgd(0.1),
-                     epochs=2, verbose=False)
+    history = nn.fit(
+        nn.Linear(2, 1, rng=0),
+        X,
+        flat,
+        loss="mse",
+        optimizer=gk.optim.sgd(0.1),
+        epochs=2,
+        verbose=False,
+    )
     assert history.accuracy[-1] is not None  # 0/1 targets: thresholded accuracy
 
 
 def test_dropout_is_on_while_training_and_mode_is_restored():
     X, y = datasets.two_moons(64, rng=0)
-    model = nn.Sequential(nn.Linear(2, 8, rng=0), nn.ReLU(), nn.Dropout(0.5, rng=0),
-                          nn.Linear(8, 2, rng=1))
+    model = nn.Sequential(
+        nn.Linear(2, 8, rng=0), nn.ReLU(), nn.Dropout(0.5, rng=0), nn.Linear(8, 2, rng=1)
+    )
     model.eval()
-    nn.fit(model, X, y, loss="cross_entropy", optimizer=gk.optim.sgd(0.1), epochs=1,
-           verbose=False)
+    nn.fit(model, X, y, loss="cross_entropy", optimizer=gk.optim.sgd(0.1), epochs=1, verbose=False)
     assert not model.training and not model[2].training
 
 
@@ -144,14 +212,30 @@ def test_nan_loss_stops_training_and_keeps_the_last_finite_parameters():
 
     model = nn.Linear(3, 1, rng=0)
     with pytest.warns(nn.TrainingDivergedWarning, match="epoch 3, step 1 of 1"):
-        history = nn.fit(model, X, y, loss=poisoned, optimizer=gk.optim.sgd(0.1), epochs=10,
-                         batch_size=None, verbose=False)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=poisoned,
+            optimizer=gk.optim.sgd(0.1),
+            epochs=10,
+            batch_size=None,
+            verbose=False,
+        )
     assert history.stopped and "nan" in history.message and "last step" in history.message
     assert len(history.loss) == 2 and history.steps == 2
     # losses were finite at the initial parameters and after one step; keep the latter
     reference = nn.Linear(3, 1, rng=0)
-    nn.fit(reference, X, y, loss="mse", optimizer=gk.optim.sgd(0.1), epochs=1,
-           batch_size=None, verbose=False)
+    nn.fit(
+        reference,
+        X,
+        y,
+        loss="mse",
+        optimizer=gk.optim.sgd(0.1),
+        epochs=1,
+        batch_size=None,
+        verbose=False,
+    )
     np.testing.assert_array_equal(model.params["weight"], reference.params["weight"])
 
 
@@ -160,15 +244,25 @@ def test_divergence_from_a_huge_learning_rate_is_caught(capsys):
     model = nn.Linear(3, 1, rng=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history = nn.fit(model, X, 1e150 * y, optimizer=gk.optim.sgd(1e3), epochs=50,
-                         batch_size=None, verbose=True)
+        history = nn.fit(
+            model,
+            X,
+            1e150 * y,
+            optimizer=gk.optim.sgd(1e3),
+            epochs=50,
+            batch_size=None,
+            verbose=True,
+        )
     # one clear warning, no NumPy overflow noise
     assert [type(w.message) for w in caught] == [nn.TrainingDivergedWarning]
     # caught at the first epoch's end now (the whole set's loss at the new parameters),
     # or at the next step's loss, as before
     message = str(caught[0].message)
-    assert re.search(r"loss (became (inf|nan) at epoch \d+, step 1|over the training set is"
-                     r" (inf|nan))", message)
+    assert re.search(
+        r"loss (became (inf|nan) at epoch \d+, step 1|over the training set is"
+        r" (inf|nan))",
+        message,
+    )
     assert history.stopped
     assert all(np.all(np.isfinite(v)) for v in model.params.values())
     assert " ".join(capsys.readouterr().out.split()).count("training stopped") == 1
@@ -176,22 +270,33 @@ def test_divergence_from_a_huge_learning_rate_is_caught(capsys):
 
 def test_progress_shows_epoch_loss_and_accuracy(capsys):
     X, y = datasets.tutorial_data()
-    nn.fit(nn.tutorial_model(rng=0), X, y, loss="binary_cross_entropy",
-           optimizer=gk.optim.sgd(0.5), epochs=3, batch_size=50, verbose=True,
-           validation=(X, y))
+    nn.fit(
+        nn.tutorial_model(rng=0),
+        X,
+        y,
+        loss="binary_cross_entropy",
+        optimizer=gk.optim.sgd(0.5),
+        epochs=3,
+        batch_size=50,
+        verbose=True,
+        validation=(X, y),
+    )
     out = capsys.readouterr().out
     assert "epoch 3/3" in out and "loss 0." in out and "acc " in out and "%" in out
     nn.fit(nn.tutorial_model(rng=0), X, y, epochs=1, verbose=False)
     assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
-    ({"epochs": -1}, ValueError, "epochs must be"),
-    ({"batch_size": 0}, ValueError, "batch_size must be"),
-    ({"optimizer": "adam"}, TypeError, "gk.optim optimizer"),
-    ({"validation": np.zeros(3)}, ValueError, "validation must be a pair"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
+        ({"epochs": -1}, ValueError, "epochs must be"),
+        ({"batch_size": 0}, ValueError, "batch_size must be"),
+        ({"optimizer": "adam"}, TypeError, "gk.optim optimizer"),
+        ({"validation": np.zeros(3)}, ValueError, "validation must be a pair"),
+    ],
+)
 def test_fit_argument_errors(kwargs, error, message):
     X, y = linear_problem()
     with pytest.raises(error, match=message):
@@ -213,18 +318,29 @@ def test_fit_data_errors():
 def test_mlp_reaches_97_percent_on_held_out_digits():
     digits = datasets.load_digits()
     X_train, X_test, y_train, y_test = datasets.train_test_split(
-        digits["data"], digits["target"], test_size=0.25, rng=0)
+        digits["data"], digits["target"], test_size=0.25, rng=0
+    )
     # standardize each pixel; the +1 (one grey level of 16) keeps near-constant border
     # pixels from being blown up
     mean, scale = X_train.mean(axis=0), X_train.std(axis=0) + 1.0
     X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale
-    model = nn.Sequential(nn.Linear(64, 64, init="he_normal", rng=0), nn.ReLU(),
-                          nn.Linear(64, 10, rng=1))
+    model = nn.Sequential(
+        nn.Linear(64, 64, init="he_normal", rng=0), nn.ReLU(), nn.Linear(64, 10, rng=1)
+    )
     epochs, batch_size = 20, 32
     steps = epochs * -(-len(X_train) // batch_size)
     optimizer = gk.optim.adam(gk.optim.cosine_schedule(1e-2, steps))
-    nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=optimizer, epochs=epochs,
-           batch_size=batch_size, verbose=False, seed=0)
+    nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=False,
+        seed=0,
+    )
     accuracy = np.mean(np.argmax(model(X_test), axis=1) == y_test)
     assert accuracy >= 0.97
 
@@ -238,16 +354,32 @@ def test_fit_keeps_finite_parameters_when_the_last_update_breaks_them():
     model = nn.Sequential(nn.Linear(1, 1, init="zeros"))
     rmse = lambda p, t: np.sqrt(np.mean((p - t) ** 2))  # noqa: E731
     with np.errstate(all="ignore"), pytest.warns(nn.TrainingDivergedWarning, match="update"):
-        history = nn.fit(model, X, y, loss=rmse, optimizer=gk.optim.sgd(0.1), epochs=1,
-                         batch_size=None, verbose=False)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=rmse,
+            optimizer=gk.optim.sgd(0.1),
+            epochs=1,
+            batch_size=None,
+            verbose=False,
+        )
     assert history.stopped
     assert all(np.all(p == 0.0) for p in model.params.values())  # the parameters before it
     X = np.linspace(-1, 1, 8)[:, None] * 1e3
     y = np.linspace(-1, 1, 8)
     model = nn.Sequential(nn.Linear(1, 1, rng=0))
     with pytest.warns(nn.TrainingDivergedWarning, match="over the training set"):
-        history = nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(1.0), epochs=40,
-                         batch_size=None, verbose=False)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss="mse",
+            optimizer=gk.optim.sgd(1.0),
+            epochs=40,
+            batch_size=None,
+            verbose=False,
+        )
     assert history.stopped
     pred = X @ model.params["0.weight"] + model.params["0.bias"]
     assert np.isfinite(np.mean((pred[:, 0] - y) ** 2))  # computed here, not by fit

@@ -120,7 +120,8 @@ def test_sequential_twin_computes_the_same_outputs():
 def test_the_tutorial_class_keeps_its_sigmoid_derivative_convention():
     a = nn.sigmoid(np.array([0.3]))
     assert nn.SimpleNeuralNetwork.sigmoid_derivative(a) == pytest.approx(
-        float(nn.sigmoid_derivative(np.array([0.3]))[0]))
+        float(nn.sigmoid_derivative(np.array([0.3]))[0])
+    )
 
 
 def test_shape_errors():

@@ -23,8 +23,9 @@ def test_history_and_race_results_are_short():
     X = np.random.default_rng(0).standard_normal((40, 2))
     y = (X[:, 0] > 0).astype(int)
     model = gk.nn.Sequential(gk.nn.Linear(2, 2, rng=0))
-    history = gk.nn.fit(model, X, y, loss="cross_entropy", epochs=12, verbose=False,
-                        validation=(X, y))
+    history = gk.nn.fit(
+        model, X, y, loss="cross_entropy", epochs=12, verbose=False, validation=(X, y)
+    )
     text = repr(history)
     assert text.startswith("History(12 epochs, ") and len(text) < 200
     assert f"{history.loss[-1]:.4g}" in text

@@ -325,8 +325,7 @@ def test_a_later_level_that_breaks_the_series_restarts_the_search():
     """|t|**5 at 0.01, n=4, backward: the first steps (0.25 to 0.016) straddle 0 and agree
     by coincidence; the finer ones break that series. The search used to stop there and
     return 0.97 +- 0.47 (true 1.2); it now searches on and finds 1.2 to 1e-6."""
-    d, info = derivative(lambda t: np.abs(t) ** 5, 0.01, n=4, method="backward",
-                         full_output=True)
+    d, info = derivative(lambda t: np.abs(t) ** 5, 0.01, n=4, method="backward", full_output=True)
     assert abs(d - 1.2) <= info.error <= 1e-3  # closed form: 120 |x|
 
 
@@ -463,8 +462,15 @@ def test_numerical_does_not_import_the_autodiff_engine():
 
 
 def test_public_names():
-    for name in ("derivative", "step_error", "partial", "gradient", "jacobian", "hessian",
-                 "directional_derivative"):
+    for name in (
+        "derivative",
+        "step_error",
+        "partial",
+        "gradient",
+        "jacobian",
+        "hessian",
+        "directional_derivative",
+    ):
         assert callable(getattr(gk.numerical, name))
 
 
@@ -475,8 +481,9 @@ def test_point_scale_check_with_a_vector_valued_f_and_array_x(method):
     array element with a sequence", and numerical.jacobian with it."""
     d = derivative(lambda t: np.array([np.sin(t), t]), 0.001, method=method)
     np.testing.assert_allclose(d, [np.cos(0.001), 1.0], rtol=1e-9)
-    J = gk.numerical.jacobian(lambda v: np.array([np.sin(v[0]), v[0]]), np.array([0.001]),
-                              method=method)
+    J = gk.numerical.jacobian(
+        lambda v: np.array([np.sin(v[0]), v[0]]), np.array([0.001]), method=method
+    )
     np.testing.assert_allclose(J, [[np.cos(0.001)], [1.0]], rtol=1e-9)
     x = np.array([1e-8, -1e-8, 0.5])
     d, info = derivative(lambda t: np.abs(t) ** 3, x, n=2, method=method, full_output=True)

@@ -67,8 +67,10 @@ _EXAMPLES = int(os.environ.get("GRADKIT_BOUNDS_EXAMPLES", "40"))
 _TINY = float(np.finfo(float).smallest_subnormal)
 
 
-@settings(max_examples=_EXAMPLES, suppress_health_check=[HealthCheck.too_slow,
-                                                          HealthCheck.filter_too_much])
+@settings(
+    max_examples=_EXAMPLES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(cases())
 def test_the_reported_error_bounds_the_true_error(case):
     """derivative(f, x, full_output=True) either refuses (NumericalDerivativeError) or

@@ -66,24 +66,52 @@ CANCELLING = {
     # f ~ 5e-13 carries noise of 1e-16: only 4 digits of f are right
     "exp(xy) - 1 - xy": (_exp_xy, (1e-3, 1e-3), _exp_xy_hessian, 1e-4, 1e-4),
     # [NumericalDerivativeError "not differentiable", with and without full_output]
-    "cos identity at (1e-3, 2e-3)": (_cos_identity, (1e-3, 2e-3),
-                                     lambda x, y: _xy(0.0, 1.0, 0.0), 1e-10, 1e-10),
-    "cos identity at (1e-5, 3)": (_cos_identity, (1e-5, 3.0),
-                                  lambda x, y: _xy(0.0, 1.0, 0.0), 1e-10, 1e-10),
+    "cos identity at (1e-3, 2e-3)": (
+        _cos_identity,
+        (1e-3, 2e-3),
+        lambda x, y: _xy(0.0, 1.0, 0.0),
+        1e-10,
+        1e-10,
+    ),
+    "cos identity at (1e-5, 3)": (
+        _cos_identity,
+        (1e-5, 3.0),
+        lambda x, y: _xy(0.0, 1.0, 0.0),
+        1e-10,
+        1e-10,
+    ),
     # [NumericalDerivativeError; 2.6e-7 with full_output]
-    "cos identity at (0.01, 0.005)": (_cos_identity, (0.01, 0.005),
-                                      lambda x, y: _xy(0.0, 1.0, 0.0), 1e-10, 1e-10),
+    "cos identity at (0.01, 0.005)": (
+        _cos_identity,
+        (0.01, 0.005),
+        lambda x, y: _xy(0.0, 1.0, 0.0),
+        1e-10,
+        1e-10,
+    ),
     # [mixed entry 0.0 for 1, error estimate 0.33]
-    "(1 + xy) - 1": (lambda x, y: (1 + x * y) - 1, (1e-5, 3.0),
-                     lambda x, y: _xy(0.0, 1.0, 0.0), 1e-10, 1e-10),
+    "(1 + xy) - 1": (
+        lambda x, y: (1 + x * y) - 1,
+        (1e-5, 3.0),
+        lambda x, y: _xy(0.0, 1.0, 0.0),
+        1e-10,
+        1e-10,
+    ),
     # [mixed entry 0.0 for -2e-6, error estimate 3.1e-7]
-    "1 - cos x cos y": (lambda x, y: 1 - np.cos(x) * np.cos(y), (1e-3, 2e-3),
-                        lambda x, y: _xy(np.cos(x) * np.cos(y), -np.sin(x) * np.sin(y),
-                                         np.cos(x) * np.cos(y)), 1e-6, 1e-10),
+    "1 - cos x cos y": (
+        lambda x, y: 1 - np.cos(x) * np.cos(y),
+        (1e-3, 2e-3),
+        lambda x, y: _xy(np.cos(x) * np.cos(y), -np.sin(x) * np.sin(y), np.cos(x) * np.cos(y)),
+        1e-6,
+        1e-10,
+    ),
     # [mixed entry 0.0 for 1e-6, error estimate 4.7e-10]
-    "cosh x cosh y - 1": (lambda x, y: np.cosh(x) * np.cosh(y) - 1, (1e-3, 1e-3),
-                          lambda x, y: _xy(np.cosh(x) * np.cosh(y), np.sinh(x) * np.sinh(y),
-                                           np.cosh(x) * np.cosh(y)), 1e-5, 1e-10),
+    "cosh x cosh y - 1": (
+        lambda x, y: np.cosh(x) * np.cosh(y) - 1,
+        (1e-3, 1e-3),
+        lambda x, y: _xy(np.cosh(x) * np.cosh(y), np.sinh(x) * np.sinh(y), np.cosh(x) * np.cosh(y)),
+        1e-5,
+        1e-10,
+    ),
     # [IndexError, with and without full_output]
     "log(1 + xy) - xy": (_log_xy, (1e-5, 3.0), _log_xy_hessian, 1e-5, 1e-10),
 }
@@ -162,11 +190,16 @@ def _smooth5_hessian(v):
 
 
 ORDINARY = {
-    "x^2 y + y^3": (lambda x, y: x**2 * y + y**3, (1.0, 2.0),
-                    lambda x, y: _xy(2 * y, 2 * x, 6 * y)),
-    "sin x exp y": (lambda x, y: np.sin(x) * np.exp(y), (0.5, 0.3),
-                    lambda x, y: _xy(-np.sin(x) * np.exp(y), np.cos(x) * np.exp(y),
-                                     np.sin(x) * np.exp(y))),
+    "x^2 y + y^3": (
+        lambda x, y: x**2 * y + y**3,
+        (1.0, 2.0),
+        lambda x, y: _xy(2 * y, 2 * x, 6 * y),
+    ),
+    "sin x exp y": (
+        lambda x, y: np.sin(x) * np.exp(y),
+        (0.5, 0.3),
+        lambda x, y: _xy(-np.sin(x) * np.exp(y), np.cos(x) * np.exp(y), np.sin(x) * np.exp(y)),
+    ),
     "Rosenbrock 5-d": (rosenbrock, np.array([-1.2, 1.0, 0.8, 1.5, 0.3]), rosenbrock_hessian),
     "smooth 5-d": (_smooth5, np.array([0.3, -0.7, 1.1, 0.5, 2.0]), _smooth5_hessian),
 }
@@ -184,8 +217,9 @@ def test_ordinary_hessians_keep_their_accuracy_and_evaluation_budget(name):
         g = _counted(f)
         with warnings.catch_warnings():
             warnings.simplefilter("error", NumericalDerivativeWarning)
-            result = hessian(g, point, full_output=full_output,
-                             unpack=isinstance(point, tuple))  # g(*args) hides the arity
+            result = hessian(
+                g, point, full_output=full_output, unpack=isinstance(point, tuple)
+            )  # g(*args) hides the arity
         H = result[0] if full_output else result
         np.testing.assert_allclose(H, exact, rtol=1e-9, atol=1e-9 * np.max(np.abs(exact)))
         assert g.calls <= per_diagonal * n + 20 * n * (n - 1) // 2 + 15
@@ -198,11 +232,14 @@ def test_check_quality_names_the_step_when_the_info_lists_no_steps():
     """An info built with a step and no list of steps (the Hessian's mixed entries made
     one) raised IndexError from info.steps[-1] instead of the message."""
     x = np.array(1e-3)
-    info = DerivativeInfo(np.array(1.0), np.array(2.0**-10), 12, "central", 2,
-                          converged=np.array(False))
-    with pytest.raises(NumericalDerivativeError,
-                       match=r"do not converge near x\[0\]=0\.001.*smallest step tried "
-                             r"\(0\.000977\)"):
+    info = DerivativeInfo(
+        np.array(1.0), np.array(2.0**-10), 12, "central", 2, converged=np.array(False)
+    )
+    with pytest.raises(
+        NumericalDerivativeError,
+        match=r"do not converge near x\[0\]=0\.001.*smallest step tried "
+        r"\(0\.000977\)",
+    ):
         check_quality(np.array(1e-6), info, x, "x[0]")
     info = DerivativeInfo(np.array(1.0), None, 12, "central", 2, converged=np.array(False))
     with pytest.raises(NumericalDerivativeError, match=r"smallest step tried; pass step"):

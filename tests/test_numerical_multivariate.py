@@ -243,12 +243,12 @@ def test_relative_error_is_set_for_whole_results_and_a_bool_index_is_refused():
         gradient(lambda v: np.sum(v**2), x, full_output=True),
         jacobian(lambda v: v**2, x, full_output=True),
         hessian(lambda v: np.sum(v**3), x, full_output=True),
-        directional_derivative(lambda v: np.sum(v**2), x, np.array([1.0, 0.0]),
-                               full_output=True),
+        directional_derivative(lambda v: np.sum(v**2), x, np.array([1.0, 0.0]), full_output=True),
     ):
         with np.errstate(divide="ignore"):
-            np.testing.assert_array_equal(info.relative_error,
-                                          np.asarray(info.error) / np.abs(value))
+            np.testing.assert_array_equal(
+                info.relative_error, np.asarray(info.error) / np.abs(value)
+            )
     with pytest.raises(NumericalDerivativeError, match="bool"):
         partial(lambda v: np.sum(v**2), x, i=True)
 

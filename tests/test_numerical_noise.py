@@ -22,19 +22,39 @@ CANCELLATION = {
     "cosh-1 backward n=2": (lambda t: np.cosh(t) - 1, np.cosh, 1e-3, 2, "backward"),  # 1000
     "cosh-1 central n=2": (lambda t: np.cosh(t) - 1, np.cosh, 1e-2, 2, "central"),  # 1.4
     "cosh-1 forward n=1": (lambda t: np.cosh(t) - 1, np.sinh, 1e-6, 1, "forward"),  # 3.5
-    "exp-exp(1) backward n=3": (lambda t: np.exp(t) - np.exp(1.0), np.exp, 1.001, 3,
-                                "backward"),  # 6.7
+    "exp-exp(1) backward n=3": (
+        lambda t: np.exp(t) - np.exp(1.0),
+        np.exp,
+        1.001,
+        3,
+        "backward",
+    ),  # 6.7
     "exp-1-t forward n=3": (lambda t: np.exp(t) - 1 - t, np.exp, 1e-3, 3, "forward"),  # 1.3
     "exp-1-t backward n=3": (lambda t: np.exp(t) - 1 - t, np.exp, 1e-3, 3, "backward"),  # 1.8
     "exp-1-t central n=1": (lambda t: np.exp(t) - 1 - t, np.expm1, 0.1, 1, "central"),  # 1.3
     "1-cos backward n=1": (lambda t: 1 - np.cos(t), np.sin, 1e-3, 1, "backward"),  # 4.0
-    "9exp-9 backward n=3": (lambda t: 9 * np.exp(t) - 9, lambda t: 9 * np.exp(t), 1e-4, 3,
-                            "backward"),  # 4.1
+    "9exp-9 backward n=3": (
+        lambda t: 9 * np.exp(t) - 9,
+        lambda t: 9 * np.exp(t),
+        1e-4,
+        3,
+        "backward",
+    ),  # 4.1
     # log(cosh t) = t**2 / 2 - t**4 / 12 + ...: cosh(t) rounds to ulps of 1 first
-    "log cosh forward n=4": (lambda t: np.log(np.cosh(t)), lambda t: -2.0, 0.0, 4,
-                             "forward"),  # 1.14
-    "log cosh backward n=4": (lambda t: np.log(np.cosh(t)), lambda t: -2.0, 0.0, 4,
-                              "backward"),  # 1.14
+    "log cosh forward n=4": (
+        lambda t: np.log(np.cosh(t)),
+        lambda t: -2.0,
+        0.0,
+        4,
+        "forward",
+    ),  # 1.14
+    "log cosh backward n=4": (
+        lambda t: np.log(np.cosh(t)),
+        lambda t: -2.0,
+        0.0,
+        4,
+        "backward",
+    ),  # 1.14
 }
 
 
@@ -50,8 +70,7 @@ def test_error_estimate_bounds_the_true_error_under_cancellation(name):
 def test_cosh_minus_one_is_no_longer_wrong_in_its_seventh_digit():
     """Before, backward n=2 at 1e-3 returned exactly 1.0 (true 1.0000005) with an error
     of 4.9e-10: the values, multiples of ulp(1), agreed exactly at tiny steps."""
-    d, info = derivative(lambda t: np.cosh(t) - 1, 1e-3, n=2, method="backward",
-                         full_output=True)
+    d, info = derivative(lambda t: np.cosh(t) - 1, 1e-3, n=2, method="backward", full_output=True)
     assert abs(d - np.cosh(1e-3)) <= info.error <= 1e-6
 
 

@@ -26,8 +26,9 @@ def test_forward_curve_is_a_v():
     steps = r.steps
     # right arm: truncation, |f''| h / 2
     big = steps >= 1e-4
-    np.testing.assert_allclose(err[big], [abs((np.exp(1 + h) - np.e) / h - np.e)
-                                          for h in steps[big]], rtol=1e-12)
+    np.testing.assert_allclose(
+        err[big], [abs((np.exp(1 + h) - np.e) / h - np.e) for h in steps[big]], rtol=1e-12
+    )
     assert err[steps == 1e-2][0] == pytest.approx(np.e * 1e-2 / 2, rel=0.01)
     # left arm: rounding, roughly eps |f| / h
     assert err[steps == 1e-14][0] > 1e-3

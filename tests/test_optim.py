@@ -92,8 +92,14 @@ def ref_adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, 
     return np.array(rows)
 
 
-def ref_nadam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-              decoupled_weight_decay=False):
+def ref_nadam(
+    lr,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum_decay=4e-3,
+    decoupled_weight_decay=False,
+):
     b1, b2 = betas
     n = len(X0)
     p, m, v, rows = list(X0), [0.0] * n, [0.0] * n, []
@@ -310,8 +316,9 @@ def test_sgd_with_step_schedule_matches_formula():
     def lr(step):
         return 0.02 * 0.5 ** (step // 7)
 
-    close(run_gradkit(go.sgd(go.step_schedule(0.02, 7, 0.5), momentum=0.9)),
-          ref_sgd(lr, momentum=0.9))
+    close(
+        run_gradkit(go.sgd(go.step_schedule(0.02, 7, 0.5), momentum=0.9)), ref_sgd(lr, momentum=0.9)
+    )
 
 
 def test_adamw_with_warmup_cosine_uses_the_scheduled_lr_for_the_decay_too():
@@ -346,8 +353,9 @@ def tutorial_momentum(lr, beta, steps):
 
 
 def test_momentum_is_the_tutorials_rule():
-    np.testing.assert_array_equal(run_gradkit(go.momentum(0.01, 0.9)),
-                                  tutorial_momentum(0.01, 0.9, STEPS))
+    np.testing.assert_array_equal(
+        run_gradkit(go.momentum(0.01, 0.9)), tutorial_momentum(0.01, 0.9, STEPS)
+    )
 
 
 def test_momentum_equals_sgd_with_lr_times_one_minus_beta_from_the_first_step():
@@ -376,8 +384,11 @@ def test_sgd_with_dampening_beta_differs_by_a_fading_first_step_kick():
 
 
 def test_chain_of_blocks_equals_the_named_optimizer():
-    built = go.chain(go.add_decayed_weights(0.1), go.scale_by_adam((0.8, 0.99), 1e-6),
-                     go.scale_by_learning_rate(0.02))
+    built = go.chain(
+        go.add_decayed_weights(0.1),
+        go.scale_by_adam((0.8, 0.99), 1e-6),
+        go.scale_by_learning_rate(0.02),
+    )
     close(run_gradkit(built), run_gradkit(go.adam(0.02, (0.8, 0.99), 1e-6, weight_decay=0.1)))
 
 
@@ -387,7 +398,7 @@ def test_update_is_pure_and_replayable():
     grads = {"a": np.array([0.5, -0.5]), "b": [np.array(1.0)]}
     state0 = opt.init(params)
     u1, s1 = opt.update(grads, state0, params)
-    u2, s2 = opt.update(grads, state0, params)      # the same state again: the same answer
+    u2, s2 = opt.update(grads, state0, params)  # the same state again: the same answer
     np.testing.assert_array_equal(u1["a"], u2["a"])
     np.testing.assert_array_equal(params["a"], [1.0, 2.0])
     np.testing.assert_array_equal(grads["a"], [0.5, -0.5])
@@ -408,7 +419,7 @@ def test_clip_by_global_norm_is_torchs_rule():
     factor = 2.0 / (5.0 + 1e-6)
     np.testing.assert_allclose(out[0], [3.0 * factor, 0.0])
     np.testing.assert_allclose(out[1], [[4.0 * factor]])
-    small, _ = t.update((np.array([0.1]),), t.init(None))     # under the norm: untouched
+    small, _ = t.update((np.array([0.1]),), t.init(None))  # under the norm: untouched
     np.testing.assert_array_equal(small[0], [0.1])
 
 
@@ -427,8 +438,8 @@ def test_clipping_then_sgd_in_a_chain():
 def test_trace_with_nesterov_first_steps_by_hand():
     t = go.trace(0.5, nesterov=True)
     s = t.init(None)
-    u1, s = t.update(np.array([2.0]), s)     # b = 2, out = 2 + 0.5 * 2
-    u2, s = t.update(np.array([1.0]), s)     # b = 0.5 * 2 + 1 = 2, out = 1 + 0.5 * 2
+    u1, s = t.update(np.array([2.0]), s)  # b = 2, out = 2 + 0.5 * 2
+    u2, s = t.update(np.array([1.0]), s)  # b = 0.5 * 2 + 1 = 2, out = 1 + 0.5 * 2
     np.testing.assert_array_equal([u1[0], u2[0]], [3.0, 2.0])
 
 

@@ -89,8 +89,9 @@ def test_zero_steps_records_only_the_start():
 
 
 def test_a_scalar_start_minimizes_a_function_of_a_scalar():
-    res = go.minimize(lambda x: (x - 2.0) ** 2, 0.0, go.sgd(0.25), steps=200,
-                      grad=lambda x: 2 * (x - 2.0))
+    res = go.minimize(
+        lambda x: (x - 2.0) ** 2, 0.0, go.sgd(0.25), steps=200, grad=lambda x: 2 * (x - 2.0)
+    )
     assert res.x.shape == () and res.x == pytest.approx(2.0)
     assert res.trajectory.shape == (res.n_iter + 1, 1)
 
@@ -238,7 +239,7 @@ def reference_minibatch_sgd(X, y, lr, batch_size, epochs, seed):
     for _ in range(epochs):
         order = rng.permutation(len(y))
         for start in range(0, len(y), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             r = X[idx] @ w + b - y[idx]
             w = w - lr * (2 * X[idx].T @ r / len(idx))
             b = b - lr * (2 * np.mean(r))
@@ -251,8 +252,9 @@ def start():
 
 def test_minibatch_sgd_is_the_tutorials_rule_with_seeded_batches():
     X, y = linear_data()
-    res = go.minibatch_sgd(mse, start(), (X, y), 0.05, batch_size=8, epochs=5, seed=3,
-                           grad=mse_grad)
+    res = go.minibatch_sgd(
+        mse, start(), (X, y), 0.05, batch_size=8, epochs=5, seed=3, grad=mse_grad
+    )
     w, b = reference_minibatch_sgd(X, y, 0.05, 8, 5, seed=3)
     np.testing.assert_allclose(res.params["w"], w, rtol=1e-14)
     assert res.params["b"] == pytest.approx(b, rel=1e-14)
@@ -273,8 +275,16 @@ def test_same_seed_same_run_different_seed_different_run():
 
 def test_minibatch_sgd_reaches_the_least_squares_solution():
     X, y = linear_data(200)
-    res = go.minibatch_sgd(mse, start(), (X, y), go.sgd(0.05, momentum=0.5), batch_size=20,
-                           epochs=60, seed=0, grad=mse_grad)
+    res = go.minibatch_sgd(
+        mse,
+        start(),
+        (X, y),
+        go.sgd(0.05, momentum=0.5),
+        batch_size=20,
+        epochs=60,
+        seed=0,
+        grad=mse_grad,
+    )
     A = np.hstack([X, np.ones((200, 1))])
     exact = np.linalg.lstsq(A, y, rcond=None)[0]
     np.testing.assert_allclose(np.append(res.params["w"], res.params["b"]), exact, atol=0.02)
@@ -283,8 +293,17 @@ def test_minibatch_sgd_reaches_the_least_squares_solution():
 
 def test_seed_none_keeps_the_data_order():
     X, y = linear_data(10)
-    res = go.minibatch_sgd(mse, start(), (X, y), 0.1, batch_size=10, epochs=1, seed=None,
-                           grad=mse_grad, record_trajectory=False)
+    res = go.minibatch_sgd(
+        mse,
+        start(),
+        (X, y),
+        0.1,
+        batch_size=10,
+        epochs=1,
+        seed=None,
+        grad=mse_grad,
+        record_trajectory=False,
+    )
     g = mse_grad(start(), X, y)
     np.testing.assert_allclose(res.params["w"], -0.1 * g["w"], rtol=1e-15)
     assert res.trajectory is None
@@ -297,8 +316,9 @@ def test_minibatch_sgd_with_the_engine():
         pytest.skip("the autodiff engine has not landed yet")
     X, y = linear_data()
     auto = go.minibatch_sgd(mse, start(), (X, y), 0.05, batch_size=8, epochs=2, seed=1)
-    closed = go.minibatch_sgd(mse, start(), (X, y), 0.05, batch_size=8, epochs=2, seed=1,
-                              grad=mse_grad)
+    closed = go.minibatch_sgd(
+        mse, start(), (X, y), 0.05, batch_size=8, epochs=2, seed=1, grad=mse_grad
+    )
     np.testing.assert_allclose(auto.trajectory, closed.trajectory, rtol=1e-12, atol=1e-14)
 
 

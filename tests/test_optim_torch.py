@@ -86,11 +86,17 @@ CASES = [
     ("RMSprop", go.rmsprop, dict(lr=0.01)),
     ("RMSprop", go.rmsprop, dict(lr=0.01, centered=True)),
     ("RMSprop", go.rmsprop, dict(lr=0.005, momentum=0.7)),
-    ("RMSprop", go.rmsprop,
-     dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True)),
+    (
+        "RMSprop",
+        go.rmsprop,
+        dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True),
+    ),
     ("Adagrad", go.adagrad, dict(lr=0.1)),
-    ("Adagrad", go.adagrad,
-     dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-8)),
+    (
+        "Adagrad",
+        go.adagrad,
+        dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-8),
+    ),
     ("Adadelta", go.adadelta, dict()),
     ("Adadelta", go.adadelta, dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
 ]
@@ -104,30 +110,39 @@ def test_matches_torch_optim(name, ours, kwargs):
 
 def test_tutorial_momentum_is_torch_sgd_with_scaled_lr():
     expected = run_torch(torch.optim.SGD, dict(lr=0.01 * (1 - 0.9), momentum=0.9))
-    np.testing.assert_allclose(run_gradkit(go.momentum(0.01, 0.9)), expected, rtol=1e-12,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        run_gradkit(go.momentum(0.01, 0.9)), expected, rtol=1e-12, atol=1e-13
+    )
 
 
 @pytest.mark.parametrize(
     "ours, scheduler",
     [
-        (go.step_schedule(0.02, step_size=7, gamma=0.5),
-         lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
-        (go.exponential_schedule(0.02, gamma=0.97),
-         lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97)),
-        (go.cosine_schedule(0.02, T_max=STEPS, eta_min=0.001),
-         lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS, eta_min=0.001)),
+        (
+            go.step_schedule(0.02, step_size=7, gamma=0.5),
+            lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5),
+        ),
+        (
+            go.exponential_schedule(0.02, gamma=0.97),
+            lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.97),
+        ),
+        (
+            go.cosine_schedule(0.02, T_max=STEPS, eta_min=0.001),
+            lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS, eta_min=0.001),
+        ),
     ],
 )
 def test_schedules_match_torch_lr_schedulers(ours, scheduler):
     expected = run_torch(torch.optim.SGD, dict(lr=0.02, momentum=0.9), scheduler)
-    np.testing.assert_allclose(run_gradkit(go.sgd(ours, momentum=0.9)), expected, rtol=1e-12,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        run_gradkit(go.sgd(ours, momentum=0.9)), expected, rtol=1e-12, atol=1e-13
+    )
 
 
 def test_adam_with_a_schedule_matches_torch():
-    expected = run_torch(torch.optim.Adam, dict(lr=0.05),
-                         lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10, 0.3))
+    expected = run_torch(
+        torch.optim.Adam, dict(lr=0.05), lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10, 0.3)
+    )
     ours = go.adam(go.step_schedule(0.05, 10, 0.3))
     np.testing.assert_allclose(run_gradkit(ours), expected, rtol=1e-12, atol=1e-13)
 

@@ -86,12 +86,15 @@ _BLOCKER = textwrap.dedent(
 def _run_without(blocked: set[str], code: str) -> subprocess.CompletedProcess[str]:
     src = _BLOCKER.format(blocked=blocked) + textwrap.dedent(code)
     env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", src], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_the_core_works_with_numpy_alone() -> None:
-    out = _run_without({"sympy", "matplotlib", "rich", "scipy", "dask"}, """
+    out = _run_without(
+        {"sympy", "matplotlib", "rich", "scipy", "dask"},
+        """
         import numpy as np, gradkit as gk
         assert float(gk.grad(lambda x: x ** 3)(2.0)) == 12.0
         assert abs(gk.numerical.derivative(np.sin, 0.5) - np.cos(0.5)) < 1e-13
@@ -102,7 +105,8 @@ def test_the_core_works_with_numpy_alone() -> None:
         assert len(history.loss) == 2
         assert gk.functions.rosenbrock(np.array([1.0, 1.0])) == 0.0
         print("ok")
-    """)
+    """,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
     assert "epoch 2/2" in out.stdout  # plain progress lines without rich
@@ -123,13 +127,16 @@ def test_a_missing_extra_is_named(blocked: set[str], code: str, extra: str) -> N
 
 
 def test_the_command_line_names_its_extra() -> None:
-    out = _run_without({"rich"}, """
+    out = _run_without(
+        {"rich"},
+        """
         import sys
         from gradkit.cli import main
         sys.exit(main(["derive", "x**2"]))
-    """)
+    """,
+    )
     assert out.returncode == 2
     assert out.stderr.strip() == (
-        'gradkit derive: error: the gradkit command needs rich, which is not installed: '
+        "gradkit derive: error: the gradkit command needs rich, which is not installed: "
         'pip install "gradkit[cli]"'
     )

@@ -18,9 +18,10 @@ def test_gradient_closed_form():
 
 
 def test_gradient_default_variables_are_sorted_by_name():
-    assert list(gradient("b a^2")) == [2 * sympy.Symbol("a", real=True) *
-                                       sympy.Symbol("b", real=True),
-                                       sympy.Symbol("a", real=True) ** 2]
+    assert list(gradient("b a^2")) == [
+        2 * sympy.Symbol("a", real=True) * sympy.Symbol("b", real=True),
+        sympy.Symbol("a", real=True) ** 2,
+    ]
 
 
 def test_gradient_order_follows_vars():
@@ -31,10 +32,12 @@ def test_gradient_order_follows_vars():
 def test_hessian_closed_form_and_symmetry():
     h = hessian("x^3 y^2 + exp(x y)", "x y")
     e = sympy.exp(x * y)
-    expected = sympy.Matrix([
-        [6 * x * y**2 + y**2 * e, 6 * x**2 * y + e + x * y * e],
-        [6 * x**2 * y + e + x * y * e, 2 * x**3 + x**2 * e],
-    ])
+    expected = sympy.Matrix(
+        [
+            [6 * x * y**2 + y**2 * e, 6 * x**2 * y + e + x * y * e],
+            [6 * x**2 * y + e + x * y * e, 2 * x**3 + x**2 * e],
+        ]
+    )
     assert (h - expected).applyfunc(sympy.simplify) == sympy.zeros(2, 2)
     assert sympy.simplify(h[0, 1] - h[1, 0]) == 0
 

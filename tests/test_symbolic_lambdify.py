@@ -70,8 +70,7 @@ def _numerical_derivative(f, x0):
             return float(gk.numerical.derivative(f, x0))
         except gk.numerical.NumericalDerivativeError:
             h = 1e-3
-            return float((f(x0 - 2 * h) - 8 * f(x0 - h) + 8 * f(x0 + h) - f(x0 + 2 * h))
-                         / (12 * h))
+            return float((f(x0 - 2 * h) - 8 * f(x0 - h) + 8 * f(x0 + h) - f(x0 + 2 * h)) / (12 * h))
 
 
 @pytest.mark.parametrize(("formula", "var"), BATTERY, ids=[f"{f}|{v}" for f, v in BATTERY])
@@ -89,7 +88,7 @@ def test_symbolic_automatic_and_numerical_derivatives_agree(formula, var):
         automatic = float(gk.grad(f, argnums=index)(*point))
 
         def along(t, point=point):
-            return f(*point[:index], t, *point[index + 1:])
+            return f(*point[:index], t, *point[index + 1 :])
 
         numerical = _numerical_derivative(along, point[index])
         assert automatic == pytest.approx(symbolic, rel=1e-8, abs=1e-10), (formula, point)
@@ -105,8 +104,9 @@ def test_values_match_sympy_evaluation(formula, var):
     checked = 0
     for _ in range(20):
         point = [float(v) for v in rng.uniform(0.2, 2.0, len(names))]
-        expected = complex(expr.evalf(subs={sympy.Symbol(n, real=True): v
-                                            for n, v in zip(names, point)}))
+        expected = complex(
+            expr.evalf(subs={sympy.Symbol(n, real=True): v for n, v in zip(names, point)})
+        )
         with np.errstate(all="ignore"):
             value = float(f(*point))
         if expected.imag != 0:  # outside the real domain NumPy gives nan, SymPy a complex
@@ -145,8 +145,9 @@ def test_engine_hessian_of_lambdified_function_matches_symbolic_hessian():
     f = lambdify(text, "x y")
     point = np.array([0.7, -1.3])
     engine = gk.hessian(lambda v: f(v[0], v[1]))(point)
-    symbolic = hessian(text, "x y").subs({sympy.Symbol("x", real=True): 0.7,
-                                          sympy.Symbol("y", real=True): -1.3})
+    symbolic = hessian(text, "x y").subs(
+        {sympy.Symbol("x", real=True): 0.7, sympy.Symbol("y", real=True): -1.3}
+    )
     np.testing.assert_allclose(engine, np.array(symbolic, dtype=float), rtol=1e-12)
 
 

@@ -76,14 +76,37 @@ def test_parse_builds_the_expected_expression(text, expected):
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_every_function_name_parses_to_its_sympy_function(name):
     closed = {
-        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "sec": sympy.sec,
-        "csc": sympy.csc, "cot": sympy.cot, "asin": sympy.asin, "arcsin": sympy.asin,
-        "acos": sympy.acos, "arccos": sympy.acos, "atan": sympy.atan, "arctan": sympy.atan,
-        "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "asinh": sympy.asinh,
-        "arcsinh": sympy.asinh, "acosh": sympy.acosh, "arccosh": sympy.acosh,
-        "atanh": sympy.atanh, "arctanh": sympy.atanh, "exp": sympy.exp, "log": sympy.log,
-        "ln": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "sigmoid": sigmoid,
-        "relu": relu, "softplus": softplus, "sign": sympy.sign, "Abs": sympy.Abs,
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "sec": sympy.sec,
+        "csc": sympy.csc,
+        "cot": sympy.cot,
+        "asin": sympy.asin,
+        "arcsin": sympy.asin,
+        "acos": sympy.acos,
+        "arccos": sympy.acos,
+        "atan": sympy.atan,
+        "arctan": sympy.atan,
+        "sinh": sympy.sinh,
+        "cosh": sympy.cosh,
+        "tanh": sympy.tanh,
+        "asinh": sympy.asinh,
+        "arcsinh": sympy.asinh,
+        "acosh": sympy.acosh,
+        "arccosh": sympy.acosh,
+        "atanh": sympy.atanh,
+        "arctanh": sympy.atanh,
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "ln": sympy.log,
+        "sqrt": sympy.sqrt,
+        "abs": sympy.Abs,
+        "sigmoid": sigmoid,
+        "relu": relu,
+        "softplus": softplus,
+        "sign": sympy.sign,
+        "Abs": sympy.Abs,
         "Heaviside": sympy.Heaviside,
     }
     assert parse(f"{name}(x + 1)") == closed[name](x + 1)
@@ -292,8 +315,16 @@ def test_parse_never_calls_eval_or_exec(monkeypatch):
 
 def test_no_module_of_gradkit_symbolic_can_evaluate_text():
     """A static check: the package's source never names an evaluator of strings."""
-    banned_names = {"eval", "exec", "compile", "sympify", "parse_expr", "lambdify", "S",
-                    "__import__"}
+    banned_names = {
+        "eval",
+        "exec",
+        "compile",
+        "sympify",
+        "parse_expr",
+        "lambdify",
+        "S",
+        "__import__",
+    }
     banned_attributes = {"eval", "exec", "sympify", "parse_expr", "lambdify"}
     for path in sorted(SRC.glob("*.py")):
         tree = ast.parse(path.read_text())
@@ -318,10 +349,15 @@ def test_any_text_parses_or_raises_parse_error(text):
         assert isinstance(result, sympy.Basic)
 
 
-_LEAVES = [("x", x), ("y", y), ("2", sympy.Integer(2)), ("3", sympy.Integer(3)),
-           ("pi", sympy.pi)]
-_UNARY = [("sin", sympy.sin), ("exp", sympy.exp), ("tanh", sympy.tanh), ("atan", sympy.atan),
-          ("sigmoid", sigmoid), ("abs", sympy.Abs)]
+_LEAVES = [("x", x), ("y", y), ("2", sympy.Integer(2)), ("3", sympy.Integer(3)), ("pi", sympy.pi)]
+_UNARY = [
+    ("sin", sympy.sin),
+    ("exp", sympy.exp),
+    ("tanh", sympy.tanh),
+    ("atan", sympy.atan),
+    ("sigmoid", sigmoid),
+    ("abs", sympy.Abs),
+]
 
 
 @st.composite
@@ -361,6 +397,8 @@ def test_import_gradkit_does_not_import_sympy():
     import subprocess
     import sys
 
-    code = ("import sys, gradkit; assert 'sympy' not in sys.modules; "
-            "gradkit.symbolic; assert 'sympy' in sys.modules")
+    code = (
+        "import sys, gradkit; assert 'sympy' not in sys.modules; "
+        "gradkit.symbolic; assert 'sympy' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

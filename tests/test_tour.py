@@ -62,9 +62,14 @@ def test_every_section_has_its_heading(tour):
     _, _, page = tour
     titles = [h.split(". ", 1)[1] for h in page.h2]
     assert titles == [section.title for section in SECTIONS]
-    for needed in ("The derivative", "Partial derivatives", "Gradient and directional derivative",
-                   "Chain rule and backpropagation", "Gradient descent, SGD and momentum",
-                   "Losses and activations"):
+    for needed in (
+        "The derivative",
+        "Partial derivatives",
+        "Gradient and directional derivative",
+        "Chain rule and backpropagation",
+        "Gradient descent, SGD and momentum",
+        "Losses and activations",
+    ):
         assert needed in titles
 
 
@@ -112,8 +117,9 @@ def test_the_tutorial_is_named_and_linked(tour):
     _, text, _ = tour
     assert "Calculus for Deep Learning" in text and 'id="about-tutorial"' in text
     # the header names the tutorial; every mention in the sections' prose links to it
-    prose = re.sub(r"<(header|details|figcaption|caption|table|script)[ >].*?</\1>", "", text,
-                   flags=re.DOTALL)
+    prose = re.sub(
+        r"<(header|details|figcaption|caption|table|script)[ >].*?</\1>", "", text, flags=re.DOTALL
+    )
     prose = re.sub(r'<a class="tutorial"[^>]*>[Tt]he tutorial</a>', "", prose)
     assert re.findall(r"\b[Tt]he tutorial\b", re.sub(r"<[^>]+>", "", prose)) == []
     assert text.count('<a class="tutorial"') >= 10
@@ -130,8 +136,10 @@ def test_no_section_failed_and_each_shows_its_code(tour):
 
 
 def code_blocks(text):
-    return [html.unescape(block) for block in
-            re.findall(r'<pre class="code"><code>(.*?)</code></pre>', text, re.DOTALL)]
+    return [
+        html.unescape(block)
+        for block in re.findall(r'<pre class="code"><code>(.*?)</code></pre>', text, re.DOTALL)
+    ]
 
 
 def test_every_code_block_runs_as_written_in_a_fresh_python(tour, tmp_path):
@@ -145,13 +153,22 @@ def test_every_code_block_runs_as_written_in_a_fresh_python(tour, tmp_path):
     blocks = code_blocks(text)
     assert len(blocks) == len(SECTIONS)
     src = str(Path(__file__).resolve().parents[1] / "src")
-    env = {**os.environ, "MPLBACKEND": "Agg",
-           "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     for number, block in enumerate(blocks):
         script = tmp_path / f"block{number}.py"
         script.write_text(block, encoding="utf-8")
-        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, f"block {number} failed:\n{block}\n{done.stderr}"
         # what the page says the block prints is what it prints
         printed = re.findall(r'<pre class="output">(.*?)</pre>', text, re.DOTALL)[number]
@@ -161,11 +178,13 @@ def test_every_code_block_runs_as_written_in_a_fresh_python(tour, tmp_path):
 def tables(text):
     """``{caption: rows}`` of every table on the page, cells unescaped."""
     found = {}
-    for caption, body in re.findall(r"<table><caption>(.*?)</caption>(.*?)</table>", text,
-                                    re.DOTALL):
+    for caption, body in re.findall(
+        r"<table><caption>(.*?)</caption>(.*?)</table>", text, re.DOTALL
+    ):
         rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.DOTALL)
         found[html.unescape(caption)] = [
-            [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)] for row in rows]
+            [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)] for row in rows
+        ]
     return found
 
 
@@ -189,7 +208,8 @@ def test_the_partial_and_directional_tables_against_closed_forms(tour):
     _, text, _ = tour
     partial = table_starting(text, "f(x, y) = x² + y² at (1, 2)")
     assert [float(v) for row in partial for v in row[1:]] == pytest.approx(
-        [2.0, 2.0, 2.0, 4.0, 4.0, 4.0], rel=1e-9)
+        [2.0, 2.0, 2.0, 4.0, 4.0, 4.0], rel=1e-9
+    )
     directional = table_starting(text, "Directional derivatives of x² + y² at (1, 1)")
     expected = {"(1, 0)": 2.0, "(0, 1)": 2.0, "(1, 1)": 2 * 2**0.5, "(1, -1)": 0.0}
     for direction, auto, numerical, analytical in directional:
@@ -209,8 +229,13 @@ def test_the_race_table(tour):
     _, text, _ = tour
     rows = table_starting(text, "The optimizer race on Rosenbrock")
     by_name = {row[0]: row for row in rows}
-    assert list(by_name) == ["gradient descent", "momentum (tutorial)", "nesterov", "rmsprop",
-                             "adam"]
+    assert list(by_name) == [
+        "gradient descent",
+        "momentum (tutorial)",
+        "nesterov",
+        "rmsprop",
+        "adam",
+    ]
     # the tutorial's finding: momentum ends lower than plain gradient descent
     assert float(by_name["momentum (tutorial)"][2]) < float(by_name["gradient descent"][2])
     sgd = table_starting(text, "Minibatch SGD fitting y = 3x + 1")
@@ -237,8 +262,11 @@ def test_a_failing_section_is_marked_and_raises(tmp_path):
         report.text("still here")
 
     with pytest.raises(TourError, match="teammate module missing"):
-        build_tour(tmp_path, progress=False,
-                   sections=[Section("b", "Broken", broken), Section("f", "Fine", fine)])
+        build_tour(
+            tmp_path,
+            progress=False,
+            sections=[Section("b", "Broken", broken), Section("f", "Fine", fine)],
+        )
     text = (tmp_path / "index.html").read_text()
     assert 'class="error"' in text and "still here" in text
 
@@ -287,8 +315,21 @@ def test_section_code_strips_the_docstring():
 
 
 def test_render_html_has_navigation():
-    page = render_html([{"key": "k", "title": "T", "intro": "i", "code": "c", "body": "",
-                         "seconds": 0.0, "error": None}], "9.9", 1.0)
+    page = render_html(
+        [
+            {
+                "key": "k",
+                "title": "T",
+                "intro": "i",
+                "code": "c",
+                "body": "",
+                "seconds": 0.0,
+                "error": None,
+            }
+        ],
+        "9.9",
+        1.0,
+    )
     assert '<a href="#k">T</a>' in page and "9.9" in page
 
 
@@ -297,15 +338,27 @@ def widget_data(text):
     """``{kind: data}`` of every interactive picture on the page."""
     import json
 
-    return {kind: json.loads(blob.replace("<\\/", "</")) for kind, blob in re.findall(
-        r'<figure class="widget" data-widget="(\w+)"><script type="application/json">(.*?)'
-        r"</script>", text, re.DOTALL)}
+    return {
+        kind: json.loads(blob.replace("<\\/", "</"))
+        for kind, blob in re.findall(
+            r'<figure class="widget" data-widget="(\w+)"><script type="application/json">(.*?)'
+            r"</script>",
+            text,
+            re.DOTALL,
+        )
+    }
 
 
 def test_the_page_embeds_every_interactive_picture(tour):
     _, text, _ = tour
-    assert sorted(widget_data(text)) == ["boundary", "direction", "graph", "race", "step",
-                                         "tangent"]
+    assert sorted(widget_data(text)) == [
+        "boundary",
+        "direction",
+        "graph",
+        "race",
+        "step",
+        "tangent",
+    ]
 
 
 def test_tangent_slopes_against_the_closed_form(tour):
@@ -353,8 +406,9 @@ def _race_by_hand(rule, lr, beta, steps=1000, x0=(-1.5, -1.5)):
         return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
 
     def g(p):
-        return np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
-                         200 * (p[1] - p[0] ** 2)])
+        return np.array(
+            [-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)]
+        )
 
     p, v, m, s = np.array(x0, dtype=float), np.zeros(2), np.zeros(2), np.zeros(2)
     for t in range(1, steps + 1):
@@ -394,15 +448,28 @@ def test_graph_local_derivatives_against_closed_forms(tour):
     assert labels == ["w", "x", "b", "multiply", "add", "sigmoid"]
     local = {(labels[e["from"]], labels[e["to"]]): e["local"] for e in data["edges"]}
     s = 1 / (1 + math.exp(-(0.5 * 2.0 - 1.0)))
-    assert local == pytest.approx({("w", "multiply"): 2.0, ("x", "multiply"): 0.5,
-                                   ("multiply", "add"): 1.0, ("b", "add"): 1.0,
-                                   ("add", "sigmoid"): s * (1 - s)})
+    assert local == pytest.approx(
+        {
+            ("w", "multiply"): 2.0,
+            ("x", "multiply"): 0.5,
+            ("multiply", "add"): 1.0,
+            ("b", "add"): 1.0,
+            ("add", "sigmoid"): s * (1 - s),
+        }
+    )
     values = {n["label"]: n["value"] for n in data["nodes"]}
     grads = {n["label"]: n["grad"] for n in data["nodes"]}
     assert values["sigmoid"] == pytest.approx(s)
-    assert grads == pytest.approx({"w": 2.0 * s * (1 - s), "x": 0.5 * s * (1 - s),
-                                   "b": s * (1 - s), "multiply": s * (1 - s),
-                                   "add": s * (1 - s), "sigmoid": 1.0})
+    assert grads == pytest.approx(
+        {
+            "w": 2.0 * s * (1 - s),
+            "x": 0.5 * s * (1 - s),
+            "b": s * (1 - s),
+            "multiply": s * (1 - s),
+            "add": s * (1 - s),
+            "sigmoid": 1.0,
+        }
+    )
     assert [n["layer"] for n in data["nodes"]] == [0, 0, 0, 1, 2, 3]
 
 

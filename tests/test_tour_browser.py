@@ -19,11 +19,16 @@ import pytest
 CHROMIUM = os.environ.get("GRADKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the browser tests need Playwright: run .ci/browser.sh "
-    "(pip install playwright; apt-get install chromium)")
+    "playwright.sync_api",
+    reason="the browser tests need Playwright: run .ci/browser.sh "
+    "(pip install playwright; apt-get install chromium)",
+)
 if not Path(CHROMIUM).is_file():
-    pytest.skip(f"the browser tests need Chromium at {CHROMIUM}: run .ci/browser.sh "
-                "(apt-get install -y chromium) or set GRADKIT_CHROMIUM", allow_module_level=True)
+    pytest.skip(
+        f"the browser tests need Chromium at {CHROMIUM}: run .ci/browser.sh "
+        "(apt-get install -y chromium) or set GRADKIT_CHROMIUM",
+        allow_module_level=True,
+    )
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 
@@ -177,19 +182,22 @@ def test_the_layout_holds_at_phone_width(browser, built, shots):
     try:
         # the page itself never scrolls sideways (wide tables and code scroll in their box)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        widths = page.eval_on_selector_all("figure.widget svg",
-                                           "s => s.map(e => e.getBoundingClientRect().right)")
+        widths = page.eval_on_selector_all(
+            "figure.widget svg", "s => s.map(e => e.getBoundingClientRect().right)"
+        )
         assert len(widths) == 6 and max(widths) <= 375
         sizes = page.eval_on_selector_all(
-            "figure.widget svg text", "t => t.map(e => parseFloat(getComputedStyle(e).fontSize))")
+            "figure.widget svg text", "t => t.map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
         assert len(sizes) > 50 and min(sizes) >= 11  # readable on a phone and a projector
         boxes = page.eval_on_selector_all(
             'figure[data-widget="graph"] svg rect[rx="8"]',
             "r => r.map(e => { const b = e.getBoundingClientRect(); "
-            "return [b.left, b.top, b.right, b.bottom]; })")
+            "return [b.left, b.top, b.right, b.bottom]; })",
+        )
         assert len(boxes) == 6
         for i, a in enumerate(boxes):  # the graph's nodes never cover one another
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
         page.screenshot(path=str(shots / "phone-full.png"), full_page=True)
         assert phone.errors() == []

@@ -11,9 +11,11 @@ from gradkit.tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 trees = st.recursive(
     st.integers() | st.none(),
-    lambda children: st.lists(children, max_size=4)
-    | st.lists(children, max_size=4).map(tuple)
-    | st.dictionaries(st.text("abc", min_size=1, max_size=2), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=4).map(tuple)
+        | st.dictionaries(st.text("abc", min_size=1, max_size=2), children, max_size=3)
+    ),
     max_leaves=12,
 )
 

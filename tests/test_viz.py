@@ -53,17 +53,21 @@ def png_bytes(fig: Figure) -> bytes:
 
 def hand_graph():
     """out = x*y + x**2 at x=2, y=3: d/dx = y + 2x = 7, d/dy = x = 2."""
-    return Graph([
-        Node(0, "input", "x", 2.0, 7.0, (), "input"),
-        Node(1, "input", "y", 3.0, 2.0, (), "input"),
-        Node(2, "constant", "2", 2.0, None, (), "constant"),
-        Node(3, "multiply", "multiply", 6.0, 1.0, (0, 1), "op"),
-        Node(4, "power", "power", 4.0, 1.0, (0, 2), "op"),
-        Node(5, "add", "add", 10.0, 1.0, (3, 4), "output"),
-    ], 5)
+    return Graph(
+        [
+            Node(0, "input", "x", 2.0, 7.0, (), "input"),
+            Node(1, "input", "y", 3.0, 2.0, (), "input"),
+            Node(2, "constant", "2", 2.0, None, (), "constant"),
+            Node(3, "multiply", "multiply", 6.0, 1.0, (0, 1), "op"),
+            Node(4, "power", "power", 4.0, 1.0, (0, 2), "op"),
+            Node(5, "add", "add", 10.0, 1.0, (3, 4), "output"),
+        ],
+        5,
+    )
 
 
 # ---------------------------------------------------------------- one variable
+
 
 def test_plot_derivative_draws_function_derivative_and_tangent():
     fig = gk.viz.plot_derivative(lambda x: x**2, (-2, 2), at=1.0, num=41, label="x²")
@@ -92,8 +96,7 @@ def test_tangent_line_matches_closed_form(a, c):
 
 
 def test_plot_derivative_uses_a_given_derivative_and_skips_tangent_without_at():
-    fig = gk.viz.plot_derivative(np.sin, (0, 3), derivative=lambda x: np.full_like(x, 7.0),
-                                 num=5)
+    fig = gk.viz.plot_derivative(np.sin, (0, 3), derivative=lambda x: np.full_like(x, 7.0), num=5)
     lines = lines_by_label(fig.axes[0])
     np.testing.assert_allclose(lines["f'(x)"].get_ydata(), 7.0)
     assert not any(label.startswith("tangent") for label in lines)
@@ -131,10 +134,8 @@ def test_plot_numerical_vs_analytical_overlays_and_log_error():
     ax, ax_err = fig.axes
     lines = lines_by_label(ax)
     xs = lines["numerical (central)"].get_xdata()
-    np.testing.assert_allclose(lines["analytical (autodiff)"].get_ydata(), np.cos(xs),
-                               atol=1e-15)
-    np.testing.assert_allclose(lines["numerical (central)"].get_ydata(), np.cos(xs),
-                               atol=1e-6)
+    np.testing.assert_allclose(lines["analytical (autodiff)"].get_ydata(), np.cos(xs), atol=1e-15)
+    np.testing.assert_allclose(lines["numerical (central)"].get_ydata(), np.cos(xs), atol=1e-6)
     assert ax_err.get_yscale() == "log"
     err = ax_err.get_lines()[0].get_ydata()
     assert np.nanmax(err) < 1e-6
@@ -143,13 +144,15 @@ def test_plot_numerical_vs_analytical_overlays_and_log_error():
 
 def test_forward_difference_error_is_first_order():
     # forward difference of x**2 errs by exactly h
-    fig = gk.viz.plot_numerical_vs_analytical(lambda x: x**2, (-1, 1), method="forward",
-                                              step=1e-3, derivative=lambda x: 2 * x, num=11)
+    fig = gk.viz.plot_numerical_vs_analytical(
+        lambda x: x**2, (-1, 1), method="forward", step=1e-3, derivative=lambda x: 2 * x, num=11
+    )
     err = fig.axes[1].get_lines()[0].get_ydata()
     np.testing.assert_allclose(err, 1e-3, rtol=1e-6)
 
 
 # ---------------------------------------------------------------- two variables
+
 
 def test_plot_surface_is_3d_with_a_marked_point():
     fig = gk.viz.plot_surface(bowl, num=8, point=(1, 1))
@@ -223,22 +226,23 @@ def test_partial_derivatives_three_panels():
     assert len(fig.axes) == 3
     assert fig.axes[0].name == "3d"
     assert [ax.get_title() for ax in fig.axes] == [
-        "Surface of f(x, y)", "Contours with gradient vectors",
+        "Surface of f(x, y)",
+        "Contours with gradient vectors",
         "Partial derivative ∂f/∂x at y = 1",
     ]
     assert len(quivers(fig.axes[1])) == 1
 
 
 def test_gradient_field_marks_the_point_and_its_gradient():
-    fig = gk.viz.plot_gradient_field(bowl, (1.0, -0.5), ((-2, 2), (-2, 2)), density=4,
-                                     num=8)
+    fig = gk.viz.plot_gradient_field(bowl, (1.0, -0.5), ((-2, 2), (-2, 2)), density=4, num=8)
     ax = fig.axes[0]
     field, at_point = quivers(ax)
     assert field.N == 16
     np.testing.assert_allclose(field.U, 2 * field.X)
     # the point's arrow points along grad f = (2, -1), 20 % of the box long
-    np.testing.assert_allclose([at_point.U[0], at_point.V[0]],
-                               0.8 * np.array([2.0, -1.0]) / np.sqrt(5))
+    np.testing.assert_allclose(
+        [at_point.U[0], at_point.V[0]], 0.8 * np.array([2.0, -1.0]) / np.sqrt(5)
+    )
     assert "point (1, -0.5)" in lines_by_label(ax)
     assert "∇f(1, -0.5) = (2, -1)" in ax.get_legend_handles_labels()[1]
     assert ax.get_aspect() == 1.0
@@ -250,8 +254,7 @@ def test_gradient_field_uses_the_function_domain():
     (x0, x1), (y0, y1) = f.domain
     assert fig.axes[0].get_xlim()[0] <= x0 + 1e-9 and fig.axes[0].get_xlim()[1] >= x1 - 1e-9
     (field,) = quivers(fig.axes[0])
-    expected = np.array([f.grad(np.array([x, y])) for x, y in zip(field.X, field.Y,
-                                                                    strict=True)])
+    expected = np.array([f.grad(np.array([x, y])) for x, y in zip(field.X, field.Y, strict=True)])
     np.testing.assert_allclose(np.c_[field.U, field.V], expected, rtol=1e-10)
 
 
@@ -266,38 +269,41 @@ def test_directional_derivatives_values_and_cosine():
     np.testing.assert_allclose(lines["chosen directions"].get_ydata(), expected, atol=1e-12)
     np.testing.assert_allclose(lines["chosen directions"].get_xdata(), [0, 90, 45, 315])
     theta = np.deg2rad(lines["∇f · (cos θ, sin θ)"].get_xdata())
-    np.testing.assert_allclose(lines["∇f · (cos θ, sin θ)"].get_ydata(),
-                               2 * np.cos(theta) + 2 * np.sin(theta), atol=1e-12)
+    np.testing.assert_allclose(
+        lines["∇f · (cos θ, sin θ)"].get_ydata(), 2 * np.cos(theta) + 2 * np.sin(theta), atol=1e-12
+    )
     star = lines["steepest ascent (∇f)"]
-    np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]],
-                               [45.0, 2 * np.sqrt(2)])
+    np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]], [45.0, 2 * np.sqrt(2)])
     assert len(quivers(ax)) == 2  # the directions and the gradient
 
 
 @settings(max_examples=10)  # each example builds a whole figure
-@given(a=st.floats(-5, 5), b=st.floats(-5, 5),
-       angle=st.floats(0, 2 * np.pi, exclude_max=True), scale=st.floats(0.1, 10))
+@given(
+    a=st.floats(-5, 5),
+    b=st.floats(-5, 5),
+    angle=st.floats(0, 2 * np.pi, exclude_max=True),
+    scale=st.floats(0.1, 10),
+)
 def test_directional_derivative_of_a_plane(a, b, angle, scale):
     u = scale * np.array([np.cos(angle), np.sin(angle)])
-    fig = gk.viz.plot_directional_derivatives(lambda p: a * p[0] + b * p[1], (0, 0), [u],
-                                              num=4)
+    fig = gk.viz.plot_directional_derivatives(lambda p: a * p[0] + b * p[1], (0, 0), [u], num=4)
     line = lines_by_label(fig.axes[1])["chosen directions"]
-    np.testing.assert_allclose(line.get_ydata(), [a * np.cos(angle) + b * np.sin(angle)],
-                               atol=1e-9)
+    np.testing.assert_allclose(line.get_ydata(), [a * np.cos(angle) + b * np.sin(angle)], atol=1e-9)
     shown = np.deg2rad(line.get_xdata()[0])  # compared on the circle: 0 and 360 agree
-    np.testing.assert_allclose([np.cos(shown), np.sin(shown)], [np.cos(angle), np.sin(angle)],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        [np.cos(shown), np.sin(shown)], [np.cos(angle), np.sin(angle)], atol=1e-9
+    )
 
 
 def test_directional_derivatives_custom_directions_are_normalised():
     f = lambda p: 3 * p[0] - 4 * p[1]
-    fig = gk.viz.plot_directional_derivatives(f, (0, 0), [(10, 0), (0, -0.5), (3, -4)],
-                                              num=6)
+    fig = gk.viz.plot_directional_derivatives(f, (0, 0), [(10, 0), (0, -0.5), (3, -4)], num=6)
     values = lines_by_label(fig.axes[1])["chosen directions"].get_ydata()
     np.testing.assert_allclose(values, [3.0, 4.0, 5.0])
 
 
 # ---------------------------------------------------------------- optimization
+
 
 def test_trajectories_of_minimize_results_and_arrays():
     f = gk.functions.rosenbrock
@@ -329,8 +335,9 @@ def test_trajectories_of_a_race():
     lines = lines_by_label(fig.axes[1])
     assert set(race.results) <= set(lines)
     for name, result in race.results.items():
-        np.testing.assert_allclose(lines[name].get_ydata(),
-                                   np.where(result.values > 0, result.values, np.nan))
+        np.testing.assert_allclose(
+            lines[name].get_ydata(), np.where(result.values > 0, result.values, np.nan)
+        )
 
 
 def test_trajectories_linear_scale_without_a_minimum():
@@ -345,8 +352,10 @@ def test_trajectories_linear_scale_without_a_minimum():
 def test_trajectories_mark_every_minimum_and_flag_divergence():
     f = gk.functions.himmelblau
     x0 = np.array([0.5, 0.5])
-    runs = {"fast": gk.optim.minimize(f, x0, gk.optim.sgd(0.2), steps=20),
-            "adam": gk.optim.minimize(f, x0, gk.optim.adam(0.1), steps=20)}
+    runs = {
+        "fast": gk.optim.minimize(f, x0, gk.optim.sgd(0.2), steps=20),
+        "adam": gk.optim.minimize(f, x0, gk.optim.adam(0.1), steps=20),
+    }
     assert runs["fast"].diverged
     fig = gk.viz.plot_trajectories(f, runs, num=8)
     lines = lines_by_label(fig.axes[0])
@@ -360,8 +369,7 @@ def test_trajectories_on_a_saddle_use_a_symmetric_log_scale():
     fig = gk.viz.plot_trajectories(f, {"walk": path}, num=6)
     ax_loss = fig.axes[1]
     assert ax_loss.get_yscale() == "symlog"
-    np.testing.assert_allclose(ax_loss.get_lines()[0].get_ydata(),
-                               [f(p) for p in path])
+    np.testing.assert_allclose(ax_loss.get_lines()[0].get_ydata(), [f(p) for p in path])
 
 
 def test_loss_curves_many_runs_with_f_min():
@@ -375,8 +383,12 @@ def test_loss_curves_many_runs_with_f_min():
 
 
 def test_training_history_from_mapping_and_object():
-    history = {"loss": [0.9, 0.4, 0.2], "val_loss": [1.0, 0.5, 0.3],
-               "accuracy": [0.5, 0.75, 0.9], "epoch_time": ["1s", "1s", "1s"]}
+    history = {
+        "loss": [0.9, 0.4, 0.2],
+        "val_loss": [1.0, 0.5, 0.3],
+        "accuracy": [0.5, 0.75, 0.9],
+        "epoch_time": ["1s", "1s", "1s"],
+    }
     fig = gk.viz.plot_training_history(history)
     loss_ax, acc_ax = fig.axes
     assert loss_ax.get_yscale() == "log"
@@ -395,10 +407,12 @@ def test_training_history_from_mapping_and_object():
 
 def test_training_history_of_fit():
     X, y = gk.nn.datasets.tutorial_data(n_samples=40)
-    model = gk.nn.Sequential(gk.nn.Linear(2, 4), gk.nn.Sigmoid(), gk.nn.Linear(4, 1),
-                             gk.nn.Sigmoid())
-    history = gk.nn.fit(model, X, y, loss="mse", optimizer=gk.optim.sgd(0.5), epochs=3,
-                        verbose=False)
+    model = gk.nn.Sequential(
+        gk.nn.Linear(2, 4), gk.nn.Sigmoid(), gk.nn.Linear(4, 1), gk.nn.Sigmoid()
+    )
+    history = gk.nn.fit(
+        model, X, y, loss="mse", optimizer=gk.optim.sgd(0.5), epochs=3, verbose=False
+    )
     fig = gk.viz.plot_training_history(history)
     loss_ax, acc_ax = fig.axes  # fit records accuracy; empty validation series are left out
     assert [line.get_label() for line in loss_ax.get_lines()] == ["loss"]
@@ -407,6 +421,7 @@ def test_training_history_of_fit():
 
 
 # ---------------------------------------------------------------- deep learning
+
 
 def test_activations_and_their_closed_form_derivatives():
     names = ["sigmoid", "relu", "tanh", "softplus", "silu"]
@@ -430,9 +445,13 @@ def test_activations_and_their_closed_form_derivatives():
         np.testing.assert_allclose(marks.get_xdata(), np.linspace(-4, 4, 9))
         m = marks.get_xdata()
         sm = 1 / (1 + np.exp(-m))
-        expected = {"sigmoid": sm * (1 - sm), "relu": (m > 0).astype(float),
-                    "tanh": 1 - np.tanh(m) ** 2, "softplus": sm,
-                    "silu": sm * (1 + m * (1 - sm))}[name]
+        expected = {
+            "sigmoid": sm * (1 - sm),
+            "relu": (m > 0).astype(float),
+            "tanh": 1 - np.tanh(m) ** 2,
+            "softplus": sm,
+            "silu": sm * (1 + m * (1 - sm)),
+        }[name]
         np.testing.assert_allclose(marks.get_ydata(), expected, atol=1e-12)
     fig = gk.viz.plot_activations(["relu"], num=5, autodiff_points=0)
     assert "autodiff" not in lines_by_label(fig.axes[0])
@@ -454,10 +473,10 @@ def test_losses_against_predicted_probability():
 
 # ---------------------------------------------------------------- numerics
 
+
 def test_step_error_v_curve_follows_the_orders():
     steps = np.geomspace(1e-4, 1e-1, 4)
-    fig = gk.viz.plot_step_error(lambda x: x**3, 1.0, derivative=lambda x: 3 * x**2,
-                                 steps=steps)
+    fig = gk.viz.plot_step_error(lambda x: x**3, 1.0, derivative=lambda x: 3 * x**2, steps=steps)
     ax = fig.axes[0]
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     lines = lines_by_label(ax)
@@ -469,8 +488,9 @@ def test_step_error_v_curve_follows_the_orders():
 
 def test_step_error_best_step_sits_in_the_v():
     fig = gk.viz.plot_step_error(np.sin, 1.0, methods="forward")
-    best = [line for line in fig.axes[0].get_lines()
-            if line.get_label().startswith("best forward")][0]
+    best = [
+        line for line in fig.axes[0].get_lines() if line.get_label().startswith("best forward")
+    ][0]
     assert 1e-10 <= best.get_xdata()[0] <= 1e-6  # near sqrt(machine epsilon)
     assert best.get_ydata()[0] < 1e-6
 
@@ -491,6 +511,7 @@ def test_step_error_marks_the_tutorial_step_and_the_predicted_best():
 
 # ---------------------------------------------------------------- computational graph
 
+
 def test_graph_to_dot_structure():
     dot = gk.viz.graph_to_dot(hand_graph())
     lines = dot.strip().splitlines()
@@ -500,8 +521,8 @@ def test_graph_to_dot_structure():
     edge_lines = [line for line in lines if "->" in line]
     assert len(node_lines) == 6
     assert sorted(edge_lines) == sorted(
-        ["  n0 -> n3;", "  n1 -> n3;", "  n0 -> n4;", "  n2 -> n4;", "  n3 -> n5;",
-         "  n4 -> n5;"])
+        ["  n0 -> n3;", "  n1 -> n3;", "  n0 -> n4;", "  n2 -> n4;", "  n3 -> n5;", "  n4 -> n5;"]
+    )
     assert '  n0 [label="x\\nvalue = 2\\ngrad = 7", fillcolor="#cfe2f3"];' in lines
     assert '  n2 [label="2\\nvalue = 2", fillcolor="#eeeeee"];' in lines
     assert "penwidth=2" in node_lines[5]
@@ -520,8 +541,13 @@ def test_graph_to_dot_of_a_traced_function():
 
 
 def test_graph_to_dot_escapes_labels():
-    graph = Graph([Node(0, "input", 'a "quoted"\\ name\nline', 1.0, 1.0, (), "input"),
-                   Node(1, "neg", "neg", -1.0, 1.0, (0,), "output")], 1)
+    graph = Graph(
+        [
+            Node(0, "input", 'a "quoted"\\ name\nline', 1.0, 1.0, (), "input"),
+            Node(1, "neg", "neg", -1.0, 1.0, (0,), "output"),
+        ],
+        1,
+    )
     dot = gk.viz.graph_to_dot(graph, name='my "graph"')
     assert 'label="a \\"quoted\\"\\\\ name\\nline\\nvalue = 1\\ngrad = 1"' in dot
     assert dot.startswith('digraph "my \\"graph\\"" {')
@@ -537,16 +563,25 @@ def test_format_value_is_compact():
     assert format_value(np.zeros((2, 5))) == "2x5 in [0, 0]"
 
 
-@pytest.mark.parametrize("graph, error, match", [
-    (object(), TypeError, "nodes"),
-    (Graph([], None), FigureInputError, "no nodes"),
-    (Graph([Node(0, "input", "x", 1, 1, (3,), "input")], 0), FigureInputError, "parent"),
-    (Graph([Node(0, "a", "", 1, 1, (1,), "op"), Node(1, "b", "", 1, 1, (0,), "op")], 1),
-     FigureInputError, "cycle"),
-    (Graph([namedtuple("Bare", "index op")(0, "x")], 0), TypeError, "lacks"),
-    (Graph([Node(0, "a", "", 1, 1, (), "input"), Node(0, "b", "", 1, 1, (), "op")], 0),
-     FigureInputError, "share"),
-])
+@pytest.mark.parametrize(
+    "graph, error, match",
+    [
+        (object(), TypeError, "nodes"),
+        (Graph([], None), FigureInputError, "no nodes"),
+        (Graph([Node(0, "input", "x", 1, 1, (3,), "input")], 0), FigureInputError, "parent"),
+        (
+            Graph([Node(0, "a", "", 1, 1, (1,), "op"), Node(1, "b", "", 1, 1, (0,), "op")], 1),
+            FigureInputError,
+            "cycle",
+        ),
+        (Graph([namedtuple("Bare", "index op")(0, "x")], 0), TypeError, "lacks"),
+        (
+            Graph([Node(0, "a", "", 1, 1, (), "input"), Node(0, "b", "", 1, 1, (), "op")], 0),
+            FigureInputError,
+            "share",
+        ),
+    ],
+)
 def test_graph_errors(graph, error, match):
     with pytest.raises(error, match=match):
         gk.viz.graph_to_dot(graph)
@@ -556,10 +591,15 @@ def test_layered_layout_longest_path_and_constants_beside_their_consumer():
     layout = layered_layout(hand_graph())
     layers = {index: layer for index, (layer, _) in layout.items()}
     assert layers == {0: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 2}
-    chain = Graph([Node(0, "input", "x", 1, 1, (), "input")]
-                  + [Node(i, "sin", "sin", 1, 1, (i - 1,), "op") for i in range(1, 4)]
-                  + [Node(4, "constant", "3", 3, None, (), "constant"),
-                     Node(5, "add", "add", 1, 1, (3, 4), "output")], 5)
+    chain = Graph(
+        [Node(0, "input", "x", 1, 1, (), "input")]
+        + [Node(i, "sin", "sin", 1, 1, (i - 1,), "op") for i in range(1, 4)]
+        + [
+            Node(4, "constant", "3", 3, None, (), "constant"),
+            Node(5, "add", "add", 1, 1, (3, 4), "output"),
+        ],
+        5,
+    )
     layers = {index: layer for index, (layer, _) in layered_layout(chain).items()}
     assert layers == {0: 0, 1: 1, 2: 2, 3: 3, 4: 3, 5: 4}
 
@@ -599,7 +639,11 @@ def test_plot_graph_boxes_and_arrows():
     assert boxes[0].get_position()[0] == 0 and boxes[5].get_position()[0] == 2
     assert not ax.axison
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "input", "constant", "op", "output"]
+        "input",
+        "constant",
+        "op",
+        "output",
+    ]
 
 
 def test_render_graph_dot_and_matplotlib(tmp_path):
@@ -625,9 +669,12 @@ def _fake_dot(tmp_path: Path, body: str) -> str:
 
 def test_render_graph_runs_graphviz_without_a_shell(tmp_path, monkeypatch):
     # a stand-in for `dot`: records its arguments and copies stdin to the -o file
-    fake = _fake_dot(tmp_path, "args = sys.argv[1:]\n"
-                               "data = sys.stdin.read()\n"
-                               "open(args[args.index('-o') + 1], 'w').write(repr(args) + data)")
+    fake = _fake_dot(
+        tmp_path,
+        "args = sys.argv[1:]\n"
+        "data = sys.stdin.read()\n"
+        "open(args[args.index('-o') + 1], 'w').write(repr(args) + data)",
+    )
     monkeypatch.setattr("shutil.which", lambda name: fake if name == "dot" else None)
     out = gk.viz.render_graph(hand_graph(), tmp_path / "g.svg")
     text = out.read_text()
@@ -667,7 +714,8 @@ FIGURES = {
     "field": lambda: gk.viz.plot_gradient_field(bowl, (1, 1), density=3, num=6),
     "directions": lambda: gk.viz.plot_directional_derivatives(bowl, (1, 1), num=6),
     "trajectories": lambda: gk.viz.plot_trajectories(
-        bowl, {"a": [[1, 1], [0.5, 0.5]], "b": [[1, 1], [0.1, 0.4]]}, minimum=(0, 0), num=6),
+        bowl, {"a": [[1, 1], [0.5, 0.5]], "b": [[1, 1], [0.1, 0.4]]}, minimum=(0, 0), num=6
+    ),
     "loss curves": lambda: gk.viz.plot_loss_curves({"a": [1, 0.5]}),
     "history": lambda: gk.viz.plot_training_history({"loss": [1, 0.5]}),
     "activations": lambda: gk.viz.plot_activations(["relu", "gelu"], num=11),
@@ -708,10 +756,11 @@ def test_save_chooses_the_format_and_is_reproducible(tmp_path):
 
 
 def test_importing_gradkit_and_viz_does_not_load_matplotlib():
-    code = ("import sys, gradkit, gradkit.viz; gradkit.viz.graph_to_dot;"
-            "print('matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, gradkit, gradkit.viz; gradkit.viz.graph_to_dot;"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -725,41 +774,60 @@ def test_viz_exports():
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: gk.viz.plot_derivative(3.0), TypeError, "callable"),
-    (lambda: gk.viz.plot_derivative(np.sin, (2, 1)), FigureInputError, "low < high"),
-    (lambda: gk.viz.plot_derivative(np.sin, "ab"), FigureInputError, "pair of numbers"),
-    (lambda: gk.viz.plot_derivative(np.sin, num=1), FigureInputError, "num"),
-    (lambda: gk.viz.plot_derivative(np.sin, at=float("nan")), FigureInputError, "finite"),
-    (lambda: gk.viz.plot_derivative(np.sin, derivative="cos"), TypeError, "derivative"),
-    (lambda: gk.viz.plot_derivative(lambda x: np.ones(3)), FigureInputError, "scalar"),
-    (lambda: gk.viz.plot_derivative(lambda x: __import__("math").sin(x)), FigureInputError,
-     "derivative of f"),
-    (lambda: gk.viz.plot_surface(bowl, domain=(1, 2, 3)), FigureInputError, "domain"),
-    (lambda: gk.viz.plot_surface(bowl, point=(1, 2, 3)), FigureInputError, "point"),
-    (lambda: gk.viz.plot_partial_slice(bowl, (0, 0), axis=2), FigureInputError, "axis"),
-    (lambda: gk.viz.plot_contour_gradients(bowl, arrows=0), FigureInputError, "arrows"),
-    (lambda: gk.viz.plot_directional_derivatives(bowl, (0, 0), [(0, 0)]),
-     FigureInputError, "non-zero"),
-    (lambda: gk.viz.plot_directional_derivatives(bowl, (0, 0), []),
-     FigureInputError, "non-empty"),
-    (lambda: gk.viz.plot_trajectories(bowl, {}), FigureInputError, "empty"),
-    (lambda: gk.viz.plot_trajectories(bowl, []), FigureInputError, "empty"),
-    (lambda: gk.viz.plot_trajectories(bowl, 5), TypeError, "mapping"),
-    (lambda: gk.viz.plot_trajectories(bowl, {"a": [1.0, 2.0]}), FigureInputError, "(n, 2)"),
-    (lambda: gk.viz.plot_trajectories(bowl, {"a": [[1.0, 2.0]]}, minimum=(1, 2, 3)),
-     FigureInputError, "minimum"),
-    (lambda: gk.viz.plot_loss_curves({"a": []}), FigureInputError, "non-empty"),
-    (lambda: gk.viz.plot_training_history({"accuracy": [1.0]}), FigureInputError, "loss"),
-    (lambda: gk.viz.plot_activations(["swish2"]), FigureInputError, "unknown activation"),
-    (lambda: gk.viz.plot_activations([]), FigureInputError, "empty"),
-    (lambda: gk.viz.plot_losses({"bad": 1}), TypeError, "callable"),
-    (lambda: gk.viz.plot_losses(eps=0.7), FigureInputError, "eps"),
-    (lambda: gk.viz.plot_step_error(np.sin, steps=[1e-3, -1.0]), FigureInputError, "steps"),
-    (lambda: gk.viz.plot_step_error(np.sin, methods=[]), FigureInputError, "methods"),
-    (lambda: gk.viz.plot_step_error(np.sin, methods=["sideways"]), FigureInputError,
-     "unknown methods"),
-])
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: gk.viz.plot_derivative(3.0), TypeError, "callable"),
+        (lambda: gk.viz.plot_derivative(np.sin, (2, 1)), FigureInputError, "low < high"),
+        (lambda: gk.viz.plot_derivative(np.sin, "ab"), FigureInputError, "pair of numbers"),
+        (lambda: gk.viz.plot_derivative(np.sin, num=1), FigureInputError, "num"),
+        (lambda: gk.viz.plot_derivative(np.sin, at=float("nan")), FigureInputError, "finite"),
+        (lambda: gk.viz.plot_derivative(np.sin, derivative="cos"), TypeError, "derivative"),
+        (lambda: gk.viz.plot_derivative(lambda x: np.ones(3)), FigureInputError, "scalar"),
+        (
+            lambda: gk.viz.plot_derivative(lambda x: __import__("math").sin(x)),
+            FigureInputError,
+            "derivative of f",
+        ),
+        (lambda: gk.viz.plot_surface(bowl, domain=(1, 2, 3)), FigureInputError, "domain"),
+        (lambda: gk.viz.plot_surface(bowl, point=(1, 2, 3)), FigureInputError, "point"),
+        (lambda: gk.viz.plot_partial_slice(bowl, (0, 0), axis=2), FigureInputError, "axis"),
+        (lambda: gk.viz.plot_contour_gradients(bowl, arrows=0), FigureInputError, "arrows"),
+        (
+            lambda: gk.viz.plot_directional_derivatives(bowl, (0, 0), [(0, 0)]),
+            FigureInputError,
+            "non-zero",
+        ),
+        (
+            lambda: gk.viz.plot_directional_derivatives(bowl, (0, 0), []),
+            FigureInputError,
+            "non-empty",
+        ),
+        (lambda: gk.viz.plot_trajectories(bowl, {}), FigureInputError, "empty"),
+        (lambda: gk.viz.plot_trajectories(bowl, []), FigureInputError, "empty"),
+        (lambda: gk.viz.plot_trajectories(bowl, 5), TypeError, "mapping"),
+        (lambda: gk.viz.plot_trajectories(bowl, {"a": [1.0, 2.0]}), FigureInputError, "(n, 2)"),
+        (
+            lambda: gk.viz.plot_trajectories(bowl, {"a": [[1.0, 2.0]]}, minimum=(1, 2, 3)),
+            FigureInputError,
+            "minimum",
+        ),
+        (lambda: gk.viz.plot_loss_curves({"a": []}), FigureInputError, "non-empty"),
+        (lambda: gk.viz.plot_training_history({"accuracy": [1.0]}), FigureInputError, "loss"),
+        (lambda: gk.viz.plot_activations(["swish2"]), FigureInputError, "unknown activation"),
+        (lambda: gk.viz.plot_activations([]), FigureInputError, "empty"),
+        (lambda: gk.viz.plot_losses({"bad": 1}), TypeError, "callable"),
+        (lambda: gk.viz.plot_losses(eps=0.7), FigureInputError, "eps"),
+        (lambda: gk.viz.plot_step_error(np.sin, steps=[1e-3, -1.0]), FigureInputError, "steps"),
+        (lambda: gk.viz.plot_step_error(np.sin, methods=[]), FigureInputError, "methods"),
+        (
+            lambda: gk.viz.plot_step_error(np.sin, methods=["sideways"]),
+            FigureInputError,
+            "unknown methods",
+        ),
+    ],
+)
 def test_bad_input_raises_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -195,11 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="the image file for the trajectories")
 
     p = _subparser(commands, "train")
-    p.add_argument("dataset", metavar="DATASET", choices=["tutorial", "moons", "spirals", "digits"],
-                   help="tutorial, moons, spirals or digits")
+    p.add_argument(
+        "dataset",
+        metavar="DATASET",
+        choices=["tutorial", "moons", "spirals", "digits"],
+        help="tutorial, moons, spirals or digits",
+    )
     p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
-    p.add_argument("--model", default="mlp", choices=["mlp", "cnn"],
-                   help="mlp (default) or cnn (two convolutions; digits only)")
+    p.add_argument(
+        "--model",
+        default="mlp",
+        choices=["mlp", "cnn"],
+        help="mlp (default) or cnn (two convolutions; digits only)",
+    )
     p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
     p.add_argument("--optimizer", default="adam", help="sgd, momentum, adam, ... (default adam)")
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
@@ -254,8 +262,10 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     # OSError: an --out path that cannot be written is a bad option, not a gradkit bug.
     known: list[type[BaseException]] = [ValueError, TypeError, ArithmeticError, OSError]
     # Only look at modules already loaded: importing sympy just to name an error is slow.
-    for module_name, attr in (("gradkit.symbolic", "ParseError"),
-                              ("gradkit.autodiff.errors", "GradkitError")):
+    for module_name, attr in (
+        ("gradkit.symbolic", "ParseError"),
+        ("gradkit.autodiff.errors", "GradkitError"),
+    ):
         module = sys.modules.get(module_name)
         if module is not None and hasattr(module, attr):
             known.append(getattr(module, attr))
@@ -342,8 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("gradkit: interrupted\n")
         return 130
     except MemoryError:
-        sys.stderr.write(f"gradkit {args.command}: error: not enough memory for this run; "
-                         "use smaller sizes (--hidden, --batch-size, --steps, ...)\n")
+        sys.stderr.write(
+            f"gradkit {args.command}: error: not enough memory for this run; "
+            "use smaller sizes (--hidden, --batch-size, --steps, ...)\n"
+        )
         return 2
     except Exception as error:
         if not isinstance(error, _known_errors()):

@@ -131,8 +131,12 @@ def _numpy_function(expr: Any, variables: list[str]) -> Any:
 
 def _gradient_values(gradient: Any, variables: list[str], point: dict[str, float]) -> Any:
     """The symbolic gradient's components evaluated at ``point``, as a float array."""
-    return np.array([_evaluate(g, point, f"df/d{name}")
-                     for g, name in zip(list(gradient), variables, strict=True)])
+    return np.array(
+        [
+            _evaluate(g, point, f"df/d{name}")
+            for g, name in zip(list(gradient), variables, strict=True)
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- derive
@@ -169,8 +173,11 @@ def run_derive(args: argparse.Namespace) -> int:
     else:
         console.print(Text(f"d/d{args.var} [ {_show(expr)} ]", style="bold"))
         console.print(_styled_steps(derivation.to_text()))
-    console.print(Text.assemble(("result: ", "bold"), f"d/d{args.var} [ {_show(expr)} ] = "
-                                f"{_show(derivation.result)}"))
+    console.print(
+        Text.assemble(
+            ("result: ", "bold"), f"d/d{args.var} [ {_show(expr)} ] = {_show(derivation.result)}"
+        )
+    )
     if point is not None:
         where = ", ".join(f"{name} = {_fmt(v)}" for name, v in point.items())
         value = _evaluate(expr, point)
@@ -219,7 +226,7 @@ def _styled_steps(text: str) -> Any:
         if match:
             styled.append(match.group(1))
             styled.append(match.group(2), style="bold cyan")
-            styled.append(line[match.end(2):] + "\n")
+            styled.append(line[match.end(2) :] + "\n")
         else:
             styled.append(line + "\n", style="dim" if line.startswith("  ") else "")
     styled.rstrip()
@@ -258,17 +265,26 @@ def run_grad(args: argparse.Namespace) -> int:
     gradient = symbolic.gradient(expr, variables)
     hessian = symbolic.hessian(expr, variables)
     g_symbolic = _gradient_values(gradient, variables, point)
-    h_symbolic = np.array([[_evaluate(hessian[i, j] if hasattr(hessian, "shape") else
-                                      hessian[i][j], point, "the Hessian")
-                            for j in range(len(variables))] for i in range(len(variables))])
+    h_symbolic = np.array(
+        [
+            [
+                _evaluate(
+                    hessian[i, j] if hasattr(hessian, "shape") else hessian[i][j],
+                    point,
+                    "the Hessian",
+                )
+                for j in range(len(variables))
+            ]
+            for i in range(len(variables))
+        ]
+    )
     f = _numpy_function(expr, variables)
     g_auto = np.asarray(gk.grad(f)(x), dtype=float)
     h_auto = np.asarray(gk.hessian(f)(x), dtype=float)
 
     console = _console()
     where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
-    console.print(f"f = {_show(expr)}   at {where}:   f = {_fmt(value)}",
-                  markup=False)
+    console.print(f"f = {_show(expr)}   at {where}:   f = {_fmt(value)}", markup=False)
     table = Table(title="gradient (symbolic, checked by autodiff)")
     for column in ("partial", "symbolic", "value", "autodiff", "|difference|"):
         table.add_column(column, overflow="fold")
@@ -278,16 +294,21 @@ def run_grad(args: argparse.Namespace) -> int:
     if args.direction is not None:
         u = np.array(parse_vector(args.direction, name="--direction"))
         if u.shape != x.shape:
-            raise CliError(f"--direction {args.direction!r} has {u.size} components; "
-                           f"the point has {x.size} ({', '.join(variables)})")
+            raise CliError(
+                f"--direction {args.direction!r} has {u.size} components; "
+                f"the point has {x.size} ({', '.join(variables)})"
+            )
         norm = float(np.linalg.norm(u))
         if norm == 0.0 or not np.isfinite(norm):
             raise CliError(f"--direction {args.direction!r} must be a nonzero finite vector")
         dd = float(g_symbolic @ (u / norm))
         dd_auto = float(gk.directional_derivative(f, x, u))
         unit = ", ".join(_fmt(v) for v in u / norm)
-        console.print(f"directional derivative along u/|u| = ({unit}): "
-                      f"{_fmt(dd)}   autodiff: {_fmt(dd_auto)}", markup=False)
+        console.print(
+            f"directional derivative along u/|u| = ({unit}): "
+            f"{_fmt(dd)}   autodiff: {_fmt(dd_auto)}",
+            markup=False,
+        )
     table = Table(title="Hessian (symbolic)")
     table.add_column("")
     for name in variables:
@@ -295,8 +316,10 @@ def run_grad(args: argparse.Namespace) -> int:
     for i, name in enumerate(variables):
         table.add_row(f"d/d{name}", *[_fmt(v) for v in h_symbolic[i]])
     console.print(table)
-    console.print(f"max |Hessian difference| symbolic vs autodiff: "
-                  f"{np.max(np.abs(h_symbolic - h_auto)):.1e}", markup=False)
+    console.print(
+        f"max |Hessian difference| symbolic vs autodiff: {np.max(np.abs(h_symbolic - h_auto)):.1e}",
+        markup=False,
+    )
     return 0
 
 
@@ -338,15 +361,28 @@ def run_check(args: argparse.Namespace) -> int:
         raise CliError(_for_the_cli(str(error))) from None
     automatic = np.asarray(gk.grad(f)(x), dtype=float)
 
-    table = Table(title=f"derivatives of {_show(expr)} at "
-                  + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items()))
-    for column in ("partial", "symbolic", "numerical", "autodiff",
-                   "|numerical - symbolic|", "|autodiff - symbolic|"):
+    table = Table(
+        title=f"derivatives of {_show(expr)} at "
+        + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items())
+    )
+    for column in (
+        "partial",
+        "symbolic",
+        "numerical",
+        "autodiff",
+        "|numerical - symbolic|",
+        "|autodiff - symbolic|",
+    ):
         table.add_column(column, overflow="fold")
     for i, name in enumerate(variables):
-        table.add_row(f"d/d{name}", _fmt(exact[i]), _fmt(numerical[i]), _fmt(automatic[i]),
-                      f"{abs(numerical[i] - exact[i]):.1e}",
-                      f"{abs(automatic[i] - exact[i]):.1e}")
+        table.add_row(
+            f"d/d{name}",
+            _fmt(exact[i]),
+            _fmt(numerical[i]),
+            _fmt(automatic[i]),
+            f"{abs(numerical[i] - exact[i]):.1e}",
+            f"{abs(automatic[i] - exact[i]):.1e}",
+        )
     console = _console()
     console.print(table)
     for name, g in zip(variables, gradient, strict=True):
@@ -385,8 +421,10 @@ def _for_the_cli(message: str) -> str:
         cut = message.find(advice)
         if cut >= 0:
             message = message[:cut]
-    return (message + "; check uses central differences with an adaptive step: in Python, "
-            "gk.numerical.derivative takes method= and step= to choose them")
+    return (
+        message + "; check uses central differences with an adaptive step: in Python, "
+        "gk.numerical.derivative takes method= and step= to choose them"
+    )
 
 
 # --------------------------------------------------------------------------- plot
@@ -414,8 +452,10 @@ def run_plot(args: argparse.Namespace) -> int:
     expr = _parse(args.expr)
     others = [name for name in _free_names(expr) if name != args.var]
     if others:
-        raise CliError(f"plot draws a function of {args.var} alone; {', '.join(others)} "
-                       f"has no value (substitute a number, or choose --var)")
+        raise CliError(
+            f"plot draws a function of {args.var} alone; {', '.join(others)} "
+            f"has no value (substitute a number, or choose --var)"
+        )
     low, high = _interval(args.xrange)
     at = None if args.at is None else parse_point(args.at, default_var=args.var)[args.var]
     derivative = symbolic.derive(expr, var=args.var).result
@@ -424,15 +464,20 @@ def run_plot(args: argparse.Namespace) -> int:
     with np.errstate(all="ignore"):
         finite = np.isfinite(np.asarray(f(np.linspace(low, high, 401)), dtype=float))
     if not finite.any():
-        raise CliError(f"{_show(expr)} has no finite real value anywhere on --range={args.xrange}; "
-                       "choose a range inside its domain")
+        raise CliError(
+            f"{_show(expr)} has no finite real value anywhere on --range={args.xrange}; "
+            "choose a range inside its domain"
+        )
     if not finite.all():
-        sys.stderr.write(f"gradkit plot: note: {_show(expr)} has no finite real value on part of "
-                         "the range; the curves leave a gap there\n")
+        sys.stderr.write(
+            f"gradkit plot: note: {_show(expr)} has no finite real value on part of "
+            "the range; the curves leave a gap there\n"
+        )
     fig = gk.viz.plot_derivative(f, (low, high), at=at, derivative=df, label=_show(expr))
     _save_figure(fig, path)
-    _console().print(f"f({args.var}) = {_show(expr)};  f'({args.var}) = {_show(derivative)}",
-                     markup=False)
+    _console().print(
+        f"f({args.var}) = {_show(expr)};  f'({args.var}) = {_show(derivative)}", markup=False
+    )
     return 0
 
 
@@ -445,10 +490,26 @@ def _interval(text: str) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- optimize
 # The race's own entrants (tutorial settings, tuned learning rates) under short names.
-_RACERS = {"gd": "gradient descent", "momentum": "momentum (tutorial)",
-           "nesterov": "nesterov", "rmsprop": "rmsprop", "adam": "adam"}
-_OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax",
-               "rmsprop", "adagrad", "adadelta")
+_RACERS = {
+    "gd": "gradient descent",
+    "momentum": "momentum (tutorial)",
+    "nesterov": "nesterov",
+    "rmsprop": "rmsprop",
+    "adam": "adam",
+}
+_OPTIMIZERS = (
+    "gd",
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adam",
+    "adamw",
+    "nadam",
+    "adamax",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+)
 
 
 def _racers(names: list[str], lr: float | None) -> list[Any]:
@@ -459,8 +520,9 @@ def _racers(names: list[str], lr: float | None) -> list[Any]:
     racers = []
     for name in names:
         if name not in _OPTIMIZERS:
-            raise CliError(f"--optimizers: unknown optimizer {name!r}; choose from "
-                           + ", ".join(_OPTIMIZERS))
+            raise CliError(
+                f"--optimizers: unknown optimizer {name!r}; choose from " + ", ".join(_OPTIMIZERS)
+            )
         if lr is None and name in _RACERS:
             racers.append(defaults[_RACERS[name]])
             continue
@@ -505,8 +567,9 @@ def run_optimize(args: argparse.Namespace) -> int:
     if len(start) != 2:
         raise CliError(f"--start {args.start!r}: give two numbers, e.g. -1.5,-1.5")
     race = gk.optim.race(function, x0=start, steps=args.steps, racers=_racers(names, args.lr))
-    table = Table(title=f"optimizer race on {args.function} from {tuple(start)}, "
-                  f"{args.steps} steps")
+    table = Table(
+        title=f"optimizer race on {args.function} from {tuple(start)}, {args.steps} steps"
+    )
     header = ["optimizer", "settings", "final f", "distance to minimum", "steps to tol"]
     for column in header:
         table.add_column(column, overflow="fold")
@@ -517,8 +580,13 @@ def run_optimize(args: argparse.Namespace) -> int:
             reached = f"not in {args.steps}"
         else:
             reached = str(row["steps_to_tol"])
-        table.add_row(row["optimizer"], row["settings"], f"{row['final_value']:.6g}",
-                      f"{row['distance']:.6g}", reached)
+        table.add_row(
+            row["optimizer"],
+            row["settings"],
+            f"{row['final_value']:.6g}",
+            f"{row['distance']:.6g}",
+            reached,
+        )
     _console().print(table)
     if path is not None:
         _save_figure(gk.viz.plot_trajectories(function, race.results), path)
@@ -546,8 +614,11 @@ def run_train(args: argparse.Namespace) -> int:
     import gradkit as gk
     from gradkit.nn import datasets
 
-    for option, value in (("--epochs", args.epochs), ("--hidden", args.hidden),
-                          ("--batch-size", args.batch_size)):
+    for option, value in (
+        ("--epochs", args.epochs),
+        ("--hidden", args.hidden),
+        ("--batch-size", args.batch_size),
+    ):
         if value < 1:
             raise CliError(f"{option} {value}: must be at least 1")
     if not (args.lr > 0 and np.isfinite(args.lr)):
@@ -559,39 +630,61 @@ def run_train(args: argparse.Namespace) -> int:
         digits = datasets.load_digits()
         X, y = digits["data"] / 16.0, digits["target"]
     else:
-        makers: dict[str, Any] = {"tutorial": datasets.tutorial_data,
-                                  "moons": datasets.two_moons, "spirals": datasets.spirals}
+        makers: dict[str, Any] = {
+            "tutorial": datasets.tutorial_data,
+            "moons": datasets.two_moons,
+            "spirals": datasets.spirals,
+        }
         X, y = makers[args.dataset]()
     y = np.asarray(y).reshape(-1).astype(int)
-    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=0.25,
-                                                                 rng=args.seed)
+    X_train, X_test, y_train, y_test = datasets.train_test_split(
+        X, y, test_size=0.25, rng=args.seed
+    )
     n_classes = int(y.max()) + 1
     if getattr(args, "model", "mlp") == "cnn":
         if args.dataset != "digits":
-            raise CliError(f"--model cnn trains on images: use the digits dataset, not "
-                           f"{args.dataset}")
+            raise CliError(
+                f"--model cnn trains on images: use the digits dataset, not {args.dataset}"
+            )
         X_train, X_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
         model = gk.nn.Sequential(
-            gk.nn.Conv2d(1, 16, 3, padding=1, rng=args.seed), gk.nn.ReLU(),
-            gk.nn.Conv2d(16, 32, 3, padding=1, rng=args.seed + 1), gk.nn.ReLU(),
-            gk.nn.MaxPool2d(2), gk.nn.Flatten(),
-            gk.nn.Linear(32 * 16, args.hidden, rng=args.seed + 2), gk.nn.ReLU(),
-            gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 3))
+            gk.nn.Conv2d(1, 16, 3, padding=1, rng=args.seed),
+            gk.nn.ReLU(),
+            gk.nn.Conv2d(16, 32, 3, padding=1, rng=args.seed + 1),
+            gk.nn.ReLU(),
+            gk.nn.MaxPool2d(2),
+            gk.nn.Flatten(),
+            gk.nn.Linear(32 * 16, args.hidden, rng=args.seed + 2),
+            gk.nn.ReLU(),
+            gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 3),
+        )
     else:
-        model = gk.nn.Sequential(gk.nn.Linear(X.shape[1], args.hidden, rng=args.seed),
-                                 gk.nn.ReLU(),
-                                 gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 1))
+        model = gk.nn.Sequential(
+            gk.nn.Linear(X.shape[1], args.hidden, rng=args.seed),
+            gk.nn.ReLU(),
+            gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 1),
+        )
     optimizer = _optimizer(args.optimizer, args.lr)
     with warnings.catch_warnings():  # verbose=True prints the divergence already
         warnings.simplefilter("ignore", gk.nn.TrainingDivergedWarning)
-        history = gk.nn.fit(model, X_train, y_train, loss="cross_entropy",
-                            optimizer=optimizer, epochs=args.epochs,
-                            batch_size=args.batch_size, validation=(X_test, y_test),
-                            verbose=True, seed=args.seed)
+        history = gk.nn.fit(
+            model,
+            X_train,
+            y_train,
+            loss="cross_entropy",
+            optimizer=optimizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation=(X_test, y_test),
+            verbose=True,
+            seed=args.seed,
+        )
     predictions = np.argmax(np.asarray(model(X_test)), axis=1)
     accuracy = float(np.mean(predictions == y_test))
-    _console().print(f"{args.dataset}: test accuracy {accuracy:.1%} on {len(y_test)} "
-                     f"held-out samples", markup=False)
+    _console().print(
+        f"{args.dataset}: test accuracy {accuracy:.1%} on {len(y_test)} held-out samples",
+        markup=False,
+    )
     if path is not None:
         _save_figure(gk.viz.plot_training_history(history), path)
     return 0
@@ -600,13 +693,19 @@ def run_train(args: argparse.Namespace) -> int:
 def _optimizer(name: str, lr: float) -> Any:
     import gradkit as gk
 
-    makers = {"sgd": lambda: gk.optim.sgd(lr), "gd": lambda: gk.optim.sgd(lr),
-              "momentum": lambda: gk.optim.momentum(lr, beta=0.9),
-              "nesterov": lambda: gk.optim.sgd(lr, momentum=0.9, nesterov=True),
-              "adam": lambda: gk.optim.adam(lr), "adamw": lambda: gk.optim.adamw(lr),
-              "nadam": lambda: gk.optim.nadam(lr), "adamax": lambda: gk.optim.adamax(lr),
-              "adadelta": lambda: gk.optim.adadelta(lr),
-              "rmsprop": lambda: gk.optim.rmsprop(lr), "adagrad": lambda: gk.optim.adagrad(lr)}
+    makers = {
+        "sgd": lambda: gk.optim.sgd(lr),
+        "gd": lambda: gk.optim.sgd(lr),
+        "momentum": lambda: gk.optim.momentum(lr, beta=0.9),
+        "nesterov": lambda: gk.optim.sgd(lr, momentum=0.9, nesterov=True),
+        "adam": lambda: gk.optim.adam(lr),
+        "adamw": lambda: gk.optim.adamw(lr),
+        "nadam": lambda: gk.optim.nadam(lr),
+        "adamax": lambda: gk.optim.adamax(lr),
+        "adadelta": lambda: gk.optim.adadelta(lr),
+        "rmsprop": lambda: gk.optim.rmsprop(lr),
+        "adagrad": lambda: gk.optim.adagrad(lr),
+    }
     if name not in makers:
         raise CliError(f"--optimizer {name!r}: choose one of {', '.join(makers)}")
     return makers[name]()
@@ -648,14 +747,18 @@ def run_graph(args: argparse.Namespace) -> int:
 
     # trace_graph labels the inputs by the function's parameter names: give it x, y, ...
     named.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in variables])
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in variables]
+    )
     graph = trace_graph(named, *[point[name] for name in variables])
     written = gk.viz.render_graph(graph, path)
     console = _console()
     console.print(f"wrote {written} ({len(graph.nodes)} nodes)", markup=False)
     output = graph.nodes[-1]
-    console.print(f"f = {_show(expr)} = {_fmt(float(output.value))} at "
-                  + ", ".join(f"{name}={_fmt(v)}" for name, v in point.items()), markup=False)
+    console.print(
+        f"f = {_show(expr)} = {_fmt(float(output.value))} at "
+        + ", ".join(f"{name}={_fmt(v)}" for name, v in point.items()),
+        markup=False,
+    )
     return 0
 
 

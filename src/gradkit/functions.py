@@ -211,9 +211,11 @@ def _no_ints(x: Any) -> Any:
 
 def _check_real(x: Any, name: str) -> None:
     """Refuse complex input: the test functions and their minima are real."""
-    if isinstance(x, complex) or (
-        isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "c"
-    ) or (isinstance(x, (list, tuple)) and any(isinstance(e, complex) for e in x)):
+    if (
+        isinstance(x, complex)
+        or (isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "c")
+        or (isinstance(x, (list, tuple)) and any(isinstance(e, complex) for e in x))
+    ):
         raise TypeError(f"{name} takes real numbers; got the complex value {x!r}")
 
 

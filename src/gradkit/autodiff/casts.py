@@ -82,5 +82,3 @@ def _empty_like(x: Any) -> Any:
     if _python_number(x):
         return x  # weakly typed, as NumPy treats it
     return np.empty((0,), dtype=np.result_type(peek(x)))
-
-

@@ -242,9 +242,7 @@ def _nonfinite_leaf(tree: Any) -> np.ndarray | None:
 
 def _check_tolerance(name: str, value: Any, positive: bool = False) -> None:
     """A step or tolerance must be a finite real number, > 0 (``positive``) or >= 0."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, bool
-    )
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok and np.isfinite(value) and (value > 0 if positive else value >= 0):
         return
     bound = "> 0" if positive else ">= 0"

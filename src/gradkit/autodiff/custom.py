@@ -396,9 +396,7 @@ def _check_linear(name: str, gs: list, t_vals: list, cts: list, t0s: list) -> No
     """Refuse a rule whose tangent output is not linear in the tangents: for a linear map
     ``L`` recorded at ``t0``, ``<g, L t0> == <L^T g, t0>``."""
     lhs = sum(float(np.real(np.vdot(peek(g), tv))) for g, tv in zip(gs, t_vals))
-    rhs = sum(
-        float(np.real(np.vdot(peek(c), t0))) for c, t0 in zip(cts, t0s) if c is not None
-    )
+    rhs = sum(float(np.real(np.vdot(peek(c), t0))) for c, t0 in zip(cts, t0s) if c is not None)
     scale = sum(float(np.sum(np.abs(peek(g)) * np.abs(tv))) for g, tv in zip(gs, t_vals))
     if not np.isfinite(lhs) or not np.isfinite(rhs):
         return  # an overflow elsewhere; not a question of linearity

@@ -47,6 +47,7 @@ class CallThrough(Exception):
     """Raised by :func:`read_object` for an object holding a value traced by a transform
     (jit is then called inside it: the function runs as it is, recorded by that one)."""
 
+
 #: How deep objects may nest inside one argument (a deeper chain is refused).
 MAX_DEPTH = 64
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python

@@ -124,9 +124,7 @@ def _replay(program: list, inputs: list, values: list, outputs: list, lin: Any) 
         for i, parent in node.parents:
             args[i] = env[parent]
         env[node] = bind(node.prim, args, node.kw)  # records on enclosing transforms, if any
-    return [
-        env[o._node] if type(o) is Tensor and o._trace is lin else o for o in outputs
-    ]
+    return [env[o._node] if type(o) is Tensor and o._trace is lin else o for o in outputs]
 
 
 def _check_first(fun: Callable, primals: tuple, tangents: tuple, result: Any) -> None:

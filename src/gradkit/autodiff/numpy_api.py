@@ -274,8 +274,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     # A constant slice has no gradient (sqrt at 0); 0 is taken, as for the norm of a zero
     # vector and as PyTorch does, instead of 0 * inf = nan.
-    return _safe_root(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
-                          where=where, mean=mean), 2)
+    return _safe_root(
+        var(
+            a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean
+        ),
+        2,
+    )
 
 
 @implements(np.cumsum)
@@ -372,8 +376,10 @@ def moveaxis(a, source, destination):
     src = [_one_axis(s, nd, "moveaxis") for s in np.atleast_1d(source)]
     dst = [_one_axis(d, nd, "moveaxis") for d in np.atleast_1d(destination)]
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError("moveaxis: source and destination must be distinct axes, as many "
-                         f"of each; got {source!r} and {destination!r}")
+        raise ValueError(
+            "moveaxis: source and destination must be distinct axes, as many "
+            f"of each; got {source!r} and {destination!r}"
+        )
     order = [k for k in range(nd) if k not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)

@@ -36,6 +36,7 @@ from gradkit.autodiff.rules.fft import NORMS, SWAP, c2c_p, c2r_p, is_complex, r2
 # Reached through NumPy itself (np.fft.fft(t) on a traced t), with NumPy's signatures.
 __all__: list[str] = []
 
+
 def _norm(norm: Any, name: str) -> str:
     if norm is None:
         return "backward"

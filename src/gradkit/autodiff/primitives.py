@@ -173,7 +173,6 @@ class _Rules(tuple):
         return self
 
 
-
 class _AnyRules:
     """Rules of a variadic primitive: the one rule with the argument number bound."""
 

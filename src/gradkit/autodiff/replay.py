@@ -477,8 +477,11 @@ def _check_unwritten(
     for j, box in enumerate(boxes):
         # the box was written into (x[0] = ..., x += ..., out=x)
         if box._node != j and j not in numbers:
-            raise write_error(name, f"its traced argument (input {j}) in place (x[i] = ..., "
-                              "x += ..., np.copyto, out=, or through a view of x)")
+            raise write_error(
+                name,
+                f"its traced argument (input {j}) in place (x[i] = ..., "
+                "x += ..., np.copyto, out=, or through a view of x)",
+            )
     check_unwritten(handed, name)
     try:
         again = _read_call(args, kwargs, static_pos)[0]

@@ -343,6 +343,7 @@ def real_part(r: Any) -> Any:
 def _is_complex(value: Any) -> bool:
     return np.result_type(primitives.peek(value)).kind == "c"
 
+
 def _reachable(roots: list) -> list:
     """Nodes reachable from ``roots``, consumers before producers (decreasing seq)."""
     seen = set()

@@ -47,8 +47,22 @@ _OBJECT = np.dtype(object)  # the one object dtype NumPy's arrays carry (an `is`
 _operand = sequences.operand
 #: Constants that need no look (anything else goes through sequences.operand: a list,
 #: an object array of traced values, an array type gradkit does not handle).
-_SCALARS = frozenset((float, int, bool, complex, np.float64, np.float32, np.float16,
-                      np.int64, np.int32, np.bool_, np.complex128, np.complex64))
+_SCALARS = frozenset(
+    (
+        float,
+        int,
+        bool,
+        complex,
+        np.float64,
+        np.float32,
+        np.float16,
+        np.int64,
+        np.int32,
+        np.bool_,
+        np.complex128,
+        np.complex64,
+    )
+)
 
 #: Tensors created with requires_grad=True outside any transform live on this trace.
 GLOBAL_EAGER = ReverseTrace(0, "Tensor", tape=False)

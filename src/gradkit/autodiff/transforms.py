@@ -97,8 +97,7 @@ def _inputs(xs: list, who: str, argnum: int) -> list:
     """:func:`_input` of each of ``xs``, in one call: float arrays, the commonest inputs,
     are taken as they are, without a call each."""
     return [
-        x if type(x) is np.ndarray and x.dtype.kind == "f" else _input(x, who, argnum)
-        for x in xs
+        x if type(x) is np.ndarray and x.dtype.kind == "f" else _input(x, who, argnum) for x in xs
     ]
 
 
@@ -166,9 +165,7 @@ def _lower(x: Any, tr: Any) -> Any:
     if type(x) is Tensor:
         return _lower_leaf(x, tr)
     leaves, treedef = tree_flatten(x)
-    return tree_unflatten(
-        treedef, [_lower_leaf(v, tr) if type(v) is Tensor else v for v in leaves]
-    )
+    return tree_unflatten(treedef, [_lower_leaf(v, tr) if type(v) is Tensor else v for v in leaves])
 
 
 def _lower_leaf(v: Any, tr: Any) -> Any:
@@ -787,8 +784,9 @@ def jacrev(
                 blocks = [
                     np.reshape(np.stack(rows[p][j]), out_shape + shape_of(peek(node.ans)))
                     if m
-                    else np.zeros(out_shape + shape_of(peek(node.ans)),
-                                  np.result_type(peek(node.ans)))
+                    else np.zeros(
+                        out_shape + shape_of(peek(node.ans)), np.result_type(peek(node.ans))
+                    )
                     for j, node in enumerate(leaf_nodes)
                 ]
                 trees.append(tree_unflatten(defs[p], blocks))
@@ -862,10 +860,7 @@ def directional_derivative(fun: Callable, x: Any, u: Any) -> Any:
     x_leaves, _ = tree_flatten(x)
     unit = tree_unflatten(
         u_def,
-        [
-            (a / length).astype(np.result_type(peek(xl)))
-            for a, xl in zip(arrays, x_leaves)
-        ],
+        [(a / length).astype(np.result_type(peek(xl))) for a, xl in zip(arrays, x_leaves)],
     )
     value, deriv = jvp(fun, (x,), (unit,))
     _scalar_output(value, "directional_derivative", fun)

@@ -198,8 +198,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: RNGLike = None) -> None:
         super().__init__()
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not (
-            0.0 <= p < 1.0
+        if (
+            isinstance(p, (bool, np.bool_))
+            or not isinstance(p, numbers.Real)
+            or not (0.0 <= p < 1.0)
         ):
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
         self.p = float(p)

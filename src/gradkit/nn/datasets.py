@@ -75,8 +75,9 @@ def tutorial_data(n_samples: int = 100, seed: int = 42) -> tuple[np.ndarray, np.
     return X, y
 
 
-def two_moons(n_samples: int = 200, noise: float = 0.1,
-              rng: RNGLike = 0) -> tuple[np.ndarray, np.ndarray]:
+def two_moons(
+    n_samples: int = 200, noise: float = 0.1, rng: RNGLike = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Return two interleaving half circles: a classic data set no straight line separates.
 
     Class 0 lies on the upper unit half circle, class 1 on a lower one shifted by
@@ -107,8 +108,13 @@ def two_moons(n_samples: int = 200, noise: float = 0.1,
     return X, y
 
 
-def spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.1,
-            turns: float = 1.0, rng: RNGLike = 0) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n_samples: int = 300,
+    n_classes: int = 3,
+    noise: float = 0.1,
+    turns: float = 1.0,
+    rng: RNGLike = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Return ``n_classes`` interleaved spiral arms growing out from the origin.
 
     Arm ``c`` starts at angle ``2 pi c / n_classes``; along it the radius grows from
@@ -182,8 +188,9 @@ def load_digits() -> dict[str, Any]:
     }
 
 
-def train_test_split(X: Any, y: Any, test_size: float = 0.25,
-                     rng: RNGLike = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def train_test_split(
+    X: Any, y: Any, test_size: float = 0.25, rng: RNGLike = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``X_train, X_test, y_train, y_test``: a shuffled split of the rows.
 
     Args:

@@ -427,8 +427,7 @@ def _linear_shape_error(x_shape: tuple, w_shape: tuple, bias: Any) -> None:
             f"{w_shape[0]} inputs (weight shape {w_shape}, laid out (in, out))"
         )
     raise ValueError(
-        f"linear: bias must have shape ({w_shape[1]},), one per output; got "
-        f"{tuple(bias.shape)}"
+        f"linear: bias must have shape ({w_shape[1]},), one per output; got {tuple(bias.shape)}"
     )
 
 
@@ -549,8 +548,9 @@ def _log_sum_exp_shifted(shifted: Any, axis: Any, finite: bool) -> Any:
         return np.log(total)
 
 
-def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
-              keepdims: bool = False) -> Any:
+def logsumexp(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> Any:
     """Return ``log(sum(exp(x)))`` over ``axis`` without overflow.
 
     The maximum is subtracted first and treated as a constant (its contribution to
@@ -767,21 +767,42 @@ def softmax_jacobian(x: ArrayLike) -> np.ndarray:
     return s[..., :, None] * np.eye(s.shape[-1]) - s[..., :, None] * s[..., None, :]
 
 
-
 # The functional forms of the layers past the MLP, under gk.nn.functional as in torch.
 # They live in their own modules, which use the activations above; they are looked up
 # on first use so that no two modules import each other.
 _LAYER_FUNCTIONS = {
-    "conv1d": "conv", "conv2d": "conv", "conv_transpose2d": "conv", "max_pool1d": "conv",
-    "max_pool2d": "conv", "avg_pool1d": "conv", "avg_pool2d": "conv",
-    "adaptive_avg_pool2d": "conv", "batch_norm": "normalization",
-    "layer_norm": "normalization", "group_norm": "normalization",
-    "scaled_dot_product_attention": "attention", "multi_head_attention": "attention",
-    "rnn_cell": "recurrent", "lstm_cell": "recurrent", "gru_cell": "recurrent",
-    **{name: "torch_losses" for name in (
-        "cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "mse_loss",
-        "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
-        "margin_ranking_loss", "triplet_margin_loss")},
+    "conv1d": "conv",
+    "conv2d": "conv",
+    "conv_transpose2d": "conv",
+    "max_pool1d": "conv",
+    "max_pool2d": "conv",
+    "avg_pool1d": "conv",
+    "avg_pool2d": "conv",
+    "adaptive_avg_pool2d": "conv",
+    "batch_norm": "normalization",
+    "layer_norm": "normalization",
+    "group_norm": "normalization",
+    "scaled_dot_product_attention": "attention",
+    "multi_head_attention": "attention",
+    "rnn_cell": "recurrent",
+    "lstm_cell": "recurrent",
+    "gru_cell": "recurrent",
+    **{
+        name: "torch_losses"
+        for name in (
+            "cross_entropy",
+            "nll_loss",
+            "binary_cross_entropy_with_logits",
+            "mse_loss",
+            "l1_loss",
+            "smooth_l1_loss",
+            "huber_loss",
+            "kl_div",
+            "cosine_embedding_loss",
+            "margin_ranking_loss",
+            "triplet_margin_loss",
+        )
+    },
 }
 
 

@@ -71,8 +71,9 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     arrays = {_PARAM_PREFIX + name: np.asarray(value) for name, value in model.params.items()}
     header = {"format": FORMAT, "model": model.spec()}
     arrays[_ARCHITECTURE_KEY] = np.array(json.dumps(header))
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         # mkstemp creates the file for its owner only (0600); a saved model gets the
         # permissions any new file of the user's gets (0666 less the umask), as
@@ -132,7 +133,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nd
             f"{source} has format {header.get('format')!r}; this gradkit reads {FORMAT!r}"
         )
     params = {
-        name[len(_PARAM_PREFIX):]: value
+        name[len(_PARAM_PREFIX) :]: value
         for name, value in contents.items()
         if name.startswith(_PARAM_PREFIX)
     }

@@ -57,9 +57,7 @@ def _real_array(name: str, value: Any) -> np.ndarray:
         array = None
     if array is None or array.dtype.kind not in "biuf":
         kind = "a ragged list" if array is None else f"dtype {array.dtype}"
-        raise ParameterError(
-            f"parameter {name!r} must be an array of real numbers, got {kind}"
-        )
+        raise ParameterError(f"parameter {name!r} must be an array of real numbers, got {kind}")
     return np.asarray(array, dtype=float)
 
 
@@ -346,7 +344,8 @@ class Module:
             return
         buffers = self.buffers()
         self.params = {
-            name: self._from_torch(name, value) for name, value in given.items()
+            name: self._from_torch(name, value)
+            for name, value in given.items()
             if name not in buffers
         }
         for name, value in buffers.items():
@@ -424,9 +423,7 @@ class Module:
             return load(path, into=target)
         model = load(path)
         if not isinstance(model, target):
-            raise ParameterError(
-                f"{path} holds a {type(model).__name__}, not a {target.__name__}"
-            )
+            raise ParameterError(f"{path} holds a {type(model).__name__}, not a {target.__name__}")
         return model
 
     def __repr__(self) -> str:
@@ -470,9 +467,14 @@ class Linear(Module):
            [0., 0.]])
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str | Callable[..., np.ndarray] = "xavier_uniform",
-                 rng: RNGLike = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Callable[..., np.ndarray] = "xavier_uniform",
+        rng: RNGLike = None,
+    ) -> None:
         super().__init__()
         self.in_features = _check_size("in_features", in_features)
         self.out_features = _check_size("out_features", out_features)
@@ -505,8 +507,11 @@ class Linear(Module):
         return linear(x, _lookup(params, "weight", self), bias)
 
     def config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"in_features": self.in_features,
-                                  "out_features": self.out_features, "bias": self.bias}
+        config: dict[str, Any] = {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias,
+        }
         if isinstance(self.init, str):
             config["init"] = self.init
         return config
@@ -517,8 +522,10 @@ class Linear(Module):
     _from_torch = _to_torch  # a transpose both ways
 
     def __repr__(self) -> str:
-        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias})")  # as torch prints it
+        return (
+            f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias})"
+        )  # as torch prints it
 
 
 class Sequential(Module):
@@ -625,6 +632,7 @@ class Sequential(Module):
         return iter(self.layers)
 
     def __repr__(self) -> str:
-        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ")
-                 for i, layer in enumerate(self.layers)]
+        lines = [
+            f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        ]
         return "Sequential(\n" + "\n".join(lines) + "\n)"

@@ -286,8 +286,7 @@ def binary_cross_entropy(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> An
     return -np.mean(y_true * np.log(safe) + (1.0 - y_true) * np.log(1.0 - safe))
 
 
-def binary_cross_entropy_gradient(y_true: Any, y_pred: Any,
-                                  epsilon: float = 1e-15) -> np.ndarray:
+def binary_cross_entropy_gradient(y_true: Any, y_pred: Any, epsilon: float = 1e-15) -> np.ndarray:
     """Return ``d binary_cross_entropy / d y_pred = (-y / p + (1 - y) / (1 - p)) / size``.
 
     Args:
@@ -376,8 +375,11 @@ def _binary_cross_entropy_slope(logits: Any, labels: Any, scale: float = 1.0) ->
 
 @functools.lru_cache(maxsize=1)
 def _binary_cross_entropy_primitive() -> Any:
-    return _loss_primitive(_binary_cross_entropy_values, _binary_cross_entropy_slope,
-                           "binary_cross_entropy_with_logits")
+    return _loss_primitive(
+        _binary_cross_entropy_values,
+        _binary_cross_entropy_slope,
+        "binary_cross_entropy_with_logits",
+    )
 
 
 def binary_cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:
@@ -424,9 +426,11 @@ def one_hot(labels: Any, num_classes: int) -> np.ndarray:
 
 
 def _check_num_classes(num_classes: Any) -> int:
-    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(
-        num_classes, (int, np.integer)
-    ) or num_classes < 0:
+    if (
+        isinstance(num_classes, (bool, np.bool_))
+        or not isinstance(num_classes, (int, np.integer))
+        or num_classes < 0
+    ):
         raise ValueError(f"one_hot: num_classes must be a whole number >= 0, got {num_classes!r}")
     return int(num_classes)
 
@@ -623,8 +627,7 @@ def _check_class_indices(labels: np.ndarray, k: int) -> None:
     if np.maximum.reduce(widest, axis=None) >= k:
         low, high = np.minimum.reduce(labels, axis=None), np.maximum.reduce(labels, axis=None)
         raise ValueError(
-            f"class labels must lie in [0, {k}) for {k} classes; got values from "
-            f"{low} to {high}"
+            f"class labels must lie in [0, {k}) for {k} classes; got values from {low} to {high}"
         )
 
 
@@ -710,8 +713,9 @@ def _cross_entropy_index_primitive() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _cross_entropy_primitive() -> Any:
-    return _loss_primitive(functools.partial(_cross_entropy_values, keep=True),
-                           _cross_entropy_slope)
+    return _loss_primitive(
+        functools.partial(_cross_entropy_values, keep=True), _cross_entropy_slope
+    )
 
 
 def cross_entropy_with_logits_gradient(logits: Any, labels: Any) -> np.ndarray:

@@ -155,8 +155,11 @@ class History:
         import html
 
         rows = self.as_dict()
-        keys = [k for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
-                if rows[k] and any(v is not None for v in rows[k])]
+        keys = [
+            k
+            for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+            if rows[k] and any(v is not None for v in rows[k])
+        ]
         shown = list(range(len(self.loss)))
         if len(shown) > 6:
             shown = shown[:3] + [-1] + shown[-3:]
@@ -189,8 +192,9 @@ def _class_indices(target: np.ndarray, out: np.ndarray) -> np.ndarray:
     return target.astype(np.int64)
 
 
-def _auto_accuracy(loss_name: str | None, y: np.ndarray, n_outputs: int
-                   ) -> Callable[[np.ndarray, np.ndarray], float] | None:
+def _auto_accuracy(
+    loss_name: str | None, y: np.ndarray, n_outputs: int
+) -> Callable[[np.ndarray, np.ndarray], float] | None:
     if loss_name == "cross_entropy":
         return lambda out, target: float(
             np.mean(np.argmax(out, axis=-1) == _class_indices(target, out))
@@ -198,9 +202,7 @@ def _auto_accuracy(loss_name: str | None, y: np.ndarray, n_outputs: int
     threshold = {"binary_cross_entropy": 0.5, "binary_cross_entropy_with_logits": 0.0}.get(
         loss_name or "", 0.5
     )
-    if loss_name in ("binary_cross_entropy", "binary_cross_entropy_with_logits") or (
-        _is_binary(y)
-    ):
+    if loss_name in ("binary_cross_entropy", "binary_cross_entropy_with_logits") or (_is_binary(y)):
         if n_outputs > 1 and y.ndim >= 2 and np.all(np.sum(y, axis=-1) == 1):
             return lambda out, target: float(
                 np.mean(np.argmax(out, axis=-1) == np.argmax(target, axis=-1))
@@ -238,8 +240,7 @@ def _as_data(name: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _match_targets(loss_name: str | None, y: np.ndarray, out_shape: tuple[int, ...]
-                   ) -> np.ndarray:
+def _match_targets(loss_name: str | None, y: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
     """Give 1-D targets a column when the model has a single output column."""
     if loss_name in ("cross_entropy", None):
         return y
@@ -252,16 +253,23 @@ def _check_batch_size(batch_size: int | None, n: int) -> int:
     """The batch size for ``n`` samples: at most ``n``, all of them for ``None``."""
     if batch_size is None:
         return n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
-        batch_size < 1
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or (batch_size < 1)
     ):
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     return min(int(batch_size), n)
 
 
-def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
-             accuracy: Any = "auto", batch_size: int | None = 4096
-             ) -> tuple[float, float | None]:
+def evaluate(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss: str | LossFn = "mse",
+    accuracy: Any = "auto",
+    batch_size: int | None = 4096,
+) -> tuple[float, float | None]:
     """Return ``(loss, accuracy)`` of ``model`` on ``(X, y)`` in evaluation mode.
 
     ``accuracy`` is ``None`` when there is none for this loss (see :func:`fit`).
@@ -277,8 +285,9 @@ def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
     was_training = model.training
     model.eval()
     try:
-        out = np.concatenate([np.asarray(model(X[i:i + batch_size]))
-                              for i in range(0, len(X), batch_size)])
+        out = np.concatenate(
+            [np.asarray(model(X[i : i + batch_size])) for i in range(0, len(X), batch_size)]
+        )
     finally:
         model.train(was_training)
     y = _match_targets(loss_name, y, out.shape)
@@ -290,10 +299,20 @@ def evaluate(model: Module, X: Any, y: Any, loss: str | LossFn = "mse",
 # ----------------------------------------------------------------------------- fit
 
 
-def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: Any = None,
-        epochs: int = 10, batch_size: int | None = 32, validation: tuple[Any, Any] | None = None,
-        verbose: bool = True, seed: int = 0, accuracy: Any = "auto",
-        callbacks: Any = ()) -> History:
+def fit(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss: str | LossFn = "mse",
+    optimizer: Any = None,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    validation: tuple[Any, Any] | None = None,
+    verbose: bool = True,
+    seed: int = 0,
+    accuracy: Any = "auto",
+    callbacks: Any = (),
+) -> History:
     """Train ``model`` on ``(X, y)`` with shuffled minibatches; return the :class:`History`.
 
     Args:
@@ -381,12 +400,18 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
     def measure(X_eval: np.ndarray, y_eval: np.ndarray) -> tuple[float, float | None]:
         model.params = params
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by steps
-            return evaluate(model, X_eval, y_eval, loss=loss_fn,
-                            accuracy=accuracy_fn if accuracy_fn is not None else None)
+            return evaluate(
+                model,
+                X_eval,
+                y_eval,
+                loss=loss_fn,
+                accuracy=accuracy_fn if accuracy_fn is not None else None,
+            )
 
     progress = _progress(verbose)
-    task = progress.add_task("training", total=epochs * steps_per_epoch, epoch=f"0/{epochs}",
-                             loss="-", acc="-", val="")
+    task = progress.add_task(
+        "training", total=epochs * steps_per_epoch, epoch=f"0/{epochs}", loss="-", acc="-", val=""
+    )
     try:
         with progress:
             model.train(True)
@@ -395,7 +420,7 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                 order = rng.permutation(n)
                 total, seen = 0.0, 0
                 for step in range(steps_per_epoch):
-                    batch = order[step * batch_size:(step + 1) * batch_size]
+                    batch = order[step * batch_size : (step + 1) * batch_size]
                     # A diverging run overflows on its way to inf/NaN; the finiteness
                     # check below reports that once, clearly, instead of NumPy warnings.
                     with np.errstate(over="ignore", invalid="ignore"):
@@ -428,15 +453,16 @@ def fit(model: Module, X: Any, y: Any, loss: str | LossFn = "mse", optimizer: An
                     history.steps += 1
                     total += value * len(batch)
                     seen += len(batch)
-                    progress.update(task, advance=1, epoch=f"{epoch + 1}/{epochs}",
-                                    loss=f"{total / seen:.4f}")
+                    progress.update(
+                        task, advance=1, epoch=f"{epoch + 1}/{epochs}", loss=f"{total / seen:.4f}"
+                    )
                 if history.stopped:
                     break
                 history.loss.append(total / seen)
                 model.train(False)
                 train_loss, train_accuracy = measure(X, y)
                 if not math.isfinite(train_loss):  # each batch's loss was finite, but not
-                    history.stopped = True         # the whole set's at the new parameters
+                    history.stopped = True  # the whole set's at the new parameters
                     history.message = (
                         f"fit: after epoch {epoch + 1} the loss over the training set is "
                         f"{train_loss}; training stopped and the parameters before the last "
@@ -533,4 +559,3 @@ def _progress(verbose: bool) -> Any:
         TimeElapsedColumn(),
         disable=not verbose,
     )
-

@@ -60,8 +60,9 @@ class SimpleNeuralNetwork:
     ((2, 4), (4,), (4, 1), (1,))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 rng: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, output_size: int, rng: Any = None
+    ) -> None:
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self.output_size = _check_size("output_size", output_size)
@@ -97,9 +98,7 @@ class SimpleNeuralNetwork:
     def _check_inputs(self, X: Any) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.input_size:
-            raise ValueError(
-                f"X must have shape (n_samples, {self.input_size}); got {X.shape}"
-            )
+            raise ValueError(f"X must have shape (n_samples, {self.input_size}); got {X.shape}")
         return X
 
     def _check_targets(self, X: np.ndarray, y: Any) -> np.ndarray:
@@ -207,8 +206,9 @@ class SimpleNeuralNetwork:
         outputs = np.shape(y)[-1] if np.ndim(y) > 1 else 1
         return outputs * binary_cross_entropy_with_logits(logits, y)
 
-    def train(self, X: Any, y: Any, epochs: int = 1000, learning_rate: float = 0.1,
-              verbose: bool = False) -> list[float]:
+    def train(
+        self, X: Any, y: Any, epochs: int = 1000, learning_rate: float = 0.1, verbose: bool = False
+    ) -> list[float]:
         """Run the tutorial's training loop; return the MSE before each step.
 
         Args:
@@ -261,13 +261,18 @@ class SimpleNeuralNetwork:
         True
         """
         model = tutorial_model(self.input_size, self.hidden_size, self.output_size)
-        model.params = {"0.weight": self.W1, "0.bias": self.b1,
-                        "2.weight": self.W2, "2.bias": self.b2}
+        model.params = {
+            "0.weight": self.W1,
+            "0.bias": self.b1,
+            "2.weight": self.W2,
+            "2.bias": self.b2,
+        }
         return model
 
 
-def tutorial_model(input_size: int = 2, hidden_size: int = 4, output_size: int = 1,
-                   rng: Any = None) -> Sequential:
+def tutorial_model(
+    input_size: int = 2, hidden_size: int = 4, output_size: int = 1, rng: Any = None
+) -> Sequential:
     """Return the tutorial's network built from layers, ``0.01 * randn`` initialized.
 
     ``Linear -> Sigmoid -> Linear -> Sigmoid``; train it with

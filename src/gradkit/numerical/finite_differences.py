@@ -239,8 +239,7 @@ def _noise_both_ends(
     floor = _noise_floor(evaluate, x, sten, last, s0)
     if np.shape(last) == np.shape(s0) and np.any(last < s0 / 64):
         with np.errstate(all="ignore"):
-            first = _noise_floor(evaluate, x, sten, np.where(last < s0 / 64, s0, last),
-                                 widenings=1)
+            first = _noise_floor(evaluate, x, sten, np.where(last < s0 / 64, s0, last), widenings=1)
         floor = np.maximum(floor, np.where(np.isfinite(first), first, 0.0))
     return floor
 
@@ -253,8 +252,7 @@ def _complex_step(
             raw = evaluate.f(x + 1j * h if x.ndim else complex(x, float(h)))
     except TypeError as exc:
         raise NumericalDerivativeError(
-            f"method='complex': f does not accept complex input ({exc}); "
-            "use method='central'"
+            f"method='complex': f does not accept complex input ({exc}); use method='central'"
         ) from exc
     evaluate.n_evals += 1
     values = np.asarray(raw)
@@ -416,9 +414,7 @@ def estimate_derivative(
             floor = _noise_floor(evaluate, x_arr, sten, np.asarray(result.levels[-1].step))
         else:
             floor = np.zeros(shape)
-        return _each_output(
-            evaluate, x_arr, n, method, shape, name, warn, floor, estimate_error
-        )
+        return _each_output(evaluate, x_arr, n, method, shape, name, warn, floor, estimate_error)
     if not np.all(result.any_valid):
         _raise_no_valid(result.any_valid, x_arr, evaluate, result.levels, method, name)
     if floor is None:
@@ -440,11 +436,24 @@ def estimate_derivative(
         )
     result = _retry_without_jump(
         lambda h: _plain_difference(evaluate, x_arr, sten, h, True, floor),
-        result, s0, fallback, sten.power, n, affordable,
+        result,
+        s0,
+        fallback,
+        sten.power,
+        n,
+        affordable,
     )
     if method == "central" and n % 2 == 1:
         result = _check_even_part(
-            evaluate, x_arr, sten, result, fallback, floor, n, affordable, estimate_error,
+            evaluate,
+            x_arr,
+            sten,
+            result,
+            fallback,
+            floor,
+            n,
+            affordable,
+            estimate_error,
         )
     if method != "central":
         result = _confirm_at_point_scale(
@@ -495,16 +504,31 @@ def _each_output(
             lambda t, k=k: evaluate(np.asarray(t))[k], (), evaluate.what, scalar_output=True
         )
         v, info = estimate_derivative(
-            component, x, n, method, name=f"{name} (output {list(k)})", warn=warn,
-            floor=floor[k], estimate_error=estimate_error,
+            component,
+            x,
+            n,
+            method,
+            name=f"{name} (output {list(k)})",
+            warn=warn,
+            floor=floor[k],
+            estimate_error=estimate_error,
         )
         values[k] = v
         for key, array in parts.items():
             array[k] = np.asarray(getattr(info, key))
         converged[k] = bool(np.all(info.converged))
         steps.extend(info.steps)
-    info = DerivativeInfo(parts["error"], parts["step"], evaluate.n_evals, method, n,
-                          parts["truncation"], parts["rounding"], converged, steps)
+    info = DerivativeInfo(
+        parts["error"],
+        parts["step"],
+        evaluate.n_evals,
+        method,
+        n,
+        parts["truncation"],
+        parts["rounding"],
+        converged,
+        steps,
+    )
     return values, info  # the callers set relative_error for the whole result
 
 
@@ -539,7 +563,10 @@ def _confirm_at_point_scale(
         floor = _noise_floor(evaluate, x, sten, np.where(check, fallback, 0.0))
     return confirm_at_scale(
         lambda s: _plain_difference(evaluate, x, sten, s, True, floor),
-        result, fallback, check, sten.power,
+        result,
+        fallback,
+        check,
+        sten.power,
     )
 
 
@@ -601,7 +628,10 @@ def _check_even_part(
         return result
     again = adaptive_difference(
         lambda h: _plain_difference(evaluate, x, sten, h, True, floor),
-        np.where(unresolved, h2 / 8, h2), fallback, sten.power, order=n,
+        np.where(unresolved, h2 / 8, h2),
+        fallback,
+        sten.power,
+        order=n,
         affordable=affordable,
     )
     use = unresolved & np.asarray(again.any_valid)
@@ -664,10 +694,21 @@ def _retry_without_jump(
         if not np.any(poor & jumps) or (affordable is not None and not affordable()):
             break
         start = np.where(np.isfinite(start), start, s0)
-        again = adaptive_difference(level_fn, start, np.where(np.isfinite(start), jump, np.inf),
-                                    power, order=n, affordable=affordable)
-        use = (poor & jumps & np.asarray(again.any_valid) & np.asarray(again.converged)
-               & (np.asarray(again.error) < np.asarray(result.error)))
+        again = adaptive_difference(
+            level_fn,
+            start,
+            np.where(np.isfinite(start), jump, np.inf),
+            power,
+            order=n,
+            affordable=affordable,
+        )
+        use = (
+            poor
+            & jumps
+            & np.asarray(again.any_valid)
+            & np.asarray(again.converged)
+            & (np.asarray(again.error) < np.asarray(result.error))
+        )
 
         def pick(a: Any, b: Any, use: np.ndarray = use) -> np.ndarray:
             return np.where(use, a, b)
@@ -739,8 +780,10 @@ def _raise_no_valid(
     f_at_x = evaluate(x)
     raised = evaluate.last_exception
     cause = f" (f raised {type(raised).__name__}: {raised})" if raised else ""
-    inside = np.all(np.isfinite(f_at_x)) if bad_x.shape != x.shape else np.all(
-        np.isfinite(f_at_x[bad_x])
+    inside = (
+        np.all(np.isfinite(f_at_x))
+        if bad_x.shape != x.shape
+        else np.all(np.isfinite(f_at_x[bad_x]))
     )
     smallest = min(float(np.min(lv.step)) for lv in levels)
     where = _where(x, bad_x, name)
@@ -779,8 +822,9 @@ def check_quality(
         # an error bar wider than the estimate and than the differences' first scale
         # holds no digit: no step resolved f (tanh(x / 1e-3) at 1e-3 under a noise that
         # could only be bounded by f's spread: 16 +- 48 for 420)
-        vague = ((error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale)
-                 & (scale > 0))  # f of 0 all over the first stencil: its zeros are exact
+        vague = (
+            (error >= np.abs(estimate)) & (error > _WARN_RELATIVE[info.n] * scale) & (scale > 0)
+        )  # f of 0 all over the first stencil: its zeros are exact
     # (a caller that judges the result itself, warn=False, as the Hessian does with its
     # own warning, gets the vague estimate with its error)
     hopeless = (~converged | (vague & warn)) & ~(rel <= _WARN_RELATIVE[info.n])

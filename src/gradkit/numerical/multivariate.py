@@ -153,8 +153,14 @@ def _partial(
     noise level of f measured elsewhere, below which the noise is not taken."""
     evaluate = problem.coordinate(i, scalar_output)
     value, info = estimate_derivative(
-        evaluate, np.asarray(problem.x0[i]), n, method, name=problem.name(i), warn=warn,
-        estimate_error=measure, least=least,
+        evaluate,
+        np.asarray(problem.x0[i]),
+        n,
+        method,
+        name=problem.name(i),
+        warn=warn,
+        estimate_error=measure,
+        least=least,
     )
     if method == "complex" and np.any(np.asarray(value) == 0):
         _check_complex_zero(problem, i, n, np.asarray(value), scalar_output)
@@ -173,8 +179,12 @@ def _check_complex_zero(
     """
     try:
         check, info = estimate_derivative(
-            problem.coordinate(i, scalar_output), np.asarray(problem.x0[i]), n, "central",
-            name=problem.name(i), warn=False,
+            problem.coordinate(i, scalar_output),
+            np.asarray(problem.x0[i]),
+            n,
+            "central",
+            name=problem.name(i),
+            warn=False,
         )
     except NumericalDerivativeError:
         return  # central differences cannot judge (a kink at x): leave the 0
@@ -279,8 +289,7 @@ def gradient(
     _check_method(method)
     problem = _Problem(f, x, unpack, "gradient")
     measure = full_output if _measure is None else _measure  # the noise, for the error
-    results = [_partial(problem, i, 1, method, True, measure=measure)
-               for i in range(problem.size)]
+    results = [_partial(problem, i, 1, method, True, measure=measure) for i in range(problem.size)]
     value = np.array([float(v) for v, _ in results]).reshape(problem.shape)
     info = _combine([inf for _, inf in results], problem.shape, method, 1)
     return (value, _with_relative(info, value)) if full_output else value
@@ -316,8 +325,9 @@ def jacobian(
     """
     _check_method(method)
     problem = _Problem(f, x, unpack, "jacobian")
-    results = [_partial(problem, i, 1, method, False, measure=full_output)
-               for i in range(problem.size)]
+    results = [
+        _partial(problem, i, 1, method, False, measure=full_output) for i in range(problem.size)
+    ]
     columns = np.array([v for v, _ in results])  # (n_inputs, *out_shape)
     out_shape = columns.shape[1:]
     value = np.moveaxis(columns, 0, -1).reshape(out_shape + problem.shape)
@@ -375,8 +385,9 @@ def hessian(
     at_x0 = FunctionEvaluator(problem.call, (), "hessian", scalar_output=True)
     noise = _noise_at(problem, at_x0) if size else 0.0
     for i in range(size):
-        v, inf = _partial(problem, i, 2, "central", True, warn=False,
-                          measure=full_output, least=noise)
+        v, inf = _partial(
+            problem, i, 2, "central", True, warn=False, measure=full_output, least=noise
+        )
         value[i, i], error[i, i], converged[i, i] = v, inf.error, np.all(inf.converged)
         n_evals += inf.n_evals
     for i in range(size):
@@ -442,9 +453,7 @@ def _noise_at(problem: _Problem, evaluate: FunctionEvaluator) -> float:
     return 0.0
 
 
-def _mixed(
-    problem: _Problem, i: int, j: int, floor: float = 0.0
-) -> tuple[float, float, bool, int]:
+def _mixed(problem: _Problem, i: int, j: int, floor: float = 0.0) -> tuple[float, float, bool, int]:
     """d2f / dx_i dx_j by the extrapolated four-point formula.
 
     ``floor`` bounds the noise of each value of f (:func:`_noise_at`); each value's
@@ -475,15 +484,14 @@ def _mixed(
             noise = sum(_value_noise(v, floor) for v in values) / (wi * wj)
         return value, noise, magnitude
 
-    result = adaptive_difference(
-        level, np.array(_MIXED_FIRST_STEP), np.array(fallback), 2, order=2
-    )
+    result = adaptive_difference(level, np.array(_MIXED_FIRST_STEP), np.array(fallback), 2, order=2)
     if np.isfinite(fallback) and not (
         bool(result.converged) and result.error <= _MIXED_RETRY * abs(result.estimate)
     ):
-        result = _better(result, adaptive_difference(
-            level, np.array(_MIXED_FIRST_STEP), np.array(np.inf), 2, order=2
-        ))
+        result = _better(
+            result,
+            adaptive_difference(level, np.array(_MIXED_FIRST_STEP), np.array(np.inf), 2, order=2),
+        )
     # steps scaled to 1 for a coordinate much smaller than 1 can saturate f at all four
     # corners (tanh(x y) at (1000, 0.002)), whose differences are then exactly 0 at every
     # level: confirm at the small coordinate's scale when the search never went there
@@ -495,9 +503,17 @@ def _mixed(
             f"hessian: f returned nan or inf at every step tried around x for the pair "
             f"({problem.name(i)}, {problem.name(j)}): x is outside or at the edge of f's domain"
         )
-    info = DerivativeInfo(result.error, result.step * scale.min(), evaluate.n_evals, "central",
-                          2, result.truncation, result.rounding, result.converged,
-                          [lv.step * scale.min() for lv in result.levels])
+    info = DerivativeInfo(
+        result.error,
+        result.step * scale.min(),
+        evaluate.n_evals,
+        "central",
+        2,
+        result.truncation,
+        result.rounding,
+        result.converged,
+        [lv.step * scale.min() for lv in result.levels],
+    )
     check_quality(result.estimate, info, np.asarray(x0[i]), problem.name(i), warn=False)
     return float(result.estimate), float(result.error), bool(result.converged), evaluate.n_evals
 
@@ -517,8 +533,9 @@ def _better(first: AdaptiveResult, again: AdaptiveResult) -> AdaptiveResult:
         bool(again.converged) == bool(first.converged) and again.error < first.error
     )
     chosen = again if take else first
-    return replace(chosen, any_valid=first.any_valid | again.any_valid,
-                   levels=first.levels + again.levels)
+    return replace(
+        chosen, any_valid=first.any_valid | again.any_valid, levels=first.levels + again.levels
+    )
 
 
 def directional_derivative(
@@ -568,13 +585,17 @@ def directional_derivative(
     norm = float(np.linalg.norm(direction))
     if not np.isfinite(norm) or norm == 0.0:
         raise NumericalDerivativeError(
-            "directional_derivative: u must be a nonzero, finite direction; "
-            f"got |u| = {norm}"
+            f"directional_derivative: u must be a nonzero, finite direction; got |u| = {norm}"
         )
     unit = direction / norm
-    grad, info = gradient(f, problem.x0.reshape(problem.shape) if not problem.unpack
-                          else tuple(problem.x0), method, True, problem.unpack,
-                          _measure=full_output)
+    grad, info = gradient(
+        f,
+        problem.x0.reshape(problem.shape) if not problem.unpack else tuple(problem.x0),
+        method,
+        True,
+        problem.unpack,
+        _measure=full_output,
+    )
     value = float(np.dot(grad.ravel(), unit))
     info.error = float(np.dot(np.asarray(info.error).ravel(), np.abs(unit)))
     return (value, _with_relative(info, value)) if full_output else value

@@ -62,8 +62,9 @@ def noise_from_values(t: np.ndarray, values: np.ndarray, degree: int = 1) -> np.
     True
     """
     if degree != 1:
-        return _noise_about_polynomial(np.asarray(t, dtype=float),
-                                       np.asarray(values, dtype=float), degree)
+        return _noise_about_polynomial(
+            np.asarray(t, dtype=float), np.asarray(values, dtype=float), degree
+        )
     t = np.asarray(t, dtype=float)
     v = np.asarray(values, dtype=float)
     t = np.broadcast_to(t.reshape(t.shape + (1,) * (v.ndim - t.ndim)), v.shape)

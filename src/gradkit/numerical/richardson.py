@@ -388,8 +388,9 @@ def confirm_at_scale(
         wrong = np.broadcast_to(check, np.shape(gap)) & ~(gap <= result.error + local_err)
     if not np.any(wrong):
         return result
-    again = adaptive_difference(level_fn, h, np.full(np.shape(h), np.inf), power,
-                                affordable=affordable)
+    again = adaptive_difference(
+        level_fn, h, np.full(np.shape(h), np.inf), power, affordable=affordable
+    )
     # the search from the small scale replaces the first where it converged, or where
     # neither did (x[3] = -2.2e-16 beside x[1] = -0.5 in a Hessian: steps of 1e-22 are
     # rounding alone, and replaced a converged mixed entry by a search that never did)

@@ -158,8 +158,15 @@ def step_error(
         best_step[method], best_error[method] = float(steps[k]), float(curve[k])
     tutorial = _plain_error(f, x0, "forward", TUTORIAL_STEP, exact)
     return StepError(
-        x0, exact, steps, errors, best_step, best_error,
-        _predicted(f, x0, methods), tutorial, skipped,
+        x0,
+        exact,
+        steps,
+        errors,
+        best_step,
+        best_error,
+        _predicted(f, x0, methods),
+        tutorial,
+        skipped,
     )
 
 

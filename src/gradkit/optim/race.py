@@ -197,8 +197,12 @@ _FAMILIES: dict[str, tuple[Callable[[float], GradientTransformation], str]] = {
 }
 
 
-def tuned_racers(function: Callable | None = None, x0: Sequence[float] = (-1.5, -1.5),
-                 steps: int = 1000, grid: Sequence[float] = LR_GRID) -> list[Racer]:
+def tuned_racers(
+    function: Callable | None = None,
+    x0: Sequence[float] = (-1.5, -1.5),
+    steps: int = 1000,
+    grid: Sequence[float] = LR_GRID,
+) -> list[Racer]:
     """Return every optimizer at its own best learning rate: a fair race.
 
     Each of gradient descent, the tutorial's momentum (``v = 0.9 v + 0.1 g``), PyTorch's
@@ -230,8 +234,14 @@ def tuned_racers(function: Callable | None = None, x0: Sequence[float] = (-1.5, 
 
 #: The rates :func:`tuned_racers` picks on the tutorial's race (Rosenbrock, 1000 steps
 #: from (-1.5, -1.5), LR_GRID); a test re-derives them.
-FAIR_RATES = {"gradient descent": 1e-3, "momentum (tutorial)": 3e-3,
-              "momentum (PyTorch)": 3e-4, "nesterov": 1e-4, "rmsprop": 3e-2, "adam": 3e-1}
+FAIR_RATES = {
+    "gradient descent": 1e-3,
+    "momentum (tutorial)": 3e-3,
+    "momentum (PyTorch)": 3e-4,
+    "nesterov": 1e-4,
+    "rmsprop": 3e-2,
+    "adam": 3e-1,
+}
 
 
 def fair_racers() -> list[Racer]:

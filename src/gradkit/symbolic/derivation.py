@@ -221,13 +221,19 @@ class _Builder:
         """The placeholder ``u`` for the current chain-rule nesting level."""
         candidates = ("u", "v", "w") + tuple(f"u_{i}" for i in range(1, 1000))
         while len(self.letters) <= self.chain_level:
-            name = next(c for c in candidates[len(self.letters):] if c not in self.reserved)
+            name = next(c for c in candidates[len(self.letters) :] if c not in self.reserved)
             self.reserved.add(name)
             self.letters.append(sympy.Symbol(name, real=True))
         return self.letters[self.chain_level]
 
-    def step(self, rule: str, expr: Any, result: Any, explanation: tuple[Any, ...],
-             substeps: tuple[Step, ...] = ()) -> Step:
+    def step(
+        self,
+        rule: str,
+        expr: Any,
+        result: Any,
+        explanation: tuple[Any, ...],
+        substeps: tuple[Step, ...] = (),
+    ) -> Step:
         return Step(rule, expr, result, self.var, explanation, substeps, self.partial)
 
     def derive(self, expr: Any) -> Step:
@@ -251,20 +257,29 @@ class _Builder:
             why: tuple[Any, ...] = (expr, " is a number, so its derivative is 0")
         else:
             held = ", ".join(str(s) for s in others)
-            why = (expr, f" does not contain {self.var}: with {held} held fixed it is a "
-                   "constant, so its derivative is 0")
+            why = (
+                expr,
+                f" does not contain {self.var}: with {held} held fixed it is a "
+                "constant, so its derivative is 0",
+            )
         return self.step("constant", expr, sympy.S.Zero, why)
 
     def identity(self, expr: Any) -> Step:
-        return self.step("identity", expr, sympy.S.One,
-                         (f"the derivative of {self.var} with respect to itself is 1",))
+        return self.step(
+            "identity",
+            expr,
+            sympy.S.One,
+            (f"the derivative of {self.var} with respect to itself is 1",),
+        )
 
     def sum(self, expr: Any) -> Step:
         parts = tuple(self.derive(term) for term in expr.args)
         result = sympy.Add(*(part.result for part in parts))
         kind = "difference" if any(t.could_extract_minus_sign() for t in expr.args) else "sum"
-        why = (f"differentiate term by term: the derivative of a {kind} is the {kind} of the "
-               "derivatives",)
+        why = (
+            f"differentiate term by term: the derivative of a {kind} is the {kind} of the "
+            "derivatives",
+        )
         return self.step("sum", expr, result, why, parts)
 
     def product_or_quotient(self, expr: Any) -> Step:
@@ -273,7 +288,7 @@ class _Builder:
             return self.constant_multiple(expr, coefficient, rest)
         factors = list(expr.args)
         numerator = [f for f in factors if not _is_denominator(f)]
-        denominator = [f.base ** -f.exp for f in factors if _is_denominator(f)]
+        denominator = [f.base**-f.exp for f in factors if _is_denominator(f)]
         if denominator and (numerator or len(denominator) > 1):
             return self.quotient(expr, sympy.Mul(*numerator), sympy.Mul(*denominator))
         return self.product(expr, factors)
@@ -283,7 +298,10 @@ class _Builder:
         if base is not None:
             return self.log_base(expr, rest.args[0], base)
         inner = self.derive(rest)
-        why: tuple[Any, ...] = (coefficient, " is a constant factor", )
+        why: tuple[Any, ...] = (
+            coefficient,
+            " is a constant factor",
+        )
         if coefficient.free_symbols:
             why += (f" (it does not contain {self.var})",)
         why += (": keep it and differentiate ", rest)
@@ -292,49 +310,85 @@ class _Builder:
     def quotient(self, expr: Any, f: Any, g: Any) -> Step:
         df, dg = self.derive(f), self.derive(g)
         result = (df.result * g - f * dg.result) / g**2
-        why = ("a quotient f/g with f = ", f, " and g = ", g, ": ",
-               Math("(f/g)' = (f' g - f g') / g^2",
-                    r"\left(\frac{f}{g}\right)' = \frac{f' g - f g'}{g^2}"))
+        why = (
+            "a quotient f/g with f = ",
+            f,
+            " and g = ",
+            g,
+            ": ",
+            Math(
+                "(f/g)' = (f' g - f g') / g^2",
+                r"\left(\frac{f}{g}\right)' = \frac{f' g - f g'}{g^2}",
+            ),
+        )
         return self.step("quotient", expr, result, why, (df, dg))
 
     def product(self, expr: Any, factors: list[Any]) -> Step:
         parts = tuple(self.derive(f) for f in factors)
-        result = sympy.Add(*(
-            sympy.Mul(*factors[:i], part.result, *factors[i + 1:])
-            for i, part in enumerate(parts)
-        ))
+        result = sympy.Add(
+            *(
+                sympy.Mul(*factors[:i], part.result, *factors[i + 1 :])
+                for i, part in enumerate(parts)
+            )
+        )
         if len(factors) == 2:
-            why: tuple[Any, ...] = ("a product f g with f = ", factors[0], " and g = ",
-                                    factors[1], ": ", Math("(f g)' = f' g + f g'",
-                                                           "(f g)' = f' g + f g'"))
+            why: tuple[Any, ...] = (
+                "a product f g with f = ",
+                factors[0],
+                " and g = ",
+                factors[1],
+                ": ",
+                Math("(f g)' = f' g + f g'", "(f g)' = f' g + f g'"),
+            )
         else:
-            why = (f"a product of {len(factors)} factors: differentiate one factor at a time, "
-                   "keep the others, and add the results",)
+            why = (
+                f"a product of {len(factors)} factors: differentiate one factor at a time, "
+                "keep the others, and add the results",
+            )
         return self.step("product", expr, result, why, parts)
 
     def power(self, expr: Any) -> Step:
         base, exponent = expr.base, expr.exp
         if not exponent.has(self.var):
             return self.outer_and_chain(
-                expr, base, lambda u: u**exponent, lambda u: exponent * u ** (exponent - 1),
-                "power", _power_note(exponent),
+                expr,
+                base,
+                lambda u: u**exponent,
+                lambda u: exponent * u ** (exponent - 1),
+                "power",
+                _power_note(exponent),
             )
         if not base.has(self.var):
             _check_constant_base(expr, base, exponent)
             note = ("for a constant base a = ", base, ": the derivative of a^u is a^u ln(a)")
             return self.outer_and_chain(
-                expr, exponent, lambda u: base**u, lambda u: base**u * sympy.log(base),
-                "exponential", note,
+                expr,
+                exponent,
+                lambda u: base**u,
+                lambda u: base**u * sympy.log(base),
+                "exponential",
+                note,
             )
         return self.logarithmic(expr, base, exponent)
 
     def logarithmic(self, expr: Any, base: Any, exponent: Any) -> Step:
         log_form = exponent * sympy.log(base)
         inner = self.derive(log_form)
-        why = ("both the base ", base, " and the exponent ", exponent, f" contain {self.var}; "
-               "let y = ", expr, ", take logarithms: ln y = ", log_form,
-               "; differentiate both sides: y'/y = (", log_form, ")', so y' = y (",
-               log_form, ")'")
+        why = (
+            "both the base ",
+            base,
+            " and the exponent ",
+            exponent,
+            f" contain {self.var}; let y = ",
+            expr,
+            ", take logarithms: ln y = ",
+            log_form,
+            "; differentiate both sides: y'/y = (",
+            log_form,
+            ")', so y' = y (",
+            log_form,
+            ")'",
+        )
         return self.step("logarithmic differentiation", expr, expr * inner.result, why, (inner,))
 
     def function(self, expr: Any) -> Step:
@@ -346,16 +400,33 @@ class _Builder:
         )
 
     def log_base(self, expr: Any, argument: Any, base: Any) -> Step:
-        note = ("log base ", base, " of u is ln(u)/ln(", base, "), so its derivative is "
-                "1/(u ln(", base, "))")
+        note = (
+            "log base ",
+            base,
+            " of u is ln(u)/ln(",
+            base,
+            "), so its derivative is 1/(u ln(",
+            base,
+            "))",
+        )
         return self.outer_and_chain(
-            expr, argument, lambda u: sympy.log(u) / sympy.log(base),
-            lambda u: 1 / (u * sympy.log(base)), "logarithm", note,
+            expr,
+            argument,
+            lambda u: sympy.log(u) / sympy.log(base),
+            lambda u: 1 / (u * sympy.log(base)),
+            "logarithm",
+            note,
         )
 
-    def outer_and_chain(self, expr: Any, inner: Any, build: Callable[[Any], Any],
-                        outer: Callable[[Any], Any], rule: str,
-                        note: tuple[Any, ...]) -> Step:
+    def outer_and_chain(
+        self,
+        expr: Any,
+        inner: Any,
+        build: Callable[[Any], Any],
+        outer: Callable[[Any], Any],
+        rule: str,
+        note: tuple[Any, ...],
+    ) -> Step:
         """Apply ``rule`` to ``f(inner)``; wrap it in a chain step unless ``inner`` is x."""
         if inner == self.var:
             return self.step(rule, expr, outer(self.var), note)
@@ -369,12 +440,21 @@ class _Builder:
         x = self.var
         d = "∂" if self.partial else "d"
         dl = r"\partial" if self.partial else "d"
-        why = ("let ", u, " = ", inner, "; then ",
-               Math(f"{d}/{d}{x} f({u}) = f'({u}) · {d}{u}/{d}{x}",
-                    rf"\frac{{{dl}}}{{{dl} {x}}} f({u}) = f'({u}) \cdot "
-                    rf"\frac{{{dl} {u}}}{{{dl} {x}}}"))
-        return self.step("chain", expr, outer(inner) * inner_step.result, why,
-                         (outer_step, inner_step))
+        why = (
+            "let ",
+            u,
+            " = ",
+            inner,
+            "; then ",
+            Math(
+                f"{d}/{d}{x} f({u}) = f'({u}) · {d}{u}/{d}{x}",
+                rf"\frac{{{dl}}}{{{dl} {x}}} f({u}) = f'({u}) \cdot "
+                rf"\frac{{{dl} {u}}}{{{dl} {x}}}",
+            ),
+        )
+        return self.step(
+            "chain", expr, outer(inner) * inner_step.result, why, (outer_step, inner_step)
+        )
 
     def fallback(self, expr: Any) -> Step:
         name = getattr(expr.func, "__name__", str(expr.func))
@@ -387,8 +467,12 @@ class _Builder:
         (lambda self, e: e.is_Add, sum),
         (lambda self, e: e.is_Mul, product_or_quotient),
         (lambda self, e: e.is_Pow, power),
-        (lambda self, e: e.func in FUNCTION_RULES and not any(
-            a.has(self.var) for a in e.args[1:]), function),
+        (
+            lambda self, e: (
+                e.func in FUNCTION_RULES and not any(a.has(self.var) for a in e.args[1:])
+            ),
+            function,
+        ),
     )
 
 
@@ -466,13 +550,23 @@ def _power_note(exponent: Any) -> tuple[Any, ...]:
     if exponent == sympy.S.Half:
         return ("sqrt(u) = u^(1/2), so the power rule with n = 1/2 gives 1/(2 sqrt(u))",)
     if exponent.is_Number and exponent.is_negative:
-        return ("the power rule holds for negative exponents: n = ", exponent,
-                ", so bring n down and lower the exponent by one")
+        return (
+            "the power rule holds for negative exponents: n = ",
+            exponent,
+            ", so bring n down and lower the exponent by one",
+        )
     if exponent.is_Rational and not exponent.is_Integer:
-        return ("the power rule holds for fractional exponents: n = ", exponent,
-                ", so bring n down and lower the exponent by one")
-    return ("bring the exponent n = ", exponent, " down and lower it by one: ",
-            Math("n u^(n-1)", "n u^{n-1}"))
+        return (
+            "the power rule holds for fractional exponents: n = ",
+            exponent,
+            ", so bring n down and lower the exponent by one",
+        )
+    return (
+        "bring the exponent n = ",
+        exponent,
+        " down and lower it by one: ",
+        Math("n u^(n-1)", "n u^{n-1}"),
+    )
 
 
 def _simplify(expr: Any) -> Any:
@@ -596,7 +690,14 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
     if simplify:
         simpler = _simplify(result)
         if simpler != result:
-            steps += (Step("simplify", result, simpler, symbol,
-                           ("rewrite the result in a shorter, equal form",)),)
+            steps += (
+                Step(
+                    "simplify",
+                    result,
+                    simpler,
+                    symbol,
+                    ("rewrite the result in a shorter, equal form",),
+                ),
+            )
             result = simpler
     return Derivation(expr, symbol, steps, result)

@@ -235,8 +235,10 @@ def lambdify(expr: Any, vars: Any = None) -> Callable[..., Any]:
 
     def function(*values: Any) -> Any:
         if len(values) != count:
-            raise TypeError(f"expected {count} argument(s) ({', '.join(map(str, variables))}), "
-                            f"got {len(values)}")
+            raise TypeError(
+                f"expected {count} argument(s) ({', '.join(map(str, variables))}), "
+                f"got {len(values)}"
+            )
         # NumPy scalars, not Python floats: (-8.0) ** (1/3) must be nan, not complex.
         values = tuple(_as_numpy(v) for v in values)
         result = node(values)

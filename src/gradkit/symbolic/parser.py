@@ -150,10 +150,7 @@ class ParseError(ValueError):
         prefix = "..." if start > 0 else ""
         suffix = "..." if self.position + 40 < len(self.text) else ""
         caret = " " * (len(prefix) + self.position - start) + "^"
-        return (
-            f"{self.reason} at position {self.position}\n"
-            f"  {prefix}{snippet}{suffix}\n  {caret}"
-        )
+        return f"{self.reason} at position {self.position}\n  {prefix}{snippet}{suffix}\n  {caret}"
 
 
 _DIGITS = frozenset("0123456789")

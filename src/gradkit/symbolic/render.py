@@ -27,8 +27,16 @@ if TYPE_CHECKING:
 __all__ = ["expr_text", "expr_latex", "sentence_text", "to_text", "to_latex", "to_markdown"]
 
 _LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\^{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\~{}",
 }
 
 
@@ -120,8 +128,10 @@ def _header_text(step: Step) -> str:
 def _header_latex(step: Step) -> str:
     if step.rule == "simplify":
         return f"{expr_latex(step.expr)} = {expr_latex(step.result)}"
-    return (rf"{_d_latex(step)}\left[{expr_latex(step.expr)}\right] = "
-            rf"{expr_latex(step.result)}")
+    return (
+        rf"{_d_latex(step)}\left[{expr_latex(step.expr)}\right] = "
+        rf"{expr_latex(step.result)}"
+    )
 
 
 def _lines(derivation: Derivation) -> list[tuple[int, Step]]:
@@ -181,8 +191,10 @@ def to_latex(derivation: Derivation) -> str:
             sentence = " ".join(_piece_latex(piece) for piece in step.explanation)
             rows.append(rf"& {pad}\qquad {sentence}")
     root = derivation.steps[0]
-    rows.append(rf"& \textbf{{Result:}}\ {_d_latex(root)}\left[{expr_latex(derivation.expr)}"
-                rf"\right] = {expr_latex(derivation.result)}")
+    rows.append(
+        rf"& \textbf{{Result:}}\ {_d_latex(root)}\left[{expr_latex(derivation.expr)}"
+        rf"\right] = {expr_latex(derivation.result)}"
+    )
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
@@ -205,6 +217,8 @@ def to_markdown(derivation: Derivation) -> str:
         out.append(line)
     root = derivation.steps[0]
     out.append("")
-    out.append(rf"**Result**: ${_d_latex(root)}\left[{expr_latex(derivation.expr)}\right] = "
-               rf"{expr_latex(derivation.result)}$")
+    out.append(
+        rf"**Result**: ${_d_latex(root)}\left[{expr_latex(derivation.expr)}\right] = "
+        rf"{expr_latex(derivation.result)}$"
+    )
     return "\n".join(out)

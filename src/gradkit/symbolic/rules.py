@@ -77,37 +77,72 @@ _RULE_LIST = [
         "d/dx ln(x) = 1/x,  d/dx log_b(x) = 1/(x ln(b))",
         r"\frac{d}{dx} \ln x = \frac{1}{x},\ \frac{d}{dx} \log_b x = \frac{1}{x \ln b}",
     ),
-    Rule("trigonometric", "Trigonometric rule", "sin' = cos, cos' = -sin, tan' = sec^2, ...",
-         r"\sin' = \cos,\ \cos' = -\sin,\ \tan' = \sec^2,\ \ldots"),
+    Rule(
+        "trigonometric",
+        "Trigonometric rule",
+        "sin' = cos, cos' = -sin, tan' = sec^2, ...",
+        r"\sin' = \cos,\ \cos' = -\sin,\ \tan' = \sec^2,\ \ldots",
+    ),
     Rule(
         "inverse trigonometric",
         "Inverse trigonometric rule",
         "asin' = 1/sqrt(1-x^2), acos' = -1/sqrt(1-x^2), atan' = 1/(1+x^2)",
         r"\arcsin' x = \frac{1}{\sqrt{1-x^2}},\ \arctan' x = \frac{1}{1+x^2},\ \ldots",
     ),
-    Rule("hyperbolic", "Hyperbolic rule", "sinh' = cosh, cosh' = sinh, tanh' = 1 - tanh^2",
-         r"\sinh' = \cosh,\ \cosh' = \sinh,\ \tanh' = 1 - \tanh^2"),
-    Rule("abs", "Absolute value rule", "d/dx |x| = sign(x)  (x != 0)",
-         r"\frac{d}{dx} |x| = \operatorname{sign}(x)\ (x \neq 0)"),
-    Rule("sigmoid", "Sigmoid rule", "sigmoid' = sigmoid (1 - sigmoid)",
-         r"\sigma'(x) = \sigma(x) (1 - \sigma(x))"),
-    Rule("relu", "ReLU rule", "relu'(x) = 1 if x > 0 else 0  (relu'(0) = 0)",
-         r"\operatorname{relu}'(x) = H(x),\ \operatorname{relu}'(0) = 0"),
-    Rule("softplus", "Softplus rule", "softplus' = sigmoid",
-         r"\operatorname{softplus}'(x) = \sigma(x)"),
-    Rule("step", "Step rule", "d/dx sign(x) = d/dx H(x) = 0  (x != 0)",
-         r"\frac{d}{dx} \operatorname{sign}(x) = \frac{d}{dx} H(x) = 0\ (x \neq 0)"),
+    Rule(
+        "hyperbolic",
+        "Hyperbolic rule",
+        "sinh' = cosh, cosh' = sinh, tanh' = 1 - tanh^2",
+        r"\sinh' = \cosh,\ \cosh' = \sinh,\ \tanh' = 1 - \tanh^2",
+    ),
+    Rule(
+        "abs",
+        "Absolute value rule",
+        "d/dx |x| = sign(x)  (x != 0)",
+        r"\frac{d}{dx} |x| = \operatorname{sign}(x)\ (x \neq 0)",
+    ),
+    Rule(
+        "sigmoid",
+        "Sigmoid rule",
+        "sigmoid' = sigmoid (1 - sigmoid)",
+        r"\sigma'(x) = \sigma(x) (1 - \sigma(x))",
+    ),
+    Rule(
+        "relu",
+        "ReLU rule",
+        "relu'(x) = 1 if x > 0 else 0  (relu'(0) = 0)",
+        r"\operatorname{relu}'(x) = H(x),\ \operatorname{relu}'(0) = 0",
+    ),
+    Rule(
+        "softplus",
+        "Softplus rule",
+        "softplus' = sigmoid",
+        r"\operatorname{softplus}'(x) = \sigma(x)",
+    ),
+    Rule(
+        "step",
+        "Step rule",
+        "d/dx sign(x) = d/dx H(x) = 0  (x != 0)",
+        r"\frac{d}{dx} \operatorname{sign}(x) = \frac{d}{dx} H(x) = 0\ (x \neq 0)",
+    ),
     Rule(
         "logarithmic differentiation",
         "Logarithmic differentiation",
         "y = f^g: ln y = g ln f, so y' = f^g (g ln f)'",
         r"y = f^g:\ \ln y = g \ln f,\ y' = f^g (g \ln f)'",
     ),
-    Rule("simplify", "Simplify", "rewrite the result in a shorter equal form",
-         r"\text{rewrite in a shorter equal form}"),
-    Rule("sympy", "SymPy's rule",
-         "a function outside gradkit's named rules; SymPy differentiates it",
-         r"\text{differentiated by SymPy}"),
+    Rule(
+        "simplify",
+        "Simplify",
+        "rewrite the result in a shorter equal form",
+        r"\text{rewrite in a shorter equal form}",
+    ),
+    Rule(
+        "sympy",
+        "SymPy's rule",
+        "a function outside gradkit's named rules; SymPy differentiates it",
+        r"\text{differentiated by SymPy}",
+    ),
 ]
 
 #: Every rule a step can cite, by key.
@@ -135,7 +170,7 @@ FUNCTION_RULES: dict[Any, FunctionRule] = {
         "the derivative of csc is -csc cot",
     ),
     sympy.cot: FunctionRule(
-        "trigonometric", lambda u: -sympy.csc(u) ** 2, "the derivative of cot is -csc squared"
+        "trigonometric", lambda u: -(sympy.csc(u) ** 2), "the derivative of cot is -csc squared"
     ),
     sympy.asin: FunctionRule(
         "inverse trigonometric",

@@ -18,7 +18,6 @@ from gradkit.viz.errors import FigureInputError
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
 
-
 def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate ``fn`` to run with NumPy's divide/invalid/overflow warnings off.
 
@@ -32,6 +31,7 @@ def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return wrapper
+
 
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
@@ -54,13 +54,22 @@ class NotebookFigure(Figure):
 
 # A fixed colour cycle, so the n-th optimizer has the same colour in every figure.
 COLORS = (
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
 )
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 5.0,
-               height: float = 4.0, **subplot_kw: Any) -> tuple[Figure, Any]:
+def new_figure(
+    nrows: int = 1, ncols: int = 1, *, width: float = 5.0, height: float = 4.0, **subplot_kw: Any
+) -> tuple[Figure, Any]:
     """Return a constrained-layout ``Figure`` and its grid of axes (flattened array)."""
     fig = NotebookFigure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw=subplot_kw or None)
@@ -168,8 +177,9 @@ def evaluate_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> np.nda
     try:
         Z = np.asarray(f(np.stack([X, Y])), dtype=float)
         if Z.shape == X.shape and all(
-            np.isclose(Z[i], scalar_value(f, np.array([X[i], Y[i]])), rtol=1e-9, atol=1e-12,
-                       equal_nan=True)
+            np.isclose(
+                Z[i], scalar_value(f, np.array([X[i], Y[i]])), rtol=1e-9, atol=1e-12, equal_nan=True
+            )
             for i in _spot_checks(X.shape)
         ):
             return Z
@@ -190,8 +200,9 @@ def evaluate_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> np.nda
 
 
 @quiet
-def gradient_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray,
-                                                                                np.ndarray]:
+def gradient_grid(
+    f: Callable[..., Any], X: np.ndarray, Y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of a function of a 2-vector at every meshgrid point, as ``(U, V)``.
 
     One reverse pass over ``sum(f(grid))`` gives every point's gradient when f treats
@@ -207,10 +218,19 @@ def gradient_grid(f: Callable[..., Any], X: np.ndarray, Y: np.ndarray) -> tuple[
     P = np.stack([X, Y]).astype(float)
     try:
         G = np.asarray(gk.grad(lambda q: np.sum(f(q)))(P), dtype=float)
-        if G.shape == P.shape and np.asarray(f(P)).shape == X.shape and all(
-            np.allclose(G[(slice(None), *i)], gradient_at(f, P[(slice(None), *i)]),
-                        rtol=1e-9, atol=1e-12, equal_nan=True)
-            for i in _spot_checks(X.shape)
+        if (
+            G.shape == P.shape
+            and np.asarray(f(P)).shape == X.shape
+            and all(
+                np.allclose(
+                    G[(slice(None), *i)],
+                    gradient_at(f, P[(slice(None), *i)]),
+                    rtol=1e-9,
+                    atol=1e-12,
+                    equal_nan=True,
+                )
+                for i in _spot_checks(X.shape)
+            )
         ):
             return G[0], G[1]
     except Exception:  # not vectorised: one gradient per point below

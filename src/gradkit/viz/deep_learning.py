@@ -42,9 +42,14 @@ def _activation(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return function, derivative
 
 
-def plot_activations(names: Sequence[str] = ACTIVATIONS,
-                     interval: tuple[float, float] = (-5.0, 5.0), *, num: int = 401,
-                     ncols: int = 4, autodiff_points: int = 9) -> Figure:
+def plot_activations(
+    names: Sequence[str] = ACTIVATIONS,
+    interval: tuple[float, float] = (-5.0, 5.0),
+    *,
+    num: int = 401,
+    ncols: int = 4,
+    autodiff_points: int = 9,
+) -> Figure:
     """Return one panel per activation, showing the function and its derivative.
 
     Args:
@@ -77,10 +82,15 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
     nrows = -(-len(names) // ncols)
     fig, axes = new_figure(nrows, ncols, width=3.6, height=3.0)
     for ax, name, (function, derivative) in zip(axes, names, pairs, strict=False):
-        ax.plot(xs, np.asarray(function(xs), dtype=float), color="#1f77b4", linewidth=2,
-                label=name)
-        ax.plot(xs, np.asarray(derivative(xs), dtype=float), color="#d62728",
-                linestyle="--", linewidth=2, label="derivative")
+        ax.plot(xs, np.asarray(function(xs), dtype=float), color="#1f77b4", linewidth=2, label=name)
+        ax.plot(
+            xs,
+            np.asarray(derivative(xs), dtype=float),
+            color="#d62728",
+            linestyle="--",
+            linewidth=2,
+            label="derivative",
+        )
         if marks.size:
             import gradkit as gk
 
@@ -89,7 +99,7 @@ def plot_activations(names: Sequence[str] = ACTIVATIONS,
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.axvline(0.0, color="black", linewidth=0.5)
         style_axes(ax, name, "x", "y")
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         fig.delaxes(ax)
     return fig
 
@@ -100,9 +110,13 @@ def _default_losses() -> dict[str, Callable[..., Any]]:
     return {"MSE": gk.nn.mse_loss, "binary cross-entropy": gk.nn.binary_cross_entropy}
 
 
-def plot_losses(losses: Mapping[str, Callable[..., Any]] | None = None, *,
-                labels: Sequence[float] = (1.0, 0.0), num: int = 99,
-                eps: float = 0.01) -> Figure:
+def plot_losses(
+    losses: Mapping[str, Callable[..., Any]] | None = None,
+    *,
+    labels: Sequence[float] = (1.0, 0.0),
+    num: int = 99,
+    eps: float = 0.01,
+) -> Figure:
     """Return losses and their gradients against the predicted probability.
 
     For a single sample with true label ``y`` and prediction ``p``, the left panel shows
@@ -154,12 +168,18 @@ def plot_losses(losses: Mapping[str, Callable[..., Any]] | None = None, *,
             slope = gk.grad(lambda q, target=target, loss=loss: loss(target, q))
             grads = [float(np.asarray(slope(np.array([p]))).reshape(-1)[0]) for p in ps]
             style = styles[j % len(styles)]
-            ax.plot(ps, values, color=color, linestyle=style, linewidth=2,
-                    label=f"{name}, y = {y:g}")
-            ax_grad.plot(ps, grads, color=color, linestyle=style, linewidth=2,
-                         label=f"d {name} / dp, y = {y:g}")
-    style_axes(ax, "Loss against the predicted probability", "predicted probability p",
-               "loss")
+            ax.plot(
+                ps, values, color=color, linestyle=style, linewidth=2, label=f"{name}, y = {y:g}"
+            )
+            ax_grad.plot(
+                ps,
+                grads,
+                color=color,
+                linestyle=style,
+                linewidth=2,
+                label=f"d {name} / dp, y = {y:g}",
+            )
+    style_axes(ax, "Loss against the predicted probability", "predicted probability p", "loss")
     ax_grad.axhline(0.0, color="black", linewidth=0.6)
     ax_grad.set_ylim(-10.0, 10.0)  # cross-entropy's gradient runs to ±1/eps at the ends
     style_axes(ax_grad, "Gradient of the loss", "predicted probability p", "dL/dp")

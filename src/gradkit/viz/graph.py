@@ -213,8 +213,10 @@ def graph_to_dot(graph: Any, *, name: str = "computation", rankdir: str = "LR") 
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
     ]
     for node in nodes:
-        attrs = [f"label={_quote(chr(10).join(node_lines(node)))}",
-                 f'fillcolor="{KINDS.get(node.kind, "#ffffff")}"']
+        attrs = [
+            f"label={_quote(chr(10).join(node_lines(node)))}",
+            f'fillcolor="{KINDS.get(node.kind, "#ffffff")}"',
+        ]
         if node.kind == "output":
             attrs.append("penwidth=2")
         lines.append(f"  {ids[node.index]} [{', '.join(attrs)}];")
@@ -228,8 +230,14 @@ def graph_to_dot(graph: Any, *, name: str = "computation", rankdir: str = "LR") 
 _GRAPHVIZ_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 
-def render_graph(graph: Any, path: str | os.PathLike[str], *, engine: str = "auto",
-                 dpi: int = 120, timeout: float = 30.0) -> Path:
+def render_graph(
+    graph: Any,
+    path: str | os.PathLike[str],
+    *,
+    engine: str = "auto",
+    dpi: int = 120,
+    timeout: float = 30.0,
+) -> Path:
     """Write the graph to ``path``: DOT text, or an image drawn by Graphviz or matplotlib.
 
     A ``.dot``/``.gv`` path gets the DOT text. For ``.svg``, ``.png`` or ``.pdf``, the
@@ -287,8 +295,11 @@ def render_graph(graph: Any, path: str | os.PathLike[str], *, engine: str = "aut
 def _run_dot(program: str, dot_text: str, fmt: str, out: Path, timeout: float) -> None:
     try:
         completed = subprocess.run(
-            [program, f"-T{fmt}", "-o", str(out)], input=dot_text.encode("utf-8"),
-            capture_output=True, timeout=timeout, check=False,
+            [program, f"-T{fmt}", "-o", str(out)],
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise GraphvizError(f"Graphviz 'dot' did not finish within {timeout:g} s") from None

@@ -98,31 +98,59 @@ def plot_graph(graph: Any, *, title: str | None = None) -> Figure:
     for node in nodes:
         depth, position = layout[node.index]
         boxes[node.index] = ax.text(
-            depth, position, "\n".join(node_lines(node)), ha="center", va="center",
-            fontsize=8, family="monospace", zorder=3,
-            bbox={"boxstyle": "round,pad=0.4", "facecolor": KINDS.get(node.kind, "#ffffff"),
-                  "edgecolor": "black", "linewidth": 2.0 if node.kind == "output" else 1.0},
+            depth,
+            position,
+            "\n".join(node_lines(node)),
+            ha="center",
+            va="center",
+            fontsize=8,
+            family="monospace",
+            zorder=3,
+            bbox={
+                "boxstyle": "round,pad=0.4",
+                "facecolor": KINDS.get(node.kind, "#ffffff"),
+                "edgecolor": "black",
+                "linewidth": 2.0 if node.kind == "output" else 1.0,
+            },
         )
     for node in nodes:
         for parent in node.parents:
             # anchored to the two text boxes, so the arrow meets their edges at any size
-            ax.annotate("", xy=(0.0, 0.5), xycoords=boxes[node.index], xytext=(1.0, 0.5),
-                        textcoords=boxes[parent], zorder=2,
-                        arrowprops={"arrowstyle": "-|>", "color": "#444444", "shrinkA": 5,
-                                    "shrinkB": 5, "linewidth": 1.0})
+            ax.annotate(
+                "",
+                xy=(0.0, 0.5),
+                xycoords=boxes[node.index],
+                xytext=(1.0, 0.5),
+                textcoords=boxes[parent],
+                zorder=2,
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "#444444",
+                    "shrinkA": 5,
+                    "shrinkB": 5,
+                    "linewidth": 1.0,
+                },
+            )
     ax.set_xlim(-0.6, n_layers - 0.4)
     ax.set_ylim(-widest / 2.0 - 0.2, widest / 2.0 + 0.2)
     ax.axis("off")
     ax.set_title(title or "Computational graph (value, d output / d node)")
     present = {str(node.kind) for node in nodes}
     handles = _kind_legend([k for k in KINDS if k in present] + sorted(present - set(KINDS)))
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.02),
-              ncol=len(handles), fontsize="small", frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=len(handles),
+        fontsize="small",
+        frameon=False,
+    )
     return fig
 
 
 def _kind_legend(kinds: list[str]) -> list[Any]:
     from matplotlib.patches import Patch
 
-    return [Patch(facecolor=KINDS.get(kind, "#ffffff"), edgecolor="black", label=kind)
-            for kind in kinds]
+    return [
+        Patch(facecolor=KINDS.get(kind, "#ffffff"), edgecolor="black", label=kind) for kind in kinds
+    ]

@@ -57,10 +57,16 @@ def _draw_surface(ax: Any, X: np.ndarray, Y: np.ndarray, Z: np.ndarray, title: s
     ax.set_zlabel("f(x, y)")
 
 
-def _draw_contours(ax: Any, X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: int,
-                   labels: bool = True, alpha: float = 0.8) -> None:
-    contours = ax.contour(X, Y, Z, levels=levels, cmap="viridis", alpha=alpha,
-                          linewidths=1.0)
+def _draw_contours(
+    ax: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    Z: np.ndarray,
+    levels: int,
+    labels: bool = True,
+    alpha: float = 0.8,
+) -> None:
+    contours = ax.contour(X, Y, Z, levels=levels, cmap="viridis", alpha=alpha, linewidths=1.0)
     if labels:
         ax.clabel(contours, inline=True, fontsize=7, fmt="%.3g")
 
@@ -74,8 +80,9 @@ def _arrow_scale(U: np.ndarray, V: np.ndarray, spacing: float) -> float:
     return longest / (0.9 * spacing) if longest > 0 else 1.0
 
 
-def _draw_gradient_arrows(ax: Any, f: Callable[..., Any], domain: Any, count: int,
-                          color: str = "#d62728") -> Any:
+def _draw_gradient_arrows(
+    ax: Any, f: Callable[..., Any], domain: Any, count: int, color: str = "#d62728"
+) -> Any:
     (x0, x1), (y0, y1) = domain
     # arrows sit strictly inside the box so none is clipped at the border
     xs = np.linspace(x0, x1, count + 2)[1:-1]
@@ -83,12 +90,28 @@ def _draw_gradient_arrows(ax: Any, f: Callable[..., Any], domain: Any, count: in
     AX, AY = np.meshgrid(xs, ys)
     U, V = gradient_grid(f, AX, AY)
     spacing = min((x1 - x0), (y1 - y0)) / (count + 1)
-    return ax.quiver(AX, AY, U, V, color=color, angles="xy", scale_units="xy",
-                     scale=_arrow_scale(U, V, spacing), width=0.005, label="∇f")
+    return ax.quiver(
+        AX,
+        AY,
+        U,
+        V,
+        color=color,
+        angles="xy",
+        scale_units="xy",
+        scale=_arrow_scale(U, V, spacing),
+        width=0.005,
+        label="∇f",
+    )
 
 
-def plot_surface(f: Callable[..., Any], domain: Any = None, *, num: int = 50,
-                 point: Sequence[float] | None = None, title: str | None = None) -> Figure:
+def plot_surface(
+    f: Callable[..., Any],
+    domain: Any = None,
+    *,
+    num: int = 50,
+    point: Sequence[float] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Return a 3-D surface plot of ``f`` over ``domain``.
 
     Args:
@@ -111,14 +134,22 @@ def plot_surface(f: Callable[..., Any], domain: Any = None, *, num: int = 50,
     _draw_surface(ax, X, Y, Z, title or "Surface of f(x, y)")
     if point is not None:
         p = as_point(point)
-        ax.scatter([p[0]], [p[1]], [scalar_value(f, p)], color="red", s=40, depthshade=False,
-                   label=f"({p[0]:g}, {p[1]:g})")
+        ax.scatter(
+            [p[0]],
+            [p[1]],
+            [scalar_value(f, p)],
+            color="red",
+            s=40,
+            depthshade=False,
+            label=f"({p[0]:g}, {p[1]:g})",
+        )
         ax.legend(fontsize="small")
     return fig
 
 
-def plot_contour_gradients(f: Callable[..., Any], domain: Any = None, *, num: int = 50,
-                           arrows: int = 7, levels: int = 12) -> Figure:
+def plot_contour_gradients(
+    f: Callable[..., Any], domain: Any = None, *, num: int = 50, arrows: int = 7, levels: int = 12
+) -> Figure:
     """Return a contour plot of ``f`` with gradient arrows on a regular grid.
 
     The arrows are scaled together (the longest finite one spans 0.9 of a grid spacing),
@@ -148,8 +179,9 @@ def plot_contour_gradients(f: Callable[..., Any], domain: Any = None, *, num: in
     return fig
 
 
-def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain: Any,
-                num: int) -> None:
+def _draw_slice(
+    ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain: Any, num: int
+) -> None:
     (x0, x1), (y0, y1) = domain
     low, high = ((x0, x1), (y0, y1))[axis]
     ts = np.linspace(low, high, num)
@@ -163,10 +195,22 @@ def _draw_slice(ax: Any, f: Callable[..., Any], p: np.ndarray, axis: int, domain
     fa = scalar_value(f, p)
     slope = float(gradient_at(f, p)[axis])
     ax.plot(ts, values, color="#1f77b4", linewidth=2, label=f"f with {fixed} = {p[other]:g}")
-    ax.plot(ts, slopes, color="#d62728", linestyle="--", linewidth=2,
-            label=f"∂f/∂{name} with {fixed} = {p[other]:g}")
-    ax.plot(ts, fa + slope * (ts - a), color="#2ca02c", linestyle=":", linewidth=2,
-            label=f"tangent, slope {slope:.4g}")
+    ax.plot(
+        ts,
+        slopes,
+        color="#d62728",
+        linestyle="--",
+        linewidth=2,
+        label=f"∂f/∂{name} with {fixed} = {p[other]:g}",
+    )
+    ax.plot(
+        ts,
+        fa + slope * (ts - a),
+        color="#2ca02c",
+        linestyle=":",
+        linewidth=2,
+        label=f"tangent, slope {slope:.4g}",
+    )
     ax.plot([a], [fa], "o", color="#2ca02c", markersize=7)
     fit_ylim(ax, values, slopes)
     style_axes(ax, f"Partial derivative ∂f/∂{name} at {fixed} = {p[other]:g}", name, "value")
@@ -180,8 +224,14 @@ def _check_axis(axis: Any) -> int:
     raise FigureInputError(f"axis must be 0 / 'x' or 1 / 'y', got {axis!r}")
 
 
-def plot_partial_slice(f: Callable[..., Any], point: Sequence[float], *, axis: int | str = 0,
-                       domain: Any = None, num: int = 101) -> Figure:
+def plot_partial_slice(
+    f: Callable[..., Any],
+    point: Sequence[float],
+    *,
+    axis: int | str = 0,
+    domain: Any = None,
+    num: int = 101,
+) -> Figure:
     """Return the slice of ``f`` through ``point`` along one axis, with its partial derivative.
 
     Args:
@@ -206,9 +256,15 @@ def plot_partial_slice(f: Callable[..., Any], point: Sequence[float], *, axis: i
     return fig
 
 
-def plot_partial_derivatives(f: Callable[..., Any], point: Sequence[float] = (1.0, 1.0),
-                             domain: Any = None, *, num: int = 40, arrows: int = 6,
-                             axis: int | str = 0) -> Figure:
+def plot_partial_derivatives(
+    f: Callable[..., Any],
+    point: Sequence[float] = (1.0, 1.0),
+    domain: Any = None,
+    *,
+    num: int = 40,
+    arrows: int = 6,
+    axis: int | str = 0,
+) -> Figure:
     """Return the tutorial's three-panel picture: surface, contours with gradient arrows, and
     a partial-derivative slice through ``point``.
 
@@ -244,8 +300,14 @@ def plot_partial_derivatives(f: Callable[..., Any], point: Sequence[float] = (1.
     return fig
 
 
-def plot_gradient_field(f: Callable[..., Any], point: Sequence[float] | None = None,
-                        domain: Any = None, *, density: int = 15, num: int = 60) -> Figure:
+def plot_gradient_field(
+    f: Callable[..., Any],
+    point: Sequence[float] | None = None,
+    domain: Any = None,
+    *,
+    density: int = 15,
+    num: int = 60,
+) -> Figure:
     """Return the gradient field of ``f`` (arrows over contours), with ``point`` marked.
 
     Args:
@@ -273,14 +335,31 @@ def plot_gradient_field(f: Callable[..., Any], point: Sequence[float] | None = N
         p = as_point(point)
         g = gradient_at(f, p)
         norm = float(np.hypot(*g))
-        ax.plot([p[0]], [p[1]], "o", color="#d62728", markersize=7, zorder=4,
-                label=f"point ({p[0]:g}, {p[1]:g})")
+        ax.plot(
+            [p[0]],
+            [p[1]],
+            "o",
+            color="#d62728",
+            markersize=7,
+            zorder=4,
+            label=f"point ({p[0]:g}, {p[1]:g})",
+        )
         if norm > 0:
             # drawn longer than the field's arrows so it stands out; its value is labelled
             length = 0.2 * min(box[0][1] - box[0][0], box[1][1] - box[1][0])
-            ax.quiver([p[0]], [p[1]], [g[0] / norm * length], [g[1] / norm * length],
-                      color="#d62728", angles="xy", scale_units="xy", scale=1.0, width=0.012,
-                      zorder=5, label=f"∇f({p[0]:g}, {p[1]:g}) = ({g[0]:.3g}, {g[1]:.3g})")
+            ax.quiver(
+                [p[0]],
+                [p[1]],
+                [g[0] / norm * length],
+                [g[1] / norm * length],
+                color="#d62728",
+                angles="xy",
+                scale_units="xy",
+                scale=1.0,
+                width=0.012,
+                zorder=5,
+                label=f"∇f({p[0]:g}, {p[1]:g}) = ({g[0]:.3g}, {g[1]:.3g})",
+            )
     ax.set_aspect("equal", adjustable="box")
     style_axes(ax, "Gradient field", "x", "y")
     return fig
@@ -305,9 +384,14 @@ def _unit_directions(directions: Any) -> np.ndarray:
     return U / norms[:, None]
 
 
-def plot_directional_derivatives(f: Callable[..., Any], point: Sequence[float] = (1.0, 1.0),
-                                 directions: Any = None, domain: Any = None, *,
-                                 num: int = 60) -> Figure:
+def plot_directional_derivatives(
+    f: Callable[..., Any],
+    point: Sequence[float] = (1.0, 1.0),
+    directions: Any = None,
+    domain: Any = None,
+    *,
+    num: int = 60,
+) -> Figure:
     """Return the directional derivatives of ``f`` at ``point`` in several directions.
 
     Left: unit arrows from ``point`` over the contours, each labelled with
@@ -346,34 +430,67 @@ def plot_directional_derivatives(f: Callable[..., Any], point: Sequence[float] =
 
     fig, (ax, ax_angle) = new_figure(1, 2, width=5.8, height=5.0)
     _draw_contours(ax, X, Y, Z, 12, labels=False, alpha=0.55)
-    ax.quiver(np.full(len(U), p[0]), np.full(len(U), p[1]), U[:, 0] * length,
-              U[:, 1] * length, color="#1f77b4", angles="xy", scale_units="xy", scale=1.0,
-              width=0.008, label="unit directions u")
+    ax.quiver(
+        np.full(len(U), p[0]),
+        np.full(len(U), p[1]),
+        U[:, 0] * length,
+        U[:, 1] * length,
+        color="#1f77b4",
+        angles="xy",
+        scale_units="xy",
+        scale=1.0,
+        width=0.008,
+        label="unit directions u",
+    )
     for u, value in zip(U, values, strict=True):
         tip = p + 1.12 * length * u
-        ax.annotate(f"{value:.3g}", tip, ha="center", va="center", fontsize="small",
-                    color="#1f77b4",
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
-                          "alpha": 0.8})
+        ax.annotate(
+            f"{value:.3g}",
+            tip,
+            ha="center",
+            va="center",
+            fontsize="small",
+            color="#1f77b4",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
     norm = float(np.hypot(*g))
     if norm > 0:
-        ax.quiver([p[0]], [p[1]], [g[0] / norm * length], [g[1] / norm * length],
-                  color="#d62728", angles="xy", scale_units="xy", scale=1.0, width=0.012,
-                  label=f"∇f direction, D = |∇f| = {norm:.3g}")
+        ax.quiver(
+            [p[0]],
+            [p[1]],
+            [g[0] / norm * length],
+            [g[1] / norm * length],
+            color="#d62728",
+            angles="xy",
+            scale_units="xy",
+            scale=1.0,
+            width=0.012,
+            label=f"∇f direction, D = |∇f| = {norm:.3g}",
+        )
     ax.plot([p[0]], [p[1]], "ko", markersize=6, label=f"point ({p[0]:g}, {p[1]:g})")
     ax.set_aspect("equal", adjustable="box")
     style_axes(ax, "Directional derivatives D_u f = ∇f · u", "x", "y")
 
     theta = np.linspace(0.0, 360.0, 361)
     rad = np.deg2rad(theta)
-    ax_angle.plot(theta, g[0] * np.cos(rad) + g[1] * np.sin(rad), color="#7f7f7f",
-                  linewidth=1.5, label="∇f · (cos θ, sin θ)")
+    ax_angle.plot(
+        theta,
+        g[0] * np.cos(rad) + g[1] * np.sin(rad),
+        color="#7f7f7f",
+        linewidth=1.5,
+        label="∇f · (cos θ, sin θ)",
+    )
     angles = np.rad2deg(np.arctan2(U[:, 1], U[:, 0])) % 360.0
-    ax_angle.plot(angles, values, "o", color="#1f77b4", markersize=8,
-                  label="chosen directions")
+    ax_angle.plot(angles, values, "o", color="#1f77b4", markersize=8, label="chosen directions")
     if norm > 0:
-        ax_angle.plot([np.rad2deg(np.arctan2(g[1], g[0])) % 360.0], [norm], "*",
-                      color="#d62728", markersize=14, label="steepest ascent (∇f)")
+        ax_angle.plot(
+            [np.rad2deg(np.arctan2(g[1], g[0])) % 360.0],
+            [norm],
+            "*",
+            color="#d62728",
+            markersize=14,
+            label="steepest ascent (∇f)",
+        )
     ax_angle.axhline(0.0, color="black", linewidth=0.6)
     ax_angle.set_xticks(np.arange(0, 361, 45))
     style_axes(ax_angle, "D_u f against the direction", "angle of u (degrees)", "D_u f")

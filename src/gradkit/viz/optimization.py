@@ -90,11 +90,17 @@ def _optima(f: Callable[..., Any], minimum: Any) -> np.ndarray | None:
     return points
 
 
-def _draw_loss_curves(ax: Any, items: list[tuple[str, Any]], curves: list[np.ndarray],
-                      f_min: float | None, log_scale: bool) -> None:
+def _draw_loss_curves(
+    ax: Any,
+    items: list[tuple[str, Any]],
+    curves: list[np.ndarray],
+    f_min: float | None,
+    log_scale: bool,
+) -> None:
     # a diverged run's astronomically large losses would only squash the other curves
-    shifted = [np.where(np.isfinite(c) & (np.abs(c) < 1e100), c - (f_min or 0.0), np.nan)
-               for c in curves]
+    shifted = [
+        np.where(np.isfinite(c) & (np.abs(c) < 1e100), c - (f_min or 0.0), np.nan) for c in curves
+    ]
     finite = np.concatenate([c[np.isfinite(c)] for c in shifted])
     # losses that go negative (no known minimum) cannot live on a log axis: use symlog
     scale = "linear"
@@ -103,11 +109,17 @@ def _draw_loss_curves(ax: Any, items: list[tuple[str, Any]], curves: list[np.nda
     for i, ((name, run), curve) in enumerate(zip(items, shifted, strict=True)):
         if scale == "log":
             curve = np.where(curve > 0, curve, np.nan)  # log axes cannot show <= 0
-        ax.plot(np.arange(curve.size), curve, color=COLORS[i % len(COLORS)], linewidth=1.8,
-                label=_label(name, run))
+        ax.plot(
+            np.arange(curve.size),
+            curve,
+            color=COLORS[i % len(COLORS)],
+            linewidth=1.8,
+            label=_label(name, run),
+        )
     if scale == "symlog":
-        ax.set_yscale("symlog", linthresh=max(1e-3, float(np.min(np.abs(finite[finite != 0]),
-                                                                 initial=1.0))))
+        ax.set_yscale(
+            "symlog", linthresh=max(1e-3, float(np.min(np.abs(finite[finite != 0]), initial=1.0)))
+        )
     elif scale == "log":
         ax.set_yscale("log")
     ylabel = "f(x_k) - f*" if f_min is not None else "f(x_k)"
@@ -115,9 +127,16 @@ def _draw_loss_curves(ax: Any, items: list[tuple[str, Any]], curves: list[np.nda
     style_axes(ax, "Loss over iterations" + suffix, "iteration", ylabel)
 
 
-def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
-                      minimum: Sequence[float] | None = None, num: int = 80,
-                      levels: int = 25, log_scale: bool = True) -> Figure:
+def plot_trajectories(
+    f: Callable[..., Any],
+    runs: Any,
+    domain: Any = None,
+    *,
+    minimum: Sequence[float] | None = None,
+    num: int = 80,
+    levels: int = 25,
+    log_scale: bool = True,
+) -> Figure:
     """Return optimizer trajectories on the contours of ``f`` and their loss curves.
 
     Args:
@@ -160,25 +179,53 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
         # narrow valleys (Rosenbrock) only show up with logarithmically spaced levels
         from matplotlib.colors import LogNorm
 
-        ax.contour(X, Y, Z, levels=np.geomspace(finite.min(), finite.max(), levels),
-                   cmap="viridis", norm=LogNorm(), alpha=0.6, linewidths=0.8)
+        ax.contour(
+            X,
+            Y,
+            Z,
+            levels=np.geomspace(finite.min(), finite.max(), levels),
+            cmap="viridis",
+            norm=LogNorm(),
+            alpha=0.6,
+            linewidths=0.8,
+        )
     else:
         ax.contour(X, Y, Z, levels=levels, cmap="viridis", alpha=0.6, linewidths=0.8)
     for i, ((name, run), path) in enumerate(zip(items, paths, strict=True)):
         color = COLORS[i % len(COLORS)]
-        ax.plot(path[:, 0], path[:, 1], "-", color=color, linewidth=1.8,
-                label=_label(name, run))
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, linewidth=1.8, label=_label(name, run))
         ax.plot(path[-1, 0], path[-1, 1], "x", color=color, markersize=9, markeredgewidth=2)
     starts = np.unique(np.array([path[0] for path in paths]), axis=0)
-    ax.plot(starts[:, 0], starts[:, 1], "o", markerfacecolor="white", markeredgecolor="black",
-            markeredgewidth=2, markersize=9, label="start", linestyle="none", zorder=5)
+    ax.plot(
+        starts[:, 0],
+        starts[:, 1],
+        "o",
+        markerfacecolor="white",
+        markeredgecolor="black",
+        markeredgewidth=2,
+        markersize=9,
+        label="start",
+        linestyle="none",
+        zorder=5,
+    )
     f_min = None
     if optima is not None:
         f_min = min(scalar_value(f, point) for point in optima)
-        label = (f"optimum ({optima[0, 0]:g}, {optima[0, 1]:g})" if len(optima) == 1
-                 else f"minima ({len(optima)})")
-        ax.plot(optima[:, 0], optima[:, 1], "*", color="black", markersize=15, zorder=5,
-                linestyle="none", label=label)
+        label = (
+            f"optimum ({optima[0, 0]:g}, {optima[0, 1]:g})"
+            if len(optima) == 1
+            else f"minima ({len(optima)})"
+        )
+        ax.plot(
+            optima[:, 0],
+            optima[:, 1],
+            "*",
+            color="black",
+            markersize=15,
+            zorder=5,
+            linestyle="none",
+            label=label,
+        )
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     style_axes(ax, "Optimization trajectories", "x", "y")
@@ -186,8 +233,9 @@ def plot_trajectories(f: Callable[..., Any], runs: Any, domain: Any = None, *,
     return fig
 
 
-def plot_loss_curves(runs: Any, *, f_min: float | None = None, log_scale: bool = True,
-                     title: str | None = None) -> Figure:
+def plot_loss_curves(
+    runs: Any, *, f_min: float | None = None, log_scale: bool = True, title: str | None = None
+) -> Figure:
     """Return loss curves of any number of optimizer runs.
 
     Args:
@@ -264,20 +312,32 @@ def plot_training_history(history: Any, *, log_scale: bool = True) -> Figure:
         curve = series[key]
         epochs = np.arange(1, curve.size + 1)
         shown = np.where(curve > 0, curve, np.nan) if log_scale else curve
-        axes[0].plot(epochs, shown, color=COLORS[i], linewidth=2,
-                     linestyle="--" if key.startswith("val") else "-",
-                     marker="o" if curve.size <= 30 else None, markersize=4,
-                     label=key.replace("_", " "))
+        axes[0].plot(
+            epochs,
+            shown,
+            color=COLORS[i],
+            linewidth=2,
+            linestyle="--" if key.startswith("val") else "-",
+            marker="o" if curve.size <= 30 else None,
+            markersize=4,
+            label=key.replace("_", " "),
+        )
     validation = series.get("val_loss")
     if validation is not None and np.any(np.isfinite(validation)):
         # the epoch to keep (early stopping) is where the validation loss is lowest
         best = int(np.nanargmin(validation))
-        axes[0].plot([best + 1], [validation[best]], "*", color="black", markersize=12,
-                     zorder=5, label=f"best val loss (epoch {best + 1})")
+        axes[0].plot(
+            [best + 1],
+            [validation[best]],
+            "*",
+            color="black",
+            markersize=12,
+            zorder=5,
+            label=f"best val loss (epoch {best + 1})",
+        )
     if log_scale:
         axes[0].set_yscale("log")
-    style_axes(axes[0], "Training loss" + (" (log scale)" if log_scale else ""), "epoch",
-               "loss")
+    style_axes(axes[0], "Training loss" + (" (log scale)" if log_scale else ""), "epoch", "loss")
     from matplotlib.ticker import MaxNLocator
 
     for ax in axes:
@@ -285,12 +345,19 @@ def plot_training_history(history: Any, *, log_scale: bool = True) -> Figure:
     if accuracy_keys:
         for i, key in enumerate(accuracy_keys):
             curve = series[key]
-            axes[1].plot(np.arange(1, curve.size + 1), curve, color=COLORS[i + 2],
-                         linewidth=2, linestyle="--" if key.startswith("val") else "-",
-                         marker="o" if curve.size <= 30 else None, markersize=4,
-                         label=key.replace("_", " "))
+            axes[1].plot(
+                np.arange(1, curve.size + 1),
+                curve,
+                color=COLORS[i + 2],
+                linewidth=2,
+                linestyle="--" if key.startswith("val") else "-",
+                marker="o" if curve.size <= 30 else None,
+                markersize=4,
+                label=key.replace("_", " "),
+            )
         # name the curve the final figure belongs to (a dict may list val_accuracy first)
-        finals = ", ".join(f"{key.replace('_', ' ')} {series[key][-1]:.1%}"
-                           for key in accuracy_keys)
+        finals = ", ".join(
+            f"{key.replace('_', ' ')} {series[key][-1]:.1%}" for key in accuracy_keys
+        )
         style_axes(axes[1], f"Accuracy (final: {finals})", "epoch", "accuracy")
     return fig

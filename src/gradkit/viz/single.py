@@ -26,8 +26,9 @@ __all__ = ["plot_derivative", "plot_numerical_vs_analytical", "derivative_values
 
 
 @quiet
-def derivative_values(f: Callable[..., Any], xs: np.ndarray,
-                      derivative: Callable[..., Any] | None = None) -> np.ndarray:
+def derivative_values(
+    f: Callable[..., Any], xs: np.ndarray, derivative: Callable[..., Any] | None = None
+) -> np.ndarray:
     """Return f'(xs): from ``derivative`` if given, else by automatic differentiation.
 
     Args:
@@ -47,11 +48,12 @@ def derivative_values(f: Callable[..., Any], xs: np.ndarray,
 
     df = gk.grad(f)
     try:
-        values = np.broadcast_to(np.asarray(gk.elementwise_grad(f)(xs), dtype=float),
-                                 xs.shape)
+        values = np.broadcast_to(np.asarray(gk.elementwise_grad(f)(xs), dtype=float), xs.shape)
         # one pass is right only when f treats the points independently: check two
-        if all(np.isclose(values[i], float(df(float(xs[i]))), rtol=1e-9, atol=1e-12,
-                          equal_nan=True) for i in (0, xs.size // 2)):
+        if all(
+            np.isclose(values[i], float(df(float(xs[i]))), rtol=1e-9, atol=1e-12, equal_nan=True)
+            for i in (0, xs.size // 2)
+        ):
             return values.copy()
     except Exception:  # f may not broadcast over arrays: differentiate point by point
         pass
@@ -75,9 +77,15 @@ def _sample(f: Callable[..., Any], interval: Any, num: int) -> tuple[np.ndarray,
     return xs, vectorized(f, xs)
 
 
-def plot_derivative(f: Callable[..., Any], interval: tuple[float, float] = (-3.0, 3.0), *,
-                    at: float | None = None, derivative: Callable[..., Any] | None = None,
-                    label: str | None = None, num: int = 201) -> Figure:
+def plot_derivative(
+    f: Callable[..., Any],
+    interval: tuple[float, float] = (-3.0, 3.0),
+    *,
+    at: float | None = None,
+    derivative: Callable[..., Any] | None = None,
+    label: str | None = None,
+    num: int = 201,
+) -> Figure:
     """Return a figure of ``f`` and its derivative, with the tangent line at ``at``.
 
     Args:
@@ -113,11 +121,22 @@ def plot_derivative(f: Callable[..., Any], interval: tuple[float, float] = (-3.0
         if not np.isfinite(fa):
             raise FigureInputError(f"f has no finite value at at={a:g}: no tangent there")
         slope = float(derivative_values(f, np.array([a]), derivative)[0])
-        ax.plot(xs, fa + slope * (xs - a), color="#2ca02c", linestyle=":", linewidth=2,
-                label=f"tangent at x = {a:g}")
+        ax.plot(
+            xs,
+            fa + slope * (xs - a),
+            color="#2ca02c",
+            linestyle=":",
+            linewidth=2,
+            label=f"tangent at x = {a:g}",
+        )
         ax.plot([a], [fa], "o", color="#2ca02c", markersize=8)
-        ax.annotate(f"slope f'({a:g}) = {slope:.4g}", (a, fa), textcoords="offset points",
-                    xytext=(10, -18), fontsize="small")
+        ax.annotate(
+            f"slope f'({a:g}) = {slope:.4g}",
+            (a, fa),
+            textcoords="offset points",
+            xytext=(10, -18),
+            fontsize="small",
+        )
         fit_ylim(ax, ys, dys)  # the tangent may run far off the function's range
     ax.axhline(0.0, color="black", linewidth=0.6)
     title = "Function and its derivative"
@@ -127,11 +146,16 @@ def plot_derivative(f: Callable[..., Any], interval: tuple[float, float] = (-3.0
     return fig
 
 
-def plot_numerical_vs_analytical(f: Callable[..., Any],
-                                 interval: tuple[float, float] = (-3.0, 3.0), *,
-                                 derivative: Callable[..., Any] | None = None,
-                                 method: str = "central", step: float | None = None,
-                                 label: str | None = None, num: int = 201) -> Figure:
+def plot_numerical_vs_analytical(
+    f: Callable[..., Any],
+    interval: tuple[float, float] = (-3.0, 3.0),
+    *,
+    derivative: Callable[..., Any] | None = None,
+    method: str = "central",
+    step: float | None = None,
+    label: str | None = None,
+    num: int = 201,
+) -> Figure:
     """Return a figure comparing the finite-difference derivative with the exact one.
 
     Args:
@@ -159,21 +183,32 @@ def plot_numerical_vs_analytical(f: Callable[..., Any],
 
     exact = derivative_values(f, xs, derivative)
     numeric = vectorized(
-        lambda x: gk.numerical.derivative(f, x, method=method, step=step), xs,
+        lambda x: gk.numerical.derivative(f, x, method=method, step=step),
+        xs,
         "the numerical derivative",
     )
     exact_name = "closed form" if derivative is not None else "autodiff"
     fig, (ax, ax_err) = new_figure(1, 2, width=5.5, height=4.2)
-    ax.plot(xs, numeric, color="#2ca02c", linewidth=3, alpha=0.6,
-            label=f"numerical ({method})")
-    ax.plot(xs, exact, color="#d62728", linestyle="--", linewidth=1.8,
-            label=f"analytical ({exact_name})")
+    ax.plot(xs, numeric, color="#2ca02c", linewidth=3, alpha=0.6, label=f"numerical ({method})")
+    ax.plot(
+        xs,
+        exact,
+        color="#d62728",
+        linestyle="--",
+        linewidth=1.8,
+        label=f"analytical ({exact_name})",
+    )
     suffix = f" of f(x) = {label}" if label else ""
     style_axes(ax, "Numerical vs analytical derivative" + suffix, "x", "f'(x)")
     error = np.abs(numeric - exact)
     # exact agreement (error 0) has no place on a log axis: leave a gap there
-    ax_err.plot(xs, np.where(error > 0, error, np.nan), color="#9467bd", linewidth=1.5,
-                label="|numerical - analytical|")
+    ax_err.plot(
+        xs,
+        np.where(error > 0, error, np.nan),
+        color="#9467bd",
+        linewidth=1.5,
+        label="|numerical - analytical|",
+    )
     ax_err.set_yscale("log")
     style_axes(ax_err, f"Absolute error (max {np.max(error):.2g})", "x", "absolute error")
     return fig

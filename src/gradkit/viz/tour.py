@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Math", "Report", "Section", "TourError", "build_tour", "section_code",
-           "render_html"]
+__all__ = ["Math", "Report", "Section", "TourError", "build_tour", "section_code", "render_html"]
 
 TUTORIAL = "Calculus for Deep Learning"
 
@@ -84,8 +83,9 @@ class Report:
         cells = [[_cell(value) for value in row] for row in rows]
         for row in cells:
             if len(row) != len(header):
-                raise ValueError(f"table {caption!r}: a row has {len(row)} cells, "
-                                 f"the header {len(header)}")
+                raise ValueError(
+                    f"table {caption!r}: a row has {len(row)} cells, the header {len(header)}"
+                )
         self.items.append(("table", (str(caption), [str(h) for h in header], cells)))
 
     def figure(self, name: str, fig: Any, caption: str) -> None:
@@ -159,7 +159,7 @@ def section_code(function: Callable[..., Any]) -> tuple[str, str]:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
     lines = source.splitlines()
-    code = textwrap.dedent("\n".join(lines[body[0].lineno - 1: body[-1].end_lineno]))
+    code = textwrap.dedent("\n".join(lines[body[0].lineno - 1 : body[-1].end_lineno]))
     return doc, code.strip("\n")
 
 
@@ -170,9 +170,11 @@ _ASSETS = _HERE / "tour_assets"
 
 
 def _tutorial_link(match: re.Match) -> str:
-    """"the tutorial" in the text, linked to the header that names it."""
-    return (f'<a class="tutorial" href="#about-tutorial" title="the tutorial &#8220;'
-            f'{TUTORIAL}&#8221;">{match.group(1)}</a>')
+    """ "the tutorial" in the text, linked to the header that names it."""
+    return (
+        f'<a class="tutorial" href="#about-tutorial" title="the tutorial &#8220;'
+        f'{TUTORIAL}&#8221;">{match.group(1)}</a>'
+    )
 
 
 def _math(tex: str, display: bool = False) -> str:
@@ -188,8 +190,11 @@ def _inline(text: str) -> str:
         if k % 2:
             out.append(_math(piece))
         else:
-            out.append(re.sub(r"\b([Tt]he tutorial)\b", _tutorial_link,
-                              html.escape(piece.replace("\\$", "$"))))
+            out.append(
+                re.sub(
+                    r"\b([Tt]he tutorial)\b", _tutorial_link, html.escape(piece.replace("\\$", "$"))
+                )
+            )
     return "".join(out)
 
 
@@ -218,32 +223,43 @@ def _render_item(kind: str, payload: Any, image_names: dict[int, str]) -> str:
         return f'<p class="warning">gradkit warned: {html.escape(payload)}</p>'
     if kind == "pre":
         caption, text = payload
-        return (f'<figure class="pre"><figcaption>{html.escape(caption)}</figcaption>'
-                f"<pre>{html.escape(text)}</pre></figure>")
+        return (
+            f'<figure class="pre"><figcaption>{html.escape(caption)}</figcaption>'
+            f"<pre>{html.escape(text)}</pre></figure>"
+        )
     if kind == "math":
         caption, tex = payload
-        return (f'<figure class="derivation"><figcaption>{html.escape(caption)}</figcaption>'
-                f"{_math(tex, display=True)}</figure>")
+        return (
+            f'<figure class="derivation"><figcaption>{html.escape(caption)}</figcaption>'
+            f"{_math(tex, display=True)}</figure>"
+        )
     if kind == "table":
         caption, header, rows = payload
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>"
-                       for row in rows)
-        return (f'<div class="table-scroll"><table><caption>{_inline(caption)}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>" for row in rows
+        )
+        return (
+            f'<div class="table-scroll"><table><caption>{_inline(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
     if kind == "figure":
         name, fig, caption = payload
         src, width = image_names[id(fig)]
-        return (f'<figure><img src="{html.escape(src)}" width="{width}" '
-                f'alt="{html.escape(caption)}">'
-                f"<figcaption>{_inline(caption)}</figcaption></figure>")
+        return (
+            f'<figure><img src="{html.escape(src)}" width="{width}" '
+            f'alt="{html.escape(caption)}">'
+            f"<figcaption>{_inline(caption)}</figcaption></figure>"
+        )
     if kind == "widget":
         kind, data, caption = payload
         blob = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-        return (f'<figure class="widget" data-widget="{kind}">'
-                f'<script type="application/json">{blob}</script>'
-                f'<div class="stage"><noscript>This picture needs JavaScript.</noscript></div>'
-                f"<figcaption>{_inline(caption)}</figcaption></figure>")
+        return (
+            f'<figure class="widget" data-widget="{kind}">'
+            f'<script type="application/json">{blob}</script>'
+            f'<div class="stage"><noscript>This picture needs JavaScript.</noscript></div>'
+            f"<figcaption>{_inline(caption)}</figcaption></figure>"
+        )
     raise ValueError(f"unknown report item {kind!r}")
 
 
@@ -255,8 +271,9 @@ def render_html(parts: Sequence[dict[str, Any]], version: str, seconds: float) -
     >>> "A &lt;b&gt;" in page and "<style>" in page
     True
     """
-    nav = "".join(f'<li><a href="#{html.escape(p["key"])}">{html.escape(p["title"])}</a></li>'
-                  for p in parts)
+    nav = "".join(
+        f'<li><a href="#{html.escape(p["key"])}">{html.escape(p["title"])}</a></li>' for p in parts
+    )
     sections = []
     for number, part in enumerate(parts, start=1):
         error = ""
@@ -264,20 +281,22 @@ def render_html(parts: Sequence[dict[str, Any]], version: str, seconds: float) -
             error = f'<p class="error">This section failed: {html.escape(part["error"])}</p>'
         printed = ""
         if part.get("output"):
-            printed = (f'<p class="printed">It prints:</p>'
-                       f'<pre class="output">{html.escape(part["output"])}</pre>')
+            printed = (
+                f'<p class="printed">It prints:</p>'
+                f'<pre class="output">{html.escape(part["output"])}</pre>'
+            )
         sections.append(
             f'<section id="{html.escape(part["key"])}">'
-            f'<h2>{number}. {html.escape(part["title"])}</h2>{_paragraphs(part["intro"])}'
+            f"<h2>{number}. {html.escape(part['title'])}</h2>{_paragraphs(part['intro'])}"
             f"{error}{part['body']}"
-            f'<details open><summary>The code ({part["seconds"]:.1f} s): paste it into Python '
+            f"<details open><summary>The code ({part['seconds']:.1f} s): paste it into Python "
             f'and it runs as shown</summary><pre class="code"><code>'
-            f'{html.escape(part["code"])}</code></pre>{printed}</details></section>'
+            f"{html.escape(part['code'])}</code></pre>{printed}</details></section>"
         )
     css = _CSS.read_text(encoding="utf-8")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>gradkit tour: calculus for deep learning</title>"
         '<link rel="stylesheet" href="assets/katex.min.css">'
         f"<style>{css}</style></head>"
@@ -371,18 +390,30 @@ def build_tour(
                     fig.savefig(images / filename, dpi=dpi or 100, bbox_inches="tight")
                     width = round(fig.get_size_inches()[0] * 100)  # CSS px at 100 dpi
                     image_names[id(fig)] = (f"images/{filename}", width)
-            body = "\n".join(_render_item(kind, payload, image_names)
-                             for kind, payload in report.items)
-            parts.append({"key": section.key, "title": section.title, "intro": intro,
-                          "code": code, "body": body, "error": error, "output": output,
-                          "seconds": time.perf_counter() - t0})
+            body = "\n".join(
+                _render_item(kind, payload, image_names) for kind, payload in report.items
+            )
+            parts.append(
+                {
+                    "key": section.key,
+                    "title": section.title,
+                    "intro": intro,
+                    "code": code,
+                    "body": body,
+                    "error": error,
+                    "output": output,
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
         advance(None)
     index = out / "index.html"
-    index.write_text(render_html(parts, __version__, time.perf_counter() - started),
-                     encoding="utf-8")
+    index.write_text(
+        render_html(parts, __version__, time.perf_counter() - started), encoding="utf-8"
+    )
     if failures:
-        raise TourError(f"{len(failures)} section(s) of the tour failed (see {index}): "
-                        + "; ".join(failures))
+        raise TourError(
+            f"{len(failures)} section(s) of the tour failed (see {index}): " + "; ".join(failures)
+        )
     return index
 
 
@@ -413,9 +444,13 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            self.bar = Progress(TextColumn("tour"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.description}"),
-                                console=Console(stderr=True))
+            self.bar = Progress(
+                TextColumn("tour"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=Console(stderr=True),
+            )
             self.bar.start()
             self.task = self.bar.add_task("", total=self.total)
         return self._advance

@@ -20,8 +20,17 @@ import numpy as np
 
 from gradkit.viz.tour import Math
 
-__all__ = ["Math", "boundary_data", "derivation_steps", "direction_data", "graph_data",
-           "race_data", "readable", "step_data", "tangent_data"]
+__all__ = [
+    "Math",
+    "boundary_data",
+    "derivation_steps",
+    "direction_data",
+    "graph_data",
+    "race_data",
+    "readable",
+    "step_data",
+    "tangent_data",
+]
 
 
 def _r(values: Any, digits: int = 6) -> Any:
@@ -40,8 +49,9 @@ def _nan_to_none(values: Any) -> Any:
     return None if values != values else values
 
 
-def tangent_data(f: Callable, interval: tuple[float, float], label: str,
-                 points: int = 161) -> dict[str, Any]:
+def tangent_data(
+    f: Callable, interval: tuple[float, float], label: str, points: int = 161
+) -> dict[str, Any]:
     """Values and gk.grad slopes of scalar ``f`` on a grid, for the movable tangent line.
 
     >>> tangent_data(lambda x: 3 * x, (0.0, 1.0), "3x", points=2)["slope"]
@@ -51,8 +61,12 @@ def tangent_data(f: Callable, interval: tuple[float, float], label: str,
 
     xs = np.linspace(interval[0], interval[1], points)
     slope = gk.grad(f)
-    return {"label": label, "x": _r(xs), "y": _r([f(x) for x in xs]),
-            "slope": _r([slope(float(x)) for x in xs])}
+    return {
+        "label": label,
+        "x": _r(xs),
+        "y": _r([f(x) for x in xs]),
+        "slope": _r([slope(float(x)) for x in xs]),
+    }
 
 
 def step_data(x: float = 1.0) -> dict[str, Any]:
@@ -68,13 +82,23 @@ def step_data(x: float = 1.0) -> dict[str, Any]:
     curve = gk.numerical.step_error(np.sin, np.cos, x, steps=steps)
     # the forward difference's two errors: truncation h |f''| / 2, rounding 2 eps |f| / h
     eps = np.finfo(float).eps
-    model = {"truncation": _r(curve.steps * abs(np.sin(x)) / 2, 3),
-             "rounding": _r(2 * eps * abs(np.sin(x)) / curve.steps, 3)}
-    return {"x": x, "function": "sin", "h": _r(curve.steps, 4), "model": model,
-            "errors": {m: _r(curve.errors[m], 3) for m in ("forward", "central", "complex")
-                       if m in curve.errors},
-            "best": {m: _r(curve.best_step[m], 3) for m in ("forward", "central")},
-            "tutorial": {"h": 1e-7, "error": _r(curve.tutorial_error, 3)}}
+    model = {
+        "truncation": _r(curve.steps * abs(np.sin(x)) / 2, 3),
+        "rounding": _r(2 * eps * abs(np.sin(x)) / curve.steps, 3),
+    }
+    return {
+        "x": x,
+        "function": "sin",
+        "h": _r(curve.steps, 4),
+        "model": model,
+        "errors": {
+            m: _r(curve.errors[m], 3)
+            for m in ("forward", "central", "complex")
+            if m in curve.errors
+        },
+        "best": {m: _r(curve.best_step[m], 3) for m in ("forward", "central")},
+        "tutorial": {"h": 1e-7, "error": _r(curve.tutorial_error, 3)},
+    }
 
 
 def direction_data(f: Callable, point: Sequence[float], label: str) -> dict[str, Any]:
@@ -90,17 +114,26 @@ def direction_data(f: Callable, point: Sequence[float], label: str) -> dict[str,
 
     p = np.asarray(point, dtype=float)
     angles = np.arange(0, 360, 5)
-    values = [gk.directional_derivative(f, p, np.array([np.cos(a), np.sin(a)]))
-              for a in np.radians(angles)]
+    values = [
+        gk.directional_derivative(f, p, np.array([np.cos(a), np.sin(a)]))
+        for a in np.radians(angles)
+    ]
     lo, hi = p - 2.0, p + 2.0
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 81), np.linspace(lo[1], hi[1], 81))
     z = f(np.stack([gx, gy]))
     levels = np.quantile(z, np.linspace(0.03, 0.97, 9))
     generator = contourpy.contour_generator(gx, gy, z)
     contours = [_r(line, 4) for level in levels for line in generator.lines(level)]
-    return {"label": label, "point": _r(p), "value": _r(f(p)), "grad": _r(gk.grad(f)(p)),
-            "angles": angles.tolist(), "D": _r(values), "window": [_r(lo), _r(hi)],
-            "contours": contours}
+    return {
+        "label": label,
+        "point": _r(p),
+        "value": _r(f(p)),
+        "grad": _r(gk.grad(f)(p)),
+        "angles": angles.tolist(),
+        "D": _r(values),
+        "window": [_r(lo), _r(hi)],
+        "contours": contours,
+    }
 
 
 def _rosenbrock_contours() -> list[Any]:
@@ -130,15 +163,21 @@ def race_data() -> dict[str, Any]:
     from gradkit.optim.race import Racer
 
     lr, beta = RACE_LR, RACE_BETA
-    racers = [Racer("gradient descent", gk.optim.sgd(lr), ""),
-              Racer("momentum (tutorial)", gk.optim.momentum(lr, beta=beta), ""),
-              Racer("nesterov", gk.optim.sgd(lr, momentum=beta, nesterov=True), ""),
-              Racer("adam", gk.optim.adam(lr, betas=(beta, 0.999)), "")]
-    race = gk.optim.race(gk.functions.rosenbrock, x0=(-1.5, -1.5), steps=RACE_STEPS,
-                         racers=racers)
-    return {"x0": [-1.5, -1.5], "steps": RACE_STEPS, "lr": lr, "beta": beta,
-            "reference": {r["optimizer"]: _r(r["final_value"], 8) for r in race.rows()},
-            "contours": _rosenbrock_contours()}
+    racers = [
+        Racer("gradient descent", gk.optim.sgd(lr), ""),
+        Racer("momentum (tutorial)", gk.optim.momentum(lr, beta=beta), ""),
+        Racer("nesterov", gk.optim.sgd(lr, momentum=beta, nesterov=True), ""),
+        Racer("adam", gk.optim.adam(lr, betas=(beta, 0.999)), ""),
+    ]
+    race = gk.optim.race(gk.functions.rosenbrock, x0=(-1.5, -1.5), steps=RACE_STEPS, racers=racers)
+    return {
+        "x0": [-1.5, -1.5],
+        "steps": RACE_STEPS,
+        "lr": lr,
+        "beta": beta,
+        "reference": {r["optimizer"]: _r(r["final_value"], 8) for r in race.rows()},
+        "contours": _rosenbrock_contours(),
+    }
 
 
 def _operation(name: str) -> Callable:
@@ -148,8 +187,10 @@ def _operation(name: str) -> Callable:
         fun = getattr(namespace, name, None)
         if callable(fun):
             return fun
-    raise ValueError(f"graph_data: no function named {name!r} in numpy or gk.nn to take "
-                     f"the local derivative of; draw this graph with gk.viz.plot_graph")
+    raise ValueError(
+        f"graph_data: no function named {name!r} in numpy or gk.nn to take "
+        f"the local derivative of; draw this graph with gk.viz.plot_graph"
+    )
 
 
 def graph_data(graph: Any, fun: Callable | None = None) -> dict[str, Any]:
@@ -170,8 +211,10 @@ def graph_data(graph: Any, fun: Callable | None = None) -> dict[str, Any]:
 
     nodes = graph.nodes
     if any(np.asarray(n.value).size != 1 for n in nodes):
-        raise ValueError("graph_data: the step-through shows scalar graphs only; "
-                         "use gk.viz.plot_graph for arrays")
+        raise ValueError(
+            "graph_data: the step-through shows scalar graphs only; "
+            "use gk.viz.plot_graph for arrays"
+        )
     depth: dict[int, int] = {}
     for n in nodes:
         depth[n.index] = 1 + max((depth[p] for p in n.parents), default=-1)
@@ -190,22 +233,36 @@ def graph_data(graph: Any, fun: Callable | None = None) -> dict[str, Any]:
     for n in nodes:
         if n.kind == "constant" or n.index == graph.output:
             continue
-        chained = sum(e["local"] * float(nodes[e["to"]].grad) for e in edges
-                      if e["from"] == n.index)
+        chained = sum(
+            e["local"] * float(nodes[e["to"]].grad) for e in edges if e["from"] == n.index
+        )
         if not np.isclose(chained, float(n.grad), rtol=1e-5, atol=1e-9):
-            raise ValueError(f"graph_data: the chain rule does not give node {n.label}'s "
-                             f"gradient ({chained} against {float(n.grad)})")
+            raise ValueError(
+                f"graph_data: the chain rule does not give node {n.label}'s "
+                f"gradient ({chained} against {float(n.grad)})"
+            )
     return {
-        "nodes": [{"label": n.label, "kind": n.kind, "value": _r(n.value),
-                   "grad": None if n.grad is None else _r(n.grad),
-                   "layer": depth[n.index], "row": layers[depth[n.index]].index(n.index),
-                   "rows": len(layers[depth[n.index]])} for n in nodes],
-        "edges": edges, "output": graph.output, "layers": len(layers),
+        "nodes": [
+            {
+                "label": n.label,
+                "kind": n.kind,
+                "value": _r(n.value),
+                "grad": None if n.grad is None else _r(n.grad),
+                "layer": depth[n.index],
+                "row": layers[depth[n.index]].index(n.index),
+                "rows": len(layers[depth[n.index]]),
+            }
+            for n in nodes
+        ],
+        "edges": edges,
+        "output": graph.output,
+        "layers": len(layers),
     }
 
 
-def boundary_data(X: Any, y: Any, epochs: Sequence[int] = (0, 25, 100, 250, 500, 1000),
-                  grid: int = 41) -> dict[str, Any]:
+def boundary_data(
+    X: Any, y: Any, epochs: Sequence[int] = (0, 25, 100, 250, 500, 1000), grid: int = 41
+) -> dict[str, Any]:
     """The tutorial network's predicted probability on a grid after each of ``epochs``
     (trained from the same start as the tour's, learning rate 0.1), with the data.
 
@@ -228,10 +285,20 @@ def boundary_data(X: Any, y: Any, epochs: Sequence[int] = (0, 25, 100, 250, 500,
             net.train(X, y.reshape(-1, 1), epochs=epoch - done, learning_rate=0.1)
             done = epoch
         p = net.forward(cells).reshape(grid, grid)
-        snapshots.append({"epoch": int(epoch), "p": _r(p, 3),
-                          "accuracy": _r(net.accuracy(X, y.reshape(-1, 1)), 4)})
-    return {"window": [_r(lo), _r(hi)], "grid": grid, "X": _r(X, 4),
-            "y": y.astype(int).tolist(), "snapshots": snapshots}
+        snapshots.append(
+            {
+                "epoch": int(epoch),
+                "p": _r(p, 3),
+                "accuracy": _r(net.accuracy(X, y.reshape(-1, 1)), 4),
+            }
+        )
+    return {
+        "window": [_r(lo), _r(hi)],
+        "grid": grid,
+        "X": _r(X, 4),
+        "y": y.astype(int).tolist(),
+        "snapshots": snapshots,
+    }
 
 
 def derivation_steps(derivation: Any) -> str:
@@ -280,6 +347,12 @@ def readable(fig: Any, page_px: float = 920.0) -> Any:
     if entries:  # one legend for the figure, below the axes: clear of every curve
         entry_px = max(map(len, entries)) * 0.6 * min_points * 100 / 72 + 45  # text + handle
         columns = int(fig.get_size_inches()[0] * 100 // entry_px)  # as many as fit
-        fig.legend(list(entries.values()), list(entries), loc="outside lower center",
-                   ncol=max(1, min(len(entries), columns)), frameon=False, fontsize=min_points)
+        fig.legend(
+            list(entries.values()),
+            list(entries),
+            loc="outside lower center",
+            ncol=max(1, min(len(entries), columns)),
+            frameon=False,
+            fontsize=min_points,
+        )
     return fig

@@ -156,7 +156,5 @@ def _inverse_transposed(a):
 #: derivative ``inv(a)^T``. np.linalg.slogdet's complex sign, ``exp(i arg(det a))``, takes
 #: its derivative from the imaginary part.
 logdet_p = Primitive("logdet", _logdet)
-logdet_p.vjps = (
-    lambda g, ans, a: np.reshape(g, np.shape(g) + (1, 1)) * _inverse_transposed(a),
-)
+logdet_p.vjps = (lambda g, ans, a: np.reshape(g, np.shape(g) + (1, 1)) * _inverse_transposed(a),)
 logdet_p.jvp = lambda nb, i, t, ans, a: np.sum(_inverse_transposed(a) * t, axis=(-2, -1))

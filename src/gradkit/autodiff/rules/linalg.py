@@ -284,9 +284,7 @@ def _logabsdet(a):
 
 logabsdet_p = Primitive("logabsdet", _logabsdet)
 logabsdet_p.vjps = (lambda g, ans, a: _trailing(g) * _swap(_inverse_for_slogdet(a)),)
-logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(
-    _swap(_inverse_for_slogdet(a)) * t, axis=(-2, -1)
-)
+logabsdet_p.jvp = lambda nb, i, t, ans, a: np.sum(_swap(_inverse_for_slogdet(a)) * t, axis=(-2, -1))
 
 
 # solve and pinv ----------------------------------------------------------------------------

@@ -142,8 +142,9 @@ def _prod_others(ans, x, axis, keepdims):
 
 prod_p = Primitive("prod", _prod)
 prod_p.vjps = (
-    lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims)
-    * _prod_others(ans, x, axis, keepdims),
+    lambda g, ans, x, axis, keepdims: (
+        expand(g, shape_of(x), axis, keepdims) * _prod_others(ans, x, axis, keepdims)
+    ),
 )
 prod_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
     t * _prod_others(ans, x, axis, keepdims),

@@ -30,8 +30,11 @@ def _moved_to_front(idx: tuple) -> int:
     arrays = [k for k in idx if isinstance(k, (np.ndarray, list))]
     if not arrays:
         return 0
-    where = [j for j, k in enumerate(idx)
-             if isinstance(k, (np.ndarray, list, int, np.integer)) and not isinstance(k, bool)]
+    where = [
+        j
+        for j, k in enumerate(idx)
+        if isinstance(k, (np.ndarray, list, int, np.integer)) and not isinstance(k, bool)
+    ]
     if where[-1] - where[0] + 1 == len(where):
         return 0  # adjacent: the result's axes stay where the indices are
     ranks = [1 if np.asarray(k).dtype == bool else np.ndim(k) for k in arrays]
