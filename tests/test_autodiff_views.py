@@ -300,3 +300,20 @@ def test_a_view_outlives_the_name_of_its_base() -> None:
     np.testing.assert_allclose(
         g, fd.gradient(lambda x: np.sum(f(x)[0] * f(x)[2][0]), (X,)), rtol=1e-7
     )
+
+
+def test_ndarray_copy_is_c_ordered_so_a_reshape_of_it_is_a_view():
+    # ndarray.copy() is C-ordered even for a transposed array, so writing through
+    # v.reshape(-1) changes v in NumPy; a copy that kept the transposed layout lost it.
+    x = np.arange(6.0).reshape(2, 3) / 10 + 0.05
+
+    def f(x):
+        v = np.maximum(x.T, 0.2).copy()
+        v.reshape(-1)[1] = 10.0
+        return np.sum(v * v * x.T)
+
+    value, grad = gk.value_and_grad(f)(x)
+    assert value == f(x)  # NumPy's own value, bit for bit
+    assert gk.jit(f)(x) == f(x)
+    np.testing.assert_allclose(grad, fd.gradient(f, (x,)), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(gk.jacfwd(f)(x), fd.gradient(f, (x,)), rtol=1e-8, atol=1e-10)

@@ -310,7 +310,11 @@ def clip(a, a_min=None, a_max=None, out=None, **kwargs):
 
 @implements(np.copy)
 def copy(a, order="K", subok=False):
-    return elementwise.P["positive"](a)
+    out = elementwise.P["positive"](a)
+    if order == "C" and not np.asarray(peek(out)).flags.c_contiguous:
+        # ndarray.copy() is C-ordered, so a reshape of it is a view that writes reach
+        out = reshape(reshape(out, (-1,)), shape_of(a))
+    return out
 
 
 # shapes -----------------------------------------------------------------------------

@@ -659,9 +659,10 @@ class Tensor:
         the result is a constant, derivative 0)."""
         return numpy_api.astype(self, dtype)
 
-    def copy(self):
-        """A new tensor with the same value, differentiable like the original."""
-        return numpy_api.copy(self)
+    def copy(self, order="C"):
+        """A new tensor with the same value, differentiable like the original; C-ordered
+        as ``ndarray.copy()`` (so that a reshape of it is a view, as in NumPy)."""
+        return numpy_api.copy(self, order)
 
     def any(self, axis=None, out=None, keepdims=False):
         """Whether any element is nonzero (a plain boolean: no gradient), as ``ndarray.any``."""
