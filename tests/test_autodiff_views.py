@@ -317,3 +317,18 @@ def test_ndarray_copy_is_c_ordered_so_a_reshape_of_it_is_a_view():
     assert gk.jit(f)(x) == f(x)
     np.testing.assert_allclose(grad, fd.gradient(f, (x,)), rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(gk.jacfwd(f)(x), fd.gradient(f, (x,)), rtol=1e-8, atol=1e-10)
+
+
+def test_in_place_arithmetic_refuses_a_cast_numpy_refuses():
+    # NumPy: y += 1j * y on a float array raises (same_kind casting); the imaginary part
+    # must not be dropped silently under a transform either
+    def g(y):
+        y = y.copy()
+        y += 1j * y
+        return np.sum(np.abs(y))
+
+    x = np.arange(1.0, 4.0)
+    with pytest.raises(TypeError):
+        g(x)
+    with pytest.raises(TypeError, match="same_kind"):
+        gk.grad(g)(x)

@@ -514,6 +514,14 @@ class Tensor:
                 "y = y + x instead to make a new array"
             )
         if np.result_type(new) != np.result_type(old):
+            if not np.can_cast(np.result_type(new), np.result_type(old), "same_kind"):
+                # NumPy refuses too (UFuncTypeError): a complex result would silently lose
+                # its imaginary part in a real array
+                raise TypeError(
+                    f"an in-place operation on a Tensor of dtype {np.result_type(old)} gave "
+                    f"dtype {np.result_type(new)}, which NumPy does not cast back in place "
+                    "(casting rule 'same_kind'); write y = y + x to make a new array"
+                )
             updated = numpy_api.astype(updated, np.result_type(old))  # as NumPy casts
         return self._overwrite(updated)
 
