@@ -101,14 +101,21 @@ LINALG_DECOMPOSITIONS = [
     Case("eigh values", lambda a: np.linalg.eigh(a)[0], symmetric, SQUARE),
     Case("eigh vectors", lambda a: _signless(np.linalg.eigh(a)[1]), symmetric, SQUARE),
     Case("eigh('U') vectors", lambda a: _signless(np.linalg.eigh(a, "U")[1]), symmetric, SQUARE),
-    Case("eig values (real)", lambda a: np.sort(np.linalg.eig(a)[0]), real_spectrum, SQUARE),
+    Case(
+        "eig values (real)", lambda a: np.sort(np.real(np.linalg.eig(a)[0])), real_spectrum, SQUARE
+    ),
     Case(
         "eig vectors (real)",
-        lambda a: _by_value(*np.linalg.eig(a)),
+        lambda a: _by_value(*(np.real(r) for r in np.linalg.eig(a))),
         real_spectrum,
         SQUARE,
     ),
-    Case("linalg.eigvals (real)", lambda a: np.sort(np.linalg.eigvals(a)), real_spectrum, SQUARE),
+    Case(
+        "linalg.eigvals (real)",
+        lambda a: np.sort(np.real(np.linalg.eigvals(a))),
+        real_spectrum,
+        SQUARE,
+    ),
     Case("linalg.svdvals", np.linalg.svdvals, spaced_singular, RECT),
     Case(
         "svd(compute_uv=False)", lambda a: np.linalg.svd(a, compute_uv=False), spaced_singular, RECT

@@ -212,3 +212,5 @@ SEQUENCES = [
 ]  # fmt: skip
 
 MORE = SIGNAL + ORDER + NANS + STATISTICS + CONSTRUCTION + REARRANGE + SEQUENCES
+if not hasattr(np, "cumulative_sum"):  # NumPy 2.1 added cumulative_sum and cumulative_prod
+    MORE = [c for c in MORE if not c.name.startswith("cumulative_")]

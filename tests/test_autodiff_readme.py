@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import engine_table
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -32,10 +33,27 @@ def test_readme_engine_examples_run() -> None:
     assert runner.failures == 0, f"{runner.failures} README example(s) failed (see output)"
 
 
+def _skip_on_an_older_numpy(listed: set) -> None:
+    """The table is generated on the newest NumPy; an older one lacks some of its names
+    (np.cumulative_sum came in 2.1, np.matvec in 2.2), so it is compared there only."""
+    import numpy as np
+
+    for name in listed:
+        if name.startswith("np."):
+            obj = np
+            for part in name.split(".")[1:]:
+                obj = getattr(obj, part, None)
+                if obj is None:
+                    pytest.skip(
+                        f"the README table lists {name}, which NumPy {np.__version__} lacks"
+                    )
+
+
 def test_readme_table_lists_every_registered_function() -> None:
     section = engine_section()
     table = section[section.index("| family | NumPy functions | notes |") :]
     listed = set(re.findall(r"`((?:np|scipy\.special)\.[\w.]+)`", table))
+    _skip_on_an_older_numpy(listed)
     registered = {name for names in engine_table.families().values() for name in names}
     missing = sorted(registered - listed)
     assert not missing, (
@@ -46,7 +64,9 @@ def test_readme_table_lists_every_registered_function() -> None:
 
 
 def test_readme_table_is_the_generated_one() -> None:
-    assert engine_table.markdown_table() in engine_section()
+    section = engine_section()
+    _skip_on_an_older_numpy(set(re.findall(r"`(np\.[\w.]+)`", section)))
+    assert engine_table.markdown_table() in section
 
 
 def test_every_registered_name_is_a_real_numpy_function() -> None:

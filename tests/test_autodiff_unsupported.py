@@ -176,6 +176,8 @@ def test_kron_of_scalars_has_numpys_shape() -> None:
     ],
 )
 def test_a_function_without_a_rule_is_named_by_its_module_path(call, name) -> None:
+    if "polyval2d" in name and not hasattr(np.polynomial.polynomial.polyval2d, "_implementation"):
+        pytest.skip("this NumPy computes polyval2d with operators (no dispatch): no error")
     with pytest.raises(gk.NoRuleError, match=rf"^{name} has no derivative rule"):
         gk.grad(lambda x: np.sum(call(x)))(X)
     obj = np  # the name is a real path users can write

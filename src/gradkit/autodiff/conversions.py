@@ -77,14 +77,35 @@ def _called_function(frame: Any) -> Any:
     try:
         positions = list(frame.f_code.co_positions())
         line, _, col, _ = positions[frame.f_lasti // 2]
-    except (AttributeError, IndexError):  # Python < 3.11, or no position
+    except AttributeError:  # Python 3.10 has no column: the line's only math call
+        return _only_math_call(frame)
+    except IndexError:
         return None
     if line is None or col is None:
         return None
     match = _CALLEE.match(linecache.getline(frame.f_code.co_filename, line)[col:])
     if match is None:
         return None
-    first, *rest = match.group(1).split(".")
+    return _resolve(frame, match.group(1))
+
+
+def _only_math_call(frame: Any) -> Any:
+    """Python 3.10: the one function of the ``math`` module called on the frame's line."""
+    import math
+
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    found = set()
+    for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", text):
+        fn = _resolve(frame, name)
+        if fn is not None and fn is getattr(math, getattr(fn, "__name__", ""), None):
+            found.add(fn)
+    return found.pop() if len(found) == 1 else None
+
+
+def _resolve(frame: Any, dotted: str) -> Any:
+    """``dotted`` (``math.sin``, ``exp``) looked up in the frame's scopes, through modules
+    only (nothing is evaluated)."""
+    first, *rest = dotted.split(".")
     scopes = (frame.f_locals, frame.f_globals, vars(builtins))
     obj = next((s[first] for s in scopes if first in s), None)
     for part in rest:

@@ -579,7 +579,14 @@ class Tensor:
         if fn is None:
             from gradkit.autodiff.errors import NoRuleError
 
-            name = getattr(func, "__module__", "numpy").replace("numpy", "np") + "." + func.__name__
+            module = getattr(func, "__module__", "numpy") or "numpy"
+            # NumPy 2.0 names some modules privately: numpy.lib._scimath_impl is np.lib.scimath
+            parts = [
+                p[1:-5] if p.startswith("_") and p.endswith("_impl") else p
+                for p in module.split(".")
+            ]
+            name = ".".join(["np", *parts[1:]] if parts[0] == "numpy" else parts)
+            name += "." + func.__name__
             raise NoRuleError(
                 f"{name} has no derivative rule in gradkit, so it cannot be applied to a "
                 "Tensor. Express it with supported NumPy operations, or wrap it with "
