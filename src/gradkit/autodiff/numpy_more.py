@@ -142,8 +142,10 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
     return sum_(d * (y[upper] + y[lower]) / 2.0, axis=axis)
 
 
-for _name in ("trapezoid", "trapz"):  # trapz: NumPy < 2.0 (removed in 2.4)
-    if hasattr(np, _name):
+for _name in ("trapezoid", "trapz"):  # trapz: removed in NumPy 2.4
+    # NumPy 2.0-2.3's trapz is a plain wrapper that calls trapezoid (which dispatches),
+    # so it is registered only where it dispatches itself
+    if hasattr(getattr(np, _name, None), "_implementation"):
         implements(getattr(np, _name))(_trapezoid)
 
 
