@@ -281,7 +281,8 @@ def conv_transpose2d(
     return out[0] if unbatched else out
 
 
-def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value):
+def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value, reduce):
+    """``reduce`` (np.max, np.mean) over each window of ``x``, padded with ``pad_value``."""
     x, unbatched = _with_batch(x, spatial, name)
     kernel = as_tuple(kernel_size, spatial, "kernel_size")
     stride = kernel if stride is None else as_tuple(stride, spatial, "stride")
@@ -290,7 +291,8 @@ def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value):
     if any(2 * p > k for p, k in zip(pad, kernel)):
         raise ValueError(f"{name}: padding must be at most half the kernel size (as in torch)")
     x = _pad(x, tuple((p, p) for p in pad), pad_value)
-    return _windows(x, kernel, stride, dilation, name), unbatched, -1
+    out = reduce(_windows(x, kernel, stride, dilation, name), axis=-1)
+    return out[0] if unbatched else out
 
 
 def max_pool1d(
@@ -303,11 +305,7 @@ def max_pool1d(
     >>> max_pool1d(np.array([[[1.0, 3.0, 2.0, 0.0]]]), 2)
     array([[[3., 2.]]])
     """
-    win, unbatched, axes = _pool(
-        x, kernel_size, stride, padding, dilation, 1, "max_pool1d", -np.inf
-    )
-    out = np.max(win, axis=axes)
-    return out[0] if unbatched else out
+    return _pool(x, kernel_size, stride, padding, dilation, 1, "max_pool1d", -np.inf, np.max)
 
 
 def max_pool2d(
@@ -321,11 +319,7 @@ def max_pool2d(
     >>> max_pool2d(np.eye(4)[None, None], 2, stride=1).shape
     (1, 1, 3, 3)
     """
-    win, unbatched, axes = _pool(
-        x, kernel_size, stride, padding, dilation, 2, "max_pool2d", -np.inf
-    )
-    out = np.max(win, axis=axes)
-    return out[0] if unbatched else out
+    return _pool(x, kernel_size, stride, padding, dilation, 2, "max_pool2d", -np.inf, np.max)
 
 
 def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
@@ -334,9 +328,7 @@ def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     >>> avg_pool1d(np.array([[[1.0, 3.0, 2.0, 0.0]]]), 2)
     array([[[2., 1.]]])
     """
-    win, unbatched, axes = _pool(x, kernel_size, stride, padding, 1, 1, "avg_pool1d", 0.0)
-    out = np.mean(win, axis=axes)
-    return out[0] if unbatched else out
+    return _pool(x, kernel_size, stride, padding, 1, 1, "avg_pool1d", 0.0, np.mean)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
@@ -346,9 +338,7 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     array([[[[ 2.5,  4.5],
              [10.5, 12.5]]]])
     """
-    win, unbatched, axes = _pool(x, kernel_size, stride, padding, 1, 2, "avg_pool2d", 0.0)
-    out = np.mean(win, axis=axes)
-    return out[0] if unbatched else out
+    return _pool(x, kernel_size, stride, padding, 1, 2, "avg_pool2d", 0.0, np.mean)
 
 
 def _adaptive_matrix(size: int, out: int) -> np.ndarray:

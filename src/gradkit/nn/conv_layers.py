@@ -145,14 +145,8 @@ class _ConvNd(Module):
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
-class Conv1d(_ConvNd):
-    """A 1-d convolution layer, as ``torch.nn.Conv1d`` (input ``(N, C, L)``).
-
-    >>> Conv1d(2, 3, 5, padding="same", rng=0)(np.ones((1, 2, 7))).shape
-    (1, 3, 7)
-    """
-
-    spatial = 1
+class _Conv(_ConvNd):
+    """The forward convolutions' constructor: torch's arguments (no output_padding)."""
 
     def __init__(
         self,
@@ -171,7 +165,17 @@ class Conv1d(_ConvNd):
         )
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """A 1-d convolution layer, as ``torch.nn.Conv1d`` (input ``(N, C, L)``).
+
+    >>> Conv1d(2, 3, 5, padding="same", rng=0)(np.ones((1, 2, 7))).shape
+    (1, 3, 7)
+    """
+
+    spatial = 1
+
+
+class Conv2d(_Conv):
     """A 2-d convolution layer, as ``torch.nn.Conv2d`` (input ``(N, C, H, W)``).
 
     Args:
@@ -188,22 +192,6 @@ class Conv2d(_ConvNd):
     >>> Conv2d(3, 6, (3, 5), stride=2, groups=3, bias=False)
     Conv2d(3, 6, kernel_size=(3, 5), stride=(2, 2), groups=3, bias=False)
     """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        rng: RNGLike = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, rng=rng
-        )
 
 
 class ConvTranspose2d(_ConvNd):
