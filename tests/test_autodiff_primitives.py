@@ -32,6 +32,7 @@ from autodiff_cases_more import MORE
 from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from autodiff_cases_special import SPECIAL
+from autodiff_cases_windows import WINDOWS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ ALL_CASES = (
     + LINALG_CASES
     + FFT
     + MORE
+    + WINDOWS
 )
 
 
