@@ -27,12 +27,12 @@ from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
 from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
 from autodiff_cases_fft import FFT
+from autodiff_cases_layers import LAYERS
 from autodiff_cases_linalg import LINALG_CASES
 from autodiff_cases_more import MORE
 from autodiff_cases_scatter import SCATTER
 from autodiff_cases_shapes import LINALG, SHAPE_OPS
 from autodiff_cases_special import SPECIAL
-from autodiff_cases_windows import WINDOWS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +57,7 @@ ALL_CASES = (
     + LINALG_CASES
     + FFT
     + MORE
-    + WINDOWS
+    + LAYERS
 )
 
 

@@ -1,5 +1,6 @@
 """Test cases for the sliding-window primitives (``windows``/``unwindows``, im2col and
-col2im) and the layers built on them: convolutions, pooling, and the fused LSTM cell.
+col2im) and the layers built on them (convolutions, pooling), and the fused LSTM
+recurrence (``gradkit.nn.recurrent_fused``).
 
 See ``tests/autodiff_cases.py`` for the samplers; ``tests/test_autodiff_primitives.py``
 runs every case (both modes, second order, finite differences, the batched paths).
@@ -11,6 +12,7 @@ from autodiff_cases import Case, distinct, uniform
 
 from gradkit.autodiff.rules.windows import unwindows_p, windows_p
 from gradkit.nn import functional as F
+from gradkit.nn.recurrent_fused import lstm_sequence
 
 
 def _windows(kernel, stride, dilation, pads, pad_value=0.0):
@@ -38,7 +40,7 @@ def _arrays(*shapes):
 
 _2D = ((2, 2), (2, 1), (1, 2), ((1, 0), (2, 1)))  # kernel, stride, dilation, pads
 
-WINDOWS = [
+LAYERS = [
     Case(
         "windows 1-d, stride 2, dilation 2, padded",
         _windows((2,), (2,), (2,), ((1, 2),)),
@@ -88,4 +90,11 @@ WINDOWS = [
     Case(
         "avg_pool1d", lambda x: F.avg_pool1d(x, 2, stride=1, padding=1), uniform(-2, 2), [(2, 2, 4)]
     ),  # fmt: skip
+    Case(
+        "lstm_sequence (the LSTM recurrence)",
+        lstm_sequence,
+        _arrays(),
+        [((3, 2, 8), (2, 2, 2), (2, 8)), ((1, 1, 4), (2, 1, 1), (1, 4))],
+        argnums=(0, 1, 2),
+    ),
 ]
