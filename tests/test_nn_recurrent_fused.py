@@ -84,3 +84,17 @@ def test_bad_shapes_get_a_clear_error():
         lstm_sequence(proj, state[:, :2], w)
     with pytest.raises(ValueError, match="got shapes"):
         lstm_sequence(proj[0], state, w)
+
+
+def test_under_jit_the_sweep_is_one_recorded_operation_with_the_same_gradients():
+    proj, state, w = _inputs(5)
+
+    def loss(p, w):
+        return np.sum(np.sin(lstm_sequence(p, state, w)))
+
+    grad = gk.grad(loss, argnums=(0, 1))
+    jitted = gk.jit(grad)
+    for seed in (6, 7):  # the second call replays the recording on new values
+        p = np.random.default_rng(seed).standard_normal(proj.shape)
+        for got, want in zip(jitted(p, w), grad(p, w)):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)

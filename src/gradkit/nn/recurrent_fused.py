@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.nn.functional import _as_input, sigmoid
+from gradkit.nn.functional import _TRACED, _as_input, sigmoid
 
 __all__ = ["lstm_sequence"]
 
@@ -67,8 +67,6 @@ def lstm_sequence(proj: Any, state: Any, w_hh_t: Any) -> Any:
 
 
 def _values(proj: Any, state: Any, w_hh_t: Any) -> Any:
-    from gradkit.nn.functional import _TRACED
-
     if any(type(a) in _TRACED for a in (proj, state, w_hh_t)):  # an outer transform's
         return _primitive()(proj, state, w_hh_t)
     length, hidden = proj.shape[0], proj.shape[-1] // 4
@@ -98,8 +96,6 @@ def _blocks(a: Any, hidden: int, count: int) -> list:
 
 def _sweep(g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> tuple[Any, Any, Any]:
     """Backpropagation through time: the cotangents of proj, state and w_hh_t."""
-    if all(type(a) is np.ndarray for a in (g, ans, proj, state, w_hh_t)):
-        return _sweep_values(g, ans, state, w_hh_t)
     length, hidden = proj.shape[0], proj.shape[-1] // 4
     dh_next = dc_next = None
     dz_steps = []
@@ -132,36 +128,47 @@ def _sweep(g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> tuple[Any, A
 
 
 def _sweep_values(g: Any, ans: Any, state: Any, w_hh_t: Any) -> tuple[Any, Any, Any]:
-    """:func:`_sweep` for plain arrays, written into buffers (the same formulas)."""
+    """:func:`_sweep` for plain arrays: the same formulas, with everything that does not
+    depend on the backward recursion computed for all steps at once, so that each step
+    is about ten NumPy calls."""
     length, hidden = ans.shape[0], ans.shape[-1] // 6
+    n = ans.shape[1]
     dtype = np.result_type(g, ans, w_hh_t)
-    dproj = np.empty(ans.shape[:-1] + (4 * hidden,), dtype=dtype)
+    c_all, act = ans[..., hidden : 2 * hidden], ans[..., 2 * hidden :]  # act: i, f, g, o
+    tc = np.tanh(c_all)
+    o_slope = 1.0 - tc * tc
+    o_slope *= act[..., 3 * hidden :]  # dh -> dc: o (1 - tanh(c)^2)
+    slope = act * (1.0 - act)  # each gate's derivative by its pre-activation
+    gate = act[..., 2 * hidden : 3 * hidden]
+    np.subtract(1.0, gate * gate, out=slope[..., 2 * hidden : 3 * hidden])
+    # dz = [dc, dc, dc, dh] * factor * slope + g_gates * slope, factor = [g, c_prev, i, tanh c]
+    factor = np.empty(act.shape, dtype=dtype)
+    factor[..., :hidden] = gate
+    factor[0, :, hidden : 2 * hidden] = state[1]
+    factor[1:, :, hidden : 2 * hidden] = c_all[:-1]
+    factor[..., 2 * hidden : 3 * hidden] = act[..., :hidden]
+    factor[..., 3 * hidden :] = tc
+    factor *= slope
+    direct = g[..., 2 * hidden :] * slope
+    g_h, g_c, forget = g[..., :hidden], g[..., hidden : 2 * hidden], act[..., hidden : 2 * hidden]
+    dproj = np.empty(act.shape, dtype=dtype)
+    spread = np.empty((n, 4, hidden), dtype=dtype)  # [dc, dc, dc, dh] of one step
     dh = np.zeros(state.shape[1:], dtype=dtype)
     dc = np.zeros(state.shape[1:], dtype=dtype)
     w_hh = w_hh_t.T
     for t in reversed(range(length)):
-        h, c, i, f, gate, o = _blocks(ans[t], hidden, 6)
-        g_h, g_c, g_i, g_f, g_g, g_o = _blocks(g[t], hidden, 6)
-        c_prev = ans[t - 1, :, hidden : 2 * hidden] if t else state[1]
-        dh += g_h
-        tc = np.tanh(c)
-        slope = tc * tc
-        np.subtract(1.0, slope, out=slope)
-        slope *= o
-        slope *= dh
-        dc += slope
-        dc += g_c
-        dz_i, dz_f, dz_g, dz_o = _blocks(dproj[t], hidden, 4)
-        for out, dv, a, extra in ((dz_i, dc, gate, g_i), (dz_f, dc, c_prev, g_f),
-                                  (dz_g, dc, i, g_g), (dz_o, dh, tc, g_o)):  # fmt: skip
-            np.multiply(dv, a, out=out)
-            out += extra
-        dz_i *= i * (1.0 - i)
-        dz_f *= f * (1.0 - f)
-        dz_g *= 1.0 - gate * gate
-        dz_o *= o * (1.0 - o)
-        dh = dproj[t] @ w_hh
-        dc *= f
+        dh += g_h[t]
+        carried = dc
+        dc = dh * o_slope[t]
+        dc += g_c[t]
+        dc += carried
+        spread[:, :3] = dc[:, None]
+        spread[:, 3] = dh
+        dz = dproj[t]
+        np.multiply(spread.reshape(n, 4 * hidden), factor[t], out=dz)
+        dz += direct[t]
+        dh = dz @ w_hh
+        dc *= forget[t]
     h_prev = np.concatenate([state[0][None], ans[:-1, :, :hidden]])
     d_w = np.reshape(h_prev, (-1, hidden)).T @ np.reshape(dproj, (-1, 4 * hidden))
     return dproj, np.stack([dh, dc]), d_w
@@ -173,18 +180,54 @@ def _sweep_values(g: Any, ans: Any, state: Any, w_hh_t: Any) -> tuple[Any, Any, 
 _SWEEPS: dict[int, tuple] = {}
 
 
-def _vjp(k: int, g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> Any:
+def _swept(g: Any, ans: Any, sweep: Any) -> tuple:
+    """``sweep()``'s three cotangents, computed once per ``(g, ans)``."""
     entry = _SWEEPS.get(id(ans))
     if entry is not None and entry[0] is g:
-        return entry[1][k]
-    result = _sweep(g, ans, proj, state, w_hh_t)
+        return entry[1]
+    result = sweep()
     try:
         if entry is None:
             weakref.finalize(ans, _SWEEPS.pop, id(ans), None)
         _SWEEPS[id(ans)] = (g, result)
     except TypeError:  # ans cannot be weakly referenced: each argument sweeps again
         pass
-    return result[k]
+    return result
+
+
+def _vjp(k: int, g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> Any:
+    args = (g, ans, proj, state, w_hh_t)
+    if all(type(a) is np.ndarray for a in args):
+        return _swept(g, ans, lambda: _sweep_values(g, ans, state, w_hh_t))[k]
+    if all(_jit_only(a) for a in args):
+        # Recorded by gk.jit as one operation, replayed as the buffered sweep.
+        return _sweep_primitive()(g, ans, proj, state, w_hh_t, k=k)
+    return _swept(g, ans, lambda: _sweep(g, ans, proj, state, w_hh_t))[k]
+
+
+def _jit_only(x: Any) -> bool:
+    """Whether ``x`` is plain or traced by :func:`gradkit.jit` alone (not differentiated)."""
+    while type(x) in _TRACED:
+        trace = x._trace
+        if trace is not None and not trace.jit:
+            return False
+        x = x._value
+    return True
+
+
+def _sweep_component(g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any, k: int) -> Any:
+    return _swept(g, ans, lambda: _sweep_values(g, ans, state, w_hh_t))[k]
+
+
+@functools.lru_cache(maxsize=1)
+def _sweep_primitive() -> Any:
+    # Under gk.jit only: nothing differentiates it (other traces take the generic sweep),
+    # so it has no rules of its own.
+    from gradkit.autodiff import primitive
+
+    prim = primitive(_sweep_component)
+    prim.name = "lstm_sequence_sweep"
+    return prim
 
 
 def _jvp(nb: int, k: int, t: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> Any:
