@@ -128,47 +128,47 @@ def _sweep(g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> tuple[Any, A
 
 
 def _sweep_values(g: Any, ans: Any, state: Any, w_hh_t: Any) -> tuple[Any, Any, Any]:
-    """:func:`_sweep` for plain arrays: the same formulas, with everything that does not
-    depend on the backward recursion computed for all steps at once, so that each step
-    is about ten NumPy calls."""
+    """:func:`_sweep` for plain arrays: the same formulas written into buffers, a step at
+    a time (each step's arrays stay in cache; whole-sequence temporaries measured slower).
+    """
     length, hidden = ans.shape[0], ans.shape[-1] // 6
-    n = ans.shape[1]
+    n, h2, h3 = ans.shape[1], 2 * hidden, 3 * hidden
     dtype = np.result_type(g, ans, w_hh_t)
-    c_all, act = ans[..., hidden : 2 * hidden], ans[..., 2 * hidden :]  # act: i, f, g, o
-    tc = np.tanh(c_all)
-    o_slope = 1.0 - tc * tc
-    o_slope *= act[..., 3 * hidden :]  # dh -> dc: o (1 - tanh(c)^2)
-    slope = act * (1.0 - act)  # each gate's derivative by its pre-activation
-    gate = act[..., 2 * hidden : 3 * hidden]
-    np.subtract(1.0, gate * gate, out=slope[..., 2 * hidden : 3 * hidden])
-    # dz = [dc, dc, dc, dh] * factor * slope + g_gates * slope, factor = [g, c_prev, i, tanh c]
-    factor = np.empty(act.shape, dtype=dtype)
-    factor[..., :hidden] = gate
-    factor[0, :, hidden : 2 * hidden] = state[1]
-    factor[1:, :, hidden : 2 * hidden] = c_all[:-1]
-    factor[..., 2 * hidden : 3 * hidden] = act[..., :hidden]
-    factor[..., 3 * hidden :] = tc
-    factor *= slope
-    direct = g[..., 2 * hidden :] * slope
-    g_h, g_c, forget = g[..., :hidden], g[..., hidden : 2 * hidden], act[..., hidden : 2 * hidden]
-    dproj = np.empty(act.shape, dtype=dtype)
-    spread = np.empty((n, 4, hidden), dtype=dtype)  # [dc, dc, dc, dh] of one step
+    dproj = np.empty(ans.shape[:-1] + (4 * hidden,), dtype=dtype)
+    # dz = [dc, dc, dc, dh] * [g, c_prev, i, tanh c] + g_gates, times each gate's slope
+    spread = np.empty((n, 4, hidden), dtype=dtype)
+    factor = np.empty((n, 4, hidden), dtype=dtype)
     dh = np.zeros(state.shape[1:], dtype=dtype)
     dc = np.zeros(state.shape[1:], dtype=dtype)
     w_hh = w_hh_t.T
     for t in reversed(range(length)):
-        dh += g_h[t]
-        carried = dc
-        dc = dh * o_slope[t]
-        dc += g_c[t]
-        dc += carried
+        step, g_t = ans[t], g[t]
+        act = step[:, h2:]  # i, f, g, o
+        dh += g_t[:, :hidden]
+        tc = np.tanh(step[:, hidden:h2])
+        factor[:, 3] = tc
+        tc *= tc
+        np.subtract(1.0, tc, out=tc)
+        tc *= act[:, h3:]
+        tc *= dh
+        tc += g_t[:, hidden:h2]
+        dc += tc  # dc now holds this step's whole cotangent of c
         spread[:, :3] = dc[:, None]
         spread[:, 3] = dh
+        factor[:, 0] = act[:, h2:h3]
+        factor[:, 1] = ans[t - 1, :, hidden:h2] if t else state[1]
+        factor[:, 2] = act[:, :hidden]
         dz = dproj[t]
-        np.multiply(spread.reshape(n, 4 * hidden), factor[t], out=dz)
-        dz += direct[t]
+        np.multiply(spread.reshape(n, -1), factor.reshape(n, -1), out=dz)
+        dz += g_t[:, h2:]
+        slope = 1.0 - act
+        slope *= act  # a (1 - a) for the sigmoid gates; 1 - g^2 for the tanh gate:
+        gate_slope = slope[:, h2:h3]
+        np.multiply(act[:, h2:h3], act[:, h2:h3], out=gate_slope)
+        np.subtract(1.0, gate_slope, out=gate_slope)
+        dz *= slope
         dh = dz @ w_hh
-        dc *= forget[t]
+        dc *= act[:, hidden:h2]
     h_prev = np.concatenate([state[0][None], ans[:-1, :, :hidden]])
     d_w = np.reshape(h_prev, (-1, hidden)).T @ np.reshape(dproj, (-1, 4 * hidden))
     return dproj, np.stack([dh, dc]), d_w
