@@ -7,8 +7,8 @@ the tolerance of jit's own checked replay (the engine computes some values, such
 matrix_power or vecdot, in another order than NumPy does, so they may differ from NumPy's
 by a few ulps; jit only replays the engine's own calls).
 
-NOT_YET lists the cases jit cannot run today (issue 25, point 6), each as a strict xfail
-so that the day one works its test fails and says to remove it from the list."""
+Where the shape or dtype of a result depends on the values, jit cannot replay it: those
+cases must raise a JitError that says why (CANNOT)."""
 
 from __future__ import annotations
 
@@ -34,56 +34,32 @@ def _same(got, want, what: str) -> None:
         np.testing.assert_array_equal(g, w, err_msg=what)
 
 
-#: name -> why jit fails on it today. Shapes or dtypes that depend on values are what
-#: jit genuinely cannot replay; those must raise JitError (they are not listed here).
-NOT_YET = {
-    # a rule or an impl reads the value of a traced array (JitError today)
-    **dict.fromkeys(
-        [
-            "diff prepend/append",
-            "average(weights)",
-            "average(axis, 1-d weights)",
-            "average(returned)",
-            "linalg.slogdet",
-            "slogdet sign * exp",
-            "matrix_power 0",
-            "nanmean",
-            "svd(hermitian)",
-            "lstsq x",
-            "lstsq residuals and s",
-            "interp(x)",
-            "interp(xp, fp)",
-            "quantile(traced q)",
-            "partition",
-            "maximum.accumulate",
-            "minimum.accumulate(axis=1)",
-            "nanmedian",
-            "nanquantile",
-            "nanpercentile",
-            "piecewise",
-            "np.i0",
-        ],
-        "reads a traced value",
-    ),  # fmt: skip
-    "nanvar": "crashes: TypeError, bad operand type for unary ~: 'Element'",
-    "nanstd": "crashes: TypeError, bad operand type for unary ~: 'Element'",
-    "x[bool mask]": "a shape that depends on values crashes in the replay (ValueError) "
-    "instead of raising JitError at the recording",
-    "real_if_close": "a dtype that depends on values: must raise JitError, not the "
-    "generic read-a-value message",
+#: What jit genuinely cannot replay, a shape or dtype that depends on the values: each
+#: raises a JitError that names the reason (tested below), never a wrong answer.
+CANNOT = {
+    "x[bool mask]": "boolean mask",
+    "real_if_close": "real or a complex array depending on the values",
+    "lstsq x": "rank decides",
+    "lstsq residuals and s": "rank decides",
+    "quantile(traced q)": "traced q",
+    "nanmedian": "not NaN",
+    "nanquantile": "not NaN",
+    "nanpercentile": "not NaN",
+    "piecewise": "np.piecewise calls each function",
 }
 
 
-def _params():
+def _name(case) -> str:
+    return "np.i0" if case.fn is np.i0 else case.name  # scipy.special.i0 is "i0" too
+
+
+def _params(cannot: bool):
     for case in ALL_CASES:
-        marks = ()
-        name = "np.i0" if case.fn is np.i0 else case.name  # scipy.special.i0 is "i0" too
-        if name in NOT_YET:
-            marks = pytest.mark.xfail(strict=True, reason=NOT_YET[name])
-        yield pytest.param(case, id=name, marks=marks)
+        if (_name(case) in CANNOT) == cannot:
+            yield pytest.param(case, id=_name(case))
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", _params(cannot=False))
 def test_jit_and_jit_of_grad_equal_the_calls_without_jit(case) -> None:
     first = _inputs(case, 0)
     cot = np.random.default_rng(7).standard_normal(np.shape(case.fn(*first)))
@@ -102,3 +78,12 @@ def test_jit_and_jit_of_grad_equal_the_calls_without_jit(case) -> None:
             np.testing.assert_allclose(v, w, rtol=1e-9, atol=1e-12, err_msg=f"jit(f), call {k}")
         _same(backward(*args), grad(*args), f"gk.jit(gk.grad(f)), call {k}")
     assert forward.recordings == [1] and backward.recordings == [1]
+
+
+@pytest.mark.parametrize("case", _params(cannot=True))
+def test_what_jit_cannot_replay_raises_a_jit_error_that_says_why(case) -> None:
+    args = _inputs(case, 0)
+    with pytest.raises(gk.JitError, match="can't replay") as info:
+        gk.jit(case.fn)(*args)
+        gk.jit(case.fn)(*_inputs(case, 1))
+    assert CANNOT[_name(case)] in str(info.value)

@@ -151,6 +151,13 @@ class JitTrace(Trace):
                     if e._trace is not self:
                         e = primitives.value_of(e)  # raises for another jit's value
                     else:
+                        if name == "idx" and getattr(e._value, "dtype", None) == np.bool_:
+                            raise JitError(
+                                "gk.jit can't replay indexing with a boolean mask computed "
+                                "from traced values (x[x > 0]): the result's shape depends "
+                                "on the values. Use np.where(mask, x, 0) (same shape), or "
+                                "call the function without gk.jit."
+                            )
                         found = True
                         shape.append(len(spec))
                         spec.append(e._node)
