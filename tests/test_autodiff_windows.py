@@ -77,3 +77,14 @@ def test_unwindows_refuses_windows_of_another_shape():
     kw = dict(kernel=(2,), stride=(1,), dilation=(1,), pads=((0, 0),))
     with pytest.raises(ValueError, match=r"have shape \(1, 2, 1, 3\).*got \(1, 2, 1, 4\)"):
         unwindows_p(np.ones((1, 2, 1, 4)), shape=(1, 1, 4), **kw)
+
+
+def test_integer_inputs_padded_with_minus_infinity_become_floats():
+    # -inf cannot be stored in an integer array: the windows are float64, never garbage
+    x = np.arange(16).reshape(1, 1, 4, 4)
+    got = gk.nn.functional.max_pool2d(x, 2, padding=1)
+    np.testing.assert_array_equal(got, gk.nn.functional.max_pool2d(x.astype(float), 2, padding=1))
+    np.testing.assert_array_equal(
+        got[0, 0], [[0.0, 2.0, 3.0], [8.0, 10.0, 11.0], [12.0, 14.0, 15.0]]
+    )
+    assert gk.nn.functional.max_pool2d(x, 2).dtype == x.dtype  # no padding: stays integer

@@ -83,13 +83,16 @@ def _windows(x, kernel, stride, dilation, pads, pad_value=0.0):
     sizes = x.shape[-d:]
     out_sizes = window_sizes(sizes, kernel, stride, dilation, pads)
     source = np.moveaxis(x, -d - 1, 0)  # a view: (C, *lead, *S)
+    dtype = x.dtype
     if any(a or b for a, b in pads):
+        if dtype.kind in "biu" and not (np.isfinite(pad_value) and float(pad_value).is_integer()):
+            dtype = np.result_type(dtype, np.float64)  # -inf does not fit in an integer
         padded = tuple(n + a + b for n, (a, b) in zip(sizes, pads))
-        buffer = np.full(source.shape[:-d] + padded, pad_value, dtype=x.dtype)
+        buffer = np.full(source.shape[:-d] + padded, pad_value, dtype=dtype)
         buffer[_interior(pads, sizes)] = source
         source = buffer
     c, lead = x.shape[-d - 1], x.shape[: -d - 1]
-    out = np.empty((c,) + tuple(kernel) + lead + out_sizes, dtype=x.dtype)
+    out = np.empty((c,) + tuple(kernel) + lead + out_sizes, dtype=dtype)
     for offset, where in _offsets(kernel, stride, dilation, out_sizes):
         out[(slice(None),) + offset] = source[(Ellipsis,) + where]
     return out
