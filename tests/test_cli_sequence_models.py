@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit.cli import main
 from gradkit.nn.sequence_models import rows_as_sequence, sequence_classifier
 
 
 def run(capsys, *argv):
+    for extra in ("rich", "sympy", "matplotlib"):  # the CLI's extras, as for test_cli.py
+        pytest.importorskip(extra)
+    from gradkit.cli import main
+
     status = main(list(argv))
     out, err = capsys.readouterr()
     return status, out, err

@@ -33,7 +33,13 @@ __all__ = ["strong_wolfe", "cubic_minimizer"]
 
 
 def cubic_minimizer(
-    t1: float, f1: float, s1: float, t2: float, f2: float, s2: float, bounds=None
+    t1: float,
+    f1: float,
+    s1: float,
+    t2: float,
+    f2: float,
+    s2: float,
+    bounds: tuple[float, float] | None = None,
 ) -> float:
     """The minimizer of the cubic through ``(t1, f1)`` and ``(t2, f2)`` with slopes ``s1``,
     ``s2``, clipped to ``bounds`` (default: between ``t1`` and ``t2``); the middle of the
