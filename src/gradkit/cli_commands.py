@@ -643,6 +643,7 @@ def run_train(args: argparse.Namespace) -> int:
         X, y, test_size=0.25, rng=args.seed
     )
     n_classes = int(y.max()) + 1
+    model: gk.nn.Module
     if getattr(args, "model", "mlp") == "cnn":
         if args.dataset != "digits":
             raise CliError(

@@ -97,7 +97,8 @@ def _blocks(a: Any, hidden: int, count: int) -> list:
 def _sweep(g: Any, ans: Any, proj: Any, state: Any, w_hh_t: Any) -> tuple[Any, Any, Any]:
     """Backpropagation through time: the cotangents of proj, state and w_hh_t."""
     length, hidden = proj.shape[0], proj.shape[-1] // 4
-    dh_next = dc_next = None
+    dh_next: Any = None
+    dc_next: Any = None
     dz_steps = []
     for t in reversed(range(length)):
         h, c, i, f, gate, o = _blocks(ans[t], hidden, 6)

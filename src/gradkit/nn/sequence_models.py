@@ -15,7 +15,7 @@ for any sequence task.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def rows_as_sequence(images: Any, width: int) -> np.ndarray:
 
 
 def _seeds(rng: RNGLike, count: int) -> list[int]:
-    return [int(s) for s in make_rng(rng).integers(0, 2**31, size=count)]
+    return [int(u * 2**31) for u in make_rng(rng).random(count)]
 
 
 class LSTMClassifier(Container):
@@ -127,7 +127,8 @@ class TransformerClassifier(Container):
                 f"{self.length} positions it learned"
             )
         h = self.run(params, "embed", x) + self.run(params, "positions", np.arange(steps))
-        layers, layer_params = self._modules["layers"], self.sub(params, "layers")
+        layers = cast(ModuleList, self._modules["layers"])
+        layer_params = self.sub(params, "layers")
         for i in range(len(layers)):
             h = layers.run(layer_params, str(i), h)
         return self.run(params, "head", np.mean(h, axis=-2))

@@ -143,14 +143,13 @@ def _unwindows_jvp(nb, i, t, ans, cols, shape, kernel, stride, dilation, pads):
 
 
 windows_p = Primitive("windows", _windows)
+unwindows_p = Primitive("unwindows", _unwindows)
 windows_p.vjps = (
     lambda g, ans, x, kernel, stride, dilation, pads, pad_value=0.0: unwindows_p(
         g, shape=shape_of(x), kernel=kernel, stride=stride, dilation=dilation, pads=pads
     ),
 )
 windows_p.jvp = _windows_jvp
-
-unwindows_p = Primitive("unwindows", _unwindows)
 unwindows_p.vjps = (
     lambda g, ans, cols, shape, kernel, stride, dilation, pads: windows_p(
         g, kernel=kernel, stride=stride, dilation=dilation, pads=pads, pad_value=0.0
