@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.nn.functional import _TRACED, _as_input, sigmoid
+from gradkit.nn.functional import _TRACED, _as_input
 
 __all__ = ["lstm_sequence"]
 
@@ -72,20 +72,25 @@ def _values(proj: Any, state: Any, w_hh_t: Any) -> Any:
     length, hidden = proj.shape[0], proj.shape[-1] // 4
     out = np.empty(proj.shape[:-1] + (6 * hidden,), dtype=np.result_type(proj, state, w_hh_t))
     h, c = state[0], state[1]
-    for t in range(length):
-        z = h @ w_hh_t
-        z += proj[t]
-        step = out[t]
-        act = step[:, 2 * hidden :]
-        act[...] = sigmoid(z)
-        gate = act[:, 2 * hidden : 3 * hidden]
-        np.tanh(z[:, 2 * hidden : 3 * hidden], out=gate)
-        h, c_new = step[:, :hidden], step[:, hidden : 2 * hidden]
-        np.multiply(act[:, hidden : 2 * hidden], c, out=c_new)
-        c_new += act[:, :hidden] * gate
-        np.tanh(c_new, out=h)
-        h *= act[:, 3 * hidden :]
-        c = c_new
+    with np.errstate(over="ignore"):  # exp(-z) = inf for z < -709 gives sigmoid 0: right
+        for t in range(length):
+            z = h @ w_hh_t
+            z += proj[t]
+            step = out[t]
+            act = step[:, 2 * hidden :]
+            # sigmoid 1 / (1 + exp(-z)) (torch's formula) in place, then tanh on the g block
+            np.negative(z, out=act)
+            np.exp(act, out=act)
+            act += 1.0
+            np.reciprocal(act, out=act)
+            gate = act[:, 2 * hidden : 3 * hidden]
+            np.tanh(z[:, 2 * hidden : 3 * hidden], out=gate)
+            h, c_new = step[:, :hidden], step[:, hidden : 2 * hidden]
+            np.multiply(act[:, hidden : 2 * hidden], c, out=c_new)
+            c_new += act[:, :hidden] * gate
+            np.tanh(c_new, out=h)
+            h *= act[:, 3 * hidden :]
+            c = c_new
     return out
 
 
