@@ -86,8 +86,8 @@ def tour_notebook(sections: Sequence[Section] | None = None) -> dict[str, Any]:
             needs a ``present`` function, i.e. a standalone snippet.
 
     Raises:
-        TourNotebookError: a section whose code writes into the page's report (it has no
-        ``present``), which a notebook cannot run.
+        TourNotebookError: a section whose code writes into the page's report (it has
+            no ``present``), which a notebook cannot run.
 
     >>> nb = tour_notebook()
     >>> sum(c["cell_type"] == "code" for c in nb["cells"]) >= 8
@@ -133,8 +133,8 @@ def write_tour_notebook(
         sections: as for :func:`tour_notebook`.
 
     Raises:
-        TourNotebookError: ``path`` is a folder, its folder does not exist, or its name
-        does not end in ``.ipynb``.
+        TourNotebookError: ``path`` is a folder, its folder does not exist, or its
+            name does not end in ``.ipynb``.
 
     >>> import json, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
