@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-import sympy
 from sympy.printing.mathml import mathml
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def expr_mathml(expr: Any) -> str:
     >>> expr_mathml(sympy.Symbol("x") ** 2)
     '<msup><mi>x</mi><mn>2</mn></msup>'
     """
-    return mathml(sympy.sympify(expr), printer="presentation")
+    return mathml(expr, printer="presentation")
 
 
 def _d_mathml(var: Any, partial: bool) -> str:
