@@ -5,6 +5,8 @@ have short reprs and HTML views. The notebook test runs a real kernel (nbclient)
 from __future__ import annotations
 
 import html.parser
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,6 +109,8 @@ CELLS = [
     "gk.viz.plot_derivative(np.cos, (-3.0, 3.0))",  # returned: shown once
     "figs = [gk.viz.plot_derivative(np.sin, (-3.0, 3.0), at=a) for a in (0.0, 1.0)]\nlen(figs)",
     "x = 1",  # no figure made: none shown again
+    "from gradkit.viz.notebook_display import hidden\n"
+    "with hidden():\n    gk.viz.plot_derivative(np.sin, (-3.0, 3.0)).savefig('sin.png')",
     'gk.symbolic.derive("x^2 sin(x)")',
     "trace_graph(lambda w, x, b: gk.nn.sigmoid(w * x + b), 0.5, 2.0, -1.0)",
     "gk.numerical.step_error(np.sin, np.cos, 1.0)",
@@ -121,23 +125,27 @@ def _result(cell) -> dict:
     return next(out for out in cell.outputs if out["output_type"] == "execute_result")["data"]
 
 
-def test_a_notebook_shows_created_figures_and_rich_results():
+def test_a_notebook_shows_created_figures_and_rich_results(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     pytest.importorskip("matplotlib")
     pytest.importorskip("sympy")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    here = str(Path(gk.__file__).resolve().parents[1])  # the gradkit under test, in the kernel
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3")
+    client.execute(cwd=str(tmp_path))
     cells = nb.cells
     errors = [o for c in cells for o in c.outputs if o["output_type"] == "error"]
     assert not errors, errors
-    assert [_images(c) for c in cells] == [0, 1, 1, 2, 0, 0, 0, 0]
+    assert [_images(c) for c in cells] == [0, 1, 1, 2, 0, 0, 0, 0, 0]
+    assert (tmp_path / "sin.png").is_file()  # the hidden figure was made, and saved
     assert _result(cells[3])["text/plain"] == "2"  # the figures follow it, as pyplot's do
-    derivation = _result(cells[5])
+    derivation = _result(cells[6])
     assert derivation["text/plain"].startswith("<Derivation d/dx [x**2*sin(x)] = ")
     assert "<math" in derivation["text/html"]
-    graph = _result(cells[6])
+    graph = _result(cells[7])
     assert graph["text/plain"].startswith("<Graph of ") and "<table>" in graph["text/html"]
-    step = _result(cells[7])
+    step = _result(cells[8])
     assert step["text/plain"].startswith("StepError(x=1, ") and "<table>" in step["text/html"]

@@ -16,15 +16,36 @@ Outside a kernel (scripts, tests, the terminal IPython) nothing is noted or show
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["figure_created", "figure_shown", "pending", "show_pending"]
+__all__ = ["figure_created", "figure_shown", "hidden", "pending", "show_pending"]
 
 # Figures made during the running cell, oldest first, until the cell ends.
 _PENDING: list[Any] = []
 # The shells (by id) whose post_execute event already calls show_pending.
 _HOOKED: set[int] = set()
+# How many hidden() blocks are open: figures made inside one are not shown.
+_HIDDEN = [0]
+
+
+@contextlib.contextmanager
+def hidden() -> Iterator[None]:
+    """Do not show the figures made inside the block (code that saves many figures to
+    files, such as ``build_tour``, run in a notebook cell).
+
+    >>> with hidden():
+    ...     figure_created(object())
+    >>> pending()
+    []
+    """
+    _HIDDEN[0] += 1
+    try:
+        yield
+    finally:
+        _HIDDEN[0] -= 1
 
 
 def _kernel_shell() -> Any:
@@ -49,7 +70,7 @@ def figure_created(fig: Any) -> None:
     Args:
         fig: the new figure (a ``NotebookFigure``).
     """
-    shell = _kernel_shell()
+    shell = None if _HIDDEN[0] else _kernel_shell()
     if shell is None:
         return
     if id(shell) not in _HOOKED:
