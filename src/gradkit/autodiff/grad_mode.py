@@ -237,7 +237,10 @@ def _constant_args(tr: Any, args: Any) -> list:
 
 
 def _unrecorded(tr: Any, prim: Any, args: Any, kw: dict) -> Any:
-    return primitives.bind(prim, _constant_args(tr, args), kw)
+    out = primitives.bind(prim, _constant_args(tr, args), kw)
+    if tr.name == "Tensor" and type(out) is not primitives._Tensor:
+        return primitives._Tensor._const(out)  # a hand-made Tensor's result stays a Tensor
+    return out
 
 
 def _unary(self: Any, prim: Any, a: Any) -> Any:
