@@ -244,19 +244,27 @@ def _unrecorded(tr: Any, prim: Any, args: Any, kw: dict) -> Any:
 
 
 def _unary(self: Any, prim: Any, a: Any) -> Any:
-    if self.level < getattr(_local, "cutoff", 0):
+    if self.active and self.level < getattr(_local, "cutoff", 0):
+        v = a._value
+        if self.name == "Tensor" and type(v) is not primitives._Tensor:  # the common case
+            return primitives._Tensor._const(prim.impl(v))
         return _unrecorded(self, prim, (a,), {})
     return _ORIGINAL[ReverseTrace, "unary"](self, prim, a)
 
 
 def _with_constant(self: Any, prim: Any, a: Any, const: Any, pos: int) -> Any:
-    if self.level < getattr(_local, "cutoff", 0):
+    if self.active and self.level < getattr(_local, "cutoff", 0):
+        v = a._value
+        if self.name == "Tensor" and type(v) is not primitives._Tensor:  # the common case
+            return primitives._Tensor._const(
+                prim.impl(v, const) if pos == 0 else prim.impl(const, v)
+            )
         return _unrecorded(self, prim, (a, const) if pos == 0 else (const, a), {})
     return _ORIGINAL[ReverseTrace, "with_constant"](self, prim, a, const, pos)
 
 
 def _binary(self: Any, prim: Any, a: Any, b: Any) -> Any:
-    if self.level < getattr(_local, "cutoff", 0):
+    if self.active and self.level < getattr(_local, "cutoff", 0):
         return _unrecorded(self, prim, (a, b), {})
     return _ORIGINAL[ReverseTrace, "binary"](self, prim, a, b)
 

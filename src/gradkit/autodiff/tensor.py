@@ -117,6 +117,8 @@ def _operator(prim: Any) -> tuple:
                     return bind(prim, (self, other), _NO_KW)
             if tr is not None:
                 return tr.with_constant(prim, self, other, 0)
+            if type(self._value) is _ndarray:  # constants (results under gk.no_grad): no search
+                return Tensor._const(prim.impl(self._value, other))
         elif tr is not None and other._trace is tr:
             return tr.binary(prim, self, other)
         return bind(prim, (self, other), _NO_KW)
@@ -346,9 +348,9 @@ class Tensor:
         return np.array(value_of(self))
 
     def detach(self) -> Tensor:
-        """The same value as a constant Tensor (no gradient flows through it), sharing
-        its memory as PyTorch's does; inside a transform, ``gk.stop_gradient`` as a
-        Tensor (under gk.jit the value stays recorded).
+        """The same value as a constant Tensor (no gradient flows through it); inside a
+        transform, what ``gk.stop_gradient`` gives, as a Tensor (under gk.jit the value
+        stays recorded, so the replay recomputes it).
 
         >>> import gradkit as gk
         >>> x = gk.Tensor([1.0, 2.0], requires_grad=True)
@@ -656,6 +658,8 @@ class Tensor:
             prim = _UFUNC_PRIMITIVES.get(ufunc)
             if prim is not None:
                 tr = self._trace
+                if tr is None and len(inputs) == 1 and type(self._value) is _ndarray:
+                    return Tensor._const(prim.impl(self._value))  # a constant: no search
                 if tr is not None:
                     if len(inputs) == 1:
                         return tr.unary(prim, self)

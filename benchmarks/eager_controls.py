@@ -1,0 +1,82 @@
+"""What the eager controls (no_grad, hooks, retain_graph, detect_anomaly) cost the engine.
+
+Times, in interleaved rounds, the 200-op chain (workloads.chain) on a 10-vector:
+
+- ``grad``: ``gk.grad`` of the chain (the transforms' path);
+- ``eager``: a Tensor that requires grad, the chain, ``backward()`` (Tensor's path);
+- ``eager, hooks on``: the same after a hook was registered somewhere (the backward pass
+  then looks each node up for hooks);
+- ``forward, no_grad``: the chain on a Tensor that requires grad inside ``gk.no_grad()``
+  (nothing recorded) against ``forward, recorded`` outside it;
+- ``eager, detect_anomaly``: the eager step inside ``gk.detect_anomaly()`` (a debugging
+  mode: a check and a stack walk per operation).
+
+Run it on two checkouts to compare (the rows a checkout lacks are skipped):
+``PYTHONPATH=src python benchmarks/eager_controls.py``. Prints the median over rounds of
+each round's mean time per call, with the rounds' min and max.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from workloads import chain  # noqa: E402
+
+import gradkit as gk  # noqa: E402
+
+
+def main(rounds: int = 15, n: int = 100) -> None:
+    x = np.linspace(-1.0, 1.0, 10)
+    g = gk.grad(chain)
+
+    def eager():
+        t = gk.Tensor(x, requires_grad=True)
+        chain(t).backward()
+
+    def forward():
+        chain(gk.Tensor(x, requires_grad=True))
+
+    cases = {"grad": lambda: g(x), "eager": eager, "forward, recorded": forward}
+    no_grad = getattr(gk, "no_grad", None)
+    if no_grad is not None:
+
+        def forward_no_grad():
+            with no_grad():
+                forward()
+
+        def eager_anomaly():
+            with gk.detect_anomaly():
+                eager()
+
+        cases["forward, no_grad"] = forward_no_grad
+        cases["eager, detect_anomaly"] = eager_anomaly
+    times: dict = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, fn in cases.items():
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times[name].append((time.perf_counter() - t0) / n * 1e6)
+    if no_grad is not None:  # last: once a hook exists, every backward looks for hooks
+        gk.Tensor(1.0, requires_grad=True).register_hook(lambda grad: None)
+        times["eager, hooks on"] = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                eager()
+            times["eager, hooks on"].append((time.perf_counter() - t0) / n * 1e6)
+    for name, ts in times.items():
+        print(
+            f"{name:24s} median {statistics.median(ts):8.1f} us   "
+            f"[min {min(ts):8.1f}, max {max(ts):8.1f}]"
+        )
+
+
+if __name__ == "__main__":
+    main()
