@@ -116,12 +116,11 @@ def walk(
                 r = rules[i](g, ans, *args, **kw)
             else:
                 r = rules[i](g, ans, *args)
-            shape = primitives.shape_of(args[i])
             try:
-                if r.shape != shape:
-                    r = unbroadcast(r, shape)
+                if r.shape != args[i].shape:
+                    r = unbroadcast(r, args[i].shape)
             except AttributeError:  # a Python number: unbroadcast broadcasts it
-                r = unbroadcast(r, shape)
+                r = unbroadcast(r, args[i].shape)
             if r.dtype is not _F64 and r.dtype.kind == "c" and not _is_complex(args[i]):
                 r = real_part(r)
             if check is not None:
