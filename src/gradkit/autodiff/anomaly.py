@@ -23,7 +23,7 @@ import linecache
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,8 @@ from gradkit.autodiff.primitives import peek
 
 __all__ = ["detect_anomaly", "check_backward", "is_anomaly_enabled"]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _GRADKIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 
@@ -58,17 +60,19 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
     """
 
     def __init__(self, check_nan: bool = True) -> None:
-        self.check_nan = check_nan
+        self.check_nan: bool = check_nan
 
     def __enter__(self) -> None:
-        self.prev = grad_mode.set_anomaly_check(_check_forward if self.check_nan else None)
+        self.prev: Callable[..., Any] | None = grad_mode.set_anomaly_check(
+            _check_forward if self.check_nan else None
+        )
 
     def __exit__(self, *exc: Any) -> None:
         grad_mode.set_anomaly_check(self.prev)
 
-    def __call__(self, fun: Callable) -> Callable:
+    def __call__(self, fun: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(fun)
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             with detect_anomaly(self.check_nan):
                 return fun(*args, **kwargs)
 

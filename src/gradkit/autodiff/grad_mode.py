@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from gradkit.autodiff import primitives, reverse, trace
 from gradkit.autodiff.forward import ForwardTrace
@@ -32,6 +32,8 @@ from gradkit.autodiff.reverse import ReverseTrace
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "stops"]
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _local = threading.local()
 _NO_KW: dict = {}
 _lock = threading.Lock()
@@ -76,7 +78,7 @@ def _set_cutoff(new: int) -> None:
         _count(bool(new))
 
 
-def set_anomaly_check(check: Callable | None) -> Callable | None:
+def set_anomaly_check(check: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """Make ``check(prim, ans, args, node)`` run on every operation recorded in this
     thread (None: none); returns the previous one. For :mod:`~gradkit.autodiff.anomaly`."""
     old = getattr(_local, "anomaly", None)
@@ -88,7 +90,7 @@ def set_anomaly_check(check: Callable | None) -> Callable | None:
     return old
 
 
-def anomaly_check() -> Callable | None:
+def anomaly_check() -> Callable[..., Any] | None:
     """This thread's check of recorded operations (see :func:`set_anomaly_check`)."""
     return getattr(_local, "anomaly", None)
 
@@ -134,8 +136,8 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
                 f"set_grad_enabled takes True or False, got {mode!r} "
                 f"({type(mode).__name__}); pass bool(mode) if you mean its truth value"
             )
-        self.prev = _cutoff()
-        self.mode = mode
+        self.prev: int = _cutoff()
+        self.mode: bool = mode
         _set_cutoff(0 if mode else _disabling_cutoff())
 
     def __enter__(self) -> None:
@@ -144,7 +146,7 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: Any) -> None:
         _set_cutoff(self.prev)
 
-    def __call__(self, fun: Callable) -> Callable:
+    def __call__(self, fun: Callable[_P, _R]) -> Callable[_P, _R]:
         _set_cutoff(self.prev)  # as a decorator it applies to each call, not from now on
         return _decorate(fun, lambda: set_grad_enabled(self.mode))
 
@@ -173,14 +175,14 @@ class no_grad:  # noqa: N801 - PyTorch's name
     """
 
     def __enter__(self) -> None:
-        self.prev = _cutoff()
+        self.prev: int = _cutoff()
         _set_cutoff(_disabling_cutoff())  # also inside another no_grad: the transforms
         # opened since that one began are stopped too
 
     def __exit__(self, *exc: Any) -> None:
         _set_cutoff(self.prev)
 
-    def __call__(self, fun: Callable) -> Callable:
+    def __call__(self, fun: Callable[_P, _R]) -> Callable[_P, _R]:
         return _decorate(fun, no_grad)
 
 
@@ -197,17 +199,17 @@ class enable_grad:  # noqa: N801 - PyTorch's name
     """
 
     def __enter__(self) -> None:
-        self.prev = _cutoff()
+        self.prev: int = _cutoff()
         _set_cutoff(0)
 
     def __exit__(self, *exc: Any) -> None:
         _set_cutoff(self.prev)
 
-    def __call__(self, fun: Callable) -> Callable:
+    def __call__(self, fun: Callable[_P, _R]) -> Callable[_P, _R]:
         return _decorate(fun, enable_grad)
 
 
-def _decorate(fun: Callable, make: Callable) -> Callable:
+def _decorate(fun: Callable[_P, _R], make: Callable[[], Any]) -> Callable[_P, _R]:
     if not callable(fun):
         raise TypeError(
             f"used as a decorator, a grad-mode switch takes a function, got {fun!r}; "
@@ -215,7 +217,7 @@ def _decorate(fun: Callable, make: Callable) -> Callable:
         )
 
     @functools.wraps(fun)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with make():  # a fresh switch per call: its cutoff is drawn when the call starts
             return fun(*args, **kwargs)
 

@@ -36,7 +36,7 @@ class _Hooks:
     __slots__ = ("fns", "retained", "__weakref__")
 
     def __init__(self) -> None:
-        self.fns: dict[int, Callable] = {}
+        self.fns: dict[int, Callable[[Any], Any]] = {}
         self.retained: Any = None  # a weak reference to the Tensor (retain_grad)
 
 
@@ -49,8 +49,8 @@ class RemovableHandle:
     __slots__ = ("_hooks", "id")
 
     def __init__(self, hooks: _Hooks, hook_id: int) -> None:
-        self._hooks = weakref.ref(hooks)
-        self.id = hook_id
+        self._hooks: weakref.ref[_Hooks] = weakref.ref(hooks)
+        self.id: int = hook_id
 
     def remove(self) -> None:
         """Unregister the hook (removing it twice does nothing)."""
@@ -73,7 +73,7 @@ def _hooks_of(node: Any) -> _Hooks:
     return hooks
 
 
-def add_hook(node: Any, fn: Callable) -> RemovableHandle:
+def add_hook(node: Any, fn: Callable[[Any], Any]) -> RemovableHandle:
     """Register ``fn`` on ``node`` (see the module's docstring)."""
     if not callable(fn):
         raise TypeError(
@@ -105,7 +105,7 @@ def run_hooks(hooks: _Hooks, g: Any, node: Any) -> Any:
     return g
 
 
-def _checked(r: Any, g: Any, fn: Callable) -> Any:
+def _checked(r: Any, g: Any, fn: Callable[[Any], Any]) -> Any:
     """Refuse a hook's replacement gradient that the backward pass would misuse."""
     code = getattr(fn, "__code__", None)
     name = getattr(fn, "__qualname__", repr(fn))

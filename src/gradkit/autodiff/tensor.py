@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -481,7 +482,7 @@ class Tensor:
             self._trace, self._node = tr, node
         return self
 
-    def register_hook(self, hook: Any) -> Any:
+    def register_hook(self, hook: Callable[[Any], Any]) -> hooks.RemovableHandle:
         """Call ``hook(grad)`` with this Tensor's gradient in every ``backward()``; a
         hook that returns an array replaces the gradient with it (of the same shape).
         Returns a handle whose ``.remove()`` unregisters the hook.
