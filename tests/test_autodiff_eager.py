@@ -514,6 +514,7 @@ def test_grad_mode_switches_leave_the_recording_methods_alone_afterwards() -> No
 
 
 # --- against PyTorch ------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph:UserWarning")
 def test_eager_controls_match_torch() -> None:
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
