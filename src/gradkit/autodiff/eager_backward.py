@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import anomaly, grad_mode, hooks, primitives, reverse
+from gradkit.autodiff.primitives import value_of
 from gradkit.autodiff.reverse import (
     EXACT_REFCOUNTS,
     _is_complex,
@@ -34,7 +35,7 @@ from gradkit.autodiff.reverse import (
     verify_saved,
 )
 
-__all__ = ["walk", "freed_error"]
+__all__ = ["backward", "walk", "freed_error"]
 
 _F64 = np.dtype(np.float64)
 _refcount = __import__("sys").getrefcount
@@ -48,6 +49,57 @@ def freed_error(node: Any) -> RuntimeError:
         "them, to return the forward pass's memory). Pass retain_graph=True to the first "
         "backward() if you need to walk the graph again, or recompute the forward pass."
     )
+
+
+def backward(t: Any, gradient: Any, retain_graph: bool | None, create_graph: bool) -> None:
+    """``t.backward(...)``: check the arguments, walk, add the gradients into the leaves'
+    ``.grad`` (see :meth:`gradkit.Tensor.backward`)."""
+    Tensor = primitives._Tensor
+    if retain_graph is None:
+        retain_graph = create_graph
+    if t._trace is None:
+        raise RuntimeError(
+            "backward(): this Tensor does not require grad; create its inputs with "
+            "gk.Tensor(data, requires_grad=True)"
+        )
+    if t._trace.name != "Tensor":
+        raise RuntimeError(
+            f"backward() was called on a value traced by gk.{t._trace.name}; inside a "
+            "transform, return the value and let the transform differentiate it"
+        )
+    if gradient is None:
+        if t.shape != ():
+            raise RuntimeError(
+                f"backward(): the output has shape {t.shape}; only a scalar output has "
+                "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+            )
+        if value_of(t).dtype.kind == "c":
+            raise RuntimeError(
+                "backward(): the output is complex, and only a real scalar output has an "
+                "implicit gradient. Call backward() on a real number computed from it "
+                "(np.real, np.abs, ...), or pass gradient=..."
+            )
+        gradient = np.ones((), dtype=value_of(t).dtype)
+    elif np.shape(gradient) != t.shape:
+        raise ValueError(
+            f"backward(): gradient has shape {np.shape(gradient)} but the output has "
+            f"shape {t.shape}"
+        )
+    elif np.iscomplexobj(gradient) and value_of(t).dtype.kind != "c":
+        raise TypeError(
+            "backward(): a complex gradient was given for a real output; its imaginary "
+            "part would be ignored. Pass a real one (np.real(gradient))"
+        )
+    tr = t._trace
+    boxes = tr if create_graph else None
+    found = walk([(t._node, gradient)], release=not retain_graph, boxes=boxes)
+    for node, g in found.items():
+        leaf = node.tensor
+        if leaf is None:
+            continue
+        if type(g) is not Tensor:
+            g = np.array(np.broadcast_to(g, leaf.shape), dtype=value_of(leaf).dtype)
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
 def walk(

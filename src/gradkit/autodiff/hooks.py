@@ -23,7 +23,7 @@ import numpy as np
 
 from gradkit.autodiff.primitives import peek
 
-__all__ = ["RemovableHandle", "add_hook", "retain", "run_hooks", "ANY"]
+__all__ = ["RemovableHandle", "node_of", "add_hook", "retain", "run_hooks", "ANY"]
 
 #: True once any hook has been registered: until then backward() looks for none.
 ANY = [False]
@@ -73,6 +73,25 @@ def _hooks_of(node: Any) -> _Hooks:
     return hooks
 
 
+def node_of(t: Any, what: str) -> Any:
+    """The graph node of the Tensor ``t`` that hooks attach to, or a clear error for a
+    Tensor that no ``backward()`` reaches (``what``: the method called)."""
+    tr = t._trace
+    if tr is None:
+        raise RuntimeError(
+            f"{what}(): this Tensor does not require grad, so no gradient will reach "
+            "it; create it with gk.Tensor(data, requires_grad=True) (or call "
+            ".requires_grad_() on a leaf) first"
+        )
+    if tr.name != "Tensor":
+        raise RuntimeError(
+            f"{what}() was called on a value traced by gk.{tr.name}; hooks "
+            "belong to hand-made Tensors and backward(). Inside a transform, change a "
+            "gradient with gk.custom_vjp instead"
+        )
+    return t._node
+
+
 def add_hook(node: Any, fn: Callable[[Any], Any]) -> RemovableHandle:
     """Register ``fn`` on ``node`` (see the module's docstring)."""
     if not callable(fn):
@@ -87,8 +106,10 @@ def add_hook(node: Any, fn: Callable[[Any], Any]) -> RemovableHandle:
 
 
 def retain(node: Any, tensor: Any) -> None:
-    """Make ``backward()`` store ``node``'s gradient in ``tensor.grad`` (accumulating)."""
-    _hooks_of(node).retained = weakref.ref(tensor)
+    """Make ``backward()`` store ``node``'s gradient in ``tensor.grad`` (accumulating);
+    nothing for a leaf, which keeps its gradient anyway."""
+    if node.prim is not None:
+        _hooks_of(node).retained = weakref.ref(tensor)
 
 
 def run_hooks(hooks: _Hooks, g: Any, node: Any) -> Any:

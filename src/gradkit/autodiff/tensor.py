@@ -406,51 +406,7 @@ class Tensor:
         >>> float(g), float(x.grad)  # 3 x**2 = 12 and 6 x = 12
         (12.0, 12.0)
         """
-        if retain_graph is None:
-            retain_graph = create_graph
-        if self._trace is None:
-            raise RuntimeError(
-                "backward(): this Tensor does not require grad; create its inputs with "
-                "gk.Tensor(data, requires_grad=True)"
-            )
-        if self._trace.name != "Tensor":
-            raise RuntimeError(
-                f"backward() was called on a value traced by gk.{self._trace.name}; inside a "
-                "transform, return the value and let the transform differentiate it"
-            )
-        if gradient is None:
-            if self.shape != ():
-                raise RuntimeError(
-                    f"backward(): the output has shape {self.shape}; only a scalar output has "
-                    "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
-                )
-            if value_of(self).dtype.kind == "c":
-                raise RuntimeError(
-                    "backward(): the output is complex, and only a real scalar output has an "
-                    "implicit gradient. Call backward() on a real number computed from it "
-                    "(np.real, np.abs, ...), or pass gradient=..."
-                )
-            gradient = np.ones((), dtype=value_of(self).dtype)
-        elif np.shape(gradient) != self.shape:
-            raise ValueError(
-                f"backward(): gradient has shape {np.shape(gradient)} but the output has "
-                f"shape {self.shape}"
-            )
-        elif np.iscomplexobj(gradient) and value_of(self).dtype.kind != "c":
-            raise TypeError(
-                "backward(): a complex gradient was given for a real output; its imaginary "
-                "part would be ignored. Pass a real one (np.real(gradient))"
-            )
-        tr = self._trace
-        boxes = tr if create_graph else None
-        found = eager_backward.walk([(self._node, gradient)], release=not retain_graph, boxes=boxes)
-        for node, g in found.items():
-            leaf = node.tensor
-            if leaf is None:
-                continue
-            if type(g) is not Tensor:
-                g = np.array(np.broadcast_to(g, leaf.shape), dtype=value_of(leaf).dtype)
-            leaf._grad = g if leaf._grad is None else leaf._grad + g
+        eager_backward.backward(self, gradient, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this Tensor a leaf that requires grad (or, with False, a constant), in
@@ -495,7 +451,7 @@ class Tensor:
         array([20., 40.])
         >>> h.remove()
         """
-        return hooks.add_hook(self._hooked_node("register_hook"), hook)
+        return hooks.add_hook(hooks.node_of(self, "register_hook"), hook)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward()`` (leaves
@@ -509,24 +465,7 @@ class Tensor:
         >>> y.grad  # 2 y
         array([ 6., 12.])
         """
-        node = self._hooked_node("retain_grad")
-        if node.prim is not None:  # a leaf keeps its gradient anyway
-            hooks.retain(node, self)
-
-    def _hooked_node(self, what: str) -> Any:
-        if self._trace is None:
-            raise RuntimeError(
-                f"{what}(): this Tensor does not require grad, so no gradient will reach "
-                "it; create it with gk.Tensor(data, requires_grad=True) (or call "
-                ".requires_grad_() on a leaf) first"
-            )
-        if self._trace.name != "Tensor":
-            raise RuntimeError(
-                f"{what}() was called on a value traced by gk.{self._trace.name}; hooks "
-                "belong to hand-made Tensors and backward(). Inside a transform, change a "
-                "gradient with gk.custom_vjp instead"
-            )
-        return self._node
+        hooks.retain(hooks.node_of(self, "retain_grad"), self)
 
     # --- operators -----------------------------------------------------------------------
     __add__, __radd__ = _operator(_add)
