@@ -126,6 +126,17 @@ def test_setitem_on_a_leaf_under_no_grad_keeps_it_a_leaf_and_old_graphs_intact()
         w[0] = 0.0  # outside no_grad: refused as before
 
 
+def test_a_computed_tensor_written_under_no_grad_becomes_a_constant() -> None:
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with gk.no_grad():
+        y[0] = 5.0  # PyTorch would keep y's old graph beside its new value
+    assert not y.requires_grad
+    np.testing.assert_allclose(y.numpy(), [5.0, 4.0])
+    np.sum(x * 3 + y).backward()  # only x * 3 reaches x
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
 # --- no_grad inside transforms: stop_gradient, as torch.func ---------------------------------
 def _f_no_grad(x):
     with gk.no_grad():
