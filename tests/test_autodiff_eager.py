@@ -8,7 +8,6 @@ import inspect
 import re
 import threading
 import tracemalloc
-from pathlib import Path
 
 import fd
 import numpy as np
@@ -598,14 +597,3 @@ def test_double_backward_errors_where_torch_does() -> None:
     z.backward()
     with pytest.raises(RuntimeError, match="freed"):
         z.backward()
-
-
-# --- docs/eager.md -----------------------------------------------------------------------------
-def test_the_eager_docs_page_runs() -> None:
-    path = Path(__file__).resolve().parents[1] / "docs" / "eager.md"
-    text = path.read_text(encoding="utf-8")
-    blocks = re.findall(r"^```python[ \t]*\n(.*?)^```[ \t]*$", text, re.MULTILINE | re.DOTALL)
-    assert len(blocks) >= 5
-    namespace: dict = {"__name__": "docs_eager"}
-    for code in blocks:  # in order, one namespace, as a reader runs them
-        exec(compile(code, str(path), "exec"), namespace)  # our own page
