@@ -155,17 +155,26 @@ class Derivation:
         """
         return list(dict.fromkeys(step.rule for step in self.walk()))
 
-    def to_text(self) -> str:
+    def to_text(self, unicode: bool = True, max_steps: int | None = 60) -> str:
         """Return the derivation as indented plain text for a terminal.
 
-        >>> print(derive("sin(x)").to_text())
-        Trigonometric rule: d/dx [sin(x)] = cos(x)
-          the derivative of sine is cosine
-        Result: d/dx [sin(x)] = cos(x)
+        Args:
+            unicode: formulas as a textbook prints them (``x²``, ``2x``, ``√x``);
+                False writes ASCII (``x^2``, ``2*x``, ``sqrt(x)``).
+            max_steps: steps shown before one line counts the rest (None: all).
+
+        >>> print(derive("x sin(x)").to_text())
+        Product rule: d/dx [x·sin(x)] = x·cos(x) + sin(x)
+          a product f g with f = x and g = sin(x): (f g)' = f' g + f g'
+          Identity rule: d/dx [x] = 1
+            the derivative of x with respect to itself is 1
+          Trigonometric rule: d/dx [sin(x)] = cos(x)
+            the derivative of sine is cosine
+        Result: d/dx [x·sin(x)] = x·cos(x) + sin(x)
         """
         from gradkit.symbolic.render import to_text
 
-        return to_text(self)
+        return to_text(self, unicode=unicode, max_steps=max_steps)
 
     def to_latex(self) -> str:
         r"""Return the derivation as a LaTeX ``aligned`` block (no surrounding ``$$``).
@@ -668,11 +677,11 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
     >>> derive("sin(x^2)").result
     2*x*cos(x**2)
     >>> print(derive("x y^2", "y").to_text())
-    Constant multiple rule: ∂/∂y [x*y^2] = 2*x*y
-      x is a constant factor (it does not contain y): keep it and differentiate y^2
-      Power rule: ∂/∂y [y^2] = 2*y
-        bring the exponent n = 2 down and lower it by one: n u^(n-1)
-    Result: ∂/∂y [x*y^2] = 2*x*y
+    Constant multiple rule: ∂/∂y [x·y²] = 2x·y
+      x is a constant factor (it does not contain y): keep it and differentiate y²
+      Power rule: ∂/∂y [y²] = 2y
+        bring the exponent n = 2 down and lower it by one: n uⁿ⁻¹
+    Result: ∂/∂y [x·y²] = 2x·y
     """
     expr = as_expression(expr_or_text)
     _check_depth(expr)

@@ -11,7 +11,7 @@ Grammar (lowest precedence first)::
     term    := unary (("*" | "/") unary | unary-starting-with-a-name-"("-or-"√")*
     unary   := ("+" | "-" | "√") unary | power
     power   := primary (("^" | "**" | superscript) unary)?     (right associative)
-    primary := number | name | call | "(" expr ")"
+    primary := number | name | call | "(" expr ")" | "|" expr "|"
     call    := function superscript? ("(" expr ("," expr)? ")" | unary name*)
 
 A name directly followed by ``(`` must be a known function (``foo(x)`` is an error,
@@ -236,6 +236,11 @@ class _Parser:
             inner = self.expr()
             self.expect(")", f"to close the '(' at position {token.position}")
             return inner
+        if self.at("|"):  # |u| is abs(u)
+            self.advance()
+            inner = self.expr()
+            self.expect("|", f"to close the '|' at position {token.position}")
+            return self.checked(sympy.Abs(inner), token)
         raise self.error(f"expected a number, a name or '(' but found {self.found(token)}")
 
     def name(self, token: Token) -> Any:

@@ -44,7 +44,7 @@ GREEK = frozenset(
     chr(c) for c in [*range(0x391, 0x3AA), *range(0x3B1, 0x3CA)] if chr(c) not in "\u03a2π"
 )
 _GREEK_NAME = re.compile(r"[^\W\d_][0-9]*(?:_[A-Za-z0-9_]*)?")
-_OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", ",", "√")
+_OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", ",", "√", "|")
 # Unicode signs pasted from documents, read as their ASCII meaning.
 _ALIASES = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*", "\u22c5": "*", "\u00f7": "/"}
 #: Superscript characters and the ASCII they stand for: ``x²`` is ``x^2``.
@@ -190,7 +190,7 @@ def tokenize(text: str) -> list[Token]:
         operator = "**" if text.startswith("**", i) else char
         if operator in _OPERATORS:
             # Refuse deep nesting here already: no need to read the rest of the input.
-            depth += {"(": 1, ")": -1}.get(operator, 0)
+            depth += {"(": 1, ")": -1, "|": 1}.get(operator, 0)
             if depth > LIMITS["max_depth"]:
                 raise ParseError(
                     f"expression nested too deeply (the limit is {LIMITS['max_depth']})", i, text
