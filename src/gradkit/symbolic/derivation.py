@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import sympy
 
+from gradkit.symbolic.deadline import with_time_limit
 from gradkit.symbolic.inputs import as_expression, as_variable
 from gradkit.symbolic.rules import FUNCTION_RULES, RULES
 
@@ -655,6 +656,7 @@ def _check_depth(expr: Any) -> None:
         stack.extend((arg, depth + 1) for arg in node.args)
 
 
+@with_time_limit("the derivative")
 def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivation:
     """Differentiate with every step named: the derivative and the reasoning behind it.
 
@@ -673,6 +675,9 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
         DerivativeError: (a ``ValueError``) when the derivative has no real value, such
             as for ``0^x`` or ``(-2)^x``; the message says where it does not exist.
         ParseError: when the text is not a formula gradkit reads.
+        SymbolicTimeout: (a ``ValueError``) when the work takes longer than
+            :data:`~gradkit.symbolic.deadline.MAX_SECONDS` (see
+            :func:`~gradkit.symbolic.deadline.time_limit`).
 
     >>> derive("sin(x^2)").result
     2*x*cos(x**2)
