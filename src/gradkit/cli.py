@@ -30,6 +30,12 @@ __all__ = [
 ]
 
 
+#: The commands whose work is symbolic, each run under a deadline of COMMAND_SECONDS.
+_SYMBOLIC_COMMANDS = ("derive", "grad", "check", "plot", "graph")
+#: Seconds a symbolic command may take before it stops with a one-line error (exit 2).
+COMMAND_SECONDS = 30.0
+
+
 class CliError(ValueError):
     """A problem with the command line's input, reported as one line with exit status 2."""
 
@@ -217,6 +223,14 @@ def _subparser(commands: Any, name: str) -> argparse.ArgumentParser:
     )
 
 
+def _add_mkdir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mkdir",
+        action="store_true",
+        help="create the folder of --out if it is missing (otherwise that is an error)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``gradkit`` argument parser with all its subcommands.
 
@@ -251,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--range", dest="xrange", default="-3,3", help="LO,HI (default -3,3)")
     p.add_argument("--at", help="draw the tangent line at this point")
     p.add_argument("--out", required=True, help="the image file to write (.png, .svg, .pdf)")
+    _add_mkdir(p)
 
     p = _subparser(commands, "optimize")
     p.add_argument("function", metavar="FUNCTION", help="a test function, e.g. rosenbrock")
@@ -259,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=1000, help="steps per optimizer (default 1000)")
     p.add_argument("--start", help="starting point, e.g. -1.5,-1.5")
     p.add_argument("--out", help="the image file for the trajectories")
+    _add_mkdir(p)
 
     p = _subparser(commands, "train")
     p.add_argument(
@@ -280,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", help="an image file for the training history")
+    _add_mkdir(p)
 
     p = _subparser(commands, "check")
     p.add_argument("expr", metavar="EXPR")
@@ -289,9 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expr", metavar="EXPR")
     p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2")
     p.add_argument("--out", required=True, help=".dot (always), .svg, .png or .pdf")
+    _add_mkdir(p)
 
     p = _subparser(commands, "tour")
     p.add_argument("--out", default="gradkit-tour", help="output folder (default gradkit-tour)")
+    _add_mkdir(p)
     return parser
 
 
@@ -411,7 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = getattr(cli_commands, f"run_{args.command}")
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning(args.command)
-            return int(run(args) or 0)
+            if args.command not in _SYMBOLIC_COMMANDS:
+                return int(run(args) or 0)
+            from gradkit.symbolic.deadline import time_limit
+
+            with time_limit(COMMAND_SECONDS, f"gradkit {args.command}"):
+                return int(run(args) or 0)
     except ImportError as error:  # an extra that is not installed: name it
         sys.stderr.write(f"gradkit {args.command}: error: {_missing_extra(error)}\n")
         return 2
@@ -424,8 +448,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "use smaller sizes (--hidden, --batch-size, --steps, ...)\n"
         )
         return 2
+    except RecursionError:
+        sys.stderr.write(
+            f"gradkit {args.command}: error: the expression is nested too deeply for SymPy "
+            "to work with; write it with fewer levels\n"
+        )
+        return 2
     except Exception as error:
         if not isinstance(error, _known_errors()):
-            raise
+            # a bug in gradkit, not the user's input: still one line, never a traceback
+            sys.stderr.write(
+                f"gradkit {args.command}: internal error: {type(error).__name__}: "
+                f"{_one_line(error)} (please report this with the command line)\n"
+            )
+            return 1
         sys.stderr.write(f"gradkit {args.command}: error: {_one_line(error)}\n")
+        return 2
+    except BaseException as error:  # a symbolic deadline's signal escaping its block
+        if type(error).__name__ != "_Expired":
+            raise
+        sys.stderr.write(f"gradkit {args.command}: error: stopped at the time limit\n")
         return 2

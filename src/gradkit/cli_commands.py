@@ -462,14 +462,28 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     for name, g in zip(variables, gradient, strict=True):
         console.print(f"d/d{name} = {_show(g)}", markup=False)
+    kink = next(
+        (note for note in (_kink_note(g, point) for g in gradient) if note is not None), None
+    )
+    if kink is not None or _kink_note(expr, point, jump=True) is not None:
+        console.print(
+            "note: the point is at a kink or jump (an abs, relu, sign or Heaviside sees 0), "
+            "where the derivative may not exist: the central difference averages the "
+            "slopes on either side, while symbolic and autodiff use the convention "
+            "sign(0) = Heaviside(0) = 0, as PyTorch does, so they may disagree there "
+            "without either being wrong",
+            markup=False,
+            style="yellow",
+        )
     return 0
 
 
 _IMAGE_FORMATS = (".png", ".svg", ".pdf")
 
 
-def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
-    """The ``--out`` file, checked for a known suffix; its folder is created if needed."""
+def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS, mkdir: bool = False) -> Path:
+    """The ``--out`` file, checked for a known suffix and an existing folder (created
+    only with ``--mkdir``: a typo in a path should not leave new folders behind)."""
     path = Path(out)
     if path.is_dir():
         raise CliError(f"--out {out!r} is a folder; give a file name, e.g. {out}/out.png")
@@ -477,8 +491,23 @@ def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
         raise CliError(f"--out {out!r}: the file name must end in {', '.join(allowed)}")
     if path.parent.exists() and not path.parent.is_dir():
         raise CliError(f"--out {out!r}: {path.parent} is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _parent_folder(path, out, mkdir)
     return path
+
+
+def _parent_folder(path: Path, out: str, mkdir: bool) -> None:
+    """Refuse a missing folder for ``path`` unless ``mkdir``, which creates it."""
+    if path.parent.is_dir():
+        return
+    if not mkdir:
+        raise CliError(
+            f"--out {out!r}: the folder {path.parent} does not exist; create it, or add "
+            "--mkdir to have gradkit create it"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"--out {out!r}: cannot create {path.parent}: {error.strerror}") from None
 
 
 def _save_figure(fig: Any, path: Path) -> None:
@@ -523,7 +552,7 @@ def run_plot(args: argparse.Namespace) -> int:
     import gradkit as gk
     from gradkit import symbolic
 
-    path = _output_path(args.out)
+    path = _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     expr = _parse(args.expr)
     others = [name for name in _free_names(expr) if name != args.var]
     if others:
@@ -627,7 +656,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 
     import gradkit as gk
 
-    path = None if args.out is None else _output_path(args.out)
+    path = None if args.out is None else _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     names = [name.strip() for name in args.optimizers.split(",") if name.strip()]
     if not names:
         raise CliError("--optimizers: give at least one name, e.g. gd,momentum,adam")
@@ -700,7 +729,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise CliError(f"--lr {args.lr}: the learning rate must be a positive number")
     if args.seed < 0:
         raise CliError(f"--seed {args.seed}: the seed must be 0 or more")
-    path = None if args.out is None else _output_path(args.out)
+    path = None if args.out is None else _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     if args.dataset == "digits":
         digits = datasets.load_digits()
         X, y = digits["data"] / 16.0, digits["target"]
@@ -810,7 +839,11 @@ def run_graph(args: argparse.Namespace) -> int:
     from gradkit import symbolic
     from gradkit.autodiff.graph import trace_graph
 
-    path = _output_path(args.out, allowed=(".dot", ".gv", ".svg", ".png", ".pdf"))
+    path = _output_path(
+        args.out,
+        allowed=(".dot", ".gv", ".svg", ".png", ".pdf"),
+        mkdir=getattr(args, "mkdir", False),
+    )
     expr = _parse(args.expr)
     point = _point_for(expr, args.at)
     variables = list(point)
@@ -855,6 +888,9 @@ def run_tour(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} is a file; give a folder for the tour")
+    _parent_folder(
+        out, args.out, getattr(args, "mkdir", False)
+    )  # the tour's folder itself is made for it
     try:
         index = tour.build_tour(out, progress=True)
     except tour.TourError as error:
