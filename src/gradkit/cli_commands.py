@@ -670,7 +670,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     start = (-1.5, -1.5) if args.start is None else parse_vector(args.start, name="--start")
     if len(start) != 2:
         raise CliError(f"--start {args.start!r}: give two numbers, e.g. -1.5,-1.5")
-    race = gk.optim.race(function, x0=start, steps=args.steps, racers=_racers(names, args.lr))
+    race = _race_with_progress(function, start, args.steps, _racers(names, args.lr))
     table = Table(
         title=f"optimizer race on {args.function} from {tuple(start)}, {args.steps} steps"
     )
@@ -695,6 +695,55 @@ def run_optimize(args: argparse.Namespace) -> int:
     if path is not None:
         _save_figure(gk.viz.plot_trajectories(function, race.results), path)
     return 0
+
+
+class _Progress:
+    """Progress of a long run on stderr: a line at most every ``every`` seconds, so a
+    100,000-step race says what it is doing instead of staying silent for a minute."""
+
+    def __init__(self, total: int, every: float = 5.0) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.total, self.every = total, every
+        self.next_report = self.clock() + every
+        self.name = ""
+
+    def __call__(self, k: int, x: Any, value: float) -> None:
+        if k % 500 == 0 and self.clock() >= self.next_report:
+            self.next_report = self.clock() + self.every
+            sys.stderr.write(
+                f"gradkit optimize: {self.name}: step {k:,} of {self.total:,} "
+                f"({k / self.total:.0%}), f = {value:.6g}\n"
+            )
+            sys.stderr.flush()
+
+
+def _race_with_progress(function: Any, start: Any, steps: int, racers: list[Any]) -> Any:
+    """``gk.optim.race`` for the CLI: the same runs (``minimize`` with the function's
+    closed-form gradient), reporting progress on stderr while they run."""
+    from gradkit.optim.minimize import minimize
+    from gradkit.optim.race import RaceResult
+
+    progress = _Progress(steps)
+    closed_form = getattr(function, "grad", None)
+    results = {}
+    for racer in racers:
+        progress.name = racer.name
+        results[racer.name] = minimize(
+            function, start, racer.optimizer, steps=steps, grad=closed_form, callback=progress
+        )
+    x0 = np.asarray(start, dtype=float).reshape(-1)
+    finder = getattr(function, "minimizers", None)
+    return RaceResult(
+        function=function,
+        x0=x0,
+        steps=steps,
+        tol=1e-6,
+        results=results,
+        settings={racer.name: racer.settings for racer in racers},
+        minimizers=list(finder(x0.size)) if callable(finder) else [],
+    )
 
 
 # --------------------------------------------------------------------------- train
