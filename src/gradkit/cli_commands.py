@@ -194,7 +194,9 @@ def _values_at(expr: Any, derivation: Any, point: dict[str, float]) -> list:
     where, where_latex = (
         show_point(exact),
         ", ".join(
-            f"{expr_latex(_symbol(name))} = {expr_latex(value)}" for name, value in exact.items()
+            f"{expr_latex(_symbol(name))} = "
+            + (_latex_number(_fmt(float(value))) if value.is_Rational else expr_latex(value))
+            for name, value in exact.items()
         ),
     )
     value = evaluate(expr, exact)
@@ -710,7 +712,7 @@ class _Progress:
         self.name = ""
 
     def __call__(self, k: int, x: Any, value: float) -> None:
-        if k % 500 == 0 and self.clock() >= self.next_report:
+        if k and k % 500 == 0 and self.clock() >= self.next_report:
             self.next_report = self.clock() + self.every
             sys.stderr.write(
                 f"gradkit optimize: {self.name}: step {k:,} of {self.total:,} "
