@@ -245,9 +245,18 @@ def test_check_bad_point(capsys):
 
 # ----------------------------------------------------------------- plot
 def test_plot_writes_an_image(capsys, tmp_path):
-    out_file = tmp_path / "sub" / "plot.png"
+    out_file = tmp_path / "sub" / "plot.png"  # the folder is made only with --mkdir
     status, out, _ = run(
-        capsys, "plot", "sin(x) * exp(-x/4)", "--range", "-2,8", "--at", "1", "--out", str(out_file)
+        capsys,
+        "plot",
+        "sin(x) * exp(-x/4)",
+        "--range",
+        "-2,8",
+        "--at",
+        "1",
+        "--out",
+        str(out_file),
+        "--mkdir",
     )
     assert status == 0
     assert out_file.stat().st_size > 1000

@@ -429,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run = getattr(cli_commands, f"run_{args.command}")
         with warnings.catch_warnings():
+            # each warning shown once, as one line (never raised: a -W error filter in
+            # the caller would turn NumPy's overflow notes into crashes)
+            warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning(args.command)
             if args.command not in _SYMBOLIC_COMMANDS:
                 return int(run(args) or 0)

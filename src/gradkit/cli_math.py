@@ -76,14 +76,45 @@ def _number(expr: Any, point: dict[str, Any], what: str) -> Any:
     where = show_point({name: point[name] for name in sorted(point)})
     try:
         with time_limit(EVALUATION_SECONDS, f"evaluating {what} at {where}"):
-            return expr.subs(substitutions, simultaneous=True).evalf()
+            # xreplace: a structural swap, much faster than subs on large formulas
+            exact = expr.xreplace(substitutions)
+            _check_periodic_arguments(exact, what, where)
+            return exact.evalf()
     except SymbolicTimeout as error:
         raise CliError(
-            f"{error}: a number in it is too large to compute with (sin or cos of a number "
-            "beyond about 1e300 needs that many digits of π); try a smaller value"
+            f"{error}: the formula or its numbers are too large to evaluate; try a smaller "
+            "value or a shorter formula"
         ) from None
     except _TOO_LARGE:
         return None  # beyond mpmath: the caller tries the logarithm
+
+
+_PERIODIC = (sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot)
+#: The largest argument of sin, cos, tan, ... evaluated (as the parser's constants).
+MAX_PERIODIC_ARGUMENT = 1e300
+
+
+def _check_periodic_arguments(expr: Any, what: str, where: str) -> None:
+    """Refuse sin, cos, ... of a number beyond 1e300: reducing it modulo 2π needs π to as
+    many digits as the number has (sin(e^(e^30)): trillions), which never finishes."""
+    for atom in expr.atoms(*_PERIODIC):
+        argument = None
+        try:
+            argument = atom.args[0].evalf(15)
+            size = abs(complex(argument))
+        except (TypeError, ValueError, *_TOO_LARGE):
+            size = math.inf
+        if size > MAX_PERIODIC_ARGUMENT:
+            if size == math.inf and getattr(argument, "is_Float", False):
+                shown = "about " + _magnitude(mpmath.log10(abs(mpmath.mpf(argument._mpf_))))
+            else:
+                shown = "beyond 1e300" if size == math.inf else f"about {size:.3g}"
+            name = atom.func.__name__
+            raise CliError(
+                f"{what} at {where} needs {name} of a number {shown}; gradkit evaluates "
+                f"{name} of numbers up to 1e300 (beyond, reducing by 2π needs more digits "
+                "of π than can be computed)"
+            )
 
 
 def _log_size(expr: Any, point: dict[str, Any], what: str) -> tuple[Any, int] | None:

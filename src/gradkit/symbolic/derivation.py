@@ -645,13 +645,24 @@ def _expanded(expr: Any) -> tuple[float, float]:
 
 
 def _check_depth(expr: Any) -> None:
-    """Refuse expressions deeper than the step builder (and SymPy) can recurse into."""
+    """Refuse expressions deeper than the step builder (and SymPy) can recurse into, and
+    products of more factors than ``LIMITS["max_factors"]``: the product rule turns n
+    factors into n terms of n factors each, and 285 factors took minutes to show."""
+    from gradkit.symbolic.tokenizer import LIMITS
+
+    most = LIMITS["max_factors"]
     stack = [(expr, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > _MAX_DEPTH:
             raise ValueError(
                 f"expression nested too deeply to show steps (more than {_MAX_DEPTH} levels)"
+            )
+        if node.is_Mul and len(node.args) > most:
+            raise ValueError(
+                f"a product of {len(node.args)} factors: gradkit.symbolic differentiates "
+                f"products of at most {most} (the product rule makes n terms of n factors "
+                "each); group factors into powers, or use gk.grad on NumPy code"
             )
         stack.extend((arg, depth + 1) for arg in node.args)
 

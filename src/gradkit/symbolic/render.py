@@ -104,6 +104,13 @@ def _piece_text(piece: Any, unicode: bool = False) -> str:
 
 
 def _formula(expr: Any, unicode: bool) -> str:
+    # A formula of thousands of parts prints in seconds and reads as noise in a step:
+    # it is summarized by its size (the result line still shows the result in full).
+    parts = 0
+    for _ in sympy.preorder_traversal(expr):
+        parts += 1
+        if parts > 4 * MAX_FORMULA_CHARS:
+            return f"[a formula of more than {4 * MAX_FORMULA_CHARS} parts]"
     text = expr_unicode(expr) if unicode else expr_text(expr)
     if len(text) > MAX_FORMULA_CHARS:
         text = text[: MAX_FORMULA_CHARS - 1] + "…"

@@ -35,6 +35,7 @@ LIMITS = {
     "max_float_exponent": 300,  # |e| in a literal like 1e300
     "max_magnitude": 1e300,  # size of any constant, typed or computed
     "max_variables": 20,  # variables of a gradient or Hessian (n derivatives, n^2)
+    "max_factors": 100,  # factors of one product to differentiate (n terms of n factors)
 }
 
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
