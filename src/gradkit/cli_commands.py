@@ -72,7 +72,8 @@ def _exact(value: float) -> Any:
     import sympy
 
     exact = getattr(value, "exact", None)
-    return exact if exact is not None else sympy.Rational(value)
+    # as_integer_ratio: the float's binary value exactly, whatever mpmath's precision
+    return exact if exact is not None else sympy.Rational(*float(value).as_integer_ratio())
 
 
 def _exact_names(point: dict[str, float]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def _check_periodic_arguments(expr: Any, what: str, where: str) -> None:
             size = math.inf
         if size > MAX_PERIODIC_ARGUMENT:
             if size == math.inf and getattr(argument, "is_Float", False):
-                shown = "about " + _magnitude(mpmath.log10(abs(mpmath.mpf(argument._mpf_))))
+                shown = "about " + _magnitude(_log10(mpmath.mpf(argument._mpf_)))
             else:
                 shown = "beyond 1e300" if size == math.inf else f"about {size:.3g}"
             name = atom.func.__name__
@@ -131,28 +131,38 @@ def _log_size(expr: Any, point: dict[str, Any], what: str) -> tuple[Any, int] | 
     return (mpmath.mpf(real._mpf_), sign) if sign else None
 
 
-def _magnitude(log10_value: Any) -> str:
+def _magnitude(log10_value: Any, precise: bool = True) -> str:
     """A positive number given by its log10, written short even when that is huge.
+
+    With ``precise`` False the log is known to about 15 digits only, so beyond 10^(10^6)
+    no mantissa is shown (its digits would be noise).
 
     >>> _magnitude(mpmath.mpf(400.5))
     '3.16228e+400'
     >>> _magnitude(mpmath.mpf(10) ** 299 * 4)
     '10^(4.0e+299)'
     """
-    if abs(log10_value) < 1e15:
-        exponent = int(mpmath.floor(log10_value))
-        mantissa = mpmath.power(10, log10_value - exponent)
-        return f"{mpmath.nstr(mantissa, 6)}e{exponent:+d}"
-    sign = "-" if log10_value < 0 else ""
-    inner = mpmath.log10(abs(log10_value))
-    if inner < 1e15:
-        return f"10^({sign}{mpmath.nstr(abs(log10_value), 6, min_fixed=1, max_fixed=1)})"
-    return f"10^({sign}10^({mpmath.nstr(inner, 6)}))"
+    with mpmath.workdps(40 + len(str(int(abs(log10_value)))) if abs(log10_value) < 1e15 else 40):
+        if abs(log10_value) < (1e15 if precise else 1e6):
+            exponent = int(mpmath.floor(log10_value))
+            mantissa = mpmath.power(10, log10_value - exponent)
+            return f"{mpmath.nstr(mantissa, 6)}e{exponent:+d}"
+        sign = "-" if log10_value < 0 else ""
+        inner = mpmath.log10(abs(log10_value))
+        if inner < 1e15:
+            return f"10^({sign}{mpmath.nstr(abs(log10_value), 6, min_fixed=1, max_fixed=1)})"
+        return f"10^({sign}10^({mpmath.nstr(inner, 6)}))"
 
 
-def _beyond(log10_value: Any, sign: int) -> Value:
+def _log10(number: Any) -> Any:
+    """log10 of a huge or tiny mpmath number, at the precision its exponent needs."""
+    with mpmath.workdps(30 + len(str(abs(int(number.exp))))):
+        return mpmath.log10(abs(number))
+
+
+def _beyond(log10_value: Any, sign: int, precise: bool = True) -> Value:
     """The Value of a real number outside the float range, given its log10 and sign."""
-    shown = ("-" if sign < 0 else "") + _magnitude(log10_value)
+    shown = ("-" if sign < 0 else "") + _magnitude(log10_value, precise)
     if log10_value > 0:
         return Value(sign * math.inf, f"{shown} (beyond the range of a float, about 1.8e308)")
     return Value(sign * 0.0, f"{shown} (below the range of a float, which rounds it to 0)")
@@ -176,7 +186,7 @@ def evaluate(expr: Any, point: dict[str, Any], what: str = "the expression") -> 
                 "10^(10^300)); try a smaller value"
             )
         log_value, sign = size
-        return _beyond(log_value / mpmath.log(10), sign)
+        return _beyond(log_value / mpmath.log(10), sign, precise=False)
     try:
         value = complex(number)
     except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
@@ -189,7 +199,7 @@ def evaluate(expr: Any, point: dict[str, Any], what: str = "the expression") -> 
     if not math.isfinite(value.real) or (value.real == 0 and real != 0 and real.is_Float):
         # a real number beyond the float range, or so small that a float rounds it to 0
         big = mpmath.mpf(real._mpf_)
-        return _beyond(mpmath.log10(abs(big)), 1 if big > 0 else -1)
+        return _beyond(_log10(big), 1 if big > 0 else -1)
     return Value(value.real, _fmt(value.real))
 
 
