@@ -924,7 +924,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- tour
 def run_tour(args: argparse.Namespace) -> int:
-    """``gradkit tour [--out DIR]``: write the tour and say where it is.
+    """``gradkit tour [--out DIR] [--notebook [PATH]]``: write the tour and say where it is.
 
     Returns 0 when every section ran, 1 when one failed (the page is still written, the
     failure marked on it and named on stderr). The tests run it; an example here would
@@ -935,14 +935,24 @@ def run_tour(args: argparse.Namespace) -> int:
     """
     from gradkit.viz import tour
 
+    if args.notebook is not None:  # the tour as a notebook: viz/tour_notebook.py
+        from gradkit.viz import tour_notebook as nb
+
+        try:
+            path = nb.write_tour_notebook(args.notebook)
+        except nb.TourNotebookError as error:
+            raise CliError(f"--notebook: {error}") from None
+        except OSError as error:
+            raise CliError(f"cannot write {args.notebook}: {error.strerror or error}") from None
+        _console().print(f"notebook written: {path} (open it in Jupyter, run all)", markup=False)
+        return 0
     if not args.out.strip():
         raise CliError("--out is empty; give a folder for the tour, e.g. --out gradkit-tour")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} is a file; give a folder for the tour")
-    _parent_folder(
-        out, args.out, getattr(args, "mkdir", False)
-    )  # the tour's folder itself is made for it
+    # the tour's own folder is made for it, but not a missing folder above it
+    _parent_folder(out, args.out, getattr(args, "mkdir", False))
     try:
         index = tour.build_tour(out, progress=True)
     except tour.TourError as error:
