@@ -257,3 +257,27 @@ def test_cli_fuzz_exits_cleanly_with_one_line_errors(expr, at, command):
     if status == 2:
         assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
     assert elapsed < 40, (argv, elapsed)
+
+
+@_fuzz(60)
+@given(
+    st.sampled_from(["derive", "check", "grad", "plot"]),
+    st.text(max_size=30),
+    st.text(alphabet="xyθ=,.-0123456789pie/π ", max_size=12),
+)
+def test_cli_fuzz_on_random_text_exits_cleanly(tmp_path_factory, command, expr, at):
+    import contextlib
+    import io
+
+    argv = [command, expr, "--at", at]
+    if command == "plot":
+        argv = [command, expr, "--out", str(tmp_path_factory.mktemp("fuzz") / "p.png")]
+    out, err = io.StringIO(), io.StringIO()
+    start = time.monotonic()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    assert status in (0, 2), (argv, status, err.getvalue())
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    if status == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1, (argv, err.getvalue())
+    assert time.monotonic() - start < 40
