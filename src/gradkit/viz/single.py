@@ -79,8 +79,10 @@ def break_at_poles(
     its derivative is positive on both sides.
 
     Args:
-        xs, ys: the samples.
-        low, high: the view's y-limits.
+        xs: the sample points.
+        ys: the values there.
+        low: the bottom of the view.
+        high: the top of the view.
         slopes: the derivative at ``xs``, if known.
 
     >>> xs, ys = break_at_poles(np.arange(4.0), np.array([1.0, 50.0, -50.0, -1.0]), -10, 10)
