@@ -47,6 +47,7 @@ __all__ = [
     "custom_jvp",
     "checkpoint",
     "linearize",
+    "vmap",
     "stop_gradient",
     "GradkitError",
     "NoRuleError",

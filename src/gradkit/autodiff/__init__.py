@@ -3,6 +3,7 @@
 This package imports nothing from the rest of gradkit (no plotting, no symbols).
 """
 
+from gradkit.autodiff.batching import vmap
 from gradkit.autodiff.checkpoint import checkpoint
 from gradkit.autodiff.checks import check_grads
 from gradkit.autodiff.custom import custom_jvp, custom_vjp
@@ -57,6 +58,7 @@ __all__ = [
     "custom_jvp",
     "checkpoint",
     "linearize",
+    "vmap",
     "Primitive",
     "REGISTRY",
     "GradkitError",

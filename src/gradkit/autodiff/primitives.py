@@ -251,18 +251,33 @@ def value_of(x: Any) -> Any:
     Tensor = _Tensor
     while type(x) is Tensor:
         tr = x._trace
-        if tr is not None and tr.jit:
+        if tr is not None and (tr.jit or tr.batched):  # vmap's: one value per example
             raise tr.escape_error()
         x = x._value
     return x
 
 
 def peek(x: Any) -> Any:
-    """The plain value under every box, jit's included: for its shape and dtype only."""
+    """The plain value under every box, jit's included: for its shape and dtype only.
+
+    Under :func:`~gradkit.vmap` that is one example's value (the first), whose shape is
+    the one the function sees."""
     Tensor = _Tensor
+    batch_axes = 0
     while type(x) is Tensor:
+        tr = x._trace
+        if tr is not None and tr.batched:
+            batch_axes += 1
         x = x._value
-    return x
+    return _first_example(x, batch_axes) if batch_axes else x
+
+
+def _first_example(x: Any, batch_axes: int) -> Any:
+    import numpy as np
+
+    if 0 in x.shape[:batch_axes]:  # an empty batch: a stand-in of the example's shape
+        return np.empty(x.shape[batch_axes:], dtype=x.dtype)
+    return x[(0,) * batch_axes]
 
 
 def strip(x: Any) -> Any:
@@ -271,7 +286,7 @@ def strip(x: Any) -> Any:
     Tensor = _Tensor
     while type(x) is Tensor:
         tr = x._trace
-        if tr is not None and tr.jit:
+        if tr is not None and (tr.jit or tr.batched):
             return x
         x = x._value
     return x

@@ -203,18 +203,21 @@ class Tensor:
     # --- plain properties ------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        """The shape of the value."""
+        """The shape of the value (under gk.vmap, of one example's)."""
+        tr = self._trace
+        if tr is not None and tr.batched:  # the batch axis leads the value
+            return self._value.shape[1:]
         return self._value.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return len(self._value.shape)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return int(np.prod(self._value.shape))
+        return int(np.prod(self.shape))
 
     @property
     def dtype(self) -> np.dtype:
@@ -262,9 +265,10 @@ class Tensor:
         return self._node is None or getattr(self._node, "prim", 0) is None
 
     def __len__(self) -> int:
-        if not self._value.shape:
+        shape = self.shape
+        if not shape:
             raise TypeError("len() of a 0-d Tensor")
-        return self._value.shape[0]
+        return shape[0]
 
     def __iter__(self):
         for k in range(len(self)):

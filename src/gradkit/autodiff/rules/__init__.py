@@ -9,5 +9,6 @@ from gradkit.autodiff.rules import (
     scatter,
     shape,
 )
+from gradkit.autodiff.rules import batch_index, batch_linalg, batch_rules  # after the rules
 
 __all__ = ["decompositions", "elementwise", "fft", "linalg", "reductions", "scatter", "shape"]
