@@ -1,6 +1,9 @@
 """Derivative rules, grouped by family; importing this package registers them all."""
 
 from gradkit.autodiff.rules import (
+    batch_index,
+    batch_linalg,
+    batch_rules,
     decompositions,
     elementwise,
     fft,
@@ -9,6 +12,16 @@ from gradkit.autodiff.rules import (
     scatter,
     shape,
 )
-from gradkit.autodiff.rules import batch_index, batch_linalg, batch_rules  # after the rules
 
-__all__ = ["decompositions", "elementwise", "fft", "linalg", "reductions", "scatter", "shape"]
+__all__ = [
+    "batch_index",
+    "batch_linalg",
+    "batch_rules",
+    "decompositions",
+    "elementwise",
+    "fft",
+    "linalg",
+    "reductions",
+    "scatter",
+    "shape",
+]

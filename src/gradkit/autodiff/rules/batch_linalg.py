@@ -12,10 +12,12 @@ import numpy as np
 
 from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import REGISTRY, ndim_of, shape_of
-from gradkit.autodiff.rules import fft, linalg
+from gradkit.autodiff.rules import complex_parts, decompositions, fft, linalg
 from gradkit.autodiff.rules.linalg import expand_ellipsis, parse_subscripts
 
 __all__ = ["STACKED"]
+
+_FAMILIES = (complex_parts, decompositions)  # the modules that register STACKED
 
 #: Primitives of one stack of matrices (``a`` of shape ``(..., m, n)``) whose result keeps
 #: the stacking axes in front: a batch is one more stacking axis.
