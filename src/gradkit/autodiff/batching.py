@@ -18,105 +18,13 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
-from gradkit.autodiff.errors import NoRuleError, TracerConversionError
+from gradkit.autodiff.batch_trace import BatchTrace
 from gradkit.autodiff.primitives import ndim_of, shape_of
-from gradkit.autodiff.trace import Trace, next_level, opened
+from gradkit.autodiff.sequences import pack_output
+from gradkit.autodiff.trace import next_level, opened
 from gradkit.tree import _REGISTERED, tree_flatten, tree_unflatten
 
-__all__ = ["vmap", "BatchTrace", "BatchedIndex"]
-
-
-class BatchedIndex:
-    """An index entry (of ``x[idx]`` and the writes) that differs between examples: its
-    ``value`` carries the batch as its leading axis."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class BatchTrace(Trace):
-    """The trace of one ``vmap`` call: ``Tensor._value`` has the batch in front."""
-
-    __slots__ = ("size",)
-    batched = True
-
-    def __init__(self, level: int, size: int) -> None:
-        super().__init__(level, "vmap")
-        self.size = size
-
-    def box(self, value: Any) -> Any:
-        """``value`` (batch axis first) as one of this trace's values."""
-        return primitives._Tensor._new(value, self, self.size)
-
-    def process(self, prim: Any, args: Any, kw: dict) -> Any:
-        Tensor = primitives._Tensor
-        if not self.active:
-            raise self.leaked_error(prim)
-        vals = list(args)
-        bat = [False] * len(vals)
-        for i, a in enumerate(args):
-            if type(a) is Tensor:
-                tr = a._trace
-                if tr is self:
-                    vals[i] = a._value
-                    bat[i] = True
-                elif tr is None:
-                    vals[i] = a._value
-                elif tr.level > self.level:  # an inner transform's value: it records first
-                    return primitives.bind(prim, args, kw)
-        if kw:
-            kw = {k: self._keyword(v) for k, v in kw.items()}
-        rule = batch_rule(prim)
-        return self.box(rule(tuple(bat), *vals, **kw))
-
-    def _keyword(self, v: Any) -> Any:
-        """A keyword (an index, possibly a tuple) with this trace's values marked."""
-        Tensor = primitives._Tensor
-        if type(v) is Tensor and v._trace is self:
-            return BatchedIndex(v._value)
-        if type(v) is tuple:
-            return tuple(self._keyword(e) for e in v)
-        return v
-
-    def escape_error(self) -> Exception:
-        """The error for code that reads the value of one of this trace's arrays."""
-        return TracerConversionError(
-            "gk.vmap: the value of a batched array was read (float(), bool(), an `if` on "
-            "an array, np.asarray, ...). Inside vmap each example has its own value, so "
-            "there is no one value to read. Use np.where instead of an `if`, or read the "
-            "value outside vmap."
-        )
-
-
-#: Primitives vmap refuses, by name, with the reason (see batch_rule).
-UNBATCHABLE: dict[str, str] = {}
-
-
-def batch_rule(prim: Any) -> Callable:
-    """The batching rule of ``prim``: ``rule(batched, *args, **kw)``, where
-    ``batched[i]`` says whether ``args[i]`` carries the batch as its leading axis; it
-    returns the batched output (batch axis first). Elementwise primitives without a rule
-    of their own broadcast; a primitive with none raises a clear error."""
-    rule = getattr(prim, "batch", None)
-    if rule is not None:
-        return rule
-    if prim.elementwise:
-        from gradkit.autodiff.rules.batch_rules import elementwise_rule
-
-        return functools.partial(elementwise_rule, prim)
-    fn = getattr(prim, "impl", None)
-    if prim.name not in primitives.REGISTRY and fn is not None:  # a zero-derivative function
-        from gradkit.autodiff.rules.batch_rules import constant_rule
-
-        return functools.partial(constant_rule, fn)
-    why = UNBATCHABLE.get(prim.name, "it has no batching rule")
-    raise NoRuleError(
-        f"gk.vmap: {prim.name} cannot be batched: {why}. Give it a rule "
-        f"(`{prim.name}_primitive.batch = lambda batched, *args, **kw: ...`, the batch axis "
-        "first), or call it outside vmap."
-    )
+__all__ = ["vmap"]
 
 
 # --- in_axes and out_axes ------------------------------------------------------------------
@@ -281,6 +189,8 @@ def vmap(
                 ]
                 boxed.append(tree_unflatten(treedef, new))
             out = fun(*boxed[: len(args)], **dict(zip(kwargs, boxed[len(args) :])))
+            if type(out) is not primitives._Tensor:  # np.array([...]) of traced values
+                out = pack_output(out)
             return _outputs(out, out_axes, tr)
 
     return vmapped

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.batching import BatchedIndex
+from gradkit.autodiff.batch_trace import BatchedIndex
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import ndim_of, shape_of
-from gradkit.autodiff.rules import scatter, shape
+from gradkit.autodiff.rules import scatter
+from gradkit.autodiff.rules import shape as shape_rules
 from gradkit.autodiff.rules.shape import _batch_after_moved, _batch_first, _batch_index
 
 __all__ = ["batched_index"]
@@ -109,20 +110,20 @@ def _getitem(batched, x, idx):
         return _batch_first(x[_batch_index(idx, 1)], 1, idx)
     size = _size_of(batched, (x,), idx)
     new, k, m = batched_index(idx, size)
-    return _to_example_layout(shape.getitem_p(_full(x, batched[0], size), idx=new), k, m)
+    return _to_example_layout(shape_rules.getitem_p(_full(x, batched[0], size), idx=new), k, m)
 
 
-def _scatter_add(batched, g, idx, shape_):
+def _scatter_add(batched, g, idx, shape):
     idx = _plain(idx)
     size = _size_of(batched, (g,), idx)
     g = _full(g, batched[0], size)
-    full_shape = (size,) + tuple(shape_)
+    full_shape = (size,) + tuple(shape)
     if not _has_batched(idx):
-        return shape.scatter_add_p(
+        return shape_rules.scatter_add_p(
             _batch_after_moved(g, 1, idx), idx=_batch_index(idx, 1), shape=full_shape
         )
     new, k, m = batched_index(idx, size)
-    return shape.scatter_add_p(_to_batched_layout(g, k, m), idx=new, shape=full_shape)
+    return shape_rules.scatter_add_p(_to_batched_layout(g, k, m), idx=new, shape=full_shape)
 
 
 def _write(prim):
@@ -147,7 +148,7 @@ def _write(prim):
     return rule
 
 
-shape.getitem_p.batch = _getitem
-shape.scatter_add_p.batch = _scatter_add
-shape.index_update_p.batch = _write(shape.index_update_p)
+shape_rules.getitem_p.batch = _getitem
+shape_rules.scatter_add_p.batch = _scatter_add
+shape_rules.index_update_p.batch = _write(shape_rules.index_update_p)
 scatter.add_at_p.batch = _write(scatter.add_at_p)

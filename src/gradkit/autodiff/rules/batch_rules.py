@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradkit.autodiff.batching import UNBATCHABLE
+from gradkit.autodiff.batch_trace import UNBATCHABLE
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import REGISTRY, apply_constant, ndim_of, shape_of
