@@ -41,6 +41,7 @@ from gradkit.autodiff.custom_node import (
     _record,
     _split,
     _top_trace,
+    batched_call,
 )
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of
@@ -102,6 +103,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
         top = _top_trace(tree_flatten(args)[0])
         if top is None or top.jit:  # nothing to differentiate here: the function itself
             return self.fun(*args)
+        if top.batched:
+            return batched_call(self.fun, args, top, self.name)
         if self.fwd is None:
             raise TypeError(
                 f"{self.name} is a custom_vjp function without a rule: call "
@@ -243,6 +246,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
         top = _top_trace(tree_flatten(args)[0])
         if top is None or top.jit:
             return self.fun(*args)
+        if top.batched:
+            return batched_call(self.fun, args, top, self.name)
         if self.rule is None:
             raise TypeError(
                 f"{self.name} is a custom_jvp function without a rule: call "

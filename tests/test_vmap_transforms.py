@@ -1,0 +1,237 @@
+"""gk.vmap with the other transforms in every order, its in_axes/out_axes semantics and its
+errors. Answers come from loops of single calls, finite differences and closed forms."""
+
+from __future__ import annotations
+
+import fd
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradkit as gk
+
+
+def _mlp_loss(params, x, y):
+    h = np.tanh(x @ params["w1"] + params["b1"])
+    logits = h @ params["w2"] + params["b2"]
+    shifted = logits - np.max(logits)
+    logp = shifted - np.log(np.sum(np.exp(shifted)))
+    return -logp[y]
+
+
+def _mlp(seed=0, n=5):
+    rng = np.random.default_rng(seed)
+    params = {
+        "w1": rng.standard_normal((4, 6)) * 0.5,
+        "b1": rng.standard_normal(6) * 0.1,
+        "w2": rng.standard_normal((6, 3)) * 0.5,
+        "b2": rng.standard_normal(3) * 0.1,
+    }
+    return params, rng.standard_normal((n, 4)), rng.integers(0, 3, size=n)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_per_example_gradients_of_an_mlp_equal_the_loop(jit):
+    params, X, y = _mlp()
+    per_example = gk.vmap(gk.grad(_mlp_loss), in_axes=(None, 0, 0))
+    if jit:
+        per_example = gk.jit(per_example)
+    for trial in range(2):  # jit: the recording, then a replay on new data
+        params, X, y = _mlp(seed=trial)
+        got = per_example(params, X, y)
+        for k in params:
+            want = np.stack([gk.grad(_mlp_loss)(params, X[i], y[i])[k] for i in range(len(X))])
+            np.testing.assert_allclose(got[k], want, rtol=1e-12, atol=1e-12)
+    # and against finite differences of one example's loss
+    i = 2
+    fd_w2 = fd.jacobian(lambda w2: _mlp_loss({**params, "w2": w2}, X[i], y[i]), (params["w2"],))
+    np.testing.assert_allclose(got["w2"][i], fd_w2.reshape(6, 3), rtol=1e-7, atol=1e-8)
+
+
+def test_grad_of_vmap_against_finite_differences_and_closed_form():
+    x = np.random.default_rng(1).uniform(-1, 1, (4, 3))
+
+    def total(x):
+        return np.sum(gk.vmap(lambda r: np.sin(r) @ np.cos(r))(x) ** 2)
+
+    g = gk.grad(total)(x)
+    s = np.sum(np.sin(x) * np.cos(x), axis=1, keepdims=True)
+    np.testing.assert_allclose(g, 2 * s * np.cos(2 * x), rtol=1e-12)  # d(sin cos) = cos 2x
+    np.testing.assert_allclose(g, fd.jacobian(total, (x,)).reshape(4, 3), rtol=1e-8)
+
+
+def test_jacfwd_jacrev_and_hessian_of_vmap_and_vmap_of_them():
+    x = np.random.default_rng(2).uniform(0.5, 1.5, (3, 2))
+
+    def f(r):
+        return np.array([r[0] * r[1], np.exp(r[0])])
+
+    jf = gk.jacfwd(gk.vmap(f))(x)  # shape (3, 2, 3, 2): block diagonal in the batch
+    want = np.zeros((3, 2, 3, 2))
+    for i, (a, b) in enumerate(x):
+        want[i, :, i, :] = [[b, a], [np.exp(a), 0.0]]
+    np.testing.assert_allclose(jf, want, rtol=1e-12)
+    np.testing.assert_allclose(gk.jacrev(gk.vmap(f))(x), want, rtol=1e-12)
+    per = np.stack([want[i, :, i, :] for i in range(3)])
+    np.testing.assert_allclose(gk.vmap(gk.jacfwd(f))(x), per, rtol=1e-12)
+    np.testing.assert_allclose(gk.vmap(gk.jacrev(f))(x), per, rtol=1e-12)
+    h = gk.vmap(gk.hessian(lambda r: r[0] ** 2 * r[1]))(x)
+    want_h = np.stack([[[2 * b, 2 * a], [2 * a, 0.0]] for a, b in x])
+    np.testing.assert_allclose(h, want_h, rtol=1e-12)
+
+
+def test_vmap_of_vmap_equals_a_double_loop_with_axes_and_none():
+    rng = np.random.default_rng(3)
+    a, w = rng.standard_normal((4, 5, 3)), rng.standard_normal(3)
+
+    def f(row, w):
+        return np.tanh(row * w).sum() + row[0]
+
+    got = gk.vmap(gk.vmap(f, in_axes=(0, None)), in_axes=(1, None))(a, w)
+    want = np.array([[f(a[i, j], w) for i in range(4)] for j in range(5)])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    g = gk.grad(lambda a: np.sum(gk.vmap(gk.vmap(f, in_axes=(0, None)), in_axes=(0, None))(a, w)))
+    loop = lambda a: np.sum([[f(a[i, j], w) for j in range(5)] for i in range(4)])  # noqa: E731
+    np.testing.assert_allclose(g(a), fd.jacobian(loop, (a,)).reshape(a.shape), rtol=1e-8)
+
+
+def test_vmap_of_jvp_and_vjp_and_hvp_of_many_vectors():
+    x = np.array([0.3, -0.7, 1.1])
+    V = np.eye(3)[:2] + 0.5
+
+    def f(x):
+        return np.sum(np.sin(x) * x**2)
+
+    hess = gk.hessian(f)(x)
+    np.testing.assert_allclose(gk.vmap(lambda v: gk.hvp(f, x, v))(V), V @ hess, rtol=1e-12)
+    tangents = gk.vmap(lambda v: gk.jvp(np.sin, (x,), (v,))[1])(V)
+    np.testing.assert_allclose(tangents, V * np.cos(x), rtol=1e-12)
+    _, vjp_fn = gk.vjp(np.sin, x)
+    np.testing.assert_allclose(gk.vmap(vjp_fn)(V)[0], V * np.cos(x), rtol=1e-12)
+
+
+def test_in_axes_pytrees_negative_axes_out_axes_keywords_and_axis_size():
+    rng = np.random.default_rng(4)
+    tree = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(3)}
+    x = rng.standard_normal((4, 3))
+
+    def f(t, x, scale=1.0):
+        return {"s": np.sum(t["a"] @ x) * scale, "v": t["b"] * x}
+
+    xs = x[:, :3]
+    batch_b = rng.standard_normal((3, 4))
+    got = gk.vmap(f, in_axes=({"a": None, "b": 0}, 1), out_axes={"s": 0, "v": -1})(
+        {"a": tree["a"], "b": batch_b[:, :3]}, xs[:3].T
+    )
+    for i in range(3):
+        one = f({"a": tree["a"], "b": batch_b[i, :3]}, xs[:3].T[:, i])
+        np.testing.assert_allclose(got["s"][i], one["s"], rtol=1e-12)
+        np.testing.assert_allclose(got["v"][..., i], one["v"], rtol=1e-12)
+    # keyword arguments are mapped along axis 0, as JAX maps them
+    scales = np.array([1.0, 2.0, 3.0, 4.0])
+    got = gk.vmap(lambda x, scale: np.sum(x) * scale)(x, scale=scales)
+    np.testing.assert_allclose(got, x.sum(1) * scales)
+    # nothing mapped: axis_size gives the batch, every output repeats
+    np.testing.assert_allclose(gk.vmap(lambda w: w * 2, in_axes=None, axis_size=3)(x[0]),
+                               np.stack([x[0] * 2] * 3))  # fmt: skip
+    # an output that does not depend on the mapped input, with out_axes None
+    out = gk.vmap(lambda x, w: (x * w, w + 1), in_axes=(0, None), out_axes=(0, None))(x, 1.0)
+    assert float(out[1]) == 2.0
+
+
+def test_vmap_errors_are_clear():
+    x, y = np.ones((3, 2)), np.ones((4, 2))
+    with pytest.raises(ValueError, match=r"different sizes.*argument 0 has size 3.*size 4"):
+        gk.vmap(lambda a, b: a + b)(x, y)
+    with pytest.raises(ValueError, match="in_axes has 1 entries but .* 2 positional"):
+        gk.vmap(lambda a, b: a + b, in_axes=(0,))(x, x)
+    with pytest.raises(ValueError, match="mapped along axis 2, but it has only 2"):
+        gk.vmap(np.sin, in_axes=2)(x)
+    with pytest.raises(ValueError, match="scalar"):
+        gk.vmap(np.sin)(1.0)
+    with pytest.raises(TypeError, match="in_axes holds 'x'"):
+        gk.vmap(np.sin, in_axes="x")
+    with pytest.raises(ValueError, match="no argument is mapped"):
+        gk.vmap(np.sin, in_axes=None)(x)
+    with pytest.raises(ValueError, match="out_axes is None .* differs between examples"):
+        gk.vmap(np.sin, out_axes=None)(x)
+    with pytest.raises(ValueError, match="keys"):
+        gk.vmap(lambda t: t["a"], in_axes=({"b": 0},))({"a": x})
+    with pytest.raises(gk.TracerConversionError, match="vmap: the value of a batched array"):
+        gk.vmap(lambda r: r if r[0] > 0 else -r)(x)
+    with pytest.raises(gk.TracerConversionError, match="vmap"):  # a shape from values
+        gk.vmap(lambda r: np.nonzero(r)[0])(x)
+    with pytest.raises(ValueError, match="axis_size"):
+        gk.vmap(np.sin, axis_size=-1)
+    with pytest.raises(ValueError, match="axis_size=5"):
+        gk.vmap(np.sin, axis_size=5)(x)
+    leaked = []
+    gk.vmap(lambda r: leaked.append(r) or r)(x)
+    with pytest.raises(gk.LeakedTracerError, match="vmap"):
+        np.sin(leaked[0])
+
+
+def test_user_primitive_without_a_batching_rule_is_refused_by_name_and_can_get_one():
+    @gk.primitive
+    def cube(x):
+        return x**3
+
+    gk.defvjp(cube, lambda ans, x: lambda g: 3 * g * x**2)
+    with pytest.raises(gk.NoRuleError, match="vmap: cube cannot be batched"):
+        gk.vmap(cube)(np.ones((2, 3)))
+    cube.batch = lambda batched, x: cube(x)  # elementwise: the batch passes through
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(gk.vmap(cube)(x), x**3)
+    np.testing.assert_allclose(gk.vmap(gk.grad(lambda r: np.sum(cube(r))))(x), 3 * x**2)
+
+
+_UNARY = [np.sin, np.tanh, np.exp, lambda r: r @ r, lambda r: np.cumsum(r[::-1])[1:],
+          lambda r: np.outer(r, r).sum(0), lambda r: np.sort(r) * r, lambda r: r.T[:, None] * 2,
+          lambda r: np.max(r, axis=-1, keepdims=True), lambda r: np.concatenate([r, r**2]),
+          lambda r: np.linalg.norm(r), lambda r: np.where(r > 0, r, 0.1 * r)]  # fmt: skip
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, len(_UNARY) - 1),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(-2, 1),
+    st.integers(0, 2**31),
+)
+def test_vmap_along_any_axis_equals_the_loop(k, batch, n, axis, seed):
+    """Random functions, batch sizes and mapped axes: vmap equals stacking, and so do its
+    per-example gradients."""
+    fn = _UNARY[k]
+    x = np.random.default_rng(seed).uniform(-2, 2, (batch, n))
+    moved = np.moveaxis(x, 0, axis)
+    got = gk.vmap(fn, in_axes=axis)(moved)
+    np.testing.assert_allclose(got, np.stack([np.asarray(fn(r)) for r in x]), rtol=1e-12)
+    g = gk.grad(lambda r: np.sum(fn(r)))
+    np.testing.assert_allclose(gk.vmap(g, in_axes=axis)(moved), np.stack([g(r) for r in x]),
+                               rtol=1e-12, atol=1e-14)  # fmt: skip
+
+
+def test_custom_rules_under_vmap():
+    """vmap(grad) of custom_vjp/custom_jvp functions uses their rules (a rule that is
+    deliberately not the true derivative shows it); grad of vmap refuses clearly."""
+
+    @gk.custom_vjp
+    def f(x):
+        return np.sin(x)
+
+    f.defvjp(lambda x: (np.sin(x), 2 * np.cos(x)), lambda c, g: (g * c,))
+
+    @gk.custom_jvp
+    def h(x):
+        return np.sin(x)
+
+    h.defjvp(lambda p, t: (np.sin(p[0]), 2 * np.cos(p[0]) * t[0]))
+    x = np.linspace(0, 1, 6).reshape(2, 3)
+    np.testing.assert_allclose(gk.vmap(f)(x), np.sin(x))
+    for fn in (f, h):
+        got = gk.vmap(gk.grad(lambda r, fn=fn: np.sum(fn(r))))(x)
+        np.testing.assert_allclose(got, 2 * np.cos(x))
+    with pytest.raises(TypeError, match="custom derivative rule.*gk.vmap\\(gk.grad"):
+        gk.grad(lambda x: np.sum(gk.vmap(f)(x)))(x)
