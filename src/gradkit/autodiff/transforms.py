@@ -800,26 +800,36 @@ def jacrev(
 jacobian = jacrev
 
 
-def hessian(fun: Callable, argnums: Argnums = 0, holomorphic: bool = False) -> Callable:
+def hessian(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """Return a function computing the Hessian of scalar ``fun`` (forward over reverse).
 
     The gradient is differentiated by a batched forward pass, so every Hessian column
     comes out of one sweep. For an input of shape ``T`` the Hessian has shape ``T + T``.
-    ``holomorphic=True``: ``fun`` is holomorphic in complex inputs, and the result is
-    ``f''(z)``.
+    Takes :func:`grad`'s arguments: ``has_aux=True``: ``fun`` returns ``(value, aux)``
+    and the result is ``(hessian, aux)``; ``holomorphic=True``: ``fun`` is holomorphic
+    in complex inputs, and the result is ``f''(z)``.
 
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
     array([[4., 2.],
            [2., 0.]])
+    >>> h, aux = gk.hessian(lambda x: (np.sum(x**3), "aux"), has_aux=True)(np.ones(2))
+    >>> h, aux
+    (array([[6., 0.],
+           [0., 6.]]), 'aux')
     """
-    inner = value_and_grad(fun, argnums, holomorphic=holomorphic, _who="hessian")
+    inner = value_and_grad(fun, argnums, has_aux, holomorphic=holomorphic, _who="hessian")
 
     def gradient_only(*args: Any, **kwargs: Any) -> Any:
-        return inner(*args, **kwargs)[1]
+        value, g = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
 
-    return functools.wraps(fun)(jacfwd(gradient_only, argnums, holomorphic=holomorphic))
+    return functools.wraps(fun)(
+        jacfwd(gradient_only, argnums, has_aux=has_aux, holomorphic=holomorphic)
+    )
 
 
 def hvp(fun: Callable, x: Any, v: Any) -> Any:
