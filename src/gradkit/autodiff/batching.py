@@ -245,3 +245,46 @@ def _outputs(out: Any, out_axes: Any, tr: BatchTrace) -> Any:
         ax = _normalize(int(ax), ndim_of(v), f"out_axes for {where}")
         result.append(v if ax == 0 else np.moveaxis(v, 0, ax))
     return tree_unflatten(treedef, result)
+
+
+def batched_rows(tr: Any, out: Any, out_shape: tuple, m: int, nodes: list) -> list:
+    """Every row of the Jacobian of ``out`` (a value of the reverse trace ``tr``) with
+    respect to the leaves ``nodes`` (per argument, its leaves' nodes), from one backward
+    pass whose cotangent is the batch of the ``m`` basis vectors: ``vmap`` of the VJP.
+    Returns, per argument and leaf, an array of shape ``(m,) + leaf shape``."""
+    from gradkit.autodiff.reverse import backward_pass
+
+    Tensor = primitives._Tensor
+    dtype = np.result_type(primitives.peek(out))
+    basis = np.eye(m, dtype=dtype).reshape((m,) + tuple(out_shape))
+    bt = BatchTrace(next_level(), m)
+    with opened(bt):
+        grads = backward_pass([(out._node, bt.box(basis))], tape=tr.tape)
+        rows = []
+        for leaf_nodes in nodes:
+            per_leaf = []
+            for node in leaf_nodes:
+                like = primitives.peek(node.ans)
+                g = grads.get(node)
+                shape = (m,) + tuple(shape_of(like))
+                if g is None:
+                    per_leaf.append(np.zeros(shape, dtype=np.result_type(like)))
+                    continue
+                if type(g) is Tensor and g._trace is bt:
+                    g = g._value
+                    if shape_of(g) != shape:  # a cotangent NumPy broadcast: its full shape
+                        g = np.broadcast_to(g, shape)
+                else:  # the same for every row
+                    g = np.broadcast_to(g, shape)
+                want = np.result_type(like)
+                have = np.result_type(primitives.peek(g))
+                if have.kind == "c" and want.kind != "c":
+                    g = np.real(g)  # a real input's share of a complex cotangent
+                if type(g) is Tensor:  # traced by an enclosing transform
+                    per_leaf.append(
+                        g if np.result_type(primitives.peek(g)) == want else g.astype(want)
+                    )
+                else:
+                    per_leaf.append(np.array(g, dtype=want))  # writeable, its own memory
+            rows.append(per_leaf)
+    return rows

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.batching import batched_rows
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
@@ -738,8 +739,9 @@ def jacrev(
 ) -> Callable:
     """Return a function computing the Jacobian of ``fun`` by reverse mode.
 
-    One forward pass, then one backward pass per output element (a single backward pass
-    for a scalar output). Same layout as :func:`jacfwd`.
+    One forward pass, then one backward pass whose cotangent is the batch of every basis
+    row (:func:`~gradkit.vmap` of the VJP): no loop over the output elements. Same layout
+    as :func:`jacfwd`.
 
     Complex numbers follow JAX: a real output of complex inputs has the rows
     ``df/dx - i df/dy`` (each row is :func:`grad`'s); complex outputs need
@@ -768,27 +770,17 @@ def jacrev(
                 _real_output(ov, "jacrev", fun)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
-            rows: list[list] = [[[] for _ in lb] for lb in nodes]
-            for k in range(m):
-                if type(o) is Tensor and o._trace is tr:
-                    seed = np.zeros(m, dtype=np.result_type(ov))
-                    seed[k] = 1.0
-                    grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
-                else:
-                    grads = {}
-                for p, leaf_nodes in enumerate(nodes):
-                    for j, node in enumerate(leaf_nodes):
-                        rows[p][j].append(_finish(grads.get(node), node.ans, None))
+            mine = type(o) is Tensor and o._trace is tr
+            rows = batched_rows(tr, o, out_shape, m, nodes) if mine and m else None
             trees = []
             for p, leaf_nodes in enumerate(nodes):
-                blocks = [
-                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(peek(node.ans)))
-                    if m
-                    else np.zeros(
-                        out_shape + shape_of(peek(node.ans)), np.result_type(peek(node.ans))
-                    )
-                    for j, node in enumerate(leaf_nodes)
-                ]
+                blocks = []
+                for j, node in enumerate(leaf_nodes):
+                    like = peek(node.ans)
+                    if rows is None:
+                        blocks.append(np.zeros(out_shape + shape_of(like), np.result_type(like)))
+                    else:
+                        blocks.append(np.reshape(rows[p][j], out_shape + shape_of(like)))
                 trees.append(tree_unflatten(defs[p], blocks))
             jac_leaves.append(_pack(trees, argnums))
         jac = tree_unflatten(out_def, jac_leaves)
