@@ -235,3 +235,42 @@ def test_custom_rules_under_vmap():
         np.testing.assert_allclose(got, 2 * np.cos(x))
     with pytest.raises(TypeError, match="custom derivative rule.*gk.vmap\\(gk.grad"):
         gk.grad(lambda x: np.sum(gk.vmap(f)(x)))(x)
+
+
+def test_hvp_of_many_vectors_equals_hessian_products_and_single_calls():
+    def f(p):
+        return np.sum(np.sin(p["a"])) * np.sum(p["b"] ** 3) + np.prod(p["a"])
+
+    rng = np.random.default_rng(5)
+    x = {"a": rng.uniform(-1, 1, 3), "b": rng.uniform(-1, 1, 2)}
+    V = {"a": rng.standard_normal((4, 3)), "b": rng.standard_normal((4, 2))}
+    got = gk.hvp(f, x, V)
+    for i in range(4):
+        one = gk.hvp(f, x, {"a": V["a"][i], "b": V["b"][i]})
+        for k in x:
+            np.testing.assert_allclose(got[k][i], one[k], rtol=1e-12, atol=1e-14)
+    flat = lambda z: f({"a": z[:3], "b": z[3:]})  # noqa: E731
+    hess = gk.hessian(flat)(np.concatenate([x["a"], x["b"]]))
+    want = np.concatenate([V["a"], V["b"]], axis=1) @ hess
+    np.testing.assert_allclose(np.concatenate([got["a"], got["b"]], axis=1), want, rtol=1e-12)
+    np.testing.assert_allclose(hess, fd.jacobian(gk.grad(flat), (np.r_[x["a"], x["b"]],)),
+                               rtol=1e-7, atol=1e-8)  # fmt: skip
+
+
+def test_jacrev_is_one_batched_backward_pass_with_the_loops_results():
+    rng = np.random.default_rng(6)
+    W = rng.standard_normal((5, 4))
+
+    def f(x):
+        return {"y": np.tanh(W @ x) * x[0], "z": np.sum(x**2)}
+
+    x = rng.standard_normal(4)
+    jac = gk.jacrev(f)(x)
+    rows = []
+    for k in range(5):  # the loop it replaces: one VJP per output element
+        _, vjp_fn = gk.vjp(f, x)
+        rows.append(vjp_fn({"y": np.eye(5)[k], "z": np.float64(0.0)})[0])
+    np.testing.assert_allclose(jac["y"], np.stack(rows), rtol=1e-14)
+    np.testing.assert_allclose(jac["z"], 2 * x, rtol=1e-14)
+    np.testing.assert_allclose(jac["y"], fd.jacobian(lambda x: f(x)["y"], (x,)), rtol=1e-8)
+    np.testing.assert_allclose(gk.jacrev(f)(x)["y"], gk.jacfwd(f)(x)["y"], rtol=1e-13)

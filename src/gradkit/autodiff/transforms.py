@@ -828,15 +828,43 @@ def hvp(fun: Callable, x: Any, v: Any) -> Any:
     """Hessian of scalar ``fun`` at ``x`` times ``v``, without forming the Hessian.
 
     Forward mode over reverse mode: the directional derivative of the gradient along
-    ``v``; costs a small constant times one gradient.
+    ``v``; costs a small constant times one gradient. Many vectors at once: give ``v``
+    one more leading axis than ``x`` (every leaf, the same length ``k``); the ``k``
+    products come out of one batched pass (:func:`~gradkit.vmap`), stacked along it.
 
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
     array([ 6., 12.])
+    >>> gk.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.eye(2))  # the Hessian's rows
+    array([[ 6.,  0.],
+           [ 0., 12.]])
     """
     g = value_and_grad(fun, 0, _who="hvp")
-    return jvp(lambda y: g(y)[1], (x,), (v,))[1]
+
+    def one(u: Any) -> Any:
+        return jvp(lambda y: g(y)[1], (x,), (u,))[1]
+
+    if _many_vectors(x, v):
+        from gradkit.autodiff.batching import vmap
+
+        return vmap(one)(v)
+    return one(v)
+
+
+def _many_vectors(x: Any, v: Any) -> bool:
+    """Whether ``v`` stacks several vectors for ``x``: each leaf one leading axis more."""
+    x_leaves, x_def = tree_flatten(x)
+    v_leaves, v_def = tree_flatten(v)
+    if x_def != v_def or not v_leaves:
+        return False
+    lengths = set()
+    for xl, vl in zip(x_leaves, v_leaves):
+        xs, vs = shape_of(peek(xl)), shape_of(peek(vl))
+        if len(vs) != len(xs) + 1 or vs[1:] != xs:
+            return False
+        lengths.add(vs[0])
+    return len(lengths) == 1
 
 
 def directional_derivative(fun: Callable, x: Any, u: Any) -> Any:
