@@ -429,15 +429,17 @@ def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **
         r = rule(t, ans, *args, **kw)
         _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
         return r
-    # A user rule knows nothing of batch dimensions: apply it to one direction at a time.
-    import numpy as np
+    # A user rule knows nothing of batch dimensions: gk.vmap batches it over them.
+    from gradkit.autodiff.batching import vmap
 
-    out = []
-    for k in range(t.shape[0]):
-        r = rule(t[k], ans, *args, **kw)
+    def one(tk: Any) -> Any:
+        r = rule(tk, ans, *args, **kw)
         _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
-        out.append(r)
-    return np.stack(out)
+        return r
+
+    for _ in range(nb):
+        one = vmap(one)
+    return one(t)
 
 
 def _check_rule_output(
