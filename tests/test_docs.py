@@ -15,7 +15,7 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "docs" / "tutorial.md", ROOT / "README.md"]
+DOCS = [ROOT / "docs" / "tutorial.md", ROOT / "docs" / "vmap.md", ROOT / "README.md"]
 
 _FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
