@@ -274,3 +274,24 @@ def test_jacrev_is_one_batched_backward_pass_with_the_loops_results():
     np.testing.assert_allclose(jac["z"], 2 * x, rtol=1e-14)
     np.testing.assert_allclose(jac["y"], fd.jacobian(lambda x: f(x)["y"], (x,)), rtol=1e-8)
     np.testing.assert_allclose(gk.jacrev(f)(x)["y"], gk.jacfwd(f)(x)["y"], rtol=1e-13)
+
+
+_JIT_FUNCTIONS = {
+    "softmax": lambda r: np.exp(r - np.max(r)) / np.sum(np.exp(r - np.max(r))),
+    "relu layer": lambda r: np.maximum(r @ np.ones((3, 2)), 0.0) + np.clip(r[:2], -0.5, 0.5),
+    "label pick": lambda r: r[np.argmax(r)] - np.mean(r),
+    "linalg": lambda r: np.linalg.solve(np.outer(r, r) + 4 * np.eye(3), r),
+    "reshape/transpose": lambda r: (np.reshape(np.concatenate([r, r * 2]), (2, 3)).T ** 2).ravel(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_JIT_FUNCTIONS))
+def test_jit_of_vmap_and_vmap_of_grad_replay_on_new_data(name):
+    fn = _JIT_FUNCTIONS[name]
+    batched = gk.jit(gk.vmap(fn))
+    per_example_grads = gk.jit(gk.vmap(gk.grad(lambda r: np.sum(fn(r) ** 2))))
+    for seed in range(3):  # the recording, then replays
+        X = np.random.default_rng(seed).uniform(-1, 1, (5, 3))
+        np.testing.assert_allclose(batched(X), np.stack([fn(r) for r in X]), rtol=1e-12)
+        g = gk.grad(lambda r: np.sum(fn(r) ** 2))
+        np.testing.assert_allclose(per_example_grads(X), np.stack([g(r) for r in X]), rtol=1e-12)
