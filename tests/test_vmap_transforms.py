@@ -295,3 +295,23 @@ def test_jit_of_vmap_and_vmap_of_grad_replay_on_new_data(name):
         np.testing.assert_allclose(batched(X), np.stack([fn(r) for r in X]), rtol=1e-12)
         g = gk.grad(lambda r: np.sum(fn(r) ** 2))
         np.testing.assert_allclose(per_example_grads(X), np.stack([g(r) for r in X]), rtol=1e-12)
+
+
+def test_values_inside_vmap_print_their_example_shape_and_edge_cases():
+    seen = []
+    gk.vmap(lambda x: seen.append(repr(x)) or x)(np.ones((2, 3)))
+    gk.vmap(gk.grad(lambda x: seen.append(repr(x)) or np.sum(x)))(np.ones((2, 3)))
+    assert seen == [
+        "Tensor(shape=(3,), dtype=float64, traced by gk.vmap)",
+        "Tensor(shape=(3,), dtype=float64, traced by gk.grad)",
+    ]
+    assert gk.vmap(lambda x: x.shape[0] * x)(np.ones((2, 3))).tolist() == [[3.0] * 3] * 2
+    assert gk.vmap(np.sin)(np.ones((0, 3))).shape == (0, 3)  # an empty batch
+    assert gk.vmap(lambda x: np.sum(x**2))(np.ones((0, 3))).shape == (0,)
+    labels, table = np.array([0, 2, 1]), np.arange(9.0).reshape(3, 3)
+    assert gk.vmap(lambda y, t: t[y])(labels, table).tolist() == [0.0, 5.0, 7.0]
+    mask = np.array([[True, False], [False, True]])
+    assert gk.vmap(lambda m, x: np.where(m, x, 0))(mask, np.ones((2, 2))).tolist() == [
+        [1.0, 0.0],
+        [0.0, 1.0],
+    ]

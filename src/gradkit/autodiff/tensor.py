@@ -351,9 +351,14 @@ class Tensor:
         return Tensor._const(value_of(self))
 
     def __repr__(self) -> str:
-        if self._trace is not None and self._trace.jit:  # its values must not be read
+        x = self
+        while type(x) is Tensor and not (
+            x._trace is not None and (x._trace.jit or x._trace.batched)
+        ):
+            x = x._value
+        if type(x) is Tensor:  # its values must not be read (gk.vmap: one per example)
             v = np.asarray(peek(self))
-            return f"Tensor(shape={v.shape}, dtype={v.dtype}, traced by gk.jit)"
+            return f"Tensor(shape={v.shape}, dtype={v.dtype}, traced by gk.{self._trace.name})"
         v = np.array2string(np.asarray(value_of(self)), precision=6, separator=", ")
         if self._trace is None:
             return f"Tensor({v})"
