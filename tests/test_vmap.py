@@ -18,16 +18,12 @@ from gradkit.autodiff.rules.batch_rules import BATCH_REFUSED
 BATCH = 3
 
 
-#: NumPy-level functions whose gradkit implementation reads the values to decide what to
-#: compute (a NaN mask, a rank, a sign, sorted positions): vmap refuses them with a clear
-#: error instead of one example's decision for all (gk.jit refuses them too).
+#: NumPy-level functions whose result's shape or dtype depends on the values (a mask, a
+#: rank, a real-or-complex answer, the entries kept per slice): vmap refuses them with an
+#: error that says why, as gk.jit does.
 READS_VALUES = {
-    "diff prepend/append", "average(weights)", "average(axis, 1-d weights)",
-    "average(returned)", "linalg.slogdet", "slogdet sign * exp", "matrix_power 0", "nanmean",
-    "real_if_close", "svd(hermitian)", "lstsq x", "lstsq residuals and s", "interp(x)",
-    "interp(xp, fp)", "quantile(traced q)", "partition", "maximum.accumulate",
-    "minimum.accumulate(axis=1)", "nanvar", "nanstd", "nanmedian", "nanquantile",
-    "nanpercentile", "piecewise", "x[bool mask]", "i0",
+    "x[bool mask]", "real_if_close", "lstsq x", "lstsq residuals and s",
+    "quantile(traced q)", "nanmedian", "nanquantile", "nanpercentile", "piecewise",
 }  # fmt: skip
 #: ... and the reverse-mode rules that do (eigvals matches the vectors to the values).
 GRAD_READS_VALUES = READS_VALUES | {"linalg.eigvals (real)"}
@@ -78,8 +74,8 @@ def test_vmap_equals_stacking_single_calls(case):
             if case.name in READS_VALUES:
                 try:
                     got = gk.vmap(case.fn, in_axes=in_axes)(*args)
-                except (gk.GradkitError, TypeError) as err:
-                    assert "vmap" in str(err) or "Element" in str(err)
+                except gk.GradkitError as err:
+                    assert "vmap" in str(err)
                     continue
                 _close(got, np.stack([np.asarray(case.fn(*a)) for a in singles]))
                 continue
@@ -109,9 +105,9 @@ def test_vmap_of_grad_equals_stacked_gradients(case):
     want = [g(*a) for a in singles]
     try:
         got = gk.vmap(g, in_axes=in_axes)(*args)
-    except (gk.GradkitError, TypeError) as err:
+    except gk.GradkitError as err:
         assert case.name in GRAD_READS_VALUES, err  # refused with a clear error
-        assert "vmap" in str(err) or "Element" in str(err)
+        assert "vmap" in str(err)
         return
     for j in range(len(argnums)):
         _close(got[j], np.stack([wk[j] for wk in want]), 1e-8)
@@ -147,7 +143,7 @@ def test_every_batching_rule_is_exercised(monkeypatch):
             w = np.ones(np.shape(case.fn(*draws[0])))
             scalar = lambda *a, fn=case.fn, w=w: np.sum(np.real(fn(*a)) * w)  # noqa: E731
             gk.vmap(gk.grad(scalar, argnums=case.argnums), in_axes=in_axes)(*args)
-        except (gk.GradkitError, TypeError):
+        except gk.GradkitError:
             pass  # refused with a clear error (tested above)
     for fn, x in EXTRA:
         _close(gk.vmap(fn)(x), np.stack([fn(e) for e in x]))

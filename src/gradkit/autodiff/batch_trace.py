@@ -76,12 +76,14 @@ class BatchTrace(Trace):
 
     def escape_error(self) -> Exception:
         """The error for code that reads the value of one of this trace's arrays."""
-        return TracerConversionError(
+        err = TracerConversionError(
             "gk.vmap: the value of a batched array was read (float(), bool(), an `if` on "
             "an array, np.asarray, ...). Inside vmap each example has its own value, so "
             "there is no one value to read. Use np.where instead of an `if`, or read the "
             "value outside vmap."
         )
+        err.vmap = True  # type: ignore[attr-defined]  # value_for words it for vmap
+        return err
 
 
 #: Primitives vmap refuses, by name, with the reason (see batch_rule).

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from gradkit.autodiff.errors import JitError, NoRuleError
+from gradkit.autodiff.errors import JitError, NoRuleError, TracerConversionError
 
 __all__ = [
     "Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "peek", "strip",
@@ -305,6 +305,14 @@ def value_for(x: Any, why: str) -> Any:
             f"gk.jit can't replay this: {why}. A recording fixes shapes and dtypes, so it "
             "would silently be wrong for other values. Call it without gk.jit (gk.grad "
             "and the other transforms handle it)."
+        ) from e
+    except TracerConversionError as e:
+        if not getattr(e, "vmap", False):
+            raise
+        raise TracerConversionError(
+            f"gk.vmap can't batch this: {why}. Each example would need its own shape or "
+            "dtype, which one batched array cannot hold. Call it on one example at a time, "
+            "outside gk.vmap."
         ) from e
 
 

@@ -81,13 +81,26 @@ def elementwise_rule(prim, batched: tuple, *args, **kw):
 
 
 # --- functions whose derivative is zero (comparisons, argmax, floor, ...) -------------------
-_AXIS_DEFAULTS = {"argsort": -1, "sort": -1}  # the others' axis defaults to None
+_AXIS_DEFAULTS = {"argsort": -1, "sort": -1, "argpartition": -1}  # the others': None
+#: Functions along an ``axis`` keyword (NumPy's positional axis: the second argument).
 _AXIS_FUNCTIONS = {
     "argmax", "argmin", "argsort", "sort", "any", "all", "count_nonzero", "_finite_max",
     "sum", "prod", "mean", "cumsum", "cumprod", "max", "min", "amax", "amin",
 }  # fmt: skip
+_AXIS_KEYWORD_ONLY = {"argpartition", "_setters"}  # their second argument is not the axis
 _ELEMENTWISE_FUNCTIONS = {"isclose", "around", "round", "iscomplex", "isreal", "angle", "_cast"}
-_STACKED_FUNCTIONS = {"matrix_rank", "_tie_check", "_null_check"}
+#: Functions of stacks of matrices or vectors (along the last axes) that keep the stack.
+_STACKED_FUNCTIONS = {
+    "matrix_rank", "_tie_check", "_null_check", "_slogdet_sign", "_by_decreasing_magnitude",
+}  # fmt: skip
+
+
+def _batched_searchsorted(a, v, side="left"):
+    """``np.searchsorted`` of each example's ``v`` in its own sorted row of ``a``
+    (``a``: (batch, n); ``v``: (batch, ...)): the count of entries before each value."""
+    rows = a.reshape((a.shape[0],) + (1,) * (v.ndim - 1) + (a.shape[1],))
+    before = rows < v[..., None] if side == "left" else rows <= v[..., None]
+    return np.sum(before, axis=-1)
 
 
 def constant_rule(fn, batched: tuple, *args, **kw):
@@ -96,9 +109,10 @@ def constant_rule(fn, batched: tuple, *args, **kw):
     if isinstance(fn, np.ufunc) or name in _ELEMENTWISE_FUNCTIONS:
         nd = max(_ndim(a, b) for a, b in zip(args, batched))
         return apply_constant(fn, tuple(_lift(a, b, nd) for a, b in zip(args, batched)), kw)
-    if name in _AXIS_FUNCTIONS and batched[0] and not any(batched[1:]):
+    along_axis = name in _AXIS_FUNCTIONS or name in _AXIS_KEYWORD_ONLY
+    if along_axis and batched[0] and not any(batched[1:]):
         x, rest = args[0], list(args[1:])
-        if rest and "axis" not in kw and isinstance(rest[0], (int, tuple, type(None))):
+        if rest and "axis" not in kw and name in _AXIS_FUNCTIONS:
             kw = {**kw, "axis": rest.pop(0)}  # np.argmax(x, 1)
         axis = kw.get("axis", _AXIS_DEFAULTS.get(name))
         nd = _ndim(x, True)
@@ -113,8 +127,12 @@ def constant_rule(fn, batched: tuple, *args, **kw):
     if name in _STACKED_FUNCTIONS:
         out = apply_constant(fn, args, kw)
         return out if ndim_of(out) else np.broadcast_to(out, (_size(batched, args),))
-    if name == "searchsorted" and not batched[0]:
-        return apply_constant(fn, args, kw)  # the values to place are elementwise
+    if name == "searchsorted" and "sorter" not in kw and len(args) == 2:
+        if not batched[0]:
+            return apply_constant(fn, args, kw)  # the values to place are elementwise
+        size = _size(batched, args)
+        v = _full(args[1], batched[1], size)
+        return apply_constant(_batched_searchsorted, (args[0], v), kw)
     raise NoRuleError(
         f"gk.vmap: {name or fn!r} cannot be batched (its result's shape may depend on the "
         "values, or it reads the whole array at once); call it outside vmap"
