@@ -346,3 +346,78 @@ def test_user_jvp_rules_under_jacfwd_are_batched_by_vmap():
     bad.defjvp(lambda p, t: (np.sin(p[0]) + t[0], t[0]))
     with pytest.raises(TypeError, match="bad: the jvp rule's output .* depends on the tangents"):
         gk.jacfwd(bad)(x)
+
+
+def _set(t, idx, v):
+    t[idx] = v
+    return t
+
+
+_INDEXING = {  # (x, y, z, w) -> ..., with y, z, w integer indices that differ per example
+    "x[y]": lambda x, y, z, w: x[y],
+    "x[:, z]": lambda x, y, z, w: x[:, z],
+    "x[y, z]": lambda x, y, z, w: x[y, z],
+    "x[y, :, w]": lambda x, y, z, w: x[y, :, w],
+    "x[:, z, w]": lambda x, y, z, w: x[:, z, w],
+    "x[None, y]": lambda x, y, z, w: x[None, y],
+    "x[1:, z]": lambda x, y, z, w: x[1:, z],
+    "x[y][z]": lambda x, y, z, w: x[y][z],
+    "x[[0, 2], :, w]": lambda x, y, z, w: x[[0, 2], :, w],
+    "x[y, z] = 7": lambda x, y, z, w: _set(x * 1.0, (y, z), 7.0),
+    "x[:, z] = x[0, :2]": lambda x, y, z, w: _set(x * 1.0, (slice(None), z), x[0, :2] ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INDEXING))
+def test_indices_that_differ_between_examples(name):
+    fn = _INDEXING[name]
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((5, 3, 4, 2)), rng.integers(0, 3, 5)
+    Z, W = rng.integers(0, 4, (5, 2)), rng.integers(0, 2, (5, 2))
+    want = np.stack([fn(X[i], Y[i], Z[i], W[i]) for i in range(5)])
+    np.testing.assert_array_equal(gk.vmap(fn)(X, Y, Z, W), want)
+    g = gk.grad(lambda x, y, z, w: np.sum(fn(x, y, z, w) ** 2))
+    want = np.stack([g(X[i], Y[i], Z[i], W[i]) for i in range(5)])
+    np.testing.assert_allclose(gk.vmap(g)(X, Y, Z, W), want, rtol=1e-14)
+    np.testing.assert_allclose(gk.jit(gk.vmap(g))(X, Y, Z, W), want, rtol=1e-14)
+
+
+def test_per_example_gradients_with_dataclass_parameters():
+    import dataclasses
+
+    @gk.tree.register_dataclass
+    @dataclasses.dataclass
+    class Linear:
+        w: np.ndarray
+        b: np.ndarray
+
+    def loss(p, x, y):
+        return (np.tanh(x @ p.w + p.b) - y) ** 2
+
+    rng = np.random.default_rng(8)
+    p = Linear(rng.standard_normal(3), np.array(0.1))
+    X, Y = rng.standard_normal((4, 3)), rng.standard_normal(4)
+    got = gk.vmap(gk.grad(loss), in_axes=(None, 0, 0))(p, X, Y)
+    assert isinstance(got, Linear)
+    r = np.tanh(X @ p.w + p.b)
+    common = 2 * (r - Y) * (1 - r**2)  # closed form: d/dz (tanh z - y)^2
+    np.testing.assert_allclose(got.w, common[:, None] * X, rtol=1e-13)
+    np.testing.assert_allclose(got.b, common, rtol=1e-13)
+
+
+def test_repeated_traced_index_writes_keep_only_the_last_write_under_jit_and_vmap():
+    """x[idx] = v with repeated positions in a traced index (gk.jit's argsort, vmap's
+    per-example labels): only the last write to a position receives v's cotangent, as
+    without the transforms. (gk.jit(gk.grad) gave every write one before.)"""
+
+    def f(x):
+        idx = np.argsort(x[:, 0]) % 2  # repeats positions 0 and 1
+        return np.sum(_set(x * 1.0, (idx,), x[0] * 3) ** 2)
+
+    x = np.arange(12.0).reshape(4, 3) / 10
+    want = gk.grad(f)(x)
+    np.testing.assert_allclose(want, fd.jacobian(f, (x,)).reshape(x.shape), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(gk.jit(gk.grad(f))(x), want, rtol=1e-14)
+    np.testing.assert_allclose(gk.jit(gk.grad(f))(x[::-1] * 2), gk.grad(f)(x[::-1] * 2))
+    X = np.stack([x, x[::-1], x * 2])
+    np.testing.assert_allclose(gk.vmap(gk.grad(f))(X), np.stack([gk.grad(f)(e) for e in X]))

@@ -15,7 +15,7 @@ import numpy as np
 from gradkit.autodiff.batch_trace import BatchedIndex
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.forward import insert_axes_after_batch
-from gradkit.autodiff.primitives import ndim_of, shape_of
+from gradkit.autodiff.primitives import apply_constant, ndim_of, shape_of
 from gradkit.autodiff.rules import scatter
 from gradkit.autodiff.rules import shape as shape_rules
 from gradkit.autodiff.rules.shape import _batch_after_moved, _batch_first, _batch_index
@@ -58,7 +58,7 @@ def batched_index(idx: tuple, size: int) -> tuple:
                 raise _refuse("a boolean mask")
             ranks.append(ndim_of(k.value) - 1)
         else:
-            if np.result_type(k).kind == "b":
+            if (np.asarray(k) if isinstance(k, list) else k).dtype.kind == "b":
                 raise _refuse("a boolean mask")
             ranks.append(ndim_of(k))
     k_adv = max(ranks)
@@ -146,6 +146,28 @@ def _write(prim):
         return prim(x, _to_batched_layout(v, k, m), idx=new)
 
     return rule
+
+
+def last_writes_rule(batched: tuple, *arrays, spec: tuple, shape: tuple):
+    """:func:`~gradkit.autodiff.rules.shape.last_writes_of` for a batch: which entries of
+    each example's ``x[idx] = v`` survive its repeated indices."""
+    it = iter(zip(arrays, batched))
+    idx = []
+    for k in spec:
+        if k is None:
+            a, b = next(it)
+            idx.append(BatchedIndex(a) if b else a)
+        else:
+            idx.append(k[0])
+    idx = tuple(idx)
+    size = _size_of(batched, arrays, idx)
+    new, k, m = batched_index(idx, size)
+    traced = tuple(e for e in new if not isinstance(e, (slice, type(None), int, np.integer)))
+    new_spec = tuple(None if any(e is t for t in traced) else (e,) for e in new)
+    mask = apply_constant(
+        shape_rules.last_writes_of, traced, {"spec": new_spec, "shape": (size,) + tuple(shape)}
+    )
+    return _to_example_layout(mask, k, m)
 
 
 shape_rules.getitem_p.batch = _getitem

@@ -124,6 +124,10 @@ def constant_rule(fn, batched: tuple, *args, **kw):
                 flat = np.reshape(flat, (shape_of(x)[0],) + (1,) * nd)
             return flat
         return apply_constant(fn, (x, *rest), {**kw, "axis": _axes(axis, nd)})
+    if name == "last_writes_of":
+        from gradkit.autodiff.rules.batch_index import last_writes_rule
+
+        return last_writes_rule(batched, *args, **kw)
     if name in _STACKED_FUNCTIONS:
         out = apply_constant(fn, args, kw)
         return out if ndim_of(out) else np.broadcast_to(out, (_size(batched, args),))
