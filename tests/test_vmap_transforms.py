@@ -421,3 +421,14 @@ def test_repeated_traced_index_writes_keep_only_the_last_write_under_jit_and_vma
     np.testing.assert_allclose(gk.jit(gk.grad(f))(x[::-1] * 2), gk.grad(f)(x[::-1] * 2))
     X = np.stack([x, x[::-1], x * 2])
     np.testing.assert_allclose(gk.vmap(gk.grad(f))(X), np.stack([gk.grad(f)(e) for e in X]))
+
+
+def test_vmap_on_eager_tensors_backpropagates():
+    """PyTorch style: vmap of Tensors that require grad, then backward()."""
+    x = np.random.default_rng(9).uniform(-1, 1, (3, 4))
+    t = gk.Tensor(x, requires_grad=True)
+    out = gk.vmap(lambda r: np.sum(np.sin(r) ** 2))(t)
+    np.testing.assert_allclose(out.numpy(), np.sum(np.sin(x) ** 2, axis=1))
+    out.sum().backward()
+    np.testing.assert_allclose(t.grad, np.sin(2 * x), rtol=1e-13)  # 2 sin cos
+    assert np.all(gk.vmap(np.sin)(gk.Tensor(np.zeros((2, 3)))) == 0.0)  # a constant Tensor

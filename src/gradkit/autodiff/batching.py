@@ -94,9 +94,9 @@ def _normalize(axis: int, ndim: int, where: str) -> int:
 
 
 def _as_leaf(x: Any) -> Any:
-    if type(x) is primitives._Tensor or isinstance(x, np.ndarray):
-        return x
-    return np.asarray(x)
+    if type(x) is primitives._Tensor:
+        return x._value if x._trace is None else x  # a constant Tensor: its array
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
 
 
 # --- vmap ----------------------------------------------------------------------------------
