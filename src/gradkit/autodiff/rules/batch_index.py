@@ -10,6 +10,8 @@ shaped to broadcast against the others, so each example reads its own positions.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradkit.autodiff.batch_trace import BatchedIndex
@@ -148,7 +150,7 @@ def _write(prim):
     return rule
 
 
-def last_writes_rule(batched: tuple, *arrays, spec: tuple, shape: tuple):
+def last_writes_rule(batched: tuple, *arrays: Any, spec: tuple, shape: tuple) -> Any:
     """:func:`~gradkit.autodiff.rules.shape.last_writes_of` for a batch: which entries of
     each example's ``x[idx] = v`` survive its repeated indices."""
     it = iter(zip(arrays, batched))

@@ -18,6 +18,8 @@ transforms. A primitive missing here is refused by name (see ``BATCH_REFUSED``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradkit.autodiff.batch_trace import UNBATCHABLE
@@ -74,7 +76,7 @@ def _axes(axis, nd: int):
 
 
 # --- elementwise ----------------------------------------------------------------------------
-def elementwise_rule(prim, batched: tuple, *args, **kw):
+def elementwise_rule(prim: Any, batched: tuple, *args: Any, **kw: Any) -> Any:
     """Any elementwise primitive: broadcast with the batch axis in front."""
     nd = max(_ndim(a, b) for a, b in zip(args, batched))
     return prim(*[_lift(a, b, nd) for a, b in zip(args, batched)], **kw)
@@ -103,7 +105,7 @@ def _batched_searchsorted(a, v, side="left"):
     return np.sum(before, axis=-1)
 
 
-def constant_rule(fn, batched: tuple, *args, **kw):
+def constant_rule(fn: Any, batched: tuple, *args: Any, **kw: Any) -> Any:
     """A zero-derivative function (recorded by ``apply_constant``), batched by its kind."""
     name = getattr(fn, "__name__", "")
     if isinstance(fn, np.ufunc) or name in _ELEMENTWISE_FUNCTIONS:

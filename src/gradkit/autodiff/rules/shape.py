@@ -8,6 +8,8 @@ indices accumulate, as they must.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradkit.autodiff import primitives
@@ -190,7 +192,7 @@ def _last_writes(idx: tuple, shape: tuple) -> np.ndarray:
     return slot[idx] == order
 
 
-def last_writes_of(*arrays, spec: tuple, shape: tuple) -> np.ndarray:
+def last_writes_of(*arrays: Any, spec: tuple, shape: tuple) -> Any:
     """:func:`_last_writes` of the index whose entries are ``spec``'s, with its traced
     arrays (the ``None`` entries) given as ``arrays``: a function gk.jit records and
     gk.vmap batches (autodiff/rules/batch_index.py)."""
