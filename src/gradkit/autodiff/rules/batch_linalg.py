@@ -13,7 +13,7 @@ import numpy as np
 from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import REGISTRY, ndim_of, shape_of
 from gradkit.autodiff.rules import complex_parts, decompositions, fft, linalg
-from gradkit.autodiff.rules.linalg import expand_ellipsis, parse_subscripts
+from gradkit.autodiff.rules.linalg import _swap, expand_ellipsis, parse_subscripts
 
 __all__ = ["STACKED"]
 
@@ -45,6 +45,16 @@ def _lift(x, b: bool, nd: int):
 def _matmul(batched, a, b):
     ba, bb = batched
     na, nb = ndim_of(a) - ba, ndim_of(b) - bb
+    # Against one plain matrix the whole batch is one matrix product (NumPy multiplies a
+    # stack of matrices one by one): a batch of rows x W, or of vectors W x v.
+    if ba and not bb and nb == 2:
+        if na == 1:
+            return linalg.matmul_p(a, b)  # (batch, k) @ (k, m)
+        shape = shape_of(a)
+        flat = linalg.matmul_p(np.reshape(a, (-1, shape[-1])), b)
+        return np.reshape(flat, shape[:-1] + (shape_of(b)[-1],))
+    if bb and not ba and na == 2 and nb == 1:
+        return linalg.matmul_p(b, _swap(a))  # (batch, k) @ (k, n): each row is a @ v
     if na >= 2 and nb >= 2:
         nd = max(na, nb)
         return linalg.matmul_p(_lift(a, ba, nd), _lift(b, bb, nd))
