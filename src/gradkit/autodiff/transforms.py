@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff.batching import batched_rows
-from gradkit.autodiff.errors import InPlaceError
+from gradkit.autodiff.errors import InPlaceError, NoRuleError, TracerConversionError
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
 from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass, fingerprint
@@ -740,8 +740,10 @@ def jacrev(
     """Return a function computing the Jacobian of ``fun`` by reverse mode.
 
     One forward pass, then one backward pass whose cotangent is the batch of every basis
-    row (:func:`~gradkit.vmap` of the VJP): no loop over the output elements. Same layout
-    as :func:`jacfwd`.
+    row (:func:`~gradkit.vmap` of the VJP): no loop over the output elements (except
+    through a rule that computes on plain values only, such as
+    ``gk.scipy.integrate.odeint``'s, which gets one pass per row). Same layout as
+    :func:`jacfwd`.
 
     Complex numbers follow JAX: a real output of complex inputs has the rows
     ``df/dx - i df/dy`` (each row is :func:`grad`'s); complex outputs need
@@ -771,7 +773,7 @@ def jacrev(
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
             mine = type(o) is Tensor and o._trace is tr
-            rows = batched_rows(tr, o, out_shape, m, nodes) if mine and m else None
+            rows = _jacobian_rows(tr, o, out_shape, m, nodes) if mine and m else None
             trees = []
             for p, leaf_nodes in enumerate(nodes):
                 blocks = []
@@ -790,6 +792,26 @@ def jacrev(
 
 
 jacobian = jacrev
+
+
+def _jacobian_rows(tr: Any, o: Any, out_shape: tuple, m: int, nodes: list) -> list:
+    """The Jacobian's rows from one batched backward pass; for a graph holding a rule
+    that computes on plain values only (gk.scipy.integrate.odeint's adjoint solve with
+    SciPy), which refuses a batch of cotangents, one backward pass per row instead."""
+    try:
+        return batched_rows(tr, o, out_shape, m, nodes)
+    except (NoRuleError, TracerConversionError):
+        pass
+    rows: list = [[[] for _ in leaf_nodes] for leaf_nodes in nodes]
+    dtype = np.result_type(peek(o))
+    for k in range(m):
+        seed = np.zeros(m, dtype=dtype)
+        seed[k] = 1.0
+        grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
+        for p, leaf_nodes in enumerate(nodes):
+            for j, node in enumerate(leaf_nodes):
+                rows[p][j].append(_finish(grads.get(node), node.ans, None))
+    return [[np.stack(r) for r in per_arg] for per_arg in rows]
 
 
 def hessian(
