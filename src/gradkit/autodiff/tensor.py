@@ -23,6 +23,7 @@ import numpy as np
 from gradkit.autodiff import (
     conversions,
     numpy_api,
+    operator_forms,
     primitives,
     sequences,
     trace,
@@ -39,6 +40,7 @@ _P = elementwise.P
 _add, _sub, _mul, _div = _P["add"], _P["subtract"], _P["multiply"], _P["true_divide"]
 _pow, _neg, _abs, _mod = _P["power"], _P["negative"], _P["absolute"], _P["remainder"]
 _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
+_ABS_FORM = operator_forms.FORMS[_abs]  # abs() of a scalar: NumPy's scalar math
 _NO_KW: dict = {}
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
@@ -100,7 +102,11 @@ def _index(idx: Any) -> tuple:
 
 
 def _operator(prim: Any) -> tuple:
-    """The method and reflected method of a binary operator, with a constant fast path."""
+    """The method and reflected method of a binary operator, with a constant fast path.
+
+    Between two scalars (no array among the values) NumPy's operator runs its scalar
+    math, not the ufunc: its operator form computes that (operator_forms.py)."""
+    form = operator_forms.FORMS.get(prim, prim)
 
     def op(self, other):
         tr = self._trace
@@ -111,12 +117,16 @@ def _operator(prim: Any) -> tuple:
             ):  # a list is an array to NumPy, and to the rules
                 other = _operand(other)
                 if type(other) is Tensor:
-                    return bind(prim, (self, other), _NO_KW)
+                    return bind(_pick(prim, form, self, other), (self, other), _NO_KW)
             if tr is not None:
-                return tr.with_constant(prim, self, other, 0)
+                if tp is _ndarray or type(self._value) is _ndarray:
+                    return tr.with_constant(prim, self, other, 0)
+                return tr.with_constant(form, self, other, 0)
         elif tr is not None and other._trace is tr:
-            return tr.binary(prim, self, other)
-        return bind(prim, (self, other), _NO_KW)
+            if type(self._value) is _ndarray or type(other._value) is _ndarray:
+                return tr.binary(prim, self, other)
+            return tr.binary(form, self, other)
+        return bind(_pick(prim, form, self, other), (self, other), _NO_KW)
 
     def rop(self, other):
         tp = type(other)
@@ -126,10 +136,19 @@ def _operator(prim: Any) -> tuple:
             other = _operand(other)
         tr = self._trace
         if tr is not None and type(other) is not Tensor:
-            return tr.with_constant(prim, self, other, 1)
-        return bind(prim, (other, self), _NO_KW)
+            if type(other) is _ndarray or type(self._value) is _ndarray:
+                return tr.with_constant(prim, self, other, 1)
+            return tr.with_constant(form, self, other, 1)
+        return bind(_pick(prim, form, other, self), (other, self), _NO_KW)
 
     return op, rop
+
+
+def _pick(prim: Any, form: Any, a: Any, b: Any) -> Any:
+    """``prim``, or its operator form when neither value is an array (NumPy's scalar math)."""
+    va = a._value if type(a) is Tensor else a
+    vb = b._value if type(b) is Tensor else b
+    return prim if type(va) is _ndarray or type(vb) is _ndarray else form
 
 
 def _in_place_operator(method: Any) -> Any:
@@ -433,7 +452,7 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return bind(_abs, (self,), _NO_KW)
+        return bind(_abs if type(self._value) is _ndarray else _ABS_FORM, (self,), _NO_KW)
 
     # Comparisons have a zero derivative: a plain result (recorded under gk.jit).
     def __lt__(self, other):
