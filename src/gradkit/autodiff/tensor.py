@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from sys import _getframe as _frame
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ _pow, _neg, _abs, _mod = _P["power"], _P["negative"], _P["absolute"], _P["remain
 _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
 _ABS_FORM = operator_forms.FORMS[_abs]  # abs() of a scalar: NumPy's scalar math
 _NO_KW: dict = {}
+_SEQUENCE_TYPES = frozenset((list, tuple))
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
 _ndarray = np.ndarray
@@ -186,11 +188,19 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __new__(cls, data: Any = None, requires_grad: bool = False) -> Tensor:
+        tp = type(data)
+        if tp in _SEQUENCE_TYPES or (tp is _ndarray and data.dtype is _OBJECT):
+            data = sequences.pack_if_traced(data)  # np.array([t1, t2]) of traced values
         if type(data) is Tensor and data._trace is not None and not requires_grad:
             return data  # wrapping a traced value keeps it traced; use .detach() to cut it
         return _new_object(cls)
 
     def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
+        tp = type(data)
+        if tp in _SEQUENCE_TYPES or (tp is _ndarray and data.dtype is _OBJECT):
+            if hasattr(self, "_value"):
+                return  # __new__ returned the traced value it gathered
+            data = sequences.pack_if_traced(data)
         if type(data) is Tensor:
             if data is self:
                 return
@@ -238,7 +248,10 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the value."""
-        return self._value.dtype
+        v = self._value
+        if not v.shape and self._trace is not None and sequences.hides_dtype(_frame(1)):
+            raise AttributeError("dtype")  # NumPy's mean of a list: see sequences.hides_dtype
+        return v.dtype
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
@@ -581,9 +594,7 @@ class Tensor:
         fn = numpy_api.FUNCTIONS.get(func)
         for tp in types:
             if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
-                sequences.other_types(func, types)  # raises, or allows Elements through
-                args, kwargs = sequences.pack_arguments(func, args, kwargs)
-                break
+                sequences.other_types(func, types)  # raises: their semantics are not NumPy's
         for a in args:  # lists and object arrays that hold traced values are packed
             tp = type(a)
             if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):
