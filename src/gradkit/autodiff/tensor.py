@@ -85,6 +85,8 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
+    if arr.dtype is _OBJECT and arr.size:  # an object array of numbers: NumPy's own dtype
+        arr = np.array(arr.tolist())
     if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
