@@ -261,6 +261,15 @@ class Tensor:
         return numpy_api.transpose(self)
 
     @property
+    def flat(self) -> Any:
+        """NumPy's flat iterator: ``t.flat[i]`` reads, ``t.flat[i] = v`` writes (C order)."""
+        return views.FlatIter(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        views.FlatIter(self)[...] = value
+
+    @property
     def real(self) -> Any:
         """The real part (``np.real``)."""
         return np.real(self)
