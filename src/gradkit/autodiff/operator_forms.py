@@ -102,7 +102,10 @@ def _numpy_result(op: Callable) -> Callable:
         to = _AS_NUMPY.get(type(r))
         return r if to is None else to(r)
 
-    impl.__name__ = op.__name__
+    # a module-level name (scalar_mul, ...), which gk.jit(f).source(...) can import
+    impl.__name__ = impl.__qualname__ = f"scalar_{op.__name__}"
+    impl.__module__ = __name__
+    globals()[impl.__name__] = impl
     return impl
 
 
