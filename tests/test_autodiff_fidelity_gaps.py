@@ -197,7 +197,7 @@ def test_a_reduction_method_with_out_writes_through_a_view() -> None:
 
 
 def test_a_traced_result_into_a_plain_out_is_refused() -> None:
-    with pytest.raises(InPlaceError, match=r"np\.sum with out=.*np\.zeros_like"):
+    with pytest.raises(InPlaceError, match=r"np\.sum\(\.\.\., out=\.\.\.\).*np\.zeros_like"):
         gk.grad(lambda x: np.sum(np.sum(x, axis=0, out=np.empty(3))))(X)
 
 

@@ -127,6 +127,12 @@ def store_result(out: Any, value: Any, who: str) -> Any:
     """
     if isinstance(out, tuple) and len(out) == 1:
         out = out[0]
+    if not _tensor(out) and _traced(value):
+        raise InPlaceError(
+            f"{who}(..., out=...) would write a traced result into a plain NumPy array, "
+            f"which cannot hold its derivative; assign the result instead: y = {who}(...), "
+            "or pass a traced out (np.zeros_like(x) is one when x is traced)"
+        )
     if shape_of(out) != shape_of(value):
         raise ValueError(
             f"{who}: the output array out= has shape {shape_of(out)}, but the result has shape "
