@@ -125,11 +125,11 @@ def _operator(prim: Any) -> tuple:
             if tr is not None:
                 if tp is _ndarray or type(self._value) is _ndarray:
                     return tr.with_constant(prim, self, other, 0)
-                return tr.with_constant(form, self, other, 0)
+                return tr.with_constant(_pick(prim, form, self, other), self, other, 0)
         elif tr is not None and other._trace is tr:
             if type(self._value) is _ndarray or type(other._value) is _ndarray:
                 return tr.binary(prim, self, other)
-            return tr.binary(form, self, other)
+            return tr.binary(_pick(prim, form, self, other), self, other)
         return bind(_pick(prim, form, self, other), (self, other), _NO_KW)
 
     def rop(self, other):
@@ -142,17 +142,21 @@ def _operator(prim: Any) -> tuple:
         if tr is not None and type(other) is not Tensor:
             if type(other) is _ndarray or type(self._value) is _ndarray:
                 return tr.with_constant(prim, self, other, 1)
-            return tr.with_constant(form, self, other, 1)
+            return tr.with_constant(_pick(prim, form, other, self), self, other, 1)
         return bind(_pick(prim, form, other, self), (other, self), _NO_KW)
 
     return op, rop
 
 
 def _pick(prim: Any, form: Any, a: Any, b: Any) -> Any:
-    """``prim``, or its operator form when neither value is an array (NumPy's scalar math)."""
-    va = a._value if type(a) is Tensor else a
-    vb = b._value if type(b) is Tensor else b
-    return prim if type(va) is _ndarray or type(vb) is _ndarray else form
+    """``prim``, or its operator form when neither value is an array (NumPy's scalar
+    math). A value traced by several transforms is looked at under all its boxes: an
+    array there takes the ufunc at every level (no operator form to go through)."""
+    while type(a) is Tensor:
+        a = a._value
+    while type(b) is Tensor:
+        b = b._value
+    return prim if type(a) is _ndarray or type(b) is _ndarray else form
 
 
 def _in_place_operator(method: Any) -> Any:
@@ -476,7 +480,7 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return bind(_abs if type(self._value) is _ndarray else _ABS_FORM, (self,), _NO_KW)
+        return bind(_pick(_abs, _ABS_FORM, self, None), (self,), _NO_KW)
 
     # Comparisons have a zero derivative: a plain result (recorded under gk.jit).
     def __lt__(self, other):
