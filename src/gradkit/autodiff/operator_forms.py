@@ -71,11 +71,28 @@ class OperatorForm(Primitive):
         self.__dict__["lower"] = lower
 
     # The rules are base's, read at each use (properties: no copy to fall out of date).
-    _vjps = property(lambda self: self.base._vjps)
-    _vjp_any = property(lambda self: self.base._vjp_any)
-    jvp = property(lambda self: self.base.jvp)
-    user_jvps = property(lambda self: self.base.user_jvps)
-    vjp_in_place = property(lambda self: self.base.vjp_in_place)
+    @property
+    def _vjps(self) -> Any:  # type: ignore[override]
+        return self.base._vjps
+
+    @property
+    def _vjp_any(self) -> Any:  # type: ignore[override]
+        return self.base._vjp_any
+
+    @property
+    def jvp(self) -> Any:  # type: ignore[override]
+        """The forward-mode rule: ``base``'s."""
+        return self.base.jvp
+
+    @property
+    def user_jvps(self) -> tuple:  # type: ignore[override]
+        """User-given forward-mode rules: ``base``'s."""
+        return self.base.user_jvps
+
+    @property
+    def vjp_in_place(self) -> Any:  # type: ignore[override]
+        """The in-place reverse-mode rule: ``base``'s."""
+        return self.base.vjp_in_place
 
     def __getattr__(self, name: str) -> Any:  # anything else a primitive may carry
         if name == "base":

@@ -300,7 +300,7 @@ class FlatIter:
     def __len__(self) -> int:
         return int(np.prod(self.base.shape))
 
-    def __iter__(self):
+    def __iter__(self) -> Any:
         entries = self._entries()
         for k in range(len(self)):
             yield entries[k]
