@@ -392,6 +392,7 @@ class _Builder:
             value = np.round(self.rng.uniform(-2.0, 2.0, shape), 3)
         self.consts[name] = value
         self.env[name] = value
+        self.tensor_env[name] = value
         return name
 
     def add(self, expr: str, family: str, setup: tuple = ()) -> None:
