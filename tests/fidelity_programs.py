@@ -40,6 +40,7 @@ Run as a script for a larger differential fuzz (see :func:`main`).
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -297,7 +298,7 @@ def inputs(draw_or_rng, shape: tuple) -> np.ndarray:
 # The chain corpus (tests/test_fidelity.py)
 FAMILIES = (
     "elementwise", "reductions", "indexing", "linalg", "kinks", "out", "writes",
-    "complex", "sequences",
+    "complex", "sequences", "object arrays",
 )  # fmt: skip
 
 #: The input shapes a program may take.
@@ -368,6 +369,11 @@ class _Builder:
         self.values = [rng.uniform(-1.5, 1.5, s) for s in shapes]
         self.names = [f"x{k}" for k in range(len(shapes))]
         self.env: dict = {"np": np, **dict(zip(self.names, self.values))}
+        # the same program on hand-made Tensors: which values are object arrays there
+        import gradkit as gk
+
+        tensors = [gk.Tensor(v, requires_grad=True) for v in self.values]
+        self.tensor_env: dict = {"np": np, **dict(zip(self.names, tensors))}
 
     def pick(self, pred: Any = None) -> int:
         choices = [k for k, v in enumerate(self.values) if pred is None or pred(v)]
@@ -386,12 +392,22 @@ class _Builder:
             value = np.round(self.rng.uniform(-2.0, 2.0, shape), 3)
         self.consts[name] = value
         self.env[name] = value
+        self.tensor_env[name] = value
         return name
 
     def add(self, expr: str, family: str, setup: tuple = ()) -> None:
-        """Run the line(s) on the generation input; keep them if all is finite."""
+        """Run the line(s) on the generation input; keep them if all is finite.
+
+        A line that reads a value gradkit holds as an object array (an array built from
+        a list of traced values, before gradkit met it) is of the family "object
+        arrays", whatever drew it: NumPy computes it with its object loops."""
         name = f"v{len(self.values)}"
         lines = [*setup, f"{name} = {expr}"]
+        used = set(re.findall(r"\b[xv]\d+\b", "\n".join(lines)))
+        if any(_is_object(self.tensor_env.get(u)) for u in used):
+            if "object arrays" not in self.families:
+                return  # drawn for another family: left out
+            family = "object arrays"
         env = dict(self.env)
         try:
             with np.errstate(all="raise"):
@@ -409,11 +425,25 @@ class _Builder:
         self.values.append(value)
         self.names.append(name)
         self.used.add(family)
+        tensor_env = dict(self.tensor_env)
+        try:
+            with np.errstate(all="ignore"):
+                for line in lines:
+                    exec(line, tensor_env)  # noqa: S102 - the same lines, on Tensors
+            self.tensor_env = tensor_env
+        except Exception:  # noqa: S110 - gradkit fails where NumPy did not: the checks say so
+            pass
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == object
 
 
 def _draw_line(b: _Builder) -> None:  # noqa: C901 - one branch per family, read in order
     draw = b.draw
     family = draw(st.sampled_from(sorted(b.families)))
+    if family == "object arrays":  # a line of another family, reading an object array
+        family = draw(st.sampled_from([f for f in FAMILIES if f != "object arrays"]))
     if family == "elementwise":
         a = b.pick()
         if draw(st.booleans()):
@@ -545,7 +575,10 @@ def _draw_line(b: _Builder) -> None:  # noqa: C901 - one branch per family, read
         fn = draw(st.sampled_from([
             "np.array([np.sum({x}), np.sum(np.sin({x}))])", "np.mean([{x}, {x} + 2.0], axis=0)",
             "np.linalg.norm([np.sum({x}), 3.0])", "np.asarray([{x}, {x} * {x}])",
-            "np.append([1.0, 2.0], {x})",
+            "np.append([1.0, 2.0], {x})", "np.r_[{x}.ravel(), 0.5, {x}.ravel() * 2.0]",
+            "np.c_[{x}.ravel(), {x}.ravel() ** 2]",
+            "np.mean([np.sum({x}), np.sum({x} * {x}), 1.5])",
+            "np.array([[np.sum({x}), 1.0], (2.0, np.prod(np.cos({x})))])",
         ]))  # fmt: skip
         b.add(fn.format(x=x), family)
 
@@ -590,6 +623,19 @@ def same_to_ulps(got: Any, want: Any, ulps: int = 1) -> bool:
     return bool(np.all(both_nan | (got == want) | (gap <= room)))
 
 
+def _gathered(y: Any) -> Any:
+    """The program's result as one array: an object array of traced values (what NumPy
+    returns for ``np.array([...])`` of them) is gathered by ``gk.Tensor``, as a
+    transform gathers its output. The weighted sum of the losses is the test's own
+    instrument: it must not add NumPy's object loops (see "object arrays") to the
+    program it measures."""
+    if isinstance(y, np.ndarray) and y.dtype == object:
+        import gradkit as gk
+
+        return gk.Tensor(y)
+    return y
+
+
 def _grads_tuple(g: Any, n: int) -> tuple:
     return tuple(g) if n > 1 else (g,)
 
@@ -607,7 +653,7 @@ def check_values_and_gradients(p: ChainProgram, seed: int = 0) -> None:
     argnums = tuple(range(n)) if n > 1 else 0
 
     def loss(*xs):
-        return np.sum(f(*xs) * weights)
+        return np.sum(_gathered(f(*xs)) * weights)
 
     xs = p.inputs(seed)
     with np.errstate(all="ignore"):
@@ -626,6 +672,7 @@ def check_values_and_gradients(p: ChainProgram, seed: int = 0) -> None:
             raise Mismatch("value", f"vjp's primal {out!r}, NumPy {want!r}")
         ts = [gk.Tensor(x, requires_grad=True) for x in xs]
         y = f(*ts)
+        y = _gathered(y)  # np.array([...]) of Tensors is an ndarray (NumPy's rule)
         if not same_to_ulps(gk.Tensor(y).numpy() if isinstance(y, gk.Tensor) else y, want):
             raise Mismatch("value", f"eager Tensors gave {y!r}, NumPy {want!r}")
         if isinstance(y, gk.Tensor) and y.requires_grad:
@@ -657,7 +704,7 @@ def check_jit(p: ChainProgram, seeds: tuple = (1, 2, 3)) -> None:
     argnums = tuple(range(n)) if n > 1 else 0
 
     def loss(*xs):
-        return np.sum(f(*xs) * weights)
+        return np.sum(_gathered(f(*xs)) * weights)
 
     grad = gk.grad(loss, argnums=argnums)
     jf, jg = gk.jit(f), gk.jit(grad)

@@ -124,6 +124,12 @@ def _no(name: str, **given: Any) -> None:
             raise TypeError(f"{name}: the argument {key}= is not supported on traced values")
 
 
+def _into(out: Any, value: Any, name: str) -> Any:
+    """A reduction's ``out=``: ``value`` written into ``out`` (numpy_writes.store_result;
+    that module, which imports this one, is imported at the end of this one)."""
+    return numpy_writes.store_result(out, value, f"np.{name}")
+
+
 def norm_axis(axis: Any, ndim: int, name: str = "reduction") -> tuple | None:
     """Normalize ``axis`` to ``None`` or a sorted tuple of non-negative ints."""
     if axis is None:
@@ -217,8 +223,10 @@ def _load_scipy_special_rules() -> dict:
 # reductions -------------------------------------------------------------------------
 def _reduction(prim: Any, name: str) -> Callable:
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-        if out is not None or initial is not None or where is not None:
-            _no(name, out=out, initial=initial, where=where)
+        if out is not None:  # computed, then written into out as NumPy does
+            return _into(out, reduce(a, axis, dtype, None, keepdims, initial, where), name)
+        if initial is not None or where is not None:
+            _no(name, initial=initial, where=where)
         kw = {"axis": norm_axis(axis, ndim_of(a), name), "keepdims": bool(keepdims)}
         if dtype is not None:  # the entries cast first, as NumPy does
             return casts.reduce_in_dtype(getattr(np, name), prim, a, dtype, kw)
@@ -251,8 +259,10 @@ amin = implements(np.min, np.amin)(_without_dtype(_min))
 
 @implements(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    if out is not None or where is not None:
-        _no("mean", out=out, where=where)
+    if out is not None:
+        return _into(out, mean(a, axis, dtype, None, keepdims, where), "mean")
+    if where is not None:
+        _no("mean", where=where)
     kw = {"axis": norm_axis(axis, ndim_of(a), "mean"), "keepdims": bool(keepdims)}
     if dtype is not None:  # computed in dtype, as NumPy does
         return casts.reduce_in_dtype(np.mean, reductions.mean_p, a, dtype, kw)
@@ -261,7 +271,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
 
 @implements(np.var)
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
-    _no("var", out=out, where=where, mean=mean)
+    if out is not None:
+        return _into(out, var(a, axis, dtype, None, ddof, keepdims, where, mean), "var")
+    _no("var", where=where, mean=mean)
     if dtype is not None:  # computed in dtype, as NumPy does (the gradient is cast back)
         a = astype(a, dtype)
     axes = norm_axis(axis, ndim_of(a), "var")
@@ -274,6 +286,8 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
     # A constant slice has no gradient (sqrt at 0); 0 is taken, as for the norm of a zero
     # vector and as PyTorch does, instead of 0 * inf = nan.
+    if out is not None:
+        return _into(out, std(a, axis, dtype, None, ddof, keepdims, where, mean), "std")
     return _safe_root(
         var(
             a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean
@@ -284,7 +298,8 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 
 @implements(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
-    _no("cumsum", out=out)
+    if out is not None:
+        return _into(out, cumsum(a, axis, dtype), "cumsum")
     if dtype is not None:
         a = astype(a, dtype)
     if axis is None:

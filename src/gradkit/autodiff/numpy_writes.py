@@ -109,6 +109,38 @@ def _store(out: Any, value: Any, who: str) -> Any:
     return out
 
 
+def store_result(out: Any, value: Any, who: str) -> Any:
+    """A reduction's ``out=`` (``np.sum(x, axis=0, out=o)``): ``out[...] = value``, where
+    ``out`` has the result's shape, as NumPy requires; returns ``out``, as NumPy does.
+    A traced result goes into a traced ``out`` (``np.zeros_like(x)`` of a traced ``x``
+    is one), never into a plain array, which would drop its gradient (InPlaceError).
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> def f(x):
+    ...     o = np.zeros_like(x[0])
+    ...     np.sum(x * x, axis=0, out=o)
+    ...     return np.sum(o)
+    >>> gk.grad(f)(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[2., 4.],
+           [6., 8.]])
+    """
+    if isinstance(out, tuple) and len(out) == 1:
+        out = out[0]
+    if not _tensor(out) and _traced(value):
+        raise InPlaceError(
+            f"{who}(..., out=...) would write a traced result into a plain NumPy array, "
+            f"which cannot hold its derivative; assign the result instead: y = {who}(...), "
+            "or pass a traced out (np.zeros_like(x) is one when x is traced)"
+        )
+    if shape_of(out) != shape_of(value):
+        raise ValueError(
+            f"{who}: the output array out= has shape {shape_of(out)}, but the result has shape "
+            f"{shape_of(value)}; pass an array of the result's shape (keepdims= decides it)"
+        )
+    return _store(out, value, who)
+
+
 def apply_ufunc_writing(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     """A ufunc call that writes: ``out=`` (and ``where=``), or ``ufunc.at``."""
     from gradkit.autodiff import numpy_api

@@ -2,12 +2,20 @@
 
 NumPy builds ``np.array([a * b, np.sin(c)])``, ``np.asarray(t)``, ``np.r_[...]`` and the
 ``np.asarray`` inside ``np.linalg.norm([x, y])`` without asking the values: it calls
-``__array__`` on each. A traced value answers with an *object* array of its elements,
-each an :class:`~gradkit.autodiff.elements.Element` holding a 0-d traced value
-(:func:`element_array`), so NumPy's object loops compute with the engine's operations
-and the result keeps its derivative. Such an object array is
-gathered back into one traced array (:func:`pack`) wherever gradkit meets it: beside a
-Tensor in an operator, a ufunc or a NumPy function, and in what a transform returns.
+``__array__`` on each (and stores a 0-d value as it is). A traced value answers with an
+*object* array of its elements, each a 0-d traced value (:func:`element_array`), so
+NumPy's object loops compute with the engine's operations and the result keeps its
+derivative. Such an object array is gathered back into one traced array (:func:`pack`)
+wherever gradkit meets it: beside a Tensor in an operator, a ufunc or a NumPy function,
+in ``gk.Tensor(...)`` and in what a transform returns. NumPy's ``np.mean``, ``np.var``
+and ``np.std`` of such an array return a traced value (:func:`hides_dtype`).
+
+NumPy's ``np.array`` returns an ndarray whatever it is given, so the array itself is an
+object array, also of hand-made Tensors: ``gk.Tensor(np.array([t1, t2]))`` gathers it.
+What NumPy computes on it before gradkit meets it follows NumPy's object loops: each
+element's arithmetic is NumPy's scalar arithmetic, but a sum adds the entries in order,
+where NumPy's sum of a float array adds 8 or more of them pairwise (so a sum of 8 or
+more such entries may differ from the float sum in the last bits; see docs/fidelity.md).
 
 What cannot be honoured is refused by name: a float array asked of a traced value
 (``np.asarray(t, dtype=float)``, ``a[:] = t``), NumPy's masked arrays and ``np.matrix``,
@@ -28,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import conversions, primitives, scipy_names
-from gradkit.autodiff.elements import Element, unwrap, wrap
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
 from gradkit.autodiff.rules import shape
@@ -65,7 +72,7 @@ def element_array(t: Any, dtype: Any, copy: Any) -> np.ndarray:
     flat = out.reshape(-1)  # a view: filling it fills out
     getitem = shape.getitem_p
     for k, idx in enumerate(np.ndindex(t.shape)):
-        flat[k] = wrap(bind(getitem, (t,), {"idx": idx}))
+        flat[k] = bind(getitem, (t,), {"idx": idx})
     if not copy:
         # np.asarray(x) of an array is x itself, so a write into it would change x; the
         # elements here are copies, so such a write is refused rather than lost.
@@ -89,18 +96,41 @@ def _refuse_caller(frame: Any, t: Any) -> None:
         )
 
 
+def _numpy_finishers() -> frozenset:
+    """The code of NumPy's Python functions that end a mean, a variance or a standard
+    deviation of an object array with ``ret.dtype.type(ret / n)`` when the sum ``ret``
+    has a ``dtype``, and with ``ret / n`` when it has none (as for Python numbers)."""
+    from numpy._core import _methods
+
+    return frozenset(
+        f.__code__ for f in (getattr(_methods, n, None) for n in ("_mean", "_var", "_std")) if f
+    )
+
+
+_FINISHERS = _numpy_finishers()
+
+
+def hides_dtype(frame: Any) -> bool:
+    """Whether a 0-d traced value asked for its ``dtype`` by ``frame`` answers that it has
+    none: NumPy's ``np.mean``/``np.var``/``np.std`` of an object array (a list of traced
+    values) would otherwise end in ``np.float64(total / n)``, which drops the gradient
+    (and, on a hand-made Tensor, silently). Without a ``dtype`` NumPy returns
+    ``total / n`` itself: a traced value, NumPy's own value bit for bit."""
+    return frame.f_code in _FINISHERS
+
+
 # --- gathering traced elements back into one array --------------------------------------
 def _holds_traced(x: Any) -> bool:
     """Whether ``x`` (a Tensor, an object array, or nested lists/tuples) holds a traced
     value anywhere."""
     Tensor = primitives._Tensor
     tp = type(x)
-    if tp is Tensor or tp is Element:
+    if tp is Tensor:
         return True
     if tp is list or tp is tuple:
         return any(_holds_traced(e) for e in x)
     if tp is _ndarray and x.dtype.hasobject:
-        return any(type(e) is Tensor or type(e) is Element for e in x.flat)
+        return any(type(e) is Tensor for e in x.flat)
     return False
 
 
@@ -119,8 +149,6 @@ def pack(x: Any) -> Any:
     tp = type(x)
     if tp is Tensor:
         return x
-    if tp is Element:
-        return unwrap(x)
     if tp is _ndarray and x.dtype.hasobject:
         return _pack_objects(x)
     if tp is list or tp is tuple:
@@ -140,7 +168,7 @@ def _number(e: Any) -> bool:
 def _pack_objects(arr: np.ndarray) -> Any:
     """An object array of 0-d traced values and numbers as one traced array."""
     Tensor = primitives._Tensor
-    elems = [e.value if type(e) is Element else e for e in arr.flat]
+    elems = list(arr.flat)
     if not any(type(e) is Tensor for e in elems):
         return arr  # a user's own object array: NumPy's semantics, untouched
     values = []
@@ -178,7 +206,7 @@ def _pack_sequence(seq: Any) -> Any:
     """Nested lists/tuples holding traced values as one traced array."""
     if not _holds_traced(seq):
         return np.asarray(seq)
-    seq = _map_leaves(seq, lambda e: unwrap(_pack_leaf(e)))
+    seq = _map_leaves(seq, _pack_leaf)
     reference = np.array(_plain_tree(seq))  # NumPy's shape and dtype (or NumPy's error)
     if reference.dtype.kind not in "biufc":
         raise TypeError(
@@ -224,8 +252,6 @@ def operand(x: Any) -> Any:
         return _pack_sequence(x)
     if tp is _ndarray:
         return _pack_objects(x) if x.dtype.hasobject else x
-    if tp is Element:
-        return unwrap(x)
     if isinstance(x, _ndarray) or _foreign(tp):
         if isinstance(x, np.memmap):
             return np.asarray(x)
@@ -273,8 +299,6 @@ def pack_arguments(func: Any, args: tuple, kwargs: dict) -> tuple:
 
 
 def _pack_leaf(a: Any) -> Any:
-    if type(a) is Element:
-        return unwrap(a)
     return _pack_objects(a) if type(a) is _ndarray and a.dtype.hasobject else a
 
 
@@ -284,8 +308,6 @@ def pack_output(out: Any) -> Any:
     tp = type(out)
     if tp is _ndarray:
         return _pack_objects(out) if out.dtype.hasobject else out
-    if tp is Element:
-        return unwrap(out)
     if tp is list or tp is tuple:
         return tp(pack_output(e) for e in out)
     if tp is dict:
@@ -341,29 +363,21 @@ def check_input(x: Any, who: str, argnum: int) -> None:
         raise unsupported_type_error(tp, where=f"gk.{who}, argument {argnum}")
 
 
-def other_types(func: Any, types: Any) -> Any:
+def other_types(func: Any, types: Any) -> None:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
     Tensor = primitives._Tensor
-    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray and tp is not Element]
-    if not odd:  # Elements: NumPy computes on the traced values inside them
-        return _CALL_AGAIN
+    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray]
     name = getattr(func, "__name__", repr(func))
     raise unsupported_type_error(odd[0], where=f"an argument of np.{name}")
-
-
-#: other_types' answer when the call only needs its Elements unwrapped (pack_arguments).
-_CALL_AGAIN = object()
 
 
 def add_ufunc_methods(tensor_class: type) -> None:
     """Give Tensor a method for each ufunc gradkit differentiates (``t.sin()``,
     ``t.arctan2(u)``): NumPy's loops over object arrays call an element's method of the
     ufunc's name, so ``np.sin(np.array([x, y]))`` computes with traced elements."""
-    from gradkit.autodiff import elements
     from gradkit.autodiff.rules import elementwise
 
-    elements.add_ufunc_methods((*elementwise.UFUNC_PRIMITIVES, *elementwise.UFUNC_CONSTANT))
     for ufunc in (*elementwise.UFUNC_PRIMITIVES, *elementwise.UFUNC_CONSTANT):
         name = ufunc.__name__
         if hasattr(tensor_class, name):

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
+from sys import _getframe as _frame
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from gradkit.autodiff import (
     grad_mode,
     hooks,
     numpy_api,
+    operator_forms,
     primitives,
     sequences,
     trace,
@@ -43,7 +45,9 @@ _P = elementwise.P
 _add, _sub, _mul, _div = _P["add"], _P["subtract"], _P["multiply"], _P["true_divide"]
 _pow, _neg, _abs, _mod = _P["power"], _P["negative"], _P["absolute"], _P["remainder"]
 _matmul, _getitem, _index_update = linalg.matmul_p, shape.getitem_p, shape.index_update_p
+_ABS_FORM = operator_forms.FORMS[_abs]  # abs() of a scalar: NumPy's scalar math
 _NO_KW: dict = {}
+_SEQUENCE_TYPES = frozenset((list, tuple))
 _UFUNC_PRIMITIVES = elementwise.UFUNC_PRIMITIVES
 _new_object = object.__new__
 _ndarray = np.ndarray
@@ -85,6 +89,8 @@ def _eager_trace() -> ReverseTrace:
 
 def _as_array(data: Any) -> Any:
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
+    if arr.dtype is _OBJECT and arr.size:  # an object array of numbers: NumPy's own dtype
+        arr = np.array(arr.tolist())
     if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
     if arr.dtype.kind in "biu":
@@ -104,7 +110,11 @@ def _index(idx: Any) -> tuple:
 
 
 def _operator(prim: Any) -> tuple:
-    """The method and reflected method of a binary operator, with a constant fast path."""
+    """The method and reflected method of a binary operator, with a constant fast path.
+
+    Between two scalars (no array among the values) NumPy's operator runs its scalar
+    math, not the ufunc: its operator form computes that (operator_forms.py)."""
+    form = operator_forms.FORMS.get(prim, prim)
 
     def op(self, other):
         tr = self._trace
@@ -115,14 +125,18 @@ def _operator(prim: Any) -> tuple:
             ):  # a list is an array to NumPy, and to the rules
                 other = _operand(other)
                 if type(other) is Tensor:
-                    return bind(prim, (self, other), _NO_KW)
+                    return bind(_pick(prim, form, self, other), (self, other), _NO_KW)
             if tr is not None:
-                return tr.with_constant(prim, self, other, 0)
+                if tp is _ndarray or type(self._value) is _ndarray:
+                    return tr.with_constant(prim, self, other, 0)
+                return tr.with_constant(_pick(prim, form, self, other), self, other, 0)
             if type(self._value) is _ndarray:  # constants (results under gk.no_grad): no search
                 return Tensor._const(prim.impl(self._value, other))
         elif tr is not None and other._trace is tr:
-            return tr.binary(prim, self, other)
-        return bind(prim, (self, other), _NO_KW)
+            if type(self._value) is _ndarray or type(other._value) is _ndarray:
+                return tr.binary(prim, self, other)
+            return tr.binary(_pick(prim, form, self, other), self, other)
+        return bind(_pick(prim, form, self, other), (self, other), _NO_KW)
 
     def rop(self, other):
         tp = type(other)
@@ -132,10 +146,23 @@ def _operator(prim: Any) -> tuple:
             other = _operand(other)
         tr = self._trace
         if tr is not None and type(other) is not Tensor:
-            return tr.with_constant(prim, self, other, 1)
-        return bind(prim, (other, self), _NO_KW)
+            if type(other) is _ndarray or type(self._value) is _ndarray:
+                return tr.with_constant(prim, self, other, 1)
+            return tr.with_constant(_pick(prim, form, other, self), self, other, 1)
+        return bind(_pick(prim, form, other, self), (other, self), _NO_KW)
 
     return op, rop
+
+
+def _pick(prim: Any, form: Any, a: Any, b: Any) -> Any:
+    """``prim``, or its operator form when neither value is an array (NumPy's scalar
+    math). A value traced by several transforms is looked at under all its boxes: an
+    array there takes the ufunc at every level (no operator form to go through)."""
+    while type(a) is Tensor:
+        a = a._value
+    while type(b) is Tensor:
+        b = b._value
+    return prim if type(a) is _ndarray or type(b) is _ndarray else form
 
 
 def _in_place_operator(method: Any) -> Any:
@@ -173,11 +200,19 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __new__(cls, data: Any = None, requires_grad: bool = False) -> Tensor:
+        tp = type(data)
+        if tp in _SEQUENCE_TYPES or (tp is _ndarray and data.dtype is _OBJECT):
+            data = sequences.pack_if_traced(data)  # np.array([t1, t2]) of traced values
         if type(data) is Tensor and data._trace is not None and not requires_grad:
             return data  # wrapping a traced value keeps it traced; use .detach() to cut it
         return _new_object(cls)
 
     def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
+        tp = type(data)
+        if tp in _SEQUENCE_TYPES or (tp is _ndarray and data.dtype is _OBJECT):
+            if hasattr(self, "_value"):
+                return  # __new__ returned the traced value it gathered
+            data = sequences.pack_if_traced(data)
         if type(data) is Tensor:
             if data is self:
                 return
@@ -228,12 +263,24 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the value."""
-        return self._value.dtype
+        v = self._value
+        if not v.shape and self._trace is not None and sequences.hides_dtype(_frame(1)):
+            raise AttributeError("dtype")  # NumPy's mean of a list: see sequences.hides_dtype
+        return v.dtype
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
         """The transpose (reversed axes)."""
         return numpy_api.transpose(self)
+
+    @property
+    def flat(self) -> Any:
+        """NumPy's flat iterator: ``t.flat[i]`` reads, ``t.flat[i] = v`` writes (C order)."""
+        return views.FlatIter(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        views.FlatIter(self)[...] = value
 
     @property
     def real(self) -> Any:
@@ -500,7 +547,7 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return bind(_abs, (self,), _NO_KW)
+        return bind(_pick(_abs, _ABS_FORM, self, None), (self,), _NO_KW)
 
     # Comparisons have a zero derivative: a plain result (recorded under gk.jit).
     def __lt__(self, other):
@@ -633,9 +680,7 @@ class Tensor:
         fn = numpy_api.FUNCTIONS.get(func)
         for tp in types:
             if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
-                sequences.other_types(func, types)  # raises, or allows Elements through
-                args, kwargs = sequences.pack_arguments(func, args, kwargs)
-                break
+                sequences.other_types(func, types)  # raises: their semantics are not NumPy's
         for a in args:  # lists and object arrays that hold traced values are packed
             tp = type(a)
             if tp in SEQUENCES or (tp is _ndarray and a.dtype is _OBJECT):

@@ -48,7 +48,9 @@ from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import peek
 from gradkit.autodiff.rules import shape
 
-__all__ = ["link", "write", "setitem", "is_view", "readonly_error", "into_ndarray_error"]
+__all__ = [
+    "link", "write", "setitem", "is_view", "readonly_error", "into_ndarray_error", "FlatIter",
+]  # fmt: skip
 
 _may_share_memory = np.may_share_memory
 _ref = weakref.ref
@@ -281,3 +283,64 @@ def into_ndarray_error(t: Any) -> TracerConversionError:
         "a = np.zeros_like(x) (traced when x is) and then a[i] = t, or build the result "
         "with np.where / np.stack / np.concatenate."
     )
+
+
+class FlatIter:
+    """``t.flat`` of a traced ``t``: NumPy's flat iterator over its entries in C order.
+
+    Reading (``t.flat[i]``, ``t.flat[1:4]``, ``t.flat[[0, 2]]``, iteration) gives a copy,
+    as NumPy's does; writing (``t.flat[i] = v``, ``t.flat = v``) writes into ``t`` and so
+    into its root and every view of it, in value and derivative. NumPy repeats a value
+    too short for the entries it writes (``a.flat[:4] = [1, 2]``); gradkit refuses that
+    case by name rather than guess.
+
+    >>> import numpy as np
+    >>> import gradkit as gk
+    >>> def f(x):
+    ...     y = x.T * 1.0
+    ...     y.flat[1] = 3.0 * y.flat[0]
+    ...     return np.sum(y * y)
+    >>> gk.grad(f)(np.array([[1.0, 2.0], [0.5, 4.0]]))  # y.flat[1] is y[0, 1] = x[1, 0]
+    array([[20.,  4.],
+           [ 0.,  8.]])
+    """
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+
+    def _entries(self) -> Any:
+        return _reshape(self.base, shape=(-1,))  # C order, whatever the layout
+
+    def __len__(self) -> int:
+        return int(np.prod(self.base.shape))
+
+    def __iter__(self) -> Any:
+        entries = self._entries()
+        for k in range(len(self)):
+            yield entries[k]
+
+    def __getitem__(self, idx: Any) -> Any:
+        return np.copy(self._entries()[idx])
+
+    def __setitem__(self, idx: Any, v: Any) -> None:
+        entries = self._entries()
+        plain_idx = tuple(peek(k) for k in idx) if isinstance(idx, tuple) else peek(idx)
+        target = np.shape(np.empty(len(self))[plain_idx])
+        got = np.shape(peek(v))
+        try:
+            fits = np.broadcast_shapes(got, target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"t.flat[...] = v with v of shape {got} for {target} entries: NumPy repeats a "
+                "shorter v to fill them, which gradkit does not do; pass a value of the "
+                "entries' shape (np.resize(v, n) repeats it)"
+            )
+        dtype = peek(self.base).dtype
+        if isinstance(peek(v), (np.ndarray, np.generic)) and peek(v).dtype != dtype:
+            v = casts.astype(v, dtype)  # NumPy casts what it writes to the array's dtype
+        new = _index_update(entries, v, idx=idx if isinstance(idx, tuple) else (idx,))
+        write(self.base, _reshape(new, shape=self.base.shape))
