@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.arraytypes import is_duck
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
@@ -314,12 +315,12 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
         if len(rshape) == 2 and type(r) is np.ndarray and r.dtype == _F64:
             # BLAS sums the rows 2-3x faster than add.reduce
             return readonly_ones((rshape[0],), _F64) @ r
-        return _add_reduce(r, 0)
+        return np.sum(r, 0) if is_duck(r) else _add_reduce(r, 0)
     axes = tuple(range(lead)) + tuple(
         k + lead for k, n in enumerate(shape) if n == 1 and rshape[k + lead] != 1
     )
     if axes:
-        r = _add_reduce(r, axes)
+        r = np.sum(r, axes) if is_duck(r) else _add_reduce(r, axes)
     if shape_of(r) != shape:
         r = r.reshape(shape)
     return r

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import conversions, primitives, scipy_names
+from gradkit.autodiff.arraytypes import is_duck_type
 from gradkit.autodiff.elements import Element, unwrap, wrap
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
@@ -235,8 +236,8 @@ def operand(x: Any) -> Any:
 
 def _foreign(tp: type) -> bool:
     """An array type with NumPy overrides of its own (its semantics, not NumPy's)."""
-    if tp is primitives._Tensor or issubclass(tp, np.generic):
-        return False
+    if tp is primitives._Tensor or issubclass(tp, np.generic) or is_duck_type(tp):
+        return False  # a duck array (Dask's) computes NumPy's functions itself
     return any(
         getattr(tp, name, None) is not None
         for name in ("__array_ufunc__", "__array_function__", "__array_namespace__")
@@ -345,7 +346,11 @@ def other_types(func: Any, types: Any) -> Any:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
     Tensor = primitives._Tensor
-    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray and tp is not Element]
+    odd = [
+        tp
+        for tp in types
+        if tp is not Tensor and tp is not _ndarray and tp is not Element and not is_duck_type(tp)
+    ]
     if not odd:  # Elements: NumPy computes on the traced values inside them
         return _CALL_AGAIN
     name = getattr(func, "__name__", repr(func))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradkit.autodiff.arraytypes import is_duck
 from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of, strip
 
 
@@ -44,27 +45,37 @@ def _count(shape: tuple, axis) -> int:
     return n
 
 
-# The ufuncs' reduce methods: NumPy's sum/mean/max wrappers cost microseconds each.
+# The ufuncs' reduce methods: NumPy's sum/mean/max wrappers cost microseconds each. A
+# duck array (Dask's) has no ufunc.reduce, but its own np.sum/np.max/np.prod.
 _add_reduce = np.add.reduce
+_ndarray = np.ndarray
 
 
 def _sum(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.sum(x, axis=axis, keepdims=keepdims)
     return _add_reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _mean(x, axis, keepdims):
-    return _add_reduce(x, axis=axis, keepdims=keepdims) / _count(shape_of(x), axis)
+    return _sum(x, axis, keepdims) / _count(shape_of(x), axis)
 
 
 def _max(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.max(x, axis=axis, keepdims=keepdims)
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.min(x, axis=axis, keepdims=keepdims)
     return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _prod(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.prod(x, axis=axis, keepdims=keepdims)
     return np.multiply.reduce(x, axis=axis, keepdims=keepdims)
 
 
