@@ -28,13 +28,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "check_supported"]
+from gradkit.autodiff import primitives
+
+__all__ = [
+    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "check_function", "raise_unsupported",
+]  # fmt: skip
 
 #: Array types whose NumPy functions compute what NumPy's do, as ``(module, class name)``
 #: of where the class is defined: their values flow through the engine unconverted.
 ARRAY_TYPES: tuple = (("dask.array.core", "Array"),)
 
 _cache: dict = {}
+
+#: True once a duck array has been seen: until then (a NumPy-only program) the checks
+#: below are skipped after reading this one flag.
+seen = False
 
 
 def is_duck_type(tp: type) -> bool:
@@ -56,6 +64,9 @@ def is_duck_type(tp: type) -> bool:
             )
             break
     _cache[tp] = found
+    if found:
+        global seen
+        seen = True
     return found
 
 
@@ -85,21 +96,79 @@ def type_name(tp: type) -> str:
     return f"{module}.{tp.__qualname__}"
 
 
-def check_supported(result: Any, operation: str, values: Any) -> None:
-    """Raise if a NumPy function given duck arrays answered ``NotImplemented`` (the
-    array type has no such function): name the operation and the type."""
-    if result is NotImplemented:
-        types = sorted({type_name(type(v)) for v in values if is_duck(v)})
-        raise unsupported_operation_error(operation, types[0] if types else "a duck array")
+def duck_in(values: Any) -> Any:
+    """The first duck array type among ``values`` and the values inside their traced
+    boxes (one level of tuples and lists too), or None."""
+    for v in values:
+        v = primitives.peek(v)  # a Tensor's value
+        tp = type(v)
+        if tp is list or tp is tuple:
+            found = duck_in(v)
+            if found is not None:
+                return found
+        elif tp is not np.ndarray and is_duck_type(tp):
+            return tp
+    return None
 
 
-def unsupported_operation_error(operation: str, type_label: str) -> Exception:
+def _implements(tp: type, func: Any) -> bool:
+    """Whether the duck array type ``tp`` computes NumPy function ``func`` itself (Dask
+    otherwise computes its arrays into memory and calls NumPy, with a FutureWarning)."""
+    key = (tp, func)
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    found = True
+    if tp.__module__.startswith("dask."):
+        import dask.array as module
+        from dask.array import core
+
+        found = func in getattr(core, "_HANDLED_FUNCTIONS", {})
+        if not found:
+            for sub in getattr(func, "__module__", "numpy").split(".")[1:]:
+                module = getattr(module, sub, None)
+            impl = getattr(module, func.__name__, None)
+            found = impl is not None and impl is not func
+    _cache[key] = found
+    return found
+
+
+def check_function(func: Any, args: tuple, kwargs: dict) -> None:
+    """Refuse NumPy function ``func`` on duck arrays that do not implement it (before
+    they are computed into memory): an error naming the function and the array type."""
+    tp = duck_in(args) or duck_in(kwargs.values())
+    if tp is not None and not _implements(tp, func):
+        module = getattr(func, "__module__", "numpy") or "numpy"
+        name = module.replace("numpy", "np", 1) + "." + func.__name__
+        raise unsupported_operation_error(name, type_name(tp))
+
+
+def raise_unsupported(err: Exception, prim: Any, values: Any, what: str) -> None:
+    """If ``err``, raised by a primitive's forward function or rule, came from duck
+    arrays (Dask's ``ufunc.at``, fancy indexing, FFTs across chunks...), raise the error
+    naming the primitive and the array type instead; otherwise return (the caller
+    re-raises ``err`` untouched)."""
+    if not seen or not isinstance(err, _DUCK_FAILURES):
+        return
+    tp = duck_in(values)
+    if tp is not None:
+        detail = f" ({type(err).__name__}: {str(err)[:300]})"
+        raise unsupported_operation_error(f"{prim.name} ({what})", type_name(tp), detail) from err
+
+
+#: What Dask raises for what it cannot do (ufunc.at, nd fancy indexing, FFTs across chunks).
+_DUCK_FAILURES = (TypeError, ValueError, NotImplementedError, IndexError, AttributeError)
+
+
+def unsupported_operation_error(operation: str, type_label: str, detail: str = "") -> Exception:
     """The error for ``operation`` applied to an array type that does not provide it."""
     from gradkit.autodiff.errors import UnsupportedArrayTypeError
 
     return UnsupportedArrayTypeError(
         f"{operation} is not supported on {type_label} values: that array type does not "
-        "implement it, so gradkit cannot compute it (or its derivative) on them. Compute "
-        "that part on NumPy arrays (e.g. x.compute() for a Dask array small enough to fit "
-        "in memory), or express it with operations the array type supports."
+        "implement it (or its derivative's operations), so gradkit cannot compute it "
+        "lazily on them. Compute that part on NumPy arrays (x.compute() of a Dask array "
+        "small enough to fit in memory), or express it with operations the array type "
+        f"supports.{detail}"
     )

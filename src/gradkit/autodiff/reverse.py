@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
-from gradkit.autodiff.arraytypes import is_duck
+from gradkit.autodiff.arraytypes import is_duck, raise_unsupported
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
@@ -250,12 +250,16 @@ class ReverseTrace(Trace):
                     lower = True
             vals.append(a)
             i += 1
-        if lower:
-            ans = primitives.bind(prim, vals, kw)
-        elif kw:
-            ans = prim.impl(*vals, **kw)
-        else:
-            ans = prim.impl(*vals)
+        try:
+            if lower:
+                ans = primitives.bind(prim, vals, kw)
+            elif kw:
+                ans = prim.impl(*vals, **kw)
+            else:
+                ans = prim.impl(*vals)
+        except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+            raise_unsupported(err, prim, vals, "the function")
+            raise
         rules = prim._vjps
         if not rules.complete or i > len(rules):
             for i, _ in parents:
@@ -420,12 +424,16 @@ def backward_pass(
             and g.shape == args[0].shape
         )
         for i, parent in parents:
-            if in_place:
-                r = prim.vjp_in_place(g, ans, *args)
-            elif kw:
-                r = rules[i](g, ans, *args, **kw)
-            else:
-                r = rules[i](g, ans, *args)
+            try:
+                if in_place:
+                    r = prim.vjp_in_place(g, ans, *args)
+                elif kw:
+                    r = rules[i](g, ans, *args, **kw)
+                else:
+                    r = rules[i](g, ans, *args)
+            except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+                raise_unsupported(err, prim, (g, *args), "its derivative")
+                raise
             try:
                 if r.shape != args[i].shape:
                     r = unbroadcast(r, args[i].shape)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import (
+    arraytypes,
     conversions,
     numpy_api,
     primitives,
@@ -560,6 +561,8 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         fn = numpy_api.FUNCTIONS.get(func)
+        if arraytypes.seen:  # a Dask array somewhere: refuse what Dask does not implement
+            arraytypes.check_function(func, args, kwargs)
         for tp in types:
             if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
                 sequences.other_types(func, types)  # raises, or allows Elements through
