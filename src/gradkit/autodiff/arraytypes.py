@@ -28,10 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
-
 __all__ = [
-    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "check_function", "raise_unsupported",
+    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "concrete", "check_function",
+    "raise_unsupported",
 ]  # fmt: skip
 
 #: Array types whose NumPy functions compute what NumPy's do, as ``(module, class name)``
@@ -96,11 +95,41 @@ def type_name(tp: type) -> str:
     return f"{module}.{tp.__qualname__}"
 
 
+def concrete(x: Any, operation: str, dtype: Any = None) -> np.ndarray:
+    """``np.asarray(x)`` where the engine needs the numbers themselves (a Python decision
+    on the data, a shape that depends on it); for a duck array, the error naming
+    ``operation`` and the type: it would have to be computed into memory."""
+    tp = type(x) if type(x) is not list else duck_in(x)
+    if tp is not None and tp is not np.ndarray and is_duck_type(tp):
+        raise unsupported_operation_error(
+            operation, type_name(tp), " (it needs the values themselves, not a lazy graph)"
+        )
+    return np.asarray(x, dtype=dtype)
+
+
+def like(a: np.ndarray, x: Any) -> Any:
+    """The NumPy array ``a`` as an array of ``x``'s type when ``x`` is a duck array (one
+    chunk for Dask: ``a`` is small, a reduced cotangent), else ``a`` itself."""
+    tp = type(x)
+    if tp is np.ndarray or not is_duck_type(tp):
+        return a
+    namespace = getattr(x, "__array_namespace__", None)
+    if namespace is not None:
+        return namespace().asarray(a)
+    if tp.__module__.startswith("dask."):
+        import dask.array as da
+
+        return da.from_array(a, chunks=a.shape or ())
+    return a
+
+
 def duck_in(values: Any) -> Any:
     """The first duck array type among ``values`` and the values inside their traced
     boxes (one level of tuples and lists too), or None."""
+    from gradkit.autodiff.primitives import peek  # (primitives imports this module)
+
     for v in values:
-        v = primitives.peek(v)  # a Tensor's value
+        v = peek(v)  # a Tensor's value
         tp = type(v)
         if tp is list or tp is tuple:
             found = duck_in(v)

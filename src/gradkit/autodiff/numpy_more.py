@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import arraytypes, primitives
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     _one_axis,
@@ -303,7 +303,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     y = np.arange(0, num, dtype=dt).reshape((-1,) + extra)
     if div > 0:
         step = delta / div
-        if np.any(np.asarray(peek(step)) == 0):
+        if np.any(arraytypes.concrete(peek(step), "np.linspace of arrays") == 0):
             y = (y / div) * delta
         else:
             y = y * step
@@ -349,7 +349,9 @@ def piecewise(x, condlist, funclist, *args, **kw):
         and nd != 0
     ):
         condlist = [condlist]
-    conds = np.asarray([np.asarray(value_of(c), dtype=bool) for c in condlist], dtype=bool)
+    conds = np.asarray(
+        [arraytypes.concrete(value_of(c), "np.piecewise", bool) for c in condlist], dtype=bool
+    )
     n = len(conds)
     if n == n2 - 1:
         conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)
@@ -390,7 +392,8 @@ if hasattr(_fb, "_i0_1") and hasattr(_fb, "_i0_2"):
     def i0(x):
         """The modified Bessel function of order 0, NumPy's series; ``i0' = i1``."""
         x = np.abs(x)
-        return piecewise(x, [np.asarray(value_of(x)) <= 8.0], [_fb._i0_1, _fb._i0_2])
+        v = arraytypes.concrete(value_of(x), "np.i0")
+        return piecewise(x, [v <= 8.0], [_fb._i0_1, _fb._i0_2])
 
 
 @implements(np.nan_to_num)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import arraytypes
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     UFUNC_METHODS,
@@ -258,7 +259,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = astype(a, dtype)
     mask = np.isnan(a)
     arr = np.where(mask, 0.0, a)
-    cnt = np.sum(~np.asarray(strip(mask)), axis=axis, keepdims=True, dtype=_dtype(a))
+    cnt = np.sum(~arraytypes.asarray(strip(mask)), axis=axis, keepdims=True, dtype=_dtype(a))
     avg = np.sum(arr, axis=axis, keepdims=True) / cnt
     centered = np.where(mask, 0.0, arr - avg)
     var = np.sum(centered * centered, axis=axis, keepdims=keepdims)
@@ -278,7 +279,7 @@ def _per_slice(a, axis, keepdims, lead_shape, statistic):
     flat, axes = _to_last(a, axis)
     batch = shape_of(flat)[:-1]
     rows = reshape(flat, (-1, shape_of(flat)[-1]))
-    keep = ~np.isnan(np.asarray(value_of(rows)))
+    keep = ~np.isnan(arraytypes.concrete(value_of(rows), "np.nanmedian/np.nanquantile"))
     parts = []
     for b in range(shape_of(rows)[0]):
         vals = rows[b][keep[b]]

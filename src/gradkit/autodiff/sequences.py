@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import conversions, primitives, scipy_names
+from gradkit.autodiff import arraytypes, conversions, primitives, scipy_names
 from gradkit.autodiff.arraytypes import is_duck_type
 from gradkit.autodiff.elements import Element, unwrap, wrap
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
@@ -180,7 +180,10 @@ def _pack_sequence(seq: Any) -> Any:
     if not _holds_traced(seq):
         return np.asarray(seq)
     seq = _map_leaves(seq, lambda e: unwrap(_pack_leaf(e)))
-    reference = np.array(_plain_tree(seq))  # NumPy's shape and dtype (or NumPy's error)
+    plain = _plain_tree(seq)
+    if arraytypes.seen:  # np.array of a list would compute a Dask array into memory
+        _map_leaves(plain, lambda e: arraytypes.concrete(e, "an array built from a list"))
+    reference = np.array(plain)  # NumPy's shape and dtype (or NumPy's error)
     if reference.dtype.kind not in "biufc":
         raise TypeError(
             f"a list holding traced values makes an array of dtype {reference.dtype}, not "
