@@ -203,9 +203,10 @@ def _dask_computes_it(case, dargs, reference) -> bool:
     return np.shape(out) == np.shape(reference) and np.allclose(out, reference, rtol=RTOL)
 
 
-#: Cases whose own program writes through views (np.einsum's, ``out=`` into a view):
-#: Dask has no views, so the program means something else there.
-#: Measured on the battery (Dask 2026.11, 587 cases): the count that must work lazily.
+#: Of the battery's 587 cases, Dask 2026.11 computes 427 itself (lazily, as NumPy does);
+#: 388 of them differentiate lazily and 39 are refused by name (repeated fancy indices,
+#: whose cotangent needs np.add.at; FFTs across chunks; the decompositions Dask lacks).
+#: The floor below leaves room for older Dask releases (the CI floors job).
 MIN_LAZY_CASES = 380
 
 
@@ -250,4 +251,5 @@ def test_the_primitive_battery_on_dask_arrays() -> None:
             continue
         worked.append(case.name)
     assert not problems, "\n".join(problems)
+    print(f"{len(worked)} cases lazy and equal to NumPy, {len(refused)} refused by name")
     assert len(worked) >= MIN_LAZY_CASES, (len(worked), len(refused))
