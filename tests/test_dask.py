@@ -165,6 +165,54 @@ def test_what_dask_does_not_implement_is_refused_by_name(use, named) -> None:
     assert "x.compute()" in str(info.value)  # says what to do
 
 
+@pytest.mark.parametrize(
+    ("use", "named"),
+    [
+        (lambda x: gk.Tensor(x, requires_grad=True), r"gk\.Tensor is not supported on dask"),
+        (lambda x: gk.jit(lambda x: np.sum(x))(x), r"gk\.jit is not supported on dask"),
+        (lambda x: gk.grad(lambda x: np.sum(x[x > 1.0]))(x), r"getitem.*shape that depends"),
+        (lambda x: gk.grad(lambda x: np.sum(np.nanmedian(x)))(x), r"np\.nanmedian/np\.nanq"),
+    ],
+    ids=["Tensor", "jit", "data-dependent shape", "needs the values"],
+)
+def test_what_would_compute_into_memory_is_refused_by_name(use, named) -> None:
+    x = _chunked(np.linspace(0.5, 2.0, 9), 3)
+    with dask.config.set(scheduler=_refuse):
+        with pytest.raises(UnsupportedArrayTypeError, match=named):
+            use(x)
+
+
+def test_an_array_built_from_traced_elements_stays_lazy() -> None:
+    x = np.linspace(0.5, 2.0, 9)
+    with dask.config.set(scheduler=_refuse):
+        g = gk.grad(lambda x: np.sum(np.array([x[0], x[1] * x[2]]) ** 2))(_chunked(x, 3))
+    assert isinstance(g, da.Array)
+    want = np.zeros(9)
+    want[0], want[1], want[2] = 2 * x[0], 2 * x[1] * x[2] ** 2, 2 * x[1] ** 2 * x[2]
+    np.testing.assert_allclose(g.compute(scheduler="synchronous"), want, rtol=RTOL)
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian", "checkpoint"])
+def test_jacobians_hessians_and_checkpoints_stay_lazy(transform) -> None:
+    x = np.linspace(0.2, 1.5, 5)
+
+    def f(x):
+        return np.sum(np.sin(x) * x**2)
+
+    make = {
+        "jacfwd": lambda: gk.jacfwd(lambda x: np.tanh(x) * x),
+        "jacrev": lambda: gk.jacrev(lambda x: np.tanh(x) * x),
+        "hessian": lambda: gk.hessian(f),
+        "checkpoint": lambda: gk.grad(gk.checkpoint(f)),
+    }[transform]
+    with dask.config.set(scheduler=_refuse):
+        got = make()(_chunked(x))
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(
+        got.compute(scheduler="synchronous"), make()(x), rtol=RTOL, atol=ATOL
+    )
+
+
 def test_an_integer_dask_array_is_refused_like_an_integer_numpy_array() -> None:
     with pytest.raises(TypeError, match="dtype int64"):
         gk.grad(lambda x: np.sum(x * 1.0))(da.arange(4, chunks=2))

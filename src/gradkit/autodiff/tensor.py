@@ -81,6 +81,8 @@ def _eager_trace() -> ReverseTrace:
 
 
 def _as_array(data: Any) -> Any:
+    if type(data) is not np.ndarray and arraytypes.is_duck(data):  # np.array computes it
+        raise arraytypes.unsupported_operation_error("gk.Tensor", arraytypes.type_name(type(data)))
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
     if arr.dtype.kind in "fc":  # must not change the recorded graph or the gradient
         return arr
