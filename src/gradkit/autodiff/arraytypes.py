@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "concrete", "check_function",
-    "raise_unsupported",
+    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "concrete", "like", "duck_in",
+    "check_function", "raise_unsupported", "unsupported_operation_error", "type_name",
 ]  # fmt: skip
 
 #: Array types whose NumPy functions compute what NumPy's do, as ``(module, class name)``
@@ -70,7 +70,11 @@ def is_duck_type(tp: type) -> bool:
 
 
 def is_duck(x: Any) -> bool:
-    """Whether ``x`` is a value of one of :data:`ARRAY_TYPES` (a Dask array)."""
+    """Whether ``x`` is a value of one of :data:`ARRAY_TYPES` (a Dask array).
+
+    >>> is_duck(np.ones(2)), is_duck(2.0)
+    (False, False)
+    """
     return is_duck_type(type(x))
 
 
@@ -88,7 +92,11 @@ def asarray(x: Any, dtype: Any = None) -> Any:
 
 
 def type_name(tp: type) -> str:
-    """``dask.array.Array``: where users know the type from (its package), not its file."""
+    """``dask.array.Array``: where users know the type from (its package), not its file.
+
+    >>> type_name(np.ndarray)
+    'numpy.ndarray'
+    """
     module = tp.__module__
     if module.endswith(".core"):
         module = module[: -len(".core")]
@@ -98,7 +106,11 @@ def type_name(tp: type) -> str:
 def concrete(x: Any, operation: str, dtype: Any = None) -> np.ndarray:
     """``np.asarray(x)`` where the engine needs the numbers themselves (a Python decision
     on the data, a shape that depends on it); for a duck array, the error naming
-    ``operation`` and the type: it would have to be computed into memory."""
+    ``operation`` and the type: it would have to be computed into memory.
+
+    >>> concrete([1, 2], "np.piecewise", float)
+    array([1., 2.])
+    """
     tp = type(x) if type(x) is not list else duck_in(x)
     if tp is not None and tp is not np.ndarray and is_duck_type(tp):
         raise unsupported_operation_error(
@@ -109,13 +121,14 @@ def concrete(x: Any, operation: str, dtype: Any = None) -> np.ndarray:
 
 def like(a: np.ndarray, x: Any) -> Any:
     """The NumPy array ``a`` as an array of ``x``'s type when ``x`` is a duck array (one
-    chunk for Dask: ``a`` is small, a reduced cotangent), else ``a`` itself."""
+    chunk for Dask: ``a`` is small, a reduced cotangent), else ``a`` itself.
+
+    >>> like(np.zeros(2), np.ones(3))
+    array([0., 0.])
+    """
     tp = type(x)
     if tp is np.ndarray or not is_duck_type(tp):
         return a
-    namespace = getattr(x, "__array_namespace__", None)
-    if namespace is not None:
-        return namespace().asarray(a)
     if tp.__module__.startswith("dask."):
         import dask.array as da
 
@@ -125,7 +138,11 @@ def like(a: np.ndarray, x: Any) -> Any:
 
 def duck_in(values: Any) -> Any:
     """The first duck array type among ``values`` and the values inside their traced
-    boxes (one level of tuples and lists too), or None."""
+    boxes (one level of tuples and lists too), or None.
+
+    >>> duck_in([np.ones(2), [3.0]]) is None
+    True
+    """
     from gradkit.autodiff.primitives import peek  # (primitives imports this module)
 
     for v in values:
@@ -165,7 +182,10 @@ def _implements(tp: type, func: Any) -> bool:
 
 def check_function(func: Any, args: tuple, kwargs: dict) -> None:
     """Refuse NumPy function ``func`` on duck arrays that do not implement it (before
-    they are computed into memory): an error naming the function and the array type."""
+    they are computed into memory): an error naming the function and the array type.
+
+    >>> check_function(np.sort, (np.ones(3),), {})  # NumPy arrays: nothing to refuse
+    """
     tp = duck_in(args) or duck_in(kwargs.values())
     if tp is not None and not _implements(tp, func):
         module = getattr(func, "__module__", "numpy") or "numpy"
@@ -177,7 +197,10 @@ def raise_unsupported(err: Exception, prim: Any, values: Any, what: str) -> None
     """If ``err``, raised by a primitive's forward function or rule, came from duck
     arrays (Dask's ``ufunc.at``, fancy indexing, FFTs across chunks...), raise the error
     naming the primitive and the array type instead; otherwise return (the caller
-    re-raises ``err`` untouched)."""
+    re-raises ``err`` untouched).
+
+    >>> raise_unsupported(ValueError("bad shape"), None, (np.ones(2),), "the function")
+    """
     if not seen or not isinstance(err, _DUCK_FAILURES):
         return
     tp = duck_in(values)
@@ -191,7 +214,11 @@ _DUCK_FAILURES = (TypeError, ValueError, NotImplementedError, IndexError, Attrib
 
 
 def unsupported_operation_error(operation: str, type_label: str, detail: str = "") -> Exception:
-    """The error for ``operation`` applied to an array type that does not provide it."""
+    """The error for ``operation`` applied to an array type that does not provide it.
+
+    >>> str(unsupported_operation_error("np.sort", "dask.array.Array"))[:52]
+    'np.sort is not supported on dask.array.Array values:'
+    """
     from gradkit.autodiff.errors import UnsupportedArrayTypeError
 
     return UnsupportedArrayTypeError(
