@@ -35,7 +35,17 @@ class Program:
     passed in by name (``f3``, ``c3_1``), never written out as text.
     """
 
-    __slots__ = ("run", "treedef", "checked", "size", "kept", "reused", "source", "handovers")
+    __slots__ = (
+        "run",
+        "treedef",
+        "checked",
+        "size",
+        "kept",
+        "reused",
+        "source",
+        "handovers",
+        "names",
+    )
 
     def __init__(self, tr: Any, n_inputs: int, outputs: list, treedef: Any) -> None:
         needed = {o for o in outputs if type(o) is Slot}
@@ -89,6 +99,7 @@ class Program:
         self.source = "\n".join(lines)
         exec(compile(self.source, "<gk.jit replay>", "exec"), names)  # noqa: S102 - see above
         self.run = names["replay"]
+        self.names = names  # what the text's names stand for (jit_source.py reads them)
         self.treedef = treedef
         self.checked = False
         self.size = len(tr.steps)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit.autodiff.numpy_api import FUNCTIONS, UFUNCS, _constant, implements
-from gradkit.autodiff.primitives import apply_constant, peek, shape_of, value_of
+from gradkit.autodiff.primitives import apply_constant, peek, shape_of, value_for
 from gradkit.autodiff.rules import complex_parts
 from gradkit.autodiff.rules.complex_parts import is_complex
 
@@ -59,7 +59,8 @@ UFUNCS[np.sign] = sign  # a ufunc: FUNCTIONS never sees it
 def real_if_close(a, tol=100):
     """The real part where every imaginary part is within ``tol`` machine epsilons of 0
     (as NumPy decides, from the values), else ``a`` itself."""
-    if is_complex(a) and not np.iscomplexobj(np.real_if_close(value_of(a), tol=tol)):
+    why = "np.real_if_close returns a real or a complex array depending on the values"
+    if is_complex(a) and not np.iscomplexobj(np.real_if_close(value_for(a, why), tol=tol)):
         return real(a)
     return a
 

@@ -45,7 +45,14 @@ from gradkit.autodiff.numpy_api import (
     sum_,
     where,
 )
-from gradkit.autodiff.primitives import apply_constant, ndim_of, peek, shape_of, strip, value_of
+from gradkit.autodiff.primitives import (
+    apply_constant,
+    ndim_of,
+    peek,
+    shape_of,
+    strip,
+    value_of,
+)
 from gradkit.autodiff.rules import complex_parts, linalg, shape
 
 # Nothing here is imported by users: these functions are reached through NumPy itself
@@ -199,7 +206,7 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
         elif extra is not np._NoValue:
             shp = list(shape_of(a))
             shp[ax] = 1
-            parts.append(extra if np.ndim(value_of(extra)) else np.full(shp, value_of(extra)))
+            parts.append(extra if ndim_of(extra) else np.broadcast_to(extra, shp))
     if len(parts) > 1:
         a = concatenate(parts, axis=ax)
     pre = (slice(None),) * ax
@@ -260,7 +267,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         w = reshape(w, (1,) * ax + (shape_of(w)[0],) + (1,) * (ndim_of(a) - ax - 1))
         w = np.broadcast_to(w, shape_of(a))
     total = sum_(w, axis=axis, keepdims=keepdims)
-    if not is_duck(value_of(total)) and np.any(value_of(total) == 0):  # Dask's: lazy
+    # Checked on the values at hand (under gk.jit: when recording; a replay whose
+    # weights sum to zero divides by zero with NumPy's warning, as a / 0 does).
+    if not is_duck(peek(total)) and np.any(np.asarray(peek(total)) == 0):  # Dask: lazy
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
     avg = sum_(a * w, axis=axis, keepdims=keepdims) / total
     return (avg, total) if returned else avg
@@ -288,9 +297,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     """Mean of the entries that are not NaN (NaN entries get a zero gradient)."""
     if out is not None:
         raise TypeError("nanmean: out= is not supported on traced values")
-    present = ~np.isnan(value_of(a))
+    present = np.logical_not(np.isnan(a))  # recorded, not read, under gk.jit
     total = sum_(where(present, a, 0.0), axis=axis, keepdims=keepdims)
-    count = np.sum(present, axis=axis, keepdims=keepdims, dtype=np.result_type(value_of(a)))
+    count = np.sum(present, axis=axis, keepdims=keepdims, dtype=np.result_type(peek(a)))
     r = total / count
     return r if dtype is None else r.astype(dtype)
 
@@ -365,12 +374,17 @@ def det(a):
     return linalg.det_p(a)
 
 
+def _slogdet_sign(a: Any) -> Any:
+    """The sign NumPy's slogdet gives (a constant to differentiation)."""
+    return np.linalg.slogdet(a)[0]
+
+
 @implements(np.linalg.slogdet)
 def slogdet(a):
     """``(sign, log|det a|)``; a real sign is piecewise constant, so it is a plain array;
     a complex one, ``exp(i arg det a)``, moves with ``a``."""
     _square(a, "slogdet")
-    sign = np.linalg.slogdet(value_of(a))[0]
+    sign = apply_constant(_slogdet_sign, (a,), {})  # recorded, not read, under gk.jit
     if complex_parts.is_complex(a):  # NumPy's value, and the derivative of arg det a
         phase = np.imag(complex_parts.logdet_p(a))
         sign = sign * np.exp(1j * (phase - strip(phase)))
@@ -395,7 +409,7 @@ def matrix_power(a, n):
     _square(a, "matrix_power")
     n = int(n)
     if n == 0:
-        eye = np.eye(shape_of(a)[-1], dtype=np.result_type(value_of(a)))
+        eye = np.eye(shape_of(a)[-1], dtype=np.result_type(peek(a)))
         return np.broadcast_to(eye, shape_of(a)).copy()
     if n < 0:
         a, n = inv(a), -n

@@ -49,7 +49,14 @@ from gradkit.autodiff.numpy_api import (
 from gradkit.autodiff.numpy_api import norm as _vector_norms
 from gradkit.autodiff.numpy_extras import cross as _cross
 from gradkit.autodiff.numpy_extras import inv
-from gradkit.autodiff.primitives import ndim_of, peek, shape_of, value_of
+from gradkit.autodiff.primitives import (
+    apply_constant,
+    ndim_of,
+    peek,
+    shape_of,
+    value_for,
+    value_of,
+)
 from gradkit.autodiff.rules import decompositions as dec
 from gradkit.autodiff.rules import linalg
 
@@ -115,13 +122,18 @@ def _take_last(x, order, matrix: bool):
     return np.take_along_axis(x, idx, axis=-1)
 
 
+def _by_decreasing_magnitude(w: Any) -> Any:
+    """The order of ``w``'s entries along the last axis by decreasing ``|w|``."""
+    return np.flip(np.argsort(np.abs(w), axis=-1), axis=-1)
+
+
 def _hermitian_svd(a, compute_uv: bool):
     """NumPy's ``svd(hermitian=True)``: from eigh, by decreasing |eigenvalue|."""
     if not compute_uv:
         return np.flip(np.sort(np.abs(eigvalsh(a)), axis=-1), axis=-1)
     w, u = eigh(a)
-    order = np.flip(np.argsort(np.abs(value_of(w)), axis=-1), axis=-1)
-    sign = np.sign(value_of(w))
+    order = apply_constant(_by_decreasing_magnitude, (w,), {})  # recorded under gk.jit
+    sign = np.sign(w)  # a constant to differentiation, recorded under gk.jit
     s, u = _take_last(np.abs(w), order, False), _take_last(u, order, True)
     vh = swapaxes(u * np.take_along_axis(sign, order, axis=-1)[..., None, :], -1, -2)
     return _L.SVDResult(u, s, vh)
@@ -191,8 +203,11 @@ def lstsq(a, b, rcond=None):
     eps = np.finfo(np.result_type(peek(a), 0.0)).eps
     cut = eps * max(m, n) if rcond is None else (eps if rcond < 0 else rcond)
     x = matmul(linalg.pinv_p(a, rcond=cut, hermitian=False), b)
-    rank = np.linalg.matrix_rank(value_of(a), tol=cut * np.max(np.linalg.svd(
-        value_of(a), compute_uv=False), initial=0.0))  # fmt: skip
+    why = "np.linalg.lstsq's rank decides the form of its results (no residuals below full rank)"
+    av = value_for(a, why)
+    rank = np.linalg.matrix_rank(
+        av, tol=cut * np.max(np.linalg.svd(av, compute_uv=False), initial=0.0)
+    )
     if rank == n and m > n:
         r = matmul(a, x) - b
         if np.iscomplexobj(peek(r)):  # |r|^2, real, as NumPy's residuals

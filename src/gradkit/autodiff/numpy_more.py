@@ -39,7 +39,7 @@ from gradkit.autodiff.numpy_api import (
 from gradkit.autodiff.numpy_api import einsum as _einsum
 from gradkit.autodiff.numpy_extras import average, cumprod, diff, pad
 from gradkit.autodiff.numpy_rearrange import diag
-from gradkit.autodiff.primitives import ndim_of, peek, shape_of, value_of
+from gradkit.autodiff.primitives import ndim_of, peek, shape_of, value_for, value_of
 from gradkit.autodiff.rules import shape
 
 __all__: list[str] = []  # reached through NumPy itself, with NumPy's signatures
@@ -102,18 +102,25 @@ def interp(x, xp, fp, left=None, right=None, period=None):
             "with gk.defvjp"
         )
     x, xp, fp = _array(x), _array(xp), _array(fp)
-    xv, xpv = np.asarray(value_of(x)), np.asarray(value_of(xp))
-    n = xpv.shape[0]
+    # The comparisons and the search are NumPy calls on the traced values (constants to
+    # grad, recorded steps to jit), never reads of their values.
+    n = shape_of(xp)[0]
     lo = fp[0] if left is None else left
     hi = fp[n - 1] if right is None else right
     if n == 1:
-        return where(xv < xpv[0], lo, where(xv > xpv[0], hi, fp[0]))
-    j = np.clip(np.searchsorted(xpv, xv, side="right") - 1, 0, n - 2)
-    x0, f0 = xp[j], fp[j]
-    slope = (fp[j + 1] - f0) / (xp[j + 1] - x0)
+        return where(x < xp[0], lo, where(x > xp[0], hi, fp[0]))
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+    x0, f0 = _pick(xp, j), _pick(fp, j)
+    slope = (_pick(fp, j + 1) - f0) / (_pick(xp, j + 1) - x0)
     y = slope * (x - x0) + f0
-    y = where(xv == xpv[n - 1], fp[n - 1], y)
-    return where(xv < xpv[0], lo, where(xv > xpv[n - 1], hi, y))
+    y = where(x == xp[n - 1], fp[n - 1], y)
+    return where(x < xp[0], lo, where(x > xp[n - 1], hi, y))
+
+
+def _pick(a: Any, j: Any) -> Any:
+    """``a[j]``, also for an index ``j`` that gk.jit recorded (a plain array's ``[]``
+    cannot take a traced index; the getitem primitive can)."""
+    return shape.getitem_p(a, idx=(j,))
 
 
 @implements(np.polyval)
@@ -349,8 +356,13 @@ def piecewise(x, condlist, funclist, *args, **kw):
         and nd != 0
     ):
         condlist = [condlist]
+    why = (
+        "np.piecewise calls each function on the entries its condition selects, so "
+        "the shapes depend on the values"
+    )
     conds = np.asarray(
-        [arraytypes.concrete(value_of(c), "np.piecewise", bool) for c in condlist], dtype=bool
+        [arraytypes.concrete(value_for(c, why), "np.piecewise", bool) for c in condlist],
+        dtype=bool,
     )
     n = len(conds)
     if n == n2 - 1:
@@ -392,8 +404,13 @@ if hasattr(_fb, "_i0_1") and hasattr(_fb, "_i0_2"):
     def i0(x):
         """The modified Bessel function of order 0, NumPy's series; ``i0' = i1``."""
         x = np.abs(x)
-        v = arraytypes.concrete(value_of(x), "np.i0")
-        return piecewise(x, [v <= 8.0], [_fb._i0_1, _fb._i0_2])
+        # NumPy applies each series to its entries (np.piecewise); both series applied
+        # to all entries, each fed a harmless value where the other one is chosen, give
+        # the same numbers elementwise with shapes that do not depend on the values
+        small = x <= 8.0  # a constant to differentiation, recorded under gk.jit
+        near = _fb._i0_1(where(small, x, 0.0))
+        far = _fb._i0_2(where(small, 9.0, x))
+        return where(small, near, far)
 
 
 @implements(np.nan_to_num)

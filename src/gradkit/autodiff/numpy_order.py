@@ -38,7 +38,15 @@ from gradkit.autodiff.numpy_api import (
 )
 from gradkit.autodiff.numpy_extras import cumprod, sort, take_along_axis
 from gradkit.autodiff.numpy_more import _array, _dtype
-from gradkit.autodiff.primitives import ndim_of, peek, shape_of, strip, value_of
+from gradkit.autodiff.primitives import (
+    apply_constant,
+    ndim_of,
+    peek,
+    shape_of,
+    strip,
+    value_for,
+    value_of,
+)
 
 __all__: list[str] = []  # reached through NumPy itself, with NumPy's signatures
 
@@ -86,7 +94,13 @@ def _quantile(a, q, axis, method, keepdims, name):
             "'linear' (the default), 'lower', 'higher', 'nearest' or 'midpoint'"
         )
     q = _array(q)
-    qv = np.asarray(value_of(q))
+    qv = np.asarray(
+        value_for(
+            q,
+            f"np.{name} with a traced q (which entries it picks depends on q's values, "
+            "and q must be checked to lie in [0, 1]); pass q as a constant",
+        )
+    )
     if np.any((qv < 0) | (qv > 1)):
         raise ValueError(f"{name}: quantiles must be in the range [0, 1]")
     flat, axes = _to_last(a, axis)
@@ -152,6 +166,14 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 
 # --- ufunc methods ---------------------------------------------------------------------------
+def _setters(v: Any, ufunc: Any, axis: int) -> Any:
+    """For each entry of ``ufunc.accumulate(v, axis)`` (a running max or min), the index
+    along ``axis`` of the entry that set it (the latest one at a tie)."""
+    run = ufunc.accumulate(v, axis=axis)
+    positions = np.arange(v.shape[axis]).reshape((-1,) + (1,) * (v.ndim - axis - 1))
+    return np.maximum.accumulate(np.where(v == run, positions, 0), axis=axis)
+
+
 def _accumulate_extremum(ufunc: Any) -> Any:
     def accumulate(a, axis=0, dtype=None, out=None):
         """Running maximum/minimum; each entry's gradient goes to the entry that set it
@@ -159,11 +181,8 @@ def _accumulate_extremum(ufunc: Any) -> Any:
         if out is not None:
             raise TypeError("accumulate: out= is not supported on traced values")
         ax = _one_axis(axis, ndim_of(a), f"{ufunc.__name__}.accumulate")
-        v = np.asarray(value_of(a))
-        run = ufunc.accumulate(v, axis=ax)
-        n = v.shape[ax]
-        positions = np.arange(n).reshape((-1,) + (1,) * (v.ndim - ax - 1))
-        setter = np.maximum.accumulate(np.where(v == run, positions, 0), axis=ax)
+        # which entry set each running value: recorded, not read, under gk.jit
+        setter = apply_constant(_setters, (a,), {"ufunc": ufunc, "axis": ax})
         r = take_along_axis(a, setter, ax)
         return r if dtype is None else astype(r, dtype)
 
@@ -259,7 +278,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = astype(a, dtype)
     mask = np.isnan(a)
     arr = np.where(mask, 0.0, a)
-    cnt = np.sum(~arraytypes.asarray(strip(mask)), axis=axis, keepdims=True, dtype=_dtype(a))
+    cnt = np.sum(np.logical_not(mask), axis=axis, keepdims=True, dtype=_dtype(a))
     avg = np.sum(arr, axis=axis, keepdims=True) / cnt
     centered = np.where(mask, 0.0, arr - avg)
     var = np.sum(centered * centered, axis=axis, keepdims=keepdims)
@@ -279,7 +298,8 @@ def _per_slice(a, axis, keepdims, lead_shape, statistic):
     flat, axes = _to_last(a, axis)
     batch = shape_of(flat)[:-1]
     rows = reshape(flat, (-1, shape_of(flat)[-1]))
-    keep = ~np.isnan(arraytypes.concrete(value_of(rows), "np.nanmedian/np.nanquantile"))
+    why = "each slice keeps the entries that are not NaN, so the shapes depend on the values"
+    keep = ~np.isnan(arraytypes.concrete(value_for(rows, why), "np.nanmedian/np.nanquantile"))
     parts = []
     for b in range(shape_of(rows)[0]):
         vals = rows[b][keep[b]]

@@ -29,7 +29,7 @@ from gradkit.autodiff.numpy_api import (
     ravel,
 )
 from gradkit.autodiff.numpy_extras import take_along_axis
-from gradkit.autodiff.primitives import ndim_of, peek, shape_of, value_of
+from gradkit.autodiff.primitives import apply_constant, ndim_of, peek, shape_of, value_of
 from gradkit.autodiff.rules import shape
 
 __all__: list[str] = []  # reached through NumPy itself, with NumPy's signatures
@@ -147,7 +147,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
         raise TypeError("partition: order= is not supported on traced values")
     if axis is None:
         a, axis = ravel(a), 0
-    idx = np.argpartition(value_of(a), value_of(kth), axis=axis, kind=kind)
+    kw = {"kth": value_of(kth), "axis": axis, "kind": kind}
+    idx = apply_constant(np.argpartition, (a,), kw)  # recorded, not read, under gk.jit
     return take_along_axis(a, idx, axis)
 
 

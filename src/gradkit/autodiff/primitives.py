@@ -33,11 +33,11 @@ from collections.abc import Callable
 from typing import Any
 
 from gradkit.autodiff import arraytypes
-from gradkit.autodiff.errors import NoRuleError
+from gradkit.autodiff.errors import JitError, NoRuleError
 
 __all__ = [
     "Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "peek", "strip",
-    "apply_constant", "Operand", "REGISTRY",
+    "apply_constant", "value_for", "Operand", "REGISTRY",
 ]  # fmt: skip
 
 #: Every primitive by name: the one table of derivative rules.
@@ -279,6 +279,19 @@ def strip(x: Any) -> Any:
 
 
 _CONSTANT_PRIMITIVES: dict = {}
+
+
+def value_for(x: Any, why: str) -> Any:
+    """:func:`value_of` for code that genuinely needs the values (a result whose shape or
+    dtype depends on them): under :func:`~gradkit.jit` the JitError says ``why``."""
+    try:
+        return value_of(x)
+    except JitError as e:
+        raise JitError(
+            f"gk.jit can't replay this: {why}. A recording fixes shapes and dtypes, so it "
+            "would silently be wrong for other values. Call it without gk.jit (gk.grad "
+            "and the other transforms handle it)."
+        ) from e
 
 
 def apply_constant(fn: Callable, args: tuple, kw: dict) -> Any:

@@ -43,6 +43,7 @@ from gradkit.autodiff.jit_inputs import (
     write_error,
 )
 from gradkit.autodiff.jit_program import HAND_OVER, Program, Slot
+from gradkit.autodiff.jit_source import readable_source
 from gradkit.autodiff.primitives import Operand
 from gradkit.autodiff.trace import Trace, next_level, running
 from gradkit.tree import tree_flatten, tree_unflatten
@@ -150,6 +151,13 @@ class JitTrace(Trace):
                     if e._trace is not self:
                         e = primitives.value_of(e)  # raises for another jit's value
                     else:
+                        if name == "idx" and getattr(e._value, "dtype", None) == np.bool_:
+                            raise JitError(
+                                "gk.jit can't replay indexing with a boolean mask computed "
+                                "from traced values (x[x > 0]): the result's shape depends "
+                                "on the values. Use np.where(mask, x, 0) (same shape), or "
+                                "call the function without gk.jit."
+                            )
                         found = True
                         shape.append(len(spec))
                         spec.append(e._node)
@@ -263,6 +271,12 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     >>> g2 = step(np.array([0.3, -0.1]), x)  # replays (checked once against fun)
     >>> np.allclose(g2, gk.grad(lambda w, x: np.sum(np.tanh(x @ w) ** 2))(np.array([0.3, -0.1]), x))
     True
+
+    ``step.source(*args)`` shows the program a call with those arguments replays, as
+    Python/NumPy source (:mod:`~gradkit.autodiff.jit_source`):
+
+    >>> print(step.source(np.array([0.3, -0.1]), x).splitlines()[0])
+    # gk.jit recording of <lambda>(float64[2], float64[2, 2])
     """
     if not callable(fun):
         raise TypeError(f"gk.jit takes a function, got {type(fun).__name__}: {fun!r}")
@@ -325,7 +339,37 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
             program.checked = True
         return result
 
+    def source(*args: Any, **kwargs: Any) -> str:
+        """The program ``jitted(*args, **kwargs)`` replays, as readable Python/NumPy source.
+
+        Records the call if no recording of its shapes exists yet (and keeps it for the
+        calls that follow). Functions appear by their import path and small constants
+        as literals; values without a name are listed in the header. See
+        :mod:`~gradkit.autodiff.jit_source`.
+        """
+        try:
+            call = _read_call(args, kwargs, statics)
+        except CallThrough:
+            raise TypeError(
+                "gk.jit(f).source takes the arrays f would be called with; it was given "
+                "values traced by another transform. Call it outside the transform."
+            ) from None
+        key, inputs = call[0], call[1]
+        with lock:
+            program = cache.get(key)
+        if program is None:
+            program, _ = _record(fun, args, kwargs, call)
+            with lock:
+                recordings[0] += 1
+                cache[key] = program
+                if len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
+        shapes = ", ".join(f"{np.asarray(v).dtype}{list(np.shape(v))}" for v in inputs)
+        title = f"gk.jit recording of {getattr(fun, '__name__', 'the function')}({shapes})"
+        return readable_source(program, title)
+
     jitted.recordings = recordings  # type: ignore[attr-defined]  # for tests: [count]
+    jitted.source = source  # type: ignore[attr-defined]
     return jitted
 
 
