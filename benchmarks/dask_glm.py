@@ -121,6 +121,12 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="also fit on the full data")
     args = parser.parse_args()
 
+    import os
+    import sys
+
+    # this file is dask_glm.py: its folder must not shadow the dask_glm package
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     import dask
     import distributed
 

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "concrete", "like", "duck_in",
+    "ARRAY_TYPES", "is_duck_type", "is_duck", "asarray", "concrete", "like", "broadcast_like",
+    "duck_in",
     "check_function", "raise_unsupported", "unsupported_operation_error", "type_name",
 ]  # fmt: skip
 
@@ -134,6 +135,24 @@ def like(a: np.ndarray, x: Any) -> Any:
 
         return da.from_array(a, chunks=a.shape or ())
     return a
+
+
+def broadcast_like(g: Any, x: Any) -> Any:
+    """``np.broadcast_to(g, x.shape)`` for a duck array ``x``, chunked as ``x`` is (Dask's
+    own broadcast would make one chunk of the whole shape, then split it again).
+
+    >>> broadcast_like(np.ones((1, 2)), np.zeros((3, 2))).shape
+    (3, 2)
+    """
+    tp = type(x)
+    if tp is np.ndarray or not is_duck_type(tp) or not tp.__module__.startswith("dask."):
+        return np.broadcast_to(g, x.shape)
+    import dask.array as da
+
+    if type(g) is np.ndarray or np.isscalar(g):
+        g = da.from_array(np.asarray(g), chunks=-1)
+    chunks = tuple((1,) if n == 1 else c for n, c in zip(g.shape, x.chunks[x.ndim - g.ndim :]))
+    return da.broadcast_to(g.rechunk(chunks), x.shape, chunks=x.chunks)
 
 
 def duck_in(values: Any) -> Any:

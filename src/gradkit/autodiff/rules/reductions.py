@@ -32,8 +32,8 @@ def expand(g, shape: tuple, axis, keepdims: bool, like=None):
     when the input ``like`` is one: never a full-size NumPy array beside it)."""
     if not keepdims:
         g = g.reshape(_keep_shape(shape, axis))
-    if type(g) is np.ndarray and like is not None and arraytypes.seen:
-        g = arraytypes.like(g, peek(like))
+    if like is not None and arraytypes.seen and arraytypes.is_duck(peek(like)):
+        return arraytypes.broadcast_like(g, peek(like))  # chunked as the input is
     if type(g) is np.ndarray:
         # np.broadcast_to costs microseconds in Python; a filled array costs one copy.
         out = np.empty(shape, dtype=g.dtype)
