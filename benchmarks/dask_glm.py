@@ -142,7 +142,7 @@ def main() -> None:
         threads_per_worker=1,
         processes=True,
         memory_limit=limit,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port (None is 8787 on older releases)
         silence_logs=40,
     )
     client = distributed.Client(cluster)

@@ -103,7 +103,7 @@ def client():
         threads_per_worker=1,
         processes=True,
         memory_limit=LIMIT,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port (None is 8787 on older releases)
         silence_logs=40,
     )
     with distributed.Client(cluster) as c:
