@@ -189,7 +189,7 @@ def main() -> None:
             f"{memory.peak / 2**20:.0f} MiB"
         )
     client.close()
-    cluster.close()
+    cluster.close(timeout=30)
 
 
 if __name__ == "__main__":
