@@ -1,14 +1,16 @@
-"""The README's table of the NumPy functions the engine differentiates, generated from the
-dispatch tables themselves (``gradkit.autodiff.numpy_api.UFUNCS`` and ``FUNCTIONS``).
+"""The table of the NumPy functions the engine differentiates, in the engine guide
+(docs/guide/autodiff.md), generated from the dispatch tables themselves
+(``gradkit.autodiff.numpy_api.UFUNCS`` and ``FUNCTIONS``).
 
-Run ``python tests/engine_table.py --write`` to refresh the table inside the README's
-engine section (without ``--write`` it prints the table); ``tests/test_autodiff_readme.py``
+Run ``python tests/engine_table.py --write`` to refresh the table inside the engine
+guide's section (without ``--write`` it prints the table); ``tests/test_autodiff_readme.py``
 fails when a registered function is missing from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -163,22 +165,25 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-def write_readme(path: str = "README.md") -> bool:
-    """Replace the table inside the README's engine section; return True if it changed."""
-    import re
-    from pathlib import Path
+# the page holding the <!-- BEGIN engine --> ... <!-- END engine --> section
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "autodiff.md"
 
-    readme = Path(path)
-    text = readme.read_text(encoding="utf-8")
+
+def write_guide(path: Path = GUIDE) -> bool:
+    """Replace the table inside the engine guide's section; return True if it changed."""
+    import re
+
+    page = Path(path)
+    text = page.read_text(encoding="utf-8")
     begin, end = text.index("<!-- BEGIN engine -->"), text.index("<!-- END engine -->")
     section = text[begin:end]
     table = re.compile(r"^\| family \| NumPy functions \| notes \|\n(?:\|.*\n?)*", re.M)
     if not table.search(section):
-        raise SystemExit("README engine section has no table to replace")
+        raise SystemExit(f"{path}: the engine section has no table to replace")
     new_section = table.sub(lambda m: markdown_table() + "\n", section, count=1)
     if new_section == section:
         return False
-    readme.write_text(text[:begin] + new_section + text[end:], encoding="utf-8")
+    page.write_text(text[:begin] + new_section + text[end:], encoding="utf-8")
     return True
 
 
@@ -186,6 +191,6 @@ if __name__ == "__main__":
     import sys
 
     if "--write" in sys.argv:
-        print("README.md table updated" if write_readme() else "README.md table up to date")
+        print(f"{GUIDE} table updated" if write_guide() else f"{GUIDE} table up to date")
     else:
         print(markdown_table())

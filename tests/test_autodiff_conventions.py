@@ -1,6 +1,6 @@
 """What the engine returns at points where the derivative does not exist.
 
-The conventions (documented in the README's engine section):
+The conventions (documented in the engine guide, docs/guide/autodiff.md):
 
 - ``relu(x) = np.where(x > 0, x, 0)`` has ``relu'(0) = 0`` (the tutorial's convention);
   ``np.maximum(x, 0)`` instead splits the tie: derivative 1/2 at 0.
@@ -208,7 +208,7 @@ def test_where_with_a_zero_branch_is_bit_for_bit_numpys(dtype) -> None:
 
 
 def test_logaddexp_gradient_is_the_sigmoid_and_nan_only_at_an_infinite_value():
-    """The README's convention: d/dx logaddexp(0, x) = sigmoid(x) wherever the value is
+    """The engine guide's convention: d/dx logaddexp(0, x) = sigmoid(x) wherever the value is
     finite, including far in the tails; NaN (not a wrong number) where it is infinite."""
     x = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 30.0, 800.0])
     expected = np.exp(-np.logaddexp(0.0, -x))  # sigmoid(x), stable in both tails

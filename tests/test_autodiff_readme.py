@@ -1,23 +1,23 @@
-"""The README's engine section: its examples run, and its table of supported NumPy
-functions lists every function the engine registers (so it cannot go stale).
+"""The engine guide (docs/guide/autodiff.md, the README's engine section until the README
+became a front door): its examples run, and its table of supported NumPy functions lists
+every function the engine registers (so it cannot go stale).
 """
 
 from __future__ import annotations
 
 import doctest
 import re
-from pathlib import Path
 
 import engine_table
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+GUIDE = engine_table.GUIDE
 
 
 def engine_section() -> str:
-    text = README.read_text(encoding="utf-8")
+    text = GUIDE.read_text(encoding="utf-8")
     match = re.search(r"<!-- BEGIN engine -->(.*?)<!-- END engine -->", text, re.S)
-    assert match, "README.md has no <!-- BEGIN engine --> ... <!-- END engine --> section"
+    assert match, f"{GUIDE} has no <!-- BEGIN engine --> ... <!-- END engine --> section"
     return match.group(1)
 
 
@@ -25,12 +25,12 @@ def test_readme_engine_examples_run() -> None:
     # A code fence ends an example's expected output, as a blank line would.
     section = re.sub(r"^```\w*$", "", engine_section(), flags=re.M)
     parser = doctest.DocTestParser()
-    test = parser.get_doctest(section, {}, "README engine section", str(README), 0)
+    test = parser.get_doctest(section, {}, "engine guide", str(GUIDE), 0)
     assert len(test.examples) > 20
     flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
     runner = doctest.DocTestRunner(optionflags=flags)
     runner.run(test)
-    assert runner.failures == 0, f"{runner.failures} README example(s) failed (see output)"
+    assert runner.failures == 0, f"{runner.failures} engine guide example(s) failed (see output)"
 
 
 def _skip_on_an_older_numpy(listed: set) -> None:
@@ -45,7 +45,7 @@ def _skip_on_an_older_numpy(listed: set) -> None:
                 obj = getattr(obj, part, None)
                 if obj is None:
                     pytest.skip(
-                        f"the README table lists {name}, which NumPy {np.__version__} lacks"
+                        f"the engine guide's table lists {name}, which NumPy {np.__version__} lacks"
                     )
 
 
@@ -57,10 +57,13 @@ def test_readme_table_lists_every_registered_function() -> None:
     registered = {name for names in engine_table.families().values() for name in names}
     missing = sorted(registered - listed)
     assert not missing, (
-        f"the README table misses {missing}; regenerate it with python tests/engine_table.py"
+        f"the engine guide's table misses {missing}; regenerate it with "
+        "python tests/engine_table.py --write"
     )
     stale = sorted(listed - registered)
-    assert not stale, f"the README table lists functions the engine does not register: {stale}"
+    assert not stale, (
+        f"the engine guide's table lists functions the engine does not register: {stale}"
+    )
 
 
 def test_readme_table_is_the_generated_one() -> None:

@@ -4,7 +4,7 @@ Tensors) is that of the program NumPy runs, checked against central finite diffe
 of the same program on plain arrays (tests/fd.py).
 
 The random programs come from tests/fidelity_programs.py; the named cases below pin down
-each rule of the README's Conventions section.
+each rule of the Conventions section of docs/guide/autodiff.md.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_random_programs_of_views_and_writes_match_numpy(prog, seed) -> None:
     check_program(prog, seed)
 
 
-# --- named programs: each rule of the README's Conventions ---------------------------------
+# --- named programs: each rule of the engine guide's Conventions ---------------------------
 NAMED = {
     "row = y[0]; row[1] = v": ((3, 4), ["s1 = s0[0]", "s1[1] = np.sin(x[1, 2]) * 2.0"]),
     "s = y[1:]; s *= v": ((4,), ["s1 = s0[1:]", "s1 *= 3.0 * x[0]"]),

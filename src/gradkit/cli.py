@@ -226,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _subparser(commands, "tour")
     p.add_argument("--out", default="gradkit-tour", help="output folder (default gradkit-tour)")
+    p.add_argument(
+        "--notebook",
+        nargs="?",
+        const="gradkit-tour.ipynb",
+        metavar="PATH",
+        help="write it as a Jupyter notebook instead (default gradkit-tour.ipynb)",
+    )
     return parser
 
 

@@ -764,7 +764,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- tour
 def run_tour(args: argparse.Namespace) -> int:
-    """``gradkit tour [--out DIR]``: write the tour and say where it is.
+    """``gradkit tour [--out DIR] [--notebook [PATH]]``: write the tour and say where it is.
 
     Returns 0 when every section ran, 1 when one failed (the page is still written, the
     failure marked on it and named on stderr). The tests run it; an example here would
@@ -775,6 +775,17 @@ def run_tour(args: argparse.Namespace) -> int:
     """
     from gradkit.viz import tour
 
+    if args.notebook is not None:  # the tour as a notebook: viz/tour_notebook.py
+        from gradkit.viz import tour_notebook as nb
+
+        try:
+            path = nb.write_tour_notebook(args.notebook)
+        except nb.TourNotebookError as error:
+            raise CliError(f"--notebook: {error}") from None
+        except OSError as error:
+            raise CliError(f"cannot write {args.notebook}: {error.strerror or error}") from None
+        _console().print(f"notebook written: {path} (open it in Jupyter, run all)", markup=False)
+        return 0
     if not args.out.strip():
         raise CliError("--out is empty; give a folder for the tour, e.g. --out gradkit-tour")
     out = Path(args.out)

@@ -36,10 +36,18 @@ class GraphNode:
     parents: list[int] = field(default_factory=list)
     kind: str = "op"  # "input", "constant", "op" or "output"
 
+    def __repr__(self) -> str:
+        grad = "" if self.grad is None else f", grad {_short(self.grad)}"
+        return f"<GraphNode {self.index} {self.label} = {_short(self.value)}{grad}>"
+
 
 @dataclass
 class Graph:
-    """The nodes in evaluation order (parents before children) and the output's index."""
+    """The nodes in evaluation order (parents before children) and the output's index.
+
+    In Jupyter a graph shows as a table of its nodes: each one's operation, inputs,
+    forward value and gradient (``gk.viz.plot_graph`` draws it).
+    """
 
     nodes: list[GraphNode]
     output: int
@@ -51,6 +59,40 @@ class Graph:
     def inputs(self) -> list[GraphNode]:
         """The input nodes, in argument order."""
         return [n for n in self.nodes if n.kind == "input"]
+
+    def __repr__(self) -> str:
+        """One line: the inputs with their values and gradients, the output's value.
+
+        >>> import numpy as np
+        >>> trace_graph(lambda x, y: x * y + np.sin(x), 2.0, 3.0)  # doctest: +NORMALIZE_WHITESPACE
+        <Graph of 5 nodes: inputs x = 2 (grad 2.584), y = 3 (grad 2); 3 operations;
+         output add = 6.909>
+        """
+        shown = [f"{n.label} = {_short(n.value)} (grad {_short(n.grad)})" for n in self.inputs]
+        inputs = ", ".join(shown[:4] + ["..."] * (len(shown) > 4))
+        ops = sum(n.kind in ("op", "output") for n in self.nodes)
+        out = self.nodes[self.output]
+        return (
+            f"<Graph of {len(self.nodes)} nodes: inputs {inputs}; {ops} operation"
+            f"{'s' * (ops != 1)}; output {out.label} = {_short(out.value)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A table of the nodes, in evaluation order: what Jupyter shows."""
+        import html
+
+        rows = []
+        for n in self.nodes:
+            args = ", ".join(f"#{p} {self.nodes[p].label}" for p in n.parents)
+            cells = [f"#{n.index}", n.label, n.kind, args, _short(n.value)]
+            cells.append("" if n.grad is None else _short(n.grad))
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("node", "operation", "kind", "arguments", "value", "d output / d node")
+        )
+        caption = html.escape(repr(self))
+        return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _arg_names(fun: Callable, n: int) -> list[str]:

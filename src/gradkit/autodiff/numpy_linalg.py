@@ -6,7 +6,8 @@ primitives of :mod:`gradkit.autodiff.rules.linalg`; the rest is composed from th
 the engine's other functions. ``np.linalg.norm`` is registered here again (over
 ``numpy_api``'s vector norms) to add the matrix orders 2, -2, 'nuc', 1, -1, inf, -inf.
 Stacks of matrices work wherever NumPy takes them. Conventions for repeated eigenvalues,
-eigenvector signs and rank deficiency are in the rules module's docstring and the README.
+eigenvector signs and rank deficiency are in the rules module's docstring and the engine
+guide (docs/guide/autodiff.md).
 
 Importing :mod:`gradkit.autodiff.numpy_api` registers everything here.
 

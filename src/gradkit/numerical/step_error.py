@@ -70,6 +70,43 @@ class StepError:
         i = int(np.argmin(np.abs(np.log(self.steps) - np.log(step))))
         return float(self.errors[method][i])
 
+    def __repr__(self) -> str:
+        """One line: the best step and error of each method (not the whole curves).
+
+        >>> import numpy as np
+        >>> step_error(np.sin, np.cos, 1.0, methods=("forward", "central"))  # doctest: +ELLIPSIS
+        StepError(x=1, forward: best h ... error ..., central: best h ... error ...; 65 steps)
+        """
+        best = ", ".join(
+            f"{m}: best h {self.best_step[m]:.2g} error {err:.2g}"
+            for m, err in self.best_error.items()
+        )
+        return f"StepError(x={self.x:g}, {best}; {len(self.steps)} steps)"
+
+    def _repr_html_(self) -> str:
+        """The text table as HTML: what Jupyter shows."""
+        import html
+
+        head = "".join(f"<th>{h}</th>" for h in ("method", "best step", "error", "predicted"))
+        rows = []
+        for m, err in self.best_error.items():
+            pred = self.predicted_best_step.get(m)
+            cells = [
+                m,
+                f"{self.best_step[m]:.1e}",
+                f"{err:.1e}",
+                "-" if pred is None else f"{pred:.1e}",
+            ]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        note = (
+            f"the tutorial's forward difference (h = {TUTORIAL_STEP:g}): "
+            f"error {self.tutorial_error:.1e}"
+        )
+        return (
+            f"<table><caption>{html.escape(repr(self))}</caption><tr>{head}</tr>"
+            f"{''.join(rows)}</table><p>{html.escape(note)}</p>"
+        )
+
     def table(self) -> str:
         """A text table: one row per method with its best step and error."""
         lines = [f"{'method':9s} {'best step':>10s} {'error':>9s} {'predicted step':>15s}"]

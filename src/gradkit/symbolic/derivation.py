@@ -189,6 +189,19 @@ class Derivation:
 
         return to_markdown(self)
 
+    def to_html(self) -> str:
+        """Return the derivation as HTML: nested steps with MathML formulas (Jupyter's view).
+
+        >>> "<math" in derive("x^3").to_html()
+        True
+        """
+        from gradkit.symbolic.render_html import to_html
+
+        return to_html(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
@@ -201,8 +214,11 @@ class Derivation:
     def __repr__(self) -> str:
         from gradkit.symbolic.render import expr_text
 
+        def short(text: str, limit: int = 70) -> str:  # a repr stays one short line
+            return text if len(text) <= limit else text[: limit - 3] + "..."
+
         d = "∂" if self.partial else "d"
-        expr, result = expr_text(self.expr, "**"), expr_text(self.result, "**")
+        expr, result = short(expr_text(self.expr, "**")), short(expr_text(self.result, "**"))
         return f"<Derivation {d}/{d}{self.var} [{expr}] = {result}>"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradkit.viz import notebook_display
 from gradkit.viz.errors import FigureInputError
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
@@ -37,16 +38,22 @@ DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
 
 class NotebookFigure(Figure):
-    """A matplotlib ``Figure`` that Jupyter shows when a cell returns it.
+    """A matplotlib ``Figure`` that Jupyter shows when a cell creates or returns it.
 
     gradkit builds figures without pyplot (no global state), so IPython's pyplot hooks
     never see them; ``_repr_png_`` lets IPython render the figure itself, at twice the
-    screen resolution so that it stays sharp on HiDPI screens and projectors.
+    screen resolution so that it stays sharp on HiDPI screens and projectors, and
+    :mod:`gradkit.viz.notebook_display` shows the figures a cell made but did not return.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        notebook_display.figure_created(self)
 
     def _repr_png_(self) -> bytes:
         import io
 
+        notebook_display.figure_shown(self)
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=2 * 72)
         return buffer.getvalue()

@@ -10,7 +10,7 @@ matrix derivative results for forward and reverse mode algorithmic differentiati
 2008; Townsend, "Differentiating the singular value decomposition", 2016), written with
 NumPy calls on possibly traced values so that they differentiate again.
 
-Conventions (see the README's "Supported NumPy functions" notes):
+Conventions (see the "Supported NumPy functions" notes of docs/guide/autodiff.md):
 
 - ``eigh``, ``eigvalsh`` and ``cholesky`` read one triangle of their input, as NumPy
   does; their derivative is that of NumPy's function: the lower-triangle entry ``(i, j)``

@@ -77,6 +77,22 @@ def _vector_batch(t, nb: int, other_ndim: int, as_row: bool):
 
 
 def _matmul_jvp(nb, i, t, ans, a, b):
+    # A batch of vectors against one matrix is one matrix product (batch, n) @ (n, m),
+    # not a stack of vector-matrix products (NumPy runs those one by one): the Hessian's
+    # many directions go through here
+    if nb and i == 0 and ndim_of(b) == 2 and ndim_of(a) <= 2:
+        if ndim_of(a) == 1:
+            return np.matmul(t, b)
+        rows = np.matmul(np.reshape(t, (-1, shape_of(t)[-1])), b)  # every batch's rows
+        return np.reshape(rows, shape_of(t)[:-1] + shape_of(b)[-1:])
+    if nb and i == 1 and ndim_of(a) == 2 and ndim_of(b) <= 2:
+        if ndim_of(b) == 1:
+            return np.matmul(t, np.swapaxes(a, -1, -2))
+        # a @ t[k] for every batch k: (n, batch*m) columns side by side, one product
+        lead, (n, m) = shape_of(t)[:-2], shape_of(t)[-2:]
+        cols = np.reshape(np.moveaxis(t, -2, 0), (n, -1))
+        out = np.reshape(np.matmul(a, cols), (shape_of(a)[0],) + lead + (m,))
+        return np.moveaxis(out, 0, -2)
     if i == 0:
         if nb and ndim_of(a) == 1 and ndim_of(b) > 1:
             return np.matmul(_vector_batch(t, nb, ndim_of(b), True), b)[..., 0, :]

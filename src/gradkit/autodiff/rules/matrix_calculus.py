@@ -121,7 +121,7 @@ def _tie_check(x, coupling=None, who=""):
                 "depends on the vectors that belong to it, which are not unique and have no "
                 "derivative there. Differentiate a function of the values alone "
                 "(np.linalg.eigvalsh / svdvals), or move off the tie (e.g. add a tiny "
-                "distinct diagonal); see the README's linear-algebra notes"
+                "distinct diagonal); see the linear-algebra notes in docs/guide/autodiff.md"
             )
     return np.ones((), dtype=np.finfo(x.dtype).dtype)
 
