@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.arraytypes import asarray
 from gradkit.autodiff.grad_mode import stops
 from gradkit.autodiff.primitives import Primitive, peek, shape_of
 from gradkit.autodiff.tensor import Tensor
@@ -107,7 +108,7 @@ def _pack(out_leaves: list) -> tuple[Any, Callable]:
     """One array holding every output leaf, and the function that splits it again."""
     if len(out_leaves) == 1:
         leaf = out_leaves[0]
-        return (leaf if type(leaf) in (Tensor, np.ndarray) else np.asarray(leaf)), lambda y: [y]
+        return (leaf if type(leaf) in (Tensor, np.ndarray) else asarray(leaf)), lambda y: [y]
     shapes = [shape_of(peek(o)) for o in out_leaves]
     dtypes = [np.result_type(peek(o)) for o in out_leaves]
     sizes = [int(np.prod(s)) for s in shapes]
@@ -159,7 +160,7 @@ def _check_cotangent(ct: Any, like: Any, name: str, argnum: int, what: str) -> A
             f"{name}: the {what} returned a cotangent of dtype {ct_dtype} for argument "
             f"{argnum}, whose dtype is {dtype}; cast it with .astype({dtype.name!r})"
         )
-    return ct if type(ct) is Tensor else np.asarray(ct)
+    return ct if type(ct) is Tensor else asarray(ct)
 
 
 class _Call:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.arraytypes import raise_unsupported
 from gradkit.autodiff.primitives import ndim_of, shape_of
 from gradkit.autodiff.trace import Trace
 
@@ -55,7 +56,11 @@ class ForwardTrace(Trace):
                     return primitives.bind(prim, args, kw)
                 else:
                     lower = True
-        ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)
+        try:
+            ans = primitives.bind(prim, vals, kw) if lower else prim.impl(*vals, **kw)
+        except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+            raise_unsupported(err, prim, vals, "the function")
+            raise
         rule = prim.jvp_rule()
         nb = self.nb
         out_shape = self.batch + shape_of(ans)
@@ -63,7 +68,11 @@ class ForwardTrace(Trace):
         for i, t in tangents:
             if nb and prim.elementwise:
                 t = _align(t, nb, len(out_shape))
-            c = rule(nb, i, t, ans, *vals, **kw)
+            try:
+                c = rule(nb, i, t, ans, *vals, **kw)
+            except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+                raise_unsupported(err, prim, (t, *vals), "its derivative")
+                raise
             tout = c if tout is None else tout + c
         if shape_of(tout) != out_shape:
             tout = np.broadcast_to(tout, out_shape)

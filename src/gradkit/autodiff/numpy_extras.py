@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.arraytypes import is_duck
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     _one_axis,
@@ -255,7 +256,8 @@ def cumprod(a, axis=None, dtype=None, out=None):
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        total = np.full(shape_of(avg), np.size(peek(a)) / max(np.size(peek(avg)), 1))
+        count = int(np.prod(shape_of(a))) / max(int(np.prod(shape_of(avg))), 1)
+        total = np.full(shape_of(avg), count)
         return (avg, total) if returned else avg
     w = weights
     if shape_of(w) != shape_of(a):
@@ -267,7 +269,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     total = sum_(w, axis=axis, keepdims=keepdims)
     # Checked on the values at hand (under gk.jit: when recording; a replay whose
     # weights sum to zero divides by zero with NumPy's warning, as a / 0 does).
-    if np.any(np.asarray(peek(total)) == 0):
+    if not is_duck(peek(total)) and np.any(np.asarray(peek(total)) == 0):  # Dask: lazy
         raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
     avg = sum_(a * w, axis=axis, keepdims=keepdims) / total
     return (avg, total) if returned else avg

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import arraytypes, primitives
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     _one_axis,
@@ -310,7 +310,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     y = np.arange(0, num, dtype=dt).reshape((-1,) + extra)
     if div > 0:
         step = delta / div
-        if np.any(np.asarray(peek(step)) == 0):
+        if np.any(arraytypes.concrete(peek(step), "np.linspace of arrays") == 0):
             y = (y / div) * delta
         else:
             y = y * step
@@ -360,7 +360,10 @@ def piecewise(x, condlist, funclist, *args, **kw):
         "np.piecewise calls each function on the entries its condition selects, so "
         "the shapes depend on the values"
     )
-    conds = np.asarray([np.asarray(value_for(c, why), dtype=bool) for c in condlist], dtype=bool)
+    conds = np.asarray(
+        [arraytypes.concrete(value_for(c, why), "np.piecewise", bool) for c in condlist],
+        dtype=bool,
+    )
     n = len(conds)
     if n == n2 - 1:
         conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff import arraytypes
 from gradkit.autodiff.errors import NoRuleError
 from gradkit.autodiff.numpy_api import (
     UFUNC_METHODS,
@@ -298,7 +299,7 @@ def _per_slice(a, axis, keepdims, lead_shape, statistic):
     batch = shape_of(flat)[:-1]
     rows = reshape(flat, (-1, shape_of(flat)[-1]))
     why = "each slice keeps the entries that are not NaN, so the shapes depend on the values"
-    keep = ~np.isnan(np.asarray(value_for(rows, why)))
+    keep = ~np.isnan(arraytypes.concrete(value_for(rows, why), "np.nanmedian/np.nanquantile"))
     parts = []
     for b in range(shape_of(rows)[0]):
         vals = rows[b][keep[b]]

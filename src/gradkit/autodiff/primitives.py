@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from gradkit.autodiff import arraytypes
 from gradkit.autodiff.errors import JitError, NoRuleError, TracerConversionError
 
 __all__ = [
@@ -326,6 +327,11 @@ def apply_constant(fn: Callable, args: tuple, kw: dict) -> Any:
     Tensor = _Tensor
     args = tuple([strip(a) for a in args])
     kw = {k: value_of(v) for k, v in kw.items()}  # keywords are fixed (jit refuses traced)
+    if arraytypes.seen:  # np.argsort of a Dask array: refused before Dask computes it
+        import numpy as np
+
+        if not isinstance(fn, np.ufunc):
+            arraytypes.check_function(fn, args, kw)
     for a in args:
         if type(a) is Tensor:
             prim = _CONSTANT_PRIMITIVES.get(fn)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives, sequences
+from gradkit.autodiff import arraytypes, primitives, sequences
 from gradkit.autodiff.errors import JitError
 from gradkit.autodiff.jit_inputs import (
     CallThrough,
@@ -443,7 +443,10 @@ def _traced(leaf: Any) -> bool:
         return True
     if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
         sequences.check_input(leaf, "jit", 0)  # np.matrix, np.ma: refused by name
-    return isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
+    traced = isinstance(leaf, (np.ndarray, np.generic)) and leaf.dtype.kind in _TRACED_KINDS
+    if not traced and arraytypes.is_duck(leaf):  # jit replays NumPy calls on NumPy arrays
+        raise arraytypes.unsupported_operation_error("gk.jit", arraytypes.type_name(type(leaf)))
+    return traced
 
 
 def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:

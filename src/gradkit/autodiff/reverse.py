@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import primitives
+from gradkit.autodiff.arraytypes import is_duck, raise_unsupported
 from gradkit.autodiff.errors import InPlaceError
 from gradkit.autodiff.primitives import shape_of
 from gradkit.autodiff.trace import Trace
@@ -251,12 +252,16 @@ class ReverseTrace(Trace):
                     lower = True
             vals.append(a)
             i += 1
-        if lower:
-            ans = primitives.bind(prim, vals, kw)
-        elif kw:
-            ans = prim.impl(*vals, **kw)
-        else:
-            ans = prim.impl(*vals)
+        try:
+            if lower:
+                ans = primitives.bind(prim, vals, kw)
+            elif kw:
+                ans = prim.impl(*vals, **kw)
+            else:
+                ans = prim.impl(*vals)
+        except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+            raise_unsupported(err, prim, vals, "the function")
+            raise
         rules = prim._vjps
         if not rules.complete or i > len(rules):
             for i, _ in parents:
@@ -323,12 +328,12 @@ def unbroadcast(r: Any, shape: tuple) -> Any:
         if len(rshape) == 2 and type(r) is np.ndarray and r.dtype == _F64:
             # BLAS sums the rows 2-3x faster than add.reduce
             return readonly_ones((rshape[0],), _F64) @ r
-        return _add_reduce(r, 0)
+        return np.sum(r, 0) if is_duck(r) else _add_reduce(r, 0)
     axes = tuple(range(lead)) + tuple(
         k + lead for k, n in enumerate(shape) if n == 1 and rshape[k + lead] != 1
     )
     if axes:
-        r = _add_reduce(r, axes)
+        r = np.sum(r, axes) if is_duck(r) else _add_reduce(r, axes)
     if shape_of(r) != shape:
         r = r.reshape(shape)
     return r
@@ -430,12 +435,16 @@ def backward_pass(
             and g.shape == args[0].shape
         )
         for i, parent in parents:
-            if in_place:
-                r = prim.vjp_in_place(g, ans, *args)
-            elif kw:
-                r = rules[i](g, ans, *args, **kw)
-            else:
-                r = rules[i](g, ans, *args)
+            try:
+                if in_place:
+                    r = prim.vjp_in_place(g, ans, *args)
+                elif kw:
+                    r = rules[i](g, ans, *args, **kw)
+                else:
+                    r = rules[i](g, ans, *args)
+            except Exception as err:  # noqa: BLE001 - a Dask array's missing operation
+                raise_unsupported(err, prim, (g, *args), "its derivative")
+                raise
             try:
                 if r.shape != args[i].shape:
                     r = unbroadcast(r, args[i].shape)

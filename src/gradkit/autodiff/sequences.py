@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import conversions, primitives, scipy_names
+from gradkit.autodiff import arraytypes, conversions, primitives, scipy_names
+from gradkit.autodiff.arraytypes import is_duck_type
 from gradkit.autodiff.errors import TracerConversionError, UnsupportedArrayTypeError
 from gradkit.autodiff.primitives import bind, peek
 from gradkit.autodiff.rules import shape
@@ -207,7 +208,10 @@ def _pack_sequence(seq: Any) -> Any:
     if not _holds_traced(seq):
         return np.asarray(seq)
     seq = _map_leaves(seq, _pack_leaf)
-    reference = np.array(_plain_tree(seq))  # NumPy's shape and dtype (or NumPy's error)
+    plain = _plain_tree(seq)
+    if arraytypes.seen:  # np.array of a list would compute a Dask array into memory
+        _map_leaves(plain, lambda e: arraytypes.concrete(e, "an array built from a list"))
+    reference = np.array(plain)  # NumPy's shape and dtype (or NumPy's error)
     if reference.dtype.kind not in "biufc":
         raise TypeError(
             f"a list holding traced values makes an array of dtype {reference.dtype}, not "
@@ -261,8 +265,8 @@ def operand(x: Any) -> Any:
 
 def _foreign(tp: type) -> bool:
     """An array type with NumPy overrides of its own (its semantics, not NumPy's)."""
-    if tp is primitives._Tensor or issubclass(tp, np.generic):
-        return False
+    if tp is primitives._Tensor or issubclass(tp, np.generic) or is_duck_type(tp):
+        return False  # a duck array (Dask's) computes NumPy's functions itself
     return any(
         getattr(tp, name, None) is not None
         for name in ("__array_ufunc__", "__array_function__", "__array_namespace__")
@@ -367,7 +371,11 @@ def other_types(func: Any, types: Any) -> None:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
     Tensor = primitives._Tensor
-    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray]
+    odd = [
+        tp for tp in types if tp is not Tensor and tp is not _ndarray and not is_duck_type(tp)
+    ]
+    if not odd:  # array types the engine carries (Dask): their own protocols handle them
+        return
     name = getattr(func, "__name__", repr(func))
     raise unsupported_type_error(odd[0], where=f"an argument of np.{name}")
 

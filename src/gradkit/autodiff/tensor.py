@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from gradkit.autodiff import (
+    arraytypes,
     conversions,
     eager_backward,
     grad_mode,
@@ -88,6 +89,8 @@ def _eager_trace() -> ReverseTrace:
 
 
 def _as_array(data: Any) -> Any:
+    if type(data) is not np.ndarray and arraytypes.is_duck(data):  # np.array computes it
+        raise arraytypes.unsupported_operation_error("gk.Tensor", arraytypes.type_name(type(data)))
     arr = np.array(data)  # a copy, as torch.tensor makes: writing into `data` later
     if arr.dtype is _OBJECT and arr.size:  # an object array of numbers: NumPy's own dtype
         arr = np.array(arr.tolist())
@@ -678,6 +681,8 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         fn = numpy_api.FUNCTIONS.get(func)
+        if arraytypes.seen:  # a Dask array somewhere: refuse what Dask does not implement
+            arraytypes.check_function(func, args, kwargs)
         for tp in types:
             if tp is not Tensor and tp is not _ndarray:  # np.matrix, np.ma, foreign types
                 sequences.other_types(func, types)  # raises: their semantics are not NumPy's

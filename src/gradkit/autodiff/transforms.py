@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.arraytypes import asarray, is_duck
 from gradkit.autodiff.batching import batched_rows
 from gradkit.autodiff.errors import InPlaceError, NoRuleError, TracerConversionError
 from gradkit.autodiff.forward import ForwardTrace
@@ -82,7 +83,7 @@ def _input(x: Any, who: str, argnum: int) -> Any:
             f"to floating-point (real or complex) values. Pass {float(x)!r} instead."
         )
     try:
-        arr = np.asarray(x)
+        arr = asarray(x)  # a Dask array stays lazy
     except Exception as err:  # pragma: no cover - unusual array-likes
         raise TypeError(f"{who}: argument {argnum} is not an array: {type(x).__name__}") from err
     if arr.dtype.kind not in "fc":
@@ -192,7 +193,14 @@ def _finish(g: Any, like: Any, original: Any) -> Any:
             g = g.astype(dtype)
         return g
     if g is None:
-        g = np.zeros(shape_of(lv), dtype=dtype)
+        g = np.zeros_like(lv) if is_duck(lv) else np.zeros(shape_of(lv), dtype=dtype)
+    elif is_duck(g):  # a lazy Dask array: fixed up lazily (nothing else can write into it)
+        if g.dtype.kind == "c" and dtype.kind != "c":
+            g = np.real(g)
+        if g.shape != shape_of(lv):
+            g = np.broadcast_to(g, shape_of(lv))
+        if g.dtype != dtype:
+            g = g.astype(dtype)
     else:
         g = np.asarray(g)
         if g.dtype.kind == "c" and dtype.kind != "c":
@@ -508,7 +516,7 @@ def vjp(fun: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                     "real cotangent (np.real(c))"
                 )
             if type(o) is Tensor and o._trace is tr:
-                roots.append((o._node, c if type(c) is Tensor else np.asarray(c)))
+                roots.append((o._node, c if type(c) is Tensor else asarray(c)))
         for k, x, before in primal_prints:
             if fingerprint(x) != before:
                 raise InPlaceError(
@@ -562,7 +570,7 @@ def _tangent(t: Any, primal: Any, k: int) -> Any:
     else:
         if isinstance(t, _SCALARS):
             t = np.asarray(t, dtype=pdtype)
-        t = np.asarray(t)
+        t = asarray(t)
         tv = t
     if shape_of(tv) != shape_of(pv):
         raise ValueError(

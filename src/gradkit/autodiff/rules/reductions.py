@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradkit.autodiff import arraytypes
+from gradkit.autodiff.arraytypes import is_duck
 from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of, strip
 
 
@@ -25,10 +27,13 @@ def _keep_shape(shape: tuple, axis) -> tuple:
     return tuple(1 if k in axis else n for k, n in enumerate(shape))
 
 
-def expand(g, shape: tuple, axis, keepdims: bool):
-    """Broadcast a reduced ``g`` back to the input's ``shape``."""
+def expand(g, shape: tuple, axis, keepdims: bool, like=None):
+    """Broadcast a reduced ``g`` back to the input's ``shape`` (lazily, as a Dask array,
+    when the input ``like`` is one: never a full-size NumPy array beside it)."""
     if not keepdims:
         g = g.reshape(_keep_shape(shape, axis))
+    if like is not None and arraytypes.seen and arraytypes.is_duck(peek(like)):
+        return arraytypes.broadcast_like(g, peek(like))  # chunked as the input is
     if type(g) is np.ndarray:
         # np.broadcast_to costs microseconds in Python; a filled array costs one copy.
         out = np.empty(shape, dtype=g.dtype)
@@ -44,32 +49,42 @@ def _count(shape: tuple, axis) -> int:
     return n
 
 
-# The ufuncs' reduce methods: NumPy's sum/mean/max wrappers cost microseconds each.
+# The ufuncs' reduce methods: NumPy's sum/mean/max wrappers cost microseconds each. A
+# duck array (Dask's) has no ufunc.reduce, but its own np.sum/np.max/np.prod.
 _add_reduce = np.add.reduce
+_ndarray = np.ndarray
 
 
 def _sum(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.sum(x, axis=axis, keepdims=keepdims)
     return _add_reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _mean(x, axis, keepdims):
-    return _add_reduce(x, axis=axis, keepdims=keepdims) / _count(shape_of(x), axis)
+    return _sum(x, axis, keepdims) / _count(shape_of(x), axis)
 
 
 def _max(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.max(x, axis=axis, keepdims=keepdims)
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.min(x, axis=axis, keepdims=keepdims)
     return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _prod(x, axis, keepdims):
+    if type(x) is not _ndarray and is_duck(x):
+        return np.prod(x, axis=axis, keepdims=keepdims)
     return np.multiply.reduce(x, axis=axis, keepdims=keepdims)
 
 
 sum_p = Primitive("sum", _sum)
-sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims),)
+sum_p.vjps = (lambda g, ans, x, axis, keepdims: expand(g, shape_of(x), axis, keepdims, x),)
 sum_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(
     t, axis=_shift(axis, nb, ndim_of(x)), keepdims=keepdims
 )
@@ -79,7 +94,7 @@ sum_p.lower = lambda x, axis, keepdims: [(_add_reduce, (Operand(0), axis, None, 
 mean_p = Primitive("mean", _mean)
 mean_p.vjps = (  # divide the reduced cotangent, then expand: n times fewer divisions
     lambda g, ans, x, axis, keepdims: expand(
-        g / _count(shape_of(x), axis), shape_of(x), axis, keepdims
+        g / _count(shape_of(x), axis), shape_of(x), axis, keepdims, x
     ),
 )
 mean_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.mean(
@@ -101,7 +116,7 @@ def _extreme_weights(ans, x, axis, keepdims):
 
 
 def _extreme_vjp(g, ans, x, axis, keepdims):
-    return expand(g, shape_of(x), axis, keepdims) * _extreme_weights(ans, x, axis, keepdims)
+    return expand(g, shape_of(x), axis, keepdims, x) * _extreme_weights(ans, x, axis, keepdims)
 
 
 def _extreme_jvp(nb, i, t, ans, x, axis, keepdims):
@@ -143,7 +158,7 @@ def _prod_others(ans, x, axis, keepdims):
 prod_p = Primitive("prod", _prod)
 prod_p.vjps = (
     lambda g, ans, x, axis, keepdims: (
-        expand(g, shape_of(x), axis, keepdims) * _prod_others(ans, x, axis, keepdims)
+        expand(g, shape_of(x), axis, keepdims, x) * _prod_others(ans, x, axis, keepdims)
     ),
 )
 prod_p.jvp = lambda nb, i, t, ans, x, axis, keepdims: np.sum(

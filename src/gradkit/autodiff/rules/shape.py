@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import arraytypes, primitives
+from gradkit.autodiff.arraytypes import asarray, is_duck
 from gradkit.autodiff.forward import insert_axes_after_batch
 from gradkit.autodiff.primitives import Operand, Primitive, ndim_of, peek, shape_of
 
@@ -108,7 +109,11 @@ broadcast_to_p.jvp = _broadcast_jvp
 
 # indexing ----------------------------------------------------------------------------
 def _getitem(x, idx):
-    return x[idx]
+    out = x[idx]
+    if type(out) is not np.ndarray and is_duck(out) and any(n != n for n in out.shape):
+        # Dask: a boolean mask of data gives a shape unknown until computed
+        raise NotImplementedError(f"a shape that depends on the data: {out.shape}")
+    return out
 
 
 def _is_basic(idx: tuple) -> bool:
@@ -138,6 +143,12 @@ def _traced(*xs) -> bool:
 def _scatter_add(g, idx, shape):
     if _traced(g):
         return scatter_add_p(g, idx=idx, shape=shape)
+    if type(g) is not np.ndarray and is_duck(g):  # Dask: lazy zeros, a lazy write
+        out = np.zeros_like(g, shape=shape)
+        if not _is_basic(idx):  # ufunc.at: refused by the engine, naming scatter_add
+            raise NotImplementedError("a Dask array has no np.add.at (repeated indices)")
+        out[idx] = g
+        return out
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic(idx):
         out[idx] = g
@@ -160,6 +171,16 @@ scatter_add_p.jvp = lambda nb, i, t, ans, x, idx, shape: scatter_add_p(
 def _index_update(x, v, idx):
     if _traced(x, v):
         return index_update_p(x, v, idx=idx)
+    if is_duck(x) or is_duck(v):  # Dask: a lazy write into a new array object
+        dtype = np.result_type(x, v)
+        out = asarray(x)
+        # Dask's astype to the same dtype returns x itself, and its __setitem__ rebinds
+        # the object it is called on: copy() makes the object the write may rebind.
+        out = out.astype(dtype) if out.dtype != dtype else out.copy()
+        if not is_duck(out):
+            out = arraytypes.like(out, v)
+        out[idx] = v
+        return out
     out = np.array(x, copy=True, dtype=np.result_type(x, v))
     out[idx] = v
     return out
@@ -276,10 +297,24 @@ def _diagonal_scatter(g, shape, offset, axis1, axis2):
     """Zeros of ``shape`` with ``g`` on the diagonal: the transpose of ``np.diagonal``."""
     if _traced(g):
         return diagonal_scatter_p(g, shape=shape, offset=offset, axis1=axis1, axis2=axis2)
+    if type(g) is not np.ndarray and is_duck(g):
+        return _lazy_diagonal_scatter(g, shape, offset, axis1, axis2)
     out = np.zeros(shape, dtype=np.result_type(g))
     rows, cols = diagonal_positions(shape, offset, axis1, axis2)
     np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, cols] = g
     return out
+
+
+def _lazy_diagonal_scatter(g, shape, offset, axis1, axis2):
+    """:func:`_diagonal_scatter` of a Dask array without a write: ``g`` spread along
+    the rows, times the 0/1 matrix of the diagonal's positions."""
+    n1, n2 = shape[axis1], shape[axis2]
+    rows, _ = diagonal_positions(shape, offset, axis1, axis2)
+    first = int(rows[0]) if len(rows) else 0
+    widths = [(0, 0)] * (g.ndim - 1) + [(first, n1 - first - shape_of(g)[-1])]
+    spread = np.pad(g, widths)[..., :, None]  # (..., n1, 1)
+    positions = np.eye(n1, n2, k=offset, dtype=np.result_type(g))
+    return np.moveaxis(spread * positions, (-2, -1), (axis1, axis2))
 
 
 diagonal_p = Primitive("diagonal", _diagonal)

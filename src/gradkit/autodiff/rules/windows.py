@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradkit.autodiff import arraytypes
 from gradkit.autodiff.primitives import Primitive, shape_of
 from gradkit.autodiff.rules.shape import _traced
 
@@ -78,7 +79,7 @@ def _windows(x, kernel, stride, dilation, pads, pad_value=0.0):
         return windows_p(
             x, kernel=kernel, stride=stride, dilation=dilation, pads=pads, pad_value=pad_value
         )
-    x = np.asarray(x)
+    x = arraytypes.concrete(x, "windows (conv/pool)")  # Dask: refused, not computed
     d = len(kernel)
     sizes = x.shape[-d:]
     out_sizes = window_sizes(sizes, kernel, stride, dilation, pads)
@@ -103,6 +104,7 @@ def _unwindows(cols, shape, kernel, stride, dilation, pads):
         return unwindows_p(
             cols, shape=shape, kernel=kernel, stride=stride, dilation=dilation, pads=pads
         )
+    arraytypes.concrete(cols, "unwindows (conv/pool)")  # Dask: refused, not computed
     d = len(kernel)
     sizes = tuple(shape[-d:])
     out_sizes = window_sizes(sizes, kernel, stride, dilation, pads)
