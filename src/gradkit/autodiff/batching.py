@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import primitives
+from gradkit.autodiff import arraytypes, primitives
 from gradkit.autodiff.batch_trace import BatchTrace
 from gradkit.autodiff.primitives import ndim_of, shape_of
 from gradkit.autodiff.sequences import pack_output
@@ -284,6 +284,8 @@ def batched_rows(tr: Any, out: Any, out_shape: tuple, m: int, nodes: list) -> li
                     per_leaf.append(
                         g if np.result_type(primitives.peek(g)) == want else g.astype(want)
                     )
+                elif arraytypes.is_duck(g):  # a Dask array: stays lazy (no np.array)
+                    per_leaf.append(g.astype(want))
                 else:
                     per_leaf.append(np.array(g, dtype=want))  # writeable, its own memory
             rows.append(per_leaf)
