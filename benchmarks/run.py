@@ -1,22 +1,37 @@
-"""Run every speed workload of the design's table and print ratios measured in one run.
+"""Run every speed workload and print ratios measured in one run.
 
-    python benchmarks/run.py                  # all workloads, a table on stdout
-    python benchmarks/run.py --json out.json  # also save the results
-    python benchmarks/run.py --quick          # fewer repeats (a smoke test)
+    python benchmarks/run.py                   # all workloads, a table on stdout
+    python benchmarks/run.py --json out.json   # also save the results
+    python benchmarks/run.py --quick           # fewer repeats (a smoke test)
+    python benchmarks/run.py --only rnn1,cnn   # a subset
+    python benchmarks/run.py --repeat 3        # three whole runs, and their spread
 
-For each workload: the hand-written NumPy time, then gradkit's time as a ratio to it, and
-the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a note says
-which were skipped; JAX runs under jax.jit, in float64). The implementations take turns,
-round after round (41 rounds unless ``--rounds N``, each in a shuffled order), each
-timing preceded by an untimed batch of the same function; a ratio is the median over the
-rounds of the ratio within a round, so a slowdown of the machine shared by a round
+The workloads: the design's four (``workloads.py``) and issue #30's seven
+(``workloads_more.py``: per-example gradients, a Hessian at n = 500, a transformer block,
+a two-layer CNN, a tanh RNN at batch 1 and 16, logistic regression, a 200-op chain on
+1e6 elements). For each: the hand-written NumPy time, then gradkit's time as a ratio to
+it, and the same ratio for autograd, PyTorch (CPU) and JAX where they are installed (a
+note says which were skipped; JAX runs under jax.jit, in float64).
+
+Every library runs on one thread unless ``--threads N``: the BLAS/OpenMP variables and
+XLA's flags are set before NumPy is imported, threadpoolctl limits the pools already
+loaded (without it, the script re-executes itself if NumPy came first), torch gets
+``set_num_threads``; the header prints what each pool reads back, the CPU, the versions
+and the load average, which is printed again after each workload and at the end.
+
+The implementations take turns, round after round (41 rounds unless ``--rounds N``, each
+in a shuffled order; the slowest workloads are capped, see ``workloads_more.MAX_ROUNDS``),
+each timing preceded by an untimed batch of the same function; a ratio is the median over
+the rounds of the ratio within a round, so a slowdown of the machine shared by a round
 cancels. gradkit's interquartile range over the rounds is printed beside its ratio: read
 differences smaller than it as noise, and use more rounds to narrow the median.
-Before timing, gradkit's results are checked against the baseline, so a fast wrong
-answer cannot pass. glibc's allocator thresholds are fixed first, for every
+``--repeat K`` makes K whole runs and reports each ratio's median and min-max over them.
+Before timing, every implementation's result is checked against the baseline, so a fast
+wrong answer cannot pass. glibc's allocator thresholds are fixed first, for every
 implementation alike (``allocator.py`` says why; ``--default-malloc`` keeps them
-adaptive). The MLP step's peak memory (tracemalloc) is measured too, and the
-numerical-derivative accuracy battery is appended.
+adaptive). Peak memory (tracemalloc) is measured for the MLP step and the big chain
+(tracemalloc sees NumPy's buffers, not torch's), and the numerical-derivative accuracy
+battery is appended.
 """
 
 from __future__ import annotations
