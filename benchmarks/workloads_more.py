@@ -307,21 +307,30 @@ def _cnn_loss(params, x, labels):
 
 
 def _conv_fwd(x, W, b):
-    win = np.lib.stride_tricks.sliding_window_view(x, W.shape[2:], axis=(2, 3))
-    out = np.tensordot(win, W, axes=([1, 4, 5], [1, 2, 3]))  # (N, H', W', O)
-    return out.transpose(0, 3, 1, 2) + b[:, None, None], win
+    """Valid cross-correlation as one matrix product over the im2col patches."""
+    n, c, kh, kw = x.shape[0], W.shape[1], W.shape[2], W.shape[3]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    h, w = win.shape[2:4]
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * kh * kw)  # one copy
+    out = (cols @ W.reshape(W.shape[0], -1).T).reshape(n, h, w, -1)
+    return out.transpose(0, 3, 1, 2) + b[:, None, None], cols
 
 
-def _conv_back(dout, x, W, win, need_dx=True):
-    dW = np.tensordot(dout, win, axes=([0, 2, 3], [0, 2, 3]))
-    db = dout.sum((0, 2, 3))
+def _conv_back(dout, x, W, cols, need_dx=True):
+    """The weight gradient as one product with the saved patches; the input gradient as
+    one product back to patch space, then nine shifted adds (col2im)."""
+    o, c, kh, kw = W.shape
+    n, _, h, w = dout.shape
+    d2 = dout.transpose(0, 2, 3, 1).reshape(n * h * w, o)
+    dW = (d2.T @ cols).reshape(W.shape)
+    db = d2.sum(0)
     if not need_dx:
         return None, dW, db
+    dcols = (d2 @ W.reshape(o, -1)).reshape(n, h, w, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
     dx = np.zeros_like(x)
-    H, Wd = dout.shape[2:]
-    for i in range(W.shape[2]):
-        for j in range(W.shape[3]):
-            dx[:, :, i : i + H, j : j + Wd] += np.einsum("nohw,oc->nchw", dout, W[:, :, i, j])
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, :, i : i + h, j : j + w] += dcols[:, :, i, j]
     return dx, dW, db
 
 
