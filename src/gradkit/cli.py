@@ -205,8 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="mlp",
-        choices=["mlp", "cnn"],
-        help="mlp (default) or cnn (two convolutions; digits only)",
+        choices=["mlp", "cnn", "lstm", "transformer"],
+        help="mlp (default), cnn (two convolutions), lstm or transformer (2 layers; these "
+        "two read each digit row by row); all but mlp on digits only",
     )
     p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
     p.add_argument("--optimizer", default="adam", help="sgd, momentum, adam, ... (default adam)")

@@ -595,10 +595,12 @@ def run_optimize(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    """``gradkit train DATASET``: a small MLP (or, on digits, a CNN) trained by gk.nn.fit.
+    """``gradkit train DATASET``: a small MLP (on digits also a CNN, an LSTM or a
+    transformer) trained by gk.nn.fit.
 
     Returns 0 after training ``Linear -> ReLU -> Linear`` (``--model cnn``: two 3x3
-    convolutions, max pooling and two linear layers) with softmax cross-entropy on a 75%
+    convolutions, max pooling and two linear layers; ``lstm``/``transformer``: see
+    :mod:`gradkit.nn.sequence_models`) with softmax cross-entropy on a 75%
     split and printing the accuracy on the held-out 25%; ``--out`` saves the history.
 
     Args:
@@ -641,6 +643,7 @@ def run_train(args: argparse.Namespace) -> int:
         X, y, test_size=0.25, rng=args.seed
     )
     n_classes = int(y.max()) + 1
+    model: gk.nn.Module
     if getattr(args, "model", "mlp") == "cnn":
         if args.dataset != "digits":
             raise CliError(
@@ -658,6 +661,18 @@ def run_train(args: argparse.Namespace) -> int:
             gk.nn.ReLU(),
             gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 3),
         )
+    elif getattr(args, "model", "mlp") in ("lstm", "transformer"):  # nn.sequence_models
+        from gradkit.nn import sequence_models as seq
+
+        if args.dataset != "digits":
+            raise CliError(
+                f"--model {args.model} reads digits row by row: use digits, not {args.dataset}"
+            )
+        X_train, X_test = seq.rows_as_sequence(X_train, 8), seq.rows_as_sequence(X_test, 8)
+        try:
+            model = seq.sequence_classifier(args.model, 8, n_classes, 8, args.hidden, args.seed)
+        except ValueError as error:
+            raise CliError(f"--hidden {args.hidden}: {error}") from None
     else:
         model = gk.nn.Sequential(
             gk.nn.Linear(X.shape[1], args.hidden, rng=args.seed),
