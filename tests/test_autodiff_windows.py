@@ -88,3 +88,25 @@ def test_integer_inputs_padded_with_minus_infinity_become_floats():
         got[0, 0], [[0.0, 2.0, 3.0], [8.0, 10.0, 11.0], [12.0, 14.0, 15.0]]
     )
     assert gk.nn.functional.max_pool2d(x, 2).dtype == x.dtype  # no padding: stays integer
+
+
+def test_vmap_of_windows_and_unwindows_equals_stacking_single_calls() -> None:
+    rng = np.random.default_rng(0)
+    kw = dict(kernel=(3,), stride=(2,), dilation=(1,), pads=((1, 1),))
+    x = rng.normal(size=(5, 2, 3, 7))  # a batch of 5 (N, C, L) inputs
+    got = gk.vmap(lambda v: windows_p(v, **kw))(x)
+    np.testing.assert_array_equal(got, np.stack([windows_p(v, **kw) for v in x]))
+    cols = rng.normal(size=got.shape)
+    got = gk.vmap(lambda c: unwindows_p(c, shape=(2, 3, 7), **kw))(cols)
+    want = np.stack([unwindows_p(c, shape=(2, 3, 7), **kw) for c in cols])
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-15)
+
+    w = rng.normal(size=(4, 3, 3))
+
+    def loss(w, xi):  # a 1-d convolution of one example, then tanh
+        y = np.tensordot(w, windows_p(xi[None], **kw), axes=([1, 2], [0, 1]))
+        return np.sum(np.tanh(y) ** 2)
+
+    per_example = gk.vmap(gk.grad(loss), in_axes=(None, 0))(w, x[:, 0])
+    loop = np.stack([gk.grad(loss)(w, xi) for xi in x[:, 0]])
+    np.testing.assert_allclose(per_example, loop, rtol=1e-12, atol=1e-12)

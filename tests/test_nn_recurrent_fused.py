@@ -98,3 +98,28 @@ def test_under_jit_the_sweep_is_one_recorded_operation_with_the_same_gradients()
         p = np.random.default_rng(seed).standard_normal(proj.shape)
         for got, want in zip(jitted(p, w), grad(p, w)):
             np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("axes", [(0, 0, None), (0, None, None), (None, 0, 0), (0, 0, 0)])
+def test_vmap_of_the_recurrence_equals_stacking_single_calls(axes) -> None:
+    # shared recurrent weights fold the batch into N (one recurrence); per-example
+    # weights run one example at a time: both must equal the loop
+    rng = np.random.default_rng(1)
+    full = (
+        rng.normal(size=(3, 4, 2, 8)),
+        rng.normal(size=(3, 2, 2, 2)),
+        rng.normal(size=(3, 2, 8)),
+    )
+    args = [a if ax is not None else a[0] for a, ax in zip(full, axes)]
+    got = gk.vmap(lstm_sequence, in_axes=axes)(*args)
+    loop = [lstm_sequence(*[a[k] if ax is not None else a for a, ax in zip(args, axes)])
+            for k in range(3)]  # fmt: skip
+    np.testing.assert_allclose(got, np.stack(loop), rtol=1e-13, atol=1e-13)
+
+    def loss(w, p, s):
+        return np.sum(lstm_sequence(p, s, w) ** 2)
+
+    w, p, s = full[2][0], full[0], full[1]
+    per_example = gk.vmap(gk.grad(loss), in_axes=(None, 0, 0))(w, p, s)
+    loop = np.stack([gk.grad(loss)(w, p[k], s[k]) for k in range(3)])
+    np.testing.assert_allclose(per_example, loop, rtol=1e-12, atol=1e-12)

@@ -47,6 +47,7 @@ __all__ = [
     "custom_jvp",
     "checkpoint",
     "linearize",
+    "vmap",
     "stop_gradient",
     "no_grad",
     "enable_grad",
@@ -132,22 +133,46 @@ if TYPE_CHECKING:  # what checkers and IDEs see through `import gradkit as gk`
     # take f's arguments. Their results are arrays (or tuples of them) of f's inputs'
     # shapes, which the types do not say: Any.
     def grad(
-        fun: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
     ) -> Callable[_P, Any]: ...
     def value_and_grad(
-        fun: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
     ) -> Callable[_P, tuple[Any, Any]]: ...
     def elementwise_grad(fun: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]: ...
     def jacfwd(
-        fun: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
     ) -> Callable[_P, Any]: ...
     def jacrev(
-        fun: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
     ) -> Callable[_P, Any]: ...
     def jacobian(
-        fun: Callable[_P, Any], argnums: _Argnums = 0, has_aux: bool = False
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
     ) -> Callable[_P, Any]: ...
-    def hessian(fun: Callable[_P, Any], argnums: _Argnums = 0) -> Callable[_P, Any]: ...
+    def hessian(
+        fun: Callable[_P, Any],
+        argnums: _Argnums = 0,
+        has_aux: bool = False,
+        holomorphic: bool = False,
+    ) -> Callable[_P, Any]: ...
+    # vmap batches f's parameters: each takes a stacked value (its type is the same)
+    def vmap(
+        fun: Callable[_P, Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None
+    ) -> Callable[_P, Any]: ...
     # jit returns what f returns, with f's parameters
     def jit(
         fun: Callable[_P, _R], static_argnums: int | tuple[int, ...] = ()

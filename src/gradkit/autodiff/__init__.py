@@ -4,6 +4,7 @@ This package imports nothing from the rest of gradkit (no plotting, no symbols).
 """
 
 from gradkit.autodiff.anomaly import detect_anomaly
+from gradkit.autodiff.batching import vmap
 from gradkit.autodiff.checkpoint import checkpoint
 from gradkit.autodiff.checks import check_grads
 from gradkit.autodiff.custom import custom_jvp, custom_vjp
@@ -60,6 +61,7 @@ __all__ = [
     "custom_jvp",
     "checkpoint",
     "linearize",
+    "vmap",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",

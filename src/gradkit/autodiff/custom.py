@@ -41,6 +41,7 @@ from gradkit.autodiff.custom_node import (
     _record,
     _split,
     _top_trace,
+    batched_call,
 )
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of
@@ -102,6 +103,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
         top = _top_trace(tree_flatten(args)[0])
         if top is None or top.jit:  # nothing to differentiate here: the function itself
             return self.fun(*args)
+        if top.batched:
+            return batched_call(self.fun, args, top, self.name)
         if self.fwd is None:
             raise TypeError(
                 f"{self.name} is a custom_vjp function without a rule: call "
@@ -243,6 +246,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
         top = _top_trace(tree_flatten(args)[0])
         if top is None or top.jit:
             return self.fun(*args)
+        if top.batched:
+            return batched_call(self.fun, args, top, self.name)
         if self.rule is None:
             raise TypeError(
                 f"{self.name} is a custom_jvp function without a rule: call "
@@ -309,13 +314,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
         if not top.nb:
             out_leaves, t_leaves, out_def = self._run_rule(args, diff, primals, tangents_at(None))
-        else:  # a batch of directions: the rule knows one at a time
-            (n,) = top.batch[:1]
-            runs = [self._run_rule(args, diff, primals, tangents_at(k)) for k in range(n)]
-            if not runs:
-                raise TypeError(f"{self.name}: no directions to push through the jvp rule")
-            out_leaves, _, out_def = runs[0]
-            t_leaves = [np.stack([r[1][j] for r in runs]) for j in range(len(out_leaves))]
+        else:  # a batch of directions: the rule knows one at a time, so gk.vmap batches it
+            out_leaves, t_leaves, out_def = self._batched_rule(args, diff, primals, top, defs, flat)
         _check_own_output(out_leaves, top, self.name, "jvp rule's output")
         boxed = []
         for o, t in zip(out_leaves, t_leaves):
@@ -327,6 +327,43 @@ class custom_jvp:  # noqa: N801 - JAX's name
                 t = t.astype(dtype) if type(t) is Tensor else np.asarray(t, dtype=dtype)
             boxed.append(Tensor._new(o, top, t))
         return tree_unflatten(out_def, boxed)
+
+    def _batched_rule(self, args, diff, primals, top, defs, flat) -> tuple:
+        """The rule applied to every direction of a batched forward trace (``top.nb``
+        leading axes on its tangents) by :func:`~gradkit.vmap`, not a loop over them."""
+        from gradkit.autodiff.batching import vmap
+
+        tangents, axes = [], []
+        for treedef, leaves in zip(defs, flat):
+            ts, ax = [], []
+            for x in leaves:
+                if type(x) is Tensor and x._trace is top:
+                    ts.append(x._node)
+                    ax.append(0)
+                else:
+                    v = peek(_lower(x, top))
+                    ts.append(np.zeros(shape_of(v), np.result_type(v, np.float64)))
+                    ax.append(None)
+            tangents.append(tree_unflatten(treedef, ts))
+            axes.append(tree_unflatten(treedef, ax))
+        held: dict = {}
+
+        def one(*tangents: Any) -> Any:
+            out_leaves, t_leaves, out_def = self._run_rule(args, diff, primals, list(tangents))
+            held["out"] = out_leaves, out_def
+            return t_leaves
+
+        t_leaves = vmap(one, in_axes=tuple(axes), axis_size=top.batch[0])(*tangents)
+        out_leaves, out_def = held["out"]
+        for o in out_leaves:
+            while type(o) is Tensor:
+                if o._trace is not None and o._trace.batched:
+                    raise TypeError(
+                        f"{self.name}: the jvp rule's output (its first item) depends on the "
+                        "tangents; it must be the function's value at the primals alone"
+                    )
+                o = o._value
+        return out_leaves, t_leaves, out_def
 
     def _transposed(self, args: tuple, top: ReverseTrace) -> Any:
         name = self.name

@@ -52,6 +52,23 @@ def _top_trace(leaves: list) -> Any:
     return top
 
 
+def batched_call(fun: Callable, args: tuple, top: Any, name: str) -> Any:
+    """A custom-rule function called on gk.vmap's values (``top`` is vmap's trace): the
+    function itself runs on the batch when nothing below vmap differentiates it; under a
+    derivative taken outside vmap its rule cannot reach through the batch, so refuse."""
+    for x in tree_flatten(args)[0]:
+        while type(x) is Tensor:
+            tr = x._trace
+            if tr is not None and tr is not top and not tr.jit and not tr.batched:
+                raise TypeError(
+                    f"{name} has a custom derivative rule, which cannot be applied to a "
+                    f"batch that gk.{tr.name} differentiates from outside gk.vmap. Put the "
+                    "derivative inside: gk.vmap(gk.grad(f)) gives per-example gradients"
+                )
+            x = x._value
+    return fun(*args)
+
+
 def _lower(x: Any, top: Any) -> Any:
     """``x`` without ``top``'s box (and without a constant Tensor's)."""
     if type(x) is Tensor and (x._trace is top or x._trace is None):

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from gradkit.autodiff.errors import JitError, NoRuleError
+from gradkit.autodiff.errors import JitError, NoRuleError, TracerConversionError
 
 __all__ = [
     "Primitive", "bind", "primitive", "defvjp", "defjvp", "value_of", "peek", "strip",
@@ -251,18 +251,33 @@ def value_of(x: Any) -> Any:
     Tensor = _Tensor
     while type(x) is Tensor:
         tr = x._trace
-        if tr is not None and tr.jit:
+        if tr is not None and (tr.jit or tr.batched):  # vmap's: one value per example
             raise tr.escape_error()
         x = x._value
     return x
 
 
 def peek(x: Any) -> Any:
-    """The plain value under every box, jit's included: for its shape and dtype only."""
+    """The plain value under every box, jit's included: for its shape and dtype only.
+
+    Under :func:`~gradkit.vmap` that is one example's value (the first), whose shape is
+    the one the function sees."""
     Tensor = _Tensor
+    batch_axes = 0
     while type(x) is Tensor:
+        tr = x._trace
+        if tr is not None and tr.batched:
+            batch_axes += 1
         x = x._value
-    return x
+    return _first_example(x, batch_axes) if batch_axes else x
+
+
+def _first_example(x: Any, batch_axes: int) -> Any:
+    import numpy as np
+
+    if 0 in x.shape[:batch_axes]:  # an empty batch: a stand-in of the example's shape
+        return np.empty(x.shape[batch_axes:], dtype=x.dtype)
+    return x[(0,) * batch_axes]
 
 
 def strip(x: Any) -> Any:
@@ -271,7 +286,7 @@ def strip(x: Any) -> Any:
     Tensor = _Tensor
     while type(x) is Tensor:
         tr = x._trace
-        if tr is not None and tr.jit:
+        if tr is not None and (tr.jit or tr.batched):
             return x
         x = x._value
     return x
@@ -290,6 +305,14 @@ def value_for(x: Any, why: str) -> Any:
             f"gk.jit can't replay this: {why}. A recording fixes shapes and dtypes, so it "
             "would silently be wrong for other values. Call it without gk.jit (gk.grad "
             "and the other transforms handle it)."
+        ) from e
+    except TracerConversionError as e:
+        if not getattr(e, "vmap", False):
+            raise
+        raise TracerConversionError(
+            f"gk.vmap can't batch this: {why}. Each example would need its own shape or "
+            "dtype, which one batched array cannot hold. Call it on one example at a time, "
+            "outside gk.vmap."
         ) from e
 
 
@@ -427,15 +450,17 @@ def _user_jvp(prim: Primitive, nb: int, i: int, t: Any, ans: Any, *args: Any, **
         r = rule(t, ans, *args, **kw)
         _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
         return r
-    # A user rule knows nothing of batch dimensions: apply it to one direction at a time.
-    import numpy as np
+    # A user rule knows nothing of batch dimensions: gk.vmap batches it over them.
+    from gradkit.autodiff.batching import vmap
 
-    out = []
-    for k in range(t.shape[0]):
-        r = rule(t[k], ans, *args, **kw)
+    def one(tk: Any) -> Any:
+        r = rule(tk, ans, *args, **kw)
         _check_rule_output(r, ans, prim, f"JVP rule for argument {i}", rule, False)
-        out.append(r)
-    return np.stack(out)
+        return r
+
+    for _ in range(nb):
+        one = vmap(one)
+    return one(t)
 
 
 def _check_rule_output(

@@ -209,18 +209,21 @@ class Tensor:
     # --- plain properties ------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        """The shape of the value."""
+        """The shape of the value (under gk.vmap, of one example's)."""
+        tr = self._trace
+        if tr is not None and tr.batched:  # the batch axis leads the value
+            return self._value.shape[1:]
         return self._value.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return len(self._value.shape)
+        return len(self.shape)
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return int(np.prod(self._value.shape))
+        return int(np.prod(self.shape))
 
     @property
     def dtype(self) -> np.dtype:
@@ -268,9 +271,10 @@ class Tensor:
         return self._node is None or getattr(self._node, "prim", 0) is None
 
     def __len__(self) -> int:
-        if not self._value.shape:
+        shape = self.shape
+        if not shape:
             raise TypeError("len() of a 0-d Tensor")
-        return self._value.shape[0]
+        return shape[0]
 
     def __iter__(self):
         for k in range(len(self)):
@@ -363,9 +367,14 @@ class Tensor:
         return v if type(v) is Tensor else Tensor._const(v)
 
     def __repr__(self) -> str:
-        if self._trace is not None and self._trace.jit:  # its values must not be read
+        x = self
+        while type(x) is Tensor and not (
+            x._trace is not None and (x._trace.jit or x._trace.batched)
+        ):
+            x = x._value
+        if type(x) is Tensor:  # its values must not be read (gk.vmap: one per example)
             v = np.asarray(peek(self))
-            return f"Tensor(shape={v.shape}, dtype={v.dtype}, traced by gk.jit)"
+            return f"Tensor(shape={v.shape}, dtype={v.dtype}, traced by gk.{self._trace.name})"
         v = np.array2string(np.asarray(value_of(self)), precision=6, separator=", ")
         if self._trace is None:
             return f"Tensor({v})"

@@ -46,6 +46,9 @@ class Trace:
     #: True for :func:`~gradkit.jit`'s trace, whose values must not be read (see
     #: :func:`~gradkit.autodiff.primitives.value_of`).
     jit = False
+    #: True for :func:`~gradkit.vmap`'s trace, whose values carry the batch axis in front
+    #: of the example's shape.
+    batched = False
 
     def __init__(self, level: int, name: str) -> None:
         self.level = level

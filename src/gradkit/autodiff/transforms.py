@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff.errors import InPlaceError
+from gradkit.autodiff.batching import batched_rows
+from gradkit.autodiff.errors import InPlaceError, NoRuleError, TracerConversionError
 from gradkit.autodiff.forward import ForwardTrace
 from gradkit.autodiff.primitives import peek, shape_of, value_of
 from gradkit.autodiff.reverse import EXACT_REFCOUNTS, ReverseTrace, backward_pass, fingerprint
@@ -738,8 +739,11 @@ def jacrev(
 ) -> Callable:
     """Return a function computing the Jacobian of ``fun`` by reverse mode.
 
-    One forward pass, then one backward pass per output element (a single backward pass
-    for a scalar output). Same layout as :func:`jacfwd`.
+    One forward pass, then one backward pass whose cotangent is the batch of every basis
+    row (:func:`~gradkit.vmap` of the VJP): no loop over the output elements (except
+    through a rule that computes on plain values only, such as
+    ``gk.scipy.integrate.odeint``'s, which gets one pass per row). Same layout as
+    :func:`jacfwd`.
 
     Complex numbers follow JAX: a real output of complex inputs has the rows
     ``df/dx - i df/dy`` (each row is :func:`grad`'s); complex outputs need
@@ -768,27 +772,17 @@ def jacrev(
                 _real_output(ov, "jacrev", fun)
             out_shape = shape_of(ov)
             m = int(np.prod(out_shape))
-            rows: list[list] = [[[] for _ in lb] for lb in nodes]
-            for k in range(m):
-                if type(o) is Tensor and o._trace is tr:
-                    seed = np.zeros(m, dtype=np.result_type(ov))
-                    seed[k] = 1.0
-                    grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
-                else:
-                    grads = {}
-                for p, leaf_nodes in enumerate(nodes):
-                    for j, node in enumerate(leaf_nodes):
-                        rows[p][j].append(_finish(grads.get(node), node.ans, None))
+            mine = type(o) is Tensor and o._trace is tr
+            rows = _jacobian_rows(tr, o, out_shape, m, nodes) if mine and m else None
             trees = []
             for p, leaf_nodes in enumerate(nodes):
-                blocks = [
-                    np.reshape(np.stack(rows[p][j]), out_shape + shape_of(peek(node.ans)))
-                    if m
-                    else np.zeros(
-                        out_shape + shape_of(peek(node.ans)), np.result_type(peek(node.ans))
-                    )
-                    for j, node in enumerate(leaf_nodes)
-                ]
+                blocks = []
+                for j, node in enumerate(leaf_nodes):
+                    like = peek(node.ans)
+                    if rows is None:
+                        blocks.append(np.zeros(out_shape + shape_of(like), np.result_type(like)))
+                    else:
+                        blocks.append(np.reshape(rows[p][j], out_shape + shape_of(like)))
                 trees.append(tree_unflatten(defs[p], blocks))
             jac_leaves.append(_pack(trees, argnums))
         jac = tree_unflatten(out_def, jac_leaves)
@@ -800,41 +794,99 @@ def jacrev(
 jacobian = jacrev
 
 
-def hessian(fun: Callable, argnums: Argnums = 0, holomorphic: bool = False) -> Callable:
+def _jacobian_rows(tr: Any, o: Any, out_shape: tuple, m: int, nodes: list) -> list:
+    """The Jacobian's rows from one batched backward pass; for a graph holding a rule
+    that computes on plain values only (gk.scipy.integrate.odeint's adjoint solve with
+    SciPy), which refuses a batch of cotangents, one backward pass per row instead."""
+    try:
+        return batched_rows(tr, o, out_shape, m, nodes)
+    except (NoRuleError, TracerConversionError):
+        pass
+    rows: list = [[[] for _ in leaf_nodes] for leaf_nodes in nodes]
+    dtype = np.result_type(peek(o))
+    for k in range(m):
+        seed = np.zeros(m, dtype=dtype)
+        seed[k] = 1.0
+        grads = backward_pass([(o._node, seed.reshape(out_shape))], tape=tr.tape)
+        for p, leaf_nodes in enumerate(nodes):
+            for j, node in enumerate(leaf_nodes):
+                rows[p][j].append(_finish(grads.get(node), node.ans, None))
+    return [[np.stack(r) for r in per_arg] for per_arg in rows]
+
+
+def hessian(
+    fun: Callable, argnums: Argnums = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """Return a function computing the Hessian of scalar ``fun`` (forward over reverse).
 
     The gradient is differentiated by a batched forward pass, so every Hessian column
     comes out of one sweep. For an input of shape ``T`` the Hessian has shape ``T + T``.
-    ``holomorphic=True``: ``fun`` is holomorphic in complex inputs, and the result is
-    ``f''(z)``.
+    Takes :func:`grad`'s arguments: ``has_aux=True``: ``fun`` returns ``(value, aux)``
+    and the result is ``(hessian, aux)``; ``holomorphic=True``: ``fun`` is holomorphic
+    in complex inputs, and the result is ``f''(z)``.
 
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
     array([[4., 2.],
            [2., 0.]])
+    >>> h, aux = gk.hessian(lambda x: (np.sum(x**3), "aux"), has_aux=True)(np.ones(2))
+    >>> h, aux
+    (array([[6., 0.],
+           [0., 6.]]), 'aux')
     """
-    inner = value_and_grad(fun, argnums, holomorphic=holomorphic, _who="hessian")
+    inner = value_and_grad(fun, argnums, has_aux, holomorphic=holomorphic, _who="hessian")
 
     def gradient_only(*args: Any, **kwargs: Any) -> Any:
-        return inner(*args, **kwargs)[1]
+        value, g = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
 
-    return functools.wraps(fun)(jacfwd(gradient_only, argnums, holomorphic=holomorphic))
+    return functools.wraps(fun)(
+        jacfwd(gradient_only, argnums, has_aux=has_aux, holomorphic=holomorphic)
+    )
 
 
 def hvp(fun: Callable, x: Any, v: Any) -> Any:
     """Hessian of scalar ``fun`` at ``x`` times ``v``, without forming the Hessian.
 
     Forward mode over reverse mode: the directional derivative of the gradient along
-    ``v``; costs a small constant times one gradient.
+    ``v``; costs a small constant times one gradient. Many vectors at once: give ``v``
+    one more leading axis than ``x`` (every leaf, the same length ``k``); the ``k``
+    products come out of one batched pass (:func:`~gradkit.vmap`), stacked along it.
 
     >>> import numpy as np
     >>> import gradkit as gk
     >>> gk.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
     array([ 6., 12.])
+    >>> gk.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.eye(2))  # the Hessian's rows
+    array([[ 6.,  0.],
+           [ 0., 12.]])
     """
     g = value_and_grad(fun, 0, _who="hvp")
-    return jvp(lambda y: g(y)[1], (x,), (v,))[1]
+
+    def one(u: Any) -> Any:
+        return jvp(lambda y: g(y)[1], (x,), (u,))[1]
+
+    if _many_vectors(x, v):
+        from gradkit.autodiff.batching import vmap
+
+        return vmap(one)(v)
+    return one(v)
+
+
+def _many_vectors(x: Any, v: Any) -> bool:
+    """Whether ``v`` stacks several vectors for ``x``: each leaf one leading axis more."""
+    x_leaves, x_def = tree_flatten(x)
+    v_leaves, v_def = tree_flatten(v)
+    if x_def != v_def or not v_leaves:
+        return False
+    lengths = set()
+    for xl, vl in zip(x_leaves, v_leaves):
+        xs, vs = shape_of(peek(xl)), shape_of(peek(vl))
+        if len(vs) != len(xs) + 1 or vs[1:] != xs:
+            return False
+        lengths.add(vs[0])
+    return len(lengths) == 1
 
 
 def directional_derivative(fun: Callable, x: Any, u: Any) -> Any:

@@ -276,5 +276,30 @@ def _primitive() -> Any:
     prim.name = "lstm_sequence"
     prim.vjps = tuple(functools.partial(_vjp, k) for k in range(3))
     prim.jvp = _jvp
+    prim.batch = _batch
     _note_traced_type()
     return prim
+
+
+def _batch(batched: tuple, proj: Any, state: Any, w_hh_t: Any) -> Any:
+    """gk.vmap's rule: a batch of sequences sharing ``w_hh_t`` is one wider batch ``N``
+    (the examples side by side), so the recurrence still runs once. Per-example
+    recurrent weights share no product; those run one example at a time."""
+    size = next(np.shape(a)[0] for a, b in zip((proj, state, w_hh_t), batched) if b)
+    if batched[2]:
+        parts = [
+            lstm_sequence(
+                proj[k] if batched[0] else proj, state[k] if batched[1] else state, w_hh_t[k]
+            )
+            for k in range(size)
+        ]
+        return np.stack(parts)
+    if not batched[0]:
+        proj = np.broadcast_to(proj, (size, *np.shape(proj)))
+    if not batched[1]:
+        state = np.broadcast_to(state, (size, *np.shape(state)))
+    _, steps, n, four_h = np.shape(proj)
+    wide_proj = np.reshape(np.moveaxis(proj, 0, 1), (steps, size * n, four_h))
+    wide_state = np.reshape(np.moveaxis(state, 0, 1), (2, size * n, four_h // 4))
+    out = lstm_sequence(wide_proj, wide_state, w_hh_t)
+    return np.moveaxis(np.reshape(out, (steps, size, n, np.shape(out)[-1])), 1, 0)

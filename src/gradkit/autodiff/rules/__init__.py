@@ -1,6 +1,9 @@
 """Derivative rules, grouped by family; importing this package registers them all."""
 
 from gradkit.autodiff.rules import (
+    batch_index,
+    batch_linalg,
+    batch_rules,
     decompositions,
     elementwise,
     fft,
@@ -12,6 +15,9 @@ from gradkit.autodiff.rules import (
 )
 
 __all__ = [
+    "batch_index",
+    "batch_linalg",
+    "batch_rules",
     "decompositions",
     "elementwise",
     "fft",

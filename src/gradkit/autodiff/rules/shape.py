@@ -8,6 +8,8 @@ indices accumulate, as they must.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gradkit.autodiff import primitives
@@ -110,9 +112,13 @@ def _getitem(x, idx):
 
 
 def _is_basic(idx: tuple) -> bool:
-    """True when no index can repeat a position (no integer arrays or lists)."""
+    """True when no index can repeat a position (no integer arrays or lists, plain or
+    traced by gk.jit or gk.vmap)."""
+    Tensor = primitives._Tensor
     for k in idx:
         if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype != bool:
+            return False
+        if type(k) is Tensor and k.dtype != bool:
             return False
     return True
 
@@ -174,11 +180,24 @@ def _index_update_jvp(nb, i, t, ans, x, v, idx):
 def _last_writes(idx: tuple, shape: tuple) -> np.ndarray:
     """Which entries of ``x[idx] = v`` survive: with repeated integer indices NumPy keeps
     the last write to each position, so only those receive a cotangent."""
+    Tensor = primitives._Tensor
+    if any(type(k) is Tensor for k in idx):  # an index traced by gk.jit or gk.vmap
+        arrays = tuple(k for k in idx if type(k) is Tensor)
+        spec = tuple(None if type(k) is Tensor else (k,) for k in idx)
+        return primitives.apply_constant(last_writes_of, arrays, {"spec": spec, "shape": shape})
     slot = np.full(shape, -1, dtype=np.intp)
     target = slot[idx].shape
     order = np.arange(int(np.prod(target)), dtype=np.intp).reshape(target)
     slot[idx] = order
     return slot[idx] == order
+
+
+def last_writes_of(*arrays: Any, spec: tuple, shape: tuple) -> Any:
+    """:func:`_last_writes` of the index whose entries are ``spec``'s, with its traced
+    arrays (the ``None`` entries) given as ``arrays``: a function gk.jit records and
+    gk.vmap batches (autodiff/rules/batch_index.py)."""
+    it = iter(arrays)
+    return _last_writes(tuple(next(it) if k is None else k[0] for k in spec), shape)
 
 
 def _index_update_vjp_v(g, ans, x, v, idx):

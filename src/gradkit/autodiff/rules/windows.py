@@ -156,3 +156,24 @@ unwindows_p.vjps = (
     ),
 )
 unwindows_p.jvp = _unwindows_jvp
+
+
+# Batching rules (gk.vmap): a batch axis in front of x is one more leading axis, which
+# both maps carry through; only its place in the windows' layout (C, *K, *lead, *O) moves.
+def _windows_batch(batched, x, kernel, stride, dilation, pads, pad_value=0.0):
+    cols = windows_p(
+        x, kernel=kernel, stride=stride, dilation=dilation, pads=pads, pad_value=pad_value
+    )
+    return np.moveaxis(cols, 1 + len(kernel), 0)
+
+
+def _unwindows_batch(batched, cols, shape, kernel, stride, dilation, pads):
+    cols = np.moveaxis(cols, 0, 1 + len(kernel))
+    size = shape_of(cols)[1 + len(kernel)]
+    return unwindows_p(
+        cols, shape=(size, *shape), kernel=kernel, stride=stride, dilation=dilation, pads=pads
+    )
+
+
+windows_p.batch = _windows_batch
+unwindows_p.batch = _unwindows_batch
