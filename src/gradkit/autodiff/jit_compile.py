@@ -21,6 +21,10 @@ terms). ``docs/jit.md`` states the bound the tests check.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import os
+import sys
 import threading
 import time
 import warnings
@@ -276,9 +280,11 @@ class Segment:
         with _lock:
             dispatcher = _compiled.get(self.source)
             if dispatcher is None:
-                names: dict = {"np": np}
-                exec(compile(self.source, "<gk.jit numba segment>", "exec"), names)  # noqa: S102
-                dispatcher = numba.njit(cache=False, nogil=True)(names["seg"])
+                dispatcher = _from_disk(self.source)
+                if dispatcher is None:
+                    names: dict = {"np": np}
+                    exec(compile(self.source, "<gk.jit numba segment>", "exec"), names)  # noqa: S102
+                    dispatcher = numba.njit(nogil=True)(names["seg"])
                 _compiled[self.source] = dispatcher
             with warnings.catch_warnings():
                 # np.dot on a transpose: numba copies it, as NumPy's matmul does
@@ -286,6 +292,42 @@ class Segment:
                 dispatcher.compile(tuple(numba.typeof(a) for a in args))
         self.compile_seconds += time.perf_counter() - t0
         self.dispatcher = dispatcher
+
+
+def cache_dir() -> str | None:
+    """Where compiled segments are kept between processes: ``$GRADKIT_JIT_CACHE``
+    (``""`` turns the disk cache off), else ``~/.cache/gradkit/jit``."""
+    path = os.environ.get("GRADKIT_JIT_CACHE")
+    if path is None:
+        path = os.path.join(os.path.expanduser("~"), ".cache", "gradkit", "jit")
+    return path or None
+
+
+def _from_disk(source: str) -> Any:
+    """The segment as a function of a module written to :func:`cache_dir`, compiled
+    with numba's own cache (a later process loads the machine code instead of
+    compiling); None when the folder cannot be written."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    name = "gk_seg_" + hashlib.sha256(source.encode()).hexdigest()[:24]
+    path = os.path.join(folder, name + ".py")
+    text = "import numba\nimport numpy as np\n\n\n@numba.njit(cache=True, nogil=True)\n"
+    text += source + "\n"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.path.exists(path):  # written once: numba's cache is keyed by its mtime
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[name] = module  # numba's cache finds the function through it
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except OSError:
+        return None
+    return module.seg
 
 
 def compiled_runs(
