@@ -48,6 +48,10 @@ UFUNCS = frozenset(
 #: nothing from leaving NumPy).
 MIN_STEPS = 2
 
+#: A longer run is cut into segments of this many steps: numba's compile time grows
+#: faster than linearly with a function's length, and a call costs about a microsecond.
+MAX_STEPS = 48
+
 _F64 = np.dtype(np.float64)
 _lock = threading.Lock()
 _compiled: dict = {}  # segment source -> numba dispatcher, shared by all recordings
@@ -168,8 +172,9 @@ def _axes(axis: Any, ndim: int) -> tuple | None:
 
 
 def segments(kept: list, arrays: dict) -> list[tuple[int, int]]:
-    """The maximal runs ``(start, stop)`` of consecutive compilable steps (of at least
-    :data:`MIN_STEPS` steps), in order."""
+    """The maximal runs ``(start, stop)`` of consecutive compilable steps, cut into
+    pieces of at most :data:`MAX_STEPS` and kept if of at least :data:`MIN_STEPS`
+    steps, in order."""
     scalars: set = set()
     runs = []
     start = None
@@ -182,7 +187,10 @@ def segments(kept: list, arrays: dict) -> list[tuple[int, int]]:
             start = None
     if start is not None:
         runs.append((start, len(kept)))
-    return [(a, b) for a, b in runs if b - a >= MIN_STEPS]
+    pieces = []
+    for a, b in runs:  # numba's compile time grows faster than a function's length
+        pieces += [(k, min(k + MAX_STEPS, b)) for k in range(a, b, MAX_STEPS)]
+    return [(a, b) for a, b in pieces if b - a >= MIN_STEPS]
 
 
 def _expr(fn: Any, args: list, spec: tuple, out: Any, kw: dict, arrays: dict) -> str:
