@@ -27,6 +27,7 @@ from autodiff_cases import BINARY, REDUCTIONS, UNARY, Case
 from autodiff_cases_complex import COMPLEX
 from autodiff_cases_extra import EXTRAS, MIXED
 from autodiff_cases_fft import FFT
+from autodiff_cases_layers import LAYERS
 from autodiff_cases_linalg import LINALG_CASES
 from autodiff_cases_more import MORE
 from autodiff_cases_scatter import SCATTER
@@ -56,6 +57,7 @@ ALL_CASES = (
     + LINALG_CASES
     + FFT
     + MORE
+    + LAYERS
 )
 
 

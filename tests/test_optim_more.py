@@ -270,14 +270,22 @@ def test_lbfgs_solves_a_quadratic_and_refuses_what_it_lacks():
         tol=1e-12,
     )
     np.testing.assert_allclose(res.x, np.linalg.solve(h, b), atol=1e-8)  # H x = b
-    with pytest.raises(NotImplementedError, match="strong_wolfe"):
-        gk.optim.lbfgs(line_search_fn="strong_wolfe")
+    with pytest.raises(ValueError, match="None or 'strong_wolfe'"):
+        gk.optim.lbfgs(line_search_fn="backtracking")
     opt = gk.optim.lbfgs()
     with pytest.raises(ValueError, match="gk.optim.minimize"):
         opt.update(np.ones(2), opt.init(np.zeros(2)), np.zeros(2))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"lr": 0.5, "max_iter": 7, "history_size": 3}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"lr": 0.5, "max_iter": 7, "history_size": 3},
+        {"line_search_fn": "strong_wolfe"},
+        {"line_search_fn": "strong_wolfe", "lr": 0.5, "max_iter": 7, "history_size": 3},
+    ],
+)
 def test_lbfgs_steps_equal_torch(kwargs):
     torch = pytest.importorskip("torch")
     torch.set_default_dtype(torch.float64)

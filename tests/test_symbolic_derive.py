@@ -286,12 +286,34 @@ def test_text_rendering_lists_every_step_with_indentation():
     d = derive("x^2 sin(x)")
     text = d.to_text()
     lines = text.splitlines()
-    assert lines[0] == "Product rule: d/dx [x^2*sin(x)] = x^2*cos(x) + 2*x*sin(x)"
-    assert "  Power rule: d/dx [x^2] = 2*x" in lines
+    assert lines[0] == "Product rule: d/dx [x²·sin(x)] = x²·cos(x) + 2x·sin(x)"
+    assert "  Power rule: d/dx [x²] = 2x" in lines
     assert "  Trigonometric rule: d/dx [sin(x)] = cos(x)" in lines
     assert lines[-2].startswith("Simplify: ")
-    assert lines[-1] == "Result: d/dx [x^2*sin(x)] = x*(x*cos(x) + 2*sin(x))"
+    assert lines[-1] == "Result: d/dx [x²·sin(x)] = x·(x·cos(x) + 2sin(x))"
     assert str(d) == text
+    ascii_lines = d.to_text(unicode=False).splitlines()
+    assert ascii_lines[0] == "Product rule: d/dx [x^2*sin(x)] = x^2*cos(x) + 2*x*sin(x)"
+    assert ascii_lines[-1] == "Result: d/dx [x^2*sin(x)] = x*(x*cos(x) + 2*sin(x))"
+
+
+def test_unicode_text_parses_back_to_the_same_formulas():
+    from gradkit.symbolic.unicode import expr_unicode
+
+    for formula in ("x^2 sin(x)", "sqrt(x+1)/x", "e^(-x^2/2)", "abs(x - 1)^3", "2^x ln(x)"):
+        d = derive(formula)
+        for step in d.walk():
+            for expr in (step.expr, step.result):
+                if "u" not in {s.name for s in expr.free_symbols}:
+                    assert sympy.simplify(parse(expr_unicode(expr)) - expr) == 0
+
+
+def test_long_derivations_show_their_first_steps_and_the_result():
+    d = derive("1/(1 + 1/(1 + 1/(1 + 1/(1 + 1/(1 + 1/(1 + x))))))")
+    lines = d.to_text(max_steps=5).splitlines()
+    assert lines[-2].startswith("… ") and lines[-2].endswith("more steps not shown")
+    assert lines[-1].startswith("Result: ")
+    assert len(d.to_text(max_steps=None).splitlines()) > len(lines)
 
 
 def _balanced(text):
@@ -520,7 +542,7 @@ def test_eulers_number_is_written_e_in_text():
     d = derive("x^e")
     x = sympy.Symbol("x", real=True)
     assert sympy.simplify(d.result - sympy.E * x ** (sympy.E - 1)) == 0
-    assert d.to_text().splitlines()[-1] == "Result: d/dx [x^e] = e*x^(-1 + e)"
+    assert d.to_text().splitlines()[-1] == "Result: d/dx [x^e] = e·x^(-1 + e)"
     assert repr(d) == "<Derivation d/dx [x**e] = e*x**(-1 + e)>"
     assert "E" not in d.to_text()
 

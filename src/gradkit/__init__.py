@@ -48,6 +48,11 @@ __all__ = [
     "checkpoint",
     "linearize",
     "stop_gradient",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
     "GradkitError",
     "NoRuleError",
     "TracerConversionError",
@@ -56,6 +61,7 @@ __all__ = [
     "GradCheckError",
     "JitError",
     "UnsupportedArrayTypeError",
+    "AnomalyError",
     "__version__",
     *_SUBMODULES,
 ]
@@ -94,7 +100,9 @@ if TYPE_CHECKING:  # what checkers and IDEs see through `import gradkit as gk`
     from gradkit import symbolic as symbolic
     from gradkit import tree as tree
     from gradkit import viz as viz
+    from gradkit.autodiff.anomaly import detect_anomaly as detect_anomaly
     from gradkit.autodiff.checks import check_grads as check_grads
+    from gradkit.autodiff.errors import AnomalyError as AnomalyError
     from gradkit.autodiff.errors import GradCheckError as GradCheckError
     from gradkit.autodiff.errors import GradkitError as GradkitError
     from gradkit.autodiff.errors import InPlaceError as InPlaceError
@@ -102,6 +110,10 @@ if TYPE_CHECKING:  # what checkers and IDEs see through `import gradkit as gk`
     from gradkit.autodiff.errors import LeakedTracerError as LeakedTracerError
     from gradkit.autodiff.errors import NoRuleError as NoRuleError
     from gradkit.autodiff.errors import TracerConversionError as TracerConversionError
+    from gradkit.autodiff.grad_mode import enable_grad as enable_grad
+    from gradkit.autodiff.grad_mode import is_grad_enabled as is_grad_enabled
+    from gradkit.autodiff.grad_mode import no_grad as no_grad
+    from gradkit.autodiff.grad_mode import set_grad_enabled as set_grad_enabled
     from gradkit.autodiff.primitives import defjvp as defjvp
     from gradkit.autodiff.primitives import defvjp as defvjp
     from gradkit.autodiff.primitives import primitive as primitive

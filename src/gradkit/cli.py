@@ -19,15 +19,94 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["main", "build_parser", "parse_point", "parse_vector", "CliError"]
+__all__ = [
+    "main",
+    "build_parser",
+    "parse_point",
+    "parse_vector",
+    "parse_number",
+    "AtValue",
+    "CliError",
+]
+
+
+#: The commands whose work is symbolic, each run under a deadline of COMMAND_SECONDS.
+_SYMBOLIC_COMMANDS = ("derive", "grad", "check", "plot", "graph")
+#: Seconds a symbolic command may take before it stops with a one-line error (exit 2).
+COMMAND_SECONDS = 30.0
 
 
 class CliError(ValueError):
     """A problem with the command line's input, reported as one line with exit status 2."""
 
 
+class AtValue(float):
+    """A number from the command line that remembers the exact value typed.
+
+    ``--at pi/2`` is the float 1.5707963267948966 for NumPy and the exact ``pi/2`` for
+    SymPy (``exact``), so that ``cos`` there is exactly 0; ``text`` is what was typed.
+    """
+
+    exact: Any
+    text: str
+
+    def __new__(cls, number: float, exact: Any, text: str) -> AtValue:
+        value = super().__new__(cls, number)
+        value.exact, value.text = exact, text
+        return value
+
+
+# A plain decimal number (ASCII digits only: float() also reads '١٠'), or inf/nan so
+# that they get their own message below.
+_PLAIN = re.compile(
+    r"\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)\s*",
+    re.IGNORECASE,
+)
+
+
+def parse_number(text: str, what: str = "value") -> float:
+    """Return the number written in ``text``: a decimal, or a constant expression such as
+    ``pi/2``, ``2π``, ``e``, ``-pi/4`` or ``√2`` read by the safe parser (never ``eval``).
+
+    The result is an :class:`AtValue` when the text was an expression, carrying the exact
+    value. NaN and infinities are returned as floats (the caller decides).
+
+    Args:
+        text: the number's text.
+        what: names the option in error messages.
+
+    >>> parse_number("2.5")
+    2.5
+    >>> parse_number("pi/2")
+    1.5707963267948966
+    >>> parse_number("2π").exact
+    2*pi
+    """
+    if _PLAIN.fullmatch(text):
+        return float(text)
+    from gradkit.symbolic import parse
+
+    try:
+        expr = parse(text)
+    except ValueError as error:
+        reason = getattr(error, "reason", str(error))
+        raise CliError(f"{what} {text!r} is not a number ({reason})") from None
+    if expr.free_symbols:
+        names = ", ".join(sorted(s.name for s in expr.free_symbols))
+        raise CliError(
+            f"{what} {text!r} is not a number ({names} has no value); write a number or a "
+            "constant expression such as pi/2, 2π, e or -pi/4"
+        )
+    number = complex(expr.evalf())
+    if number.imag != 0:
+        raise CliError(f"{what} {text!r} is not a real number")
+    return AtValue(number.real, expr, text.strip())
+
+
 def parse_vector(text: str, name: str = "vector") -> list[float]:
     """Return the numbers of a comma-separated list such as ``"1,-2.5,3e-2"``.
+
+    Each entry is read by :func:`parse_number` (so ``-pi,pi`` works).
 
     Args:
         text: the option's text.
@@ -39,19 +118,14 @@ def parse_vector(text: str, name: str = "vector") -> list[float]:
     parts = [part.strip() for part in text.split(",")]
     if not text.strip() or any(not part for part in parts):
         raise CliError(f"{name} {text!r}: expected numbers separated by commas, e.g. 1,2")
-    values = []
-    for part in parts:
-        try:
-            values.append(float(part))
-        except ValueError:
-            raise CliError(f"{name} {text!r}: {part!r} is not a number") from None
-    return values
+    return [parse_number(part, what=name) for part in parts]
 
 
 def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
     """Return the variable values of ``"x=1,y=2"`` as a dict, in the order given.
 
     A bare number such as ``"1.5"`` is accepted when ``default_var`` names the variable.
+    Values may be constant expressions (``x=pi/2``, ``θ=2π``), read by the safe parser.
 
     Args:
         text: the ``--at`` option's text.
@@ -75,11 +149,9 @@ def parse_point(text: str, default_var: str | None = None) -> dict[str, float]:
             raise CliError(f"--at {text!r}: expected name=value pairs like x=1,y=2")
         if name in point:
             raise CliError(f"--at {text!r}: {name} is given twice")
-        try:
-            number = float(value)
-        except ValueError:
-            raise CliError(f"--at {text!r}: {value!r} is not a number (for {name})") from None
-        point[name] = _finite(number, text, name)
+        if not value:
+            raise CliError(f"--at {text!r}: no value for {name}")
+        point[name] = _finite(parse_number(value, what=f"--at {name}="), text, name)
     return point
 
 
@@ -151,6 +223,14 @@ def _subparser(commands: Any, name: str) -> argparse.ArgumentParser:
     )
 
 
+def _add_mkdir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mkdir",
+        action="store_true",
+        help="create the folder of --out if it is missing (otherwise that is an error)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``gradkit`` argument parser with all its subcommands.
 
@@ -185,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--range", dest="xrange", default="-3,3", help="LO,HI (default -3,3)")
     p.add_argument("--at", help="draw the tangent line at this point")
     p.add_argument("--out", required=True, help="the image file to write (.png, .svg, .pdf)")
+    _add_mkdir(p)
 
     p = _subparser(commands, "optimize")
     p.add_argument("function", metavar="FUNCTION", help="a test function, e.g. rosenbrock")
@@ -193,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=1000, help="steps per optimizer (default 1000)")
     p.add_argument("--start", help="starting point, e.g. -1.5,-1.5")
     p.add_argument("--out", help="the image file for the trajectories")
+    _add_mkdir(p)
 
     p = _subparser(commands, "train")
     p.add_argument(
@@ -205,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="mlp",
-        choices=["mlp", "cnn"],
-        help="mlp (default) or cnn (two convolutions; digits only)",
+        choices=["mlp", "cnn", "lstm", "transformer"],
+        help="mlp (default), cnn (two convolutions), lstm or transformer (2 layers; these "
+        "two read each digit row by row); all but mlp on digits only",
     )
     p.add_argument("--hidden", type=int, default=32, help="hidden units (default 32)")
     p.add_argument("--optimizer", default="adam", help="sgd, momentum, adam, ... (default adam)")
@@ -214,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", help="an image file for the training history")
+    _add_mkdir(p)
 
     p = _subparser(commands, "check")
     p.add_argument("expr", metavar="EXPR")
@@ -223,9 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expr", metavar="EXPR")
     p.add_argument("--at", required=True, help="the point, e.g. x=1,y=2")
     p.add_argument("--out", required=True, help=".dot (always), .svg, .png or .pdf")
+    _add_mkdir(p)
 
     p = _subparser(commands, "tour")
     p.add_argument("--out", default="gradkit-tour", help="output folder (default gradkit-tour)")
+    _add_mkdir(p)
     p.add_argument(
         "--notebook",
         nargs="?",
@@ -239,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Options whose value may start with a minus sign ("--range -2,8"); argparse would take
 # such a value for an option, so main() joins them as "--range=-2,8" first.
 _SIGNED_OPTIONS = ("--at", "--range", "--direction", "--start", "--lr")
-_NEGATIVE = re.compile(r"-\.?\d")
+_NEGATIVE = re.compile(r"-(?!-)")
 
 
 def _join_signed_values(argv: list[str]) -> list[str]:
@@ -248,6 +334,7 @@ def _join_signed_values(argv: list[str]) -> list[str]:
     while i < len(argv):
         token = argv[i]
         if token in _SIGNED_OPTIONS and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
+            # a negative number or expression: --at -1.5, --at -pi/4, --range -π,π
             joined.append(f"{token}={argv[i + 1]}")
             i += 2
             continue
@@ -350,8 +437,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run = getattr(cli_commands, f"run_{args.command}")
         with warnings.catch_warnings():
+            # each warning shown once, as one line (never raised: a -W error filter in
+            # the caller would turn NumPy's overflow notes into crashes)
+            warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning(args.command)
-            return int(run(args) or 0)
+            if args.command not in _SYMBOLIC_COMMANDS:
+                return int(run(args) or 0)
+            from gradkit.symbolic.deadline import time_limit
+
+            with time_limit(COMMAND_SECONDS, f"gradkit {args.command}"):
+                return int(run(args) or 0)
     except ImportError as error:  # an extra that is not installed: name it
         sys.stderr.write(f"gradkit {args.command}: error: {_missing_extra(error)}\n")
         return 2
@@ -364,8 +459,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "use smaller sizes (--hidden, --batch-size, --steps, ...)\n"
         )
         return 2
+    except RecursionError:
+        sys.stderr.write(
+            f"gradkit {args.command}: error: the expression is nested too deeply for SymPy "
+            "to work with; write it with fewer levels\n"
+        )
+        return 2
     except Exception as error:
         if not isinstance(error, _known_errors()):
-            raise
+            # a bug in gradkit, not the user's input: still one line, never a traceback
+            sys.stderr.write(
+                f"gradkit {args.command}: internal error: {type(error).__name__}: "
+                f"{_one_line(error)} (please report this with the command line)\n"
+            )
+            return 1
         sys.stderr.write(f"gradkit {args.command}: error: {_one_line(error)}\n")
+        return 2
+    except BaseException as error:  # a symbolic deadline's signal escaping its block
+        if type(error).__name__ != "_Expired":
+            raise
+        sys.stderr.write(f"gradkit {args.command}: error: stopped at the time limit\n")
         return 2

@@ -7,12 +7,11 @@ Expressions are only ever read by :func:`gradkit.symbolic.parse`, never evaluate
 
 >>> from gradkit.cli import build_parser
 >>> run_derive(build_parser().parse_args(["derive", "x**3", "--at", "2"]))
-d/dx [ x**3 ]
-Power rule: d/dx [x^3] = 3*x^2
-  bring the exponent n = 3 down and lower it by one: n u^(n-1)
-Result: d/dx [x^3] = 3*x^2
-result: d/dx [ x**3 ] = 3*x**2
-at x = 2: f = 8, d/dx = 12
+d/dx [x³]
+Power rule: d/dx [x³] = 3x²
+  bring the exponent n = 3 down and lower it by one: n uⁿ⁻¹
+Result: d/dx [x³] = 3x²
+at x = 2: f = 8, df/dx = 12
 0
 """
 
@@ -50,11 +49,11 @@ def _parse(text: str) -> Any:
 
 
 def _show(expr: Any) -> str:
-    """An expression as the CLI prints it: Python's ``**``, and Euler's number as ``e``
-    (SymPy's own ``E`` reads like a variable named E)."""
-    from gradkit.symbolic.render import expr_text
+    """An expression as the CLI prints it: Unicode mathematics (``x²``, ``2x``, ``√x``,
+    ``π``, ``e^x``) that :func:`gradkit.symbolic.parse` reads back."""
+    from gradkit.symbolic.unicode import expr_unicode
 
-    return expr_text(expr, power="**")
+    return expr_unicode(expr)
 
 
 def _free_names(expr: Any) -> list[str]:
@@ -64,44 +63,46 @@ def _free_names(expr: Any) -> list[str]:
 def _exact_point(expr: Any, point: dict[str, float]) -> dict:
     """``point`` as exact substitutions for ``expr``'s symbols: each float's own binary
     value as a Rational (see :func:`_evaluate`)."""
+    return {symbol: _exact(point[symbol.name]) for symbol in expr.free_symbols}
+
+
+def _exact(value: float) -> Any:
+    """The exact SymPy value of a ``--at`` number: the constant typed (``pi/2``), or the
+    float's own binary value as a Rational."""
     import sympy
 
-    return {symbol: sympy.Rational(point[symbol.name]) for symbol in expr.free_symbols}
+    exact = getattr(value, "exact", None)
+    # as_integer_ratio: the float's binary value exactly, whatever mpmath's precision
+    return exact if exact is not None else sympy.Rational(*float(value).as_integer_ratio())
+
+
+def _exact_names(point: dict[str, float]) -> dict[str, Any]:
+    return {name: _exact(value) for name, value in point.items()}
 
 
 def _evaluate(expr: Any, point: dict[str, float], what: str = "the expression") -> float:
-    """The real value of a SymPy expression at ``point``; a clear error if it is not real."""
+    """The real value of a SymPy expression at ``point`` as a float; a clear error if it
+    is not real or (for the float computations of grad and check) beyond the float range."""
+    from gradkit.cli_math import evaluate
+
     missing = [name for name in _free_names(expr) if name not in point]
     if missing:
         raise CliError(
             f"{what} uses {', '.join(missing)}: give a value with --at, e.g. "
             + ",".join(f"{name}=1" for name in [*point, *missing])
         )
-    import sympy
-
-    # The values go in exactly (the float's own binary value as a Rational) and the
-    # expression is then evaluated, so x - 1 at x = 1 is exactly 0 and 1/(x - 1) there is
-    # complex infinity, and sin(10^23 x) at x = 1 is sin of the integer 10^23, which evalf
-    # reduces at the precision it needs. evalf(subs=...) evaluates at a working precision
-    # instead, and there gives 2e-125 and 1e+135 for those two; 53-bit Floats round
-    # 10^23 x before sin sees it: wrong numbers, printed as if they were right.
-    substitutions = _exact_point(expr, point)
-    where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
-    try:
-        number = expr.subs(substitutions, simultaneous=True).evalf()
-        value = complex(number)
-    except (TypeError, ValueError, ArithmeticError):  # zoo, nan, 1/0: no number to show
-        raise CliError(f"{what} has no finite real value at {where}") from None
-    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
-        raise CliError(f"{what} has no finite real value at {where}")
-    if not np.isfinite(value.real):
-        if number.is_finite and number.is_real:
-            raise CliError(
-                f"{what} at {where} is {sympy.Float(number, 6)}, beyond the range of a float "
-                "(about 1.8e308)"
-            )
-        raise CliError(f"{what} has no finite real value at {where}")
-    return value.real
+    # The values go in exactly (the float's own binary value as a Rational, or the
+    # constant typed) and the expression is then evaluated, so x - 1 at x = 1 is exactly
+    # 0 and 1/(x - 1) there is complex infinity, and sin(10^23 x) at x = 1 is sin of the
+    # integer 10^23; see gradkit.cli_math.
+    value = evaluate(expr, _exact_names(point), what)
+    if not np.isfinite(value.number) or (value.number == 0 and value.text != "0"):
+        where = ", ".join(f"{name}={_fmt(v)}" for name, v in point.items())
+        raise CliError(
+            f"{what} at {where} is {value.text}; this command compares float "
+            "computations, which cannot hold it (gradkit derive states such values)"
+        )
+    return value.number
 
 
 def _point_for(expr: Any, at: str, default_var: str | None = None) -> dict[str, float]:
@@ -143,17 +144,19 @@ def _gradient_values(gradient: Any, variables: list[str], point: dict[str, float
 def run_derive(args: argparse.Namespace) -> int:
     """``gradkit derive EXPR [--var x] [--at VALUE] [--latex]``: the named steps and result.
 
-    Returns 0 after printing the steps (or their LaTeX), the derivative and, with ``--at``,
-    the values of the function and the derivative there.
+    Returns 0 after printing the steps in Unicode (or, with ``--latex``, only LaTeX), whose
+    last line is the result, and with ``--at`` the values of the function and the
+    derivative there. A derivative that is infinite or does not exist where the function
+    has a value, and values beyond the float range, are stated (status 0).
 
     Args:
         args: the parsed ``derive`` arguments (``expr``, ``var``, ``at``, ``latex``).
 
     >>> from gradkit.cli import build_parser
     >>> run_derive(build_parser().parse_args(["derive", "exp(2*t)", "--var", "t"]))
-    d/dt [ exp(2*t) ]
+    d/dt [e^(2t)]
     ...
-    result: d/dt [ exp(2*t) ] = 2*exp(2*t)
+    Result: d/dt [e^(2t)] = 2e^(2t)
     0
     """
     from rich.text import Text
@@ -163,30 +166,104 @@ def run_derive(args: argparse.Namespace) -> int:
     if not args.var.isidentifier():
         raise CliError(f"--var {args.var!r} is not a variable name (e.g. --var x)")
     expr = symbolic.parse(args.expr)
+    derivation = symbolic.derive(expr, var=args.var)
     # a bad --at is refused before anything is printed
     point = None if args.at is None else _point_for(expr, args.at, default_var=args.var)
-    derivation = symbolic.derive(expr, var=args.var)
+    lines = [] if point is None else _values_at(expr, derivation, point)
     console = _console()
     if args.latex:
         # LaTeX goes out raw so it can be pasted; rich would wrap and reinterpret it.
-        sys.stdout.write(derivation.to_latex().rstrip() + "\n")
-    else:
-        console.print(Text(f"d/d{args.var} [ {_show(expr)} ]", style="bold"))
-        console.print(_styled_steps(derivation.to_text()))
-    console.print(
-        Text.assemble(
-            ("result: ", "bold"), f"d/d{args.var} [ {_show(expr)} ] = {_show(derivation.result)}"
+        sys.stdout.write(_latex_with_values(derivation.to_latex(), lines) + "\n")
+        return 0
+    d = "∂" if derivation.partial else "d"
+    console.print(Text(f"{d}/{d}{args.var} [{_show(expr)}]", style="bold"))
+    console.print(_styled_steps(derivation.to_text()))
+    for text, _latex, note in lines:
+        console.print(Text(text, style="yellow" if note else ""))
+    return 0
+
+
+def _values_at(expr: Any, derivation: Any, point: dict[str, float]) -> list:
+    """(text, LaTeX, is_note) lines for the values at ``point``: f and its derivative, or a
+    sentence saying why the derivative has no value there."""
+    from gradkit.cli_math import evaluate, show_point, singular_derivative
+    from gradkit.symbolic.render import expr_latex
+
+    exact = _exact_names(point)
+    var = derivation.var.name
+    d, dl = ("∂", r"\partial") if derivation.partial else ("d", "d")
+    where, where_latex = (
+        show_point(exact),
+        ", ".join(
+            f"{expr_latex(_symbol(name))} = "
+            + (_latex_number(_fmt(float(value))) if value.is_Rational else expr_latex(value))
+            for name, value in exact.items()
+        ),
+    )
+    value = evaluate(expr, exact)
+    lines = []
+    try:
+        slope = evaluate(derivation.result, exact, what="the derivative")
+    except CliError as error:
+        if "no finite real value" not in str(error):
+            raise
+        sentence = singular_derivative(derivation.result, derivation.var, exact)
+        lines.append(
+            (
+                f"at {where}: f = {value.text}",
+                rf"\text{{at }} {where_latex}:\ "
+                rf"f = {_latex_number(value.text)}",
+                False,
+            )
+        )
+        lines.append((sentence, _latex_text(sentence), True))
+        return lines
+    lines.append(
+        (
+            f"at {where}: f = {value.text}, {d}f/{d}{var} = {slope.text}",
+            rf"\text{{at }} {where_latex}:\ f = {_latex_number(value.text)},\ "
+            rf"\frac{{{dl} f}}{{{dl} {expr_latex(_symbol(var))}}} = {_latex_number(slope.text)}",
+            False,
         )
     )
-    if point is not None:
-        where = ", ".join(f"{name} = {_fmt(v)}" for name, v in point.items())
-        value = _evaluate(expr, point)
-        slope = _evaluate(derivation.result, point, what="the derivative")
-        console.print(Text(f"at {where}: f = {_fmt(value)}, d/d{args.var} = {_fmt(slope)}"))
-        note = _kink_note(expr, point, jump=True) or _kink_note(derivation.result, point)
-        if note:
-            console.print(Text(note, style="yellow"))
-    return 0
+    note = _kink_note(expr, point, jump=True) or _kink_note(derivation.result, point)
+    if note:
+        lines.append((note, _latex_text(note), True))
+    return lines
+
+
+def _symbol(name: str) -> Any:
+    import sympy
+
+    return sympy.Symbol(name)
+
+
+def _latex_number(text: str) -> str:
+    r"""A value's text in LaTeX: ``1.5e+20`` as ``1.5 \cdot 10^{20}``, notes as text."""
+    number, _, rest = text.partition(" (")
+    match = re.fullmatch(r"(-?[0-9.]+)e([+-][0-9]+)", number)
+    if match:
+        number = rf"{match.group(1)} \cdot 10^{{{int(match.group(2))}}}"
+    else:
+        number = re.sub(r"\^\(([^()]*)\)", r"^{\1}", number)
+        number = re.sub(r"\^\((.*)\)", r"^{\1}", number)
+        number = re.sub(r"([0-9.]+)e\+?(-?)0*([0-9]+)", r"\1 \\cdot 10^{\2\3}", number)
+    return number + (rf"\ {_latex_text('(' + rest)}" if rest else "")
+
+
+def _latex_text(sentence: str) -> str:
+    from gradkit.symbolic.render import _piece_latex
+
+    return _piece_latex(sentence.replace("∞", "infinity"))
+
+
+def _latex_with_values(latex: str, lines: list) -> str:
+    """The derivation's ``aligned`` block with the value lines as rows of their own."""
+    if not lines:
+        return latex.rstrip()
+    rows = "".join(f" \\\\\n& {row}" for _text, row, _note in lines)
+    head, end = latex.rstrip().rsplit("\n\\end{aligned}", 1)
+    return head + rows + "\n\\end{aligned}" + end
 
 
 def _kink_note(expr: Any, point: dict, jump: bool = False) -> str | None:
@@ -246,7 +323,7 @@ def run_grad(args: argparse.Namespace) -> int:
     >>> from gradkit.cli import build_parser
     >>> run_grad(build_parser().parse_args(["grad", "x*y", "--at", "x=1,y=2",
     ...                                      "--direction", "0,1"]))
-    f = x*y   at x=1, y=2:   f = 2
+    f = x·y   at x=1, y=2:   f = 2
     ...
     directional derivative along u/|u| = (0, 1): 1   autodiff: 1
     ...
@@ -289,7 +366,7 @@ def run_grad(args: argparse.Namespace) -> int:
     for column in ("partial", "symbolic", "value", "autodiff", "|difference|"):
         table.add_column(column, overflow="fold")
     for name, g, value, auto in zip(variables, gradient, g_symbolic, g_auto, strict=True):
-        table.add_row(f"df/d{name}", _show(g), _fmt(value), _fmt(auto), f"{abs(value - auto):.1e}")
+        table.add_row(f"∂f/∂{name}", _show(g), _fmt(value), _fmt(auto), f"{abs(value - auto):.1e}")
     console.print(table)
     if args.direction is not None:
         u = np.array(parse_vector(args.direction, name="--direction"))
@@ -335,9 +412,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     >>> from gradkit.cli import build_parser
     >>> run_check(build_parser().parse_args(["check", "x**3", "--at", "2"]))
-    derivatives of x**3 at x=2
+    derivatives of x³ at x=2
     ...
-    d/dx = 3*x**2
+    d/dx = 3x²
     0
     """
     from rich.table import Table
@@ -361,10 +438,11 @@ def run_check(args: argparse.Namespace) -> int:
         raise CliError(_for_the_cli(str(error))) from None
     automatic = np.asarray(gk.grad(f)(x), dtype=float)
 
-    table = Table(
-        title=f"derivatives of {_show(expr)} at "
-        + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items())
+    _console().print(
+        f"derivatives of {_show(expr)} at " + ", ".join(f"{n}={_fmt(v)}" for n, v in point.items()),
+        markup=False,
     )
+    table = Table()
     for column in (
         "partial",
         "symbolic",
@@ -387,14 +465,28 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     for name, g in zip(variables, gradient, strict=True):
         console.print(f"d/d{name} = {_show(g)}", markup=False)
+    kink = next(
+        (note for note in (_kink_note(g, point) for g in gradient) if note is not None), None
+    )
+    if kink is not None or _kink_note(expr, point, jump=True) is not None:
+        console.print(
+            "note: the point is at a kink or jump (an abs, relu, sign or Heaviside sees 0), "
+            "where the derivative may not exist: the central difference averages the "
+            "slopes on either side, while symbolic and autodiff use the convention "
+            "sign(0) = Heaviside(0) = 0, as PyTorch does, so they may disagree there "
+            "without either being wrong",
+            markup=False,
+            style="yellow",
+        )
     return 0
 
 
 _IMAGE_FORMATS = (".png", ".svg", ".pdf")
 
 
-def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
-    """The ``--out`` file, checked for a known suffix; its folder is created if needed."""
+def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS, mkdir: bool = False) -> Path:
+    """The ``--out`` file, checked for a known suffix and an existing folder (created
+    only with ``--mkdir``: a typo in a path should not leave new folders behind)."""
     path = Path(out)
     if path.is_dir():
         raise CliError(f"--out {out!r} is a folder; give a file name, e.g. {out}/out.png")
@@ -402,8 +494,23 @@ def _output_path(out: str, allowed: tuple[str, ...] = _IMAGE_FORMATS) -> Path:
         raise CliError(f"--out {out!r}: the file name must end in {', '.join(allowed)}")
     if path.parent.exists() and not path.parent.is_dir():
         raise CliError(f"--out {out!r}: {path.parent} is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _parent_folder(path, out, mkdir)
     return path
+
+
+def _parent_folder(path: Path, out: str, mkdir: bool) -> None:
+    """Refuse a missing folder for ``path`` unless ``mkdir``, which creates it."""
+    if path.parent.is_dir():
+        return
+    if not mkdir:
+        raise CliError(
+            f"--out {out!r}: the folder {path.parent} does not exist; create it, or add "
+            "--mkdir to have gradkit create it"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"--out {out!r}: cannot create {path.parent}: {error.strerror}") from None
 
 
 def _save_figure(fig: Any, path: Path) -> None:
@@ -442,13 +549,13 @@ def run_plot(args: argparse.Namespace) -> int:
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "cube.png"
     >>> run_plot(build_parser().parse_args(["plot", "x**3", "--at", "1", "--out", str(out)]))
     wrote ...cube.png
-    f(x) = x**3;  f'(x) = 3*x**2
+    f(x) = x³;  f'(x) = 3x²
     0
     """
     import gradkit as gk
     from gradkit import symbolic
 
-    path = _output_path(args.out)
+    path = _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     expr = _parse(args.expr)
     others = [name for name in _free_names(expr) if name != args.var]
     if others:
@@ -552,7 +659,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 
     import gradkit as gk
 
-    path = None if args.out is None else _output_path(args.out)
+    path = None if args.out is None else _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     names = [name.strip() for name in args.optimizers.split(",") if name.strip()]
     if not names:
         raise CliError("--optimizers: give at least one name, e.g. gd,momentum,adam")
@@ -566,7 +673,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     start = (-1.5, -1.5) if args.start is None else parse_vector(args.start, name="--start")
     if len(start) != 2:
         raise CliError(f"--start {args.start!r}: give two numbers, e.g. -1.5,-1.5")
-    race = gk.optim.race(function, x0=start, steps=args.steps, racers=_racers(names, args.lr))
+    race = _race_with_progress(function, start, args.steps, _racers(names, args.lr))
     table = Table(
         title=f"optimizer race on {args.function} from {tuple(start)}, {args.steps} steps"
     )
@@ -593,12 +700,63 @@ def run_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """Progress of a long run on stderr: a line at most every ``every`` seconds, so a
+    100,000-step race says what it is doing instead of staying silent for a minute."""
+
+    def __init__(self, total: int, every: float = 5.0) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.total, self.every = total, every
+        self.next_report = self.clock() + every
+        self.name = ""
+
+    def __call__(self, k: int, x: Any, value: float) -> None:
+        if k and k % 500 == 0 and self.clock() >= self.next_report:
+            self.next_report = self.clock() + self.every
+            sys.stderr.write(
+                f"gradkit optimize: {self.name}: step {k:,} of {self.total:,} "
+                f"({k / self.total:.0%}), f = {value:.6g}\n"
+            )
+            sys.stderr.flush()
+
+
+def _race_with_progress(function: Any, start: Any, steps: int, racers: list[Any]) -> Any:
+    """``gk.optim.race`` for the CLI: the same runs (``minimize`` with the function's
+    closed-form gradient), reporting progress on stderr while they run."""
+    from gradkit.optim.minimize import minimize
+    from gradkit.optim.race import RaceResult
+
+    progress = _Progress(steps)
+    closed_form = getattr(function, "grad", None)
+    results = {}
+    for racer in racers:
+        progress.name = racer.name
+        results[racer.name] = minimize(
+            function, start, racer.optimizer, steps=steps, grad=closed_form, callback=progress
+        )
+    x0 = np.asarray(start, dtype=float).reshape(-1)
+    finder = getattr(function, "minimizers", None)
+    return RaceResult(
+        function=function,
+        x0=x0,
+        steps=steps,
+        tol=1e-6,
+        results=results,
+        settings={racer.name: racer.settings for racer in racers},
+        minimizers=list(finder(x0.size)) if callable(finder) else [],
+    )
+
+
 # --------------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    """``gradkit train DATASET``: a small MLP (or, on digits, a CNN) trained by gk.nn.fit.
+    """``gradkit train DATASET``: a small MLP (on digits also a CNN, an LSTM or a
+    transformer) trained by gk.nn.fit.
 
     Returns 0 after training ``Linear -> ReLU -> Linear`` (``--model cnn``: two 3x3
-    convolutions, max pooling and two linear layers) with softmax cross-entropy on a 75%
+    convolutions, max pooling and two linear layers; ``lstm``/``transformer``: see
+    :mod:`gradkit.nn.sequence_models`) with softmax cross-entropy on a 75%
     split and printing the accuracy on the held-out 25%; ``--out`` saves the history.
 
     Args:
@@ -625,7 +783,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise CliError(f"--lr {args.lr}: the learning rate must be a positive number")
     if args.seed < 0:
         raise CliError(f"--seed {args.seed}: the seed must be 0 or more")
-    path = None if args.out is None else _output_path(args.out)
+    path = None if args.out is None else _output_path(args.out, mkdir=getattr(args, "mkdir", False))
     if args.dataset == "digits":
         digits = datasets.load_digits()
         X, y = digits["data"] / 16.0, digits["target"]
@@ -641,6 +799,7 @@ def run_train(args: argparse.Namespace) -> int:
         X, y, test_size=0.25, rng=args.seed
     )
     n_classes = int(y.max()) + 1
+    model: gk.nn.Module
     if getattr(args, "model", "mlp") == "cnn":
         if args.dataset != "digits":
             raise CliError(
@@ -658,6 +817,18 @@ def run_train(args: argparse.Namespace) -> int:
             gk.nn.ReLU(),
             gk.nn.Linear(args.hidden, n_classes, rng=args.seed + 3),
         )
+    elif getattr(args, "model", "mlp") in ("lstm", "transformer"):  # nn.sequence_models
+        from gradkit.nn import sequence_models as seq
+
+        if args.dataset != "digits":
+            raise CliError(
+                f"--model {args.model} reads digits row by row: use digits, not {args.dataset}"
+            )
+        X_train, X_test = seq.rows_as_sequence(X_train, 8), seq.rows_as_sequence(X_test, 8)
+        try:
+            model = seq.sequence_classifier(args.model, 8, n_classes, 8, args.hidden, args.seed)
+        except ValueError as error:
+            raise CliError(f"--hidden {args.hidden}: {error}") from None
     else:
         model = gk.nn.Sequential(
             gk.nn.Linear(X.shape[1], args.hidden, rng=args.seed),
@@ -728,14 +899,18 @@ def run_graph(args: argparse.Namespace) -> int:
     >>> run_graph(build_parser().parse_args(["graph", "x*y", "--at", "x=2,y=3",
     ...                                       "--out", str(out)]))
     wrote ...g.dot (3 nodes)
-    f = x*y = 6 at x=2, y=3
+    f = x·y = 6 at x=2, y=3
     0
     """
     import gradkit as gk
     from gradkit import symbolic
     from gradkit.autodiff.graph import trace_graph
 
-    path = _output_path(args.out, allowed=(".dot", ".gv", ".svg", ".png", ".pdf"))
+    path = _output_path(
+        args.out,
+        allowed=(".dot", ".gv", ".svg", ".png", ".pdf"),
+        mkdir=getattr(args, "mkdir", False),
+    )
     expr = _parse(args.expr)
     point = _point_for(expr, args.at)
     variables = list(point)
@@ -791,6 +966,8 @@ def run_tour(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {args.out!r} is a file; give a folder for the tour")
+    # the tour's own folder is made for it, but not a missing folder above it
+    _parent_folder(out, args.out, getattr(args, "mkdir", False))
     try:
         index = tour.build_tour(out, progress=True)
     except tour.TourError as error:

@@ -3,10 +3,12 @@
 This package imports nothing from the rest of gradkit (no plotting, no symbols).
 """
 
+from gradkit.autodiff.anomaly import detect_anomaly
 from gradkit.autodiff.checkpoint import checkpoint
 from gradkit.autodiff.checks import check_grads
 from gradkit.autodiff.custom import custom_jvp, custom_vjp
 from gradkit.autodiff.errors import (
+    AnomalyError,
     GradCheckError,
     GradkitError,
     InPlaceError,
@@ -16,6 +18,7 @@ from gradkit.autodiff.errors import (
     TracerConversionError,
     UnsupportedArrayTypeError,
 )
+from gradkit.autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gradkit.autodiff.linearize import linearize
 from gradkit.autodiff.primitives import REGISTRY, Primitive, defjvp, defvjp, primitive
 from gradkit.autodiff.replay import jit
@@ -57,6 +60,11 @@ __all__ = [
     "custom_jvp",
     "checkpoint",
     "linearize",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
     "Primitive",
     "REGISTRY",
     "GradkitError",
@@ -67,4 +75,5 @@ __all__ = [
     "GradCheckError",
     "JitError",
     "UnsupportedArrayTypeError",
+    "AnomalyError",
 ]

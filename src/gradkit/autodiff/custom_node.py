@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.grad_mode import stops
 from gradkit.autodiff.primitives import Primitive, peek, shape_of
 from gradkit.autodiff.tensor import Tensor
 from gradkit.tree import tree_flatten
@@ -44,7 +45,9 @@ def _top_trace(leaves: list) -> Any:
     for x in leaves:
         if type(x) is Tensor:
             tr = x._trace
-            if tr is not None and tr.active and (top is None or tr.level > top.level):
+            if tr is None or not tr.active or stops(tr):  # closed, or under gk.no_grad
+                continue
+            if top is None or tr.level > top.level:
                 top = tr
     return top
 

@@ -11,6 +11,7 @@ __all__ = [
     "GradCheckError",
     "JitError",
     "UnsupportedArrayTypeError",
+    "AnomalyError",
 ]
 
 
@@ -44,3 +45,7 @@ class JitError(GradkitError, TypeError):
 
 class UnsupportedArrayTypeError(GradkitError, TypeError):
     """An array type whose semantics gradkit does not implement (np.matrix, np.ma, ...)."""
+
+
+class AnomalyError(GradkitError, FloatingPointError):
+    """Under gk.detect_anomaly(), an operation or its derivative rule produced NaN or inf."""

@@ -52,10 +52,12 @@ class Node:
     - ``tensor``: for a leaf, the Tensor whose ``.grad`` ``backward()`` fills;
     - ``saved``: on a trace that guards its saved values by fingerprint (see
       :class:`ReverseTrace`), ``((argnum, fingerprint), ...)`` of the constant arrays
-      its rules will read (argnum None: a leaf's own value). Set only there.
+      its rules will read (argnum None: a leaf's own value). Set only there;
+    - ``hooks``: gradient hooks of hand-made Tensors (autodiff/hooks.py), set only there;
+    - ``site``: the user's line that recorded it, set only under gk.detect_anomaly().
     """
 
-    __slots__ = ("prim", "args", "kw", "parents", "ans", "seq", "tensor", "saved")
+    __slots__ = ("prim", "args", "kw", "parents", "ans", "seq", "tensor", "saved", "hooks", "site")
 
 
 class ReverseTrace(Trace):
@@ -302,6 +304,13 @@ def verify_saved(node: Node) -> None:
         )
 
 
+#: Threads running under gk.detect_anomaly(), and the backward pass that checks each
+#: rule's result (autodiff/eager_backward.py's, which sets it): backward_pass hands its
+#: walks to it while any thread checks.
+ANOMALY = [0]
+CHECKED_WALK: list = [None]
+
+
 def unbroadcast(r: Any, shape: tuple) -> Any:
     """Sum ``r`` over the axes that broadcasting added, so it has ``shape``."""
     rshape = shape_of(r)
@@ -383,6 +392,8 @@ def backward_pass(
     With ``check_saved`` (and always without a tape) each node's fingerprinted arrays
     are checked first (:func:`verify_saved`).
     """
+    if ANOMALY[0]:  # some thread runs under gk.detect_anomaly(): the checking walk
+        return CHECKED_WALK[0](roots, keep_all, tape, release, check_saved)
     grads: dict = {}
     for node, g in roots:
         grads[node] = grads[node] + g if node in grads else g

@@ -16,12 +16,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gradkit.autodiff import (
     conversions,
+    eager_backward,
+    grad_mode,
+    hooks,
     numpy_api,
     primitives,
     sequences,
@@ -30,7 +34,7 @@ from gradkit.autodiff import (
 )
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import SEQUENCES, apply_constant, bind, peek, strip, value_of
-from gradkit.autodiff.reverse import ReverseTrace, backward_pass
+from gradkit.autodiff.reverse import ReverseTrace
 from gradkit.autodiff.rules import elementwise, linalg, shape
 
 __all__ = ["Tensor", "stop_gradient"]
@@ -114,6 +118,8 @@ def _operator(prim: Any) -> tuple:
                     return bind(prim, (self, other), _NO_KW)
             if tr is not None:
                 return tr.with_constant(prim, self, other, 0)
+            if type(self._value) is _ndarray:  # constants (results under gk.no_grad): no search
+                return Tensor._const(prim.impl(self._value, other))
         elif tr is not None and other._trace is tr:
             return tr.binary(prim, self, other)
         return bind(prim, (self, other), _NO_KW)
@@ -343,8 +349,18 @@ class Tensor:
         return np.array(value_of(self))
 
     def detach(self) -> Tensor:
-        """The same value as a constant Tensor (no gradient flows through it)."""
-        return Tensor._const(value_of(self))
+        """The same value as a constant Tensor (no gradient flows through it); inside a
+        transform, what ``gk.stop_gradient`` gives, as a Tensor (under gk.jit the value
+        stays recorded, so the replay recomputes it).
+
+        >>> import gradkit as gk
+        >>> x = gk.Tensor([1.0, 2.0], requires_grad=True)
+        >>> d = (x * 2).detach()
+        >>> d.requires_grad, d
+        (False, Tensor([2., 4.]))
+        """
+        v = strip(self)
+        return v if type(v) is Tensor else Tensor._const(v)
 
     def __repr__(self) -> str:
         if self._trace is not None and self._trace.jit:  # its values must not be read
@@ -362,52 +378,94 @@ class Tensor:
         return format(v.item() if np.ndim(v) == 0 else v, spec) if spec else repr(self)
 
     # --- backward ----------------------------------------------------------------------
-    def backward(self, gradient: Any = None) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires it.
 
+        As in PyTorch, gradients *add* into ``.grad`` (set ``t.grad = None`` to start
+        again), and the graph is freed as it is walked: a second ``backward()`` through
+        the same operations raises a RuntimeError unless the first had
+        ``retain_graph=True``.
+
         Args:
-            gradient: the cotangent to start from; required unless ``self`` is a scalar.
+            gradient: the cotangent to start from (an array of this Tensor's shape);
+                required unless ``self`` is a real scalar.
+            retain_graph: keep the recorded values so that the graph can be walked again
+                (default: ``create_graph``, as PyTorch).
+            create_graph: record the backward pass itself, so that each ``.grad`` is a
+                Tensor that requires grad (for higher derivatives).
+
+        >>> import gradkit as gk
+        >>> x = gk.Tensor(2.0, requires_grad=True)
+        >>> y = x**3
+        >>> y.backward(create_graph=True)  # x.grad = 3 x**2, itself differentiable
+        >>> g = x.grad
+        >>> x.grad = None
+        >>> g.backward()
+        >>> float(g), float(x.grad)  # 3 x**2 = 12 and 6 x = 12
+        (12.0, 12.0)
         """
-        if self._trace is None:
-            raise RuntimeError(
-                "backward(): this Tensor does not require grad; create its inputs with "
-                "gk.Tensor(data, requires_grad=True)"
-            )
-        if self._trace.name != "Tensor":
-            raise RuntimeError(
-                f"backward() was called on a value traced by gk.{self._trace.name}; inside a "
-                "transform, return the value and let the transform differentiate it"
-            )
-        if gradient is None:
-            if self.shape != ():
+        eager_backward.backward(self, gradient, retain_graph, create_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this Tensor a leaf that requires grad (or, with False, a constant), in
+        place, and return it (PyTorch's method).
+
+        >>> import gradkit as gk
+        >>> w = gk.Tensor([1.0, 2.0]).requires_grad_()
+        >>> (w * w).sum().backward()
+        >>> w.grad
+        array([2., 4.])
+        """
+        if self._trace is not None and self._trace.name != "Tensor":
+            raise self._conversion_error("requires_grad_()")
+        if not requires_grad:
+            if not self.is_leaf:
                 raise RuntimeError(
-                    f"backward(): the output has shape {self.shape}; only a scalar output has "
-                    "an implicit gradient. Reduce it (e.g. .sum()) or pass gradient=..."
+                    "requires_grad_(False) was called on a Tensor computed from others; only "
+                    "a leaf's flag can be changed (as in PyTorch). Use t.detach() for a "
+                    "constant with its value."
                 )
-            if value_of(self).dtype.kind == "c":
-                raise RuntimeError(
-                    "backward(): the output is complex, and only a real scalar output has an "
-                    "implicit gradient. Call backward() on a real number computed from it "
-                    "(np.real, np.abs, ...), or pass gradient=..."
-                )
-            gradient = np.ones((), dtype=value_of(self).dtype)
-        elif np.shape(gradient) != self.shape:
-            raise ValueError(
-                f"backward(): gradient has shape {np.shape(gradient)} but the output has "
-                f"shape {self.shape}"
-            )
-        elif np.iscomplexobj(gradient) and value_of(self).dtype.kind != "c":
-            raise TypeError(
-                "backward(): a complex gradient was given for a real output; its imaginary "
-                "part would be ignored. Pass a real one (np.real(gradient))"
-            )
-        for node, g in backward_pass([(self._node, gradient)]).items():
-            leaf = node.tensor
-            if leaf is None:
-                continue
-            if type(g) is not Tensor:
-                g = np.array(np.broadcast_to(g, leaf.shape), dtype=value_of(leaf).dtype)
-            leaf._grad = g if leaf._grad is None else leaf._grad + g
+            self._trace = self._node = None
+        elif self._trace is None:
+            value = self._value
+            if type(value) is Tensor:  # a constant holding gk.jit's traced value
+                raise self._conversion_error("requires_grad_()")
+            tr = _eager_trace()
+            node = tr.leaf(value)._node
+            node.tensor = self
+            self._trace, self._node = tr, node
+        return self
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> hooks.RemovableHandle:
+        """Call ``hook(grad)`` with this Tensor's gradient in every ``backward()``; a
+        hook that returns an array replaces the gradient with it (of the same shape).
+        Returns a handle whose ``.remove()`` unregisters the hook.
+
+        >>> import gradkit as gk
+        >>> x = gk.Tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x.register_hook(lambda g: 10 * g)
+        >>> (x * x).sum().backward()
+        >>> x.grad  # 10 * 2 x
+        array([20., 40.])
+        >>> h.remove()
+        """
+        return hooks.add_hook(hooks.node_of(self, "register_hook"), hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf Tensor's gradient in ``.grad`` after ``backward()`` (leaves
+        keep theirs always).
+
+        >>> import gradkit as gk
+        >>> x = gk.Tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> y.retain_grad()
+        >>> (y * y).sum().backward()
+        >>> y.grad  # 2 y
+        array([ 6., 12.])
+        """
+        hooks.retain(hooks.node_of(self, "retain_grad"), self)
 
     # --- operators -----------------------------------------------------------------------
     __add__, __radd__ = _operator(_add)
@@ -497,6 +555,8 @@ class Tensor:
     def _check_writable(self, instead: str) -> None:
         node = self._node
         if node is not None and self._trace.name == "Tensor" and node.prim is None:
+            if grad_mode.stops(self._trace):  # an update under gk.no_grad (w -= lr * g)
+                return
             raise InPlaceError(
                 f"a leaf Tensor of shape {self.shape} that requires grad is being written in "
                 "place; its gradient would lose track of the old values. Build a new tensor "
@@ -538,6 +598,8 @@ class Tensor:
             prim = _UFUNC_PRIMITIVES.get(ufunc)
             if prim is not None:
                 tr = self._trace
+                if tr is None and len(inputs) == 1 and type(self._value) is _ndarray:
+                    return Tensor._const(prim.impl(self._value))  # a constant: no search
                 if tr is not None:
                     if len(inputs) == 1:
                         return tr.unary(prim, self)

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit.autodiff import casts, primitives
+from gradkit.autodiff import casts, grad_mode, primitives
 from gradkit.autodiff.errors import InPlaceError, TracerConversionError
 from gradkit.autodiff.primitives import peek
 from gradkit.autodiff.rules import shape
@@ -175,6 +175,8 @@ def _check_leaf(root: Any) -> None:
     node = root._node
     tr = root._trace
     if node is not None and tr is not None and tr.name == "Tensor" and node.prim is None:
+        if grad_mode.stops(tr):  # gk.no_grad: an update of the leaf (an optimizer step)
+            return
         raise InPlaceError(
             f"a view of a leaf Tensor of shape {root.shape} that requires grad is being "
             "written in place (PyTorch refuses this too); the leaf's gradient would lose "
@@ -206,9 +208,23 @@ def write(t: Any, new: Any) -> Any:
         # NumPy writes into the array's own memory, keeping its layout (which decides
         # whether a later reshape is a view): keep it too, by a copy laid out like it.
         new = _index_update(root, new, idx=(Ellipsis,))
+    leaf = root._trace, root._node
     _rebind(root, new)
+    if leaf[0] is not None and leaf[0].name == "Tensor" and leaf[1].prim is None:
+        _releaf(root, *leaf)  # written under gk.no_grad: still a leaf, with the new value
     _refresh(root)
     return t
+
+
+def _releaf(t: Any, tr: Any, old: Any) -> None:
+    """Make ``t`` (just given a new value) a leaf of ``tr`` again, keeping its hooks: the
+    graphs recorded before keep the old value and node."""
+    node = tr.leaf(peek(t))._node
+    node.tensor = t
+    hooks = getattr(old, "hooks", None)
+    if hooks is not None:
+        node.hooks = hooks
+    t._trace, t._node = tr, node
 
 
 def _refresh(root: Any) -> None:

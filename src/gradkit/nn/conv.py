@@ -6,9 +6,10 @@ torch's layout too: ``(out_channels, in_channels / groups, *kernel)`` for a conv
 ``(in_channels, out_channels / groups, *kernel)`` for a transposed one, so a torch
 ``state_dict`` loads without conversion.
 
-Each function gathers the input's windows with one integer-array index (im2col, no
-Python loop over positions) and contracts them with the kernel in one ``einsum``; the
-backward pass is then the engine's scatter-add of that gather and an ``einsum``.
+Each function gathers the input's windows as one recorded operation (im2col, the
+engine's ``windows`` primitive, whose reverse rule adds the windows back: col2im) and
+contracts them with the kernel in one matrix product laid out as BLAS runs fastest
+(``W (C_out, C_in K) @ cols (C_in K, N O)``); pooling reduces over the window axes.
 
 >>> import numpy as np
 >>> x = np.arange(5.0).reshape(1, 1, 5)
@@ -91,27 +92,24 @@ def _out_size(size: int, kernel: int, stride: int, dilation: int, name: str) -> 
 
 
 def _windows(
-    x: Any, kernel: tuple, stride: tuple, dilation: tuple, name: str, first: int = 2
+    x: Any,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
+    pads: tuple,
+    name: str,
+    pad_value: float = 0.0,
 ) -> Any:
-    """The windows of ``x`` over the spatial axes starting at ``first``, stacked on a
-    new axis after them: ``(..., O1[, O2], K1 * K2, ...)``.
+    """Every window of ``x`` ``(N, C, *S)``, laid out ``(C, *K, N, *O)`` (im2col): one
+    recorded operation whose transpose adds the windows back (see
+    :mod:`gradkit.autodiff.rules.windows`)."""
+    from gradkit.autodiff.rules.windows import windows_p  # the engine loads on first use
 
-    Each kernel offset is one strided slice (a view), so the backward pass writes each
-    slice's cotangent into place instead of scattering element by element.
-    """
-    sizes = [
-        _out_size(x.shape[first + i], k, s, d, name)
-        for i, (k, s, d) in enumerate(zip(kernel, stride, dilation))
-    ]
-    offsets = np.stack(np.meshgrid(*[np.arange(k) for k in kernel], indexing="ij"), -1)
-    slices = []
-    for offset in offsets.reshape(-1, len(kernel)):
-        idx = [slice(None)] * first
-        for o, size, s, d in zip(offset, sizes, stride, dilation):
-            start = int(o) * d
-            idx.append(slice(start, start + s * (size - 1) + 1, s))
-        slices.append(x[tuple(idx)])
-    return np.stack(slices, axis=first + len(kernel))
+    for i, (k, s, d, (a, b)) in enumerate(zip(kernel, stride, dilation, pads)):
+        _out_size(x.shape[2 + i] + a + b, k, s, d, name)
+    return windows_p(
+        x, kernel=kernel, stride=stride, dilation=dilation, pads=pads, pad_value=pad_value
+    )
 
 
 def _pad(x: Any, pads: tuple, value: float = 0.0) -> Any:
@@ -135,26 +133,20 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, spatial, name):
     kernel = tuple(w_shape[2:])
     stride = as_tuple(stride, spatial, "stride")
     dilation = as_tuple(dilation, spatial, "dilation")
-    x = _pad(x, _padding(padding, kernel, dilation, stride, name))
-    n, cg, og = x.shape[0], c_in // groups, c_out // groups
-    # Channels last, so that each output position's window is one contiguous row and the
-    # convolution is one matrix product (BLAS) per group.
-    xt = np.moveaxis(x, 1, -1)
-    cols = _windows(xt, kernel, stride, dilation, name, first=1)  # (N, *O, K, C)
-    out_sizes = tuple(cols.shape[1 : 1 + spatial])
+    pads = _padding(padding, kernel, dilation, stride, name)
+    cols = _windows(x, kernel, stride, dilation, pads, name)  # (C_in, *K, N, *O)
+    n, out_sizes = x.shape[0], tuple(cols.shape[2 + spatial :])
     rows = n * int(np.prod(out_sizes))
-    k = int(np.prod(kernel))
-    w = np.moveaxis(np.reshape(weight, (groups, og, cg, k)), 2, 3)  # (G, Og, K, Cg)
+    depth = (c_in // groups) * int(np.prod(kernel))  # one group's C_in * K
+    # (C_out, C_in/G * K) @ (C_in * K, N * O): the weight's own layout, no copies.
     if groups == 1:
-        out = np.reshape(cols, (rows, k * cg)) @ np.reshape(w, (og, k * cg)).T
+        out = np.reshape(weight, (c_out, depth)) @ np.reshape(cols, (depth, rows))
     else:
-        cols = np.moveaxis(np.reshape(cols, (rows, k, groups, cg)), 2, 0)
         out = np.matmul(
-            np.reshape(cols, (groups, rows, k * cg)),
-            np.swapaxes(np.reshape(w, (groups, og, k * cg)), 1, 2),
+            np.reshape(weight, (groups, c_out // groups, depth)),
+            np.reshape(cols, (groups, depth, rows)),
         )
-        out = np.reshape(np.moveaxis(out, 0, 1), (rows, c_out))
-    out = np.moveaxis(np.reshape(out, (n,) + out_sizes + (c_out,)), -1, 1)
+    out = np.moveaxis(np.reshape(out, (c_out, n) + out_sizes), 0, 1)
     if bias is not None:
         out = out + np.reshape(bias, (c_out,) + (1,) * spatial)
     return out[0] if unbatched else out
@@ -290,8 +282,8 @@ def _pool(x, kernel_size, stride, padding, dilation, spatial, name, pad_value, r
     pad = as_tuple(padding, spatial, "padding", minimum=0)
     if any(2 * p > k for p, k in zip(pad, kernel)):
         raise ValueError(f"{name}: padding must be at most half the kernel size (as in torch)")
-    x = _pad(x, tuple((p, p) for p in pad), pad_value)
-    out = reduce(_windows(x, kernel, stride, dilation, name), axis=-1)
+    cols = _windows(x, kernel, stride, dilation, tuple((p, p) for p in pad), name, pad_value)
+    out = np.moveaxis(reduce(cols, axis=tuple(range(1, 1 + spatial))), 0, 1)
     return out[0] if unbatched else out
 
 

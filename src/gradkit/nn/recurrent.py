@@ -17,12 +17,33 @@ from typing import Any
 import numpy as np
 
 from gradkit.nn.functional import linear, sigmoid
+from gradkit.nn.recurrent_fused import lstm_sequence
 
 __all__ = ["rnn_cell", "lstm_cell", "gru_cell", "run_layer"]
 
 
 def _gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> tuple[Any, Any]:
     return linear(x, w_ih.T, b_ih), linear(h, w_hh.T, b_hh)
+
+
+def _rnn_step(a: Any, h: Any, w_hh_t: Any, b_hh: Any, nonlinearity: str) -> Any:
+    """The next ``h`` from the input's share ``a`` of the pre-activation."""
+    z = a + linear(h, w_hh_t, b_hh)
+    if nonlinearity == "tanh":
+        return np.tanh(z)
+    if nonlinearity == "relu":
+        return np.maximum(z, 0.0)
+    raise ValueError(f"rnn_cell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
+def _gru_step(a: Any, h: Any, w_hh_t: Any, b_hh: Any) -> Any:
+    """The next ``h`` from the input's share ``a`` of the gates (``b_hn`` stays inside r)."""
+    b = linear(h, w_hh_t, b_hh)
+    a_r, a_z, a_n = np.split(a, 3, axis=-1)
+    b_r, b_z, b_n = np.split(b, 3, axis=-1)
+    r, z = sigmoid(a_r + b_r), sigmoid(a_z + b_z)
+    n = np.tanh(a_n + r * b_n)
+    return (1.0 - z) * n + z * h
 
 
 def rnn_cell(
@@ -40,12 +61,7 @@ def rnn_cell(
     ...          nonlinearity="relu")
     array([[0.]])
     """
-    a, b = _gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    if nonlinearity == "tanh":
-        return np.tanh(a + b)
-    if nonlinearity == "relu":
-        return np.maximum(a + b, 0.0)
-    raise ValueError(f"rnn_cell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return _rnn_step(linear(x, w_ih.T, b_ih), h, w_hh.T, b_hh, nonlinearity)
 
 
 def lstm_cell(
@@ -72,12 +88,7 @@ def gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any =
     >>> gru_cell(np.zeros((1, 1)), np.ones((1, 1)), np.zeros((3, 1)), np.zeros((3, 1)))
     array([[0.5]])
     """
-    a, b = _gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    a_r, a_z, a_n = np.split(a, 3, axis=-1)
-    b_r, b_z, b_n = np.split(b, 3, axis=-1)
-    r, z = sigmoid(a_r + b_r), sigmoid(a_z + b_z)
-    n = np.tanh(a_n + r * b_n)
-    return (1.0 - z) * n + z * h
+    return _gru_step(linear(x, w_ih.T, b_ih), h, w_hh.T, b_hh)
 
 
 def run_layer(
@@ -98,18 +109,35 @@ def run_layer(
     >>> out.shape, round(float(h[0, 0]), 4)
     ((3, 1, 1), 0.7616)
     """
+    if mode == "LSTM":
+        return _run_lstm(xs, state, weights, reverse)
+    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih_t, w_hh_t = w_ih.T, w_hh.T
     steps = range(np.shape(xs)[0])
     outputs = []
     for t in reversed(steps) if reverse else steps:
-        if mode == "LSTM":
-            state = lstm_cell(xs[t], state, *weights)
-            outputs.append(state[0])
-        elif mode == "GRU":
-            state = gru_cell(xs[t], state, *weights)
-            outputs.append(state)
+        a = linear(xs[t], w_ih_t, b_ih)
+        if mode == "GRU":
+            state = _gru_step(a, state, w_hh_t, b_hh)
         else:
-            state = rnn_cell(xs[t], state, *weights, nonlinearity=nonlinearity)
-            outputs.append(state)
+            state = _rnn_step(a, state, w_hh_t, b_hh, nonlinearity)
+        outputs.append(state)
     if reverse:
         outputs.reverse()
     return np.stack(outputs), state
+
+
+def _run_lstm(xs: Any, state: tuple, weights: tuple, reverse: bool) -> tuple[Any, Any]:
+    """An LSTM layer: the input's share of every step's gates in one matrix product (as
+    torch computes it), then the recurrence as one recorded operation."""
+    w_ih, w_hh, b_ih, b_hh = weights
+    length, batch = np.shape(xs)[0], tuple(np.shape(xs)[1:-1])
+    if len(batch) != 1:
+        raise ValueError(f"run_layer: LSTM inputs must be (L, N, input), got {np.shape(xs)}")
+    bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+    flat = linear(np.reshape(xs, (-1, np.shape(xs)[-1])), w_ih.T, bias)
+    proj = np.reshape(flat, (length,) + batch + (np.shape(flat)[-1],))
+    hidden = np.shape(w_hh)[-1]
+    trajectory = lstm_sequence(proj[::-1] if reverse else proj, np.stack(state), w_hh.T)
+    hs, last = trajectory[:, :, :hidden], trajectory[-1]
+    return (hs[::-1] if reverse else hs), (last[:, :hidden], last[:, hidden : 2 * hidden])

@@ -16,6 +16,7 @@ x*(x*cos(x) + 2*sin(x))
 
 from gradkit.symbolic import _requires  # noqa: F401  (first: names the extra if SymPy is missing)
 from gradkit.symbolic.calculus import directional_derivative, gradient, hessian
+from gradkit.symbolic.deadline import SymbolicTimeout, time_limit
 from gradkit.symbolic.derivation import Derivation, DerivativeError, Math, Step, derive
 from gradkit.symbolic.functions import relu, sigmoid, softplus
 from gradkit.symbolic.lambdify import LambdifyError, lambdify
@@ -44,4 +45,6 @@ __all__ = [
     "CONSTANTS",
     "RESERVED",
     "LIMITS",
+    "SymbolicTimeout",
+    "time_limit",
 ]

@@ -21,12 +21,15 @@ from typing import Any
 
 import sympy
 
+from gradkit.symbolic.deadline import with_time_limit
 from gradkit.symbolic.derivation import derive
 from gradkit.symbolic.inputs import as_expression, as_variables
+from gradkit.symbolic.tokenizer import LIMITS
 
 __all__ = ["gradient", "hessian", "directional_derivative"]
 
 
+@with_time_limit("the gradient")
 def gradient(expr: Any, vars: Any = None) -> Any:
     """Return the gradient as a column ``sympy.Matrix`` of partial derivatives.
 
@@ -44,10 +47,23 @@ def gradient(expr: Any, vars: Any = None) -> Any:
     [y]])
     """
     expression = as_expression(expr)
-    variables = as_variables(expression, vars)
+    variables = _bounded(as_variables(expression, vars))
     return sympy.Matrix([derive(expression, v).result for v in variables])
 
 
+def _bounded(variables: list[Any]) -> list[Any]:
+    """``variables``, or a ValueError when there are more than ``LIMITS["max_variables"]``."""
+    limit = LIMITS["max_variables"]
+    if len(variables) > limit:
+        raise ValueError(
+            f"{len(variables)} variables: gradkit.symbolic computes gradients and Hessians "
+            f"of at most {limit} variables (a Hessian has n^2 entries); for more, use "
+            "gk.grad on NumPy code"
+        )
+    return variables
+
+
+@with_time_limit("the Hessian")
 def hessian(expr: Any, vars: Any = None) -> Any:
     """Return the Hessian, the ``sympy.Matrix`` of second partial derivatives.
 
@@ -67,11 +83,12 @@ def hessian(expr: Any, vars: Any = None) -> Any:
     [   cos(x),      0]])
     """
     expression = as_expression(expr)
-    variables = as_variables(expression, vars)
+    variables = _bounded(as_variables(expression, vars))
     first = [derive(expression, v).result for v in variables]
     return sympy.Matrix([[derive(d, v).result for v in variables] for d in first])
 
 
+@with_time_limit("the directional derivative")
 def directional_derivative(expr: Any, vars: Any, point: Any, direction: Any) -> Any:
     """Return the rate of change of ``expr`` at ``point`` along ``direction``.
 

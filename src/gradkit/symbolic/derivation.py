@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import sympy
 
+from gradkit.symbolic.deadline import with_time_limit
 from gradkit.symbolic.inputs import as_expression, as_variable
 from gradkit.symbolic.rules import FUNCTION_RULES, RULES
 
@@ -155,17 +156,26 @@ class Derivation:
         """
         return list(dict.fromkeys(step.rule for step in self.walk()))
 
-    def to_text(self) -> str:
+    def to_text(self, unicode: bool = True, max_steps: int | None = 60) -> str:
         """Return the derivation as indented plain text for a terminal.
 
-        >>> print(derive("sin(x)").to_text())
-        Trigonometric rule: d/dx [sin(x)] = cos(x)
-          the derivative of sine is cosine
-        Result: d/dx [sin(x)] = cos(x)
+        Args:
+            unicode: formulas as a textbook prints them (``x²``, ``2x``, ``√x``);
+                False writes ASCII (``x^2``, ``2*x``, ``sqrt(x)``).
+            max_steps: steps shown before one line counts the rest (None: all).
+
+        >>> print(derive("x sin(x)").to_text())
+        Product rule: d/dx [x·sin(x)] = x·cos(x) + sin(x)
+          a product f g with f = x and g = sin(x): (f g)' = f' g + f g'
+          Identity rule: d/dx [x] = 1
+            the derivative of x with respect to itself is 1
+          Trigonometric rule: d/dx [sin(x)] = cos(x)
+            the derivative of sine is cosine
+        Result: d/dx [x·sin(x)] = x·cos(x) + sin(x)
         """
         from gradkit.symbolic.render import to_text
 
-        return to_text(self)
+        return to_text(self, unicode=unicode, max_steps=max_steps)
 
     def to_latex(self) -> str:
         r"""Return the derivation as a LaTeX ``aligned`` block (no surrounding ``$$``).
@@ -651,7 +661,12 @@ def _expanded(expr: Any) -> tuple[float, float]:
 
 
 def _check_depth(expr: Any) -> None:
-    """Refuse expressions deeper than the step builder (and SymPy) can recurse into."""
+    """Refuse expressions deeper than the step builder (and SymPy) can recurse into, and
+    products of more factors than ``LIMITS["max_factors"]``: the product rule turns n
+    factors into n terms of n factors each, and 285 factors took minutes to show."""
+    from gradkit.symbolic.tokenizer import LIMITS
+
+    most = LIMITS["max_factors"]
     stack = [(expr, 1)]
     while stack:
         node, depth = stack.pop()
@@ -659,9 +674,16 @@ def _check_depth(expr: Any) -> None:
             raise ValueError(
                 f"expression nested too deeply to show steps (more than {_MAX_DEPTH} levels)"
             )
+        if node.is_Mul and len(node.args) > most:
+            raise ValueError(
+                f"a product of {len(node.args)} factors: gradkit.symbolic differentiates "
+                f"products of at most {most} (the product rule makes n terms of n factors "
+                "each); group factors into powers, or use gk.grad on NumPy code"
+            )
         stack.extend((arg, depth + 1) for arg in node.args)
 
 
+@with_time_limit("the derivative")
 def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivation:
     """Differentiate with every step named: the derivative and the reasoning behind it.
 
@@ -680,15 +702,18 @@ def derive(expr_or_text: Any, var: Any = "x", simplify: bool = True) -> Derivati
         DerivativeError: (a ``ValueError``) when the derivative has no real value, such
             as for ``0^x`` or ``(-2)^x``; the message says where it does not exist.
         ParseError: when the text is not a formula gradkit reads.
+        SymbolicTimeout: (a ``ValueError``) when the work takes longer than
+            :data:`~gradkit.symbolic.deadline.MAX_SECONDS` (see
+            :func:`~gradkit.symbolic.deadline.time_limit`).
 
     >>> derive("sin(x^2)").result
     2*x*cos(x**2)
     >>> print(derive("x y^2", "y").to_text())
-    Constant multiple rule: ∂/∂y [x*y^2] = 2*x*y
-      x is a constant factor (it does not contain y): keep it and differentiate y^2
-      Power rule: ∂/∂y [y^2] = 2*y
-        bring the exponent n = 2 down and lower it by one: n u^(n-1)
-    Result: ∂/∂y [x*y^2] = 2*x*y
+    Constant multiple rule: ∂/∂y [x·y²] = 2x·y
+      x is a constant factor (it does not contain y): keep it and differentiate y²
+      Power rule: ∂/∂y [y²] = 2y
+        bring the exponent n = 2 down and lower it by one: n uⁿ⁻¹
+    Result: ∂/∂y [x·y²] = 2x·y
     """
     expr = as_expression(expr_or_text)
     _check_depth(expr)

@@ -18,11 +18,12 @@ from typing import Any
 
 import sympy
 
-from gradkit.symbolic.parser import parse
+from gradkit.symbolic.parser import CONSTANTS, RESERVED, parse
+from gradkit.symbolic.tokenizer import GREEK
 
 __all__ = ["as_expression", "as_variable", "as_variables"]
 
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"(?:[A-Za-z][A-Za-z0-9_]*|[" + "".join(sorted(GREEK)) + r"][0-9_A-Za-z]*)\Z")
 
 
 def as_expression(expr_or_text: Any) -> Any:
@@ -86,6 +87,16 @@ def as_variable(expr: Any, var: Any) -> Any:
         var = var.name
     if not isinstance(var, str):
         raise TypeError(f"a variable must be a name or a sympy.Symbol, got {type(var).__name__}")
+    if var in CONSTANTS or var in RESERVED:
+        meaning = (
+            ("Euler's number e = 2.71828..." if var == "e" else "the constant π = 3.14159...")
+            if var in CONSTANTS
+            else RESERVED[var]
+        )
+        raise ValueError(
+            f"cannot differentiate with respect to {var!r}, which is not a variable "
+            f"({meaning}); choose one of the formula's variables"
+        )
     if not _NAME.match(var):
         raise ValueError(f"a variable must be a name such as 'x' or 'w1', got {var!r}")
     for symbol in expr.free_symbols:

@@ -8,16 +8,23 @@ read it, and SymPy objects are built by calling SymPy's constructors
 Grammar (lowest precedence first)::
 
     expr    := term (("+" | "-") term)*
-    term    := unary (("*" | "/") unary | unary-starting-with-a-name-or-"(")*
-    unary   := ("+" | "-") unary | power
-    power   := primary (("^" | "**") unary)?          (right associative)
-    primary := number | name | function "(" expr ("," expr)? ")" | "(" expr ")"
+    term    := unary (("*" | "/") unary | unary-starting-with-a-name-"("-or-"√")*
+    unary   := ("+" | "-" | "√") unary | power
+    power   := primary (("^" | "**" | superscript) unary)?     (right associative)
+    primary := number | name | call | "(" expr ")" | "|" expr "|"
+    call    := function superscript? ("(" expr ("," expr)? ")" | unary name*)
 
 A name directly followed by ``(`` must be a known function (``foo(x)`` is an error,
 so a typo never turns silently into a product); with a space, ``x (x + 1)`` is a product.
+A function of one argument may go without parentheses, as in a textbook: ``sin x``,
+``ln x + 1`` (that is ``ln(x) + 1``), ``sin 2x`` (``sin(2x)``), ``sin x cos x``, and
+``sin²x`` is ``sin(x)^2``.
 
-so ``-x^2`` is ``-(x^2)``, ``2^3^2`` is ``2^9``, ``2x^2`` is ``2*(x^2)`` and
-``1/2x`` is ``(1/2)*x`` (implicit multiplication binds like ``*``).
+So ``-x^2`` is ``-(x^2)``, ``2^3^2`` is ``2^9``, ``2x^2`` is ``2*(x^2)``,
+``1/2x`` is ``(1/2)*x`` (implicit multiplication binds like ``*``), ``√x²`` is
+``sqrt(x^2)`` and ``√2 x`` is ``sqrt(2)*x``. The tokenizer
+(:mod:`gradkit.symbolic.tokenizer`) reads ``x²``, ``x⁻¹``, ``π``, ``√``, Greek
+variables (``θ``) and refuses digits other than 0-9.
 
 Every cost is bounded before SymPy sees it: the input length, name length, nesting
 depth, the digits of every integer (typed or computed), and the exponents of numeric
@@ -27,10 +34,12 @@ and symbolic powers. Input beyond a limit raises :class:`ParseError` at once.
 2*x**2 + 3*sin(x)
 >>> parse("log(x, 2)")
 log(x)/log(2)
+>>> parse("√(x+1) + π θ² + sin x")
+pi*θ**2 + sqrt(x + 1) + sin(x)
 >>> parse("x.__class__")
 Traceback (most recent call last):
 ...
-gradkit.symbolic.parser.ParseError: unexpected character '.'; expected a number, a name, ...
+gradkit.symbolic.tokenizer.ParseError: unexpected character '.'; expected a number, a name, ...
   x.__class__
    ^
 """
@@ -39,28 +48,15 @@ from __future__ import annotations
 
 import keyword
 import math
-import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import sympy
 
 from gradkit.symbolic.functions import relu, sigmoid, softplus
+from gradkit.symbolic.tokenizer import LIMITS, ParseError, Token, tokenize
 
 __all__ = ["ParseError", "parse", "FUNCTIONS", "CONSTANTS", "RESERVED", "LIMITS"]
-
-#: The hard limits on what :func:`parse` accepts; each exists so that a hostile
-#: input is refused in microseconds instead of running SymPy for hours.
-LIMITS = {
-    "max_length": 2000,  # characters of input
-    "max_name_length": 40,  # characters in one variable name
-    "max_depth": 60,  # nested parentheses / signs / exponents
-    "max_digits": 100,  # decimal digits of any integer, typed or computed
-    "max_exponent": 1000,  # |numerator| and |denominator| of a symbolic power's exponent
-    "max_float_exponent": 300,  # |e| in a literal like 1e300
-    "max_magnitude": 1e300,  # size of any constant, typed or computed
-}
-
 
 #: Function names the parser knows, with their SymPy constructor and accepted arities.
 FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
@@ -100,7 +96,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[int, ...]]] = {
 }
 
 #: Names that mean a constant rather than a variable.
-CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "e": sympy.E}
+CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 
 #: Names refused as variables, with what they mean elsewhere and what to write instead.
 #: SymPy prints its constants this way (Euler's number as ``E``, the imaginary unit as
@@ -116,137 +112,23 @@ RESERVED: dict[str, str] = {
     "infinity": "infinity; formulas hold finite real numbers only",
 }
 
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", ",")
-# Unicode signs pasted from documents, read as their ASCII meaning.
-_ALIASES = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*", "\u22c5": "*"}
-
-
-class ParseError(ValueError):
-    """Raised when text is not a formula :func:`parse` accepts.
-
-    Attributes: ``position`` (0-based index into the text), ``text`` (the input) and
-    ``reason`` (the message without the caret picture). ``str(error)`` shows the text
-    with a caret under the position.
-
-    >>> try:
-    ...     parse("x + * 2")
-    ... except ParseError as error:
-    ...     print(error.position, error.reason)
-    4 expected a number, a name or '(' but found '*'
-    """
-
-    def __init__(self, reason: str, position: int, text: str) -> None:
-        self.reason = reason
-        self.position = position
-        self.text = text
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        # A window of the text keeps the caret picture readable for long inputs.
-        start = max(0, self.position - 40)
-        snippet = self.text[start : self.position + 40]
-        prefix = "..." if start > 0 else ""
-        suffix = "..." if self.position + 40 < len(self.text) else ""
-        caret = " " * (len(prefix) + self.position - start) + "^"
-        return f"{self.reason} at position {self.position}\n  {prefix}{snippet}{suffix}\n  {caret}"
-
-
-_DIGITS = frozenset("0123456789")
-
-
-class _Token(NamedTuple):
-    kind: str  # "number", "name", "op" or "end"
-    text: str
-    position: int
-    spaced: bool = False  # whitespace comes right before it
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    spaced = False
-    depth = 0
-    while i < n:
-        char = _ALIASES.get(text[i], text[i])
-        if char.isspace():
-            i += 1
-            spaced = True
-            continue
-        # ASCII digits only: str.isdigit() also takes '²', which no number pattern reads
-        if char in _DIGITS or (char == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            match = _NUMBER.match(text, i)
-            assert match is not None  # a digit or ".digit" always matches
-            mantissa, exponent = match.group(1), match.group(2)
-            if sum(c.isdigit() for c in mantissa) > LIMITS["max_digits"]:
-                raise ParseError(
-                    f"number too long (more than {LIMITS['max_digits']} digits)", i, text
-                )
-            if exponent and abs(int(exponent[1:])) > LIMITS["max_float_exponent"]:
-                raise ParseError(
-                    f"exponent of {match.group(0)!r} too large "
-                    f"(the limit is {LIMITS['max_float_exponent']})",
-                    i,
-                    text,
-                )
-            tokens.append(_Token("number", match.group(0), i, spaced))
-            i = match.end()
-            spaced = False
-            continue
-        if char.isalpha() and char.isascii():
-            match = _NAME.match(text, i)
-            assert match is not None
-            name = match.group(0)
-            if len(name) > LIMITS["max_name_length"]:
-                raise ParseError(
-                    f"name too long ({len(name)} characters; the limit is "
-                    f"{LIMITS['max_name_length']})",
-                    i,
-                    text,
-                )
-            tokens.append(_Token("name", name, i, spaced))
-            i = match.end()
-            spaced = False
-            continue
-        operator = "**" if text.startswith("**", i) else char
-        if operator in _OPERATORS:
-            # Refuse deep nesting here already: no need to read the rest of the input.
-            depth += {"(": 1, ")": -1}.get(operator, 0)
-            if depth > LIMITS["max_depth"]:
-                raise ParseError(
-                    f"expression nested too deeply (the limit is {LIMITS['max_depth']})", i, text
-                )
-            tokens.append(_Token("op", operator, i, spaced))
-            i += len(operator)
-            spaced = False
-            continue
-        raise ParseError(
-            f"unexpected character {text[i]!r}; expected a number, a name, an operator "
-            "(+ - * / ^ **) or a parenthesis",
-            i,
-            text,
-        )
-    tokens.append(_Token("end", "", n))
-    return tokens
-
 
 class _Parser:
     """Recursive descent over the token list; depth-counted so it never overflows."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = _tokenize(text)
+        self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
         self.symbols: dict[str, sympy.Symbol] = {}
 
     # -- token helpers -------------------------------------------------------------
     @property
-    def current(self) -> _Token:
+    def current(self) -> Token:
         return self.tokens[self.index]
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         token = self.tokens[self.index]
         self.index += 1
         return token
@@ -255,14 +137,14 @@ class _Parser:
         token = self.current
         return token.kind == "op" and token.text in operators
 
-    def error(self, reason: str, token: _Token | None = None) -> ParseError:
+    def error(self, reason: str, token: Token | None = None) -> ParseError:
         token = token or self.current
         return ParseError(reason, token.position, self.text)
 
-    def found(self, token: _Token) -> str:
+    def found(self, token: Token) -> str:
         return "the end of the input" if token.kind == "end" else repr(token.text)
 
-    def expect(self, operator: str, context: str) -> _Token:
+    def expect(self, operator: str, context: str) -> Token:
         if not self.at(operator):
             found = self.found(self.current)
             raise self.error(f"expected {operator!r} {context} but found {found}")
@@ -306,8 +188,8 @@ class _Parser:
                         raise self.error("division by zero", token)
                     right = self.checked(1 / right, token)
                 factors.append(right)
-            elif token.kind == "name" or self.at("("):
-                # Implicit multiplication: 2x, 2 sin(x), x y, (x+1)(x-1).
+            elif token.kind == "name" or self.at("(", "√"):
+                # Implicit multiplication: 2x, 2 sin(x), x y, (x+1)(x-1), 2√x.
                 factors.append(self.unary())
             else:
                 break
@@ -326,6 +208,9 @@ class _Parser:
             if self.at("+"):
                 self.advance()
                 return self.unary()
+            if self.at("√"):
+                token = self.advance()
+                return self.checked(sympy.sqrt(self.unary()), token)
             return self.power()
         finally:
             self.depth -= 1
@@ -351,9 +236,14 @@ class _Parser:
             inner = self.expr()
             self.expect(")", f"to close the '(' at position {token.position}")
             return inner
+        if self.at("|"):  # |u| is abs(u)
+            self.advance()
+            inner = self.expr()
+            self.expect("|", f"to close the '|' at position {token.position}")
+            return self.checked(sympy.Abs(inner), token)
         raise self.error(f"expected a number, a name or '(' but found {self.found(token)}")
 
-    def name(self, token: _Token) -> Any:
+    def name(self, token: Token) -> Any:
         name = token.text
         if name in FUNCTIONS:
             return self.call(token)
@@ -382,14 +272,28 @@ class _Parser:
             self.symbols[name] = sympy.Symbol(name, real=True)
         return self.symbols[name]
 
-    def call(self, token: _Token) -> Any:
+    def call(self, token: Token) -> Any:
         constructor, arities = FUNCTIONS[token.text]
-        self.expect("(", f"after the function name {token.text!r}")
-        arguments = [self.expr()]
-        while self.at(","):
+        power = None
+        if self.at("^") and self.current.superscript:  # sin²x is sin(x)^2
             self.advance()
-            arguments.append(self.expr())
-        self.expect(")", f"to close the call of {token.text!r}")
+            written = self.text[token.position : self.current.position + len(self.current.text)]
+            power = _number(self.advance().text)
+            if power.is_negative:
+                raise self.error(
+                    f"{written.strip()} is ambiguous (an inverse function or a "
+                    f"reciprocal?); write a{token.text}(x) or 1/{token.text}(x)",
+                    token,
+                )
+        if self.at("("):
+            self.advance()
+            arguments = [self.expr()]
+            while self.at(","):
+                self.advance()
+                arguments.append(self.expr())
+            self.expect(")", f"to close the call of {token.text!r}")
+        else:
+            arguments = [self.bare_argument(token)]
         if len(arguments) not in arities:
             wanted = " or ".join(str(a) for a in arities)
             raise self.error(
@@ -399,15 +303,32 @@ class _Parser:
             base = arguments[1]
             if base.is_number and (base.is_zero or base == 1 or base.is_negative):
                 raise self.error(f"log base must be positive and not 1, got {base}", token)
-        return self.checked(constructor(*arguments), token)
+        value = self.checked(constructor(*arguments), token)
+        if power is not None:
+            value = self.checked(_safe_power(value, power, token, self.text), token)
+        return value
 
-    def checked(self, value: Any, token: _Token) -> Any:
+    def bare_argument(self, token: Token) -> Any:
+        """The argument of ``sin x`` or ``ln 2x``: a signed power and the names after it."""
+        if self.current.kind == "end" or (self.current.kind == "op" and not self.at("-", "√")):
+            raise self.error(
+                f"expected '(' after the function name {token.text!r}, or an argument as in "
+                f"{token.text} x, but found {self.found(self.current)}"
+            )
+        factors = [self.unary()]
+        while self.current.kind == "name" and self.current.text not in FUNCTIONS:
+            factors.append(self.power())
+        if len(factors) == 1:
+            return factors[0]
+        return self.checked(sympy.Mul(*factors), token)
+
+    def checked(self, value: Any, token: Token) -> Any:
         """Refuse results SymPy made infinite or too large, pointing at the operator."""
         if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise self.error("the expression is undefined here (division by zero?)", token)
         limit = LIMITS["max_digits"]
         for atom in value.atoms(sympy.Rational):
-            if max(abs(atom.p), atom.q).bit_length() > limit * 3.33:
+            if max(abs(atom.p), atom.q) >= 10**limit:
                 raise self.error(f"a number here would have more than {limit} digits", token)
         # Every constant stays below 1e300 in size. A function of such a number evaluates
         # in microseconds; sin(exp(10^99)), which SymPy evaluates while checking signs,
@@ -442,7 +363,7 @@ _DOMAINS = {
 }
 
 
-def _not_real(token: _Token) -> str:
+def _not_real(token: Token) -> str:
     """Why a constant built at ``token`` is not real, in words."""
     why = _DOMAINS.get("^" if token.text == "**" else token.text, "")
     return "the value here is not a real number (gradkit's formulas are real" + (
@@ -482,7 +403,7 @@ def _factor_digits(base: Any) -> float:
     return total
 
 
-def _safe_power(base: Any, exponent: Any, token: _Token, text: str) -> Any:
+def _safe_power(base: Any, exponent: Any, token: Token, text: str) -> Any:
     """Build ``base ** exponent`` only when the numbers it creates stay small."""
     limit = LIMITS["max_digits"]
     if base.is_Number and exponent.is_Number:
@@ -491,10 +412,13 @@ def _safe_power(base: Any, exponent: Any, token: _Token, text: str) -> Any:
         if abs(base) != 1 and not base.is_zero:
             size = max(_digits(base), abs(math.log10(abs(float(base)))) if base.is_Float else 0)
             estimate = float(abs(exponent)) * max(size, 1e-3)
+            if base.is_Rational:  # an exact b^n has floor(n log10 b) + 1 digits
+                estimate = math.floor(estimate) + 1
             if estimate > limit:
                 raise ParseError(
                     f"number too large: {base}^{_short(exponent)} would have about "
-                    f"{_short_float(estimate)} digits (the limit is {limit})",
+                    f"{_short_float(estimate)} digits (the limit is {limit}; a decimal such "
+                    "as 1e100 has no such limit)",
                     token.position,
                     text,
                 )
@@ -557,7 +481,7 @@ def parse(text: str) -> Any:
     >>> parse("9**9**9**9")
     Traceback (most recent call last):
     ...
-    gradkit.symbolic.parser.ParseError: number too large: 9^387420489 would have about ...
+    gradkit.symbolic.tokenizer.ParseError: number too large: 9^387420489 would have about ...
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() expects a string, got {type(text).__name__}")

@@ -7,10 +7,12 @@ mathematics its own way.
 
 >>> from gradkit.symbolic.derivation import derive
 >>> print(to_text(derive("3x^2")))
-Constant multiple rule: d/dx [3*x^2] = 6*x
-  3 is a constant factor: keep it and differentiate x^2
-  Power rule: d/dx [x^2] = 2*x
-    bring the exponent n = 2 down and lower it by one: n u^(n-1)
+Constant multiple rule: d/dx [3x²] = 6x
+  3 is a constant factor: keep it and differentiate x²
+  Power rule: d/dx [x²] = 2x
+    bring the exponent n = 2 down and lower it by one: n uⁿ⁻¹
+Result: d/dx [3x²] = 6x
+>>> print(to_text(derive("3x^2"), unicode=False).splitlines()[-1])
 Result: d/dx [3*x^2] = 6*x
 """
 
@@ -21,10 +23,28 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from gradkit.symbolic.unicode import expr_unicode, prose_unicode
+
 if TYPE_CHECKING:
     from gradkit.symbolic.derivation import Derivation, Step
 
-__all__ = ["expr_text", "expr_latex", "sentence_text", "to_text", "to_latex", "to_markdown"]
+__all__ = [
+    "expr_text",
+    "expr_latex",
+    "sentence_text",
+    "to_text",
+    "to_latex",
+    "to_markdown",
+    "MAX_TEXT_STEPS",
+    "MAX_FORMULA_CHARS",
+]
+
+#: Steps shown by :func:`to_text` before the rest are summarized in one line: a deeply
+#: nested formula has hundreds, each printing a long formula, and the reader wants the
+#: first few and the result.
+MAX_TEXT_STEPS = 60
+#: Characters of one formula in a step's header before it is cut with an ellipsis.
+MAX_FORMULA_CHARS = 300
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -75,12 +95,26 @@ def expr_latex(expr: Any) -> str:
     return sympy.latex(expr)
 
 
-def _piece_text(piece: Any) -> str:
+def _piece_text(piece: Any, unicode: bool = False) -> str:
     if isinstance(piece, str):
-        return piece
+        return prose_unicode(piece) if unicode else piece
     if hasattr(piece, "latex") and hasattr(piece, "text"):
-        return piece.text
-    return expr_text(piece)
+        return prose_unicode(piece.text) if unicode else piece.text
+    return _formula(piece, unicode)
+
+
+def _formula(expr: Any, unicode: bool) -> str:
+    # A formula of thousands of parts prints in seconds and reads as noise in a step:
+    # it is summarized by its size (the result line still shows the result in full).
+    parts = 0
+    for _ in sympy.preorder_traversal(expr):
+        parts += 1
+        if parts > 4 * MAX_FORMULA_CHARS:
+            return f"[a formula of more than {4 * MAX_FORMULA_CHARS} parts]"
+    text = expr_unicode(expr) if unicode else expr_text(expr)
+    if len(text) > MAX_FORMULA_CHARS:
+        text = text[: MAX_FORMULA_CHARS - 1] + "…"
+    return text
 
 
 def _piece_latex(piece: Any) -> str:
@@ -99,14 +133,20 @@ def _piece_markdown(piece: Any) -> str:
     return f"${expr_latex(piece)}$"
 
 
-def sentence_text(pieces: tuple[Any, ...]) -> str:
+def sentence_text(pieces: tuple[Any, ...], unicode: bool = False) -> str:
     """Return the pieces of a step's explanation joined as plain text.
 
+    Args:
+        pieces: the step's ``explanation``.
+        unicode: write formulas as :func:`~gradkit.symbolic.unicode.expr_unicode` does.
+
     >>> import sympy
-    >>> sentence_text(("let u = ", sympy.Symbol("x") + 1))
-    'let u = x + 1'
+    >>> sentence_text(("let u = ", sympy.Symbol("x") ** 2))
+    'let u = x^2'
+    >>> sentence_text(("let u = ", sympy.Symbol("x") ** 2), unicode=True)
+    'let u = x²'
     """
-    return "".join(_piece_text(piece) for piece in pieces)
+    return "".join(_piece_text(piece, unicode) for piece in pieces)
 
 
 def _d_text(step: Step) -> str:
@@ -119,10 +159,11 @@ def _d_latex(step: Step) -> str:
     return rf"\frac{{{d}}}{{{d} {sympy.latex(step.var)}}}"
 
 
-def _header_text(step: Step) -> str:
+def _header_text(step: Step, unicode: bool = False) -> str:
+    expr, result = _formula(step.expr, unicode), _formula(step.result, unicode)
     if step.rule == "simplify":
-        return f"Simplify: {expr_text(step.expr)} = {expr_text(step.result)}"
-    return f"{step.title}: {_d_text(step)} [{expr_text(step.expr)}] = {expr_text(step.result)}"
+        return f"Simplify: {expr} = {result}"
+    return f"{step.title}: {_d_text(step)} [{expr}] = {result}"
 
 
 def _header_latex(step: Step) -> str:
@@ -145,29 +186,40 @@ def _lines(derivation: Derivation) -> list[tuple[int, Step]]:
     return lines
 
 
-def _final_text(derivation: Derivation) -> str:
+def _final_text(derivation: Derivation, unicode: bool = False) -> str:
     root = derivation.steps[0]
-    expr, result = expr_text(derivation.expr), expr_text(derivation.result)
+    show = expr_unicode if unicode else expr_text
+    expr, result = show(derivation.expr), show(derivation.result)
     return f"Result: {_d_text(root)} [{expr}] = {result}"
 
 
-def to_text(derivation: Derivation) -> str:
+def to_text(
+    derivation: Derivation, unicode: bool = True, max_steps: int | None = MAX_TEXT_STEPS
+) -> str:
     """Return the derivation as indented plain text, one rule per header line.
 
     Args:
         derivation: the result of :func:`~gradkit.symbolic.derive`.
+        unicode: formulas as a textbook prints them (``x²``, ``2x``, ``√x``); False
+            writes them in ASCII (``x^2``, ``2*x``, ``sqrt(x)``).
+        max_steps: show this many steps, then one line counting the rest (None: all).
+            The last line, the result, is always shown in full.
 
     >>> from gradkit.symbolic.derivation import derive
     >>> print(to_text(derive("x + 1")).splitlines()[0])
     Sum / difference rule: d/dx [x + 1] = 1
     """
     out = []
-    for depth, step in _lines(derivation):
+    lines = _lines(derivation)
+    shown = lines if max_steps is None else lines[:max_steps]
+    for depth, step in shown:
         pad = "  " * depth
-        out.append(pad + _header_text(step))
+        out.append(pad + _header_text(step, unicode))
         if step.rule != "simplify" and step.explanation:
-            out.append(pad + "  " + sentence_text(step.explanation))
-    out.append(_final_text(derivation))
+            out.append(pad + "  " + sentence_text(step.explanation, unicode))
+    if len(shown) < len(lines):
+        out.append(f"… {len(lines) - len(shown)} more steps not shown")
+    out.append(_final_text(derivation, unicode))
     return "\n".join(out)
 
 

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from gradkit.viz._common import NotebookFigure
 from gradkit.viz.graph import KINDS, graph_nodes, node_lines, topological_order
 
-__all__ = ["plot_graph", "layered_layout"]
+__all__ = ["plot_graph", "layered_layout", "boxes_crossed"]
 
 
 def layered_layout(graph: Any) -> dict[Any, tuple[int, float]]:
@@ -113,10 +113,11 @@ def plot_graph(graph: Any, *, title: str | None = None) -> Figure:
                 "linewidth": 2.0 if node.kind == "output" else 1.0,
             },
         )
+    arrows = []
     for node in nodes:
         for parent in node.parents:
             # anchored to the two text boxes, so the arrow meets their edges at any size
-            ax.annotate(
+            arrow = ax.annotate(
                 "",
                 xy=(0.0, 0.5),
                 xycoords=boxes[node.index],
@@ -131,6 +132,7 @@ def plot_graph(graph: Any, *, title: str | None = None) -> Figure:
                     "linewidth": 1.0,
                 },
             )
+            arrows.append((arrow, boxes[parent], boxes[node.index]))
     ax.set_xlim(-0.6, n_layers - 0.4)
     ax.set_ylim(-widest / 2.0 - 0.2, widest / 2.0 + 0.2)
     ax.axis("off")
@@ -145,7 +147,58 @@ def plot_graph(graph: Any, *, title: str | None = None) -> Figure:
         fontsize="small",
         frameon=False,
     )
+    _route_around_boxes(fig, list(boxes.values()), arrows)
     return fig
+
+
+# Curvatures tried, in order, for an edge whose straight line would pass behind a box.
+_BENDS = (0.0, 0.15, -0.15, 0.3, -0.3, 0.45, -0.45, 0.6, -0.6, 0.8, -0.8, 1.0, -1.0)
+
+
+def _route_around_boxes(fig: Any, texts: list[Any], arrows: list[Any]) -> None:
+    """Bend each edge that would pass behind a box it does not join.
+
+    A straight edge from ``b1`` to an ``add`` three layers on can run behind the
+    ``multiply`` box between them, so the reader cannot see where it goes. Each edge
+    gets the first curvature in :data:`_BENDS` whose path (as drawn) meets no box other
+    than its two ends; an edge with no clear path keeps the one crossing the fewest.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # places the boxes (and applies the constrained layout)
+    renderer = canvas.get_renderer()
+    extents = [text.get_bbox_patch().get_window_extent(renderer) for text in texts]
+    for arrow, start, end in arrows:
+        others = [box for text, box in zip(texts, extents) if text not in (start, end)]
+        best: tuple[int, float] | None = None
+        for bend in _BENDS:
+            arrow.arrow_patch.set_connectionstyle(f"arc3,rad={bend}")
+            hits = boxes_crossed(arrow, renderer, others)
+            if best is None or hits < best[0]:
+                best = (hits, bend)
+            if hits == 0:
+                break
+        assert best is not None
+        arrow.arrow_patch.set_connectionstyle(f"arc3,rad={best[1]}")
+
+
+def boxes_crossed(arrow: Any, renderer: Any, extents: list[Any], pad: float = 2.0) -> int:
+    """Return how many of the box ``extents`` (display coordinates) an annotation's
+    arrow passes through, judged on points along its drawn path."""
+    arrow.update_positions(renderer)
+    patch = arrow.arrow_patch
+    points = patch.get_transform().transform(patch.get_path().interpolated(40).vertices)
+    count = 0
+    for box in extents:
+        inside = (
+            (points[:, 0] > box.x0 - pad)
+            & (points[:, 0] < box.x1 + pad)
+            & (points[:, 1] > box.y0 - pad)
+            & (points[:, 1] < box.y1 + pad)
+        )
+        count += bool(inside.any())
+    return count
 
 
 def _kind_legend(kinds: list[str]) -> list[Any]:

@@ -15,14 +15,97 @@ from gradkit.viz._common import (
     check_callable,
     check_interval,
     check_num,
-    fit_ylim,
     new_figure,
     quiet,
     style_axes,
     vectorized,
 )
 
-__all__ = ["plot_derivative", "plot_numerical_vs_analytical", "derivative_values"]
+__all__ = [
+    "plot_derivative",
+    "plot_numerical_vs_analytical",
+    "derivative_values",
+    "robust_limits",
+    "break_at_poles",
+]
+
+
+def robust_limits(*curves: np.ndarray, margin: float = 0.08) -> tuple[float, float]:
+    """Return y-limits that show the curves' shape even when they have poles.
+
+    The limits span the finite values, but no further than one interquantile range
+    (5% to 95%) beyond those quantiles: a bounded curve is shown whole, while the
+    spikes of ``tan`` or ``1/x`` near a pole leave the view instead of flattening the
+    rest of the curve.
+
+    Args:
+        curves: arrays of y values (NaN and infinities are ignored).
+        margin: the fraction of the range added above and below.
+
+    >>> robust_limits(np.array([0.0, 1.0, 4.0, 9.0]))
+    (-0.72, 9.72)
+    >>> low, high = robust_limits(np.tan(np.linspace(-3, 3, 201)))
+    >>> bool(-40 < low < -5 and 5 < high < 40)
+    True
+    """
+    values = np.concatenate([np.ravel(np.asarray(c, dtype=float)) for c in curves])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 0.0
+    q_low, q_high = np.quantile(values, [0.05, 0.95])
+    spread = q_high - q_low
+    low = max(float(values.min()), q_low - spread)
+    high = min(float(values.max()), q_high + spread)
+    if high <= low:  # a constant: a unit band around it
+        return low - 1.0, high + 1.0
+    pad = margin * (high - low)
+    return low - pad, high + pad
+
+
+def break_at_poles(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    low: float,
+    high: float,
+    slopes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(xs, ys)`` with a NaN point between samples where the curve cannot be
+    continuous (a pole of ``tan`` or ``1/x``), so that no vertical line joins the branches.
+
+    Two neighbours are cut apart when they leap across the view (from above it to below
+    it, or back), when they change sign by more than half the view's height, or, given
+    the ``slopes`` (the derivative at the samples), when the curve rises between them
+    although it falls at both (or the reverse): tan jumps from +52 to -52 at π/2 while
+    its derivative is positive on both sides.
+
+    Args:
+        xs: the sample points.
+        ys: the values there.
+        low: the bottom of the view.
+        high: the top of the view.
+        slopes: the derivative at ``xs``, if known.
+
+    >>> xs, ys = break_at_poles(np.arange(4.0), np.array([1.0, 50.0, -50.0, -1.0]), -10, 10)
+    >>> xs, ys
+    (array([0. , 1. , 1.5, 2. , 3. ]), array([  1.,  50.,  nan, -50.,  -1.]))
+    """
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    before, after = ys[:-1], ys[1:]
+    rise = after - before
+    with np.errstate(invalid="ignore"):
+        leap = ((before > high) & (after < low)) | ((before < low) & (after > high))
+        leap |= (np.sign(before) * np.sign(after) < 0) & (np.abs(rise) > 0.5 * (high - low))
+        if slopes is not None:
+            slopes = np.asarray(slopes, dtype=float)
+            against = (np.sign(slopes[:-1]) == np.sign(slopes[1:])) & (
+                np.sign(rise) == -np.sign(slopes[:-1])
+            )
+            leap |= against & (np.abs(rise) > 0.2 * (high - low))
+    cuts = np.flatnonzero(leap) + 1
+    if not cuts.size:
+        return xs, ys
+    middles = (xs[cuts - 1] + xs[cuts]) / 2
+    return np.insert(xs, cuts, middles), np.insert(ys, cuts, np.nan)
 
 
 @quiet
@@ -113,9 +196,21 @@ def plot_derivative(
     # where f has no value it has no derivative either (a rule such as log's 1/x would
     # draw one on x < 0 regardless)
     dys = np.where(np.isfinite(ys), derivative_values(f, xs, derivative), np.nan)
+    low, high = robust_limits(ys, dys)
     fig, (ax,) = new_figure(width=6.5, height=4.5)
-    ax.plot(xs, ys, color="#1f77b4", linewidth=2, label="f(x)")
-    ax.plot(xs, dys, color="#d62728", linestyle="--", linewidth=2, label="f'(x)")
+    ax.plot(
+        *break_at_poles(xs, ys, low, high, slopes=dys),
+        color="#1f77b4",
+        linewidth=2,
+        label="f(x)",
+    )
+    ax.plot(
+        *break_at_poles(xs, dys, low, high),
+        color="#d62728",
+        linestyle="--",
+        linewidth=2,
+        label="f'(x)",
+    )
     if a is not None:
         fa = float(vectorized(f, np.array([a]))[0])
         if not np.isfinite(fa):
@@ -137,7 +232,10 @@ def plot_derivative(
             xytext=(10, -18),
             fontsize="small",
         )
-        fit_ylim(ax, ys, dys)  # the tangent may run far off the function's range
+    # the tangent may run far off the function's range, and a pole (tan, 1/x) would set
+    # the range to its largest sample and flatten everything else
+    if high > low:
+        ax.set_ylim(low, high)
     ax.axhline(0.0, color="black", linewidth=0.6)
     title = "Function and its derivative"
     if label:

@@ -8,6 +8,16 @@ from gradkit.autodiff.rules import (
     reductions,
     scatter,
     shape,
+    windows,
 )
 
-__all__ = ["decompositions", "elementwise", "fft", "linalg", "reductions", "scatter", "shape"]
+__all__ = [
+    "decompositions",
+    "elementwise",
+    "fft",
+    "linalg",
+    "reductions",
+    "scatter",
+    "shape",
+    "windows",
+]
