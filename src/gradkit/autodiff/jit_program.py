@@ -13,15 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from gradkit.autodiff.jit_compile import compiled_runs
+from gradkit.autodiff.jit_slot import Slot
 from gradkit.tree import tree_unflatten
 
 __all__ = ["Slot", "Program", "HAND_OVER"]
-
-
-class Slot(int):
-    """The number of a recorded value (an int subclass, to tell it from constants)."""
-
-    __slots__ = ()
 
 
 class Program:
@@ -45,9 +41,14 @@ class Program:
         "source",
         "handovers",
         "names",
+        "backend",
+        "segments",
+        "compiled_steps",
     )
 
-    def __init__(self, tr: Any, n_inputs: int, outputs: list, treedef: Any) -> None:
+    def __init__(
+        self, tr: Any, n_inputs: int, outputs: list, treedef: Any, backend: str = "replay"
+    ) -> None:
         needed = {o for o in outputs if type(o) is Slot}
         kept = []
         for fn, spec, kw, out in reversed(tr.steps):  # dead-code elimination
@@ -70,7 +71,20 @@ class Program:
         self.reused = len(into)
         names: dict = {"_fresh": _fresh, "_writeable": _writeable}
         lines = ["def replay(" + "".join(f"v{i}, " for i in range(n_inputs)) + "):"]
+        starts = {}
+        if backend == "numba":  # runs of steps numba compiles (jit_compile.py)
+            starts = compiled_runs(kept, tr.arrays, last_use, returned, frees, names)
+        self.segments = [run[2] for run in starts.values()]
+        self.compiled_steps = sum(run[1] - run[0] for run in starts.values())
+        self.backend = "numba" if self.segments else "replay"
+        skip_to = 0
         for k, (fn, spec, kw, out) in enumerate(kept):
+            if k < skip_to:
+                continue
+            if k in starts:
+                skip_to, lines_k = starts[k][1], starts[k][3]
+                lines += lines_k
+                continue
             names[f"f{k}"] = fn
             args = []
             for j, a in enumerate(spec):
@@ -104,6 +118,11 @@ class Program:
         self.checked = False
         self.size = len(tr.steps)
         self.kept = len(kept)
+
+    @property
+    def compile_seconds(self) -> float:
+        """Seconds numba spent compiling this program's segments (0.0 for a replay)."""
+        return sum(seg.compile_seconds for seg in self.segments)
 
     def __call__(self, inputs: list) -> Any:
         return tree_unflatten(self.treedef, self.run(*inputs))

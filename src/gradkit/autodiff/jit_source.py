@@ -66,6 +66,12 @@ def readable_source(program: Any, title: str) -> str:
     if unresolved:
         head.append("# Values of the recording that have no name to import:")
         head += [f"#   {name}: {text}" for name, text in sorted(unresolved.items())]
+    segments = getattr(program, "segments", [])
+    if segments:  # the numba backend's compiled runs (jit_compile.py), s0c0... constants
+        body += "\n\n# Compiled with numba.njit; sJcK are arrays the recording holds:\n"
+        body += "\n\n".join(
+            seg.source.replace("def seg(", f"def s{j}(", 1) for j, seg in enumerate(segments)
+        )
     return "\n".join(head + sorted(imports) + ["", ""]) + body + "\n"
 
 

@@ -86,6 +86,8 @@ class JitTrace(Trace):
     def box(self, value: Any) -> Any:
         """A new input slot holding ``value``."""
         t = primitives._Tensor._new(value, self, Slot(self.slots))
+        if type(value) is np.ndarray:
+            self.arrays[Slot(self.slots)] = (value.shape, value.dtype)
         self.slots += 1
         return t
 
@@ -239,7 +241,13 @@ def _identical(a: Any, b: Any) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
-def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
+#: The values of gk.jit's ``backend`` argument.
+BACKENDS = ("replay", "numba", "auto")
+
+
+def jit(
+    fun: Callable, static_argnums: int | tuple[int, ...] = (), backend: str = "replay"
+) -> Callable:
     """Return ``fun`` recorded once per shape of its inputs and replayed without the engine.
 
     The float and complex arrays (and Python floats) among the arguments, nested in
@@ -262,6 +270,12 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     Args:
         fun: the function to record.
         static_argnums: positions of arguments that are never traced (compared by value).
+        backend: ``"replay"`` (the default: the recorded NumPy calls, bit for bit the
+            engine's results), ``"numba"`` (runs of steps numba supports compiled into
+            native code with elementwise steps fused, the rest replayed; needs the
+            ``gradkit[jit]`` extra; results within a few ulps, see ``docs/jit.md``) or
+            ``"auto"`` (numba when it is installed, else the replay). ``step.report(*args)``
+            tells which backend a recording uses and how long it took to compile.
 
     >>> import numpy as np
     >>> import gradkit as gk
@@ -280,6 +294,7 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
     """
     if not callable(fun):
         raise TypeError(f"gk.jit takes a function, got {type(fun).__name__}: {fun!r}")
+    backend = _resolve_backend(backend)
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in statics):
         raise TypeError(f"gk.jit: static_argnums must be ints, got {static_argnums!r}")
@@ -308,7 +323,7 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
             if program is not None:
                 last[0] = (key, program)
         if program is None:
-            program, out = _record(fun, args, kwargs, call)
+            program, out = _record(fun, args, kwargs, call, backend)
             with lock:
                 recordings[0] += 1
                 count = recordings[0]
@@ -358,7 +373,7 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
         with lock:
             program = cache.get(key)
         if program is None:
-            program, _ = _record(fun, args, kwargs, call)
+            program, _ = _record(fun, args, kwargs, call, backend)
             with lock:
                 recordings[0] += 1
                 cache[key] = program
@@ -368,9 +383,48 @@ def jit(fun: Callable, static_argnums: int | tuple[int, ...] = ()) -> Callable:
         title = f"gk.jit recording of {getattr(fun, '__name__', 'the function')}({shapes})"
         return readable_source(program, title)
 
+    def report(*args: Any, **kwargs: Any) -> dict:
+        """How the recording for these arguments runs: ``backend`` (``"numba"`` if
+        some of its steps are compiled, else ``"replay"``), ``steps`` (kept),
+        ``compiled_steps``, ``segments`` and ``compile_seconds`` (0.0 until the first
+        replay compiles). Records the call if no recording of its shapes exists yet."""
+        source(*args, **kwargs)  # records if needed
+        key = _read_call(args, kwargs, statics)[0]
+        with lock:
+            program = cache[key]
+        return {
+            "backend": program.backend,
+            "steps": program.kept,
+            "compiled_steps": program.compiled_steps,
+            "segments": len(program.segments),
+            "compile_seconds": program.compile_seconds,
+        }
+
     jitted.recordings = recordings  # type: ignore[attr-defined]  # for tests: [count]
     jitted.source = source  # type: ignore[attr-defined]
+    jitted.report = report  # type: ignore[attr-defined]
     return jitted
+
+
+def _resolve_backend(backend: Any) -> str:
+    """gk.jit's ``backend`` argument as the backend its recordings use."""
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"gk.jit: backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
+        )
+    if backend == "replay":
+        return backend
+    from gradkit.autodiff import jit_compile
+
+    if jit_compile.available():
+        return "numba"
+    if backend == "auto":
+        return "replay"
+    raise ImportError(
+        "gk.jit(backend='numba') needs numba, which is not installed. Install the "
+        "extra with `pip install gradkit[jit]` (or `pip install numba`), or use "
+        "backend='auto' to fall back to the plain replay when numba is absent."
+    )
 
 
 def _read_call(args: tuple, kwargs: dict, statics: tuple) -> tuple:
@@ -449,7 +503,7 @@ def _traced(leaf: Any) -> bool:
     return traced
 
 
-def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
+def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple, backend: str) -> tuple:
     key, inputs, objects, leaves, treedef, static_pos = call
     name = getattr(fun, "__name__", "the function")
     tr = JitTrace(next_level())
@@ -502,7 +556,7 @@ def _record(fun: Callable, args: tuple, kwargs: dict, call: tuple) -> tuple:
             leaf = leaf._value
         outputs.append(leaf)
         values.append(leaf)
-    program = Program(tr, n_inputs, outputs, out_def)
+    program = Program(tr, n_inputs, outputs, out_def, backend)
     # this call's results, handed over as a replay's are
     values = [HAND_OVER[how](v) for how, v in zip(program.handovers, values)]
     return program, tree_unflatten(out_def, values)
