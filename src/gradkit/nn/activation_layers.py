@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-class Activation(Module):
+class Activation(Module, abstract=True):
     """A parameter-free layer applying a function from :mod:`gradkit.nn.functional`."""
 
     function: ClassVar[Callable[..., Any]]

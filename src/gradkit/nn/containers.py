@@ -27,7 +27,7 @@ from gradkit.nn.layers import Module, ParameterError, Params
 __all__ = ["Container", "ModuleList", "ModuleDict", "Flatten", "Identity"]
 
 
-class Container(Module):
+class Container(Module, abstract=True):
     """A module whose parameters live in named children (subclasses call
     :meth:`add_module` in ``__init__`` and use :meth:`sub` in ``forward``)."""
 

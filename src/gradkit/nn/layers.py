@@ -24,6 +24,8 @@ computes ``x @ W + b`` (PyTorch stores ``(out, in)`` and computes ``x @ W.T + b`
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -36,6 +38,28 @@ from gradkit.nn.init import RNGLike, get_initializer, make_rng
 __all__ = ["ParameterError", "Module", "Linear", "Sequential"]
 
 Params = dict[str, Any]
+
+# set while a saved architecture is rebuilt (gradkit.nn.io): layers skip drawing their
+# parameters, so a file's claimed sizes are checked before anything that size is allocated
+_SKIP_INIT: contextvars.ContextVar[bool] = contextvars.ContextVar("skip_init", default=False)
+
+
+@contextlib.contextmanager
+def _without_initial_parameters() -> Iterator[None]:
+    token = _SKIP_INIT.set(True)
+    try:
+        yield
+    finally:
+        _SKIP_INIT.reset(token)
+
+
+def _skippable(init_params: Callable[..., Params]) -> Callable[..., Params]:
+    @functools.wraps(init_params)
+    def wrapper(self: Module, *args: Any, **kwargs: Any) -> Params:
+        return {} if _SKIP_INIT.get() else init_params(self, *args, **kwargs)
+
+    wrapper._skippable = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 class ParameterError(ValueError):
@@ -87,9 +111,16 @@ class Module:
 
     registry: ClassVar[dict[str, type[Module]]] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        # only concrete, public layer types can be named in a saved architecture: an
+        # abstract base (``class Activation(Module, abstract=True)``) or a private helper
+        # class (``_Pool``) is not a layer a file may ask for
         super().__init_subclass__(**kwargs)
-        Module.registry[cls.__name__] = cls
+        if not abstract and not cls.__name__.startswith("_"):
+            Module.registry[cls.__name__] = cls
+        own = cls.__dict__.get("init_params")
+        if own is not None and not getattr(own, "_skippable", False):
+            cls.init_params = _skippable(own)  # type: ignore[method-assign]
 
     def __init__(self) -> None:
         self.training = True
