@@ -94,7 +94,8 @@ def check_archive(source: os.PathLike[str] | str, archive: zipfile.ZipFile) -> d
         raise ParameterError(
             f"{source} has {len(infos)} entries; a model file may have at most {MAX_ENTRIES}"
         )
-    file_size = os.path.getsize(source)
+    stream = archive.fp  # the archive's own file (or buffer): its length is the file's
+    file_size = stream.seek(0, os.SEEK_END) if stream is not None else 0
     compressed = sum(info.compress_size for info in infos)
     inflated = sum(info.file_size for info in infos)
     if compressed > file_size:
