@@ -59,6 +59,26 @@ def test_a_cancelling_f_quantized_over_the_probe_gets_an_honest_bound(t):
     assert abs(d - exact) <= 1e-6 * abs(exact) or caught
 
 
+def test_a_function_that_rounds_to_zero_all_over_the_stencil_gets_an_honest_bound():
+    """1 - cos(1 / (1 + (cosh(3x) - 1)**2)) at x = 4 (found by the 10,000-case run): cos
+    of 1.5e-10 rounds to 1, so f is exactly 0 at every point tried, and the bound was
+    ulps of 0 (8e-323) for a true error of 1.4e-19. A value of exactly 0 all over a
+    stencil is now taken to be accurate to a few ulps of 1, the size of the terms that
+    cancelled. The exact derivative is -sin(v) 2 u v**2 3 sinh(3x)."""
+    f = lambda t: 1 - np.cos(1 / (1 + (np.cosh(3 * t) - 1) ** 2))  # noqa: E731
+    x = mpmath.mpf(4)
+    u = mpmath.cosh(3 * x) - 1
+    v = 1 / (1 + u**2)
+    exact = -mpmath.sin(v) * 2 * u * v**2 * 3 * mpmath.sinh(3 * x)
+    d, info = derivative(f, 4.0, full_output=True)
+    assert abs(mpmath.mpf(d) - exact) <= info.error <= 1e-13
+    # an f that is truly 0 near x keeps a small bound and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d, info = derivative(lambda t: np.maximum(t, 0.0), -1.0, full_output=True)
+    assert d == 0 and info.error <= 1e-13
+
+
 # --- the property: over a wide family of smooth functions, the bound holds -------------
 
 # derandomized under the suite's default profile (CI); GRADKIT_BOUNDS_EXAMPLES=10000 runs

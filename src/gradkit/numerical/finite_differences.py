@@ -42,6 +42,8 @@ _NOISE_ULPS = 4.0
 # (the measurement is a standard deviation from 3 degrees of freedom)
 _NOISE_SIGMAS = 8.0
 _TINY = float(np.finfo(float).smallest_subnormal)  # the spacing of the subnormal numbers
+# the noise of a value of f that is exactly 0 all over a stencil: a few ulps of 1
+_ZERO_NOISE = _NOISE_ULPS * EPS
 _COMPLEX_STEP = 1e-20
 # levels of the step search; without full_output, every search together stays within
 # this many levels' evaluations (16 for a first derivative)
@@ -146,6 +148,11 @@ def _plain_difference(
     values = [evaluate(p) for p in points]
     with np.errstate(all="ignore"):
         noise = [_value_noise(v, floor) for v in values]
+        # f exactly 0 at every point: ulps of 0 say nothing, for a 0 may be what is left
+        # of terms that cancelled (1 - cos(u) for |u| < 1e-8): take them of size 1
+        zero = np.all([np.asarray(v) == 0 for v in values], axis=0)
+        if np.any(zero):
+            noise = [np.where(zero, np.maximum(e, _ZERO_NOISE), e) for e in noise]
         if exact and sten.order == 1:
             (xa, xb), (fa, fb) = points, values
             i, j = (0, 1) if sten.offsets[0] < sten.offsets[1] else (1, 0)
