@@ -371,9 +371,7 @@ def other_types(func: Any, types: Any) -> None:
     """``__array_function__`` met an argument type beside Tensor that gradkit does not
     handle (``np.matrix``, a masked array, a foreign array): refuse it by name."""
     Tensor = primitives._Tensor
-    odd = [
-        tp for tp in types if tp is not Tensor and tp is not _ndarray and not is_duck_type(tp)
-    ]
+    odd = [tp for tp in types if tp is not Tensor and tp is not _ndarray and not is_duck_type(tp)]
     if not odd:  # array types the engine carries (Dask): their own protocols handle them
         return
     name = getattr(func, "__name__", repr(func))
