@@ -23,8 +23,12 @@ if _missing("sympy"):
 if _missing("matplotlib"):
     collect_ignore_glob += ["src/gradkit/viz/*"]
 if _missing("rich") or _missing("sympy") or _missing("matplotlib"):
-    collect_ignore_glob += ["src/gradkit/cli.py", "src/gradkit/cli_commands.py",
-                            "src/gradkit/__main__.py"]
+    collect_ignore_glob += [
+        "src/gradkit/cli.py",
+        "src/gradkit/cli_commands.py",
+        "src/gradkit/cli_math.py",
+        "src/gradkit/__main__.py",
+    ]
 if _missing("scipy"):
     collect_ignore_glob += [
         "src/gradkit/autodiff/rules/special.py",

@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, settings
 # test files that need an extra: not collected where it is missing, so the core's tests
 # run with NumPy alone (`.ci/run` does, in a venv of its own)
 _NEEDS = {
-    "sympy": ["test_symbolic_*.py", "test_docs.py", "test_cli.py", "test_tour.py"],
+    "sympy": [
+        "test_symbolic_*.py",
+        "test_docs.py",
+        "test_cli.py",
+        "test_cli_limits.py",
+        "test_tour.py",
+    ],
     "matplotlib": ["test_viz.py", "test_docs.py", "test_cli.py", "test_tour.py"],
     "rich": ["test_cli.py", "test_tour.py"],
     "scipy": ["test_autodiff_readme.py"],  # the README's engine section uses gk.scipy

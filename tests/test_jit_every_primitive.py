@@ -59,7 +59,7 @@ def _params(cannot: bool):
             yield pytest.param(case, id=_name(case))
 
 
-@pytest.mark.parametrize("case", _params(cannot=False))
+@pytest.mark.parametrize("case", list(_params(cannot=False)))
 def test_jit_and_jit_of_grad_equal_the_calls_without_jit(case) -> None:
     first = _inputs(case, 0)
     cot = np.random.default_rng(7).standard_normal(np.shape(case.fn(*first)))
@@ -80,7 +80,7 @@ def test_jit_and_jit_of_grad_equal_the_calls_without_jit(case) -> None:
     assert forward.recordings == [1] and backward.recordings == [1]
 
 
-@pytest.mark.parametrize("case", _params(cannot=True))
+@pytest.mark.parametrize("case", list(_params(cannot=True)))
 def test_what_jit_cannot_replay_raises_a_jit_error_that_says_why(case) -> None:
     args = _inputs(case, 0)
     with pytest.raises(gk.JitError, match="can't replay") as info:
