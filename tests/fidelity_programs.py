@@ -719,7 +719,10 @@ def check_jit(p: ChainProgram, seeds: tuple = (1, 2, 3)) -> None:
             if not same_to_ulps(got, want, 1):
                 raise Mismatch("jit value", f"seed {seed}: jit {got!r}, without {want!r}")
             for k in range(n):
-                if not same_to_ulps(got_g[k], want_g[k], 0):
+                # bit for bit on NumPy >= 2.1; NumPy 2.0 (the floors job) runs some ufuncs
+                # that write into an operand (jit's buffer reuse, out=) through another
+                # loop, 1 ulp apart: the bar, "1 ulp where an order differs"
+                if not same_to_ulps(got_g[k], want_g[k], 1):
                     raise Mismatch("jit gradient",
                                    f"seed {seed}, argument {k}: jit {got_g[k]!r}, without "
                                    f"{want_g[k]!r}")  # fmt: skip

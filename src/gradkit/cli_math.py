@@ -102,11 +102,11 @@ def _check_periodic_arguments(expr: Any, what: str, where: str) -> None:
         try:
             argument = atom.args[0].evalf(15)
             size = abs(complex(argument))
-        except (TypeError, ValueError, *_TOO_LARGE):
+        except (TypeError, ValueError, *_TOO_LARGE):  # type: ignore[misc]
             size = math.inf
         if size > MAX_PERIODIC_ARGUMENT:
             if size == math.inf and getattr(argument, "is_Float", False):
-                shown = "about " + _magnitude(_log10(mpmath.mpf(argument._mpf_)))
+                shown = "about " + _magnitude(_log10(mpmath.mpf(argument._mpf_)))  # type: ignore[union-attr]
             else:
                 shown = "beyond 1e300" if size == math.inf else f"about {size:.3g}"
             name = atom.func.__name__
@@ -207,7 +207,7 @@ def _limit(expr: Any, var: Any, at: Any, direction: str) -> Any:
     try:
         with time_limit(EVALUATION_SECONDS, "the limit"):
             return sympy.limit(expr, var, at, direction)
-    except (SymbolicTimeout, NotImplementedError, ValueError, TypeError, *_TOO_LARGE):
+    except (SymbolicTimeout, NotImplementedError, ValueError, TypeError, *_TOO_LARGE):  # type: ignore[misc]
         return None
 
 
