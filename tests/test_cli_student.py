@@ -312,8 +312,9 @@ def _matplotlib_before_3_10() -> bool:
 
 @pytest.mark.xfail(
     _matplotlib_before_3_10(),
-    reason="open defect: with matplotlib 3.9 (the floors CI job) the edge routing leaves "
-    "59 edge segments behind boxes; correct on 3.10+ (closing note of 2026-12-08)",
+    reason="not yet analysed: with matplotlib 3.9 (the floors CI job) this check finds 59 "
+    "edge segments behind boxes; either the routing or the check's reading of "
+    "FancyArrowPatch paths differs there; passes on 3.10+ (closing note of 2026-12-08)",
     strict=False,
 )
 def test_the_2_2_1_network_graph_hides_no_edge_behind_a_box():
