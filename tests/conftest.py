@@ -18,9 +18,17 @@ _NEEDS = {
         "test_docs.py",
         "test_cli.py",
         "test_cli_limits.py",
+        "test_cli_student.py",
         "test_tour.py",
     ],
-    "matplotlib": ["test_viz.py", "test_docs.py", "test_cli.py", "test_tour.py"],
+    "matplotlib": [
+        "test_viz.py",
+        "test_docs.py",
+        "test_cli.py",
+        "test_cli_student.py",
+        "test_cli_student.py",
+        "test_tour.py",
+    ],
     "rich": ["test_cli.py", "test_tour.py"],
     "scipy": ["test_autodiff_readme.py"],  # the README's engine section uses gk.scipy
 }
