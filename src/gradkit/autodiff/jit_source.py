@@ -12,6 +12,7 @@ every name resolves, the text runs as it is and returns what the replay returns.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -94,8 +95,6 @@ def _function_path(fn: Any) -> str | None:
     qualname = getattr(fn, "__qualname__", None)
     if not module or not qualname or "<" in qualname or "." in qualname:
         return None
-    import sys
-
     found = getattr(sys.modules.get(module), qualname, None)
     return f"{module}.{qualname}" if found is fn else None
 

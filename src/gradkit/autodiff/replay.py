@@ -324,12 +324,7 @@ def jit(
                 last[0] = (key, program)
         if program is None:
             program, out = _record(fun, args, kwargs, call, backend)
-            with lock:
-                recordings[0] += 1
-                count = recordings[0]
-                cache[key] = program
-                if len(cache) > CACHE_SIZE:
-                    cache.popitem(last=False)
+            count = store(key, program)
             last[0] = (key, program)
             if count == WARN_AFTER + 1:
                 warnings.warn(
@@ -354,6 +349,34 @@ def jit(
             program.checked = True
         return result
 
+    def store(key: Any, program: Any) -> int:
+        """Keep a new recording (the least recently used goes past CACHE_SIZE); the
+        number of recordings made so far."""
+        with lock:
+            recordings[0] += 1
+            cache[key] = program
+            if len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+            return recordings[0]
+
+    def recording(args: tuple, kwargs: dict, who: str) -> tuple:
+        """``(program, inputs)`` for a call of ``source``/``report``, recording the call
+        if no recording of its shapes exists yet (kept for the calls that follow)."""
+        try:
+            call = _read_call(args, kwargs, statics)
+        except CallThrough:
+            raise TypeError(
+                f"gk.jit(f).{who} takes the arrays f would be called with; it was given "
+                "values traced by another transform. Call it outside the transform."
+            ) from None
+        key, inputs = call[0], call[1]
+        with lock:
+            program = cache.get(key)
+        if program is None:
+            program, _ = _record(fun, args, kwargs, call, backend)
+            store(key, program)
+        return program, inputs
+
     def source(*args: Any, **kwargs: Any) -> str:
         """The program ``jitted(*args, **kwargs)`` replays, as readable Python/NumPy source.
 
@@ -362,23 +385,7 @@ def jit(
         as literals; values without a name are listed in the header. See
         :mod:`~gradkit.autodiff.jit_source`.
         """
-        try:
-            call = _read_call(args, kwargs, statics)
-        except CallThrough:
-            raise TypeError(
-                "gk.jit(f).source takes the arrays f would be called with; it was given "
-                "values traced by another transform. Call it outside the transform."
-            ) from None
-        key, inputs = call[0], call[1]
-        with lock:
-            program = cache.get(key)
-        if program is None:
-            program, _ = _record(fun, args, kwargs, call, backend)
-            with lock:
-                recordings[0] += 1
-                cache[key] = program
-                if len(cache) > CACHE_SIZE:
-                    cache.popitem(last=False)
+        program, inputs = recording(args, kwargs, "source")
         shapes = ", ".join(f"{np.asarray(v).dtype}{list(np.shape(v))}" for v in inputs)
         title = f"gk.jit recording of {getattr(fun, '__name__', 'the function')}({shapes})"
         return readable_source(program, title)
@@ -388,10 +395,7 @@ def jit(
         some of its steps are compiled, else ``"replay"``), ``steps`` (kept),
         ``compiled_steps``, ``segments`` and ``compile_seconds`` (0.0 until the first
         replay compiles). Records the call if no recording of its shapes exists yet."""
-        source(*args, **kwargs)  # records if needed
-        key = _read_call(args, kwargs, statics)[0]
-        with lock:
-            program = cache[key]
+        program, _ = recording(args, kwargs, "report")
         return {
             "backend": program.backend,
             "steps": program.kept,
