@@ -296,6 +296,21 @@ def strip(x: Any) -> Any:
 _CONSTANT_PRIMITIVES: dict = {}
 
 
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether NumPy broadcasts an array of ``shape`` against one of ``target`` without
+    growing the latter (``(3,)`` and ``(2, 1)`` to ``(2, 3)``: yes; ``(2, 3)`` to ``(3,)``: no).
+
+    >>> broadcasts_to((3,), (2, 3)), broadcasts_to((2, 3), (3,)), broadcasts_to((2,), (3,))
+    (True, False, False)
+    """
+    import numpy as np
+
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def value_for(x: Any, why: str) -> Any:
     """:func:`value_of` for code that genuinely needs the values (a result whose shape or
     dtype depends on them): under :func:`~gradkit.jit` the JitError says ``why``."""
@@ -492,11 +507,8 @@ def _check_rule_output(
         # A VJP's cotangent may carry the axes broadcasting added (they are summed out);
         # a JVP's tangent may broadcast up to the output. Nothing else fits.
         target = r_shape if reverse else like_shape
-        try:
-            fits = np.broadcast_shapes(r_shape, like_shape) == target
-        except ValueError:
-            fits = False
-        if not fits:
+        other = like_shape if reverse else r_shape
+        if not broadcasts_to(other, target):
             raise ValueError(
                 f"{name} returned shape {r_shape}, but the {what} has shape {like_shape}; "
                 "return an array of that shape (the engine would otherwise broadcast it "

@@ -329,11 +329,7 @@ class FlatIter:
         plain_idx = tuple(peek(k) for k in idx) if isinstance(idx, tuple) else peek(idx)
         target = np.shape(np.empty(len(self))[plain_idx])
         got = np.shape(peek(v))
-        try:
-            fits = np.broadcast_shapes(got, target) == target
-        except ValueError:
-            fits = False
-        if not fits:
+        if not primitives.broadcasts_to(got, target):
             raise ValueError(
                 f"t.flat[...] = v with v of shape {got} for {target} entries: NumPy repeats a "
                 "shorter v to fill them, which gradkit does not do; pass a value of the "
